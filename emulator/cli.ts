@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { generateFleet } from './fleet';
+import type { Seed } from './model';
+import { type RunningEmulator, startEmulator } from './server';
+import { summarize } from './summary';
+
+const USAGE = `usage: npm run emulator -- [--port <n>] [--seed <file.json>] [--faults <file.json>]
+       [--throttle] [--time-scale <x>] [--termination-delay-ms <ms>]
+
+Without --seed the emulator starts with a generated fleet. --port 0 picks any free port.`;
+
+function fail(message: string): never {
+  process.stderr.write(`emulator: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function readJson(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return fail(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+function number(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a non-negative number, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values: ReturnType<typeof parseOptions>;
+  try {
+    values = parseOptions();
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const seed = values.seed ? (readJson(values.seed, 'seed') as Seed) : generateFleet();
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator({
+      port: number(values.port, 'port', 0),
+      seed,
+      faults: values.faults ? (readJson(values.faults, 'faults') as Record<string, never>) : undefined,
+      throttle: values.throttle ? { timeScale: number(values['time-scale'], 'time-scale', 1) } : undefined,
+      terminationDelayMs: number(values['termination-delay-ms'], 'termination-delay-ms', 0),
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
+  process.stdout.write('Ctrl-C stops it.\n');
+  const stop = async () => {
+    await emulator.close();
+    process.stdout.write('emulator stopped\n');
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      port: { type: 'string' },
+      seed: { type: 'string' },
+      faults: { type: 'string' },
+      throttle: { type: 'boolean' },
+      'time-scale': { type: 'string' },
+      'termination-delay-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
+void main();

@@ -1,0 +1,70 @@
+/**
+ * Fault injection per action (or `*` for every action): errors at a rate or for the next N calls, added latency,
+ * and dropped sockets. Set at start (`--faults file.json`) or at run time through the admin API.
+ */
+export interface ActionFault {
+  /** Fraction of calls, 0..1, answered with `code`/`status`. */
+  errorRate?: number;
+  /** The next N calls fail, whatever the rate; counts down. */
+  failNext?: number;
+  code?: string;
+  status?: number;
+  latencyMs?: number;
+  /** Fraction of calls, 0..1, whose socket is destroyed without an answer. */
+  dropRate?: number;
+}
+
+export type FaultConfig = Record<string, ActionFault>;
+
+export type FaultDecision =
+  | { kind: 'none'; latencyMs: number }
+  | { kind: 'drop'; latencyMs: number }
+  | { kind: 'error'; latencyMs: number; code: string; status: number | undefined };
+
+const rate = (value: number | undefined) => Math.min(1, Math.max(0, value ?? 0));
+
+export function validateFaults(input: unknown): FaultConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new Error('faults are an object keyed by action name (or "*")');
+  }
+  for (const [action, fault] of Object.entries(input)) {
+    if (typeof fault !== 'object' || fault === null) throw new Error(`faults.${action} must be an object`);
+    for (const [key, value] of Object.entries(fault)) {
+      const ok =
+        key === 'code'
+          ? typeof value === 'string'
+          : typeof value === 'number' && Number.isFinite(value) && value >= 0;
+      const known = ['errorRate', 'failNext', 'code', 'status', 'latencyMs', 'dropRate'].includes(key);
+      if (!known || !ok) throw new Error(`faults.${action}.${key}: unknown key or wrong type`);
+    }
+  }
+  return input as FaultConfig;
+}
+
+export class Faults {
+  constructor(
+    private config: FaultConfig = {},
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get settings(): FaultConfig {
+    return this.config;
+  }
+
+  configure(config: FaultConfig): void {
+    this.config = validateFaults(config);
+  }
+
+  decide(action: string): FaultDecision {
+    const fault = this.config[action] ?? this.config['*'];
+    if (!fault) return { kind: 'none', latencyMs: 0 };
+    const latencyMs = fault.latencyMs ?? 0;
+    if (this.random() < rate(fault.dropRate)) return { kind: 'drop', latencyMs };
+    const forced = (fault.failNext ?? 0) > 0;
+    if (forced) fault.failNext = (fault.failNext ?? 1) - 1;
+    if (forced || this.random() < rate(fault.errorRate)) {
+      return { kind: 'error', latencyMs, code: fault.code ?? 'InternalError', status: fault.status };
+    }
+    return { kind: 'none', latencyMs };
+  }
+}

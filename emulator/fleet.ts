@@ -1,0 +1,108 @@
+import type { Seed, SeedConnection, SeedEndpoint } from './model';
+import { addressInCidr, hexId } from './model';
+
+export interface FleetOptions {
+  endpoints?: number;
+  usersPerEndpoint?: number;
+  /** Every Nth user holds more connections than a Username terminate accepts (7). 0 turns it off. */
+  heavyUserEvery?: number;
+  /** The last N endpoints use certificate authentication: no Username, the certificate's CN only. */
+  certificateEndpoints?: number;
+  /** Connections per endpoint that ended within the last hour (still listed by Describe). */
+  recentlyTerminated?: number;
+  /** Users connected to every endpoint, first on each, so demos and tests can name them. */
+  namedUsers?: string[];
+  randomSeed?: number;
+}
+
+const FIRST = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'niaj',
+];
+const LAST = ['smith', 'jones', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'kim', 'haddad', 'larsen'];
+
+/** mulberry32: a small deterministic PRNG, so a fleet is the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function userName(index: number): string {
+  const first = FIRST[index % FIRST.length];
+  const last = LAST[Math.floor(index / FIRST.length) % LAST.length];
+  const round = Math.floor(index / (FIRST.length * LAST.length));
+  return `${first}.${last}${round > 0 ? round : ''}`;
+}
+
+/** A realistic seed: users with one to three connections, a few heavy users, certificate-only endpoints. */
+export function generateFleet(options: FleetOptions = {}): Seed {
+  const {
+    endpoints = 3,
+    usersPerEndpoint = 40,
+    heavyUserEvery = 15,
+    certificateEndpoints = 1,
+    recentlyTerminated = 3,
+    namedUsers = [],
+    randomSeed = 20261127,
+  } = options;
+  const random = prng(randomSeed);
+  let connectionNumber = 0;
+  const nextId = () => hexId('cvpn-connection-', ++connectionNumber);
+  const seedEndpoints: SeedEndpoint[] = [];
+  for (let e = 0; e < endpoints; e++) {
+    const certificateOnly = e >= endpoints - certificateEndpoints;
+    const clientCidrBlock = `172.${16 + (e % 16)}.0.0/${usersPerEndpoint * 8 > 1000 ? 16 : 22}`;
+    const connections: SeedConnection[] = [];
+    const users = [...namedUsers, ...Array.from({ length: usersPerEndpoint }, (_, u) => userName(u + e * 7))];
+    for (const [u, user] of users.entries()) {
+      const heavy = heavyUserEvery > 0 && u >= namedUsers.length && (u + 1) % heavyUserEvery === 0;
+      const count = heavy ? 7 : 1 + Math.floor(random() * random() * 3);
+      for (let k = 0; k < count; k++) {
+        connections.push({
+          connectionId: nextId(),
+          username: certificateOnly ? '' : user,
+          commonName: certificateOnly ? `${user}@corp.example.com` : user,
+          clientIp: addressInCidr(clientCidrBlock, connections.length),
+          connectionEstablishedTime: new Date(
+            Date.now() - Math.floor(random() * 8 * 3_600_000),
+          ).toISOString(),
+        });
+      }
+    }
+    for (let t = 0; t < recentlyTerminated; t++) {
+      const user = userName(1000 + t + e * recentlyTerminated);
+      connections.push({
+        connectionId: nextId(),
+        username: certificateOnly ? '' : user,
+        commonName: user,
+        clientIp: addressInCidr(clientCidrBlock, connections.length),
+        status: 'terminated',
+        connectionEndTime: new Date(Date.now() - (t + 1) * 5 * 60_000).toISOString(),
+      });
+    }
+    seedEndpoints.push({
+      clientVpnEndpointId: hexId('cvpn-endpoint-', e + 1),
+      description: certificateOnly ? `Contractors (certificate) ${e + 1}` : `Corporate VPN ${e + 1}`,
+      clientCidrBlock,
+      authenticationType: certificateOnly ? 'certificate-authentication' : 'federated-authentication',
+      connections,
+    });
+  }
+  return { endpoints: seedEndpoints };
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
+import { defaultStatusFor, Ec2Error } from './errors';
+import { type FaultConfig, Faults } from './faults';
+import {
+  buildConnection,
+  type ConnectionStatus,
+  type Fleet,
+  hexId,
+  loadSeed,
+  type Seed,
+  type SeedConnection,
+  SeedError,
+} from './model';
+import { QueryParams } from './params';
+import { EC2_DEFAULT_THROTTLE, Throttle, type ThrottleConfig } from './throttle';
+import { errorXml, successXml } from './xml';
+
+export interface EmulatorOptions {
+  /** 0 (the default) picks any free port. */
+  port?: number;
+  seed?: Seed;
+  throttle?: Partial<ThrottleConfig>;
+  faults?: FaultConfig;
+  /** Actions answered with UnauthorizedOperation, as if the caller's IAM policy did not allow them. */
+  deniedActions?: string[];
+  terminationDelayMs?: number;
+  maxBodyBytes?: number;
+  clock?: () => number;
+  random?: () => number;
+}
+
+export type CallCounts = Record<string, Record<string, number>>;
+
+export interface EmulatorSnapshot {
+  endpoints: Array<{
+    clientVpnEndpointId: string;
+    clientCidrBlock: string;
+    connections: Array<{
+      connectionId: string;
+      username: string;
+      commonName: string;
+      clientIp: string;
+      status: ConnectionStatus;
+    }>;
+  }>;
+  calls: CallCounts;
+}
+
+export interface RunningEmulator {
+  readonly url: string;
+  close(): Promise<void>;
+  snapshot(): EmulatorSnapshot;
+  /** Back to the start-up seed, with call counts, faults and buckets cleared. */
+  reset(): void;
+  seed(seed: Seed): void;
+  /** A client (re)connecting. */
+  addConnection(clientVpnEndpointId: string, connection: SeedConnection): string;
+  setFaults(faults: FaultConfig): void;
+  setThrottle(throttle: Partial<ThrottleConfig>): void;
+  setDeniedActions(actions: string[]): void;
+}
+
+const ACCOUNT_ID = '123456789012';
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    // Keep draining so the client sees an answer rather than a reset socket.
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  if (size > limit) throw new BodyTooLarge();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The access key in a SigV4 Authorization header stands for the account whose buckets a request drains. */
+function accountOf(req: IncomingMessage): string {
+  const match = /Credential=([^/,\s]+)/.exec(req.headers.authorization ?? '');
+  return match?.[1] ?? 'anonymous';
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const clock = options.clock ?? Date.now;
+  const initialSeed: Seed = options.seed ?? { endpoints: [] };
+  let fleet: Fleet = loadSeed(initialSeed, clock());
+  let calls: CallCounts = {};
+  let deniedActions = new Set(options.deniedActions ?? []);
+  const initialThrottle: ThrottleConfig = options.throttle
+    ? { ...EC2_DEFAULT_THROTTLE, enabled: true, ...options.throttle }
+    : EC2_DEFAULT_THROTTLE;
+  const throttle = new Throttle(initialThrottle);
+  const faults = new Faults(options.faults ?? {}, options.random);
+  const actions = new ClientVpnActions(() => fleet);
+  const handlers: Record<string, Handler> = {
+    DescribeClientVpnEndpoints: (p, c) => actions.describeClientVpnEndpoints(p, c),
+    DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
+    TerminateClientVpnConnections: (p, c) => actions.terminateClientVpnConnections(p, c),
+  };
+
+  const count = (action: string, outcome: string) => {
+    const perAction = calls[action] ?? {};
+    perAction[outcome] = (perAction[outcome] ?? 0) + 1;
+    calls[action] = perAction;
+  };
+
+  function send(res: ServerResponse, status: number, contentType: string, body: string) {
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  async function handleEc2(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const requestId = randomUUID();
+    let action = 'Unknown';
+    try {
+      const body =
+        req.method === 'POST' ? await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : '';
+      if (req.method !== 'POST' && req.method !== 'GET') {
+        throw new Ec2Error(
+          'InvalidHttpRequest',
+          `HTTP method ${req.method} is not supported; use POST or GET`,
+          405,
+        );
+      }
+      const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : url.search));
+      action = params.string('Action') ?? 'Unknown';
+      if (action === 'Unknown')
+        throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
+      const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
+      if (!handler) {
+        throw new Ec2Error(
+          'InvalidAction',
+          `The action ${action.slice(0, 100)} is not valid for this web service.`,
+        );
+      }
+      const version = params.string('Version');
+      if (version !== undefined && version !== '2016-11-15') {
+        throw new Ec2Error(
+          'InvalidParameterValue',
+          `Version ${version.slice(0, 40)} is not supported; use 2016-11-15`,
+        );
+      }
+      const fault = faults.decide(action);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.kind === 'drop') {
+        count(action, 'Dropped');
+        req.socket.destroy();
+        return;
+      }
+      if (fault.kind === 'error') {
+        throw new Ec2Error(
+          fault.code,
+          `Injected fault for ${action}`,
+          fault.status ?? defaultStatusFor(fault.code),
+        );
+      }
+      if (!throttle.tryTake(accountOf(req), action, clock())) {
+        throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      }
+      if (deniedActions.has(action)) {
+        const resource = params.string('ClientVpnEndpointId') ?? '*';
+        throw new Ec2Error(
+          'UnauthorizedOperation',
+          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:us-east-1:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
+          403,
+        );
+      }
+      const result = handler(params, { now: clock(), terminationDelayMs: options.terminationDelayMs ?? 0 });
+      count(action, 'Success');
+      send(res, 200, 'text/xml;charset=UTF-8', successXml(action, requestId, result));
+    } catch (error) {
+      const ec2 =
+        error instanceof Ec2Error
+          ? error
+          : error instanceof BodyTooLarge
+            ? new Ec2Error(
+                'RequestEntityTooLarge',
+                'The request body is larger than the emulator accepts',
+                413,
+              )
+            : new Ec2Error('InternalError', 'An internal error has occurred', 500);
+      count(action, ec2.code);
+      send(res, ec2.httpStatus, 'text/xml;charset=UTF-8', errorXml(ec2.code, ec2.message, requestId));
+    }
+  }
+
+  const handle: RunningEmulator = {
+    url: '',
+    close: async () => {},
+    snapshot: () => ({
+      endpoints: fleet.endpoints.map((e) => ({
+        clientVpnEndpointId: e.clientVpnEndpointId,
+        clientCidrBlock: e.clientCidrBlock,
+        connections: e.connections.map((c) => {
+          settle(c, clock());
+          return {
+            connectionId: c.connectionId,
+            username: c.username,
+            commonName: c.commonName,
+            clientIp: c.clientIp,
+            status: c.status,
+          };
+        }),
+      })),
+      calls: structuredClone(calls),
+    }),
+    reset: () => {
+      fleet = loadSeed(initialSeed, clock());
+      calls = {};
+      faults.configure({});
+      throttle.configure(initialThrottle);
+      deniedActions = new Set(options.deniedActions ?? []);
+    },
+    seed: (seed) => {
+      fleet = loadSeed(seed, clock());
+      calls = {};
+    },
+    addConnection: (clientVpnEndpointId, connection) => {
+      const endpoint = fleet.endpoints.find((e) => e.clientVpnEndpointId === clientVpnEndpointId);
+      if (!endpoint) throw new SeedError(`no endpoint ${clientVpnEndpointId}`);
+      const taken = new Set(fleet.endpoints.flatMap((e) => e.connections.map((c) => c.connectionId)));
+      let seq = fleet.nextSeq;
+      while (connection.connectionId === undefined && taken.has(hexId('cvpn-connection-', seq))) seq += 1;
+      const added = buildConnection(
+        { connectionEstablishedTime: new Date(clock()).toISOString(), ...connection },
+        endpoint,
+        seq,
+        endpoint.connections.length,
+        clock(),
+        'connection',
+      );
+      if (taken.has(added.connectionId)) throw new SeedError(`duplicate ${added.connectionId}`);
+      endpoint.connections.push(added);
+      fleet.nextSeq = seq + 1;
+      return added.connectionId;
+    },
+    setFaults: (config) => faults.configure(config),
+    setThrottle: (config) => throttle.configure({ ...throttle.settings, enabled: true, ...config }),
+    setDeniedActions: (list) => {
+      deniedActions = new Set(list);
+    },
+  };
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string) {
+    const json = (status: number, value: unknown) =>
+      send(res, status, 'application/json', JSON.stringify(value));
+    try {
+      const raw =
+        req.method === 'GET' ? '' : await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+      const body: unknown = raw ? JSON.parse(raw) : {};
+      const route = `${req.method} ${path}`;
+      const input = body as Record<string, unknown>;
+      switch (route) {
+        case 'GET /_emulator/state':
+          return json(200, { ...handle.snapshot(), faults: faults.settings, throttle: throttle.settings });
+        case 'POST /_emulator/reset':
+          handle.reset();
+          return json(200, { ok: true });
+        case 'POST /_emulator/seed':
+          handle.seed(body as Seed);
+          return json(200, { ok: true });
+        case 'POST /_emulator/connections': {
+          const { clientVpnEndpointId, ...connection } = input;
+          const id = handle.addConnection(String(clientVpnEndpointId), connection as SeedConnection);
+          return json(201, { connectionId: id });
+        }
+        case 'PUT /_emulator/faults':
+          handle.setFaults(body as FaultConfig);
+          return json(200, { ok: true });
+        case 'PUT /_emulator/throttle':
+          handle.setThrottle(body as Partial<ThrottleConfig>);
+          return json(200, { ok: true });
+        case 'PUT /_emulator/permissions':
+          handle.setDeniedActions(Array.isArray(input.deniedActions) ? input.deniedActions.map(String) : []);
+          return json(200, { ok: true });
+        default:
+          return json(404, { error: `no admin route ${route}` });
+      }
+    } catch (error) {
+      return json(400, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const work = url.pathname.startsWith('/_emulator/')
+      ? handleAdmin(req, res, url.pathname)
+      : handleEc2(req, res, url);
+    work.catch(() => req.socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...handle,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
