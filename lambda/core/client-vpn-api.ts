@@ -1,0 +1,50 @@
+/**
+ * The port through which the core talks to EC2 Client VPN. The EC2 adapter implements it with the AWS SDK;
+ * tests hand the core a fake. Listing returns active connections only.
+ */
+export interface VpnConnection {
+  endpointId: string;
+  connectionId: string;
+  /** Empty for certificate-authenticated connections. */
+  username: string;
+  commonName: string;
+  clientIp: string;
+}
+
+export interface StatusChange {
+  connectionId: string;
+  previousStatus: string;
+  currentStatus: string;
+}
+
+/** A dry run answers "allowed" (EC2's DryRunOperation) without naming connections. */
+export type TerminateResponse = { dryRun: true } | { dryRun: false; changes: StatusChange[] };
+
+export type TerminateTarget = { connectionId: string } | { username: string };
+
+export interface ConnectionListing {
+  connections: VpnConnection[];
+  /** Describe calls it took (one per page). */
+  calls: number;
+}
+
+export interface ClientVpnApi {
+  /** Active connections of an endpoint; with `usernames`, only theirs (EC2's case-sensitive username filter). */
+  listActiveConnections(endpointId: string, usernames?: readonly string[]): Promise<ConnectionListing>;
+  terminate(endpointId: string, target: TerminateTarget, dryRun: boolean): Promise<TerminateResponse>;
+}
+
+/** What the adapters throw: EC2's error code and message, so the core can decide and explain. */
+export class ClientVpnApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClientVpnApiError';
+  }
+}
+
+export const isPermissionError = (error: unknown) =>
+  error instanceof ClientVpnApiError &&
+  (error.code === 'UnauthorizedOperation' || error.code === 'AccessDenied');

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { type Cidr, parseCidr } from './cidr';
+import { normalizeUsername, type UsernameRules } from './identity';
+
+/** The evictor's configuration, validated once at cold start from its environment. */
+export interface EvictorConfig {
+  endpointIds: readonly string[];
+  dryRun: boolean;
+  protectedUsers: ReadonlySet<string>;
+  /** Lower-cased identity -> VPN username. */
+  identityMap: ReadonlyMap<string, string>;
+  clientCidrs: readonly Cidr[];
+  maxUsersPerEvent: number;
+  eventSource: string;
+  minSeverity: number;
+  usernames: UsernameRules;
+  /** Match certificate-authenticated connections by CommonName (needs a full listing of each endpoint). */
+  matchCommonName: boolean;
+  /** Terminate calls in flight per endpoint. */
+  concurrency: number;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-f]{8,17}$/;
+
+const list = (raw: string | undefined) =>
+  (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigurationError(`${name} must be "true" or "false", got "${env[name]}"`);
+}
+
+function numeric(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number; whole: boolean },
+) {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  const shape = range.whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (!shape.test(raw) || n < range.min || n > range.max) {
+    const kind = range.whole ? 'a whole number' : 'a number';
+    throw new ConfigurationError(`${name} must be ${kind} from ${range.min} to ${range.max}, got "${raw}"`);
+  }
+  return n;
+}
+
+const identityMapSchema = z.record(z.string().min(1), z.string().min(1).max(256));
+
+/** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
+export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
+  const endpointIds = list(env.ENDPOINT_IDS);
+  if (endpointIds.length === 0) {
+    throw new ConfigurationError(
+      'ENDPOINT_IDS must list at least one Client VPN endpoint id (cvpn-endpoint-...)',
+    );
+  }
+  const badEndpoint = endpointIds.find((id) => !ENDPOINT_ID.test(id));
+  if (badEndpoint) {
+    throw new ConfigurationError(
+      `ENDPOINT_IDS: "${badEndpoint}" is not a Client VPN endpoint id (cvpn-endpoint-...)`,
+    );
+  }
+  const usernames: UsernameRules = {
+    lowercase: boolean(env, 'USERNAME_LOWERCASE', true),
+    stripDomain: boolean(env, 'USERNAME_STRIP_DOMAIN', true),
+  };
+  let rawMap: unknown = {};
+  try {
+    rawMap = JSON.parse(env.IDENTITY_MAP?.trim() || '{}');
+  } catch {
+    throw new ConfigurationError('IDENTITY_MAP must be a JSON object of identity -> VPN username');
+  }
+  const parsedMap = identityMapSchema.safeParse(rawMap);
+  if (!parsedMap.success) {
+    throw new ConfigurationError(
+      'IDENTITY_MAP must be a JSON object of identity -> VPN username (non-empty strings)',
+    );
+  }
+  const clientCidrs = list(env.CLIENT_CIDRS).map((text) => {
+    const cidr = parseCidr(text);
+    if (!cidr)
+      throw new ConfigurationError(`CLIENT_CIDRS: "${text}" is not an IPv4 CIDR such as 172.16.0.0/22`);
+    return cidr;
+  });
+  const eventSource = env.EVENT_SOURCE?.trim() || 'client-vpn-evictor';
+  if (eventSource.startsWith('aws.') || !/^[\w.-]{1,256}$/.test(eventSource)) {
+    throw new ConfigurationError(
+      `EVENT_SOURCE must be 1-256 letters, digits, ".", "-" or "_" and not start with "aws.", got "${eventSource}"`,
+    );
+  }
+  return {
+    endpointIds: [...new Set(endpointIds)],
+    dryRun: boolean(env, 'DRY_RUN', true),
+    protectedUsers: new Set(list(env.PROTECTED_USERS).map((u) => normalizeUsername(u, usernames))),
+    identityMap: new Map(
+      Object.entries(parsedMap.data).map(([identity, user]) => [identity.toLowerCase(), user]),
+    ),
+    clientCidrs,
+    maxUsersPerEvent: numeric(env, 'MAX_USERS_PER_EVENT', 5, { min: 1, max: 1000, whole: true }),
+    eventSource,
+    minSeverity: numeric(env, 'MIN_SEVERITY', 0, { min: 0, max: 10, whole: false }),
+    usernames,
+    matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
+    concurrency: numeric(env, 'TERMINATE_CONCURRENCY', 4, { min: 1, max: 50, whole: true }),
+  };
+}

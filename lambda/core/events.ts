@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ENDPOINT_ID } from './config';
+import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
+
+/** The inputs of DESIGN section 3, validated. Unknown fields are ignored; the fields acted on are strict. */
+export type ParsedEvent =
+  | { kind: 'guardduty'; eventId: string; finding: GuardDutyFinding }
+  | { kind: 'evict'; eventId: string; detail: EvictDetail }
+  | { kind: 'disconnect-all'; eventId: string; detail: DisconnectAllDetail };
+
+export class EventRejectedError extends Error {
+  override readonly name = 'EventRejectedError';
+}
+
+export const DETAIL_TYPES = {
+  guardDuty: 'GuardDuty Finding',
+  evict: 'Evict VPN User',
+  release: 'Release VPN User',
+  disconnectAll: 'Disconnect All VPN Users',
+} as const;
+
+const username = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+const reason = z.string().trim().min(1).max(1024);
+const endpointIds = z.array(z.string().regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')).min(1).max(100);
+
+const evictDetailSchema = z.object({
+  usernames: z.array(username).min(1).max(1000),
+  reason,
+  endpointIds: endpointIds.optional(),
+  dryRun: z.boolean().optional(),
+  quarantineMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 60)
+    .optional(),
+});
+export type EvictDetail = z.infer<typeof evictDetailSchema>;
+
+const disconnectAllDetailSchema = z.object({
+  reason,
+  endpointIds: endpointIds.optional(),
+  except: z.array(username).max(10_000).optional(),
+  dryRun: z.boolean().optional(),
+});
+export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
+
+const envelopeSchema = z.object({
+  id: z.string().min(1).max(512),
+  source: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(256),
+  detail: z.unknown(),
+});
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new EventRejectedError(`invalid ${what}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Validates an EventBridge-shaped envelope and its detail; throws EventRejectedError with the reason. */
+export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
+  const envelope = parseWith(envelopeSchema, raw, 'event envelope');
+  const detailType = envelope['detail-type'];
+  const eventId = envelope.id;
+  if (envelope.source === 'aws.guardduty' && detailType === DETAIL_TYPES.guardDuty) {
+    return {
+      kind: 'guardduty',
+      eventId,
+      finding: parseWith(guardDutyFindingSchema, envelope.detail, 'GuardDuty finding'),
+    };
+  }
+  if (envelope.source !== eventSource) {
+    throw new EventRejectedError(
+      `unsupported event: source "${envelope.source.slice(0, 100)}" with detail-type "${detailType.slice(0, 100)}" (custom events must come from source "${eventSource}")`,
+    );
+  }
+  switch (detailType) {
+    case DETAIL_TYPES.evict:
+      return {
+        kind: 'evict',
+        eventId,
+        detail: parseWith(evictDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
+    case DETAIL_TYPES.disconnectAll:
+      return {
+        kind: 'disconnect-all',
+        eventId,
+        detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
+    case DETAIL_TYPES.release:
+      throw new EventRejectedError(
+        `"${detailType}" needs the quarantine table, which this version does not deploy`,
+      );
+    default:
+      throw new EventRejectedError(
+        `unsupported detail-type "${detailType.slice(0, 100)}" from source "${eventSource}"`,
+      );
+  }
+}

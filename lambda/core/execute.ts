@@ -1,0 +1,107 @@
+import {
+  type ClientVpnApi,
+  ClientVpnApiError,
+  isPermissionError,
+  type StatusChange,
+  type VpnConnection,
+} from './client-vpn-api';
+import { mapWithConcurrency } from './concurrency';
+import type { PlannedCall } from './plan';
+import type { Outcome } from './result';
+
+export interface ExecutedCalls {
+  outcomes: Outcome[];
+  terminateCalls: number;
+}
+
+function explain(error: unknown, endpointId: string): string {
+  if (isPermissionError(error)) {
+    return `${(error as ClientVpnApiError).code}: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${endpointId}`;
+  }
+  if (error instanceof ClientVpnApiError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Outcomes for the connections a call meant to end, from the statuses EC2 reported. */
+function fromChanges(endpointId: string, intended: VpnConnection[], changes: StatusChange[]): Outcome[] {
+  const usernames = new Map(intended.map((c) => [c.connectionId, c.username]));
+  const reported = new Set(changes.map((c) => c.connectionId));
+  const outcomes: Outcome[] = changes.map((change) => {
+    const ref = {
+      endpointId,
+      connectionId: change.connectionId,
+      username: usernames.get(change.connectionId) ?? intended[0]?.username ?? '',
+    };
+    return change.previousStatus === 'active'
+      ? {
+          ...ref,
+          status: 'terminated',
+          previousStatus: change.previousStatus,
+          currentStatus: change.currentStatus,
+        }
+      : { ...ref, status: 'skipped', reason: 'no-longer-active' };
+  });
+  for (const c of intended) {
+    if (!reported.has(c.connectionId)) {
+      outcomes.push({
+        endpointId,
+        connectionId: c.connectionId,
+        username: c.username,
+        status: 'skipped',
+        reason: 'no-longer-active',
+      });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Makes the planned Terminate calls on one endpoint with bounded concurrency. A refused Username call falls
+ * back to one call per connection; a connection that vanished meanwhile is skipped, not failed, so a rerun
+ * after a partial failure finishes the job without touching anything twice.
+ */
+export async function executeEndpoint(
+  api: ClientVpnApi,
+  endpointId: string,
+  calls: readonly PlannedCall[],
+  dryRun: boolean,
+  concurrency: number,
+): Promise<ExecutedCalls> {
+  let terminateCalls = 0;
+  const run = async (call: PlannedCall): Promise<Outcome[]> => {
+    terminateCalls++;
+    try {
+      const response = await api.terminate(endpointId, call.target, dryRun);
+      if (response.dryRun) {
+        return call.connections.map((c) => ({
+          endpointId,
+          connectionId: c.connectionId,
+          username: c.username,
+          status: 'would-terminate',
+        }));
+      }
+      return fromChanges(endpointId, call.connections, response.changes);
+    } catch (error) {
+      if ('username' in call.target && !isPermissionError(error)) {
+        const perConnection = call.connections.map((c) => ({
+          target: { connectionId: c.connectionId },
+          connections: [c],
+        }));
+        return (await Promise.all(perConnection.map(run))).flat();
+      }
+      if (error instanceof ClientVpnApiError && error.code === 'InvalidClientVpnConnection.IdNotFound') {
+        return fromChanges(endpointId, call.connections, []);
+      }
+      const reason = explain(error, endpointId);
+      return call.connections.map((c) => ({
+        endpointId,
+        connectionId: c.connectionId,
+        username: c.username,
+        status: 'failed',
+        reason,
+      }));
+    }
+  };
+  const outcomes = (await mapWithConcurrency(calls, concurrency, run)).flat();
+  return { outcomes, terminateCalls };
+}

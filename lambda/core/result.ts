@@ -1,0 +1,70 @@
+/** What an eviction did, connection by connection, and how it ended. */
+export type Mode = 'DRY-RUN' | 'ENFORCING';
+export type Trigger = 'guardduty' | 'evict' | 'disconnect-all';
+
+export type SkipReason = 'protected' | 'excepted' | 'no-longer-active';
+
+interface ConnectionRef {
+  endpointId: string;
+  connectionId: string;
+  username: string;
+}
+
+export type Outcome =
+  | (ConnectionRef & { status: 'terminated'; previousStatus: string; currentStatus: string })
+  | (ConnectionRef & { status: 'would-terminate' })
+  | (ConnectionRef & { status: 'failed'; reason: string })
+  | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
+
+export interface EndpointSummary {
+  endpointId: string;
+  terminated: number;
+  wouldTerminate: number;
+  failed: number;
+  skipped: number;
+  /** Set when the endpoint could not be listed at all. */
+  error?: string;
+}
+
+export interface ApiCalls {
+  describe: number;
+  terminate: number;
+}
+
+/**
+ * completed: everything planned was done (or would be, in dry-run). partial-failure: something failed and the
+ * invocation must fail so Lambda retries. refused: the policy stopped it before any connection was touched.
+ * ignored: nothing to do by design (archived finding, below the severity floor, nobody resolved).
+ */
+export type Status = 'completed' | 'partial-failure' | 'refused' | 'ignored';
+
+export interface EvictionResult {
+  status: Status;
+  mode: Mode;
+  trigger: Trigger;
+  correlationId: string;
+  reason: string;
+  /** The VPN users the request named (resolved identities, or everyone but the exceptions). */
+  users: string[];
+  endpoints: EndpointSummary[];
+  outcomes: Outcome[];
+  apiCalls: ApiCalls;
+  /** Why the mode or the scope is what it is: sample finding, event asked for dry-run, identities dropped. */
+  notes: string[];
+}
+
+/** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
+export class EvictionIncompleteError extends Error {
+  override readonly name = 'EvictionIncompleteError';
+  constructor(readonly result: EvictionResult) {
+    const failed = result.endpoints.reduce((n, e) => n + e.failed + (e.error ? 1 : 0), 0);
+    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`);
+  }
+}
+
+/** The answer to an event that was not valid: nothing was touched and a retry would not help. */
+export interface RejectedEvent {
+  status: 'rejected';
+  mode: Mode;
+  reason: string;
+}

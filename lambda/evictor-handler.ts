@@ -1,0 +1,92 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import type { ClientVpnApi } from './core/client-vpn-api';
+import type { EvictorConfig } from './core/config';
+import { EventRejectedError, parseEvent } from './core/events';
+import { evict } from './core/evict';
+import { decide, type EvictionRequest } from './core/policy';
+import {
+  EvictionIncompleteError,
+  type EvictionResult,
+  type Outcome,
+  type RejectedEvent,
+} from './core/result';
+
+export interface EvictorDependencies {
+  config: EvictorConfig;
+  api: ClientVpnApi;
+  logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'resetKeys' | 'setCorrelationId' | 'addContext'>;
+  metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+}
+
+/** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
+export class EvictorFailure extends Error {
+  override readonly name = 'EvictorFailure';
+}
+
+/** The envelope fields that identify a rejected event; never the detail, which may hold credentials. */
+function describeRejected(event: unknown) {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const field = (name: string) =>
+    typeof e[name] === 'string' ? (e[name] as string).slice(0, 200) : undefined;
+  return { eventId: field('id'), source: field('source'), detailType: field('detail-type') };
+}
+
+/**
+ * The evictor's Lambda handler over its dependencies: parse, decide, evict, then one audit line per
+ * connection, a summary line and the metrics. A rejected event returns (a retry would not help); a partial
+ * failure throws EvictionIncompleteError after logging, so Lambda retries it.
+ */
+export function createEvictorHandler({ config, api, logger, metrics }: EvictorDependencies) {
+  const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
+
+  function record(result: EvictionResult): void {
+    const count = (status: Outcome['status']) => result.outcomes.filter((o) => o.status === status);
+    const terminated = count('terminated');
+    const endpointErrors = result.endpoints.filter((e) => e.error).length;
+    metrics.addMetric('ConnectionsTerminated', MetricUnit.Count, terminated.length);
+    metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
+    metrics.addMetric('UsersEvicted', MetricUnit.Count, new Set(terminated.map((o) => o.username)).size);
+    metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
+    if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+  }
+
+  return async function handler(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
+    if (context) logger.addContext(context);
+    logger.appendKeys({ mode: configuredMode });
+    try {
+      let request: EvictionRequest;
+      try {
+        request = decide(parseEvent(event, config.eventSource), config);
+      } catch (error) {
+        if (!(error instanceof EventRejectedError)) throw error;
+        logger.error('event rejected: nothing was touched', {
+          reason: error.message,
+          ...describeRejected(event),
+        });
+        metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
+        return { status: 'rejected', mode: configuredMode, reason: error.message };
+      }
+      logger.setCorrelationId(request.correlationId);
+      logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
+      const result = await evict(request, api, config);
+      for (const outcome of result.outcomes) {
+        if (outcome.status === 'failed') logger.error('connection', { ...outcome });
+        else logger.info('connection', { ...outcome });
+      }
+      const { outcomes: _perConnection, ...summary } = result;
+      logger.info('eviction summary', { result: summary });
+      record(result);
+      if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
+      return result;
+    } catch (error) {
+      if (error instanceof EvictionIncompleteError) throw error;
+      logger.error('evictor failed unexpectedly', { error: error as Error });
+      throw new EvictorFailure(error instanceof Error ? error.message : String(error));
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,15 @@
+import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
+import { parseEvictorConfig } from './core/config';
+import { createEvictorHandler } from './evictor-handler';
+import { logger, metrics } from './observability';
+
+/**
+ * Lambda entry for EventBridge rules and Scheduler schedules. The configuration is validated at cold start, so
+ * an invalid variable fails the init with a message that names it; the SDK client is created once per container.
+ */
+export const handler = createEvictorHandler({
+  config: parseEvictorConfig(process.env),
+  api: new Ec2ClientVpnApi(createEc2Client()),
+  logger,
+  metrics,
+});

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type EvictorConfig, parseEvictorConfig } from '../../lambda/core/config';
+
+export const ENDPOINT_A = 'cvpn-endpoint-0123456789abcdef0';
+export const ENDPOINT_B = 'cvpn-endpoint-0fedcba9876543210';
+
+export const SHARED_SAMPLE = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'fixtures',
+  'guardduty-sample-iam-finding.json',
+);
+
+/** A GuardDuty event from `test/fixtures/guardduty-<name>.json`, or the shared real sample. */
+export function fixture(name: string): Record<string, unknown> {
+  const path =
+    name === 'shared-sample' ? SHARED_SAMPLE : join(__dirname, '..', 'fixtures', `guardduty-${name}.json`);
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+export function customEvent(detailType: string, detail: unknown, source = 'client-vpn-evictor') {
+  return {
+    version: '0',
+    id: `evt-${detailType.replace(/\s/g, '-')}`,
+    source,
+    'detail-type': detailType,
+    time: '2026-11-27T17:00:00Z',
+    detail,
+  };
+}
+
+export function testConfig(env: Record<string, string> = {}): EvictorConfig {
+  return parseEvictorConfig({
+    ENDPOINT_IDS: `${ENDPOINT_A},${ENDPOINT_B}`,
+    DRY_RUN: 'false',
+    CLIENT_CIDRS: '172.16.0.0/16,172.17.0.0/16',
+    ...env,
+  });
+}

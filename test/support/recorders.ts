@@ -1,0 +1,47 @@
+import type { EvictorDependencies } from '../../lambda/evictor-handler';
+
+export interface LogLine {
+  level: 'info' | 'error';
+  message: string;
+  attributes: Record<string, unknown>;
+}
+
+/** A logger and metrics that record instead of printing, for handler tests. */
+export function recorders() {
+  const lines: LogLine[] = [];
+  let keys: Record<string, unknown> = {};
+  const metricsSeen: Array<{ name: string; value: number }> = [];
+  const logger: EvictorDependencies['logger'] = {
+    info: (message: unknown, attributes?: unknown) => {
+      lines.push({
+        level: 'info',
+        message: String(message),
+        attributes: { ...keys, ...(attributes as object) },
+      });
+    },
+    error: (message: unknown, attributes?: unknown) => {
+      lines.push({
+        level: 'error',
+        message: String(message),
+        attributes: { ...keys, ...(attributes as object) },
+      });
+    },
+    appendKeys: (attributes) => {
+      keys = { ...keys, ...attributes };
+    },
+    resetKeys: () => {
+      keys = {};
+    },
+    setCorrelationId: (value) => {
+      keys = { ...keys, correlation_id: value };
+    },
+    addContext: () => {},
+  } as EvictorDependencies['logger'];
+  const metrics = {
+    addMetric: (name: string, _unit: unknown, value: number) => {
+      metricsSeen.push({ name, value });
+    },
+    publishStoredMetrics: () => {},
+  } as unknown as EvictorDependencies['metrics'];
+  return { logger, metrics, lines, metrics_: metricsSeen };
+}

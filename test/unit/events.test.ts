@@ -1,0 +1,175 @@
+import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../../lambda/core/events';
+import { findingAddresses, findingIdentities, isSampleFinding } from '../../lambda/core/guardduty';
+import { customEvent, fixture } from '../support/events';
+
+const SOURCE = 'client-vpn-evictor';
+
+function finding(name: string) {
+  const parsed = parseEvent(fixture(name), SOURCE);
+  if (parsed.kind !== 'guardduty') throw new Error('expected a GuardDuty finding');
+  return parsed.finding;
+}
+
+describe('GuardDuty findings', () => {
+  it('reads the real sample: a sample, archived, asn as a string, platform null', () => {
+    const f = finding('shared-sample');
+    expect(isSampleFinding(f)).toBe(true);
+    expect(f.service?.archived).toBe(true);
+    expect(f.id).toBe('30bf285e52a1e405084ff6ec28e06e17');
+  });
+
+  it.each([
+    ['iam-user', [{ kind: 'iam-user', value: 'Dave.Chen' }], ['198.51.100.0']],
+    ['sso-session', [{ kind: 'session', value: 'Alice.Smith@corp.example.com' }], ['198.51.100.0']],
+    ['federated-user', [{ kind: 'session', value: 'bob' }], ['198.51.100.0']],
+    ['root', [], ['198.51.100.0']],
+    [
+      'kubernetes',
+      [{ kind: 'kubernetes', value: 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol' }],
+      ['203.0.113.9'],
+    ],
+    ['network-connection', [], ['172.16.0.9', '10.0.0.1']],
+    ['port-probe', [], ['172.17.0.4', '10.0.0.1', '198.51.100.7']],
+    ['minimal', [], []],
+  ])('%s: names the right identities and addresses', (name, identities, addresses) => {
+    const f = finding(name);
+    expect(isSampleFinding(f)).toBe(false);
+    expect(findingIdentities(f).candidates.map(({ kind, value }) => ({ kind, value }))).toEqual(identities);
+    expect(findingAddresses(f)).toEqual(addresses);
+  });
+
+  it('explains why a root finding names nobody', () => {
+    expect(findingIdentities(finding('root')).notes).toEqual([
+      'accessKeyDetails.userType Root names no person',
+    ]);
+  });
+
+  it('tolerates fields it does not use, whatever their type', () => {
+    const event = fixture('iam-user');
+    const detail = event.detail as Record<string, any>;
+    detail.service.action.awsApiCallAction.remoteIpDetails.organization.asn = { weird: [1, 2] };
+    detail.resource.instanceDetails = 'not even an object';
+    detail.brandNewField = { nested: true };
+    expect(parseEvent(event, SOURCE).kind).toBe('guardduty');
+  });
+
+  it.each([
+    [
+      'severity as a string',
+      (d: any) => {
+        d.severity = '8';
+      },
+      /severity/,
+    ],
+    [
+      'severity above 10',
+      (d: any) => {
+        d.severity = 11;
+      },
+      /severity/,
+    ],
+    [
+      'no finding id',
+      (d: any) => {
+        delete d.id;
+      },
+      /id/,
+    ],
+    [
+      'userName as a number',
+      (d: any) => {
+        d.resource.accessKeyDetails.userName = 42;
+      },
+      /userName/,
+    ],
+    [
+      'archived as a string',
+      (d: any) => {
+        d.service.archived = 'yes';
+      },
+      /archived/,
+    ],
+    [
+      'an address that is not a string',
+      (d: any) => {
+        d.service.action.awsApiCallAction.remoteIpDetails.ipAddressV4 = 7;
+      },
+      /ipAddressV4/,
+    ],
+  ])('rejects a finding with %s, naming the field', (_label, mutate, field) => {
+    const event = fixture('iam-user');
+    mutate(event.detail);
+    expect(() => parseEvent(event, SOURCE)).toThrow(EventRejectedError);
+    expect(() => parseEvent(event, SOURCE)).toThrow(field);
+  });
+});
+
+describe('custom events', () => {
+  it('parses Evict VPN User and Disconnect All VPN Users', () => {
+    expect(
+      parseEvent(
+        customEvent(DETAIL_TYPES.evict, { usernames: ['alice'], reason: 'phished', dryRun: true }),
+        SOURCE,
+      ),
+    ).toMatchObject({
+      kind: 'evict',
+      detail: { usernames: ['alice'], reason: 'phished', dryRun: true },
+    });
+    expect(
+      parseEvent(
+        customEvent(DETAIL_TYPES.disconnectAll, { reason: 'end of day', except: ['oncall'] }),
+        SOURCE,
+      ),
+    ).toMatchObject({
+      kind: 'disconnect-all',
+      detail: { except: ['oncall'] },
+    });
+  });
+
+  it.each([
+    ['not an object', 'hello', /envelope/],
+    ['no id', { source: SOURCE, 'detail-type': DETAIL_TYPES.evict, detail: {} }, /id/],
+    [
+      'another source',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'r' }, 'someone-else'),
+      /must come from source "client-vpn-evictor"/,
+    ],
+    ['an unknown detail-type', customEvent('Evict Everyone Now', {}), /unsupported detail-type/],
+    [
+      'Release without quarantine',
+      customEvent(DETAIL_TYPES.release, { usernames: ['a'], reason: 'r' }),
+      /quarantine/,
+    ],
+    ['no usernames', customEvent(DETAIL_TYPES.evict, { usernames: [], reason: 'r' }), /usernames/],
+    ['a blank username', customEvent(DETAIL_TYPES.evict, { usernames: ['  '], reason: 'r' }), /usernames/],
+    [
+      'a control character',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['al\u0000ice'], reason: 'r' }),
+      /control characters/,
+    ],
+    ['no reason', customEvent(DETAIL_TYPES.evict, { usernames: ['a'] }), /reason/],
+    [
+      'dryRun as a string',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'r', dryRun: 'false' }),
+      /dryRun/,
+    ],
+    [
+      'a malformed endpoint id',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'r', endpointIds: ['vpn-1'] }),
+      /endpointIds/,
+    ],
+    [
+      'negative quarantine',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'r', quarantineMinutes: -5 }),
+      /quarantineMinutes/,
+    ],
+    [
+      'except not a list',
+      customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: 'oncall' }),
+      /except/,
+    ],
+  ])('rejects %s with a clear reason', (_label, event, reason) => {
+    expect(() => parseEvent(event, SOURCE)).toThrow(EventRejectedError);
+    expect(() => parseEvent(event, SOURCE)).toThrow(reason);
+  });
+});

@@ -1,0 +1,228 @@
+import { ClientVpnApiError, type VpnConnection } from '../../lambda/core/client-vpn-api';
+import { parseEvent } from '../../lambda/core/events';
+import { evict } from '../../lambda/core/evict';
+import { decide } from '../../lambda/core/policy';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+
+const times = (n: number, make: () => VpnConnection) => Array.from({ length: n }, make);
+
+async function run(
+  event: unknown,
+  connections: VpnConnection[],
+  env: Record<string, string> = {},
+  prepare?: (api: FakeClientVpnApi) => void,
+) {
+  const config = testConfig(env);
+  const api = new FakeClientVpnApi(connections);
+  prepare?.(api);
+  const result = await evict(decide(parseEvent(event, config.eventSource), config), api, config);
+  return { result, api };
+}
+
+const evictUsers = (usernames: string[], extra: Record<string, unknown> = {}) =>
+  customEvent('Evict VPN User', {
+    usernames,
+    reason: 'compromised laptop',
+    endpointIds: [ENDPOINT_A],
+    ...extra,
+  });
+
+describe('planning: connections -> calls', () => {
+  it.each([
+    ['one connection', 1, 1, 1],
+    ['three connections', 3, 1, 1],
+    ['five connections', 5, 1, 1],
+    ['six connections: one call each', 6, 1, 6],
+    ['seven connections: one call each', 7, 1, 7],
+  ])('a user with %s costs %i Describe + %i Terminate', async (_label, count, describes, terminates) => {
+    const connections = [...times(count, () => conn(ENDPOINT_A, 'alice')), conn(ENDPOINT_A, 'bob')];
+    const { result, api } = await run(evictUsers(['alice']), connections);
+    expect(result.apiCalls).toEqual({ describe: describes, terminate: terminates });
+    expect(api.terminated.size).toBe(count);
+    expect(result.outcomes.every((o) => o.status === 'terminated' && o.username === 'alice')).toBe(true);
+    expect(api.calls[0]).toEqual({ op: 'list', endpointId: ENDPOINT_A, usernames: ['alice'] });
+  });
+
+  it('falls back to one call per connection when the Username call is refused', async () => {
+    const connections = times(3, () => conn(ENDPOINT_A, 'alice'));
+    const { result, api } = await run(evictUsers(['alice']), connections, {}, (fake) =>
+      fake.failures.set(
+        `${ENDPOINT_A}/user:alice`,
+        new ClientVpnApiError('InvalidParameterValue', 'over five'),
+      ),
+    );
+    expect(api.terminateCalls().map((c) => c.op === 'terminate' && c.target)).toEqual([
+      { username: 'alice' },
+      ...connections.map((c) => ({ connectionId: c.connectionId })),
+    ]);
+    expect(result.status).toBe('completed');
+    expect(result.apiCalls.terminate).toBe(4);
+    expect(api.terminated.size).toBe(3);
+  });
+
+  it('does not fall back on a permission error, and names the missing permission', async () => {
+    const { result, api } = await run(evictUsers(['alice']), [conn(ENDPOINT_A, 'alice')], {}, (fake) =>
+      fake.failures.set(`${ENDPOINT_A}/user:alice`, new ClientVpnApiError('UnauthorizedOperation', 'no')),
+    );
+    expect(api.terminateCalls()).toHaveLength(1);
+    expect(result.status).toBe('partial-failure');
+    expect(result.outcomes[0]).toMatchObject({
+      status: 'failed',
+      reason: `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${ENDPOINT_A}`,
+    });
+  });
+
+  it('disconnect-all: Username calls for users with up to five, per-connection for heavy users and certificates', async () => {
+    const connections = [
+      ...times(2, () => conn(ENDPOINT_A, 'alice')),
+      conn(ENDPOINT_A, 'bob'),
+      ...times(7, () => conn(ENDPOINT_A, 'heavy')),
+      conn(ENDPOINT_A, '', { commonName: 'laptop-1.corp.example.com' }),
+      conn(ENDPOINT_B, 'carol'),
+      conn(ENDPOINT_B, 'oncall'),
+    ];
+    const event = customEvent('Disconnect All VPN Users', { reason: 'end of day', except: ['OnCall'] });
+    const { result, api } = await run(event, connections);
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 + 7 + 1 + 1 });
+    expect(api.terminated.size).toBe(connections.length - 1);
+    expect(result.outcomes.find((o) => o.username === 'oncall')).toMatchObject({
+      status: 'skipped',
+      reason: 'excepted',
+    });
+    expect(result.endpoints).toEqual([
+      { endpointId: ENDPOINT_A, terminated: 11, wouldTerminate: 0, failed: 0, skipped: 0 },
+      { endpointId: ENDPOINT_B, terminated: 1, wouldTerminate: 0, failed: 0, skipped: 1 },
+    ]);
+  });
+
+  it('disconnect-all skips protected users, by username or certificate name', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'breakglass'),
+      conn(ENDPOINT_A, '', { commonName: 'breakglass@corp.example.com' }),
+      conn(ENDPOINT_A, 'dave'),
+    ];
+    const { result, api } = await run(customEvent('Disconnect All VPN Users', { reason: 'r' }), connections, {
+      PROTECTED_USERS: 'breakglass',
+    });
+    expect([...api.terminated]).toEqual([connections[2]?.connectionId]);
+    expect(
+      result.outcomes.filter((o) => o.status === 'skipped').map((o) => o.status === 'skipped' && o.reason),
+    ).toEqual(['protected', 'protected']);
+  });
+});
+
+describe('eviction', () => {
+  it('dry-run describes for real and terminates nothing, reporting what it would', async () => {
+    const connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'alice')];
+    const { result, api } = await run(evictUsers(['alice']), connections, { DRY_RUN: 'true' });
+    expect(result.mode).toBe('DRY-RUN');
+    expect(api.terminated.size).toBe(0);
+    expect(api.terminateCalls()).toEqual([
+      { op: 'terminate', endpointId: ENDPOINT_A, target: { username: 'alice' }, dryRun: true },
+    ]);
+    expect(result.outcomes.map((o) => o.status)).toEqual(['would-terminate', 'would-terminate']);
+  });
+
+  it('evicts the person behind an SSO session on every endpoint', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'alice.smith'),
+      conn(ENDPOINT_B, 'alice.smith'),
+      conn(ENDPOINT_B, 'bob'),
+    ];
+    const { result, api } = await run(fixture('sso-session'), connections);
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'guardduty',
+      correlationId: 'finding-sso-session',
+      users: ['alice.smith'],
+    });
+    expect(api.terminated.size).toBe(2);
+  });
+
+  it('evicts by client address from a network finding, with a full listing', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9' }),
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.77' }),
+      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10' }),
+    ];
+    const { result, api } = await run(fixture('network-connection'), connections);
+    expect(api.calls.filter((c) => c.op === 'list')).toEqual([
+      { op: 'list', endpointId: ENDPOINT_A },
+      { op: 'list', endpointId: ENDPOINT_B },
+    ]);
+    expect([...api.terminated]).toEqual([connections[0]?.connectionId]);
+    expect(result.users).toEqual(['erin']);
+  });
+
+  it('refuses when a client address leads to more than one user', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9' }),
+      conn(ENDPOINT_B, 'frank', { clientIp: '172.16.0.9' }),
+    ];
+    const { result, api } = await run(fixture('network-connection'), connections);
+    expect(result.status).toBe('refused');
+    expect(result.notes.at(-1)).toMatch(/172.16.0.9 lead to more than one user; nobody was evicted/);
+    expect(api.terminateCalls()).toEqual([]);
+  });
+
+  it('matches certificate connections by CommonName when asked', async () => {
+    const cert = conn(ENDPOINT_A, '', { commonName: 'Dave.Chen@corp.example.com' });
+    const without = await run(fixture('iam-user'), [cert]);
+    expect(without.api.terminated.size).toBe(0);
+    const withCn = await run(fixture('iam-user'), [cert], { MATCH_COMMON_NAME: 'true' });
+    expect([...withCn.api.terminated]).toEqual([cert.connectionId]);
+    expect(withCn.result.apiCalls.terminate).toBe(1);
+  });
+
+  it('a partial failure is reported, and a rerun finishes without terminating anything twice', async () => {
+    const connections = [...times(7, () => conn(ENDPOINT_A, 'heavy'))];
+    const broken = connections[3]?.connectionId ?? '';
+    const config = testConfig();
+    const api = new FakeClientVpnApi(connections);
+    api.failures.set(`${ENDPOINT_A}/${broken}`, new ClientVpnApiError('InternalError', 'try again'));
+    const request = decide(parseEvent(evictUsers(['heavy']), config.eventSource), config);
+    const first = await evict(request, api, config);
+    expect(first.status).toBe('partial-failure');
+    expect(first.endpoints[0]).toMatchObject({ terminated: 6, failed: 1 });
+    api.failures.clear();
+    const second = await evict(request, api, config);
+    expect(second.status).toBe('completed');
+    expect(second.outcomes).toEqual([
+      expect.objectContaining({ connectionId: broken, status: 'terminated' }),
+    ]);
+    const third = await evict(request, api, config);
+    expect(third.outcomes).toEqual([]);
+    expect(second.apiCalls.terminate).toBe(1);
+    expect(third.apiCalls.terminate).toBe(0);
+    expect(api.terminated.size).toBe(7);
+  });
+
+  it('an endpoint that cannot be listed fails the eviction but not the other endpoints', async () => {
+    const { result, api } = await run(
+      customEvent('Disconnect All VPN Users', { reason: 'r' }),
+      [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')],
+      {},
+      (fake) =>
+        fake.failures.set(
+          `list:${ENDPOINT_A}`,
+          new ClientVpnApiError('InvalidClientVpnEndpointId.NotFound', 'gone'),
+        ),
+    );
+    expect(result.status).toBe('partial-failure');
+    expect(result.endpoints[0]?.error).toBe('ClientVpnApiError: gone');
+    expect(api.terminated.size).toBe(1);
+  });
+
+  it('halted requests make no call at all', async () => {
+    const { result, api } = await run(fixture('shared-sample'), [
+      conn(ENDPOINT_A, 'generatedfindingusername'),
+    ]);
+    expect(result).toMatchObject({
+      status: 'ignored',
+      mode: 'DRY-RUN',
+      apiCalls: { describe: 0, terminate: 0 },
+    });
+    expect(api.calls).toEqual([]);
+  });
+});
