@@ -5,6 +5,7 @@ import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
+import { type Notifier, noticeFor } from './core/notice';
 import { decide, type EvictionRequest } from './core/policy';
 import {
   EvictionIncompleteError,
@@ -18,6 +19,8 @@ export interface EvictorDependencies {
   api: ClientVpnApi;
   logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'resetKeys' | 'setCorrelationId' | 'addContext'>;
   metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+  /** Where summaries and alerts go; none means logs and metrics only. */
+  notifier?: Notifier;
 }
 
 /** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
@@ -38,7 +41,7 @@ function describeRejected(event: unknown) {
  * connection, a summary line and the metrics. A rejected event returns (a retry would not help); a partial
  * failure throws EvictionIncompleteError after logging, so Lambda retries it.
  */
-export function createEvictorHandler({ config, api, logger, metrics }: EvictorDependencies) {
+export function createEvictorHandler({ config, api, logger, metrics, notifier }: EvictorDependencies) {
   const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
 
   function record(result: EvictionResult): void {
@@ -50,6 +53,18 @@ export function createEvictorHandler({ config, api, logger, metrics }: EvictorDe
     metrics.addMetric('UsersEvicted', MetricUnit.Count, new Set(terminated.map((o) => o.username)).size);
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+  }
+
+  /** A summary that cannot be sent is logged and counted; it never undoes or repeats an eviction. */
+  async function notify(result: EvictionResult): Promise<void> {
+    const notice = notifier && noticeFor(result);
+    if (!notice) return;
+    try {
+      await notifier.publish(notice.subject, notice.message);
+    } catch (error) {
+      logger.error('summary not sent', { error: (error as Error).message });
+      metrics.addMetric('NotificationFailures', MetricUnit.Count, 1);
+    }
   }
 
   return async function handler(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
@@ -78,6 +93,7 @@ export function createEvictorHandler({ config, api, logger, metrics }: EvictorDe
       const { outcomes: _perConnection, ...summary } = result;
       logger.info('eviction summary', { result: summary });
       record(result);
+      await notify(result);
       if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
       return result;
     } catch (error) {

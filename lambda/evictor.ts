@@ -1,4 +1,5 @@
 import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
+import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { parseEvictorConfig } from './core/config';
 import { createEvictorHandler } from './evictor-handler';
 import { logger, metrics } from './observability';
@@ -12,4 +13,5 @@ export const handler = createEvictorHandler({
   api: new Ec2ClientVpnApi(createEc2Client()),
   logger,
   metrics,
+  notifier: process.env.TOPIC_ARN ? new SnsNotifier(createSnsClient(), process.env.TOPIC_ARN) : undefined,
 });

@@ -1,0 +1,30 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { CONTEXT_KEYS, ContextError, readDeploymentSettings } from './context';
+import { EvictorStack } from './evictor-stack';
+
+/**
+ * The CDK app: `cdk deploy -c endpointIds=cvpn-endpoint-...`. Context is validated before anything is built,
+ * so a bad value fails synthesis with its key and expected form, and no template is written.
+ */
+export function buildApp(app = new App()): App {
+  const settings = readDeploymentSettings((key) => app.node.tryGetContext(key));
+  new EvictorStack(app, app.node.tryGetContext('stackName') ?? 'ClientVpnEvictor', {
+    settings,
+    description: 'client-vpn-evictor: evicts AWS Client VPN users on security alerts and schedules',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  return app;
+}
+
+if (require.main === module) {
+  try {
+    buildApp();
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    process.stderr.write(
+      `client-vpn-evictor: ${error.message}\nContext keys: ${CONTEXT_KEYS.join(', ')} (see README).\n`,
+    );
+    process.exit(1);
+  }
+}

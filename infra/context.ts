@@ -1,0 +1,214 @@
+import { parseCidr } from '../lambda/core/cidr';
+import { ENDPOINT_ID } from '../lambda/core/config';
+
+/** The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`) and validated. */
+export interface OffHoursSchedule {
+  name: string;
+  /** An EventBridge Scheduler cron expression: `cron(0 19 ? * MON-FRI *)`. */
+  cron: string;
+  timeZone: string;
+  except: string[];
+}
+
+export interface DeploymentSettings {
+  endpointIds: string[];
+  dryRun: boolean;
+  minSeverity: number;
+  findingTypes: string[];
+  identityMap: Record<string, string>;
+  clientCidrs: string[];
+  protectedUsers: string[];
+  maxUsersPerEvent: number;
+  eventSource: string;
+  matchCommonName: boolean;
+  offHours: OffHoursSchedule[];
+  notifyEmail?: string;
+}
+
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+  constructor(key: string, expected: string, got: unknown) {
+    super(`context "${key}": expected ${expected}, got ${JSON.stringify(got)?.slice(0, 200)}`);
+  }
+}
+
+export const CONTEXT_KEYS = [
+  'endpointIds',
+  'dryRun',
+  'minSeverity',
+  'findingTypes',
+  'identityMap',
+  'clientCidrs',
+  'protectedUsers',
+  'maxUsersPerEvent',
+  'eventSource',
+  'matchCommonName',
+  'offHours',
+  'notifyEmail',
+] as const;
+
+type Lookup = (key: string) => unknown;
+
+/** `-c key=[...]` arrives as a string; cdk.json values arrive typed. Both are accepted. */
+function jsonish(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return value;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return value;
+  }
+}
+
+function stringList(get: Lookup, key: string, check: (item: string) => boolean, expected: string): string[] {
+  const raw = jsonish(get(key));
+  if (raw === undefined || raw === '') return [];
+  const items =
+    typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : raw;
+  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string' || !check(item.trim()))) {
+    throw new ContextError(key, expected, raw);
+  }
+  return [...new Set(items.map((item: string) => item.trim()))];
+}
+
+function bool(get: Lookup, key: string, fallback: boolean): boolean {
+  const raw = get(key);
+  if (raw === undefined) return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ContextError(key, 'true or false', raw);
+}
+
+function num(get: Lookup, key: string, fallback: number, min: number, max: number, whole: boolean): number {
+  const raw = get(key);
+  if (raw === undefined) return fallback;
+  const n =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+    throw new ContextError(key, `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`, raw);
+  }
+  return n;
+}
+
+const USERNAME = /^[^\p{Cc},]{1,256}$/u;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const CRON = /^cron\((\S+ ){5}\S+\)$/;
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.includes('/') || zone === 'UTC';
+  } catch {
+    return false;
+  }
+}
+
+function offHours(get: Lookup): OffHoursSchedule[] {
+  const raw = jsonish(get('offHours'));
+  if (raw === undefined) return [];
+  const expected =
+    'a list of { "cron": "cron(0 19 ? * MON-FRI *)", "timeZone": "Europe/Berlin", "except": ["oncall"], "name": "weekday-evening" }';
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((entry, i) => {
+    if (typeof entry !== 'object' || entry === null) throw new ContextError('offHours', expected, raw);
+    const { cron, timeZone, except = [], name = `off-hours-${i + 1}` } = entry as Record<string, unknown>;
+    const expression = typeof cron === 'string' && !cron.startsWith('cron(') ? `cron(${cron.trim()})` : cron;
+    if (typeof expression !== 'string' || !CRON.test(expression)) {
+      throw new ContextError(
+        `offHours[${i}].cron`,
+        'a six-field Scheduler cron such as "cron(0 19 ? * MON-FRI *)"',
+        cron,
+      );
+    }
+    if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) {
+      throw new ContextError(
+        `offHours[${i}].timeZone`,
+        'an IANA time zone such as "Europe/Berlin"',
+        timeZone,
+      );
+    }
+    if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !USERNAME.test(u))) {
+      throw new ContextError(`offHours[${i}].except`, 'a list of VPN usernames', except);
+    }
+    if (typeof name !== 'string' || !/^[\w-]{1,40}$/.test(name)) {
+      throw new ContextError(`offHours[${i}].name`, 'up to 40 letters, digits, "-" or "_"', name);
+    }
+    return { name, cron: expression, timeZone, except: except as string[] };
+  });
+}
+
+/** Validates every key before anything is built; the first bad key fails with its name and expected form. */
+export function readDeploymentSettings(get: Lookup): DeploymentSettings {
+  const endpointIds = stringList(
+    get,
+    'endpointIds',
+    (id) => ENDPOINT_ID.test(id),
+    'a list or comma-separated string of cvpn-endpoint-... ids',
+  );
+  if (endpointIds.length === 0) {
+    throw new ContextError(
+      'endpointIds',
+      'at least one cvpn-endpoint-... id (cdk deploy -c endpointIds=cvpn-endpoint-...)',
+      get('endpointIds'),
+    );
+  }
+  const identityMap = jsonish(get('identityMap') ?? {});
+  if (
+    typeof identityMap !== 'object' ||
+    identityMap === null ||
+    Array.isArray(identityMap) ||
+    Object.entries(identityMap).some(([k, v]) => !k || typeof v !== 'string' || !USERNAME.test(v))
+  ) {
+    throw new ContextError(
+      'identityMap',
+      'an object of identity -> VPN username, e.g. {"arn:aws:iam::123456789012:user/alice":"alice"}',
+      get('identityMap'),
+    );
+  }
+  const eventSource = get('eventSource') ?? 'client-vpn-evictor';
+  if (
+    typeof eventSource !== 'string' ||
+    eventSource.startsWith('aws.') ||
+    !/^[\w.-]{1,256}$/.test(eventSource)
+  ) {
+    throw new ContextError(
+      'eventSource',
+      'letters, digits, ".", "-", "_", not starting with "aws."',
+      eventSource,
+    );
+  }
+  const notifyEmail = get('notifyEmail');
+  if (notifyEmail !== undefined && (typeof notifyEmail !== 'string' || !EMAIL.test(notifyEmail))) {
+    throw new ContextError('notifyEmail', 'an e-mail address', notifyEmail);
+  }
+  return {
+    endpointIds,
+    dryRun: bool(get, 'dryRun', true),
+    minSeverity: num(get, 'minSeverity', 7, 0, 10, false),
+    findingTypes: stringList(
+      get,
+      'findingTypes',
+      (t) => /^[\w:/.&-]{1,128}$/.test(t),
+      'a list of finding type prefixes such as "UnauthorizedAccess:IAMUser/"',
+    ),
+    identityMap: identityMap as Record<string, string>,
+    clientCidrs: stringList(
+      get,
+      'clientCidrs',
+      (c) => parseCidr(c) !== undefined,
+      'a list of IPv4 CIDRs such as "172.16.0.0/22"',
+    ),
+    protectedUsers: stringList(get, 'protectedUsers', (u) => USERNAME.test(u), 'a list of VPN usernames'),
+    maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, 1, 1000, true),
+    eventSource,
+    matchCommonName: bool(get, 'matchCommonName', false),
+    offHours: offHours(get),
+    ...(notifyEmail ? { notifyEmail } : {}),
+  };
+}

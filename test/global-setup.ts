@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { INTEGRATION_CONTEXT, SYNTH_OUT } from './support/cdk-out';
+
+/**
+ * Runs the real `cdk synth` once, offline and without AWS credentials, as a user would. Integration tests then
+ * load the evictor asset it wrote: the tested file is the file `cdk deploy` would upload.
+ */
+export default function globalSetup(): void {
+  rmSync(SYNTH_OUT, { recursive: true, force: true });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+  const args = ['synth', '--quiet', '--no-notices', '--output', SYNTH_OUT];
+  for (const [key, value] of Object.entries(INTEGRATION_CONTEXT)) args.push('--context', `${key}=${value}`);
+  const run = spawnSync(join(__dirname, '..', 'node_modules', '.bin', 'cdk'), args, {
+    cwd: join(__dirname, '..'),
+    env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`cdk synth failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+}

@@ -1,0 +1,104 @@
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../infra/app';
+import { ContextError } from '../../infra/context';
+import { EXAMPLE_ENDPOINTS } from '../support/synth';
+
+const build = (context: Record<string, unknown>) =>
+  buildApp(new App({ context: { endpointIds: EXAMPLE_ENDPOINTS[0], ...context } }));
+
+describe('context validation', () => {
+  it.each([
+    [
+      'endpointIds missing',
+      { endpointIds: undefined },
+      'context "endpointIds": expected at least one cvpn-endpoint-... id',
+    ],
+    [
+      'endpointIds malformed',
+      { endpointIds: 'cvpn-endpoint-0123456789abcdef0,vpn-123' },
+      'context "endpointIds": expected a list or comma-separated string of cvpn-endpoint-... ids',
+    ],
+    ['endpointIds a number', { endpointIds: 42 }, 'context "endpointIds"'],
+    ['dryRun misspelt', { dryRun: 'flase' }, 'context "dryRun": expected true or false, got "flase"'],
+    ['minSeverity too high', { minSeverity: '11' }, 'context "minSeverity": expected a number from 0 to 10'],
+    ['minSeverity not a number', { minSeverity: 'high' }, 'context "minSeverity": expected a number'],
+    [
+      'findingTypes with spaces',
+      { findingTypes: 'Recon IAMUser' },
+      'context "findingTypes": expected a list of finding type prefixes',
+    ],
+    [
+      'identityMap not an object',
+      { identityMap: '["alice"]' },
+      'context "identityMap": expected an object of identity -> VPN username',
+    ],
+    ['identityMap with an empty username', { identityMap: { 'arn:x': '' } }, 'context "identityMap"'],
+    [
+      'clientCidrs malformed',
+      { clientCidrs: '172.16.0.0/40' },
+      'context "clientCidrs": expected a list of IPv4 CIDRs',
+    ],
+    [
+      'protectedUsers with a control character',
+      { protectedUsers: ['ok', 'bad\u0007'] },
+      'context "protectedUsers": expected a list of VPN usernames',
+    ],
+    [
+      'maxUsersPerEvent zero',
+      { maxUsersPerEvent: 0 },
+      'context "maxUsersPerEvent": expected a whole number from 1 to 1000',
+    ],
+    [
+      'maxUsersPerEvent fractional',
+      { maxUsersPerEvent: '2.5' },
+      'context "maxUsersPerEvent": expected a whole number',
+    ],
+    [
+      'eventSource aws.*',
+      { eventSource: 'aws.guardduty' },
+      'context "eventSource": expected letters, digits',
+    ],
+    [
+      'offHours cron with five fields',
+      { offHours: [{ cron: '0 19 * * 1-5', timeZone: 'UTC' }] },
+      'context "offHours[0].cron": expected a six-field Scheduler cron',
+    ],
+    [
+      'offHours unknown time zone',
+      { offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'Mars/Olympus' }] },
+      'context "offHours[0].timeZone": expected an IANA time zone',
+    ],
+    [
+      'offHours abbreviation time zone',
+      { offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'CET' }] },
+      'context "offHours[0].timeZone"',
+    ],
+    [
+      'offHours except not a list',
+      { offHours: '[{"cron":"cron(0 19 ? * MON-FRI *)","timeZone":"UTC","except":"oncall"}]' },
+      'context "offHours[0].except": expected a list of VPN usernames',
+    ],
+    ['offHours not JSON', { offHours: 'every evening' }, 'context "offHours": expected a list of'],
+    ['notifyEmail malformed', { notifyEmail: 'secops' }, 'context "notifyEmail": expected an e-mail address'],
+  ])('rejects %s, naming the key and the expected form', (_label, context, message) => {
+    expect(() => build(context)).toThrow(ContextError);
+    expect(() => build(context)).toThrow(message);
+  });
+
+  it('accepts -c strings and cdk.json types alike', () => {
+    const fromCli = build({
+      endpointIds: EXAMPLE_ENDPOINTS.join(','),
+      dryRun: 'false',
+      protectedUsers: 'a,b',
+      maxUsersPerEvent: '3',
+    });
+    const fromJson = build({
+      endpointIds: EXAMPLE_ENDPOINTS,
+      dryRun: false,
+      protectedUsers: ['a', 'b'],
+      maxUsersPerEvent: 3,
+    });
+    const env = (app: App) => JSON.stringify(app.synth().stacks[0]?.template.Resources);
+    expect(env(fromCli)).toEqual(env(fromJson));
+  });
+});

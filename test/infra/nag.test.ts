@@ -1,0 +1,64 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+
+describe('cdk-nag AwsSolutions and Serverless packs', () => {
+  it.each([
+    ['defaults', { endpointIds: EXAMPLE_ENDPOINTS[0] }],
+    [
+      'every option',
+      {
+        endpointIds: EXAMPLE_ENDPOINTS,
+        dryRun: false,
+        findingTypes: ['Recon:'],
+        offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'Europe/Berlin', except: ['oncall'] }],
+        notifyEmail: 'secops@example.com',
+      },
+    ],
+  ])('the stack synthesizes with zero unacknowledged violations (%s)', (_label, context) => {
+    const { assembly } = synthesize(context);
+    expect(assembly.stacks).toHaveLength(1);
+  });
+
+  it('every acknowledgement gives a reason of substance', () => {
+    const { stack } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS,
+      offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'UTC' }],
+      notifyEmail: 'secops@example.com',
+    });
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([key, reason]) => ({ id: key.replace(/^Annotation::/, ''), reason }));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const { id, reason } of acknowledged) {
+      expect(id).toMatch(/^(AwsSolutions|Serverless)-/);
+      expect(reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  it.each([
+    ['compliant queue', true],
+    ['queue without TLS enforcement or encryption', false],
+  ])('the packs are really active: a %s %s', (_label, compliant) => {
+    const app = new App();
+    const stack = new Stack(app, 'Probe');
+    const dlq = new sqs.Queue(stack, 'Dlq', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'probe dead-letter queue' });
+    Validations.of(dlq).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: 'probe dead-letter queue' });
+    new sqs.Queue(stack, 'Queue', {
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
+      ...(compliant
+        ? { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED }
+        : { encryption: sqs.QueueEncryption.UNENCRYPTED }),
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+    if (compliant) expect(() => app.synth()).not.toThrow();
+    else expect(() => app.synth()).toThrow(/AwsSolutions-SQS4|AwsSolutions-SQS2/);
+  });
+});

@@ -1,0 +1,261 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+
+const full = synthesize({
+  endpointIds: EXAMPLE_ENDPOINTS.join(','),
+  dryRun: 'false',
+  minSeverity: '5.5',
+  findingTypes: 'UnauthorizedAccess:IAMUser/,CredentialAccess:',
+  identityMap: '{"arn:aws:sts::123456789012:assumed-role/eks-admins/carol":"carol"}',
+  clientCidrs: '172.16.0.0/22',
+  protectedUsers: 'breakglass,oncall',
+  maxUsersPerEvent: '3',
+  eventSource: 'corp.security',
+  offHours: [
+    {
+      name: 'weekday-evening',
+      cron: 'cron(0 19 ? * MON-FRI *)',
+      timeZone: 'Europe/Berlin',
+      except: ['oncall'],
+    },
+    { name: 'weekend', cron: '0 0 ? * SAT *', timeZone: 'America/New_York' },
+  ],
+  notifyEmail: 'secops@example.com',
+});
+const { template } = full;
+
+const endpointArn = (id: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ec2:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:client-vpn-endpoint/${id}`,
+    ],
+  ],
+});
+
+describe('EventBridge rules', () => {
+  it('sends GuardDuty findings at or above minSeverity, of the configured type prefixes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: {
+          severity: [{ numeric: ['>=', 5.5] }],
+          type: [{ prefix: 'UnauthorizedAccess:IAMUser/' }, { prefix: 'CredentialAccess:' }],
+        },
+      },
+    });
+  });
+
+  it('sends the custom events of the configured source, exactly', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['corp.security'],
+        'detail-type': ['Evict VPN User', 'Disconnect All VPN Users'],
+      },
+    });
+  });
+
+  it('gives both rule targets a dead-letter queue and a retry policy', () => {
+    const rules = template.findResources('AWS::Events::Rule');
+    expect(Object.keys(rules)).toHaveLength(2);
+    for (const rule of Object.values(rules)) {
+      expect(rule.Properties.Targets[0]).toMatchObject({
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^UndeliveredEvents/), 'Arn'] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 },
+      });
+    }
+  });
+
+  it('without findingTypes matches every type', () => {
+    const { template: minimal } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
+    minimal.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        detail: { severity: [{ numeric: ['>=', 7] }], type: Match.absent() },
+      },
+    });
+  });
+});
+
+describe('off-hours schedules', () => {
+  it.each([
+    ['weekday-evening', 'cron(0 19 ? * MON-FRI *)', 'Europe/Berlin', ['oncall']],
+    ['weekend', 'cron(0 0 ? * SAT *)', 'America/New_York', []],
+  ])(
+    '%s runs in its time zone and sends Disconnect All VPN Users with its exemptions',
+    (name, cron, zone, except) => {
+      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
+        (s) => s.Properties.ScheduleExpression === cron,
+      );
+      expect(schedules).toHaveLength(1);
+      const { Properties } = schedules[0] as { Properties: Record<string, any> };
+      expect(Properties.ScheduleExpressionTimezone).toBe(zone);
+      expect(Properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(JSON.parse(Properties.Target.Input)).toEqual({
+        version: '0',
+        id: '<aws.scheduler.execution-id>',
+        source: 'corp.security',
+        'detail-type': 'Disconnect All VPN Users',
+        time: '<aws.scheduler.scheduled-time>',
+        detail: { reason: `off-hours schedule ${name}`, except },
+      });
+      expect(Properties.Target.RetryPolicy).toEqual({
+        MaximumEventAgeInSeconds: 3600,
+        MaximumRetryAttempts: 2,
+      });
+      expect(Properties.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^UndeliveredEvents/);
+    },
+  );
+});
+
+describe('the evictor function', () => {
+  it('runs Node.js 22 on arm64 with the environment the evictor validates', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^EvictorLogs') } },
+      Environment: {
+        Variables: {
+          ENDPOINT_IDS: EXAMPLE_ENDPOINTS.join(','),
+          DRY_RUN: 'false',
+          MIN_SEVERITY: '5.5',
+          IDENTITY_MAP: '{"arn:aws:sts::123456789012:assumed-role/eks-admins/carol":"carol"}',
+          CLIENT_CIDRS: '172.16.0.0/22',
+          PROTECTED_USERS: 'breakglass,oncall',
+          MAX_USERS_PER_EVENT: '3',
+          EVENT_SOURCE: 'corp.security',
+          MATCH_COMMON_NAME: 'false',
+          TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+  });
+
+  it('keeps its logs a year in its own log group', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('retries failed invocations twice within an hour, then sends them to the failed-invocations queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailedInvocations'), 'Arn'] } },
+      },
+    });
+  });
+});
+
+describe('IAM', () => {
+  it('allows Describe and Terminate on the configured endpoint ARNs only', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const ec2 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ec2:')));
+    expect(ec2).toEqual([
+      {
+        Sid: 'EvictConfiguredEndpointsOnly',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeClientVpnConnections', 'ec2:TerminateClientVpnConnections'],
+        Resource: EXAMPLE_ENDPOINTS.map(endpointArn),
+      },
+    ]);
+  });
+
+  it('grants "*" only where AWS forces it (X-Ray)', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const star = statements.filter((s) => s.Resource === '*');
+    expect(star).toEqual([
+      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+    ]);
+  });
+
+  it('uses no managed policies', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('nothing lost, nobody uninformed', () => {
+  it('encrypts both dead-letter queues with the stack key and keeps messages 14 days', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::SQS::Queue',
+      {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+        MessageRetentionPeriod: 1209600,
+      },
+      2,
+    );
+  });
+
+  it.each([
+    ['function errors', { MetricName: 'Errors', Namespace: 'AWS/Lambda' }],
+    [
+      'failed invocations waiting',
+      {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailedInvocations'), 'QueueName'] },
+          },
+        ],
+      },
+    ],
+    [
+      'undelivered events waiting',
+      {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UndeliveredEvents'), 'QueueName'] },
+          },
+        ],
+      },
+    ],
+  ])('alarms on %s to the topic', (_label, metric) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...metric,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+  });
+
+  it('subscribes the notification e-mail to the encrypted topic', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'secops@example.com',
+    });
+  });
+
+  it('outputs the function name, the topic and the mode', () => {
+    template.hasOutput('EvictorFunctionName', { Value: { Ref: Match.stringLikeRegexp('^Evictor') } });
+    template.hasOutput('NotificationTopicArn', { Value: { Ref: Match.stringLikeRegexp('^Notifications') } });
+    template.hasOutput('Mode', { Value: 'ENFORCING' });
+  });
+
+  it('is DRY-RUN unless told otherwise', () => {
+    const { template: defaults } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
+    defaults.hasOutput('Mode', { Value: 'DRY-RUN' });
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DRY_RUN: 'true' }) },
+    });
+    defaults.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    defaults.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});

@@ -1,0 +1,251 @@
+import { existsSync } from 'node:fs';
+import type { Seed } from '../../emulator/model';
+import { type RunningEmulator, startEmulator } from '../../emulator/server';
+import { evictorAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
+import { customEvent, fixture } from '../support/events';
+import { type LambdaContainer, startLambdaContainer } from '../support/lambda-container';
+
+const [A, B] = INTEGRATION_ENDPOINTS as [string, string];
+const connection = (id: number, username: string, extra: Record<string, string> = {}) => ({
+  connectionId: `cvpn-connection-${id.toString(16).padStart(17, '0')}`,
+  username,
+  commonName: username,
+  ...extra,
+});
+
+const seed: Seed = {
+  endpoints: [
+    {
+      clientVpnEndpointId: A,
+      clientCidrBlock: '172.16.0.0/22',
+      connections: [
+        connection(1, 'alice.smith', { clientIp: '172.16.0.9' }),
+        connection(2, 'alice.smith'),
+        ...Array.from({ length: 7 }, (_, i) => connection(10 + i, 'heavy')),
+        connection(20, 'bob'),
+        connection(21, 'breakglass'),
+        connection(22, 'oncall'),
+      ],
+    },
+    {
+      clientVpnEndpointId: B,
+      clientCidrBlock: '172.17.0.0/22',
+      authenticationType: 'certificate-authentication',
+      connections: [
+        connection(30, 'alice.smith'),
+        connection(31, 'carol'),
+        {
+          connectionId: 'cvpn-connection-0000000000000003f',
+          username: '',
+          commonName: 'kiosk-3.corp.example.com',
+        },
+      ],
+    },
+  ],
+};
+
+const asset = evictorAsset();
+let emulator: RunningEmulator;
+let container: LambdaContainer | undefined;
+
+/** Starts the synthesized bundle the way Lambda would: its own process, the function's environment. */
+async function startEvictor(overrides: Record<string, string> = {}): Promise<LambdaContainer> {
+  container = await startLambdaContainer(asset.bundle, {
+    PATH: process.env.PATH,
+    ...asset.environment,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDINTEGRATION',
+    AWS_SECRET_ACCESS_KEY: 'integration-secret',
+    AWS_ENDPOINT_URL_EC2: emulator.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...overrides,
+  });
+  return container;
+}
+
+async function invoke(event: unknown, requestId: string, overrides?: Record<string, string>) {
+  const lambda = container ?? (await startEvictor(overrides));
+  const invocation = await lambda.invoke(event, requestId);
+  return { ...invocation, logs: lambda.takeLogs() };
+}
+
+const active = () =>
+  emulator
+    .snapshot()
+    .endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active').map((c) => c.connectionId));
+const calls = () => emulator.snapshot().calls;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ seed });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => emulator.reset());
+afterEach(() => {
+  container?.stop();
+  container = undefined;
+});
+
+describe('the evictor bundle that cdk synth produced, on the emulator', () => {
+  it('is the minified esbuild bundle with its source map', () => {
+    expect(asset.bundle).toMatch(/cdk\.out\/test-synth\/asset\.[0-9a-f]{64}\/index\.js$/);
+    expect(existsSync(`${asset.bundle}.map`)).toBe(true);
+  });
+
+  it('turns an IAM Identity Center finding into terminated connections on every endpoint', async () => {
+    const { result, logs } = await invoke(fixture('sso-session'), 'req-sso');
+    expect(result).toMatchObject({
+      status: 'completed',
+      mode: 'ENFORCING',
+      users: ['alice.smith'],
+      correlationId: 'finding-sso-session',
+    });
+    const alice = emulator
+      .snapshot()
+      .endpoints.flatMap((e) => e.connections)
+      .filter((c) => c.username === 'alice.smith');
+    expect(alice.map((c) => c.status)).toEqual(['terminated', 'terminated', 'terminated']);
+    // One filtered Describe and one Username Terminate per endpoint.
+    expect(calls()).toEqual({
+      DescribeClientVpnConnections: { Success: 2 },
+      TerminateClientVpnConnections: { Success: 2 },
+    });
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+
+    const audit = logs.filter((l) => l.message === 'connection');
+    expect(audit).toHaveLength(3);
+    for (const line of audit) {
+      expect(line).toMatchObject({
+        level: 'INFO',
+        mode: 'ENFORCING',
+        correlation_id: 'finding-sso-session',
+        function_request_id: 'req-sso',
+        status: 'terminated',
+        previousStatus: 'active',
+        currentStatus: 'terminating',
+        username: 'alice.smith',
+        endpointId: expect.stringMatching(/^cvpn-endpoint-/),
+        connectionId: expect.stringMatching(/^cvpn-connection-/),
+      });
+    }
+    expect(logs.find((l) => l.message === 'eviction summary')?.result).toMatchObject({
+      status: 'completed',
+      apiCalls: { describe: 2, terminate: 2 },
+    });
+    const emf = logs.find((l) => l._aws);
+    expect(emf).toMatchObject({ ConnectionsTerminated: 3, UsersEvicted: 1, EvictionFailures: 0 });
+    const everything = JSON.stringify(logs);
+    for (const secret of [
+      'ASIAIOSFODNN7EXAMPLE',
+      'AROAJ52OTH4H7LEXAMPLE',
+      'integration-secret',
+      'AKIDINTEGRATION',
+    ]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it("evicts nobody on GuardDuty's own sample finding, with no EC2 call", async () => {
+    const { result } = await invoke(fixture('shared-sample'), 'req-sample');
+    expect(result).toMatchObject({
+      status: 'ignored',
+      mode: 'DRY-RUN',
+      notes: expect.arrayContaining(['the finding is archived']),
+    });
+    expect(calls()).toEqual({});
+  });
+
+  it('evicts a user with seven connections with 1 Describe and 7 Terminates', async () => {
+    const { result } = await invoke(
+      customEvent('Evict VPN User', { usernames: ['heavy'], reason: 'stolen laptop' }),
+      'req-heavy',
+    );
+    expect(result.endpoints).toEqual([
+      { endpointId: A, terminated: 7, wouldTerminate: 0, failed: 0, skipped: 0 },
+      { endpointId: B, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0 },
+    ]);
+    expect(calls().TerminateClientVpnConnections).toEqual({ Success: 7 });
+    expect(calls().DescribeClientVpnConnections).toEqual({ Success: 2 });
+  });
+
+  it('disconnects everyone off-hours except the exempt and the protected', async () => {
+    const event = customEvent('Disconnect All VPN Users', {
+      reason: 'off-hours schedule weekday-evening',
+      except: ['oncall'],
+    });
+    const { result } = await invoke(event, 'req-offhours');
+    expect(result.status).toBe('completed');
+    const left = emulator
+      .snapshot()
+      .endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active').map((c) => c.username));
+    expect(left.sort()).toEqual(['breakglass', 'oncall']);
+    // alice.smith and bob (A), alice.smith and carol (B) by Username; heavy x7 and the kiosk certificate per connection.
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 + 7 + 2 + 1 });
+  });
+
+  it('in dry-run describes for real, terminates nothing, and says what it would have done', async () => {
+    const event = customEvent('Evict VPN User', { usernames: ['bob'], reason: 'r', dryRun: false });
+    const { result, logs } = await invoke(event, 'req-dry', { DRY_RUN: 'true' });
+    expect(result).toMatchObject({
+      mode: 'DRY-RUN',
+      endpoints: [expect.objectContaining({ wouldTerminate: 1 }), expect.anything()],
+    });
+    expect(calls().TerminateClientVpnConnections).toEqual({ DryRunOperation: 1 });
+    expect(active()).toHaveLength(15);
+    expect(logs.filter((l) => l.message).every((l) => l.mode === 'DRY-RUN')).toBe(true);
+  });
+
+  it('fails after a partial failure so Lambda retries, and the retry finishes without terminating twice', async () => {
+    emulator.setFaults({
+      TerminateClientVpnConnections: { failNext: 3, code: 'InvalidParameterValue', status: 400 },
+    });
+    const event = customEvent('Evict VPN User', { usernames: ['heavy'], reason: 'r' });
+    const first = await invoke(event, 'req-1');
+    expect(first.error).toMatchObject({ name: 'EvictionIncompleteError' });
+    const heavy = () =>
+      emulator.snapshot().endpoints[0]?.connections.filter((c) => c.username === 'heavy') ?? [];
+    expect(heavy().filter((c) => c.status === 'active')).toHaveLength(3);
+    expect(first.logs.filter((l) => l.status === 'failed')).toHaveLength(3);
+
+    const retry = await invoke(event, 'req-1');
+    expect(retry.result).toMatchObject({ status: 'completed', apiCalls: { terminate: 1 } });
+    expect(heavy().map((c) => c.status)).toEqual(Array(7).fill('terminated'));
+    const again = await invoke(event, 'req-1');
+    expect(again.result.apiCalls.terminate).toBe(0);
+  });
+
+  it('names the missing permission when EC2 refuses', async () => {
+    emulator.setDeniedActions(['TerminateClientVpnConnections']);
+    const { error, logs } = await invoke(
+      customEvent('Evict VPN User', { usernames: ['bob'], reason: 'r' }),
+      'req-denied',
+    );
+    expect(error?.message).toMatch(/incomplete: 1 failures/);
+    expect(logs.find((l) => l.status === 'failed')?.reason).toBe(
+      `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${A}`,
+    );
+    expect(active()).toHaveLength(15);
+  });
+
+  it('rejects malformed events without touching anything or throwing', async () => {
+    const bad = [
+      {},
+      'garbage',
+      customEvent('Evict VPN User', { usernames: 'bob' }),
+      customEvent('Evict VPN User', { usernames: ['bob'], reason: 'r' }, 'attacker'),
+    ];
+    for (const event of bad) {
+      const { result, logs } = await invoke(event, 'req-bad');
+      expect(result).toMatchObject({ status: 'rejected' });
+      expect(logs.filter((l) => l.message === 'event rejected: nothing was touched')).toHaveLength(1);
+    }
+    expect(calls()).toEqual({});
+  });
+
+  it('fails its cold start on an invalid configuration, naming the variable', async () => {
+    await expect(
+      startEvictor({ ENDPOINT_IDS: 'cvpn-endpoint-0123456789abcdef0,not-an-endpoint' }),
+    ).rejects.toThrow('ENDPOINT_IDS: "not-an-endpoint" is not a Client VPN endpoint id');
+  });
+});

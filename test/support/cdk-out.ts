@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+export const SYNTH_OUT = join(ROOT, 'cdk.out', 'test-synth');
+
+export const INTEGRATION_ENDPOINTS = ['cvpn-endpoint-0123456789abcdef0', 'cvpn-endpoint-0fedcba9876543210'];
+
+/** The deployment the integration tests exercise, as `-c` flags to `cdk synth`. */
+export const INTEGRATION_CONTEXT = {
+  endpointIds: INTEGRATION_ENDPOINTS.join(','),
+  dryRun: 'false',
+  clientCidrs: '172.16.0.0/22,172.17.0.0/22',
+  protectedUsers: 'breakglass',
+  maxUsersPerEvent: '3',
+};
+
+interface FunctionAsset {
+  /** The bundle the evictor function deploys: `<asset dir>/index.js`. */
+  bundle: string;
+  /** The function's environment in the template; values that are CloudFormation references are left out. */
+  environment: Record<string, string>;
+}
+
+/** Finds the evictor's asset and environment in what `cdk synth` wrote (see test/global-setup.ts). */
+export function evictorAsset(): FunctionAsset {
+  const template = JSON.parse(readFileSync(join(SYNTH_OUT, 'ClientVpnEvictor.template.json'), 'utf8'));
+  const functions = Object.entries(template.Resources as Record<string, any>).filter(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Evictor'),
+  );
+  if (functions.length !== 1) throw new Error(`expected one evictor function, found ${functions.length}`);
+  const [, resource] = functions[0] as [string, any];
+  const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
+  return {
+    bundle: join(SYNTH_OUT, resource.Metadata['aws:asset:path'], 'index.js'),
+    environment: Object.fromEntries(
+      Object.entries(variables).filter(([, v]) => typeof v === 'string'),
+    ) as Record<string, string>,
+  };
+}

@@ -1,0 +1,68 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+
+export type Invocation =
+  | { result: any; error?: undefined }
+  | { result?: undefined; error: { name: string; message: string } };
+
+export interface LambdaContainer {
+  invoke(event: unknown, requestId?: string): Promise<Invocation>;
+  /** The JSON lines (Powertools logs, EMF metrics) printed since the last call. */
+  takeLogs(): Array<Record<string, any>>;
+  stop(): void;
+}
+
+const MARKER = '@@lambda-runner ';
+
+/** Starts a bundle in its own Node.js process with `env`, like a Lambda container; rejects on a failed init. */
+export function startLambdaContainer(
+  bundle: string,
+  env: Record<string, string | undefined>,
+): Promise<LambdaContainer> {
+  const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle], { env, silent: true });
+  let buffered = '';
+  let logs: string[] = [];
+  let stderr = '';
+  const pending = new Map<number, (invocation: Invocation) => void>();
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    const onAnswer = (message: any) => {
+      if (message.initError)
+        reject(Object.assign(new Error(message.initError.message), { name: message.initError.name }));
+      else if (message.ready) resolve(container);
+      else {
+        pending.get(message.id)?.({ result: message.result, error: message.error });
+        pending.delete(message.id);
+      }
+    };
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(MARKER)) onAnswer(JSON.parse(line.slice(MARKER.length)));
+        else if (line.startsWith('{')) logs.push(line);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`the function process exited (${code}) before it was ready:\n${stderr}`)),
+    );
+    const container: LambdaContainer = {
+      invoke: (event, requestId = `req-${next + 1}`) =>
+        new Promise((done) => {
+          const id = ++next;
+          pending.set(id, done);
+          child.send({ id, event, requestId });
+        }),
+      takeLogs: () => {
+        const taken = logs.map((line) => JSON.parse(line) as Record<string, any>);
+        logs = [];
+        return taken;
+      },
+      stop: () => child.kill(),
+    };
+  });
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../infra/app';
+import type { EvictorStack } from '../../infra/evictor-stack';
+
+const ROOT = join(__dirname, '..', '..');
+/** The feature flags `cdk synth` reads from cdk.json, so the tested template is the deployed one. */
+const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
+
+export const EXAMPLE_ENDPOINTS = ['cvpn-endpoint-0123456789abcdef0', 'cvpn-endpoint-0fedcba9876543210'];
+
+/**
+ * Synthesizes the real app with `context`. Without `bundle`, CDK skips asset bundling (the context key the CLI
+ * uses for `--exclusively`), which keeps template tests fast; with it, esbuild builds the Lambda bundles.
+ */
+export function synthesize(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
+  const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+  const app = new App({
+    outdir,
+    context: {
+      ...CDK_JSON_CONTEXT,
+      ...context,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+  buildApp(app);
+  const assembly = app.synth();
+  const stack = app.node.findChild('ClientVpnEvictor') as EvictorStack;
+  return { app, assembly, outdir, stack, template: Template.fromStack(stack) };
+}
