@@ -1,13 +1,10 @@
+import { type BucketSpec, TokenBucket } from '../lambda/core/token-bucket';
+
 /**
  * EC2's request throttling: token buckets per account, one for mutating actions and one for non-mutating
  * ones. A request takes a token or is refused with RequestLimitExceeded. `timeScale` speeds up the refill so a
  * benchmark can run the real ratios faster than real time.
  */
-export interface BucketSpec {
-  burst: number;
-  refillPerSecond: number;
-}
-
 export interface ThrottleConfig {
   enabled: boolean;
   mutating: BucketSpec;
@@ -26,13 +23,8 @@ const MUTATING_PREFIXES = ['Terminate', 'Create', 'Delete', 'Modify', 'Associate
 
 export const isMutating = (action: string) => MUTATING_PREFIXES.some((prefix) => action.startsWith(prefix));
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 export class Throttle {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private config: ThrottleConfig = EC2_DEFAULT_THROTTLE) {}
 
@@ -49,15 +41,13 @@ export class Throttle {
   tryTake(account: string, action: string, now: number): boolean {
     if (!this.config.enabled) return true;
     const kind = isMutating(action) ? 'mutating' : 'nonMutating';
-    const spec = this.config[kind];
     const key = `${account}/${kind}`;
-    const bucket = this.buckets.get(key) ?? { tokens: spec.burst, updatedAt: now };
-    const refill = ((now - bucket.updatedAt) / 1000) * spec.refillPerSecond * this.config.timeScale;
-    bucket.tokens = Math.min(spec.burst, bucket.tokens + refill);
-    bucket.updatedAt = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      const { burst, refillPerSecond } = this.config[kind];
+      bucket = new TokenBucket({ burst, refillPerSecond: refillPerSecond * this.config.timeScale }, now);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.tryTake(now);
   }
 }

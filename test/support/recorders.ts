@@ -43,5 +43,5 @@ export function recorders() {
     },
     publishStoredMetrics: () => {},
   } as unknown as EvictorDependencies['metrics'];
-  return { logger, metrics, lines, metrics_: metricsSeen };
+  return { logger, metrics, lines, metricValues: metricsSeen };
 }

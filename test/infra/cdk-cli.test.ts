@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../support/process';
+
+const cdk = (args: string[]) => {
+  const out = mkdtempSync(join(tmpdir(), 'cdk-cli-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+  const run = spawnSync(
+    join(ROOT, 'node_modules', '.bin', 'cdk'),
+    ['synth', '--no-notices', '--quiet', '--output', out, ...args],
+    {
+      cwd: ROOT,
+      env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      encoding: 'utf8',
+    },
+  );
+  return { ...run, out };
+};
+
+describe('cdk synth from the command line', () => {
+  it('refuses a bad context value with its key and expected form, and writes no template', () => {
+    const run = cdk([
+      '--context',
+      'endpointIds=cvpn-endpoint-0123456789abcdef0',
+      '--context',
+      'offHours=[{"cron":"0 19 * * 1-5","timeZone":"UTC"}]',
+    ]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(
+      'context "offHours[0].cron": expected a six-field Scheduler cron such as "cron(0 19 ? * MON-FRI *)"',
+    );
+    expect(
+      existsSync(run.out) ? readdirSync(run.out).filter((f) => f.endsWith('.template.json')) : [],
+    ).toEqual([]);
+  });
+
+  it('says which key is missing when endpointIds is not given', () => {
+    const run = cdk([]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('context "endpointIds": expected at least one cvpn-endpoint-... id');
+  });
+});
