@@ -1,30 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
-import { EVICTOR_BUNDLING } from '../infra/bundling';
+import { bundleLikeTheStack, ROOT } from '../scripts/bundle';
 
-const ROOT = join(__dirname, '..');
-
-/** The evictor bundle with EVICTOR_BUNDLING's settings, and with `@aws-sdk/*` left to the runtime instead. */
-function bundle(sdk: 'bundled' | 'runtime'): string {
-  const outfile = join(mkdtempSync(join(tmpdir(), `bench-${sdk}-`)), 'index.js');
-  buildSync({
-    entryPoints: [join(ROOT, 'lambda', 'evictor.ts')],
-    bundle: true,
-    platform: 'node',
-    target: EVICTOR_BUNDLING.target,
-    format: 'cjs',
-    minify: EVICTOR_BUNDLING.minify,
-    sourcemap: EVICTOR_BUNDLING.sourceMap,
-    mainFields: EVICTOR_BUNDLING.mainFields,
-    external: sdk === 'runtime' ? ['@aws-sdk/*'] : [],
-    outfile,
-    logLevel: 'error',
-  });
-  return outfile;
-}
+/** The evictor bundle as deployed, and with `@aws-sdk/*` left to the runtime instead. */
+const bundle = (sdk: 'bundled' | 'runtime') =>
+  bundleLikeTheStack('lambda/evictor.ts', sdk === 'runtime' ? { external: ['@aws-sdk/*'] } : {});
 
 /** Milliseconds to load the bundle in a fresh process: the init phase of a cold start. */
 function initMs(file: string): number {

@@ -169,6 +169,21 @@ export function loadSeed(seed: unknown, now: number): Fleet {
   let seq = 0;
   const seenEndpoints = new Set<string>();
   const seenConnections = new Set<string>();
+  const named = new Set(
+    (seed as Seed).endpoints.flatMap((e) =>
+      (e?.connections ?? []).flatMap((c) => (c?.connectionId ? [c.connectionId] : [])),
+    ),
+  );
+  let generated = 0;
+  const freshId = (from: number) => {
+    generated = Math.max(generated, from);
+    while (
+      named.has(hexId('cvpn-connection-', generated)) ||
+      seenConnections.has(hexId('cvpn-connection-', generated))
+    )
+      generated++;
+    return hexId('cvpn-connection-', generated++);
+  };
   const endpoints = (seed as Seed).endpoints.map((e, ei): Endpoint => {
     const where = `endpoints[${ei}]`;
     const clientVpnEndpointId = e.clientVpnEndpointId ?? hexId('cvpn-endpoint-', ei + 1);
@@ -187,8 +202,10 @@ export function loadSeed(seed: unknown, now: number): Fleet {
       throw new SeedError(`${where}.authenticationType: one of ${AUTH_TYPES.join(', ')}`);
     }
     const connections = (e.connections ?? []).map((c, ci) => {
+      // A default id must not take an id that the seed names explicitly elsewhere.
+      const connectionId = c.connectionId ?? freshId(seq + 1);
       const connection = buildConnection(
-        c,
+        { ...c, connectionId },
         { clientVpnEndpointId, clientCidrBlock },
         seq + 1,
         ci,

@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildCli } from '../scripts/build';
 import { INTEGRATION_CONTEXT, SYNTH_OUT } from './support/cdk-out';
 
 /**
- * Runs the real `cdk synth` once, offline and without AWS credentials, as a user would. Integration tests then
+ * Builds the operator CLI (dist/cvpn-evict.js) as `npm run build` does, and runs the real `cdk synth` once, offline and without AWS credentials, as a user would. Integration tests then
  * load the evictor asset it wrote: the tested file is the file `cdk deploy` would upload.
  */
 export default function globalSetup(): void {
+  buildCli();
   rmSync(SYNTH_OUT, { recursive: true, force: true });
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
   const args = ['synth', '--quiet', '--no-notices', '--output', SYNTH_OUT];

@@ -48,3 +48,24 @@ export class ClientVpnApiError extends Error {
 export const isPermissionError = (error: unknown) =>
   error instanceof ClientVpnApiError &&
   (error.code === 'UnauthorizedOperation' || error.code === 'AccessDenied');
+
+/**
+ * One line a person can act on, for the errors operators meet: missing permission, unknown endpoint,
+ * credentials. `action` names the EC2 permission the failed call needed.
+ */
+export function explainError(error: unknown, endpointId: string, action: string): string {
+  const code =
+    error instanceof ClientVpnApiError ? error.code : error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  if (isPermissionError(error))
+    return `${code}: the caller lacks ec2:${action} on client-vpn-endpoint/${endpointId}`;
+  if (code === 'InvalidClientVpnEndpointId.NotFound')
+    return `${code}: no Client VPN endpoint ${endpointId} in this account and Region`;
+  if (/^(ExpiredToken|RequestExpired|ExpiredTokenException)$/.test(code)) {
+    return `${code}: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again`;
+  }
+  if (code === 'CredentialsProviderError' || code === 'AuthFailure') {
+    return `${code}: no usable AWS credentials; set a profile (--profile) or AWS_* variables`;
+  }
+  return `${code}: ${message}`;
+}

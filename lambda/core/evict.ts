@@ -1,10 +1,18 @@
-import type { ClientVpnApi, ConnectionListing, VpnConnection } from './client-vpn-api';
+import {
+  type ClientVpnApi,
+  type ConnectionListing,
+  explainError,
+  type VpnConnection,
+} from './client-vpn-api';
 import type { EvictorConfig } from './config';
 import { executeEndpoint } from './execute';
 import { normalizeUsername } from './identity';
 import { planEndpoint } from './plan';
 import type { EvictionRequest } from './policy';
 import type { EndpointSummary, EvictionResult, Outcome, Status } from './result';
+
+/** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
+export type Progress = (started: number, planned: number) => void;
 
 export type EvictionSettings = Pick<
   EvictorConfig,
@@ -93,6 +101,7 @@ export async function evict(
   request: EvictionRequest,
   api: ClientVpnApi,
   settings: EvictionSettings,
+  onProgress?: Progress,
 ): Promise<EvictionResult> {
   const { target } = request;
   const result: EvictionResult = {
@@ -123,10 +132,7 @@ export async function evict(
       try {
         return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
       } catch (error) {
-        return {
-          endpointId,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        };
+        return { endpointId, error: explainError(error, endpointId, 'DescribeClientVpnConnections') };
       }
     }),
   );
@@ -151,11 +157,22 @@ export async function evict(
   }
   result.users = [...new Set([...result.users, ...people])].sort();
 
+  const plans = listed.map((l, i) =>
+    planEndpoint((selections[i] as Selection).selected, l.listing?.connections ?? []),
+  );
+  const planned = plans.reduce((n, calls) => n + calls.length, 0);
+  let done = 0;
+  onProgress?.(0, planned);
+  const onCall = () => onProgress?.(++done, planned);
   const executed = await Promise.all(
     listed.map(async (l, i) => {
       const selection = selections[i] as Selection;
-      const calls = planEndpoint(selection.selected, l.listing?.connections ?? []);
-      const run = await executeEndpoint(api, l.endpointId, calls, request.dryRun, settings.concurrency);
+      const calls = plans[i] ?? [];
+      const run = await executeEndpoint(api, l.endpointId, calls, {
+        dryRun: request.dryRun,
+        concurrency: settings.concurrency,
+        onCall,
+      });
       return {
         endpointId: l.endpointId,
         error: l.error,

@@ -1,6 +1,7 @@
 import {
   type ClientVpnApi,
   ClientVpnApiError,
+  explainError,
   isPermissionError,
   type StatusChange,
   type VpnConnection,
@@ -12,14 +13,6 @@ import type { Outcome } from './result';
 export interface ExecutedCalls {
   outcomes: Outcome[];
   terminateCalls: number;
-}
-
-function explain(error: unknown, endpointId: string): string {
-  if (isPermissionError(error)) {
-    return `${(error as ClientVpnApiError).code}: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${endpointId}`;
-  }
-  if (error instanceof ClientVpnApiError) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Outcomes for the connections a call meant to end, from the statuses EC2 reported. */
@@ -64,12 +57,13 @@ export async function executeEndpoint(
   api: ClientVpnApi,
   endpointId: string,
   calls: readonly PlannedCall[],
-  dryRun: boolean,
-  concurrency: number,
+  options: { dryRun: boolean; concurrency: number; onCall?: () => void },
 ): Promise<ExecutedCalls> {
+  const { dryRun } = options;
   let terminateCalls = 0;
   const run = async (call: PlannedCall): Promise<Outcome[]> => {
     terminateCalls++;
+    options.onCall?.();
     try {
       const response = await api.terminate(endpointId, call.target, dryRun);
       if (response.dryRun) {
@@ -92,7 +86,7 @@ export async function executeEndpoint(
       if (error instanceof ClientVpnApiError && error.code === 'InvalidClientVpnConnection.IdNotFound') {
         return fromChanges(endpointId, call.connections, []);
       }
-      const reason = explain(error, endpointId);
+      const reason = explainError(error, endpointId, 'TerminateClientVpnConnections');
       return call.connections.map((c) => ({
         endpointId,
         connectionId: c.connectionId,
@@ -102,6 +96,6 @@ export async function executeEndpoint(
       }));
     }
   };
-  const outcomes = (await mapWithConcurrency(calls, concurrency, run)).flat();
+  const outcomes = (await mapWithConcurrency(calls, options.concurrency, run)).flat();
   return { outcomes, terminateCalls };
 }

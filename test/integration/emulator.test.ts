@@ -630,3 +630,28 @@ describe('admin API', () => {
     expect(emulator.snapshot().endpoints).toHaveLength(2);
   });
 });
+
+describe('seeds', () => {
+  it('gives connections without ids fresh ids that never collide with ids the seed names', async () => {
+    const fleet = generateFleet({ endpoints: 2, usersPerEndpoint: 3 });
+    fleet.endpoints[0]?.connections?.push({ username: 'extra' }, { username: 'extra' });
+    fleet.endpoints[1]?.connections?.unshift({ username: 'first' });
+    emulator.seed(fleet);
+    const ids = emulator.snapshot().endpoints.flatMap((e) => e.connections.map((c) => c.connectionId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('rejects a seed that names the same connection twice', () => {
+    const twice = {
+      endpoints: [
+        {
+          connections: [
+            { connectionId: 'cvpn-connection-00000000000000001' },
+            { connectionId: 'cvpn-connection-00000000000000001' },
+          ],
+        },
+      ],
+    };
+    expect(() => emulator.seed(twice)).toThrow('duplicate cvpn-connection-00000000000000001');
+  });
+});

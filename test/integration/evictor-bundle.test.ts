@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { evictorAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { customEvent, fixture } from '../support/events';
-import { type LambdaContainer, startLambdaContainer } from '../support/lambda-container';
 
 const [A, B] = INTEGRATION_ENDPOINTS as [string, string];
 const connection = (id: number, username: string, extra: Record<string, string> = {}) => ({

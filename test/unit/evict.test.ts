@@ -1,4 +1,4 @@
-import { ClientVpnApiError, type VpnConnection } from '../../lambda/core/client-vpn-api';
+import { ClientVpnApiError, explainError, type VpnConnection } from '../../lambda/core/client-vpn-api';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
 import { decide } from '../../lambda/core/policy';
@@ -210,7 +210,9 @@ describe('eviction', () => {
         ),
     );
     expect(result.status).toBe('partial-failure');
-    expect(result.endpoints[0]?.error).toBe('ClientVpnApiError: gone');
+    expect(result.endpoints[0]?.error).toBe(
+      `InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint ${ENDPOINT_A} in this account and Region`,
+    );
     expect(api.terminated.size).toBe(1);
   });
 
@@ -224,5 +226,60 @@ describe('eviction', () => {
       apiCalls: { describe: 0, terminate: 0 },
     });
     expect(api.calls).toEqual([]);
+  });
+});
+
+describe('explainError', () => {
+  it.each([
+    [
+      'UnauthorizedOperation',
+      'no',
+      'UnauthorizedOperation: the caller lacks ec2:DescribeClientVpnConnections on client-vpn-endpoint/E',
+    ],
+    [
+      'InvalidClientVpnEndpointId.NotFound',
+      'x',
+      'InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint E in this account and Region',
+    ],
+    [
+      'ExpiredToken',
+      'x',
+      'ExpiredToken: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again',
+    ],
+    [
+      'CredentialsProviderError',
+      'x',
+      'CredentialsProviderError: no usable AWS credentials; set a profile (--profile) or AWS_* variables',
+    ],
+    ['InternalError', 'try later', 'InternalError: try later'],
+  ])('%s', (code, message, line) => {
+    expect(explainError(new ClientVpnApiError(code, message), 'E', 'DescribeClientVpnConnections')).toBe(
+      line,
+    );
+  });
+
+  it('reports progress in Terminate calls', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([
+      conn(ENDPOINT_A, 'alice'),
+      conn(ENDPOINT_A, 'bob'),
+      conn(ENDPOINT_B, 'carol'),
+    ]);
+    const seen: Array<[number, number]> = [];
+    await evict(
+      decide(
+        parseEvent(customEvent('Disconnect All VPN Users', { reason: 'r' }), config.eventSource),
+        config,
+      ),
+      api,
+      config,
+      (a, b) => seen.push([a, b]),
+    );
+    expect(seen).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
   });
 });

@@ -1,0 +1,50 @@
+import type { Invocation } from '../emulator/lambda-container';
+import type { EmulatorSnapshot } from '../emulator/server';
+import type { EvictionResult } from '../lambda/core/result';
+
+interface Step {
+  index: number;
+  title: string;
+  explain: string;
+  event: Record<string, unknown>;
+  before: EmulatorSnapshot;
+  after: EmulatorSnapshot;
+  invocation: Invocation;
+  logs: Array<Record<string, unknown>>;
+  verbose: boolean;
+}
+
+const activeCount = (s: EmulatorSnapshot) =>
+  s.endpoints.flatMap((e) => e.connections).filter((c) => c.status === 'active').length;
+
+/** A few readable lines per step: what came in, whom it resolved to, what was terminated, at what cost. */
+export function narrate(step: Step): string {
+  const lines = [``, `${step.index}. ${step.title}`, `   ${step.explain}`];
+  const detail = step.event.detail as Record<string, unknown> | undefined;
+  lines.push(
+    `   in:  ${step.event['detail-type']} from ${step.event.source}${detail?.type ? ` (${detail.type})` : ''}`,
+  );
+  if (step.invocation.error) {
+    lines.push(
+      `   !!  the invocation failed: ${step.invocation.error.name}: ${step.invocation.error.message}`,
+    );
+  } else {
+    const result = step.invocation.result as EvictionResult;
+    const total = (key: 'terminated' | 'wouldTerminate' | 'skipped') =>
+      result.endpoints.reduce((n, e) => n + e[key], 0);
+    lines.push(`   mode: ${result.mode}, outcome: ${result.status}`);
+    lines.push(
+      `   resolved: ${result.users.length > 0 ? result.users.slice(0, 8).join(', ') + (result.users.length > 8 ? `, ... (${result.users.length} users)` : '') : 'nobody'}`,
+    );
+    lines.push(
+      `   result: ${total('terminated')} terminated, ${total('wouldTerminate')} would be terminated, ${total('skipped')} skipped; ` +
+        `active connections ${activeCount(step.before)} -> ${activeCount(step.after)}`,
+    );
+    lines.push(
+      `   EC2 API calls: ${result.apiCalls.describe} Describe, ${result.apiCalls.terminate} Terminate`,
+    );
+    for (const note of result.notes) lines.push(`   note: ${note}`);
+  }
+  if (step.verbose) lines.push(...step.logs.map((line) => `   | ${JSON.stringify(line)}`));
+  return `${lines.join('\n')}\n`;
+}

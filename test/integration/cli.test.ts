@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Seed } from '../../emulator/model';
+import { type RunningEmulator, startEmulator } from '../../emulator/server';
+import { ROOT } from '../support/process';
+
+const CLI = join(ROOT, 'dist', 'cvpn-evict.js');
+const A = 'cvpn-endpoint-0123456789abcdef0';
+const B = 'cvpn-endpoint-0fedcba9876543210';
+const id = (n: number) => `cvpn-connection-${n.toString(16).padStart(17, '0')}`;
+
+const seed: Seed = {
+  endpoints: [
+    {
+      clientVpnEndpointId: A,
+      connections: [
+        { connectionId: id(1), username: 'alice', clientIp: '172.16.0.5' },
+        { connectionId: id(2), username: 'alice' },
+        { connectionId: id(3), username: 'bob' },
+        { connectionId: id(4), username: 'oncall' },
+      ],
+    },
+    { clientVpnEndpointId: B, connections: [{ connectionId: id(5), username: 'carol' }] },
+  ],
+};
+
+let emulator: RunningEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator({ seed });
+});
+afterAll(() => emulator.close());
+beforeEach(() => emulator.reset());
+
+/** Runs a command to its end without blocking this process, whose event loop serves the emulator. */
+function run(command: string, args: string[], input: string, env: NodeJS.ProcessEnv) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(command, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr: stderr.trim() }));
+    child.stdin.end(input);
+  });
+}
+
+const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
+/** The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment. */
+function cli(args: string[]) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+  return run(process.execPath, [CLI, ...args], '', { ...env, ...quiet });
+}
+
+const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
+const active = () =>
+  emulator
+    .snapshot()
+    .endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active').map((c) => c.username));
+
+describe('cvpn-evict', () => {
+  it('connections: a table per endpoint', async () => {
+    const { code, stdout } = await cli(['connections', ...local()]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ENDPOINT\s+CONNECTION\s+USERNAME\s+COMMON NAME\s+CLIENT IP$/m);
+    expect(stdout).toContain(`${A}  ${id(1)}  alice     alice        172.16.0.5`);
+    expect(stdout).toContain('5 active connections on 2 endpoints');
+  });
+
+  it('connections --json', async () => {
+    const { code, stdout } = await cli(['connections', '--json', ...local()]);
+    expect(code).toBe(0);
+    const listings = JSON.parse(stdout);
+    expect(listings.map((l: any) => [l.endpointId, l.connections.length])).toEqual([
+      [A, 4],
+      [B, 1],
+    ]);
+  });
+
+  it('evict: every connection of the users, with the fewest calls', async () => {
+    const { code, stdout } = await cli([
+      'evict',
+      'alice',
+      'carol',
+      '--json',
+      '--reason',
+      'phished',
+      ...local(),
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({
+      status: 'completed',
+      mode: 'ENFORCING',
+      users: ['alice', 'carol'],
+      reason: 'phished',
+    });
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+    expect(active()).toEqual(['bob', 'oncall']);
+  });
+
+  it('evict --dry-run terminates nothing and says what it would', async () => {
+    const { code, stdout } = await cli(['evict', 'alice', '--dry-run', ...local()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('DRY-RUN  evict  completed');
+    expect(stdout).toContain(`${A}: 0 terminated, 2 would be terminated, 0 failed, 0 skipped`);
+    expect(active()).toHaveLength(5);
+  });
+
+  it('disconnect-all refuses without --yes when stdin is not a terminal, and touches nothing', async () => {
+    const { code, stderr } = await cli(['disconnect-all', ...local()]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('refusing to disconnect everyone without --yes when stdin is not a terminal');
+    expect(active()).toHaveLength(5);
+    expect(emulator.snapshot().calls).toEqual({});
+  });
+
+  it('disconnect-all --yes leaves the exceptions and the protected connected', async () => {
+    const { code, stdout } = await cli([
+      'disconnect-all',
+      '--yes',
+      '--except',
+      'oncall',
+      '--protected',
+      'carol',
+      ...local(),
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('(excepted)');
+    expect(stdout).toContain('(protected)');
+    expect(active().sort()).toEqual(['carol', 'oncall']);
+  });
+
+  it.each([
+    ['y', 0, ['oncall']],
+    ['n', 2, ['alice', 'alice', 'bob', 'oncall', 'carol']],
+  ])('disconnect-all asks on a terminal: answering %s', async (answer, exitCode, left) => {
+    const command = [process.execPath, CLI, 'disconnect-all', '--except', 'oncall', ...local()].join(' ');
+    // `script` gives the CLI a real pseudo-terminal as stdin, as an operator's shell would.
+    const terminal = await run('script', ['-qec', command, '/dev/null'], `${answer}\n`, {
+      ...process.env,
+      ...quiet,
+    });
+    expect(terminal.stdout).toContain('Terminate every active connection on');
+    expect(terminal.code).toBe(exitCode);
+    expect(active()).toEqual(left);
+  });
+
+  it('exits 1 with one actionable line when EC2 refuses a permission', async () => {
+    emulator.setDeniedActions(['TerminateClientVpnConnections']);
+    const { code, stdout } = await cli(['evict', 'bob', ...local()]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      `(UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${A})`,
+    );
+    expect(active()).toHaveLength(5);
+  });
+
+  it('exits 1 naming an unknown endpoint', async () => {
+    const unknown = 'cvpn-endpoint-11111111111111111';
+    const { code, stdout } = await cli([
+      'connections',
+      '--endpoint-url',
+      emulator.url,
+      '--endpoint-id',
+      unknown,
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      `error: InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint ${unknown} in this account and Region`,
+    );
+  });
+
+  it('refuses more users than --max-users, evicting nobody', async () => {
+    const { code, stdout } = await cli(['evict', 'alice', 'bob', 'carol', '--max-users', '2', ...local()]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('note: resolves to 3 users, more than maxUsersPerEvent (2); nobody was evicted');
+    expect(active()).toHaveLength(5);
+  });
+
+  it.each([
+    ['no command', [], /usage: cvpn-evict/],
+    ['an unknown command', ['nuke', ...['--endpoint-id', A]], /unknown command "nuke"/],
+    ['no endpoint', ['connections'], /give at least one --endpoint-id/],
+    [
+      'a malformed endpoint',
+      ['connections', '--endpoint-id', 'vpn-1'],
+      /--endpoint-id: "vpn-1" is not a Client VPN endpoint id/,
+    ],
+    ['an unknown option', ['connections', '--force'], /Unknown option '--force'/],
+    ['evict without users', ['evict', '--endpoint-id', A], /evict needs at least one VPN username/],
+    [
+      'a username with a control character',
+      ['evict', 'bad\u0007name', '--endpoint-id', A],
+      /control characters/,
+    ],
+    [
+      'usernames given to disconnect-all',
+      ['disconnect-all', 'alice', '--endpoint-id', A],
+      /takes no usernames/,
+    ],
+    [
+      'a bad --max-users',
+      ['evict', 'a', '--max-users', 'lots', '--endpoint-id', A],
+      /--max-users must be a whole number/,
+    ],
+    [
+      'a bad --endpoint-url',
+      ['connections', '--endpoint-id', A, '--endpoint-url', 'not a url'],
+      /--endpoint-url "not a url" is not a URL/,
+    ],
+  ])('exits 2 on %s, touching nothing', async (_label, args, message) => {
+    const { code, stdout, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(`${stdout}${stderr}`).toMatch(message);
+    expect(emulator.snapshot().calls).toEqual({});
+  });
+});
