@@ -2,17 +2,23 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 
 export type Invocation =
-  | { result: any; error?: undefined }
+  | { result: unknown; error?: undefined }
   | { result?: undefined; error: { name: string; message: string } };
 
 export interface LambdaContainer {
   invoke(event: unknown, requestId?: string): Promise<Invocation>;
   /** The JSON lines (Powertools logs, EMF metrics) printed since the last call. */
-  takeLogs(): Array<Record<string, any>>;
+  takeLogs(): Array<Record<string, unknown>>;
   stop(): void;
 }
 
 const MARKER = '@@lambda-runner ';
+
+/** What lambda-runner.cjs writes after its marker. */
+type RunnerMessage =
+  | { initError: { name: string; message: string } }
+  | { ready: true }
+  | { id: number; result?: unknown; error?: { name: string; message: string } };
 
 /** Starts a bundle in its own Node.js process with `env`, like a Lambda container; rejects on a failed init. */
 export function startLambdaContainer(
@@ -26,12 +32,14 @@ export function startLambdaContainer(
   const pending = new Map<number, (invocation: Invocation) => void>();
   let next = 0;
   return new Promise((resolve, reject) => {
-    const onAnswer = (message: any) => {
-      if (message.initError)
+    const onAnswer = (message: RunnerMessage) => {
+      if ('initError' in message) {
         reject(Object.assign(new Error(message.initError.message), { name: message.initError.name }));
-      else if (message.ready) resolve(container);
-      else {
-        pending.get(message.id)?.({ result: message.result, error: message.error });
+      } else if ('ready' in message) {
+        resolve(container);
+      } else {
+        const invocation: Invocation = message.error ? { error: message.error } : { result: message.result };
+        pending.get(message.id)?.(invocation);
         pending.delete(message.id);
       }
     };
@@ -58,7 +66,7 @@ export function startLambdaContainer(
           child.send({ id, event, requestId });
         }),
       takeLogs: () => {
-        const taken = logs.map((line) => JSON.parse(line) as Record<string, any>);
+        const taken = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
         logs = [];
         return taken;
       },

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
-import { ROOT } from '../support/process';
+import { ROOT, run } from '../support/process';
 
 const CLI = join(ROOT, 'dist', 'cvpn-evict.js');
 const A = 'cvpn-endpoint-0123456789abcdef0';
@@ -31,29 +30,12 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
 
-/** Runs a command to its end without blocking this process, whose event loop serves the emulator. */
-function run(command: string, args: string[], input: string, env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr: stderr.trim() }));
-    child.stdin.end(input);
-  });
-}
-
 const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 /** The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment. */
 function cli(args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-  return run(process.execPath, [CLI, ...args], '', { ...env, ...quiet });
+  return run(process.execPath, [CLI, ...args], { env: { ...env, ...quiet } });
 }
 
 const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
@@ -141,9 +123,9 @@ describe('cvpn-evict', () => {
   ])('disconnect-all asks on a terminal: answering %s', async (answer, exitCode, left) => {
     const command = [process.execPath, CLI, 'disconnect-all', '--except', 'oncall', ...local()].join(' ');
     // `script` gives the CLI a real pseudo-terminal as stdin, as an operator's shell would.
-    const terminal = await run('script', ['-qec', command, '/dev/null'], `${answer}\n`, {
-      ...process.env,
-      ...quiet,
+    const terminal = await run('script', ['-qec', command, '/dev/null'], {
+      input: `${answer}\n`,
+      env: { ...process.env, ...quiet },
     });
     expect(terminal.stdout).toContain('Terminate every active connection on');
     expect(terminal.code).toBe(exitCode);

@@ -1,19 +1,9 @@
-import { spawn } from 'node:child_process';
-import { ROOT } from '../support/process';
+import { run } from '../support/process';
 
-function npm(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string }>((resolve) => {
-    const child = spawn('npm', args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
+const npm = async (args: string[]) => {
+  const { code, stdout, stderr } = await run('npm', args, { env: { ...process.env, NO_COLOR: '1' } });
+  return { code, stdout: `${stdout}${stderr}` };
+};
 
 describe('npm start', () => {
   it('runs the four steps on the embedded emulator and exits 0', async () => {

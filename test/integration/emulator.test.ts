@@ -479,7 +479,7 @@ describe('errors, permissions, throttling and faults', () => {
 
   it('throttles with token buckets: the SDK retries through it, without retries it sees RequestLimitExceeded', async () => {
     emulator.setThrottle({
-      mutating: { burst: 2, refillPerSecond: 5 },
+      mutating: { burst: 2, refillPerSecond: 0.2 },
       nonMutating: { burst: 100, refillPerSecond: 20 },
       timeScale: 10,
     });

@@ -63,10 +63,11 @@ async function startEvictor(overrides: Record<string, string> = {}): Promise<Lam
   return container;
 }
 
+/** One invocation; the result is the evictor's (an EvictionResult or a RejectedEvent), read loosely by the tests. */
 async function invoke(event: unknown, requestId: string, overrides?: Record<string, string>) {
   const lambda = container ?? (await startEvictor(overrides));
-  const invocation = await lambda.invoke(event, requestId);
-  return { ...invocation, logs: lambda.takeLogs() };
+  const { result, error } = await lambda.invoke(event, requestId);
+  return { result: result as any, error, logs: lambda.takeLogs() as Array<Record<string, any>> };
 }
 
 const active = () =>

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
-import { ROOT } from '../support/process';
+import { exitOf, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
 /**
  * Every command and example in the README is run here (or by CI), so the README cannot drift from the code.
@@ -25,21 +24,7 @@ const NEEDS_AN_AWS_ACCOUNT = [
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 
-function bash(line: string, env: NodeJS.ProcessEnv = process.env) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('bash', ['-c', line], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const bash = (line: string, env: NodeJS.ProcessEnv = process.env) => run('bash', ['-c', line], { env });
 
 const offline = () => ({
   ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))),
@@ -159,16 +144,21 @@ describe('README', () => {
     const lines = commands.filter((line) => line.startsWith('npm run emulator -- '));
     expect(lines).toHaveLength(4);
     for (const line of lines) {
-      const local = line
+      const args = line
+        .replace('npm run emulator -- ', '')
         .replace(/--port \d+/, '--port 0')
         .replace(/(fleet|faults)\.json/g, (name) => join(dir, name))
-        .replace('npm run emulator --', 'node_modules/.bin/tsx emulator/cli.ts');
+        .split(' ')
+        .filter(Boolean);
       // Each runs until it prints its address; then it is stopped, as Ctrl-C would.
-      const run = await bash(`timeout -s INT 4 ${local}`);
-      expect({ line, stdout: run.stdout }).toEqual({
-        line,
-        stdout: expect.stringMatching(/^listening on http:\/\/127\.0\.0\.1:\d+\n[\s\S]*emulator stopped/),
-      });
+      const { child, output } = await startAndWaitFor(
+        TSX,
+        ['emulator/cli.ts', ...args],
+        /listening on http:\/\/127\.0\.0\.1:\d+\n/,
+      );
+      child.kill('SIGINT');
+      expect({ line, code: await exitOf(child) }).toEqual({ line, code: 0 });
+      expect(output()).toContain('emulator stopped');
     }
   }, 60_000);
 });
