@@ -42,14 +42,14 @@ const endpointArn = (id: string) => ({
 describe('EventBridge rules', () => {
   it('sends GuardDuty findings at or above minSeverity, of the configured type prefixes', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
+      EventPattern: Match.exact({
         source: ['aws.guardduty'],
         'detail-type': ['GuardDuty Finding'],
         detail: {
           severity: [{ numeric: ['>=', 5.5] }],
           type: [{ prefix: 'UnauthorizedAccess:IAMUser/' }, { prefix: 'CredentialAccess:' }],
         },
-      },
+      }),
     });
   });
 

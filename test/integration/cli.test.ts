@@ -129,6 +129,8 @@ describe('cvpn-evict', () => {
     });
     expect(terminal.stdout).toContain('Terminate every active connection on');
     expect(terminal.code).toBe(exitCode);
+    // On a terminal the work shows a progress bar (stderr is the terminal too).
+    if (answer === 'y') expect(terminal.stdout).toMatch(/\[#+\.*\] \d+\/\d+ Terminate calls/);
     expect(active()).toEqual(left);
   });
 

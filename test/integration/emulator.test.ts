@@ -629,6 +629,23 @@ describe('admin API', () => {
     expect((await admin('POST', 'reset')).status).toBe(200);
     expect(emulator.snapshot().endpoints).toHaveLength(2);
   });
+
+  it('sets permissions and throttling over HTTP, and reports them in the state', async () => {
+    expect(
+      (await admin('PUT', 'permissions', { deniedActions: ['DescribeClientVpnEndpoints'] })).status,
+    ).toBe(200);
+    const denied = await sdkError(ec2.send(new DescribeClientVpnEndpointsCommand({})));
+    expect(denied.name).toBe('UnauthorizedOperation');
+    expect(
+      (await admin('PUT', 'throttle', { nonMutating: { burst: 1, refillPerSecond: 0.01 }, timeScale: 1 }))
+        .status,
+    ).toBe(200);
+    const state = (await (await admin('GET', 'state')).json()) as {
+      throttle: { enabled: boolean; nonMutating: unknown };
+    };
+    expect(state.throttle).toMatchObject({ enabled: true, nonMutating: { burst: 1, refillPerSecond: 0.01 } });
+    expect((await admin('GET', 'nothing-here')).status).toBe(404);
+  });
 });
 
 describe('seeds', () => {
