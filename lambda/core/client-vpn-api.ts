@@ -11,6 +11,9 @@ export interface VpnConnection {
   clientIp: string;
 }
 
+/** Who a connection belongs to: its Username, or the certificate's CommonName when it has none. */
+export const ownerOf = (c: VpnConnection) => c.username || c.commonName;
+
 export interface StatusChange {
   connectionId: string;
   previousStatus: string;

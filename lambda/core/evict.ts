@@ -2,14 +2,15 @@ import {
   type ClientVpnApi,
   type ConnectionListing,
   explainError,
+  ownerOf,
   type VpnConnection,
 } from './client-vpn-api';
 import type { EvictorConfig } from './config';
 import { executeEndpoint } from './execute';
 import { normalizeUsername } from './identity';
 import { planEndpoint } from './plan';
-import type { EvictionRequest } from './policy';
-import type { EndpointSummary, EvictionResult, Outcome, Status } from './result';
+import type { EvictionRequest, Target } from './policy';
+import { type EndpointSummary, type EvictionResult, type Outcome, refOf, type Status } from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
@@ -19,46 +20,35 @@ export type EvictionSettings = Pick<
   'usernames' | 'protectedUsers' | 'matchCommonName' | 'maxUsersPerEvent' | 'concurrency'
 >;
 
-interface Listed {
+/** One endpoint's listing, and which of its connections go and which stay and why. */
+interface EndpointWork {
   endpointId: string;
   listing?: ConnectionListing;
   error?: string;
-}
-
-interface Selection {
   selected: VpnConnection[];
   skipped: Outcome[];
 }
 
-/** The person behind a connection: its Username, or the certificate's CommonName when there is none. */
 const personOf = (c: VpnConnection, settings: EvictionSettings) =>
-  normalizeUsername(c.username || c.commonName, settings.usernames);
+  normalizeUsername(ownerOf(c), settings.usernames);
 
-function select(
-  connections: VpnConnection[],
-  request: EvictionRequest,
-  settings: EvictionSettings,
-): Selection {
-  const { target } = request;
+function select(connections: VpnConnection[], target: Target, settings: EvictionSettings) {
+  const except = new Set(target.kind === 'everyone' ? target.except : []);
   const selected: VpnConnection[] = [];
   const skipped: Outcome[] = [];
   for (const c of connections) {
     const person = personOf(c, settings);
-    const ref = {
-      endpointId: c.endpointId,
-      connectionId: c.connectionId,
-      username: c.username || c.commonName,
-    };
     let wanted: boolean;
     if (target.kind === 'everyone') {
-      wanted = !target.except.includes(person);
-      if (!wanted) skipped.push({ ...ref, status: 'skipped', reason: 'excepted' });
+      wanted = !except.has(person);
+      if (!wanted) skipped.push({ ...refOf(c), status: 'skipped', reason: 'excepted' });
     } else {
       const byName = (c.username !== '' || settings.matchCommonName) && target.usernames.includes(person);
       wanted = byName || target.clientIps.includes(c.clientIp);
     }
     if (!wanted) continue;
-    if (settings.protectedUsers.has(person)) skipped.push({ ...ref, status: 'skipped', reason: 'protected' });
+    if (settings.protectedUsers.has(person))
+      skipped.push({ ...refOf(c), status: 'skipped', reason: 'protected' });
     else selected.push(c);
   }
   return { selected, skipped };
@@ -66,7 +56,7 @@ function select(
 
 /** Client addresses that lead to more than one person cannot say whom to evict. */
 function ambiguousAddresses(
-  selections: Selection[],
+  selections: EndpointWork[],
   settings: EvictionSettings,
   clientIps: string[],
 ): string[] {
@@ -127,21 +117,22 @@ export async function evict(
     target.kind === 'users' && !settings.matchCommonName && target.clientIps.length === 0
       ? target.usernames
       : undefined;
-  const listed: Listed[] = await Promise.all(
+  const work: EndpointWork[] = await Promise.all(
     request.endpointIds.map(async (endpointId) => {
       try {
-        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
+        const listing = await api.listActiveConnections(endpointId, filter);
+        return { endpointId, listing, ...select(listing.connections, target, settings) };
       } catch (error) {
-        return { endpointId, error: explainError(error, endpointId, 'DescribeClientVpnConnections') };
+        const why = explainError(error, endpointId, 'DescribeClientVpnConnections');
+        return { endpointId, error: why, selected: [], skipped: [] };
       }
     }),
   );
-  result.apiCalls.describe = listed.reduce((n, l) => n + (l.listing?.calls ?? 1), 0);
-  const selections = listed.map((l) => select(l.listing?.connections ?? [], request, settings));
+  result.apiCalls.describe = work.reduce((n, w) => n + (w.listing?.calls ?? 1), 0);
 
-  const people = new Set(selections.flatMap((s) => s.selected.map((c) => personOf(c, settings))));
+  const people = new Set(work.flatMap((w) => w.selected.map((c) => personOf(c, settings))));
   if (target.kind === 'users') {
-    const ambiguous = ambiguousAddresses(selections, settings, target.clientIps);
+    const ambiguous = ambiguousAddresses(work, settings, target.clientIps);
     const refusal =
       ambiguous.length > 0
         ? `client addresses ${ambiguous.join(', ')} lead to more than one user; nobody was evicted`
@@ -151,40 +142,32 @@ export async function evict(
     if (refusal) {
       result.status = 'refused';
       result.notes.push(refusal);
-      result.endpoints = listed.map((l) => summarize(l.endpointId, [], l.error));
+      result.endpoints = work.map((w) => summarize(w.endpointId, [], w.error));
       return result;
     }
   }
   result.users = [...new Set([...result.users, ...people])].sort();
 
-  const plans = listed.map((l, i) =>
-    planEndpoint((selections[i] as Selection).selected, l.listing?.connections ?? []),
-  );
+  const plans = work.map((w) => planEndpoint(w.selected, w.listing?.connections ?? []));
   const planned = plans.reduce((n, calls) => n + calls.length, 0);
-  let done = 0;
+  let started = 0;
   onProgress?.(0, planned);
-  const onCall = () => onProgress?.(++done, planned);
+  const onCall = () => onProgress?.(++started, planned);
   const executed = await Promise.all(
-    listed.map(async (l, i) => {
-      const selection = selections[i] as Selection;
-      const calls = plans[i] ?? [];
-      const run = await executeEndpoint(api, l.endpointId, calls, {
+    work.map((w, i) =>
+      executeEndpoint(api, w.endpointId, plans[i] ?? [], {
         dryRun: request.dryRun,
         concurrency: settings.concurrency,
         onCall,
-      });
-      return {
-        endpointId: l.endpointId,
-        error: l.error,
-        outcomes: [...selection.skipped, ...run.outcomes],
-        calls: run.terminateCalls,
-      };
-    }),
+      }),
+    ),
   );
-  for (const e of executed) {
-    result.outcomes.push(...e.outcomes);
-    result.endpoints.push(summarize(e.endpointId, e.outcomes, e.error));
-    result.apiCalls.terminate += e.calls;
+  for (const [i, w] of work.entries()) {
+    const run = executed[i] ?? { outcomes: [], terminateCalls: 0 };
+    const outcomes = [...w.skipped, ...run.outcomes];
+    result.outcomes.push(...outcomes);
+    result.endpoints.push(summarize(w.endpointId, outcomes, w.error));
+    result.apiCalls.terminate += run.terminateCalls;
   }
   const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
   result.status = (failed ? 'partial-failure' : 'completed') satisfies Status;

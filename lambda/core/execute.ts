@@ -8,7 +8,7 @@ import {
 } from './client-vpn-api';
 import { mapWithConcurrency } from './concurrency';
 import type { PlannedCall } from './plan';
-import type { Outcome } from './result';
+import { type Outcome, refOf } from './result';
 
 export interface ExecutedCalls {
   outcomes: Outcome[];
@@ -16,15 +16,12 @@ export interface ExecutedCalls {
 }
 
 /** Outcomes for the connections a call meant to end, from the statuses EC2 reported. */
-function fromChanges(endpointId: string, intended: VpnConnection[], changes: StatusChange[]): Outcome[] {
-  const usernames = new Map(intended.map((c) => [c.connectionId, c.username]));
-  const reported = new Set(changes.map((c) => c.connectionId));
+function fromChanges(intended: VpnConnection[], changes: StatusChange[]): Outcome[] {
+  const byId = new Map(intended.map((c) => [c.connectionId, c]));
+  // A Username call can also end a connection made after the listing: it is the same user's.
+  const owner = intended[0] as VpnConnection;
   const outcomes: Outcome[] = changes.map((change) => {
-    const ref = {
-      endpointId,
-      connectionId: change.connectionId,
-      username: usernames.get(change.connectionId) ?? intended[0]?.username ?? '',
-    };
+    const ref = refOf({ ...(byId.get(change.connectionId) ?? owner), connectionId: change.connectionId });
     return change.previousStatus === 'active'
       ? {
           ...ref,
@@ -34,16 +31,10 @@ function fromChanges(endpointId: string, intended: VpnConnection[], changes: Sta
         }
       : { ...ref, status: 'skipped', reason: 'no-longer-active' };
   });
+  const reported = new Set(changes.map((c) => c.connectionId));
   for (const c of intended) {
-    if (!reported.has(c.connectionId)) {
-      outcomes.push({
-        endpointId,
-        connectionId: c.connectionId,
-        username: c.username,
-        status: 'skipped',
-        reason: 'no-longer-active',
-      });
-    }
+    if (!reported.has(c.connectionId))
+      outcomes.push({ ...refOf(c), status: 'skipped', reason: 'no-longer-active' });
   }
   return outcomes;
 }
@@ -67,14 +58,9 @@ export async function executeEndpoint(
     try {
       const response = await api.terminate(endpointId, call.target, dryRun);
       if (response.dryRun) {
-        return call.connections.map((c) => ({
-          endpointId,
-          connectionId: c.connectionId,
-          username: c.username,
-          status: 'would-terminate',
-        }));
+        return call.connections.map((c) => ({ ...refOf(c), status: 'would-terminate' }));
       }
-      return fromChanges(endpointId, call.connections, response.changes);
+      return fromChanges(call.connections, response.changes);
     } catch (error) {
       if ('username' in call.target && !isPermissionError(error)) {
         const perConnection = call.connections.map((c) => ({
@@ -84,16 +70,10 @@ export async function executeEndpoint(
         return (await Promise.all(perConnection.map(run))).flat();
       }
       if (error instanceof ClientVpnApiError && error.code === 'InvalidClientVpnConnection.IdNotFound') {
-        return fromChanges(endpointId, call.connections, []);
+        return fromChanges(call.connections, []);
       }
       const reason = explainError(error, endpointId, 'TerminateClientVpnConnections');
-      return call.connections.map((c) => ({
-        endpointId,
-        connectionId: c.connectionId,
-        username: c.username,
-        status: 'failed',
-        reason,
-      }));
+      return call.connections.map((c) => ({ ...refOf(c), status: 'failed', reason }));
     }
   };
   const outcomes = (await mapWithConcurrency(calls, options.concurrency, run)).flat();

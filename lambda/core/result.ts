@@ -1,14 +1,23 @@
+import { ownerOf, type VpnConnection } from './client-vpn-api';
+
 /** What an eviction did, connection by connection, and how it ended. */
 export type Mode = 'DRY-RUN' | 'ENFORCING';
 export type Trigger = 'guardduty' | 'evict' | 'disconnect-all';
 
 export type SkipReason = 'protected' | 'excepted' | 'no-longer-active';
 
-interface ConnectionRef {
+export interface ConnectionRef {
   endpointId: string;
   connectionId: string;
+  /** The Username, or the certificate's CommonName for certificate-authenticated connections. */
   username: string;
 }
+
+export const refOf = (c: VpnConnection): ConnectionRef => ({
+  endpointId: c.endpointId,
+  connectionId: c.connectionId,
+  username: ownerOf(c),
+});
 
 export type Outcome =
   | (ConnectionRef & { status: 'terminated'; previousStatus: string; currentStatus: string })

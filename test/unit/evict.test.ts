@@ -90,6 +90,11 @@ describe('planning: connections -> calls', () => {
       status: 'skipped',
       reason: 'excepted',
     });
+    // Audit lines name the person behind a certificate connection by its CommonName.
+    expect(result.outcomes.find((o) => o.connectionId === connections[10]?.connectionId)).toMatchObject({
+      status: 'terminated',
+      username: 'laptop-1.corp.example.com',
+    });
     expect(result.endpoints).toEqual([
       { endpointId: ENDPOINT_A, terminated: 11, wouldTerminate: 0, failed: 0, skipped: 0 },
       { endpointId: ENDPOINT_B, terminated: 1, wouldTerminate: 0, failed: 0, skipped: 1 },
