@@ -193,9 +193,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   }
 
-  const handle: RunningEmulator = {
-    url: '',
-    close: async () => {},
+  /** What tests call in-process and the admin API calls over HTTP. */
+  const controls: Omit<RunningEmulator, 'url' | 'close'> = {
     snapshot: () => ({
       endpoints: fleet.endpoints.map((e) => ({
         clientVpnEndpointId: e.clientVpnEndpointId,
@@ -261,26 +260,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const input = body as Record<string, unknown>;
       switch (route) {
         case 'GET /_emulator/state':
-          return json(200, { ...handle.snapshot(), faults: faults.settings, throttle: throttle.settings });
+          return json(200, { ...controls.snapshot(), faults: faults.settings, throttle: throttle.settings });
         case 'POST /_emulator/reset':
-          handle.reset();
+          controls.reset();
           return json(200, { ok: true });
         case 'POST /_emulator/seed':
-          handle.seed(body as Seed);
+          controls.seed(body as Seed);
           return json(200, { ok: true });
         case 'POST /_emulator/connections': {
           const { clientVpnEndpointId, ...connection } = input;
-          const id = handle.addConnection(String(clientVpnEndpointId), connection as SeedConnection);
+          const id = controls.addConnection(String(clientVpnEndpointId), connection as SeedConnection);
           return json(201, { connectionId: id });
         }
         case 'PUT /_emulator/faults':
-          handle.setFaults(body as FaultConfig);
+          controls.setFaults(body as FaultConfig);
           return json(200, { ok: true });
         case 'PUT /_emulator/throttle':
-          handle.setThrottle(body as Partial<ThrottleConfig>);
+          controls.setThrottle(body as Partial<ThrottleConfig>);
           return json(200, { ok: true });
         case 'PUT /_emulator/permissions':
-          handle.setDeniedActions(Array.isArray(input.deniedActions) ? input.deniedActions.map(String) : []);
+          controls.setDeniedActions(
+            Array.isArray(input.deniedActions) ? input.deniedActions.map(String) : [],
+          );
           return json(200, { ok: true });
         default:
           return json(404, { error: `no admin route ${route}` });
@@ -303,7 +304,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const { port } = server.address() as AddressInfo;
   return {
-    ...handle,
+    ...controls,
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
