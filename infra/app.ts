@@ -9,7 +9,7 @@ import { EvictorStack } from './evictor-stack';
  */
 export function buildApp(app = new App()): App {
   const settings = readDeploymentSettings((key) => app.node.tryGetContext(key));
-  new EvictorStack(app, app.node.tryGetContext('stackName') ?? 'ClientVpnEvictor', {
+  new EvictorStack(app, settings.stackName, {
     settings,
     description: 'client-vpn-evictor: evicts AWS Client VPN users on security alerts and schedules',
   });

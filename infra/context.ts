@@ -11,6 +11,7 @@ export interface OffHoursSchedule {
 }
 
 export interface DeploymentSettings {
+  stackName: string;
   endpointIds: string[];
   dryRun: boolean;
   minSeverity: number;
@@ -33,6 +34,7 @@ export class ContextError extends Error {
 }
 
 export const CONTEXT_KEYS = [
+  'stackName',
   'endpointIds',
   'dryRun',
   'minSeverity',
@@ -183,11 +185,20 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       eventSource,
     );
   }
+  const stackName = get('stackName') ?? 'ClientVpnEvictor';
+  if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+    throw new ContextError(
+      'stackName',
+      'a CloudFormation stack name: a letter, then letters, digits or "-"',
+      stackName,
+    );
+  }
   const notifyEmail = get('notifyEmail');
   if (notifyEmail !== undefined && (typeof notifyEmail !== 'string' || !EMAIL.test(notifyEmail))) {
     throw new ContextError('notifyEmail', 'an e-mail address', notifyEmail);
   }
   return {
+    stackName,
     endpointIds,
     dryRun: bool(get, 'dryRun', true),
     minSeverity: num(get, 'minSeverity', 7, 0, 10, false),

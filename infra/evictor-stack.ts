@@ -119,8 +119,9 @@ export class EvictorStack extends Stack {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      // A mass disconnect is paced by EC2's mutating bucket (5 calls/s after a burst of 50).
-      timeout: Duration.minutes(5),
+      // A mass disconnect is paced by EC2's mutating bucket (about 4.5 Terminate calls/s after the burst), so
+      // 15 minutes covers some 4,000 calls; a longer one times out, is retried, and the rerun resumes it.
+      timeout: Duration.minutes(15),
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -80,9 +80,18 @@ describe('context validation', () => {
     ],
     ['offHours not JSON', { offHours: 'every evening' }, 'context "offHours": expected a list of'],
     ['notifyEmail malformed', { notifyEmail: 'secops' }, 'context "notifyEmail": expected an e-mail address'],
+    [
+      'stackName with spaces',
+      { stackName: 'my evictor' },
+      'context "stackName": expected a CloudFormation stack name',
+    ],
   ])('rejects %s, naming the key and the expected form', (_label, context, message) => {
     expect(() => build(context)).toThrow(ContextError);
     expect(() => build(context)).toThrow(message);
+  });
+
+  it('names the stack after stackName', () => {
+    expect(build({ stackName: 'VpnEvictorProd' }).node.tryFindChild('VpnEvictorProd')).toBeDefined();
   });
 
   it('accepts -c strings and cdk.json types alike', () => {

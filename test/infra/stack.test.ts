@@ -120,7 +120,7 @@ describe('the evictor function', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Timeout: 300,
+      Timeout: 900,
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^EvictorLogs') } },
       Environment: {
