@@ -1,8 +1,26 @@
 import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../../lambda/core/events';
 import { findingAddresses, findingIdentities, isSampleFinding } from '../../lambda/core/guardduty';
-import { customEvent, fixture } from '../support/events';
+import type { RejectedEvent } from '../../lambda/core/result';
+import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { customEvent, ENDPOINT_A, fixture, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { recorders } from '../support/recorders';
 
 const SOURCE = 'client-vpn-evictor';
+
+/** Runs an event through the real handler over a fake EC2 port: a rejection must touch nothing. */
+async function expectRejectedUntouched(event: unknown, reason: RegExp | string) {
+  const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'a'), conn(ENDPOINT_A, 'dave.chen')]);
+  const { logger, metrics, lines, metricValues } = recorders();
+  const result = await createEvictorHandler({ config: testConfig(), api, logger, metrics })(event);
+  expect(result.status).toBe('rejected');
+  expect((result as RejectedEvent).reason).toMatch(reason);
+  expect(api.calls).toEqual([]);
+  expect(lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+    'event rejected: nothing was touched',
+  ]);
+  expect(metricValues).toEqual([{ name: 'RejectedEvents', value: 1 }]);
+}
 
 function finding(name: string) {
   const parsed = parseEvent(fixture(name), SOURCE);
@@ -96,11 +114,11 @@ describe('GuardDuty findings', () => {
       },
       /ipAddressV4/,
     ],
-  ])('rejects a finding with %s, naming the field', (_label, mutate, field) => {
+  ])('rejects a finding with %s, naming the field and touching nothing', async (_label, mutate, field) => {
     const event = fixture('iam-user');
     mutate(event.detail);
     expect(() => parseEvent(event, SOURCE)).toThrow(EventRejectedError);
-    expect(() => parseEvent(event, SOURCE)).toThrow(field);
+    await expectRejectedUntouched(event, field);
   });
 });
 
@@ -168,8 +186,20 @@ describe('custom events', () => {
       customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: 'oncall' }),
       /except/,
     ],
-  ])('rejects %s with a clear reason', (_label, event, reason) => {
+  ])('rejects %s with a clear reason, touching nothing', async (_label, event, reason) => {
     expect(() => parseEvent(event, SOURCE)).toThrow(EventRejectedError);
-    expect(() => parseEvent(event, SOURCE)).toThrow(reason);
+    await expectRejectedUntouched(event, reason);
+  });
+
+  it('rejects endpointIds outside the configured ones, touching nothing', async () => {
+    const event = customEvent(DETAIL_TYPES.evict, {
+      usernames: ['a'],
+      reason: 'r',
+      endpointIds: ['cvpn-endpoint-11111111111111111'],
+    });
+    await expectRejectedUntouched(
+      event,
+      'endpointIds cvpn-endpoint-11111111111111111 are not among the configured endpoints',
+    );
   });
 });
