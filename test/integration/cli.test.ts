@@ -144,6 +144,16 @@ describe('cvpn-evict', () => {
     expect(active()).toHaveLength(5);
   });
 
+  it('tells the operator to refresh expired credentials, in one line', async () => {
+    emulator.setFaults({ DescribeClientVpnConnections: { errorRate: 1, code: 'ExpiredToken', status: 400 } });
+    const { code, stdout } = await cli(['evict', 'bob', ...local()]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      `${A}: 0 terminated, 0 would be terminated, 0 failed, 0 skipped; ExpiredToken: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again`,
+    );
+    expect(active()).toHaveLength(5);
+  });
+
   it('exits 1 naming an unknown endpoint', async () => {
     const unknown = 'cvpn-endpoint-11111111111111111';
     const { code, stdout } = await cli([

@@ -520,6 +520,28 @@ describe('errors, permissions, throttling and faults', () => {
     });
   });
 
+  it('applies faults and throttling given at start-up', async () => {
+    const faulty = await startEmulator({
+      seed: smallSeed,
+      faults: { DescribeClientVpnEndpoints: { errorRate: 1, code: 'Unavailable' } },
+      throttle: { nonMutating: { burst: 1, refillPerSecond: 0.01 } },
+    });
+    const client = ec2ClientFor(faulty.url, { maxAttempts: 1 });
+    try {
+      expect((await sdkError(client.send(new DescribeClientVpnEndpointsCommand({})))).name).toBe(
+        'Unavailable',
+      );
+      await client.send(new DescribeClientVpnConnectionsCommand({ ClientVpnEndpointId: ENDPOINT }));
+      const throttled = await sdkError(
+        client.send(new DescribeClientVpnConnectionsCommand({ ClientVpnEndpointId: ENDPOINT })),
+      );
+      expect(throttled.name).toBe('RequestLimitExceeded');
+    } finally {
+      client.destroy();
+      await faulty.close();
+    }
+  });
+
   it('adds latency and drops sockets on request', async () => {
     emulator.setFaults({ DescribeClientVpnEndpoints: { latencyMs: 150 } });
     const started = Date.now();
