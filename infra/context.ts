@@ -1,5 +1,5 @@
 import { parseCidr } from '../lambda/core/cidr';
-import { ENDPOINT_ID } from '../lambda/core/config';
+import { DEFAULT_EVENT_SOURCE, ENDPOINT_ID, isEventSource, RANGES } from '../lambda/core/config';
 
 /** The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`) and validated. */
 export interface OffHoursSchedule {
@@ -87,7 +87,12 @@ function bool(get: Lookup, key: string, fallback: boolean): boolean {
   throw new ContextError(key, 'true or false', raw);
 }
 
-function num(get: Lookup, key: string, fallback: number, min: number, max: number, whole: boolean): number {
+function num(
+  get: Lookup,
+  key: string,
+  fallback: number,
+  { min, max, whole }: { min: number; max: number; whole: boolean },
+): number {
   const raw = get(key);
   if (raw === undefined) return fallback;
   const n =
@@ -173,12 +178,8 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       get('identityMap'),
     );
   }
-  const eventSource = get('eventSource') ?? 'client-vpn-evictor';
-  if (
-    typeof eventSource !== 'string' ||
-    eventSource.startsWith('aws.') ||
-    !/^[\w.-]{1,256}$/.test(eventSource)
-  ) {
+  const eventSource = get('eventSource') ?? DEFAULT_EVENT_SOURCE;
+  if (typeof eventSource !== 'string' || !isEventSource(eventSource)) {
     throw new ContextError(
       'eventSource',
       'letters, digits, ".", "-", "_", not starting with "aws."',
@@ -201,7 +202,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     stackName,
     endpointIds,
     dryRun: bool(get, 'dryRun', true),
-    minSeverity: num(get, 'minSeverity', 7, 0, 10, false),
+    minSeverity: num(get, 'minSeverity', 7, RANGES.minSeverity),
     findingTypes: stringList(
       get,
       'findingTypes',
@@ -216,7 +217,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       'a list of IPv4 CIDRs such as "172.16.0.0/22"',
     ),
     protectedUsers: stringList(get, 'protectedUsers', (u) => USERNAME.test(u), 'a list of VPN usernames'),
-    maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, 1, 1000, true),
+    maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, RANGES.maxUsersPerEvent),
     eventSource,
     matchCommonName: bool(get, 'matchCommonName', false),
     offHours: offHours(get),

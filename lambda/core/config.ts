@@ -25,6 +25,16 @@ export class ConfigurationError extends Error {
 }
 
 export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-f]{8,17}$/;
+export const DEFAULT_EVENT_SOURCE = 'client-vpn-evictor';
+
+/** The rules the stack checks on CDK context and the function checks again on its environment. */
+export const RANGES = {
+  maxUsersPerEvent: { min: 1, max: 1000, whole: true },
+  minSeverity: { min: 0, max: 10, whole: false },
+} as const;
+
+/** EventBridge source names; `aws.` is reserved for AWS services, so a custom event can never pose as one. */
+export const isEventSource = (source: string) => !source.startsWith('aws.') && /^[\w.-]{1,256}$/.test(source);
 
 const list = (raw: string | undefined) =>
   (raw ?? '')
@@ -95,8 +105,8 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
       throw new ConfigurationError(`CLIENT_CIDRS: "${text}" is not an IPv4 CIDR such as 172.16.0.0/22`);
     return cidr;
   });
-  const eventSource = env.EVENT_SOURCE?.trim() || 'client-vpn-evictor';
-  if (eventSource.startsWith('aws.') || !/^[\w.-]{1,256}$/.test(eventSource)) {
+  const eventSource = env.EVENT_SOURCE?.trim() || DEFAULT_EVENT_SOURCE;
+  if (!isEventSource(eventSource)) {
     throw new ConfigurationError(
       `EVENT_SOURCE must be 1-256 letters, digits, ".", "-" or "_" and not start with "aws.", got "${eventSource}"`,
     );
@@ -109,9 +119,9 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
       Object.entries(parsedMap.data).map(([identity, user]) => [identity.toLowerCase(), user]),
     ),
     clientCidrs,
-    maxUsersPerEvent: numeric(env, 'MAX_USERS_PER_EVENT', 5, { min: 1, max: 1000, whole: true }),
+    maxUsersPerEvent: numeric(env, 'MAX_USERS_PER_EVENT', 5, RANGES.maxUsersPerEvent),
     eventSource,
-    minSeverity: numeric(env, 'MIN_SEVERITY', 0, { min: 0, max: 10, whole: false }),
+    minSeverity: numeric(env, 'MIN_SEVERITY', 0, RANGES.minSeverity),
     usernames,
     matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
     concurrency: numeric(env, 'TERMINATE_CONCURRENCY', 4, { min: 1, max: 50, whole: true }),
