@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateFleet } from '../emulator/fleet';
-import { type LambdaContainer, startLambdaContainer } from '../emulator/lambda-container';
+import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../emulator/lambda-container';
 import { type RunningEmulator, startEmulator } from '../emulator/server';
 import { bundleLikeTheStack, ROOT } from '../scripts/bundle';
 import { narrate } from './narrate';
@@ -77,13 +77,7 @@ async function main(): Promise<void> {
       CLIENT_CIDRS: seed.endpoints.map((e) => e.clientCidrBlock).join(','),
       MATCH_COMMON_NAME: 'true',
       MAX_USERS_PER_EVENT: '5',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDDEMO',
-      AWS_SECRET_ACCESS_KEY: 'demo',
-      AWS_ENDPOINT_URL_EC2: emulator.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      // Lambda runs Node.js 22; the SDK's warning about this machine's Node.js 20 is not the demo's business.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...emulatorAwsEnv(emulator.url),
     });
     process.stdout.write(
       `Evictor bundled like the stack (${bundle}), ENFORCING on ${endpointIds.length} endpoints\n`,

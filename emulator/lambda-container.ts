@@ -14,6 +14,25 @@ export interface LambdaContainer {
 
 const MARKER = '@@lambda-runner ';
 
+/** Credentials that sign requests to the emulator and mean nothing anywhere else. */
+export const EMULATOR_CREDENTIALS = {
+  accessKeyId: 'AKIDLOCALEMULATOR',
+  secretAccessKey: 'local-emulator-secret',
+};
+
+/** The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2. */
+export function emulatorAwsEnv(ec2Url: string): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_EC2: ec2Url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Lambda runs Node.js 22; the SDK's notice about a local Node.js 20 does not apply to it.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
 /** What lambda-runner.cjs writes after its marker. */
 type RunnerMessage =
   | { initError: { name: string; message: string } }

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCli } from '../scripts/build';
 import { INTEGRATION_CONTEXT, SYNTH_OUT } from './support/cdk-out';
+import { offlineEnv } from './support/process';
 
 /**
  * Builds the operator CLI (dist/cvpn-evict.js) as `npm run build` does, and runs the real `cdk synth` once, offline and without AWS credentials, as a user would. Integration tests then
@@ -11,12 +12,11 @@ import { INTEGRATION_CONTEXT, SYNTH_OUT } from './support/cdk-out';
 export default function globalSetup(): void {
   buildCli();
   rmSync(SYNTH_OUT, { recursive: true, force: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
   const args = ['synth', '--quiet', '--no-notices', '--output', SYNTH_OUT];
   for (const [key, value] of Object.entries(INTEGRATION_CONTEXT)) args.push('--context', `${key}=${value}`);
   const run = spawnSync(join(__dirname, '..', 'node_modules', '.bin', 'cdk'), args, {
     cwd: join(__dirname, '..'),
-    env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    env: offlineEnv(),
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`cdk synth failed (${run.status}):\n${run.stdout}\n${run.stderr}`);

@@ -2,17 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../support/process';
+import { offlineEnv, ROOT } from '../support/process';
 
 const cdk = (args: string[]) => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-cli-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
   const run = spawnSync(
     join(ROOT, 'node_modules', '.bin', 'cdk'),
     ['synth', '--no-notices', '--quiet', '--output', out, ...args],
     {
       cwd: ROOT,
-      env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      env: offlineEnv(),
       encoding: 'utf8',
     },
   );

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
-import { ROOT, run } from '../support/process';
+import { offlineEnv, ROOT, run } from '../support/process';
 
 const CLI = join(ROOT, 'dist', 'cvpn-evict.js');
 const A = 'cvpn-endpoint-0123456789abcdef0';
@@ -30,13 +30,8 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
 
-const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-
 /** The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment. */
-function cli(args: string[]) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-  return run(process.execPath, [CLI, ...args], { env: { ...env, ...quiet } });
-}
+const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { env: offlineEnv() });
 
 const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
 const active = () =>
@@ -125,7 +120,7 @@ describe('cvpn-evict', () => {
     // `script` gives the CLI a real pseudo-terminal as stdin, as an operator's shell would.
     const terminal = await run('script', ['-qec', command, '/dev/null'], {
       input: `${answer}\n`,
-      env: { ...process.env, ...quiet },
+      env: offlineEnv(),
     });
     expect(terminal.stdout).toContain('Terminate every active connection on');
     expect(terminal.code).toBe(exitCode);

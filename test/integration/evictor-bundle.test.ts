@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import { type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
+import {
+  EMULATOR_CREDENTIALS,
+  emulatorAwsEnv,
+  type LambdaContainer,
+  startLambdaContainer,
+} from '../../emulator/lambda-container';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { evictorAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
@@ -53,11 +58,7 @@ async function startEvictor(overrides: Record<string, string> = {}): Promise<Lam
   container = await startLambdaContainer(asset.bundle, {
     PATH: process.env.PATH,
     ...asset.environment,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDINTEGRATION',
-    AWS_SECRET_ACCESS_KEY: 'integration-secret',
-    AWS_ENDPOINT_URL_EC2: emulator.url,
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...emulatorAwsEnv(emulator.url),
     ...overrides,
   });
   return container;
@@ -140,8 +141,8 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     for (const secret of [
       'ASIAIOSFODNN7EXAMPLE',
       'AROAJ52OTH4H7LEXAMPLE',
-      'integration-secret',
-      'AKIDINTEGRATION',
+      EMULATOR_CREDENTIALS.secretAccessKey,
+      EMULATOR_CREDENTIALS.accessKeyId,
     ]) {
       expect(everything).not.toContain(secret);
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
-import { exitOf, ROOT, run, startAndWaitFor, TSX } from '../support/process';
+import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
 /**
  * Every command and example in the README is run here (or by CI), so the README cannot drift from the code.
@@ -25,12 +25,6 @@ const NEEDS_AN_AWS_ACCOUNT = [
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 
 const bash = (line: string, env: NodeJS.ProcessEnv = process.env) => run('bash', ['-c', line], { env });
-
-const offline = () => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_'))),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-});
 
 describe('README', () => {
   it('has no command that this test does not account for', () => {
@@ -53,7 +47,7 @@ describe('README', () => {
         'npx cdk deploy',
         `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`,
       );
-      const run = await bash(synth, offline());
+      const run = await bash(synth, offlineEnv());
       expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
         line,
         code: 0,
@@ -123,7 +117,7 @@ describe('README', () => {
       for (const [i, line] of lines.entries()) {
         const run = await bash(
           `${line.replace(/^cvpn-evict/, 'node dist/cvpn-evict.js')} --endpoint-url ${emulator.url}`,
-          offline(),
+          offlineEnv(),
         );
         expect({ line, code: run.code }).toEqual({ line, code: expected[i]?.code });
         expect(run.stdout + run.stderr).toMatch(expected[i]?.out as RegExp);

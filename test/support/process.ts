@@ -63,3 +63,18 @@ export function run(
     child.stdin.end(options.input ?? '');
   });
 }
+
+/**
+ * This process's environment without any AWS credentials or settings, with instance-metadata lookups and CDK
+ * telemetry off: what a newcomer's machine without an AWS account looks like.
+ */
+export function offlineEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+  return {
+    ...env,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    // The Lambda runtime is Node.js 22; the SDK's notice about this machine's Node.js 20 is noise in tests.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
