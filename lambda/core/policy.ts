@@ -100,6 +100,11 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
     }
     case 'evict': {
       const { detail } = event;
+      if (detail.quarantineMinutes !== undefined) {
+        notes.push(
+          'quarantineMinutes was not applied: this version has no quarantine table, so the user can reconnect',
+        );
+      }
       const base = {
         trigger: 'evict' as const,
         correlationId: event.eventId,

@@ -131,6 +131,16 @@ describe('policy', () => {
     ).toThrow('endpointIds cvpn-endpoint-11111111111111111 are not among the configured endpoints');
   });
 
+  it('says so when it cannot apply a quarantine the event asked for', () => {
+    const request = decideFor(
+      customEvent('Evict VPN User', { usernames: ['alice'], reason: 'r', quarantineMinutes: 60 }),
+    );
+    expect(request.notes).toContain(
+      'quarantineMinutes was not applied: this version has no quarantine table, so the user can reconnect',
+    );
+    expect(request.halt).toBeUndefined();
+  });
+
   it('uses the finding id as correlation id, so re-published findings correlate', () => {
     const first = fixture('iam-user');
     const update = fixture('iam-user');
