@@ -1,3 +1,30 @@
+/**
+ * How two spellings of a name compare. Client VPN reports a SAML NameID (an e-mail address), an Active
+ * Directory user name (`CORP\alice`, or whatever case the user typed) or a certificate's CommonName; alerts name
+ * IAM users and session names. "The same name" ignores case; "the same local part" also ignores the domain.
+ */
+
+/** A name's form for comparisons that ignore case: NFC, so composed and decomposed accents compare equal. */
+export const foldCase = (name: string): string => name.normalize('NFC').toLowerCase();
+
+/** `alice@example.com`, `CORP\alice` and `Alice` all have the local part `alice`. */
+export function localPart(name: string): string {
+  const folded = foldCase(name);
+  const user = folded.slice(folded.lastIndexOf('\\') + 1);
+  const at = user.indexOf('@');
+  return at > 0 ? user.slice(0, at) : user;
+}
+
+export const sameName = (a: string, b: string): boolean => foldCase(a) === foldCase(b);
+
+export const sameLocalPart = (a: string, b: string): boolean => localPart(a) === localPart(b);
+
+/**
+ * Text that is safe to act on, send to EC2 and log: no control characters and no lone surrogates (which the SDK
+ * cannot encode into a request, so a retry could never succeed).
+ */
+export const WELL_FORMED_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
+
 import { type Cidr, cidrContains } from './cidr';
 
 /** How identities become VPN usernames when the identity map does not name them. */
