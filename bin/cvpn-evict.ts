@@ -26,13 +26,15 @@ options:
   --except <user>             disconnect-all: leave this user connected (repeatable)
   --protected <user>          never terminate this user (repeatable)
   --max-users <n>             evict refuses more users than this (default 5)
+  --username-match <rule>     local-part (default) or exact: how alert identities find VPN users (see README)
   --reason <text>             recorded with the eviction
   --json                      machine-readable output
   --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
 
-exit codes: 0 done, 1 partial failure or refused, 2 usage or configuration error`;
+exit codes: 0 done, 1 partial failure or refused, 2 usage or configuration error,
+            3 done, but a named user had no active connection`;
 
-export const EXIT = { done: 0, partial: 1, usage: 2 } as const;
+export const EXIT = { done: 0, partial: 1, usage: 2, notConnected: 3 } as const;
 
 class UsageError extends Error {}
 
@@ -50,6 +52,7 @@ function options(argv: string[]) {
         except: { type: 'string', multiple: true, default: [] },
         protected: { type: 'string', multiple: true, default: [] },
         'max-users': { type: 'string' },
+        'username-match': { type: 'string' },
         reason: { type: 'string' },
         json: { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
@@ -97,11 +100,16 @@ function config(values: Options): EvictorConfig {
       DRY_RUN: String(values['dry-run']),
       PROTECTED_USERS: values.protected.join(','),
       MAX_USERS_PER_EVENT: values['max-users'],
+      USERNAME_MATCH: values['username-match'],
     });
   } catch (error) {
     if (error instanceof ConfigurationError) {
       throw new UsageError(
-        error.message.replace('ENDPOINT_IDS', '--endpoint-id').replace('MAX_USERS_PER_EVENT', '--max-users'),
+        error.message
+          .replace('ENDPOINT_IDS', '--endpoint-id')
+          .replace('MAX_USERS_PER_EVENT', '--max-users')
+          .replace('USERNAME_MATCH', '--username-match')
+          .replace('PROTECTED_USERS', '--protected'),
       );
     }
     throw error;
@@ -157,10 +165,18 @@ async function runEviction(
     throw error;
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
-  const result: EvictionResult = await evict(request, api(values), settings, bar?.update);
+  const result: EvictionResult = await evict(request, api(values), settings, { onProgress: bar?.update });
   bar?.finish();
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : resultSummary(result));
-  return result.status === 'completed' || result.status === 'ignored' ? EXIT.done : EXIT.partial;
+  switch (result.status) {
+    case 'completed':
+    case 'ignored':
+      return EXIT.done;
+    case 'not-connected':
+      return EXIT.notConnected;
+    default:
+      return EXIT.partial;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

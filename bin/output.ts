@@ -52,6 +52,7 @@ export function resultSummary(result: EvictionResult): string {
   const lines = [
     `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId})`,
     `users: ${result.users.length > 0 ? result.users.join(', ') : '-'}`,
+    ...(result.notConnected.length > 0 ? [`not connected: ${result.notConnected.join(', ')}`] : []),
     ...result.endpoints.map(
       (e) =>
         `${e.endpointId}: ${e.terminated} terminated, ${e.wouldTerminate} would be terminated, ${e.failed} failed, ${e.skipped} skipped${e.error ? `; ${e.error}` : ''}`,

@@ -37,10 +37,11 @@ const STEPS = [
   {
     title: 'Evict VPN User: a laptop reported stolen',
     event: custom('Evict VPN User', 'evt-stolen-laptop', {
-      usernames: ['dave.chen'],
+      usernames: ['Dave.Chen@corp.example.com'],
       reason: 'laptop reported stolen (INC-4711)',
     }),
-    explain: 'An operator or a SOAR playbook puts this event on the bus.',
+    explain:
+      'An operator or a SOAR playbook puts this event on the bus; the name matches the VPN username ignoring case.',
   },
   {
     title: 'Off-hours: Disconnect All VPN Users, on-call exempt',
@@ -59,9 +60,11 @@ async function main(): Promise<void> {
     endpoints: 3,
     usersPerEndpoint: 12,
     namedUsers: ['alice.smith', 'dave.chen', 'oncall', 'breakglass'],
+    emailDomain: 'corp.example.com',
   });
   // dave.chen works from three devices today.
-  seed.endpoints[0]?.connections?.push({ username: 'dave.chen' }, { username: 'dave.chen' });
+  const dave = 'dave.chen@corp.example.com';
+  seed.endpoints[0]?.connections?.push({ username: dave }, { username: dave });
   let emulator: RunningEmulator | undefined;
   let evictor: LambdaContainer | undefined;
   try {

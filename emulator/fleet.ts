@@ -12,6 +12,11 @@ export interface FleetOptions {
   recentlyTerminated?: number;
   /** Users connected to every endpoint, first on each, so demos and tests can name them. */
   namedUsers?: string[];
+  /**
+   * With a domain, usernames are e-mail addresses (`alice.smith@corp.example.com`), as SAML federation gives
+   * them; without one, bare directory names (`alice.smith`).
+   */
+  emailDomain?: string;
   randomSeed?: number;
 }
 
@@ -59,6 +64,7 @@ export function generateFleet(options: FleetOptions = {}): Seed {
     certificateEndpoints = 1,
     recentlyTerminated = 3,
     namedUsers = [],
+    emailDomain,
     randomSeed = 20261127,
   } = options;
   const random = prng(randomSeed);
@@ -73,11 +79,12 @@ export function generateFleet(options: FleetOptions = {}): Seed {
     for (const [u, user] of users.entries()) {
       const heavy = heavyUserEvery > 0 && u >= namedUsers.length && (u + 1) % heavyUserEvery === 0;
       const count = heavy ? 7 : 1 + Math.floor(random() * random() * 3);
+      const username = emailDomain ? `${user}@${emailDomain}` : user;
       for (let k = 0; k < count; k++) {
         connections.push({
           connectionId: nextId(),
-          username: certificateOnly ? '' : user,
-          commonName: certificateOnly ? `${user}@corp.example.com` : user,
+          username: certificateOnly ? '' : username,
+          commonName: certificateOnly ? `${user}@${emailDomain ?? 'corp.example.com'}` : username,
           clientIp: addressInCidr(clientCidrBlock, connections.length),
           connectionEstablishedTime: new Date(
             Date.now() - Math.floor(random() * 8 * 3_600_000),

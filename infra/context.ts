@@ -1,5 +1,12 @@
 import { parseCidr } from '../lambda/core/cidr';
-import { DEFAULT_EVENT_SOURCE, ENDPOINT_ID, isEventSource, RANGES } from '../lambda/core/config';
+import {
+  DEFAULT_EVENT_SOURCE,
+  ENDPOINT_ID,
+  isConfiguredName,
+  isEventSource,
+  RANGES,
+} from '../lambda/core/config';
+import { USERNAME_MATCHES, type UsernameMatch } from '../lambda/core/identity';
 
 /** The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`) and validated. */
 export interface OffHoursSchedule {
@@ -22,6 +29,7 @@ export interface DeploymentSettings {
   maxUsersPerEvent: number;
   eventSource: string;
   matchCommonName: boolean;
+  usernameMatch: UsernameMatch;
   offHours: OffHoursSchedule[];
   notifyEmail?: string;
 }
@@ -45,6 +53,7 @@ export const CONTEXT_KEYS = [
   'maxUsersPerEvent',
   'eventSource',
   'matchCommonName',
+  'usernameMatch',
   'offHours',
   'notifyEmail',
 ] as const;
@@ -103,7 +112,6 @@ function num(
   return n;
 }
 
-const USERNAME = /^[^\p{Cc},]{1,256}$/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 
@@ -140,7 +148,7 @@ function offHours(get: Lookup): OffHoursSchedule[] {
         timeZone,
       );
     }
-    if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !USERNAME.test(u))) {
+    if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !isConfiguredName(u))) {
       throw new ContextError(`offHours[${i}].except`, 'a list of VPN usernames', except);
     }
     if (typeof name !== 'string' || !/^[\w-]{1,40}$/.test(name)) {
@@ -170,7 +178,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     typeof identityMap !== 'object' ||
     identityMap === null ||
     Array.isArray(identityMap) ||
-    Object.entries(identityMap).some(([k, v]) => !k || typeof v !== 'string' || !USERNAME.test(v))
+    Object.entries(identityMap).some(([k, v]) => !k || typeof v !== 'string' || !isConfiguredName(v))
   ) {
     throw new ContextError(
       'identityMap',
@@ -194,6 +202,10 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       stackName,
     );
   }
+  const usernameMatch = get('usernameMatch') ?? 'local-part';
+  if (!USERNAME_MATCHES.includes(usernameMatch as UsernameMatch)) {
+    throw new ContextError('usernameMatch', `one of ${USERNAME_MATCHES.join(', ')}`, usernameMatch);
+  }
   const notifyEmail = get('notifyEmail');
   if (notifyEmail !== undefined && (typeof notifyEmail !== 'string' || !EMAIL.test(notifyEmail))) {
     throw new ContextError('notifyEmail', 'an e-mail address', notifyEmail);
@@ -216,10 +228,11 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       (c) => parseCidr(c) !== undefined,
       'a list of IPv4 CIDRs such as "172.16.0.0/22"',
     ),
-    protectedUsers: stringList(get, 'protectedUsers', (u) => USERNAME.test(u), 'a list of VPN usernames'),
+    protectedUsers: stringList(get, 'protectedUsers', isConfiguredName, 'a list of VPN usernames'),
     maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, RANGES.maxUsersPerEvent),
     eventSource,
     matchCommonName: bool(get, 'matchCommonName', false),
+    usernameMatch: usernameMatch as UsernameMatch,
     offHours: offHours(get),
     ...(notifyEmail ? { notifyEmail } : {}),
   };

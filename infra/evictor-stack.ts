@@ -138,6 +138,7 @@ export class EvictorStack extends Stack {
         MAX_USERS_PER_EVENT: String(settings.maxUsersPerEvent),
         EVENT_SOURCE: settings.eventSource,
         MATCH_COMMON_NAME: String(settings.matchCommonName),
+        USERNAME_MATCH: settings.usernameMatch,
         TOPIC_ARN: this.topic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor',
         POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',

@@ -5,6 +5,7 @@ import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
+import { distinctNames } from './core/identity';
 import { type Notifier, noticeFor } from './core/notice';
 import { decide, type EvictionRequest } from './core/policy';
 import {
@@ -50,9 +51,19 @@ export function createEvictorHandler({ config, api, logger, metrics, notifier }:
     const endpointErrors = result.endpoints.filter((e) => e.error).length;
     metrics.addMetric('ConnectionsTerminated', MetricUnit.Count, terminated.length);
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
-    metrics.addMetric('UsersEvicted', MetricUnit.Count, new Set(terminated.map((o) => o.username)).size);
+    metrics.addMetric(
+      'UsersEvicted',
+      MetricUnit.Count,
+      distinctNames(terminated.map((o) => o.username)).length,
+    );
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+  }
+
+  /** One audit line per connection, written as soon as its outcome is known. */
+  function audit(outcome: Outcome): void {
+    if (outcome.status === 'failed') logger.error('connection', { ...outcome });
+    else logger.info('connection', { ...outcome });
   }
 
   /** A summary that cannot be sent is logged and counted; it never undoes or repeats an eviction. */
@@ -85,11 +96,7 @@ export function createEvictorHandler({ config, api, logger, metrics, notifier }:
       }
       logger.setCorrelationId(request.correlationId);
       logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
-      const result = await evict(request, api, config);
-      for (const outcome of result.outcomes) {
-        if (outcome.status === 'failed') logger.error('connection', { ...outcome });
-        else logger.info('connection', { ...outcome });
-      }
+      const result = await evict(request, api, config, { onOutcome: audit });
       const { outcomes: _perConnection, ...summary } = result;
       logger.info('eviction summary', { result: summary });
       record(result);

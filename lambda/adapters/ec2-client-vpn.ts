@@ -12,6 +12,7 @@ import {
   type ConnectionListing,
   type TerminateResponse,
   type TerminateTarget,
+  type VpnConnection,
 } from '../core/client-vpn-api';
 import { type BucketSpec, TokenBucket } from '../core/token-bucket';
 
@@ -108,12 +109,19 @@ function toTargetInput(target: TerminateTarget) {
   return 'username' in target ? { Username: target.username } : { ConnectionId: target.connectionId };
 }
 
-function toConnection(endpointId: string, c: ClientVpnConnection) {
+/** EC2 gives connection times as "2019-08-12 07:57:14", in UTC. */
+function parseEc2Time(text: string | undefined): number | undefined {
+  const ms = text ? Date.parse(`${text.trim().replace(' ', 'T')}Z`) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function toConnection(endpointId: string, c: ClientVpnConnection): VpnConnection {
   return {
     endpointId,
     connectionId: c.ConnectionId ?? '',
     username: c.Username ?? '',
     commonName: c.CommonName ?? '',
     clientIp: c.ClientIp ?? '',
+    establishedAt: parseEc2Time(c.ConnectionEstablishedTime),
   };
 }

@@ -28,3 +28,8 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   const address = parseIpv4(ip);
   return address !== undefined && (address & cidr.mask) >>> 0 === cidr.network;
 }
+
+/** The addresses in an alert that belong to VPN clients: inside a configured client CIDR. */
+export function clientAddresses(addresses: readonly string[], clientCidrs: readonly Cidr[]): string[] {
+  return [...new Set(addresses.filter((ip) => clientCidrs.some((cidr) => cidrContains(cidr, ip))))].sort();
+}

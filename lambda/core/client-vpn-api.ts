@@ -9,6 +9,8 @@ export interface VpnConnection {
   username: string;
   commonName: string;
   clientIp: string;
+  /** When the client connected (epoch ms); undefined when EC2 gave no readable time. */
+  establishedAt?: number;
 }
 
 /** Who a connection belongs to: its Username, or the certificate's CommonName when it has none. */

@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { type Cidr, parseCidr } from './cidr';
-import { normalizeUsername, type UsernameRules } from './identity';
+import { foldCase, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './identity';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
   endpointIds: readonly string[];
   dryRun: boolean;
-  protectedUsers: ReadonlySet<string>;
-  /** Lower-cased identity -> VPN username. */
+  /** Never evicted: connections whose name equals one of these ignoring case, or shares its local part. */
+  protectedUsers: readonly string[];
+  /** Identity (case folded) -> VPN username. */
   identityMap: ReadonlyMap<string, string>;
   clientCidrs: readonly Cidr[];
   maxUsersPerEvent: number;
   eventSource: string;
   minSeverity: number;
-  usernames: UsernameRules;
+  usernameMatch: UsernameMatch;
   /** Match certificate-authenticated connections by CommonName (needs a full listing of each endpoint). */
   matchCommonName: boolean;
   /** Terminate calls in flight per endpoint. */
@@ -67,7 +68,25 @@ function numeric(
   return n;
 }
 
-const identityMapSchema = z.record(z.string().min(1), z.string().min(1).max(256));
+/** A name in the configuration: what events accept as a VPN username. */
+export const isConfiguredName = (name: string) =>
+  name.length > 0 && name.length <= 256 && !name.includes(',') && WELL_FORMED_TEXT.test(name);
+
+const identityMapSchema = z.record(z.string().min(1).max(2048), z.string().refine(isConfiguredName));
+
+function choice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!choices.includes(raw as T)) {
+    throw new ConfigurationError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
 
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
@@ -83,10 +102,13 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
       `ENDPOINT_IDS: "${badEndpoint}" is not a Client VPN endpoint id (cvpn-endpoint-...)`,
     );
   }
-  const usernames: UsernameRules = {
-    lowercase: boolean(env, 'USERNAME_LOWERCASE', true),
-    stripDomain: boolean(env, 'USERNAME_STRIP_DOMAIN', true),
-  };
+  const protectedUsers = list(env.PROTECTED_USERS);
+  const badProtected = protectedUsers.find((name) => !isConfiguredName(name));
+  if (badProtected !== undefined) {
+    throw new ConfigurationError(
+      `PROTECTED_USERS: ${JSON.stringify(badProtected.slice(0, 100))} is not a VPN username (1-256 characters, no control characters)`,
+    );
+  }
   let rawMap: unknown = {};
   try {
     rawMap = JSON.parse(env.IDENTITY_MAP?.trim() || '{}');
@@ -96,7 +118,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const parsedMap = identityMapSchema.safeParse(rawMap);
   if (!parsedMap.success) {
     throw new ConfigurationError(
-      'IDENTITY_MAP must be a JSON object of identity -> VPN username (non-empty strings)',
+      'IDENTITY_MAP must be a JSON object of identity -> VPN username (1-256 characters, no control characters or commas)',
     );
   }
   const clientCidrs = list(env.CLIENT_CIDRS).map((text) => {
@@ -114,15 +136,15 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   return {
     endpointIds: [...new Set(endpointIds)],
     dryRun: boolean(env, 'DRY_RUN', true),
-    protectedUsers: new Set(list(env.PROTECTED_USERS).map((u) => normalizeUsername(u, usernames))),
+    protectedUsers,
     identityMap: new Map(
-      Object.entries(parsedMap.data).map(([identity, user]) => [identity.toLowerCase(), user]),
+      Object.entries(parsedMap.data).map(([identity, user]) => [foldCase(identity), user]),
     ),
     clientCidrs,
     maxUsersPerEvent: numeric(env, 'MAX_USERS_PER_EVENT', 5, RANGES.maxUsersPerEvent),
     eventSource,
     minSeverity: numeric(env, 'MIN_SEVERITY', 0, RANGES.minSeverity),
-    usernames,
+    usernameMatch: choice(env, 'USERNAME_MATCH', USERNAME_MATCHES, 'local-part'),
     matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
     concurrency: numeric(env, 'TERMINATE_CONCURRENCY', 4, { min: 1, max: 50, whole: true }),
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENDPOINT_ID } from './config';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
+import { WELL_FORMED_TEXT } from './identity';
 
 /** The inputs of DESIGN section 3, validated. Unknown fields are ignored; the fields acted on are strict. */
 export type ParsedEvent =
@@ -19,13 +20,9 @@ export const DETAIL_TYPES = {
   disconnectAll: 'Disconnect All VPN Users',
 } as const;
 
-const username = z
-  .string()
-  .trim()
-  .min(1)
-  .max(256)
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
-const reason = z.string().trim().min(1).max(1024);
+const WELL_FORMED = 'must not contain control characters or lone surrogates';
+const username = z.string().trim().min(1).max(256).regex(WELL_FORMED_TEXT, WELL_FORMED);
+const reason = z.string().trim().min(1).max(1024).regex(WELL_FORMED_TEXT, WELL_FORMED);
 const endpointIds = z.array(z.string().regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')).min(1).max(100);
 
 const evictDetailSchema = z.object({
@@ -51,7 +48,7 @@ const disconnectAllDetailSchema = z.object({
 export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
 
 const envelopeSchema = z.object({
-  id: z.string().min(1).max(512),
+  id: z.string().min(1).max(512).regex(WELL_FORMED_TEXT, WELL_FORMED),
   source: z.string().min(1).max(256),
   'detail-type': z.string().min(1).max(256),
   detail: z.unknown(),

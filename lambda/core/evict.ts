@@ -2,72 +2,62 @@ import {
   type ClientVpnApi,
   type ConnectionListing,
   explainError,
-  ownerOf,
   type VpnConnection,
 } from './client-vpn-api';
-import type { EvictorConfig } from './config';
 import { executeEndpoint } from './execute';
-import { normalizeUsername } from './identity';
+import { type IdentityRules, type Selection, selectConnections, type Target } from './identity';
 import { planEndpoint } from './plan';
-import type { EvictionRequest, Target } from './policy';
-import { type EndpointSummary, type EvictionResult, type Outcome, refOf, type Status } from './result';
+import type { EvictionRequest } from './policy';
+import type { EndpointSummary, EvictionResult, Outcome, Status } from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
 
-export type EvictionSettings = Pick<
-  EvictorConfig,
-  'usernames' | 'protectedUsers' | 'matchCommonName' | 'maxUsersPerEvent' | 'concurrency'
->;
+export interface EvictionSettings extends IdentityRules {
+  maxUsersPerEvent: number;
+  /** Terminate calls in flight per endpoint. */
+  concurrency: number;
+}
 
-/** One endpoint's listing, and which of its connections go and which stay and why. */
-interface EndpointWork {
+export interface EvictionHooks {
+  /** Each connection's outcome as soon as it is known, so an audit line never waits for the whole run. */
+  onOutcome?: (outcome: Outcome) => void;
+  onProgress?: Progress;
+}
+
+interface EndpointListing {
   endpointId: string;
   listing?: ConnectionListing;
   error?: string;
-  selected: VpnConnection[];
-  skipped: Outcome[];
 }
 
-const personOf = (c: VpnConnection, settings: EvictionSettings) =>
-  normalizeUsername(ownerOf(c), settings.usernames);
+/**
+ * EC2's username filter is exact and case-sensitive, so it can only stand in for a full listing when every name
+ * is an exact VPN username with no letters that have a case (an employee number, say). Otherwise list everything.
+ */
+function usernameFilter(target: Target, settings: EvictionSettings): string[] | undefined {
+  if (target.kind !== 'users' || target.clientIps.length > 0 || settings.matchCommonName) return undefined;
+  const caseless = target.names.every(
+    (n) => n.match === 'username' && /^[\x20-\x7e]*$/.test(n.name) && !/[a-z]/i.test(n.name),
+  );
+  return caseless ? target.names.map((n) => n.name) : undefined;
+}
 
-function select(connections: VpnConnection[], target: Target, settings: EvictionSettings) {
-  const except = new Set(target.kind === 'everyone' ? target.except : []);
-  const selected: VpnConnection[] = [];
-  const skipped: Outcome[] = [];
-  for (const c of connections) {
-    const person = personOf(c, settings);
-    let wanted: boolean;
-    if (target.kind === 'everyone') {
-      wanted = !except.has(person);
-      if (!wanted) skipped.push({ ...refOf(c), status: 'skipped', reason: 'excepted' });
-    } else {
-      const byName = (c.username !== '' || settings.matchCommonName) && target.usernames.includes(person);
-      wanted = byName || target.clientIps.includes(c.clientIp);
-    }
-    if (!wanted) continue;
-    if (settings.protectedUsers.has(person))
-      skipped.push({ ...refOf(c), status: 'skipped', reason: 'protected' });
-    else selected.push(c);
+/** Why the request must not go ahead, given what the listing showed; undefined when it may. */
+function refusalOf(target: Target, selection: Selection, settings: EvictionSettings): string | undefined {
+  if (selection.ambiguous.length > 0) {
+    const which = selection.ambiguous.map((a) => `"${a.name}" could be ${a.candidates.join(' or ')}`);
+    return `ambiguous: ${which.join('; ')}; nobody was evicted (map the identity in identityMap, or evict the VPN username)`;
   }
-  return { selected, skipped };
-}
-
-/** Client addresses that lead to more than one person cannot say whom to evict. */
-function ambiguousAddresses(
-  selections: EndpointWork[],
-  settings: EvictionSettings,
-  clientIps: string[],
-): string[] {
-  return clientIps.filter((ip) => {
-    const people = new Set(
-      selections.flatMap((s) =>
-        s.selected.filter((c) => c.clientIp === ip).map((c) => personOf(c, settings)),
-      ),
-    );
-    return people.size > 1;
-  });
+  if (selection.sharedAddresses.length > 0) {
+    return `ambiguous: client addresses ${selection.sharedAddresses.join(', ')} lead to more than one user; nobody was evicted`;
+  }
+  // The blast-radius cap is for requests that name people; Disconnect All is everyone by design.
+  const people = selection.users.length + selection.notConnected.length;
+  if (target.kind === 'users' && people > settings.maxUsersPerEvent) {
+    return `matches ${people} users, more than maxUsersPerEvent (${settings.maxUsersPerEvent}); nobody was evicted`;
+  }
+  return undefined;
 }
 
 function summarize(endpointId: string, outcomes: Outcome[], error?: string): EndpointSummary {
@@ -83,24 +73,24 @@ function summarize(endpointId: string, outcomes: Outcome[], error?: string): End
 }
 
 /**
- * Lists every endpoint in scope, decides which connections go, then terminates them with the fewest calls.
- * Nothing is terminated until every endpoint has been listed and the request has passed the checks that
- * need the listing (ambiguous addresses, the blast-radius cap over users found by address).
+ * Lists every endpoint in scope, decides which connections go (identity.ts), then terminates them with the fewest
+ * calls. Nothing is terminated until every endpoint has been listed and the request has passed the checks that
+ * need the listing: an ambiguous identity or address, or more people than the blast-radius cap, refuses it.
  */
 export async function evict(
   request: EvictionRequest,
   api: ClientVpnApi,
   settings: EvictionSettings,
-  onProgress?: Progress,
+  hooks: EvictionHooks = {},
 ): Promise<EvictionResult> {
-  const { target } = request;
   const result: EvictionResult = {
     status: 'completed',
     mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
     trigger: request.trigger,
     correlationId: request.correlationId,
     reason: request.reason,
-    users: target.kind === 'users' ? [...target.usernames] : [],
+    users: [],
+    notConnected: [],
     endpoints: [],
     outcomes: [],
     apiCalls: { describe: 0, terminate: 0 },
@@ -112,64 +102,77 @@ export async function evict(
     return result;
   }
 
-  // The username filter is exact; CommonName and address matching need the whole listing.
-  const filter =
-    target.kind === 'users' && !settings.matchCommonName && target.clientIps.length === 0
-      ? target.usernames
-      : undefined;
-  const work: EndpointWork[] = await Promise.all(
+  const filter = usernameFilter(request.target, settings);
+  const listings: EndpointListing[] = await Promise.all(
     request.endpointIds.map(async (endpointId) => {
       try {
-        const listing = await api.listActiveConnections(endpointId, filter);
-        return { endpointId, listing, ...select(listing.connections, target, settings) };
+        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
       } catch (error) {
-        const why = explainError(error, endpointId, 'DescribeClientVpnConnections');
-        return { endpointId, error: why, selected: [], skipped: [] };
+        return { endpointId, error: explainError(error, endpointId, 'DescribeClientVpnConnections') };
       }
     }),
   );
-  result.apiCalls.describe = work.reduce((n, w) => n + (w.listing?.calls ?? 1), 0);
+  result.apiCalls.describe = listings.reduce((n, l) => n + (l.listing?.calls ?? 1), 0);
+  const listed = (endpointId: string): VpnConnection[] =>
+    listings.find((l) => l.endpointId === endpointId)?.listing?.connections ?? [];
+  const unlisted = listings.filter((l) => l.error !== undefined);
 
-  const people = new Set(work.flatMap((w) => w.selected.map((c) => personOf(c, settings))));
-  if (target.kind === 'users') {
-    const ambiguous = ambiguousAddresses(work, settings, target.clientIps);
-    const refusal =
-      ambiguous.length > 0
-        ? `client addresses ${ambiguous.join(', ')} lead to more than one user; nobody was evicted`
-        : people.size > settings.maxUsersPerEvent
-          ? `matches ${people.size} users, more than maxUsersPerEvent (${settings.maxUsersPerEvent}); nobody was evicted`
-          : undefined;
-    if (refusal) {
-      result.status = 'refused';
-      result.notes.push(refusal);
-      result.endpoints = work.map((w) => summarize(w.endpointId, [], w.error));
-      return result;
-    }
+  const selection = selectConnections(
+    request.target,
+    listings.flatMap((l) => l.listing?.connections ?? []),
+    settings,
+  );
+  result.notes.push(...selection.notes);
+  const refusal = refusalOf(request.target, selection, settings);
+  // An identity resolved by its local part, or a connection found by address, is only known to be the one person
+  // once every endpoint has been listed: with an endpoint missing, act on nothing and let the retry decide.
+  const hold = unlisted.length > 0 && selection.needsEveryEndpoint;
+  if (refusal || hold) {
+    result.status = refusal ? 'refused' : 'partial-failure';
+    result.notes.push(
+      refusal ??
+        'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
+    result.endpoints = listings.map((l) => summarize(l.endpointId, [], l.error));
+    return result;
   }
-  result.users = [...new Set([...result.users, ...people])].sort();
+  result.users = [...selection.users].sort();
+  // Whether someone is connected is only known once every endpoint has answered.
+  if (unlisted.length === 0) result.notConnected = selection.notConnected.map((n) => n.name);
+  for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
-  const plans = work.map((w) => planEndpoint(w.selected, w.listing?.connections ?? []));
+  const plans = request.endpointIds.map((endpointId) =>
+    planEndpoint(
+      selection.selected.filter((c) => c.endpointId === endpointId),
+      listed(endpointId),
+    ),
+  );
   const planned = plans.reduce((n, calls) => n + calls.length, 0);
   let started = 0;
-  onProgress?.(0, planned);
-  const onCall = () => onProgress?.(++started, planned);
+  hooks.onProgress?.(0, planned);
   const executed = await Promise.all(
-    work.map((w, i) =>
-      executeEndpoint(api, w.endpointId, plans[i] ?? [], {
+    request.endpointIds.map((endpointId, i) =>
+      executeEndpoint(api, endpointId, plans[i] ?? [], {
         dryRun: request.dryRun,
         concurrency: settings.concurrency,
-        onCall,
+        onCall: () => hooks.onProgress?.(++started, planned),
+        onOutcome: hooks.onOutcome,
       }),
     ),
   );
-  for (const [i, w] of work.entries()) {
+  for (const [i, { endpointId, error }] of listings.entries()) {
     const run = executed[i] ?? { outcomes: [], terminateCalls: 0 };
-    const outcomes = [...w.skipped, ...run.outcomes];
+    const outcomes = [...selection.skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
     result.outcomes.push(...outcomes);
-    result.endpoints.push(summarize(w.endpointId, outcomes, w.error));
+    result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
   }
   const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
-  result.status = (failed ? 'partial-failure' : 'completed') satisfies Status;
+  result.status = (
+    failed ? 'partial-failure' : result.notConnected.length > 0 ? 'not-connected' : 'completed'
+  ) satisfies Status;
+  if (result.notConnected.length > 0) {
+    result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);
+  }
   return result;
 }

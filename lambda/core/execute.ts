@@ -48,7 +48,13 @@ export async function executeEndpoint(
   api: ClientVpnApi,
   endpointId: string,
   calls: readonly PlannedCall[],
-  options: { dryRun: boolean; concurrency: number; onCall?: () => void },
+  options: {
+    dryRun: boolean;
+    concurrency: number;
+    onCall?: () => void;
+    /** Each outcome as its call completes. */
+    onOutcome?: (outcome: Outcome) => void;
+  },
 ): Promise<ExecutedCalls> {
   const { dryRun } = options;
   let terminateCalls = 0;
@@ -76,6 +82,11 @@ export async function executeEndpoint(
       return call.connections.map((c) => ({ ...refOf(c), status: 'failed', reason }));
     }
   };
-  const outcomes = (await mapWithConcurrency(calls, options.concurrency, run)).flat();
+  const report = async (call: PlannedCall) => {
+    const outcomes = await run(call);
+    for (const outcome of outcomes) options.onOutcome?.(outcome);
+    return outcomes;
+  };
+  const outcomes = (await mapWithConcurrency(calls, options.concurrency, report)).flat();
   return { outcomes, terminateCalls };
 }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import type { IdentityCandidate } from './identity';
+import { WELL_FORMED_TEXT } from './identity';
+
+/** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
+export interface IdentityCandidate {
+  kind: 'iam-user' | 'session' | 'kubernetes' | 'rds';
+  value: string;
+  /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
+  source: string;
+}
 
 /**
  * The parts of a GuardDuty finding the evictor acts on. Everything else in a finding is ignored, whatever its
@@ -7,28 +15,32 @@ import type { IdentityCandidate } from './identity';
  */
 const ipDetails = z.object({ ipAddressV4: z.string().max(64).optional() }).optional();
 const text = z.string().max(2048);
+/** Fields that name people or end up in the reason: acted on, so strict. */
+const name = text.regex(WELL_FORMED_TEXT, 'must not contain control characters or lone surrogates');
+const timestamp = z.string().max(64).optional();
 
 export const guardDutyFindingSchema = z.object({
-  id: z.string().min(1).max(512),
-  type: z.string().min(1).max(512),
+  id: name.min(1).max(512),
+  type: name.min(1).max(512),
   severity: z.number().min(0).max(10),
-  updatedAt: z.string().optional(),
+  updatedAt: timestamp,
   resource: z
     .object({
       resourceType: text.optional(),
       accessKeyDetails: z
-        .object({ userType: text.optional(), userName: text.optional(), principalId: text.optional() })
+        .object({ userType: text.optional(), userName: name.optional(), principalId: name.optional() })
         .optional(),
       kubernetesDetails: z
-        .object({ kubernetesUserDetails: z.object({ username: text.optional() }).optional() })
+        .object({ kubernetesUserDetails: z.object({ username: name.optional() }).optional() })
         .optional(),
-      rdsDbUserDetails: z.object({ user: text.optional() }).optional(),
+      rdsDbUserDetails: z.object({ user: name.optional() }).optional(),
     })
     .optional(),
   service: z
     .object({
       archived: z.boolean().optional(),
       count: z.number().optional(),
+      eventLastSeen: timestamp,
       // A sample flag in any form other than false makes the finding a sample: that is the safe reading.
       additionalInfo: z.object({ sample: z.union([z.boolean(), z.string()]).optional() }).optional(),
       action: z
@@ -111,4 +123,16 @@ export function findingAddresses(finding: GuardDutyFinding): string[] {
     ]),
   ];
   return details.flatMap((d) => (d?.ipAddressV4 ? [d.ipAddressV4] : []));
+}
+
+/**
+ * When the activity the finding reports was last seen (epoch ms): `service.eventLastSeen`, else `updatedAt`.
+ * Undefined when neither is a readable time.
+ */
+export function lastActivity(finding: GuardDutyFinding): number | undefined {
+  for (const text of [finding.service?.eventLastSeen, finding.updatedAt]) {
+    const ms = text === undefined ? Number.NaN : Date.parse(text);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return undefined;
 }

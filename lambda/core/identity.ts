@@ -1,7 +1,16 @@
+import type { VpnConnection } from './client-vpn-api';
+import type { Outcome } from './result';
+import { refOf } from './result';
+
 /**
- * How two spellings of a name compare. Client VPN reports a SAML NameID (an e-mail address), an Active
- * Directory user name (`CORP\alice`, or whatever case the user typed) or a certificate's CommonName; alerts name
- * IAM users and session names. "The same name" ignores case; "the same local part" also ignores the domain.
+ * Who is this: the one module that decides which VPN connections a name stands for.
+ *
+ * Client VPN reports a SAML NameID (an e-mail address), an Active Directory user name (`CORP\alice`, in whatever
+ * case the user typed) or, for certificate authentication, no username and the certificate's CommonName. Alerts
+ * name IAM users and session names. The rules: evict narrowly (a name given as a VPN username matches that
+ * username ignoring case and nothing else), protect broadly (a protected name also keeps connections that share
+ * its local part), and never guess between two people (an identity whose local part fits two VPN users is
+ * refused as ambiguous).
  */
 
 /** A name's form for comparisons that ignore case: NFC, so composed and decomposed accents compare equal. */
@@ -25,67 +34,182 @@ export const sameLocalPart = (a: string, b: string): boolean => localPart(a) ===
  */
 export const WELL_FORMED_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 
-import { type Cidr, cidrContains } from './cidr';
+/** `local-part` (the default) lets an identity from an alert fall back to its local part; `exact` does not. */
+export type UsernameMatch = 'local-part' | 'exact';
+export const USERNAME_MATCHES: readonly UsernameMatch[] = ['local-part', 'exact'];
 
-/** How identities become VPN usernames when the identity map does not name them. */
-export interface UsernameRules {
-  lowercase: boolean;
-  /** `alice@corp.example.com` and `CORP\alice` become `alice`. */
-  stripDomain: boolean;
-}
-
-export type IdentityKind = 'iam-user' | 'session' | 'kubernetes' | 'rds' | 'vpn-user';
-
-/** An identity a finding or an event names, before mapping. */
-export interface IdentityCandidate {
-  kind: IdentityKind;
-  value: string;
-  /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
+/**
+ * A name a request acts on. `username`: given as a VPN username (an event's `usernames`, an identity-map value, a
+ * CLI argument); it matches a connection whose name is equal ignoring case, and nothing else. `identity`: taken
+ * from an alert (an IAM user, a session name); equal ignoring case, else, where `usernameMatch` allows, the one VPN
+ * user with the same local part.
+ */
+export interface NamedUser {
+  name: string;
+  match: 'username' | 'identity';
+  /** Where the name came from, for the notes: `usernames`, `accessKeyDetails.principalId`, `identityMap`. */
   source: string;
 }
 
-export function normalizeUsername(name: string, rules: UsernameRules): string {
-  let user = name.trim();
-  if (rules.stripDomain) {
-    user = user.replace(/^[^\\]*\\/, '').replace(/@.*$/, '');
-  }
-  return rules.lowercase ? user.toLowerCase() : user;
+export interface IdentityRules {
+  usernameMatch: UsernameMatch;
+  /** Certificate connections (no Username) are matched by their CommonName. */
+  matchCommonName: boolean;
+  protectedUsers: readonly string[];
 }
 
-export interface Resolution {
-  usernames: string[];
-  /** Candidates that resolved to nobody, and why. */
-  dropped: string[];
+export type Target =
+  | {
+      kind: 'users';
+      names: NamedUser[];
+      /** Client addresses from an alert, inside the configured client CIDRs. */
+      clientIps: string[];
+      /** The alert's last activity (epoch ms): only connections made before it can be behind the activity. */
+      lastActivity?: number;
+    }
+  | { kind: 'everyone'; except: string[] };
+
+/** The name a connection answers to: its Username, or its CommonName for certificate connections when enabled. */
+export const nameOf = (c: VpnConnection, rules: Pick<IdentityRules, 'matchCommonName'>): string =>
+  c.username || (rules.matchCommonName ? c.commonName : '');
+
+/** Protect broadly: an entry keeps every connection whose Username or CommonName equals it or shares its local part. */
+export function isCoveredBy(entries: readonly string[], c: VpnConnection): boolean {
+  const names = [c.username, c.commonName].filter((n) => n !== '');
+  return entries.some((entry) => names.some((n) => sameName(n, entry) || sameLocalPart(n, entry)));
+}
+
+export interface Ambiguity {
+  name: string;
+  /** The VPN usernames (as EC2 spells them) that share its local part. */
+  candidates: string[];
+}
+
+/** Which listed connections a target stands for, which stay and why, and which names found nobody. */
+export interface Selection {
+  selected: VpnConnection[];
+  skipped: Outcome[];
+  /** The people being evicted: one VPN username per person (ignoring case), as EC2 spells it. */
+  users: string[];
+  notConnected: NamedUser[];
+  ambiguous: Ambiguity[];
+  /** Client addresses that lead to more than one person. */
+  sharedAddresses: string[];
+  /**
+   * The answer depended on connections across endpoints (a resolution by local part, or a connection found by
+   * address), so it only holds when every endpoint in scope was listed.
+   */
+  needsEveryEndpoint: boolean;
+  /** How identities resolved, for the notes. */
+  notes: string[];
+}
+
+/** One spelling per name ignoring case (the first seen): `Alice` and `alice` are one person. */
+export function distinctNames(names: Iterable<string>): string[] {
+  const byFolded = new Map<string, string>();
+  for (const name of names) if (!byFolded.has(foldCase(name))) byFolded.set(foldCase(name), name);
+  return [...byFolded.values()];
+}
+
+/** The connections one name stands for, or why it stands for none. */
+function connectionsOf(
+  named: NamedUser,
+  connections: readonly VpnConnection[],
+  rules: IdentityRules,
+): { found: VpnConnection[]; ambiguity?: Ambiguity; note?: string } {
+  const equal = connections.filter((c) => sameName(nameOf(c, rules), named.name));
+  if (equal.length > 0 || named.match === 'username' || rules.usernameMatch === 'exact')
+    return { found: equal };
+  const sharing = connections.filter(
+    (c) => nameOf(c, rules) !== '' && sameLocalPart(nameOf(c, rules), named.name),
+  );
+  const candidates = distinctNames(sharing.map((c) => nameOf(c, rules)));
+  if (candidates.length > 1)
+    return { found: [], ambiguity: { name: named.name, candidates: candidates.sort() } };
+  if (candidates.length === 0) return { found: [] };
+  return {
+    found: sharing,
+    note: `${named.source} "${named.name}" is VPN user "${candidates[0]}" (the only one with local part "${localPart(named.name)}")`,
+  };
 }
 
 /**
- * Maps candidates to VPN usernames: the explicit identity map wins; IAM users, sessions and VPN usernames are
- * otherwise normalised; Kubernetes and RDS users resolve only through the map, since their names are not
- * people's VPN names by any rule we could guess.
+ * Decides, over the active connections of every endpoint in scope, which connections the target stands for.
+ * Nothing here calls EC2; an empty `selected` with `ambiguous` or `sharedAddresses` set means "refuse".
  */
-export function resolveIdentities(
-  candidates: readonly IdentityCandidate[],
-  identityMap: ReadonlyMap<string, string>,
-  rules: UsernameRules,
-): Resolution {
-  const usernames = new Set<string>();
-  const dropped: string[] = [];
-  for (const candidate of candidates) {
-    const mapped = identityMap.get(candidate.value.toLowerCase());
-    if (mapped !== undefined) {
-      usernames.add(normalizeUsername(mapped, rules));
-    } else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds') {
-      dropped.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
-    } else {
-      const user = normalizeUsername(candidate.value, rules);
-      if (user) usernames.add(user);
-      else dropped.push(`${candidate.source} "${candidate.value}" normalises to an empty name`);
-    }
-  }
-  return { usernames: [...usernames].sort(), dropped };
-}
+export function selectConnections(
+  target: Target,
+  connections: readonly VpnConnection[],
+  rules: IdentityRules,
+): Selection {
+  const selection: Selection = {
+    selected: [],
+    skipped: [],
+    users: [],
+    notConnected: [],
+    ambiguous: [],
+    sharedAddresses: [],
+    needsEveryEndpoint: false,
+    notes: [],
+  };
+  const wanted = new Map<string, VpnConnection>();
+  const keep = (c: VpnConnection, skip?: Outcome) => {
+    if (skip) selection.skipped.push(skip);
+    else wanted.set(c.connectionId, c);
+  };
+  const protect = (c: VpnConnection): Outcome | undefined =>
+    isCoveredBy(rules.protectedUsers, c)
+      ? { ...refOf(c), status: 'skipped', reason: 'protected' }
+      : undefined;
 
-/** The addresses in a finding that belong to VPN clients, i.e. fall inside a configured client CIDR. */
-export function clientAddresses(addresses: readonly string[], clientCidrs: readonly Cidr[]): string[] {
-  return [...new Set(addresses.filter((ip) => clientCidrs.some((cidr) => cidrContains(cidr, ip))))].sort();
+  if (target.kind === 'everyone') {
+    for (const c of connections) {
+      keep(
+        c,
+        protect(c) ??
+          (isCoveredBy(target.except, c)
+            ? { ...refOf(c), status: 'skipped', reason: 'excepted' }
+            : undefined),
+      );
+    }
+  } else {
+    const byName = new Set<string>();
+    for (const named of target.names) {
+      const { found, ambiguity, note } = connectionsOf(named, connections, rules);
+      if (ambiguity) selection.ambiguous.push(ambiguity);
+      else if (found.length === 0) selection.notConnected.push(named);
+      if (note) {
+        selection.notes.push(note);
+        selection.needsEveryEndpoint = true;
+      }
+      for (const c of found) byName.add(c.connectionId);
+    }
+    const byAddress = connections.filter(
+      (c) => !byName.has(c.connectionId) && target.clientIps.includes(c.clientIp),
+    );
+    if (target.clientIps.length > 0) selection.needsEveryEndpoint = true;
+    for (const c of connections) {
+      if (byName.has(c.connectionId)) keep(c, protect(c));
+    }
+    for (const c of byAddress) {
+      // Client VPN hands a released address to the next client: a connection made after the alert's last
+      // activity cannot be the one behind it.
+      const before =
+        target.lastActivity !== undefined &&
+        c.establishedAt !== undefined &&
+        c.establishedAt < target.lastActivity;
+      keep(c, before ? protect(c) : { ...refOf(c), status: 'skipped', reason: 'reassigned-address' });
+    }
+    selection.sharedAddresses = target.clientIps.filter(
+      (ip) =>
+        distinctNames(
+          [...wanted.values()]
+            .filter((c) => c.clientIp === ip)
+            .map((c) => nameOf(c, { matchCommonName: true })),
+        ).length > 1,
+    );
+  }
+  selection.selected = [...wanted.values()];
+  selection.users = distinctNames(selection.selected.map((c) => nameOf(c, { matchCommonName: true })));
+  return selection;
 }

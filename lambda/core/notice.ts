@@ -5,20 +5,52 @@ export interface Notifier {
   publish(subject: string, message: string): Promise<void>;
 }
 
-/**
- * What a security team should hear about: anything terminated, would-be terminated or failed, and every
- * refusal (an ambiguous or over-the-cap resolution is an alert, since nobody was evicted). Silence otherwise.
- */
-export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+/** SNS refuses a subject longer than this. */
+const SUBJECT_LIMIT = 100;
+
+/** What needs a person comes first: failures, then refusals, then users the request named who were not connected. */
+function headline(result: EvictionResult): string {
   const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
     result.endpoints.reduce((n, e) => n + e[key], 0);
-  const acted = total('terminated') + total('wouldTerminate') + total('failed') > 0;
-  if (!acted && result.status !== 'refused' && result.status !== 'partial-failure') return undefined;
-  const headline =
-    result.status === 'refused'
-      ? 'REFUSED, nobody evicted'
-      : `${total(result.mode === 'DRY-RUN' ? 'wouldTerminate' : 'terminated')} connections ${result.mode === 'DRY-RUN' ? 'would be terminated' : 'terminated'}`;
-  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}: ${headline}`.slice(0, 100);
+  const dryRun = result.mode === 'DRY-RUN';
+  const count = total(dryRun ? 'wouldTerminate' : 'terminated');
+  const verb = dryRun ? 'would be terminated' : 'terminated';
+  switch (result.status) {
+    case 'partial-failure': {
+      const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+      const failures = [
+        ...(total('failed') > 0 ? [`${total('failed')} connections not terminated`] : []),
+        ...(unlisted > 0 ? [`${unlisted} endpoints not listed`] : []),
+      ];
+      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}; ${count} ${verb}`;
+    }
+    case 'refused':
+      return 'REFUSED, nobody evicted';
+    case 'not-connected':
+      return `NOT CONNECTED: ${result.notConnected.join(', ')}; ${count} ${verb}`;
+    default:
+      return `${count} connections ${verb}`;
+  }
+}
+
+/**
+ * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
+ * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), and a named user who was not
+ * connected. Silence otherwise.
+ */
+export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+  const acted = result.endpoints.some((e) => e.terminated + e.wouldTerminate + e.failed > 0);
+  if (
+    !acted &&
+    result.status !== 'refused' &&
+    result.status !== 'partial-failure' &&
+    result.status !== 'not-connected'
+  )
+    return undefined;
+  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}: ${headline(result)}`;
   const { outcomes: _perConnection, ...summary } = result;
-  return { subject, message: JSON.stringify(summary, null, 2) };
+  return {
+    subject: subject.length > SUBJECT_LIMIT ? `${subject.slice(0, SUBJECT_LIMIT - 3)}...` : subject,
+    message: JSON.stringify(summary, null, 2),
+  };
 }

@@ -1,12 +1,9 @@
+import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
 import { EventRejectedError, type ParsedEvent } from './events';
-import { findingAddresses, findingIdentities, isSampleFinding } from './guardduty';
-import { clientAddresses, type IdentityCandidate, normalizeUsername, resolveIdentities } from './identity';
+import { findingAddresses, findingIdentities, isSampleFinding, lastActivity } from './guardduty';
+import { distinctNames, foldCase, type NamedUser, type Target } from './identity';
 import type { Trigger } from './result';
-
-export type Target =
-  | { kind: 'users'; usernames: string[]; clientIps: string[] }
-  | { kind: 'everyone'; except: string[] };
 
 /** Who is to be disconnected, where, and how: the one request every front door hands the core. */
 export interface EvictionRequest {
@@ -38,36 +35,25 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
   return config.dryRun || asked === true;
 }
 
-/** Resolves identities to users, drops protected ones and enforces the blast-radius cap. */
-function userTarget(
-  base: Omit<EvictionRequest, 'target' | 'halt'>,
-  candidates: IdentityCandidate[],
-  addresses: string[],
+/**
+ * The names a finding gives, after the identity map (keys compared ignoring case): a mapped identity becomes the
+ * VPN username the map gives; Kubernetes and RDS users resolve only through the map.
+ */
+function findingNames(
+  candidates: ReturnType<typeof findingIdentities>['candidates'],
   config: EvictorConfig,
-): EvictionRequest {
-  const { notes } = base;
-  const resolution = resolveIdentities(candidates, config.identityMap, config.usernames);
-  notes.push(...resolution.dropped);
-  const protectedUsers = resolution.usernames.filter((u) => config.protectedUsers.has(u));
-  if (protectedUsers.length > 0)
-    notes.push(`protected users are never evicted: ${protectedUsers.join(', ')}`);
-  const usernames = resolution.usernames.filter((u) => !config.protectedUsers.has(u));
-  const clientIps = clientAddresses(addresses, config.clientCidrs);
-  const target: Target = { kind: 'users', usernames, clientIps };
-  if (usernames.length > config.maxUsersPerEvent) {
-    return {
-      ...base,
-      target,
-      halt: {
-        status: 'refused',
-        why: `resolves to ${usernames.length} users, more than maxUsersPerEvent (${config.maxUsersPerEvent}); nobody was evicted`,
-      },
-    };
+  notes: string[],
+): NamedUser[] {
+  const names: NamedUser[] = [];
+  for (const candidate of candidates) {
+    const mapped = config.identityMap.get(foldCase(candidate.value));
+    if (mapped !== undefined)
+      names.push({ name: mapped, match: 'username', source: `identityMap["${candidate.value}"]` });
+    else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
+      notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
+    else names.push({ name: candidate.value, match: 'identity', source: candidate.source });
   }
-  if (usernames.length === 0 && clientIps.length === 0) {
-    return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };
-  }
-  return { ...base, target };
+  return names;
 }
 
 /** Turns a validated event into a request under the deployment's policy. Throws EventRejectedError. */
@@ -86,7 +72,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
         dryRun: config.dryRun || sample,
         notes,
       };
-      const nobody: Target = { kind: 'users', usernames: [], clientIps: [] };
+      const nobody: Target = { kind: 'users', names: [], clientIps: [] };
       if (finding.service?.archived === true) {
         return { ...base, target: nobody, halt: { status: 'ignored', why: 'the finding is archived' } };
       }
@@ -96,7 +82,20 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
       }
       const identities = findingIdentities(finding);
       notes.push(...identities.notes);
-      return userTarget(base, identities.candidates, findingAddresses(finding), config);
+      const target: Target = {
+        kind: 'users',
+        names: findingNames(identities.candidates, config, notes),
+        clientIps: clientAddresses(findingAddresses(finding), config.clientCidrs),
+        lastActivity: lastActivity(finding),
+      };
+      if (target.names.length === 0 && target.clientIps.length === 0) {
+        return {
+          ...base,
+          target,
+          halt: { status: 'ignored', why: 'no VPN user or client address resolved' },
+        };
+      }
+      return { ...base, target };
     }
     case 'evict': {
       const { detail } = event;
@@ -105,20 +104,23 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
           'quarantineMinutes was not applied: this version has no quarantine table, so the user can reconnect',
         );
       }
-      const base = {
-        trigger: 'evict' as const,
+      return {
+        trigger: 'evict',
         correlationId: event.eventId,
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        target: {
+          kind: 'users',
+          names: distinctNames(detail.usernames).map((name) => ({
+            name,
+            match: 'username',
+            source: 'usernames',
+          })),
+          clientIps: [],
+        },
         notes,
       };
-      const candidates = detail.usernames.map((value) => ({
-        kind: 'vpn-user' as const,
-        value,
-        source: 'usernames',
-      }));
-      return userTarget(base, candidates, [], config);
     }
     case 'disconnect-all': {
       const { detail } = event;
@@ -128,10 +130,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
-        target: {
-          kind: 'everyone',
-          except: [...new Set((detail.except ?? []).map((u) => normalizeUsername(u, config.usernames)))],
-        },
+        target: { kind: 'everyone', except: distinctNames(detail.except ?? []) },
         notes,
       };
     }

@@ -4,7 +4,12 @@ import { ownerOf, type VpnConnection } from './client-vpn-api';
 export type Mode = 'DRY-RUN' | 'ENFORCING';
 export type Trigger = 'guardduty' | 'evict' | 'disconnect-all';
 
-export type SkipReason = 'protected' | 'excepted' | 'no-longer-active';
+/**
+ * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
+ * reassigned-address: found by a client address, but made after the alert's last activity, so it holds an
+ * address Client VPN handed on.
+ */
+export type SkipReason = 'protected' | 'excepted' | 'no-longer-active' | 'reassigned-address';
 
 export interface ConnectionRef {
   endpointId: string;
@@ -41,11 +46,13 @@ export interface ApiCalls {
 }
 
 /**
- * completed: everything planned was done (or would be, in dry-run). partial-failure: something failed and the
- * invocation must fail so Lambda retries. refused: the policy stopped it before any connection was touched.
- * ignored: nothing to do by design (archived finding, below the severity floor, nobody resolved).
+ * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
+ * named had no active connection on any endpoint in scope (a person should know). partial-failure: something
+ * failed and the invocation must fail so it is retried. refused: the policy stopped it before any connection was
+ * touched (ambiguous or over the cap). ignored: nothing to do by design (archived finding, below the severity
+ * floor, nobody resolved).
  */
-export type Status = 'completed' | 'partial-failure' | 'refused' | 'ignored';
+export type Status = 'completed' | 'not-connected' | 'partial-failure' | 'refused' | 'ignored';
 
 export interface EvictionResult {
   status: Status;
@@ -53,8 +60,10 @@ export interface EvictionResult {
   trigger: Trigger;
   correlationId: string;
   reason: string;
-  /** The VPN users the request named (resolved identities, or everyone but the exceptions). */
+  /** The VPN users whose connections were selected, one spelling per person, as EC2 lists them. */
   users: string[];
+  /** Names the request gave that matched no active connection on any endpoint in scope. */
+  notConnected: string[];
   endpoints: EndpointSummary[];
   outcomes: Outcome[];
   apiCalls: ApiCalls;

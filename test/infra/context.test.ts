@@ -81,6 +81,16 @@ describe('context validation', () => {
     ['offHours not JSON', { offHours: 'every evening' }, 'context "offHours": expected a list of'],
     ['notifyEmail malformed', { notifyEmail: 'secops' }, 'context "notifyEmail": expected an e-mail address'],
     [
+      'usernameMatch unknown',
+      { usernameMatch: 'fuzzy' },
+      'context "usernameMatch": expected one of local-part, exact, got "fuzzy"',
+    ],
+    [
+      'a protected user with a lone surrogate',
+      { protectedUsers: ['ok', 'bad\udfff'] },
+      'context "protectedUsers": expected a list of VPN usernames',
+    ],
+    [
       'stackName with spaces',
       { stackName: 'my evictor' },
       'context "stackName": expected a CloudFormation stack name',

@@ -11,6 +11,7 @@ const full = synthesize({
   protectedUsers: 'breakglass,oncall',
   maxUsersPerEvent: '3',
   eventSource: 'corp.security',
+  usernameMatch: 'exact',
   offHours: [
     {
       name: 'weekday-evening',
@@ -134,6 +135,7 @@ describe('the evictor function', () => {
           MAX_USERS_PER_EVENT: '3',
           EVENT_SOURCE: 'corp.security',
           MATCH_COMMON_NAME: 'false',
+          USERNAME_MATCH: 'exact',
           TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
           NODE_OPTIONS: '--enable-source-maps',
         },

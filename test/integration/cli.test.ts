@@ -19,7 +19,14 @@ const seed: Seed = {
         { connectionId: id(4), username: 'oncall' },
       ],
     },
-    { clientVpnEndpointId: B, connections: [{ connectionId: id(5), username: 'carol' }] },
+    {
+      clientVpnEndpointId: B,
+      connections: [
+        { connectionId: id(5), username: 'carol' },
+        { connectionId: id(6), username: 'alice@example.com' },
+        { connectionId: id(7), username: 'alice@contractor.io' },
+      ],
+    },
   ],
 };
 
@@ -44,8 +51,8 @@ describe('cvpn-evict', () => {
     const { code, stdout } = await cli(['connections', ...local()]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^ENDPOINT\s+CONNECTION\s+USERNAME\s+COMMON NAME\s+CLIENT IP$/m);
-    expect(stdout).toContain(`${A}  ${id(1)}  alice     alice        172.16.0.5`);
-    expect(stdout).toContain('5 active connections on 2 endpoints');
+    expect(stdout).toMatch(new RegExp(`^${A}  ${id(1)}  alice +alice +172\\.16\\.0\\.5$`, 'm'));
+    expect(stdout).toContain('7 active connections on 2 endpoints');
   });
 
   it('connections --json', async () => {
@@ -54,7 +61,7 @@ describe('cvpn-evict', () => {
     const listings = JSON.parse(stdout);
     expect(listings.map((l: any) => [l.endpointId, l.connections.length])).toEqual([
       [A, 4],
-      [B, 1],
+      [B, 3],
     ]);
   });
 
@@ -77,7 +84,30 @@ describe('cvpn-evict', () => {
       reason: 'phished',
     });
     expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
-    expect(active()).toEqual(['bob', 'oncall']);
+    expect(active()).toEqual(['bob', 'oncall', 'alice@example.com', 'alice@contractor.io']);
+  });
+
+  it('evict Alice@Example.com ends alice@example.com, ignoring case, and nobody else called alice', async () => {
+    const { code, stdout } = await cli(['evict', 'Alice@Example.com', ...local()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('ENFORCING  evict  completed');
+    expect(stdout).toContain('users: alice@example.com');
+    expect(active()).toEqual(['alice', 'alice', 'bob', 'oncall', 'carol', 'alice@contractor.io']);
+  });
+
+  it('exits 3 and names a user who is not connected', async () => {
+    const { code, stdout } = await cli(['evict', 'bob', 'dana@example.com', ...local()]);
+    expect(code).toBe(3);
+    expect(stdout).toContain('ENFORCING  evict  not-connected');
+    expect(stdout).toContain('not connected: dana@example.com');
+    expect(active()).not.toContain('bob');
+  });
+
+  it('--username-match is validated like the context key', async () => {
+    const { code, stderr } = await cli(['evict', 'bob', '--username-match', 'fuzzy', ...local()]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--username-match must be one of local-part, exact, got "fuzzy"');
+    expect(emulator.snapshot().calls).toEqual({});
   });
 
   it('evict --dry-run terminates nothing and says what it would', async () => {
@@ -85,14 +115,14 @@ describe('cvpn-evict', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('DRY-RUN  evict  completed');
     expect(stdout).toContain(`${A}: 0 terminated, 2 would be terminated, 0 failed, 0 skipped`);
-    expect(active()).toHaveLength(5);
+    expect(active()).toHaveLength(7);
   });
 
   it('disconnect-all refuses without --yes when stdin is not a terminal, and touches nothing', async () => {
     const { code, stderr } = await cli(['disconnect-all', ...local()]);
     expect(code).toBe(2);
     expect(stderr).toContain('refusing to disconnect everyone without --yes when stdin is not a terminal');
-    expect(active()).toHaveLength(5);
+    expect(active()).toHaveLength(7);
     expect(emulator.snapshot().calls).toEqual({});
   });
 
@@ -114,7 +144,7 @@ describe('cvpn-evict', () => {
 
   it.each([
     ['y', 0, ['oncall']],
-    ['n', 2, ['alice', 'alice', 'bob', 'oncall', 'carol']],
+    ['n', 2, ['alice', 'alice', 'bob', 'oncall', 'carol', 'alice@example.com', 'alice@contractor.io']],
   ])('disconnect-all asks on a terminal: answering %s', async (answer, exitCode, left) => {
     const command = [process.execPath, CLI, 'disconnect-all', '--except', 'oncall', ...local()].join(' ');
     // `script` gives the CLI a real pseudo-terminal as stdin, as an operator's shell would.
@@ -136,7 +166,7 @@ describe('cvpn-evict', () => {
     expect(stdout).toContain(
       `(UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${A})`,
     );
-    expect(active()).toHaveLength(5);
+    expect(active()).toHaveLength(7);
   });
 
   it('tells the operator to refresh expired credentials, in one line', async () => {
@@ -146,7 +176,7 @@ describe('cvpn-evict', () => {
     expect(stdout).toContain(
       `${A}: 0 terminated, 0 would be terminated, 0 failed, 0 skipped; ExpiredToken: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again`,
     );
-    expect(active()).toHaveLength(5);
+    expect(active()).toHaveLength(7);
   });
 
   it('exits 1 naming an unknown endpoint', async () => {
@@ -167,8 +197,8 @@ describe('cvpn-evict', () => {
   it('refuses more users than --max-users, evicting nobody', async () => {
     const { code, stdout } = await cli(['evict', 'alice', 'bob', 'carol', '--max-users', '2', ...local()]);
     expect(code).toBe(1);
-    expect(stdout).toContain('note: resolves to 3 users, more than maxUsersPerEvent (2); nobody was evicted');
-    expect(active()).toHaveLength(5);
+    expect(stdout).toContain('note: matches 3 users, more than maxUsersPerEvent (2); nobody was evicted');
+    expect(active()).toHaveLength(7);
   });
 
   it.each([

@@ -10,12 +10,14 @@ describe('npm start', () => {
     const { code, stdout } = await npm(['start']);
     expect(code).toBe(0);
     expect(stdout).toMatch(
-      /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith\n\s+result: [1-9]\d* terminated/,
+      /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
     expect(stdout).toMatch(
       /2\. GuardDuty's own sample finding[\s\S]*mode: DRY-RUN, outcome: ignored[\s\S]*EC2 API calls: 0 Describe, 0 Terminate/,
     );
-    expect(stdout).toMatch(/3\. Evict VPN User[\s\S]*resolved: dave\.chen\n\s+result: 6 terminated/);
+    expect(stdout).toMatch(
+      /3\. Evict VPN User[\s\S]*resolved: dave\.chen@corp\.example\.com\n\s+result: 6 terminated/,
+    );
     expect(stdout).toMatch(/4\. Off-hours[\s\S]*outcome: completed[\s\S]*active connections \d+ -> \d+/);
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);

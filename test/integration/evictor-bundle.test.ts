@@ -24,8 +24,9 @@ const seed: Seed = {
       clientVpnEndpointId: A,
       clientCidrBlock: '172.16.0.0/22',
       connections: [
-        connection(1, 'alice.smith', { clientIp: '172.16.0.9' }),
-        connection(2, 'alice.smith'),
+        // SAML federation: the VPN username is the NameID, an e-mail address, in the IdP's spelling.
+        connection(1, 'Alice.Smith@corp.example.com', { clientIp: '172.16.0.9' }),
+        connection(2, 'alice.smith@corp.example.com'),
         ...Array.from({ length: 7 }, (_, i) => connection(10 + i, 'heavy')),
         connection(20, 'bob'),
         connection(21, 'breakglass'),
@@ -37,7 +38,7 @@ const seed: Seed = {
       clientCidrBlock: '172.17.0.0/22',
       authenticationType: 'certificate-authentication',
       connections: [
-        connection(30, 'alice.smith'),
+        connection(30, 'alice.smith@corp.example.com'),
         connection(31, 'carol'),
         {
           connectionId: 'cvpn-connection-0000000000000003f',
@@ -95,25 +96,25 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     expect(existsSync(`${asset.bundle}.map`)).toBe(true);
   });
 
-  it('turns an IAM Identity Center finding into terminated connections on every endpoint', async () => {
+  it('turns an IAM Identity Center finding into terminated connections on every endpoint, whatever the case', async () => {
     const { result, logs } = await invoke(fixture('sso-session'), 'req-sso');
     expect(result).toMatchObject({
       status: 'completed',
       mode: 'ENFORCING',
-      users: ['alice.smith'],
+      users: ['Alice.Smith@corp.example.com'],
       correlationId: 'finding-sso-session',
     });
     const alice = emulator
       .snapshot()
       .endpoints.flatMap((e) => e.connections)
-      .filter((c) => c.username === 'alice.smith');
+      .filter((c) => c.username.toLowerCase() === 'alice.smith@corp.example.com');
     expect(alice.map((c) => c.status)).toEqual(['terminated', 'terminated', 'terminated']);
-    // One filtered Describe and one Username Terminate per endpoint.
+    // One Describe per endpoint; Terminate by Username in each spelling EC2 listed: two on A, one on B.
     expect(calls()).toEqual({
       DescribeClientVpnConnections: { Success: 2 },
-      TerminateClientVpnConnections: { Success: 2 },
+      TerminateClientVpnConnections: { Success: 3 },
     });
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 3 });
 
     const audit = logs.filter((l) => l.message === 'connection');
     expect(audit).toHaveLength(3);
@@ -126,14 +127,14 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
         status: 'terminated',
         previousStatus: 'active',
         currentStatus: 'terminating',
-        username: 'alice.smith',
+        username: expect.stringMatching(/^alice\.smith@corp\.example\.com$/i),
         endpointId: expect.stringMatching(/^cvpn-endpoint-/),
         connectionId: expect.stringMatching(/^cvpn-connection-/),
       });
     }
     expect(logs.find((l) => l.message === 'eviction summary')?.result).toMatchObject({
       status: 'completed',
-      apiCalls: { describe: 2, terminate: 2 },
+      apiCalls: { describe: 2, terminate: 3 },
     });
     const emf = logs.find((l) => l._aws);
     expect(emf).toMatchObject({ ConnectionsTerminated: 3, UsersEvicted: 1, EvictionFailures: 0 });
@@ -146,6 +147,38 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     ]) {
       expect(everything).not.toContain(secret);
     }
+  });
+
+  it('refuses an identity whose local part fits two VPN users: nothing terminated, an alert with the candidates', async () => {
+    emulator.addConnection(A, { username: 'dave.chen@corp.example.com' });
+    emulator.addConnection(B, { username: 'CORP\\dave.chen' });
+    const before = active();
+    const { result, logs } = await invoke(fixture('iam-user'), 'req-ambiguous'); // userName Dave.Chen
+    expect(result.status).toBe('refused');
+    expect(result.notes.at(-1)).toMatch(
+      /^ambiguous: "Dave.Chen" could be CORP\\dave.chen or dave.chen@corp.example.com; nobody was evicted/,
+    );
+    expect(active()).toEqual(before);
+    expect(calls().TerminateClientVpnConnections).toBeUndefined();
+    expect(logs.find((l) => l._aws)).toMatchObject({ EvictionsRefused: 1 });
+  });
+
+  it('names a user the alert named who is not connected', async () => {
+    const { result } = await invoke(
+      customEvent('Evict VPN User', { usernames: ['mallory@corp.example.com'], reason: 'phished' }),
+      'req-absent',
+    );
+    expect(result).toMatchObject({ status: 'not-connected', notConnected: ['mallory@corp.example.com'] });
+  });
+
+  it('rejects a username with a lone surrogate before any EC2 call, instead of failing for ever', async () => {
+    const { result, error } = await invoke(
+      customEvent('Evict VPN User', { usernames: ['\udfff'], reason: 'r' }),
+      'req-surrogate',
+    );
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/lone surrogates/) });
+    expect(calls()).toEqual({});
   });
 
   it("evicts nobody on GuardDuty's own sample finding, with no EC2 call", async () => {
@@ -182,8 +215,9 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
       .snapshot()
       .endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active').map((c) => c.username));
     expect(left.sort()).toEqual(['breakglass', 'oncall']);
-    // alice.smith and bob (A), alice.smith and carol (B) by Username; heavy x7 and the kiosk certificate per connection.
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 + 7 + 2 + 1 });
+    // Alice's two spellings and bob (A), alice and carol (B) by Username; heavy x7 and the kiosk certificate per
+    // connection.
+    expect(result.apiCalls).toEqual({ describe: 2, terminate: 3 + 7 + 2 + 1 });
   });
 
   it('in dry-run describes for real, terminates nothing, and says what it would have done', async () => {

@@ -12,7 +12,8 @@ describe('evictor configuration', () => {
       eventSource: 'client-vpn-evictor',
       minSeverity: 0,
       matchCommonName: false,
-      usernames: { lowercase: true, stripDomain: true },
+      usernameMatch: 'local-part',
+      protectedUsers: [],
     });
   });
 
@@ -28,10 +29,12 @@ describe('evictor configuration', () => {
       MIN_SEVERITY: '7.5',
       MATCH_COMMON_NAME: 'true',
       TERMINATE_CONCURRENCY: '8',
+      USERNAME_MATCH: 'exact',
     });
     expect(config.endpointIds).toHaveLength(2);
     expect(config.dryRun).toBe(false);
-    expect([...config.protectedUsers]).toEqual(['breakglass', 'oncall']);
+    // Kept as written: matching ignores case and compares local parts (identity.ts), it never rewrites names.
+    expect(config.protectedUsers).toEqual(['BreakGlass@corp.example.com', 'oncall']);
     expect(config.identityMap.get('arn:k8s/carol')).toBe('carol');
     expect(config.clientCidrs.map((c) => c.text)).toEqual(['172.16.0.0/22']);
     expect(config).toMatchObject({
@@ -40,6 +43,7 @@ describe('evictor configuration', () => {
       minSeverity: 7.5,
       matchCommonName: true,
       concurrency: 8,
+      usernameMatch: 'exact',
     });
   });
 
@@ -58,6 +62,21 @@ describe('evictor configuration', () => {
     ['a fractional cap', { MAX_USERS_PER_EVENT: '2.5' }, 'MAX_USERS_PER_EVENT must be a whole number'],
     ['severity out of range', { MIN_SEVERITY: '11' }, 'MIN_SEVERITY must be a number from 0 to 10'],
     ['an aws. event source', { EVENT_SOURCE: 'aws.guardduty' }, 'EVENT_SOURCE must be'],
+    [
+      'an unknown username match',
+      { USERNAME_MATCH: 'fuzzy' },
+      'USERNAME_MATCH must be one of local-part, exact',
+    ],
+    [
+      'a protected user with a lone surrogate',
+      { PROTECTED_USERS: 'ok,bad\udfff' },
+      'PROTECTED_USERS: "bad\\udfff"',
+    ],
+    [
+      'an identity-map value with a control character',
+      { IDENTITY_MAP: '{"a":"b\\u0007"}' },
+      'IDENTITY_MAP must be',
+    ],
   ])('rejects %s, naming the variable', (_label, env, message) => {
     expect(() => parseEvictorConfig({ ...valid, ...env })).toThrow(ConfigurationError);
     expect(() => parseEvictorConfig({ ...valid, ...env })).toThrow(message);

@@ -108,6 +108,20 @@ describe('GuardDuty findings', () => {
       /archived/,
     ],
     [
+      'a userName with a lone surrogate',
+      (d: any) => {
+        d.resource.accessKeyDetails.userName = 'dave\udfff';
+      },
+      /userName: must not contain control characters or lone surrogates/,
+    ],
+    [
+      'a session name with a control character',
+      (d: any) => {
+        d.resource.accessKeyDetails.principalId = 'AROAEXAMPLE:dave\u0000';
+      },
+      /principalId: must not contain control characters or lone surrogates/,
+    ],
+    [
       'an address that is not a string',
       (d: any) => {
         d.service.action.awsApiCallAction.remoteIpDetails.ipAddressV4 = 7;
@@ -164,6 +178,21 @@ describe('custom events', () => {
       'a control character',
       customEvent(DETAIL_TYPES.evict, { usernames: ['al\u0000ice'], reason: 'r' }),
       /control characters/,
+    ],
+    [
+      'a lone surrogate in a username',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['\udfff'], reason: 'r' }),
+      /usernames.0: must not contain control characters or lone surrogates/,
+    ],
+    [
+      'a lone surrogate in the reason',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'stolen \ud800' }),
+      /reason: must not contain control characters or lone surrogates/,
+    ],
+    [
+      'a control character in an exception',
+      customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: ['on\u001bcall'] }),
+      /except.0: must not contain control characters/,
     ],
     ['no reason', customEvent(DETAIL_TYPES.evict, { usernames: ['a'] }), /reason/],
     [

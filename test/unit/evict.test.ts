@@ -6,6 +6,8 @@ import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../sup
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 
 const times = (n: number, make: () => VpnConnection) => Array.from({ length: n }, make);
+/** The network-connection fixture's last activity is 2022-01-13T00:00:47Z. */
+const BEFORE_FINDING = Date.parse('2022-01-13T00:00:00Z');
 
 async function run(
   event: unknown,
@@ -35,13 +37,14 @@ describe('planning: connections -> calls', () => {
     ['five connections', 5, 1, 1],
     ['six connections: one call each', 6, 1, 6],
     ['seven connections: one call each', 7, 1, 7],
-  ])('a user with %s costs %i Describe + %i Terminate', async (_label, count, describes, terminates) => {
+  ])('a user with %s (%i) costs %i Describe + %i Terminate', async (_label, count, describes, terminates) => {
     const connections = [...times(count, () => conn(ENDPOINT_A, 'alice')), conn(ENDPOINT_A, 'bob')];
     const { result, api } = await run(evictUsers(['alice']), connections);
     expect(result.apiCalls).toEqual({ describe: describes, terminate: terminates });
     expect(api.terminated.size).toBe(count);
     expect(result.outcomes.every((o) => o.status === 'terminated' && o.username === 'alice')).toBe(true);
-    expect(api.calls[0]).toEqual({ op: 'list', endpointId: ENDPOINT_A, usernames: ['alice'] });
+    // EC2's username filter is case-sensitive and matching ignores case, so the listing is complete.
+    expect(api.calls[0]).toEqual({ op: 'list', endpointId: ENDPOINT_A });
   });
 
   it('falls back to one call per connection when the Username call is refused', async () => {
@@ -147,9 +150,9 @@ describe('eviction', () => {
 
   it('evicts by client address from a network finding, with a full listing', async () => {
     const connections = [
-      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9' }),
-      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.77' }),
-      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10' }),
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.77', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10', establishedAt: BEFORE_FINDING }),
     ];
     const { result, api } = await run(fixture('network-connection'), connections);
     expect(api.calls.filter((c) => c.op === 'list')).toEqual([
@@ -162,17 +165,104 @@ describe('eviction', () => {
 
   it('refuses when a client address leads to more than one user', async () => {
     const connections = [
-      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9' }),
-      conn(ENDPOINT_B, 'frank', { clientIp: '172.16.0.9' }),
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_B, 'frank', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
     ];
     const { result, api } = await run(fixture('network-connection'), connections);
     expect(result.status).toBe('refused');
-    expect(result.notes.at(-1)).toMatch(/172.16.0.9 lead to more than one user; nobody was evicted/);
+    expect(result.notes.at(-1)).toMatch(
+      /ambiguous: client addresses 172.16.0.9 lead to more than one user; nobody was evicted/,
+    );
+    expect(api.terminateCalls()).toEqual([]);
+  });
+
+  it('evicts an IAM Identity Center user whose VPN username is the e-mail address, on every endpoint', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'Alice.Smith@corp.example.com'),
+      conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
+      conn(ENDPOINT_B, 'alice.smith@contractor.io'),
+    ];
+    const { result, api } = await run(fixture('sso-session'), connections);
+    expect(result.status).toBe('completed');
+    expect([...api.terminated].sort()).toEqual(
+      [connections[0]?.connectionId, connections[1]?.connectionId].sort(),
+    );
+    // Each Username call carries the spelling EC2 listed.
+    expect(api.terminateCalls().map((c) => c.op === 'terminate' && c.target)).toEqual([
+      { username: 'Alice.Smith@corp.example.com' },
+      { username: 'alice.smith@corp.example.com' },
+    ]);
+  });
+
+  it('refuses an identity whose local part fits two VPN users: nothing terminated, the candidates named', async () => {
+    const event = fixture('iam-user'); // userName Dave.Chen
+    const connections = [conn(ENDPOINT_A, 'dave.chen@example.com'), conn(ENDPOINT_B, 'CORP\\dave.chen')];
+    const { result, api } = await run(event, connections);
+    expect(result.status).toBe('refused');
+    expect(result.notes.at(-1)).toBe(
+      'ambiguous: "Dave.Chen" could be CORP\\dave.chen or dave.chen@example.com; nobody was evicted (map the identity in identityMap, or evict the VPN username)',
+    );
+    expect(api.terminateCalls()).toEqual([]);
+  });
+
+  it('names a user who is not connected, and never calls that a plain completion', async () => {
+    const { result, api } = await run(evictUsers(['Alice@Example.com', 'mallory']), [
+      conn(ENDPOINT_A, 'alice@example.com'),
+    ]);
+    expect(result.status).toBe('not-connected');
+    expect(result.notConnected).toEqual(['mallory']);
+    expect(result.notes).toContain('named by the alert, not connected: mallory');
+    expect(api.terminated.size).toBe(1);
+  });
+
+  it('never evicts a protected user, by name in another case or by local part', async () => {
+    const connections = [conn(ENDPOINT_A, 'Alice@Example.com'), conn(ENDPOINT_A, 'bob')];
+    const { result, api } = await run(evictUsers(['alice@example.com', 'bob']), connections, {
+      PROTECTED_USERS: 'CORP\\alice,breakglass',
+    });
+    expect([...api.terminated]).toEqual([connections[1]?.connectionId]);
+    expect(result.outcomes.find((o) => o.username === 'Alice@Example.com')).toMatchObject({
+      status: 'skipped',
+      reason: 'protected',
+    });
+  });
+
+  it('refuses more people than maxUsersPerEvent, counting those not connected', async () => {
+    const { result, api } = await run(
+      evictUsers(['a', 'b', 'c', 'd']),
+      [conn(ENDPOINT_A, 'a'), conn(ENDPOINT_A, 'b')],
+      { MAX_USERS_PER_EVENT: '3' },
+    );
+    expect(result.status).toBe('refused');
+    expect(result.notes.at(-1)).toBe('matches 4 users, more than maxUsersPerEvent (3); nobody was evicted');
+    expect(api.terminateCalls()).toEqual([]);
+  });
+
+  it('uses the username filter only for names whose spelling cannot differ by case', async () => {
+    const { api } = await run(evictUsers(['100234']), [
+      conn(ENDPOINT_A, '100234'),
+      conn(ENDPOINT_A, '100235'),
+    ]);
+    expect(api.calls[0]).toEqual({ op: 'list', endpointId: ENDPOINT_A, usernames: ['100234'] });
+    expect(api.terminated.size).toBe(1);
+  });
+
+  it('acts on nothing when an endpoint cannot be listed and the resolution needs every endpoint', async () => {
+    const { result, api } = await run(
+      fixture('sso-session'),
+      [conn(ENDPOINT_B, 'alice.smith@example.com')],
+      {},
+      (fake) => fake.failures.set(`list:${ENDPOINT_A}`, new ClientVpnApiError('InternalError', 'try again')),
+    );
+    expect(result.status).toBe('partial-failure');
+    expect(result.notes.at(-1)).toBe(
+      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
     expect(api.terminateCalls()).toEqual([]);
   });
 
   it('matches certificate connections by CommonName when asked', async () => {
-    const cert = conn(ENDPOINT_A, '', { commonName: 'Dave.Chen@corp.example.com' });
+    const cert = conn(ENDPOINT_A, '', { commonName: 'dave.chen@corp.example.com' });
     const without = await run(fixture('iam-user'), [cert]);
     expect(without.api.terminated.size).toBe(0);
     const withCn = await run(fixture('iam-user'), [cert], { MATCH_COMMON_NAME: 'true' });
@@ -278,7 +368,7 @@ describe('explainError', () => {
       ),
       api,
       config,
-      (a, b) => seen.push([a, b]),
+      { onProgress: (a, b) => seen.push([a, b]) },
     );
     expect(seen).toEqual([
       [0, 3],

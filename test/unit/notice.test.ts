@@ -15,6 +15,7 @@ const result = (
   correlationId: 'finding-1',
   reason: 'GuardDuty X',
   users: ['alice'],
+  notConnected: [],
   endpoints: [{ endpointId: ENDPOINT_A, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0, ...counts }],
   outcomes: [
     {
@@ -49,9 +50,32 @@ describe('notices', () => {
       '[client-vpn-evictor ENFORCING] guardduty: REFUSED, nobody evicted',
     ],
     [
-      'a partial failure',
-      result({ status: 'partial-failure' }, { failed: 1 }),
-      '[client-vpn-evictor ENFORCING] guardduty: 0 connections terminated',
+      'a partial failure, leading with the failure',
+      result({ status: 'partial-failure' }, { failed: 1, terminated: 4 }),
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 connections not terminated; 4 terminated',
+    ],
+    [
+      'an endpoint that could not be listed',
+      result({
+        status: 'partial-failure',
+        endpoints: [
+          { endpointId: ENDPOINT_A, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0, error: 'gone' },
+        ],
+      }),
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 endpoints not listed; 0 terminated',
+    ],
+    [
+      'a named user who was not connected',
+      result({ status: 'not-connected', notConnected: ['alice@example.com'] }),
+      '[client-vpn-evictor ENFORCING] guardduty: NOT CONNECTED: alice@example.com; 0 terminated',
+    ],
+    [
+      'a long subject, cut to what SNS accepts',
+      result({
+        status: 'not-connected',
+        notConnected: Array.from({ length: 20 }, (_, i) => `user${i}@example.com`),
+      }),
+      '[client-vpn-evictor ENFORCING] guardduty: NOT CONNECTED: user0@example.com, user1@example.com, us...',
     ],
   ])('tells of %s', (_label, input, subject) => {
     const notice = noticeFor(input);

@@ -1,5 +1,4 @@
 import { parseEvent } from '../../lambda/core/events';
-import { normalizeUsername } from '../../lambda/core/identity';
 import { decide } from '../../lambda/core/policy';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 
@@ -8,33 +7,51 @@ const decideFor = (event: unknown, env: Record<string, string> = {}) => {
   return decide(parseEvent(event, config.eventSource), config);
 };
 
-describe('identity resolution: finding -> VPN usernames', () => {
+const identity = (name: string, source: string) => ({ name, match: 'identity', source });
+const vpnUser = (name: string, source: string) => ({ name, match: 'username', source });
+
+describe('names a finding gives: identity map first, the rest resolved against the listing later', () => {
   it.each([
-    ['IAM user, lower-cased', 'iam-user', {}, ['dave.chen'], []],
+    [
+      'IAM user, as GuardDuty spells it',
+      'iam-user',
+      {},
+      [identity('Dave.Chen', 'accessKeyDetails.userName')],
+      [],
+    ],
     [
       'IAM Identity Center session: the person, not the AWSReservedSSO role',
       'sso-session',
       {},
-      ['alice.smith'],
+      [identity('Alice.Smith@corp.example.com', 'accessKeyDetails.principalId')],
       [],
     ],
-    ['federated user session name', 'federated-user', {}, ['bob'], []],
+    [
+      'federated user session name',
+      'federated-user',
+      {},
+      [identity('bob', 'accessKeyDetails.principalId')],
+      [],
+    ],
     ['root names nobody', 'root', {}, [], []],
     ['Kubernetes user only through the map', 'kubernetes', {}, [], []],
     [
-      'Kubernetes user through the map',
+      'Kubernetes user through the map, keys ignoring case',
       'kubernetes',
-      { IDENTITY_MAP: '{"arn:aws:sts::123456789012:assumed-role/eks-admins/carol":"carol"}' },
-      ['carol'],
+      { IDENTITY_MAP: '{"ARN:aws:sts::123456789012:assumed-role/EKS-admins/carol":"Carol@Example.com"}' },
+      [
+        vpnUser(
+          'Carol@Example.com',
+          'identityMap["arn:aws:sts::123456789012:assumed-role/eks-admins/carol"]',
+        ),
+      ],
       [],
     ],
-    ['the map wins over normalisation', 'iam-user', { IDENTITY_MAP: '{"dave.chen":"dchen"}' }, ['dchen'], []],
-    ['case kept when asked', 'iam-user', { USERNAME_LOWERCASE: 'false' }, ['Dave.Chen'], []],
     [
-      'domain kept when asked',
-      'sso-session',
-      { USERNAME_STRIP_DOMAIN: 'false' },
-      ['alice.smith@corp.example.com'],
+      'a mapped identity becomes the VPN username the map gives, unnormalised',
+      'iam-user',
+      { IDENTITY_MAP: '{"dave.chen":"DChen@example.com"}' },
+      [vpnUser('DChen@example.com', 'identityMap["Dave.Chen"]')],
       [],
     ],
     [
@@ -46,17 +63,34 @@ describe('identity resolution: finding -> VPN usernames', () => {
     ],
     ['port probe: only addresses inside client CIDRs', 'port-probe', {}, [], ['172.17.0.4']],
     ['port probe with no client CIDRs configured', 'port-probe', { CLIENT_CIDRS: '' }, [], []],
-  ])('%s', (_label, name, env, usernames, clientIps) => {
+  ])('%s', (_label, name, env, names, clientIps) => {
     const request = decideFor(fixture(name), env);
-    expect(request.target).toEqual({ kind: 'users', usernames, clientIps });
+    expect(request.target).toEqual({
+      kind: 'users',
+      names,
+      clientIps,
+      lastActivity: Date.parse('2022-01-13T00:00:47.000Z'),
+    });
   });
 
-  it.each([
-    ['alice@corp.example.com', 'alice'],
-    ['CORP\\Alice', 'alice'],
-    ['  Bob  ', 'bob'],
-  ])('normalises %s to %s', (input, expected) => {
-    expect(normalizeUsername(input, { lowercase: true, stripDomain: true })).toBe(expected);
+  it("takes the finding's last activity from eventLastSeen, else updatedAt", () => {
+    const event = fixture('network-connection');
+    delete (event.detail as any).service.eventLastSeen;
+    expect(decideFor(event).target).toMatchObject({ lastActivity: Date.parse('2022-01-13T00:00:47.427Z') });
+  });
+
+  it('an Evict VPN User names VPN usernames, one per person ignoring case', () => {
+    const request = decideFor(
+      customEvent('Evict VPN User', {
+        usernames: ['Alice@Example.com', 'alice@example.com', 'CORP\\bob'],
+        reason: 'r',
+      }),
+    );
+    expect(request.target).toEqual({
+      kind: 'users',
+      names: [vpnUser('Alice@Example.com', 'usernames'), vpnUser('CORP\\bob', 'usernames')],
+      clientIps: [],
+    });
   });
 });
 
@@ -84,25 +118,6 @@ describe('policy', () => {
     const request = decideFor(fixture('kubernetes'));
     expect(request.halt).toEqual({ status: 'ignored', why: 'no VPN user or client address resolved' });
     expect(request.notes[0]).toMatch(/kubernetesUserDetails.username .* is not in the identity map/);
-  });
-
-  it('never evicts protected users', () => {
-    const request = decideFor(customEvent('Evict VPN User', { usernames: ['Alice', 'bob'], reason: 'r' }), {
-      PROTECTED_USERS: 'alice,breakglass',
-    });
-    expect(request.target).toEqual({ kind: 'users', usernames: ['bob'], clientIps: [] });
-    expect(request.notes).toContain('protected users are never evicted: alice');
-  });
-
-  it('refuses a request over the blast-radius cap, evicting nobody', () => {
-    const usernames = ['a', 'b', 'c', 'd'];
-    const request = decideFor(customEvent('Evict VPN User', { usernames, reason: 'r' }), {
-      MAX_USERS_PER_EVENT: '3',
-    });
-    expect(request.halt).toEqual({
-      status: 'refused',
-      why: 'resolves to 4 users, more than maxUsersPerEvent (3); nobody was evicted',
-    });
   });
 
   it.each([
