@@ -24,9 +24,7 @@ export const localDynamoDbConfig = (url: string): DynamoDBClientConfig => ({
  * deploys, except TTL: dynalite has no UpdateTimeToLive, so expired items stay until `close()`. Readers ignore
  * them anyway, as they must on AWS, where TTL deletes late.
  */
-export async function startDynamoDb(
-  options: { port?: number; tableName?: string } = {},
-): Promise<RunningDynamoDb> {
+export async function startDynamoDb(options: { port?: number } = {}): Promise<RunningDynamoDb> {
   // A table dynalite reports CREATING would refuse the first writes.
   const server = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -39,13 +37,12 @@ export async function startDynamoDb(
       server.closeAllConnections();
       server.close((error) => (error ? reject(error) : resolve()));
     });
-  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const client = new DynamoDBClient(localDynamoDbConfig(url));
   try {
     const { partitionKey } = QUARANTINE_TABLE;
     await client.send(
       new CreateTableCommand({
-        TableName: tableName,
+        TableName: LOCAL_TABLE_NAME,
         AttributeDefinitions: [{ AttributeName: partitionKey.name, AttributeType: partitionKey.type }],
         KeySchema: [{ AttributeName: partitionKey.name, KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
@@ -57,5 +54,5 @@ export async function startDynamoDb(
   } finally {
     client.destroy();
   }
-  return { url, tableName, close };
+  return { url, tableName: LOCAL_TABLE_NAME, close };
 }
