@@ -1,0 +1,187 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateScan,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  denyingKeys,
+  isActive,
+  type QuarantineEntry,
+  type QuarantineRelease,
+  type QuarantineRequest,
+  type QuarantineStore,
+  type QuarantineWrite,
+  quarantineKey,
+} from '../core/quarantine';
+import { callTable, writeIf } from './dynamodb-client';
+import { QUARANTINE_TABLE, timeToLiveOf } from './quarantine-table';
+
+type Item = Record<string, AttributeValue>;
+
+const PK = QUARANTINE_TABLE.partitionKey.name;
+
+/** Every key `quarantineKey` makes starts with it; the table's other items (leases) do not. */
+const QUARANTINE_KEY_PREFIX = 'quarantine#';
+
+/** Placeholders for every attribute an expression names, so no attribute name can clash with a reserved word. */
+const NAMES = { '#pk': PK, '#expiresAt': 'expiresAt', '#released': 'released' };
+
+const ACTIVE = 'attribute_not_exists(#released) AND #expiresAt > :now';
+
+const str = (value: string): AttributeValue => ({ S: value });
+const num = (value: number): AttributeValue => ({ N: String(value) });
+
+function toItem(entry: QuarantineRequest, now: number): Item {
+  return {
+    [PK]: str(quarantineKey(entry.match, entry.username)),
+    username: str(entry.username),
+    match: str(entry.match),
+    expiresAt: num(entry.expiresAt),
+    [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)),
+    reason: str(entry.reason),
+    trigger: str(entry.trigger),
+    correlationId: str(entry.correlationId),
+    quarantinedAt: num(now),
+  };
+}
+
+/** An item that is not a whole entry: a reader must never take garbage for "not quarantined". */
+class MalformedItemError extends Error {
+  constructor(item: Item, attribute: string) {
+    super(`item ${item[PK]?.S ?? '(no key)'} is not a quarantine entry: ${attribute} is missing or invalid`);
+    this.name = 'MalformedItem';
+  }
+}
+
+function toEntry(item: Item): QuarantineEntry {
+  const text = (from: Item, name: string): string => {
+    const value = from[name]?.S;
+    if (value === undefined) throw new MalformedItemError(item, name);
+    return value;
+  };
+  const number = (from: Item, name: string): number => {
+    const value = Number(from[name]?.N);
+    if (from[name]?.N === undefined || !Number.isFinite(value)) throw new MalformedItemError(item, name);
+    return value;
+  };
+  const match = text(item, 'match');
+  if (match !== 'username' && match !== 'local-part') throw new MalformedItemError(item, 'match');
+  const entry: QuarantineEntry = {
+    username: text(item, 'username'),
+    match,
+    expiresAt: number(item, 'expiresAt'),
+    reason: text(item, 'reason'),
+    trigger: text(item, 'trigger'),
+    correlationId: text(item, 'correlationId'),
+    quarantinedAt: number(item, 'quarantinedAt'),
+  };
+  const released = item.released?.M;
+  if (released) {
+    entry.released = {
+      by: text(released, 'by'),
+      reason: text(released, 'reason'),
+      correlationId: text(released, 'correlationId'),
+      at: number(released, 'at'),
+    };
+  }
+  return entry;
+}
+
+/** QuarantineStore on the DynamoDB table described by QUARANTINE_TABLE. */
+export class DynamoDbQuarantineStore implements QuarantineStore {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
+    const written = await writeIf(this.tableName, 'PutItem', () =>
+      this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(entry, now),
+          // Replace only what does not hold the user out for longer: two racing evictions both run this check
+          // inside DynamoDB, so the later expiry always ends up stored.
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR attribute_exists(#released) OR #expiresAt <= :now OR #expiresAt <= :expiresAt',
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ':now': num(now), ':expiresAt': num(entry.expiresAt) },
+        }),
+      ),
+    );
+    return written ? 'written' : 'kept-longer';
+  }
+
+  /**
+   * Two strongly consistent GetItems in parallel: one round trip, only reads a read-only role may make, and an
+   * eviction's entry is seen by the very next connection attempt.
+   */
+  async denying(username: string, now: number): Promise<QuarantineEntry[]> {
+    const entries = await Promise.all(
+      denyingKeys(username).map((key) =>
+        callTable(this.tableName, 'GetItem', async () => {
+          const out = await this.dynamodb.send(
+            new GetItemCommand({ TableName: this.tableName, Key: { [PK]: str(key) }, ConsistentRead: true }),
+          );
+          return out.Item && toEntry(out.Item);
+        }),
+      ),
+    );
+    return entries.filter((e): e is QuarantineEntry => e !== undefined && isActive(e, now));
+  }
+
+  /**
+   * One conditional update per key, without reading first: it lifts whatever is active under the key when it
+   * runs, never creates an item and never releases one twice; what it returns is exactly what it lifted.
+   */
+  async release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry[]> {
+    const released: AttributeValue = {
+      M: {
+        by: str(release.by),
+        reason: str(release.reason),
+        correlationId: str(release.correlationId),
+        at: num(now),
+      },
+    };
+    const lifted = await Promise.all(
+      denyingKeys(username).map((key) =>
+        writeIf(this.tableName, 'UpdateItem', async () => {
+          const out = await this.dynamodb.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: { [PK]: str(key) },
+              UpdateExpression: 'SET #released = :released',
+              ConditionExpression: `attribute_exists(#pk) AND ${ACTIVE}`,
+              ExpressionAttributeNames: NAMES,
+              ExpressionAttributeValues: { ':released': released, ':now': num(now) },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          return out.Attributes && toEntry(out.Attributes);
+        }),
+      ),
+    );
+    return lifted.filter((e) => e !== undefined);
+  }
+
+  async listActive(now: number): Promise<QuarantineEntry[]> {
+    const entries: QuarantineEntry[] = [];
+    await callTable(this.tableName, 'Scan', async () => {
+      const pages = paginateScan(
+        { client: this.dynamodb },
+        {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: `begins_with(#pk, :prefix) AND ${ACTIVE}`,
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ':prefix': str(QUARANTINE_KEY_PREFIX), ':now': num(now) },
+        },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) entries.push(toEntry(item));
+    });
+    return entries;
+  }
+}

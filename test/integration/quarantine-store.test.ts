@@ -1,0 +1,367 @@
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { CONNECT_HANDLER_BUDGET, DynamoDbStoreError } from '../../lambda/adapters/dynamodb-client';
+import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
+import type { QuarantineEntry, QuarantineRequest } from '../../lambda/core/quarantine';
+import {
+  clientFor,
+  closedPort,
+  failure,
+  type LocalTable,
+  silentServer,
+  startLocalTable,
+} from '../support/dynamodb';
+
+const T = Date.UTC(2026, 0, 5, 9, 0, 0);
+const MINUTE = 60_000;
+
+const request = (overrides: Partial<QuarantineRequest> = {}): QuarantineRequest => ({
+  username: 'Alice.Smith@Example.com',
+  match: 'username',
+  expiresAt: T + 60 * MINUTE,
+  reason: 'GuardDuty UnauthorizedAccess:IAMUser/MaliciousIPCaller',
+  trigger: 'guardduty',
+  correlationId: 'finding-1',
+  ...overrides,
+});
+
+const RELEASE = { by: 'operator:jdoe', reason: 'false positive', correlationId: 'release-1' };
+
+const byMatch = (entries: QuarantineEntry[]) => [...entries].sort((a, b) => a.match.localeCompare(b.match));
+
+let table: LocalTable;
+let store: DynamoDbQuarantineStore;
+
+beforeEach(async () => {
+  table = await startLocalTable();
+  store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+});
+
+afterEach(() => table.close());
+
+describe('what a quarantine denies', () => {
+  it('denies the name under any case, and reports it as it was written', async () => {
+    expect(await store.put(request(), T)).toBe('written');
+
+    for (const name of ['Alice.Smith@Example.com', 'alice.smith@example.com', 'ALICE.SMITH@EXAMPLE.COM']) {
+      expect(await store.denying(name, T + 1)).toEqual([{ ...request(), quarantinedAt: T }]);
+    }
+    for (const name of ['bob@example.com', 'alice.smith@example.org', 'alice.smith', 'CORP\\alice.smith']) {
+      expect(await store.denying(name, T + 1)).toEqual([]);
+    }
+  });
+
+  it('denies every username with the local part of a local-part entry', async () => {
+    const entry = request({ username: 'alice.smith@example.com', match: 'local-part' });
+    await store.put(entry, T);
+
+    for (const name of [
+      'alice.smith@example.com',
+      'Alice.Smith@corp.example.org',
+      'CORP\\alice.smith',
+      'alice.smith',
+    ]) {
+      expect(await store.denying(name, T + 1)).toEqual([{ ...entry, quarantinedAt: T }]);
+    }
+    for (const name of ['alice.smithers@example.com', 'alice@example.com', 'smith']) {
+      expect(await store.denying(name, T + 1)).toEqual([]);
+    }
+  });
+
+  it('returns both entries when the name and its local part are quarantined', async () => {
+    const byName = request();
+    const byLocalPart = request({ match: 'local-part', correlationId: 'finding-2' });
+    await store.put(byName, T);
+    await store.put(byLocalPart, T);
+
+    expect(byMatch(await store.denying('alice.smith@example.com', T + 1))).toEqual([
+      { ...byLocalPart, quarantinedAt: T },
+      { ...byName, quarantinedAt: T },
+    ]);
+  });
+
+  it('counts an entry until it expires and ignores it from then on, before TTL has deleted it', async () => {
+    const expiresAt = T + MINUTE + 500;
+    await store.put(request({ expiresAt }), T);
+
+    expect(await store.denying('alice.smith@example.com', expiresAt - 1)).toHaveLength(1);
+    expect(await store.denying('alice.smith@example.com', expiresAt)).toEqual([]);
+    expect(await store.listActive(expiresAt)).toEqual([]);
+
+    const item = await table.rawItem('quarantine#user#alice.smith@example.com');
+    expect(item?.expiresAt).toEqual({ N: String(expiresAt) });
+    // TTL wants epoch seconds, and must not delete the entry while it still counts: rounded up.
+    expect(item?.expiresAtEpochSeconds).toEqual({ N: String((T + MINUTE) / 1000 + 1) });
+  });
+});
+
+describe('longer wins', () => {
+  it('replaces a shorter quarantine with a longer one', async () => {
+    await store.put(request({ expiresAt: T + 10 * MINUTE }), T);
+    const longer = request({
+      username: 'alice.smith@example.com',
+      expiresAt: T + 90 * MINUTE,
+      correlationId: 'f-2',
+    });
+
+    expect(await store.put(longer, T + 1)).toBe('written');
+    expect(await store.denying('alice.smith@example.com', T + 2)).toEqual([
+      { ...longer, quarantinedAt: T + 1 },
+    ]);
+  });
+
+  it('never replaces a longer quarantine with a shorter one', async () => {
+    const longer = request({ expiresAt: T + 90 * MINUTE });
+    await store.put(longer, T);
+
+    const shorter = request({ expiresAt: T + 10 * MINUTE, reason: 'later, shorter', correlationId: 'f-2' });
+    expect(await store.put(shorter, T + 5 * MINUTE)).toBe('kept-longer');
+    expect(await store.denying('alice.smith@example.com', T + 6 * MINUTE)).toEqual([
+      { ...longer, quarantinedAt: T },
+    ]);
+  });
+
+  it('lets a newer entry with the same expiry replace the older one, as nothing is shortened', async () => {
+    await store.put(request(), T);
+    const same = request({ correlationId: 'finding-1-redelivered' });
+
+    expect(await store.put(same, T + 1)).toBe('written');
+    expect(await store.denying('alice.smith@example.com', T + 2)).toEqual([
+      { ...same, quarantinedAt: T + 1 },
+    ]);
+  });
+
+  it('does not let an expired entry hold back a new one, however short', async () => {
+    await store.put(request({ expiresAt: T + 10 * MINUTE }), T);
+    const late = request({ expiresAt: T + 5 * MINUTE, correlationId: 'f-2' });
+
+    expect(await store.put(late, T + 30 * MINUTE)).toBe('written');
+    expect(await table.rawItem('quarantine#user#alice.smith@example.com')).toMatchObject({
+      correlationId: { S: 'f-2' },
+    });
+  });
+
+  it('keeps the longest of writers racing for one user, whatever their order and spelling', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 7 * 24 * 60 }), { minLength: 2, maxLength: 8 }),
+        fc.infiniteStream(
+          fc.constantFrom<(name: string) => string>(
+            (n) => n,
+            (n) => n.toUpperCase(),
+            (n) => n.charAt(0).toUpperCase() + n.slice(1),
+          ),
+        ),
+        async (minutes, spellings) => {
+          run += 1;
+          const name = `racer-${run}@example.com`;
+          const writers = minutes.map((m, i) =>
+            request({
+              username: spellings.next().value(name),
+              expiresAt: T + m * MINUTE,
+              correlationId: `w-${i}`,
+            }),
+          );
+          const longest = minutes.indexOf(Math.max(...minutes));
+
+          const results = await Promise.all(writers.map((w) => store.put(w, T)));
+
+          expect(results[longest]).toBe('written');
+          expect(await store.denying(name, T)).toEqual([{ ...writers[longest], quarantinedAt: T }]);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('release', () => {
+  it('lifts every entry that denies the user, keeping who, why and when', async () => {
+    await store.put(request(), T);
+    await store.put(request({ match: 'local-part', correlationId: 'finding-2' }), T);
+    const bob = request({ username: 'bob@example.com' });
+    await store.put(bob, T);
+
+    const lifted = await store.release('alice.smith@example.com', RELEASE, T + 5);
+
+    const released = { ...RELEASE, at: T + 5 };
+    expect(byMatch(lifted)).toEqual([
+      { ...request({ match: 'local-part', correlationId: 'finding-2' }), quarantinedAt: T, released },
+      { ...request(), quarantinedAt: T, released },
+    ]);
+    expect(await store.denying('Alice.Smith@Example.com', T + 6)).toEqual([]);
+    expect(await store.listActive(T + 6)).toEqual([{ ...bob, quarantinedAt: T }]);
+    expect((await table.rawItem('quarantine#user#alice.smith@example.com'))?.released).toEqual({
+      M: {
+        by: { S: RELEASE.by },
+        reason: { S: RELEASE.reason },
+        correlationId: { S: RELEASE.correlationId },
+        at: { N: String(T + 5) },
+      },
+    });
+  });
+
+  it('lifts nothing the second time and keeps the first release', async () => {
+    await store.put(request(), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 5);
+
+    expect(await store.release('alice.smith@example.com', { ...RELEASE, by: 'someone-else' }, T + 9)).toEqual(
+      [],
+    );
+    expect((await table.rawItem('quarantine#user#alice.smith@example.com'))?.released).toMatchObject({
+      M: { by: { S: RELEASE.by }, at: { N: String(T + 5) } },
+    });
+  });
+
+  it('creates nothing for a user who is not quarantined', async () => {
+    expect(await store.release('nobody@example.com', RELEASE, T)).toEqual([]);
+    expect(await table.itemCount()).toBe(0);
+  });
+
+  it('leaves an expired entry as it was', async () => {
+    await store.put(request({ expiresAt: T + MINUTE }), T);
+    const before = await table.rawItem('quarantine#user#alice.smith@example.com');
+
+    expect(await store.release('alice.smith@example.com', RELEASE, T + 2 * MINUTE)).toEqual([]);
+    expect(await table.rawItem('quarantine#user#alice.smith@example.com')).toEqual(before);
+  });
+
+  it('lets a released user be quarantined again, for less time than before', async () => {
+    await store.put(request({ expiresAt: T + 90 * MINUTE }), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 1);
+    const again = request({ expiresAt: T + 30 * MINUTE, correlationId: 'finding-3' });
+
+    expect(await store.put(again, T + 2)).toBe('written');
+    expect(await store.denying('alice.smith@example.com', T + 3)).toEqual([
+      { ...again, quarantinedAt: T + 2 },
+    ]);
+  });
+});
+
+describe('listActive', () => {
+  it('lists the active entries, and not expired or released ones or the leases in the same table', async () => {
+    const active = request({ username: 'active@example.com' });
+    const activeLocal = request({ username: 'local@example.com', match: 'local-part' });
+    await store.put(active, T);
+    await store.put(activeLocal, T);
+    await store.put(request({ username: 'expired@example.com', expiresAt: T + MINUTE }), T);
+    await store.put(request({ username: 'released@example.com' }), T);
+    await store.release('released@example.com', RELEASE, T);
+    await new DynamoDbLeaseStore(table.client, table.db.tableName).acquire(
+      'disconnect-all',
+      'run-1',
+      T + MINUTE,
+      T,
+    );
+
+    const listed = await store.listActive(T + 2 * MINUTE);
+
+    expect(listed.sort((a, b) => a.username.localeCompare(b.username))).toEqual([
+      { ...active, quarantinedAt: T },
+      { ...activeLocal, quarantinedAt: T },
+    ]);
+  });
+
+  it('reads every page of the table', async () => {
+    const count = 300;
+    // About 4 KB each: 300 of them exceed DynamoDB's 1 MB per Scan page.
+    const reason = 'r'.repeat(4000);
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => store.put(request({ username: `user-${i + j}`, reason }), T)),
+      );
+    }
+    const firstPage = await table.client.send(new ScanCommand({ TableName: table.db.tableName }));
+    expect(firstPage.LastEvaluatedKey).toBeDefined();
+
+    expect(await store.listActive(T)).toHaveLength(count);
+  });
+});
+
+describe('a store that fails', () => {
+  it('names the table and the AWS error code, keeping the SDK error as the cause', async () => {
+    const missing = new DynamoDbQuarantineStore(table.client, 'no-such-table');
+
+    for (const call of [
+      () => missing.put(request(), T),
+      () => missing.denying('alice', T),
+      () => missing.release('alice', RELEASE, T),
+      () => missing.listActive(T),
+    ]) {
+      const { error } = await failure(call);
+      expect(error).toBeInstanceOf(DynamoDbStoreError);
+      expect(error).toMatchObject({ tableName: 'no-such-table', code: 'ResourceNotFoundException' });
+      expect((error as Error).message).toMatch(
+        /^DynamoDB \w+ on table no-such-table failed with ResourceNotFoundException/,
+      );
+      expect((error as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    }
+  });
+
+  it('refuses a write DynamoDB rejects, and stores nothing', async () => {
+    // A partition key is at most 2048 bytes.
+    const { error } = await failure(() => store.put(request({ username: 'a'.repeat(2100) }), T));
+
+    expect(error).toMatchObject({ name: 'DynamoDbStoreError', code: 'ValidationException' });
+    expect(await table.itemCount()).toBe(0);
+  });
+
+  it('fails rather than answer "not quarantined" for an item that is not an entry', async () => {
+    const item = { pk: { S: 'quarantine#user#mallory' }, username: { S: 'mallory' } };
+    await table.client.send(new PutItemCommand({ TableName: table.db.tableName, Item: item }));
+
+    const { error } = await failure(() => store.denying('mallory', T));
+
+    expect(error).toBeInstanceOf(DynamoDbStoreError);
+    expect(error).toMatchObject({ code: 'MalformedItem' });
+    expect((error as Error).message).toContain('item quarantine#user#mallory is not a quarantine entry');
+    expect(await table.rawItem('quarantine#user#mallory')).toEqual(item);
+  });
+});
+
+describe('an unreachable store, with the client-connect handler client', () => {
+  // The handler must deny, clearly and well inside Client VPN's 30 s, rather than hang.
+  const WELL_UNDER_A_SECOND = 1_000;
+
+  it('fails fast when nothing listens', async () => {
+    const client = clientFor(`http://127.0.0.1:${await closedPort()}`, CONNECT_HANDLER_BUDGET);
+    try {
+      const { error, elapsedMs } = await failure(() =>
+        new DynamoDbQuarantineStore(client, 'quarantine').denying('alice', T),
+      );
+
+      expect(error).toBeInstanceOf(DynamoDbStoreError);
+      expect(error).toMatchObject({ tableName: 'quarantine' });
+      // Jest runs tests in their own realm: Node's socket error is no `Error` there, so the SDK keeps only its
+      // text, and the code (ECONNREFUSED on Lambda) shows in the message alone.
+      expect((error as Error).message).toMatch(/^DynamoDB GetItem on table quarantine failed .*ECONNREFUSED/);
+      expect(elapsedMs).toBeLessThan(WELL_UNDER_A_SECOND);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('gives up in time on a store that accepts the connection and never answers', async () => {
+    const silent = await silentServer();
+    const client = clientFor(`http://127.0.0.1:${silent.port}`, CONNECT_HANDLER_BUDGET);
+    try {
+      const { error, elapsedMs } = await failure(() =>
+        new DynamoDbQuarantineStore(client, 'quarantine').denying('alice', T),
+      );
+
+      expect(error).toBeInstanceOf(DynamoDbStoreError);
+      expect(error).toMatchObject({ code: 'TimeoutError' });
+      expect((error as Error).message).toContain('did not answer in time');
+      // Tried twice, as the handler's budget allows, and still well inside the budget.
+      expect((error as Error).cause).toMatchObject({
+        $metadata: { attempts: CONNECT_HANDLER_BUDGET.maxAttempts },
+      });
+      expect(elapsedMs).toBeLessThan(WELL_UNDER_A_SECOND);
+    } finally {
+      client.destroy();
+      await silent.close();
+    }
+  });
+});
