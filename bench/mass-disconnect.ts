@@ -72,7 +72,7 @@ export async function massDisconnect(users = 300) {
         'detail-type': 'Disconnect All VPN Users',
         detail: { reason: 'bench' },
       };
-      await evict(decide(parseEvent(event, config.eventSource), config), api, config);
+      await evict(decide(parseEvent(event, config.eventSource), config), { api }, config);
     });
     const oneCallEach = async (api: Ec2ClientVpnApi) => {
       for (const endpointId of endpointIds) {

@@ -165,7 +165,9 @@ async function runEviction(
     throw error;
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
-  const result: EvictionResult = await evict(request, api(values), settings, { onProgress: bar?.update });
+  const result: EvictionResult = await evict(request, { api: api(values) }, settings, {
+    onProgress: bar?.update,
+  });
   bar?.finish();
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : resultSummary(result));
   switch (result.status) {

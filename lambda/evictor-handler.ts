@@ -7,7 +7,8 @@ import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import { type Notifier, noticeFor } from './core/notice';
-import { decide, type EvictionRequest } from './core/policy';
+import { decide, type Request } from './core/policy';
+import type { QuarantineOutcome, QuarantineStore } from './core/quarantine';
 import {
   EvictionIncompleteError,
   type EvictionResult,
@@ -22,6 +23,9 @@ export interface EvictorDependencies {
   metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
   /** Where summaries and alerts go; none means logs and metrics only. */
   notifier?: Notifier;
+  /** The quarantine table; none means nobody is kept out (and Release VPN User is rejected). */
+  quarantine?: QuarantineStore;
+  clock?: () => number;
 }
 
 /** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
@@ -42,7 +46,15 @@ function describeRejected(event: unknown) {
  * connection, a summary line and the metrics. A rejected event returns (a retry would not help); a partial
  * failure throws EvictionIncompleteError after logging, so Lambda retries it.
  */
-export function createEvictorHandler({ config, api, logger, metrics, notifier }: EvictorDependencies) {
+export function createEvictorHandler({
+  config,
+  api,
+  logger,
+  metrics,
+  notifier,
+  quarantine,
+  clock,
+}: EvictorDependencies) {
   const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
 
   function record(result: EvictionResult): void {
@@ -58,6 +70,13 @@ export function createEvictorHandler({ config, api, logger, metrics, notifier }:
     );
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+    const quarantines = (outcome: QuarantineOutcome['outcome']) =>
+      result.quarantine.filter((q) => q.outcome === outcome).length;
+    if (result.quarantine.length > 0) {
+      metrics.addMetric('QuarantinesWritten', MetricUnit.Count, quarantines('written'));
+      metrics.addMetric('QuarantinesReleased', MetricUnit.Count, quarantines('released'));
+      metrics.addMetric('QuarantineFailures', MetricUnit.Count, quarantines('failed'));
+    }
   }
 
   /** One audit line per connection, written as soon as its outcome is known. */
@@ -82,7 +101,7 @@ export function createEvictorHandler({ config, api, logger, metrics, notifier }:
     if (context) logger.addContext(context);
     logger.appendKeys({ mode: configuredMode });
     try {
-      let request: EvictionRequest;
+      let request: Request;
       try {
         request = decide(parseEvent(event, config.eventSource), config);
       } catch (error) {
@@ -96,7 +115,11 @@ export function createEvictorHandler({ config, api, logger, metrics, notifier }:
       }
       logger.setCorrelationId(request.correlationId);
       logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
-      const result = await evict(request, api, config, { onOutcome: audit });
+      const result = await evict(request, { api, quarantine, clock }, config, { onOutcome: audit });
+      for (const entry of result.quarantine) {
+        if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
+        else logger.info('quarantine', { ...entry });
+      }
       const { outcomes: _perConnection, ...summary } = result;
       logger.info('eviction summary', { result: summary });
       record(result);

@@ -19,6 +19,20 @@ export interface EvictorConfig {
   matchCommonName: boolean;
   /** Terminate calls in flight per endpoint. */
   concurrency: number;
+  /** How long a security eviction keeps the user out; 0 = no quarantine. Events may ask for longer. */
+  quarantineMinutes: number;
+  /** The quarantine table; without one nothing is quarantined and Release VPN User is rejected. */
+  quarantineTable?: string;
+}
+
+/** The client-connect handler's configuration, validated once at cold start from its environment. */
+export interface ConnectConfig {
+  quarantineTable: string;
+  /** Never denied: a break-glass user must always get in. */
+  protectedUsers: readonly string[];
+  matchCommonName: boolean;
+  /** Whom a denied user should contact, as the denial message says it. */
+  supportContact: string;
 }
 
 export class ConfigurationError extends Error {
@@ -31,6 +45,8 @@ export const DEFAULT_EVENT_SOURCE = 'client-vpn-evictor';
 /** The rules the stack checks on CDK context and the function checks again on its environment. */
 export const RANGES = {
   maxUsersPerEvent: { min: 1, max: 1000, whole: true },
+  /** 0 turns the quarantine off; at most 30 days. */
+  quarantineMinutes: { min: 0, max: 30 * 24 * 60, whole: true },
   minSeverity: { min: 0, max: 10, whole: false },
 } as const;
 
@@ -68,6 +84,12 @@ function numeric(
   return n;
 }
 
+export const DEFAULT_SUPPORT_CONTACT = 'your IT help desk';
+
+/** Goes into the message a denied user sees, which Client VPN caps at 255 characters. */
+export const isSupportContact = (text: string) =>
+  text.trim().length > 0 && text.length <= 100 && WELL_FORMED_TEXT.test(text);
+
 /** A name in the configuration: what events accept as a VPN username. */
 export const isConfiguredName = (name: string) =>
   name.length > 0 && name.length <= 256 && !name.includes(',') && WELL_FORMED_TEXT.test(name);
@@ -88,6 +110,33 @@ function choice<T extends string>(
   return raw as T;
 }
 
+function protectedUsersOf(env: NodeJS.ProcessEnv): string[] {
+  const protectedUsers = list(env.PROTECTED_USERS);
+  const badProtected = protectedUsers.find((name) => !isConfiguredName(name));
+  if (badProtected !== undefined) {
+    throw new ConfigurationError(
+      `PROTECTED_USERS: ${JSON.stringify(badProtected.slice(0, 100))} is not a VPN username (1-256 characters, no control characters)`,
+    );
+  }
+  return protectedUsers;
+}
+
+/** The connect handler's environment; like the evictor's, an invalid variable fails the cold start, naming it. */
+export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
+  const quarantineTable = env.QUARANTINE_TABLE?.trim();
+  if (!quarantineTable) throw new ConfigurationError('QUARANTINE_TABLE must name the quarantine table');
+  const supportContact = env.SUPPORT_CONTACT?.trim() || DEFAULT_SUPPORT_CONTACT;
+  if (!isSupportContact(supportContact)) {
+    throw new ConfigurationError('SUPPORT_CONTACT must be 1-100 characters with no control characters');
+  }
+  return {
+    quarantineTable,
+    protectedUsers: protectedUsersOf(env),
+    matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
+    supportContact,
+  };
+}
+
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const endpointIds = list(env.ENDPOINT_IDS);
@@ -102,13 +151,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
       `ENDPOINT_IDS: "${badEndpoint}" is not a Client VPN endpoint id (cvpn-endpoint-...)`,
     );
   }
-  const protectedUsers = list(env.PROTECTED_USERS);
-  const badProtected = protectedUsers.find((name) => !isConfiguredName(name));
-  if (badProtected !== undefined) {
-    throw new ConfigurationError(
-      `PROTECTED_USERS: ${JSON.stringify(badProtected.slice(0, 100))} is not a VPN username (1-256 characters, no control characters)`,
-    );
-  }
+  const protectedUsers = protectedUsersOf(env);
   let rawMap: unknown = {};
   try {
     rawMap = JSON.parse(env.IDENTITY_MAP?.trim() || '{}');
@@ -147,5 +190,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     usernameMatch: choice(env, 'USERNAME_MATCH', USERNAME_MATCHES, 'local-part'),
     matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
     concurrency: numeric(env, 'TERMINATE_CONCURRENCY', 4, { min: 1, max: 50, whole: true }),
+    quarantineMinutes: numeric(env, 'QUARANTINE_MINUTES', 60, RANGES.quarantineMinutes),
+    ...(env.QUARANTINE_TABLE?.trim() ? { quarantineTable: env.QUARANTINE_TABLE.trim() } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENDPOINT_ID } from './config';
+import { ENDPOINT_ID, RANGES } from './config';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { WELL_FORMED_TEXT } from './identity';
 
@@ -7,6 +7,7 @@ import { WELL_FORMED_TEXT } from './identity';
 export type ParsedEvent =
   | { kind: 'guardduty'; eventId: string; finding: GuardDutyFinding }
   | { kind: 'evict'; eventId: string; detail: EvictDetail }
+  | { kind: 'release'; eventId: string; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; eventId: string; detail: DisconnectAllDetail };
 
 export class EventRejectedError extends Error {
@@ -30,14 +31,15 @@ const evictDetailSchema = z.object({
   reason,
   endpointIds: endpointIds.optional(),
   dryRun: z.boolean().optional(),
-  quarantineMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 24 * 60)
-    .optional(),
+  quarantineMinutes: z.number().int().min(1).max(RANGES.quarantineMinutes.max).optional(),
 });
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
+
+const releaseDetailSchema = z.object({
+  usernames: z.array(username).min(1).max(1000),
+  reason,
+});
+export type ReleaseDetail = z.infer<typeof releaseDetailSchema>;
 
 const disconnectAllDetailSchema = z.object({
   reason,
@@ -98,9 +100,12 @@ export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
         detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.release:
-      throw new EventRejectedError(
-        `"${detailType}" needs the quarantine table, which this version does not deploy`,
-      );
+      return {
+        kind: 'release',
+        eventId,
+        source: envelope.source,
+        detail: parseWith(releaseDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
     default:
       throw new EventRejectedError(
         `unsupported detail-type "${detailType.slice(0, 100)}" from source "${eventSource}"`,

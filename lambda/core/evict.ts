@@ -7,7 +7,9 @@ import {
 import { executeEndpoint } from './execute';
 import { type IdentityRules, type Selection, selectConnections, type Target } from './identity';
 import { planEndpoint } from './plan';
-import type { EvictionRequest } from './policy';
+import type { Request } from './policy';
+import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
+import { release } from './release';
 import type { EndpointSummary, EvictionResult, Outcome, Status } from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
@@ -17,6 +19,13 @@ export interface EvictionSettings extends IdentityRules {
   maxUsersPerEvent: number;
   /** Terminate calls in flight per endpoint. */
   concurrency: number;
+}
+
+/** What the core talks to: EC2 Client VPN, the quarantine table (optional: the CLI may run without one), a clock. */
+export interface EvictionPorts {
+  api: ClientVpnApi;
+  quarantine?: QuarantineStore;
+  clock?: () => number;
 }
 
 export interface EvictionHooks {
@@ -73,16 +82,23 @@ function summarize(endpointId: string, outcomes: Outcome[], error?: string): End
 }
 
 /**
- * Lists every endpoint in scope, decides which connections go (identity.ts), then terminates them with the fewest
- * calls. Nothing is terminated until every endpoint has been listed and the request has passed the checks that
- * need the listing: an ambiguous identity or address, or more people than the blast-radius cap, refuses it.
+ * Lists every endpoint in scope, decides which connections go (identity.ts), quarantines the people a security
+ * eviction removes, then terminates their connections with the fewest calls. Nothing is terminated until every
+ * endpoint has been listed and the request has passed the checks that need the listing: an ambiguous identity or
+ * address, or more people than the blast-radius cap, refuses it. A `Release VPN User` request lifts quarantines.
  */
 export async function evict(
-  request: EvictionRequest,
-  api: ClientVpnApi,
+  request: Request,
+  ports: EvictionPorts,
   settings: EvictionSettings,
   hooks: EvictionHooks = {},
 ): Promise<EvictionResult> {
+  const { api, quarantine: store, clock = Date.now } = ports;
+  if (request.trigger === 'release') {
+    // decide() rejects a release when no table is configured.
+    if (!store) throw new Error('a release needs the quarantine table');
+    return release(request, store, clock());
+  }
   const result: EvictionResult = {
     status: 'completed',
     mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
@@ -91,6 +107,7 @@ export async function evict(
     reason: request.reason,
     users: [],
     notConnected: [],
+    quarantine: [],
     endpoints: [],
     outcomes: [],
     apiCalls: { describe: 0, terminate: 0 },
@@ -141,6 +158,20 @@ export async function evict(
   if (unlisted.length === 0) result.notConnected = selection.notConnected.map((n) => n.name);
   for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
+  if (request.quarantineMinutes > 0 && !store) {
+    result.notes.push(
+      'quarantine not applied: no quarantine table is configured, so the users can reconnect',
+    );
+  } else if (request.quarantineMinutes > 0 && store) {
+    const now = clock();
+    const entries = quarantinesFor(selection, settings, {
+      ...request,
+      minutes: request.quarantineMinutes,
+      now,
+    });
+    result.quarantine = await writeQuarantines(store, entries, { dryRun: request.dryRun, now });
+  }
+
   const plans = request.endpointIds.map((endpointId) =>
     planEndpoint(
       selection.selected.filter((c) => c.endpointId === endpointId),
@@ -167,7 +198,10 @@ export async function evict(
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
   }
-  const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
+  const quarantineFailed = result.quarantine.some((q) => q.outcome === 'failed');
+  if (quarantineFailed)
+    result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
+  const failed = quarantineFailed || result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
   result.status = (
     failed ? 'partial-failure' : result.notConnected.length > 0 ? 'not-connected' : 'completed'
   ) satisfies Status;

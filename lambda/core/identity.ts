@@ -73,11 +73,13 @@ export type Target =
 export const nameOf = (c: VpnConnection, rules: Pick<IdentityRules, 'matchCommonName'>): string =>
   c.username || (rules.matchCommonName ? c.commonName : '');
 
-/** Protect broadly: an entry keeps every connection whose Username or CommonName equals it or shares its local part. */
-export function isCoveredBy(entries: readonly string[], c: VpnConnection): boolean {
-  const names = [c.username, c.commonName].filter((n) => n !== '');
-  return entries.some((entry) => names.some((n) => sameName(n, entry) || sameLocalPart(n, entry)));
-}
+/** Protect broadly: a name is covered by an entry equal to it ignoring case, or sharing its local part. */
+export const isNameCoveredBy = (entries: readonly string[], name: string): boolean =>
+  name !== '' && entries.some((entry) => sameName(name, entry) || sameLocalPart(name, entry));
+
+/** A connection is covered when its Username or its CommonName is. */
+export const isCoveredBy = (entries: readonly string[], c: VpnConnection): boolean =>
+  isNameCoveredBy(entries, c.username) || isNameCoveredBy(entries, c.commonName);
 
 export interface Ambiguity {
   name: string;

@@ -7,16 +7,32 @@ import type { Trigger } from './result';
 
 /** Who is to be disconnected, where, and how: the one request every front door hands the core. */
 export interface EvictionRequest {
-  trigger: Trigger;
+  trigger: Exclude<Trigger, 'release'>;
   correlationId: string;
   reason: string;
   endpointIds: string[];
   dryRun: boolean;
   target: Target;
+  /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
+  quarantineMinutes: number;
   /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
   halt?: { status: 'ignored' | 'refused'; why: string };
   notes: string[];
 }
+
+/** `Release VPN User`: lift the quarantine of these names. */
+export interface ReleaseRequest {
+  trigger: 'release';
+  correlationId: string;
+  reason: string;
+  usernames: string[];
+  /** Who lifts it, for the entry's record: the event source, or the operator. */
+  releasedBy: string;
+  dryRun: boolean;
+  notes: string[];
+}
+
+export type Request = EvictionRequest | ReleaseRequest;
 
 function scope(requested: readonly string[] | undefined, config: EvictorConfig): string[] {
   if (!requested) return [...config.endpointIds];
@@ -56,8 +72,18 @@ function findingNames(
   return names;
 }
 
+/** An event may ask for a longer quarantine than the deployment's, never a shorter one. */
+function quarantineMinutes(config: EvictorConfig, asked: number | undefined, notes: string[]): number {
+  if (asked !== undefined && asked < config.quarantineMinutes) {
+    notes.push(
+      `the event asked for a ${asked}-minute quarantine; the deployment's ${config.quarantineMinutes} minutes apply`,
+    );
+  }
+  return Math.max(config.quarantineMinutes, asked ?? 0);
+}
+
 /** Turns a validated event into a request under the deployment's policy. Throws EventRejectedError. */
-export function decide(event: ParsedEvent, config: EvictorConfig): EvictionRequest {
+export function decide(event: ParsedEvent, config: EvictorConfig): Request {
   const notes: string[] = [];
   switch (event.kind) {
     case 'guardduty': {
@@ -70,6 +96,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
         reason: `GuardDuty ${finding.type} (severity ${finding.severity})`,
         endpointIds: [...config.endpointIds],
         dryRun: config.dryRun || sample,
+        quarantineMinutes: config.quarantineMinutes,
         notes,
       };
       const nobody: Target = { kind: 'users', names: [], clientIps: [] };
@@ -99,17 +126,13 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
     }
     case 'evict': {
       const { detail } = event;
-      if (detail.quarantineMinutes !== undefined) {
-        notes.push(
-          'quarantineMinutes was not applied: this version has no quarantine table, so the user can reconnect',
-        );
-      }
       return {
         trigger: 'evict',
         correlationId: event.eventId,
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
         target: {
           kind: 'users',
           names: distinctNames(detail.usernames).map((name) => ({
@@ -131,6 +154,22 @@ export function decide(event: ParsedEvent, config: EvictorConfig): EvictionReque
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
         target: { kind: 'everyone', except: distinctNames(detail.except ?? []) },
+        // The end of the day is not a security event: nobody is kept out.
+        quarantineMinutes: 0,
+        notes,
+      };
+    }
+    case 'release': {
+      if (!config.quarantineTable) {
+        throw new EventRejectedError('"Release VPN User" needs the quarantine table, and none is configured');
+      }
+      return {
+        trigger: 'release',
+        correlationId: event.eventId,
+        reason: event.detail.reason,
+        usernames: distinctNames(event.detail.usernames),
+        releasedBy: event.source,
+        dryRun: config.dryRun,
         notes,
       };
     }

@@ -1,8 +1,9 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
+import type { QuarantineOutcome } from './quarantine';
 
 /** What an eviction did, connection by connection, and how it ended. */
 export type Mode = 'DRY-RUN' | 'ENFORCING';
-export type Trigger = 'guardduty' | 'evict' | 'disconnect-all';
+export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
 
 /**
  * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
@@ -64,6 +65,8 @@ export interface EvictionResult {
   users: string[];
   /** Names the request gave that matched no active connection on any endpoint in scope. */
   notConnected: string[];
+  /** Quarantine entries written, kept, released, or that would be in a dry run. */
+  quarantine: QuarantineOutcome[];
   endpoints: EndpointSummary[];
   outcomes: Outcome[];
   apiCalls: ApiCalls;

@@ -168,9 +168,9 @@ describe('custom events', () => {
     ],
     ['an unknown detail-type', customEvent('Evict Everyone Now', {}), /unsupported detail-type/],
     [
-      'Release without quarantine',
-      customEvent(DETAIL_TYPES.release, { usernames: ['a'], reason: 'r' }),
-      /quarantine/,
+      'a Release without usernames',
+      customEvent(DETAIL_TYPES.release, { usernames: [], reason: 'r' }),
+      /usernames/,
     ],
     ['no usernames', customEvent(DETAIL_TYPES.evict, { usernames: [], reason: 'r' }), /usernames/],
     ['a blank username', customEvent(DETAIL_TYPES.evict, { usernames: ['  '], reason: 'r' }), /usernames/],
@@ -218,6 +218,13 @@ describe('custom events', () => {
   ])('rejects %s with a clear reason, touching nothing', async (_label, event, reason) => {
     expect(() => parseEvent(event, SOURCE)).toThrow(EventRejectedError);
     await expectRejectedUntouched(event, reason);
+  });
+
+  it('rejects a Release VPN User when the deployment has no quarantine table, touching nothing', async () => {
+    await expectRejectedUntouched(
+      customEvent(DETAIL_TYPES.release, { usernames: ['a'], reason: 'r' }),
+      '"Release VPN User" needs the quarantine table, and none is configured',
+    );
   });
 
   it('rejects endpointIds outside the configured ones, touching nothing', async () => {

@@ -18,7 +18,7 @@ async function run(
   const config = testConfig(env);
   const api = new FakeClientVpnApi(connections);
   prepare?.(api);
-  const result = await evict(decide(parseEvent(event, config.eventSource), config), api, config);
+  const result = await evict(decide(parseEvent(event, config.eventSource), config), { api }, config);
   return { result, api };
 }
 
@@ -277,16 +277,16 @@ describe('eviction', () => {
     const api = new FakeClientVpnApi(connections);
     api.failures.set(`${ENDPOINT_A}/${broken}`, new ClientVpnApiError('InternalError', 'try again'));
     const request = decide(parseEvent(evictUsers(['heavy']), config.eventSource), config);
-    const first = await evict(request, api, config);
+    const first = await evict(request, { api }, config);
     expect(first.status).toBe('partial-failure');
     expect(first.endpoints[0]).toMatchObject({ terminated: 6, failed: 1 });
     api.failures.clear();
-    const second = await evict(request, api, config);
+    const second = await evict(request, { api }, config);
     expect(second.status).toBe('completed');
     expect(second.outcomes).toEqual([
       expect.objectContaining({ connectionId: broken, status: 'terminated' }),
     ]);
-    const third = await evict(request, api, config);
+    const third = await evict(request, { api }, config);
     expect(third.outcomes).toEqual([]);
     expect(second.apiCalls.terminate).toBe(1);
     expect(third.apiCalls.terminate).toBe(0);
@@ -366,7 +366,7 @@ describe('explainError', () => {
         parseEvent(customEvent('Disconnect All VPN Users', { reason: 'r' }), config.eventSource),
         config,
       ),
-      api,
+      { api },
       config,
       { onProgress: (a, b) => seen.push([a, b]) },
     );

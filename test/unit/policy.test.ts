@@ -4,7 +4,9 @@ import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../sup
 
 const decideFor = (event: unknown, env: Record<string, string> = {}) => {
   const config = testConfig(env);
-  return decide(parseEvent(event, config.eventSource), config);
+  const request = decide(parseEvent(event, config.eventSource), config);
+  if (request.trigger === 'release') throw new Error('expected an eviction');
+  return request;
 };
 
 const identity = (name: string, source: string) => ({ name, match: 'identity', source });
@@ -146,14 +148,66 @@ describe('policy', () => {
     ).toThrow('endpointIds cvpn-endpoint-11111111111111111 are not among the configured endpoints');
   });
 
-  it('says so when it cannot apply a quarantine the event asked for', () => {
-    const request = decideFor(
-      customEvent('Evict VPN User', { usernames: ['alice'], reason: 'r', quarantineMinutes: 60 }),
+  it.each([
+    ["GuardDuty: the deployment's minutes", fixture('iam-user'), {}, 60, []],
+    ['quarantine turned off', fixture('iam-user'), { QUARANTINE_MINUTES: '0' }, 0, []],
+    [
+      'an event asking for longer gets longer',
+      customEvent('Evict VPN User', { usernames: ['a'], reason: 'r', quarantineMinutes: 240 }),
+      {},
+      240,
+      [],
+    ],
+    [
+      "an event asking for shorter gets the deployment's, and is told",
+      customEvent('Evict VPN User', { usernames: ['a'], reason: 'r', quarantineMinutes: 5 }),
+      {},
+      60,
+      ["the event asked for a 5-minute quarantine; the deployment's 60 minutes apply"],
+    ],
+    [
+      'an event may ask for a quarantine the deployment turned off: it only makes the eviction safer',
+      customEvent('Evict VPN User', { usernames: ['a'], reason: 'r', quarantineMinutes: 30 }),
+      { QUARANTINE_MINUTES: '0' },
+      30,
+      [],
+    ],
+    [
+      'Disconnect All quarantines nobody',
+      customEvent('Disconnect All VPN Users', { reason: 'r' }),
+      {},
+      0,
+      [],
+    ],
+  ])('quarantine minutes: %s', (_label, event, env, minutes, notes) => {
+    const request = decideFor(event, env);
+    expect(request.quarantineMinutes).toBe(minutes);
+    expect(request.notes).toEqual(notes);
+  });
+
+  it('a Release VPN User names the users and who releases them, and stays in dry-run with the deployment', () => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine', DRY_RUN: 'true' });
+    const event = customEvent('Release VPN User', {
+      usernames: ['Alice@Example.com', 'alice@example.com'],
+      reason: 'cleared',
+    });
+    expect(decide(parseEvent(event, config.eventSource), config)).toEqual({
+      trigger: 'release',
+      correlationId: event.id,
+      reason: 'cleared',
+      usernames: ['Alice@Example.com'],
+      releasedBy: 'client-vpn-evictor',
+      dryRun: true,
+      notes: [],
+    });
+  });
+
+  it('rejects a Release VPN User when no quarantine table is configured', () => {
+    const config = testConfig();
+    const event = customEvent('Release VPN User', { usernames: ['alice'], reason: 'cleared' });
+    expect(() => decide(parseEvent(event, config.eventSource), config)).toThrow(
+      '"Release VPN User" needs the quarantine table, and none is configured',
     );
-    expect(request.notes).toContain(
-      'quarantineMinutes was not applied: this version has no quarantine table, so the user can reconnect',
-    );
-    expect(request.halt).toBeUndefined();
   });
 
   it('uses the finding id as correlation id, so re-published findings correlate', () => {

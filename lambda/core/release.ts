@@ -1,0 +1,42 @@
+import type { ReleaseRequest } from './policy';
+import { type QuarantineStore, releaseQuarantines } from './quarantine';
+import type { EvictionResult } from './result';
+
+/**
+ * `Release VPN User`: lifts every quarantine that denies each name, recorded with who lifted it and why, and
+ * reported like an eviction (one audit line per entry, a summary, a notice). It terminates nothing.
+ */
+export async function release(
+  request: ReleaseRequest,
+  store: QuarantineStore,
+  now: number,
+): Promise<EvictionResult> {
+  const quarantine = await releaseQuarantines(
+    store,
+    request.usernames,
+    { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId },
+    { dryRun: request.dryRun, now },
+  );
+  const failed = quarantine.filter((q) => q.outcome === 'failed');
+  const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
+  return {
+    status: failed.length > 0 ? 'partial-failure' : 'completed',
+    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+    trigger: 'release',
+    correlationId: request.correlationId,
+    reason: request.reason,
+    users: [...request.usernames],
+    notConnected: [],
+    quarantine,
+    endpoints: [],
+    outcomes: [],
+    apiCalls: { describe: 0, terminate: 0 },
+    notes: [
+      ...request.notes,
+      ...(notQuarantined.length > 0 ? [`not quarantined: ${notQuarantined.join(', ')}`] : []),
+      ...(failed.length > 0
+        ? [`the quarantine table failed for ${failed.map((q) => q.username).join(', ')}`]
+        : []),
+    ],
+  };
+}

@@ -1,0 +1,58 @@
+import {
+  denyingKeys,
+  isActive,
+  type QuarantineEntry,
+  type QuarantineRelease,
+  type QuarantineRequest,
+  type QuarantineStore,
+  type QuarantineWrite,
+  quarantineKey,
+} from '../../lambda/core/quarantine';
+
+/**
+ * An in-memory QuarantineStore for unit tests of the core. It keeps the port's promises (the longer quarantine
+ * wins, release keeps who and why) and records every call; `failWith` makes every call fail.
+ */
+export class FakeQuarantineStore implements QuarantineStore {
+  readonly entries = new Map<string, QuarantineEntry>();
+  readonly calls: Array<{ op: 'put' | 'denying' | 'release' | 'list'; username?: string }> = [];
+  failWith?: Error;
+
+  private check(op: FakeQuarantineStore['calls'][number]['op'], username?: string) {
+    this.calls.push({ op, ...(username === undefined ? {} : { username }) });
+    if (this.failWith) throw this.failWith;
+  }
+
+  async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
+    this.check('put', entry.username);
+    const key = quarantineKey(entry.match, entry.username);
+    const existing = this.entries.get(key);
+    if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
+    this.entries.set(key, { ...entry, quarantinedAt: now });
+    return 'written';
+  }
+
+  async denying(username: string, now: number): Promise<QuarantineEntry[]> {
+    this.check('denying', username);
+    return denyingKeys(username).flatMap((key) => {
+      const entry = this.entries.get(key);
+      return entry && isActive(entry, now) ? [entry] : [];
+    });
+  }
+
+  async release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry[]> {
+    this.check('release', username);
+    return denyingKeys(username).flatMap((key) => {
+      const entry = this.entries.get(key);
+      if (!entry || !isActive(entry, now)) return [];
+      const released = { ...entry, released: { ...release, at: now } };
+      this.entries.set(key, released);
+      return [released];
+    });
+  }
+
+  async listActive(now: number): Promise<QuarantineEntry[]> {
+    this.check('list');
+    return [...this.entries.values()].filter((e) => isActive(e, now));
+  }
+}

@@ -1,0 +1,252 @@
+import type { VpnConnection } from '../../lambda/core/client-vpn-api';
+import { parseEvent } from '../../lambda/core/events';
+import { evict } from '../../lambda/core/evict';
+import { decide } from '../../lambda/core/policy';
+import { quarantineKey } from '../../lambda/core/quarantine';
+import { EvictionIncompleteError } from '../../lambda/core/result';
+import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
+import { recorders } from '../support/recorders';
+
+const NOW = Date.parse('2026-11-29T15:00:00Z');
+const MINUTE = 60_000;
+
+async function run(event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) {
+  const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
+  const api = new FakeClientVpnApi(connections);
+  const store = new FakeQuarantineStore();
+  const result = await evict(
+    decide(parseEvent(event, config.eventSource), config),
+    { api, quarantine: store, clock: () => NOW },
+    config,
+  );
+  return { result, api, store };
+}
+
+const evictEvent = (usernames: string[], extra: object = {}) =>
+  customEvent('Evict VPN User', { usernames, reason: 'stolen laptop', ...extra });
+const stored = (store: FakeQuarantineStore) =>
+  [...store.entries.values()].map((e) => ({
+    username: e.username,
+    match: e.match,
+    minutes: (e.expiresAt - NOW) / MINUTE,
+  }));
+
+describe('the evictor quarantines the users it evicts for a security reason', () => {
+  it('GuardDuty: each person in the spelling EC2 listed, once, before any connection is terminated', async () => {
+    const connections = [
+      conn(ENDPOINT_A, 'Alice.Smith@corp.example.com'),
+      conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
+    ];
+    const order: string[] = [];
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    const api = new FakeClientVpnApi(connections);
+    const store = new FakeQuarantineStore();
+    const terminate = api.terminate.bind(api);
+    api.terminate = async (...args) => {
+      order.push('terminate');
+      return terminate(...args);
+    };
+    const put = store.put.bind(store);
+    store.put = async (...args) => {
+      order.push('quarantine');
+      return put(...args);
+    };
+    const result = await evict(
+      decide(parseEvent(fixture('sso-session'), config.eventSource), config),
+      { api, quarantine: store, clock: () => NOW },
+      config,
+    );
+    expect(order).toEqual(['quarantine', 'terminate', 'terminate']);
+    expect(stored(store)).toEqual([
+      { username: 'Alice.Smith@corp.example.com', match: 'username', minutes: 60 },
+    ]);
+    expect(result.quarantine).toEqual([
+      {
+        username: 'Alice.Smith@corp.example.com',
+        match: 'username',
+        until: new Date(NOW + 60 * MINUTE).toISOString(),
+        outcome: 'written',
+      },
+    ]);
+    expect(store.entries.get(quarantineKey('username', 'alice.smith@corp.example.com'))).toMatchObject({
+      reason: 'GuardDuty CredentialAccess:IAMUser/AnomalousBehavior (severity 8)',
+      trigger: 'guardduty',
+      correlationId: 'finding-sso-session',
+    });
+  });
+
+  it('also blocks named users who are not connected: a VPN username by name, an identity by local part', async () => {
+    const evicted = await run(evictEvent(['dana@example.com']), []);
+    expect(stored(evicted.store)).toEqual([{ username: 'dana@example.com', match: 'username', minutes: 60 }]);
+    expect(evicted.result.status).toBe('not-connected');
+
+    const identity = await run(fixture('iam-user'), []); // userName Dave.Chen, not connected
+    expect(stored(identity.store)).toEqual([{ username: 'Dave.Chen', match: 'local-part', minutes: 60 }]);
+    const exact = await run(fixture('iam-user'), [], { USERNAME_MATCH: 'exact' });
+    expect(stored(exact.store)).toEqual([{ username: 'Dave.Chen', match: 'username', minutes: 60 }]);
+  });
+
+  it('never quarantines a protected user, connected or not', async () => {
+    const { store, api } = await run(
+      evictEvent(['breakglass@example.com', 'CORP\\oncall', 'bob']),
+      [conn(ENDPOINT_A, 'breakglass@example.com'), conn(ENDPOINT_A, 'bob')],
+      { PROTECTED_USERS: 'breakglass,oncall' },
+    );
+    expect(stored(store)).toEqual([{ username: 'bob', match: 'username', minutes: 60 }]);
+    expect(api.terminated.size).toBe(1);
+  });
+
+  it('an event may ask for longer, and a longer quarantine already there is kept', async () => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'bob')]);
+    const store = new FakeQuarantineStore();
+    const ports = { api, quarantine: store, clock: () => NOW };
+    const request = (minutes?: number) =>
+      decide(
+        parseEvent(evictEvent(['bob'], minutes ? { quarantineMinutes: minutes } : {}), config.eventSource),
+        config,
+      );
+    const long = await evict(request(480), ports, config);
+    expect(long.quarantine[0]).toMatchObject({
+      outcome: 'written',
+      until: new Date(NOW + 480 * MINUTE).toISOString(),
+    });
+    const short = await evict(request(), ports, config);
+    expect(short.quarantine[0]?.outcome).toBe('kept-longer');
+    expect(stored(store)).toEqual([{ username: 'bob', match: 'username', minutes: 480 }]);
+  });
+
+  it.each([
+    ['a dry run writes nothing and says what it would', { DRY_RUN: 'true' }, 'would-write'],
+    ['quarantine turned off writes nothing', { QUARANTINE_MINUTES: '0' }, undefined],
+  ])('%s', async (_label, env, outcome) => {
+    const { result, store } = await run(evictEvent(['bob']), [conn(ENDPOINT_A, 'bob')], env);
+    expect(store.calls).toEqual([]);
+    expect(result.quarantine.map((q) => q.outcome)).toEqual(outcome ? [outcome] : []);
+  });
+
+  it('Disconnect All quarantines nobody', async () => {
+    const { store, api } = await run(customEvent('Disconnect All VPN Users', { reason: 'end of day' }), [
+      conn(ENDPOINT_A, 'bob'),
+    ]);
+    expect(api.terminated.size).toBe(1);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('without a table, evicts and says that nobody is kept out', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'bob')]);
+    const result = await evict(
+      decide(parseEvent(evictEvent(['bob']), config.eventSource), config),
+      { api },
+      config,
+    );
+    expect(api.terminated.size).toBe(1);
+    expect(result.notes).toContain(
+      'quarantine not applied: no quarantine table is configured, so the users can reconnect',
+    );
+  });
+
+  it('a failed write still evicts, says so, and fails the invocation so that it is retried', async () => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'bob')]);
+    const store = new FakeQuarantineStore();
+    store.failWith = new Error('DynamoDB PutItem on table quarantine failed with ThrottlingException');
+    const { logger, metrics, lines, metricValues } = recorders();
+    const handler = createEvictorHandler({
+      config,
+      api,
+      logger,
+      metrics,
+      quarantine: store,
+      clock: () => NOW,
+    });
+    const error = await handler(evictEvent(['bob'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvictionIncompleteError);
+    const { result } = error as EvictionIncompleteError;
+    expect(api.terminated.size).toBe(1);
+    expect(result.status).toBe('partial-failure');
+    expect(result.quarantine).toEqual([
+      {
+        username: 'bob',
+        match: 'username',
+        outcome: 'failed',
+        error: 'DynamoDB PutItem on table quarantine failed with ThrottlingException',
+      },
+    ]);
+    expect(result.notes).toContain('a quarantine could not be written: the users may reconnect; retrying');
+    expect(lines.find((l) => l.message === 'quarantine')).toMatchObject({ level: 'error' });
+    expect(metricValues).toContainEqual({ name: 'QuarantineFailures', value: 1 });
+  });
+});
+
+describe('Release VPN User', () => {
+  const release = (usernames: string[]) =>
+    customEvent('Release VPN User', { usernames, reason: 'cleared by SOC' });
+
+  async function handlerWith(store: FakeQuarantineStore, env: Record<string, string> = {}) {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
+    const api = new FakeClientVpnApi([]);
+    const { logger, metrics, lines, metricValues } = recorders();
+    const handler = createEvictorHandler({
+      config,
+      api,
+      logger,
+      metrics,
+      quarantine: store,
+      clock: () => NOW,
+    });
+    return { handler, api, lines, metricValues };
+  }
+
+  const quarantined = async () => {
+    const store = new FakeQuarantineStore();
+    const entry = { expiresAt: NOW + 60 * MINUTE, reason: 'r', trigger: 'guardduty', correlationId: 'f-1' };
+    await store.put({ ...entry, username: 'alice@example.com', match: 'username' }, NOW);
+    await store.put({ ...entry, username: 'Dave.Chen', match: 'local-part' }, NOW);
+    return store;
+  };
+
+  it('lifts every quarantine that would deny the name, audited like an eviction, and terminates nothing', async () => {
+    const store = await quarantined();
+    const { handler, api, lines, metricValues } = await handlerWith(store);
+    const result = await handler(release(['Alice@Example.com', 'dave.chen@example.com', 'erin']));
+    expect(result).toMatchObject({ status: 'completed', trigger: 'release', mode: 'ENFORCING' });
+    if (result.status === 'rejected') throw new Error('rejected');
+    expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+      ['alice@example.com', 'released'],
+      ['Dave.Chen', 'released'],
+      ['erin', 'not-quarantined'],
+    ]);
+    expect(result.notes).toContain('not quarantined: erin');
+    expect(await store.denying('alice@example.com', NOW)).toEqual([]);
+    expect(store.entries.get(quarantineKey('username', 'alice@example.com'))?.released).toEqual({
+      by: 'client-vpn-evictor',
+      reason: 'cleared by SOC',
+      correlationId: 'evt-Release-VPN-User',
+      at: NOW,
+    });
+    expect(api.calls).toEqual([]);
+    expect(lines.filter((l) => l.message === 'quarantine')).toHaveLength(3);
+    expect(metricValues).toContainEqual({ name: 'QuarantinesReleased', value: 2 });
+  });
+
+  it('in a dry run lifts nothing and says what it would lift', async () => {
+    const store = await quarantined();
+    const { handler } = await handlerWith(store, { DRY_RUN: 'true' });
+    const result = await handler(release(['alice@example.com']));
+    if (result.status === 'rejected') throw new Error('rejected');
+    expect(result.quarantine.map((q) => q.outcome)).toEqual(['would-release']);
+    expect(await store.denying('alice@example.com', NOW)).toHaveLength(1);
+  });
+
+  it('a store that fails is reported and the invocation fails, so that it is retried', async () => {
+    const store = await quarantined();
+    store.failWith = new Error('table unreachable');
+    const { handler } = await handlerWith(store);
+    await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
+  });
+});
