@@ -1,3 +1,10 @@
+import {
+  type AccessHours,
+  AccessHoursError,
+  checkEndOfDayClockChanges,
+  isTimeZone,
+  parseAccessHours,
+} from '../lambda/core/access-hours';
 import { parseCidr } from '../lambda/core/cidr';
 import {
   DEFAULT_EVENT_SOURCE,
@@ -31,6 +38,8 @@ export interface DeploymentSettings {
   matchCommonName: boolean;
   usernameMatch: UsernameMatch;
   offHours: OffHoursSchedule[];
+  /** The window of DESIGN section 6; the end-of-day schedule is derived from it. */
+  accessHours?: AccessHours;
   notifyEmail?: string;
 }
 
@@ -55,6 +64,7 @@ export const CONTEXT_KEYS = [
   'matchCommonName',
   'usernameMatch',
   'offHours',
+  'accessHours',
   'notifyEmail',
 ] as const;
 
@@ -115,15 +125,6 @@ function num(
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone.includes('/') || zone === 'UTC';
-  } catch {
-    return false;
-  }
-}
-
 function offHours(get: Lookup): OffHoursSchedule[] {
   const raw = jsonish(get('offHours'));
   if (raw === undefined) return [];
@@ -156,6 +157,24 @@ function offHours(get: Lookup): OffHoursSchedule[] {
     }
     return { name, cron: expression, timeZone, except: except as string[] };
   });
+}
+
+/** How far ahead the zone's clock changes are checked against the end-of-day schedule. */
+const CLOCK_CHANGE_HORIZON_MS = 10 * 366 * 86_400_000;
+
+function accessHours(get: Lookup): AccessHours | undefined {
+  const raw = jsonish(get('accessHours'));
+  if (raw === undefined) return undefined;
+  try {
+    const hours = parseAccessHours(raw);
+    const now = Date.now();
+    checkEndOfDayClockChanges(hours, now, now + CLOCK_CHANGE_HORIZON_MS);
+    return hours;
+  } catch (error) {
+    if (!(error instanceof AccessHoursError)) throw error;
+    const key = error.field === undefined ? 'accessHours' : `accessHours.${error.field}`;
+    throw new ContextError(key, error.expected, error.got);
+  }
 }
 
 /** Validates every key before anything is built; the first bad key fails with its name and expected form. */
@@ -206,6 +225,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
   if (!USERNAME_MATCHES.includes(usernameMatch as UsernameMatch)) {
     throw new ContextError('usernameMatch', `one of ${USERNAME_MATCHES.join(', ')}`, usernameMatch);
   }
+  const hours = accessHours(get);
   const notifyEmail = get('notifyEmail');
   if (notifyEmail !== undefined && (typeof notifyEmail !== 'string' || !EMAIL.test(notifyEmail))) {
     throw new ContextError('notifyEmail', 'an e-mail address', notifyEmail);
@@ -234,6 +254,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     matchCommonName: bool(get, 'matchCommonName', false),
     usernameMatch: usernameMatch as UsernameMatch,
     offHours: offHours(get),
+    ...(hours ? { accessHours: hours } : {}),
     ...(notifyEmail ? { notifyEmail } : {}),
   };
 }

@@ -25,6 +25,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
 import { EVICTOR_BUNDLING } from './bundling';
 import type { DeploymentSettings } from './context';
@@ -202,7 +203,7 @@ export class EvictorStack extends Stack {
 
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.
     const schedulerRole =
-      settings.offHours.length > 0
+      settings.offHours.length > 0 || settings.accessHours
         ? new iam.Role(this, 'SchedulerRole', {
             assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
           })
@@ -216,10 +217,10 @@ export class EvictorStack extends Stack {
           'lambda:InvokeFunction on the evictor and its versions/aliases only; the wildcard is the version qualifier.',
       });
     }
-    for (const offHours of settings.offHours) {
-      new scheduler.Schedule(this, `OffHours-${offHours.name}`, {
-        description: `Disconnect all VPN users (${offHours.cron} ${offHours.timeZone})`,
-        schedule: scheduler.ScheduleExpression.expression(offHours.cron, TimeZone.of(offHours.timeZone)),
+    const disconnectAllSchedule = (id: string, schedule: EndOfDaySchedule, reason: string) =>
+      new scheduler.Schedule(this, id, {
+        description: `Disconnect all VPN users (${schedule.cron} ${schedule.timeZone})`,
+        schedule: scheduler.ScheduleExpression.expression(schedule.cron, TimeZone.of(schedule.timeZone)),
         target: new schedulerTargets.LambdaInvoke(this.evictor, {
           input: scheduler.ScheduleTargetInput.fromObject({
             version: '0',
@@ -227,7 +228,7 @@ export class EvictorStack extends Stack {
             source: settings.eventSource,
             'detail-type': DETAIL_TYPES.disconnectAll,
             time: scheduler.ContextAttribute.scheduledTime,
-            detail: { reason: `off-hours schedule ${offHours.name}`, except: offHours.except },
+            detail: { reason, except: schedule.except },
           }),
           role: schedulerRole,
           deadLetterQueue: deliveryDlq,
@@ -235,6 +236,11 @@ export class EvictorStack extends Stack {
           maxEventAge: MAX_EVENT_AGE,
         }),
       });
+    for (const offHours of settings.offHours) {
+      disconnectAllSchedule(`OffHours-${offHours.name}`, offHours, `off-hours schedule ${offHours.name}`);
+    }
+    if (settings.accessHours) {
+      disconnectAllSchedule('AccessHoursEnd', endOfDaySchedule(settings.accessHours), 'end of access hours');
     }
 
     const alarmAction = new cloudwatchActions.SnsAction(this.topic);

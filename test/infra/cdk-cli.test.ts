@@ -19,17 +19,19 @@ const cdk = (args: string[]) => {
 };
 
 describe('cdk synth from the command line', () => {
-  it('refuses a bad context value with its key and expected form, and writes no template', () => {
-    const run = cdk([
-      '--context',
-      'endpointIds=cvpn-endpoint-0123456789abcdef0',
-      '--context',
+  it.each([
+    [
       'offHours=[{"cron":"0 19 * * 1-5","timeZone":"UTC"}]',
-    ]);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain(
       'context "offHours[0].cron": expected a six-field Scheduler cron such as "cron(0 19 ? * MON-FRI *)"',
-    );
+    ],
+    [
+      'accessHours={"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"07:00"}',
+      'context "accessHours.end": expected a 24-hour local time "HH:MM" such as "07:00" other than start (a window of zero length), got "07:00"',
+    ],
+  ])('refuses %s with its key and expected form, and writes no template', (context, message) => {
+    const run = cdk(['--context', 'endpointIds=cvpn-endpoint-0123456789abcdef0', '--context', context]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(message);
     expect(
       existsSync(run.out) ? readdirSync(run.out).filter((f) => f.endsWith('.template.json')) : [],
     ).toEqual([]);

@@ -3,6 +3,8 @@ import { buildApp } from '../../infra/app';
 import { ContextError } from '../../infra/context';
 import { EXAMPLE_ENDPOINTS } from '../support/synth';
 
+const OFFICE_HOURS = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' };
+
 const build = (context: Record<string, unknown>) =>
   buildApp(new App({ context: { endpointIds: EXAMPLE_ENDPOINTS[0], ...context } }));
 
@@ -79,6 +81,56 @@ describe('context validation', () => {
       'context "offHours[0].except": expected a list of VPN usernames',
     ],
     ['offHours not JSON', { offHours: 'every evening' }, 'context "offHours": expected a list of'],
+    [
+      'accessHours not JSON',
+      { accessHours: 'weekdays 7 to 7' },
+      'context "accessHours": expected an object such as {"timeZone":"Europe/Berlin"',
+    ],
+    [
+      'accessHours with a misspelt field',
+      { accessHours: { ...OFFICE_HOURS, exmept: ['oncall'] } },
+      'context "accessHours.exmept": expected one of the fields timeZone, days, start, end, exempt, contact',
+    ],
+    [
+      'accessHours unknown time zone',
+      { accessHours: JSON.stringify({ ...OFFICE_HOURS, timeZone: 'Europe/Bonn' }) },
+      'context "accessHours.timeZone": expected an IANA time zone such as "Europe/Berlin", got "Europe/Bonn"',
+    ],
+    [
+      'accessHours misspelt day',
+      { accessHours: { ...OFFICE_HOURS, days: 'MON-FRY' } },
+      'context "accessHours.days": expected days such as "MON-FRI", "MON,WED,FRI" or "SAT-SUN"',
+    ],
+    [
+      'accessHours start without a leading zero',
+      { accessHours: { ...OFFICE_HOURS, start: '7:00' } },
+      'context "accessHours.start": expected a 24-hour local time "HH:MM" such as "07:00", got "7:00"',
+    ],
+    [
+      'accessHours end 24:00',
+      { accessHours: { ...OFFICE_HOURS, end: '24:00' } },
+      'context "accessHours.end": expected a 24-hour local time "HH:MM"',
+    ],
+    [
+      'accessHours window of zero length',
+      { accessHours: { ...OFFICE_HOURS, start: '07:00', end: '07:00' } },
+      'context "accessHours.end": expected a 24-hour local time "HH:MM" such as "07:00" other than start (a window of zero length)',
+    ],
+    [
+      'accessHours exempt not a list',
+      { accessHours: { ...OFFICE_HOURS, exempt: 'oncall' } },
+      'context "accessHours.exempt": expected a list of up to 100 VPN usernames, got "oncall"',
+    ],
+    [
+      'accessHours contact too long for the denial message',
+      { accessHours: { ...OFFICE_HOURS, contact: 'x'.repeat(101) } },
+      'context "accessHours.contact": expected up to 100 characters naming whom to contact',
+    ],
+    [
+      'accessHours ending at a time a clock change skips or repeats',
+      { accessHours: { ...OFFICE_HOURS, days: 'SAT', start: '22:00', end: '02:30' } },
+      'context "accessHours.end": expected a time that clock changes in Europe/Berlin never skip or repeat on a day the window ends',
+    ],
     ['notifyEmail malformed', { notifyEmail: 'secops' }, 'context "notifyEmail": expected an e-mail address'],
     [
       'usernameMatch unknown',

@@ -16,6 +16,13 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
         notifyEmail: 'secops@example.com',
       },
     ],
+    [
+      'access hours only',
+      {
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+      },
+    ],
   ])('the stack synthesizes with zero unacknowledged violations (%s)', (_label, context) => {
     const { assembly } = synthesize(context);
     expect(assembly.stacks).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { parseEvent } from '../../lambda/core/events';
 import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
 
 const full = synthesize({
@@ -114,6 +115,88 @@ describe('off-hours schedules', () => {
       expect(Properties.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^UndeliveredEvents/);
     },
   );
+});
+
+describe('the end-of-day schedule from accessHours', () => {
+  const schedulesOf = (accessHours: unknown) =>
+    Object.values(
+      synthesize({
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        eventSource: 'corp.security',
+        accessHours,
+      }).template.findResources('AWS::Scheduler::Schedule'),
+    ).map((s) => s.Properties as Record<string, any>);
+
+  it.each([
+    [
+      'an office window (cdk.json object)',
+      {
+        timeZone: 'Europe/Berlin',
+        days: 'MON-FRI',
+        start: '07:00',
+        end: '19:00',
+        exempt: ['oncall', 'Breakglass@corp.example.com'],
+        contact: 'it-help@example.com',
+      },
+      'cron(0 19 ? * MON-FRI *)',
+      'Europe/Berlin',
+      ['oncall', 'Breakglass@corp.example.com'],
+    ],
+    [
+      'a night window that crosses midnight (-c JSON string): it ends on the next days',
+      '{"timeZone":"America/New_York","days":"MON-FRI","start":"22:00","end":"06:30","exempt":["oncall"]}',
+      'cron(30 6 ? * TUE-SAT *)',
+      'America/New_York',
+      ['oncall'],
+    ],
+    [
+      'a weekend window without exemptions',
+      { timeZone: 'Asia/Kolkata', days: 'SAT-SUN', start: '10:00', end: '16:00' },
+      'cron(0 16 ? * SUN,SAT *)',
+      'Asia/Kolkata',
+      [],
+    ],
+  ])(
+    '%s: Disconnect All VPN Users at the end, in the zone, sparing the exempt',
+    (_label, accessHours, cron, zone, except) => {
+      const schedules = schedulesOf(accessHours);
+      expect(schedules).toHaveLength(1);
+      const [schedule] = schedules as [Record<string, any>];
+      expect(schedule.ScheduleExpression).toBe(cron);
+      expect(schedule.ScheduleExpressionTimezone).toBe(zone);
+      expect(schedule.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(JSON.parse(schedule.Target.Input)).toEqual({
+        version: '0',
+        id: '<aws.scheduler.execution-id>',
+        source: 'corp.security',
+        'detail-type': 'Disconnect All VPN Users',
+        time: '<aws.scheduler.scheduled-time>',
+        detail: { reason: 'end of access hours', except },
+      });
+      expect(parseEvent(JSON.parse(schedule.Target.Input), 'corp.security').kind).toBe('disconnect-all');
+      expect(schedule.Target.RoleArn).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^SchedulerRole/), 'Arn'],
+      });
+      expect(schedule.Target.RetryPolicy).toEqual({
+        MaximumEventAgeInSeconds: 3600,
+        MaximumRetryAttempts: 2,
+      });
+      expect(schedule.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^UndeliveredEvents/);
+    },
+  );
+
+  it('sits beside the offHours schedules, which stay for extra ones', () => {
+    const { template: both } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      offHours: [{ name: 'weekend', cron: 'cron(0 0 ? * SAT *)', timeZone: 'Europe/Berlin' }],
+      accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+    });
+    const expressions = Object.values(both.findResources('AWS::Scheduler::Schedule')).map(
+      (s) => s.Properties.ScheduleExpression,
+    );
+    expect(expressions.sort()).toEqual(['cron(0 0 ? * SAT *)', 'cron(0 19 ? * MON-FRI *)']);
+    both.resourceCountIs('AWS::IAM::Role', 2);
+  });
 });
 
 describe('the evictor function', () => {
