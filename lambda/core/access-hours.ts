@@ -1,4 +1,4 @@
-import { localPart, sameLocalPart, WELL_FORMED_TEXT } from './identity';
+import { isNameCoveredBy, localPart, WELL_FORMED_TEXT } from './identity';
 
 /**
  * Access hours: one setting from which both the connect-time policy (is the VPN open now, and when does it
@@ -294,9 +294,9 @@ export function deniedMessage(hours: AccessHours, instant: number): string {
   return hours.contact ? `${message} Outside these hours, contact ${hours.contact}.` : message;
 }
 
-/** Exempt users: the same local part as an entry, which includes the same name in another case. */
+/** Exempt users, by the identity rules: the same name ignoring case, or the same local part. */
 export const isExempt = (hours: AccessHours, username: string): boolean =>
-  hours.exempt.some((entry) => sameLocalPart(entry, username));
+  isNameCoveredBy(hours.exempt, username);
 
 /** The local days on which the window ends: its days, or the next ones when it crosses midnight. */
 const endDays = (hours: AccessHours): Weekday[] =>

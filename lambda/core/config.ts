@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AccessHours, AccessHoursError, parseAccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
 import { foldCase, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './identity';
 
@@ -33,6 +34,8 @@ export interface ConnectConfig {
   matchCommonName: boolean;
   /** Whom a denied user should contact, as the denial message says it. */
   supportContact: string;
+  /** Outside the window, new connections are denied unless exempt. */
+  accessHours?: AccessHours;
 }
 
 export class ConfigurationError extends Error {
@@ -134,7 +137,18 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
     protectedUsers: protectedUsersOf(env),
     matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
     supportContact,
+    ...(env.ACCESS_HOURS?.trim() ? { accessHours: accessHoursOf(env.ACCESS_HOURS) } : {}),
   };
+}
+
+function accessHoursOf(raw: string): AccessHours {
+  try {
+    return parseAccessHours(JSON.parse(raw));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new ConfigurationError('ACCESS_HOURS must be a JSON object');
+    if (error instanceof AccessHoursError) throw new ConfigurationError(`ACCESS_HOURS: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */

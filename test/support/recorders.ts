@@ -1,17 +1,18 @@
+import type { ConnectDependencies } from '../../lambda/connect-handler';
 import type { EvictorDependencies } from '../../lambda/evictor-handler';
 
 export interface LogLine {
-  level: 'info' | 'error';
+  level: 'info' | 'warn' | 'error';
   message: string;
   attributes: Record<string, unknown>;
 }
 
-/** A logger and metrics that record instead of printing, for handler tests. */
+/** A logger and metrics that record instead of printing, for the handlers' tests. */
 export function recorders() {
   const lines: LogLine[] = [];
   let keys: Record<string, unknown> = {};
   const metricsSeen: Array<{ name: string; value: number }> = [];
-  const logger: EvictorDependencies['logger'] = {
+  const logger: EvictorDependencies['logger'] & ConnectDependencies['logger'] = {
     info: (message: unknown, attributes?: unknown) => {
       lines.push({
         level: 'info',
@@ -26,6 +27,13 @@ export function recorders() {
         attributes: { ...keys, ...(attributes as object) },
       });
     },
+    warn: (message: unknown, attributes?: unknown) => {
+      lines.push({
+        level: 'warn',
+        message: String(message),
+        attributes: { ...keys, ...(attributes as object) },
+      });
+    },
     appendKeys: (attributes) => {
       keys = { ...keys, ...attributes };
     },
@@ -36,7 +44,7 @@ export function recorders() {
       keys = { ...keys, correlation_id: value };
     },
     addContext: () => {},
-  } as EvictorDependencies['logger'];
+  } as EvictorDependencies['logger'] & ConnectDependencies['logger'];
   const metrics = {
     addMetric: (name: string, _unit: unknown, value: number) => {
       metricsSeen.push({ name, value });

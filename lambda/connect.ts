@@ -1,0 +1,22 @@
+import { CONNECT_HANDLER_BUDGET, createDynamoDbClient } from './adapters/dynamodb-client';
+import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
+import { createConnectHandler } from './connect-handler';
+import { parseConnectConfig } from './core/config';
+import { logger, metrics } from './observability';
+
+/**
+ * Lambda entry for the Client VPN client-connect handler (its function name starts with `AWSClientVPN-`). The
+ * configuration is validated at cold start; the DynamoDB client, with timeouts for a user who is waiting, is
+ * created once per container.
+ */
+const config = parseConnectConfig(process.env);
+
+export const handler = createConnectHandler({
+  settings: config,
+  quarantine: new DynamoDbQuarantineStore(
+    createDynamoDbClient(CONNECT_HANDLER_BUDGET),
+    config.quarantineTable,
+  ),
+  logger,
+  metrics,
+});

@@ -1,0 +1,246 @@
+import { createConnectHandler } from '../../lambda/connect-handler';
+import { parseAccessHours } from '../../lambda/core/access-hours';
+import { type ConnectSettings, DENIAL_MESSAGE_LIMIT } from '../../lambda/core/connect';
+import type { QuarantineRequest } from '../../lambda/core/quarantine';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
+import { recorders } from '../support/recorders';
+
+const NOW = Date.parse('2026-11-25T10:00:00Z'); // a Wednesday, 11:00 in Berlin
+const MINUTE = 60_000;
+const ENDPOINT = 'cvpn-endpoint-0123456789abcdef0';
+
+/** A request as Client VPN sends it. */
+const request = (username: string, commonName = username, extra: Record<string, unknown> = {}) => ({
+  'connection-id': 'cvpn-connection-0123456789abcdef0',
+  'endpoint-id': ENDPOINT,
+  'common-name': commonName,
+  username,
+  platform: 'mac',
+  'platform-version': '14.1',
+  'public-ip': '198.51.100.7',
+  'client-openvpn-version': '2.6.8',
+  groups: '',
+  'schema-version': 'v3',
+  ...extra,
+});
+
+const ALLOW = {
+  allow: true,
+  'error-msg-on-denied-connection': '',
+  'posture-compliance-statuses': [],
+  'schema-version': 'v2',
+};
+const denied = (message: string) => ({ ...ALLOW, allow: false, 'error-msg-on-denied-connection': message });
+const SUSPENDED = denied('Your VPN access is suspended. Contact it-help@example.com.');
+const UNCHECKED = denied(
+  'Your VPN connection could not be checked. Try again in a few minutes, or contact it-help@example.com.',
+);
+
+const quarantine = (username: string, match: 'username' | 'local-part', minutes = 60): QuarantineRequest => ({
+  username,
+  match,
+  expiresAt: NOW + minutes * MINUTE,
+  reason: 'GuardDuty finding',
+  trigger: 'guardduty',
+  correlationId: 'finding-1',
+});
+
+async function setup(settings: Partial<ConnectSettings> = {}, entries: QuarantineRequest[] = [], now = NOW) {
+  const store = new FakeQuarantineStore();
+  for (const entry of entries) await store.put(entry, now - MINUTE);
+  const { logger, metrics, lines, metricValues } = recorders();
+  const handler = createConnectHandler({
+    settings: {
+      protectedUsers: ['breakglass'],
+      matchCommonName: false,
+      supportContact: 'it-help@example.com',
+      ...settings,
+    },
+    quarantine: store,
+    logger,
+    metrics,
+    clock: () => now,
+    deadlineMs: 200,
+  });
+  return { handler, store, lines, metricValues };
+}
+
+describe('the client-connect handler', () => {
+  it.each<[string, unknown, QuarantineRequest[], Partial<ConnectSettings>, object]>([
+    ['nobody quarantined', request('alice@example.com'), [], {}, ALLOW],
+    [
+      'quarantined by the name EC2 reported',
+      request('alice@example.com'),
+      [quarantine('alice@example.com', 'username')],
+      {},
+      SUSPENDED,
+    ],
+    [
+      'a case variant of a quarantined name',
+      request('Alice@Example.COM'),
+      [quarantine('alice@example.com', 'username')],
+      {},
+      SUSPENDED,
+    ],
+    [
+      'another person with the same local part, by name',
+      request('alice@contractor.io'),
+      [quarantine('alice@example.com', 'username')],
+      {},
+      ALLOW,
+    ],
+    [
+      'a local-part quarantine from an alert',
+      request('CORP\\alice'),
+      [quarantine('alice', 'local-part')],
+      {},
+      SUSPENDED,
+    ],
+    [
+      'an expired quarantine',
+      request('alice@example.com'),
+      [quarantine('alice@example.com', 'username', -1)],
+      {},
+      ALLOW,
+    ],
+    [
+      'a protected user, even when quarantined',
+      request('BreakGlass@example.com'),
+      [quarantine('breakglass@example.com', 'username')],
+      {},
+      ALLOW,
+    ],
+    [
+      'a certificate connection, matching off: not checked by its CN',
+      request('', 'alice@example.com'),
+      [quarantine('alice@example.com', 'username')],
+      {},
+      ALLOW,
+    ],
+    [
+      'a certificate connection, matching on: its CN is checked',
+      request('', 'alice@example.com'),
+      [quarantine('alice@example.com', 'username')],
+      { matchCommonName: true },
+      SUSPENDED,
+    ],
+  ])('%s', async (_label, event, entries, settings, expected) => {
+    const { handler, lines } = await setup(settings, entries);
+    expect(await handler(event)).toEqual(expected);
+    expect(lines.filter((l) => l.message === 'connect decision')).toHaveLength(1);
+  });
+
+  it('lets a released user back in', async () => {
+    const { handler, store } = await setup({}, [quarantine('alice@example.com', 'username')]);
+    expect(await handler(request('alice@example.com'))).toEqual(SUSPENDED);
+    await store.release('alice@example.com', { by: 'soc', reason: 'cleared', correlationId: 'r-1' }, NOW);
+    expect(await handler(request('alice@example.com'))).toEqual(ALLOW);
+  });
+
+  it.each<[string, unknown]>([
+    ['not an object', 'hello'],
+    ['null', null],
+    ['no connection id', { ...request('alice'), 'connection-id': undefined }],
+    ['a username that is not a string', { ...request('alice'), username: 42 }],
+    ['an oversized username', request('a'.repeat(5000))],
+  ])('denies a malformed request (%s) with a logged reason, and never throws', async (_label, event) => {
+    const { handler, lines, store } = await setup();
+    expect(await handler(event)).toEqual(UNCHECKED);
+    expect(lines[0]).toMatchObject({ level: 'warn', message: 'connect decision' });
+    expect(lines[0]?.attributes).toMatchObject({
+      allow: false,
+      rule: 'malformed-request',
+      detail: expect.any(String),
+    });
+    expect(store.calls).toEqual([]);
+  });
+
+  it('denies when the quarantine cannot be read, logs why, and counts it', async () => {
+    const { handler, store, lines, metricValues } = await setup();
+    store.failWith = new Error('DynamoDB GetItem on table q failed with TimeoutError');
+    expect(await handler(request('alice@example.com'))).toEqual(UNCHECKED);
+    expect(lines[0]?.attributes).toMatchObject({
+      rule: 'quarantine-unavailable',
+      detail: 'DynamoDB GetItem on table q failed with TimeoutError',
+      username: 'alice@example.com',
+    });
+    expect(metricValues).toEqual([
+      { name: 'ConnectsDenied', value: 1 },
+      { name: 'QuarantineStoreErrors', value: 1 },
+    ]);
+  });
+
+  it('denies when the quarantine does not answer in time, well inside the 30 s Client VPN waits', async () => {
+    const { handler, store, lines } = await setup();
+    store.denying = () => new Promise(() => {});
+    const started = Date.now();
+    expect(await handler(request('alice@example.com'))).toEqual(UNCHECKED);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(lines[0]?.attributes.detail).toBe('no answer from the quarantine table within 200 ms');
+  });
+
+  it('logs one audit line per decision without the quarantine reason reaching the user', async () => {
+    const { handler, lines, metricValues } = await setup({}, [quarantine('alice@example.com', 'username')]);
+    const response = await handler(request('alice@example.com'));
+    expect(response['error-msg-on-denied-connection']).not.toMatch(/GuardDuty|finding-1/);
+    expect(lines[0]?.attributes).toEqual({
+      allow: false,
+      rule: 'quarantined',
+      detail: `quarantined as alice@example.com until ${new Date(NOW + 60 * MINUTE).toISOString()} (guardduty finding-1)`,
+      endpointId: ENDPOINT,
+      connectionId: 'cvpn-connection-0123456789abcdef0',
+      username: 'alice@example.com',
+      commonName: 'alice@example.com',
+      publicIp: '198.51.100.7',
+    });
+    expect(metricValues).toEqual([{ name: 'ConnectsDenied', value: 1 }]);
+  });
+});
+
+describe('the client-connect handler with access hours', () => {
+  const accessHours = parseAccessHours({
+    timeZone: 'Europe/Berlin',
+    days: 'MON-FRI',
+    start: '07:00',
+    end: '19:00',
+    exempt: ['oncall'],
+    contact: 'it-help@example.com',
+  });
+  const at = (iso: string) => Date.parse(iso);
+
+  const handlerAt = async (now: number, entries: QuarantineRequest[] = []) =>
+    (await setup({ accessHours }, entries, now)).handler;
+
+  it.each([
+    ['inside the window', '2026-11-25T10:00:00Z', 'alice@example.com', ALLOW],
+    [
+      'outside the window: the next opening, in the zone',
+      '2026-11-27T18:30:00Z', // Friday 19:30 in Berlin
+      'alice@example.com',
+      denied(
+        'VPN access opens Monday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
+      ),
+    ],
+    [
+      'an exempt user at night, in another case and with a domain',
+      '2026-11-28T02:00:00Z',
+      'OnCall@example.com',
+      ALLOW,
+    ],
+    ['a protected user at night', '2026-11-28T02:00:00Z', 'breakglass', ALLOW],
+  ])('%s', async (_label, iso, username, expected) => {
+    const handler = await handlerAt(at(iso));
+    const response = await handler(request(username));
+    expect(response).toEqual(expected);
+    expect(response['error-msg-on-denied-connection'].length).toBeLessThanOrEqual(DENIAL_MESSAGE_LIMIT);
+  });
+
+  it('quarantine comes first: an exempt user who is quarantined is denied, inside the window or not', async () => {
+    for (const iso of ['2026-11-25T10:00:00Z', '2026-11-28T02:00:00Z']) {
+      const handler = await handlerAt(at(iso), [
+        { ...quarantine('oncall@example.com', 'username'), expiresAt: at(iso) + 60 * MINUTE },
+      ]);
+      expect(await handler(request('oncall@example.com'))).toEqual(SUSPENDED);
+    }
+  });
+});
