@@ -8,9 +8,11 @@ import {
 import { parseCidr } from '../lambda/core/cidr';
 import {
   DEFAULT_EVENT_SOURCE,
+  DEFAULT_SUPPORT_CONTACT,
   ENDPOINT_ID,
   isConfiguredName,
   isEventSource,
+  isSupportContact,
   RANGES,
 } from '../lambda/core/config';
 import { USERNAME_MATCHES, type UsernameMatch } from '../lambda/core/identity';
@@ -37,6 +39,11 @@ export interface DeploymentSettings {
   eventSource: string;
   matchCommonName: boolean;
   usernameMatch: UsernameMatch;
+  quarantineMinutes: number;
+  supportContact: string;
+  attachConnectHandler: boolean;
+  replaceConnectHandler: boolean;
+  connectHandlerProvisionedConcurrency: number;
   offHours: OffHoursSchedule[];
   /** The window of DESIGN section 6; the end-of-day schedule is derived from it. */
   accessHours?: AccessHours;
@@ -63,6 +70,11 @@ export const CONTEXT_KEYS = [
   'eventSource',
   'matchCommonName',
   'usernameMatch',
+  'quarantineMinutes',
+  'supportContact',
+  'attachConnectHandler',
+  'replaceConnectHandler',
+  'connectHandlerProvisionedConcurrency',
   'offHours',
   'accessHours',
   'notifyEmail',
@@ -214,11 +226,20 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     );
   }
   const stackName = get('stackName') ?? 'ClientVpnEvictor';
-  if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+  // The connect handler is named AWSClientVPN-<stackName>, and Lambda names stop at 64 characters.
+  if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,50}$/.test(stackName)) {
     throw new ContextError(
       'stackName',
-      'a CloudFormation stack name: a letter, then letters, digits or "-"',
+      'a CloudFormation stack name of at most 51 characters: a letter, then letters, digits or "-"',
       stackName,
+    );
+  }
+  const supportContact = get('supportContact') ?? DEFAULT_SUPPORT_CONTACT;
+  if (typeof supportContact !== 'string' || !isSupportContact(supportContact)) {
+    throw new ContextError(
+      'supportContact',
+      'whom a denied VPN user should contact, 1-100 characters, such as "it-help@example.com"',
+      supportContact,
     );
   }
   const usernameMatch = get('usernameMatch') ?? 'local-part';
@@ -253,6 +274,15 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     eventSource,
     matchCommonName: bool(get, 'matchCommonName', false),
     usernameMatch: usernameMatch as UsernameMatch,
+    quarantineMinutes: num(get, 'quarantineMinutes', 60, RANGES.quarantineMinutes),
+    supportContact: supportContact.trim(),
+    attachConnectHandler: bool(get, 'attachConnectHandler', false),
+    replaceConnectHandler: bool(get, 'replaceConnectHandler', false),
+    connectHandlerProvisionedConcurrency: num(get, 'connectHandlerProvisionedConcurrency', 0, {
+      min: 0,
+      max: 100,
+      whole: true,
+    }),
     offHours: offHours(get),
     ...(hours ? { accessHours: hours } : {}),
     ...(notifyEmail ? { notifyEmail } : {}),

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   Aws,
   CfnOutput,
@@ -15,9 +14,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -27,14 +26,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
-import { EVICTOR_BUNDLING } from './bundling';
+import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { nodeFunction } from './node-function';
+import { QuarantineTable } from './quarantine-table';
 
 export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
 }
-
-const ROOT = join(__dirname, '..');
 
 /** How long an undelivered event or failed invocation is still worth retrying: a stale eviction is no eviction. */
 const MAX_EVENT_AGE = Duration.hours(1);
@@ -43,6 +42,7 @@ const RETRY_ATTEMPTS = 2;
 export class EvictorStack extends Stack {
   readonly evictor: NodejsFunction;
   readonly topic: sns.Topic;
+  readonly connectHandler: ConnectHandler;
 
   constructor(scope: Construct, id: string, props: EvictorStackProps) {
     super(scope, id, props);
@@ -95,6 +95,12 @@ export class EvictorStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const { table } = new QuarantineTable(this, 'Quarantine', key);
+    const endpointArns = settings.endpointIds.map(
+      (endpointId) =>
+        `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:client-vpn-endpoint/${endpointId}`,
+    );
+
     const role = new iam.Role(this, 'EvictorRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'client-vpn-evictor: describe and terminate connections on the configured endpoints only',
@@ -103,31 +109,21 @@ export class EvictorStack extends Stack {
       new iam.PolicyStatement({
         sid: 'EvictConfiguredEndpointsOnly',
         actions: ['ec2:DescribeClientVpnConnections', 'ec2:TerminateClientVpnConnections'],
-        resources: settings.endpointIds.map(
-          (endpointId) =>
-            `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:client-vpn-endpoint/${endpointId}`,
-        ),
+        resources: endpointArns,
       }),
     );
     logGroup.grantWrite(role);
     this.topic.grantPublish(role);
+    // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
+    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
 
-    this.evictor = new NodejsFunction(this, 'Evictor', {
-      entry: join(ROOT, 'lambda', 'evictor.ts'),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.evictor = nodeFunction(this, 'Evictor', 'evictor.ts', {
       memorySize: 512,
       // A mass disconnect is paced by EC2's mutating bucket (about 4.5 Terminate calls/s after the burst), so
       // 15 minutes covers some 4,000 calls; a longer one times out, is retried, and the rerun resumes it.
       timeout: Duration.minutes(15),
       role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
-      bundling: EVICTOR_BUNDLING,
       description: `Evicts Client VPN users on security alerts and schedules (${mode})`,
       environment: {
         ENDPOINT_IDS: settings.endpointIds.join(','),
@@ -140,10 +136,11 @@ export class EvictorStack extends Stack {
         EVENT_SOURCE: settings.eventSource,
         MATCH_COMMON_NAME: String(settings.matchCommonName),
         USERNAME_MATCH: settings.usernameMatch,
+        QUARANTINE_TABLE: table.tableName,
+        QUARANTINE_MINUTES: String(settings.quarantineMinutes),
         TOPIC_ARN: this.topic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor',
         POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',
-        NODE_OPTIONS: '--enable-source-maps',
       },
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
@@ -160,10 +157,6 @@ export class EvictorStack extends Stack {
         reason: `${action} on this stack's own key only (the resource is the key ARN): CDK's grant for writing to the encrypted topic and dead-letter queue.`,
       });
     }
-    const runtimeReason =
-      'Node.js 22 is the runtime this project builds for and tests against (esbuild target node22); it is a supported runtime and moves with the project.';
-    Validations.of(this.evictor).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
-    Validations.of(this.evictor).acknowledge({ id: 'Serverless-LambdaLatestVersion', reason: runtimeReason });
     Validations.of(this.evictor).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -193,10 +186,10 @@ export class EvictorStack extends Stack {
       targets: [ruleTarget],
     });
     new events.Rule(this, 'EvictionRequests', {
-      description: `"${DETAIL_TYPES.evict}" and "${DETAIL_TYPES.disconnectAll}" events from ${settings.eventSource}`,
+      description: `Evict, Release and Disconnect All events from ${settings.eventSource}`,
       eventPattern: {
         source: [settings.eventSource],
-        detailType: [DETAIL_TYPES.evict, DETAIL_TYPES.disconnectAll],
+        detailType: [DETAIL_TYPES.evict, DETAIL_TYPES.release, DETAIL_TYPES.disconnectAll],
       },
       targets: [ruleTarget],
     });
@@ -269,7 +262,19 @@ export class EvictorStack extends Stack {
       'EventBridge or Scheduler could not deliver an event to the evictor.',
     );
 
+    this.connectHandler = new ConnectHandler(this, 'ConnectHandler', { settings, table, key, endpointArns });
+
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
+    new CfnOutput(this, 'QuarantineTableName', {
+      value: table.tableName,
+      description: 'cvpn-evict quarantine ... --table <this>',
+    });
+    new CfnOutput(this, 'ConnectHandlerArn', {
+      value: this.connectHandler.arn,
+      description: settings.attachConnectHandler
+        ? 'Attached to the configured endpoints'
+        : 'Not attached: see the README for the one AWS CLI command that attaches it',
+    });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'Mode', { value: mode, description: 'DRY-RUN until deployed with -c dryRun=false' });
   }

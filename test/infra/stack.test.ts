@@ -59,7 +59,7 @@ describe('EventBridge rules', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['corp.security'],
-        'detail-type': ['Evict VPN User', 'Disconnect All VPN Users'],
+        'detail-type': ['Evict VPN User', 'Release VPN User', 'Disconnect All VPN Users'],
       },
     });
   });
@@ -195,7 +195,8 @@ describe('the end-of-day schedule from accessHours', () => {
       (s) => s.Properties.ScheduleExpression,
     );
     expect(expressions.sort()).toEqual(['cron(0 0 ? * SAT *)', 'cron(0 19 ? * MON-FRI *)']);
-    both.resourceCountIs('AWS::IAM::Role', 2);
+    // The evictor's, the connect handler's, and one for every schedule.
+    both.resourceCountIs('AWS::IAM::Role', 3);
   });
 });
 
@@ -219,6 +220,8 @@ describe('the evictor function', () => {
           EVENT_SOURCE: 'corp.security',
           MATCH_COMMON_NAME: 'false',
           USERNAME_MATCH: 'exact',
+          QUARANTINE_TABLE: { Ref: Match.stringLikeRegexp('^QuarantineTable') },
+          QUARANTINE_MINUTES: '60',
           TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
           NODE_OPTIONS: '--enable-source-maps',
         },
@@ -256,14 +259,17 @@ describe('IAM', () => {
     ]);
   });
 
-  it('grants "*" only where AWS forces it (X-Ray)', () => {
+  it('grants "*" only where AWS forces it (X-Ray, for the evictor and the connect handler)', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement,
     );
     const star = statements.filter((s) => s.Resource === '*');
-    expect(star).toEqual([
-      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
-    ]);
+    const xray = {
+      Effect: 'Allow',
+      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      Resource: '*',
+    };
+    expect(star).toEqual([xray, xray]);
   });
 
   it('uses no managed policies', () => {

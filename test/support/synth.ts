@@ -31,6 +31,6 @@ export function synthesize(context: Record<string, unknown>, options: { bundle?:
   });
   buildApp(app);
   const assembly = app.synth();
-  const stack = app.node.findChild('ClientVpnEvictor') as EvictorStack;
+  const stack = app.node.findChild(String(context.stackName ?? 'ClientVpnEvictor')) as EvictorStack;
   return { app, assembly, outdir, stack, template: Template.fromStack(stack) };
 }

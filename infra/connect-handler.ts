@@ -1,0 +1,179 @@
+import { Aws, CustomResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { DeploymentSettings } from './context';
+import { nodeFunction } from './node-function';
+
+export interface ConnectHandlerProps {
+  settings: DeploymentSettings;
+  table: dynamodb.ITable;
+  key: kms.IKey;
+  endpointArns: string[];
+}
+
+/** Client VPN invokes only functions whose name starts with this (its service-linked role's policy says so). */
+export const CONNECT_HANDLER_PREFIX = 'AWSClientVPN-';
+
+const yearOfLogs = (scope: Construct, id: string) =>
+  new logs.LogGroup(scope, id, {
+    retention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+/**
+ * The client-connect handler: a function Client VPN calls synchronously for every new connection, which may
+ * only read the quarantine table. With `attachConnectHandler`, a custom resource attaches it to the configured
+ * endpoints (they exist outside the stack) on deploy and puts back their previous options on removal.
+ */
+export class ConnectHandler extends Construct {
+  readonly function: NodejsFunction;
+  /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
+  readonly arn: string;
+
+  constructor(scope: Construct, id: string, { settings, table, key, endpointArns }: ConnectHandlerProps) {
+    super(scope, id);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'client-vpn-evictor connect handler: reads the quarantine table, nothing else',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadQuarantineOnly',
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+      }),
+    );
+    key.grantDecrypt(role);
+    const logGroup = yearOfLogs(this, 'Logs');
+    logGroup.grantWrite(role);
+
+    this.function = nodeFunction(this, 'Function', 'connect.ts', {
+      // Unique per stack, in the account and Region of the endpoints.
+      functionName: `${CONNECT_HANDLER_PREFIX}${settings.stackName}`,
+      description:
+        'Client VPN client-connect handler: denies quarantined users and, with access hours, off-hours',
+      memorySize: 256,
+      // Client VPN waits 30 s; the handler answers within about 2 s even when the table does not.
+      timeout: Duration.seconds(10),
+      role,
+      logGroup,
+      environment: {
+        QUARANTINE_TABLE: table.tableName,
+        PROTECTED_USERS: settings.protectedUsers.join(','),
+        MATCH_COMMON_NAME: String(settings.matchCommonName),
+        SUPPORT_CONTACT: settings.supportContact,
+        ...(settings.accessHours ? { ACCESS_HOURS: JSON.stringify(settings.accessHours) } : {}),
+        POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor-connect',
+        POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Client VPN invokes the handler synchronously and waits for its answer; there is no event to keep.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.',
+    });
+
+    if (settings.connectHandlerProvisionedConcurrency > 0) {
+      const alias = new lambda.Alias(this, 'Live', {
+        aliasName: 'live',
+        version: this.function.currentVersion,
+        provisionedConcurrentExecutions: settings.connectHandlerProvisionedConcurrency,
+      });
+      this.arn = alias.functionArn;
+    } else {
+      this.arn = this.function.functionArn;
+    }
+
+    if (settings.attachConnectHandler) this.attach(settings, table, key, endpointArns);
+  }
+
+  private attach(
+    settings: DeploymentSettings,
+    table: dynamodb.ITable,
+    key: kms.IKey,
+    endpointArns: string[],
+  ) {
+    const role = new iam.Role(this, 'AttachmentRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'client-vpn-evictor: attaches the connect handler to the configured endpoints only',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ModifyConfiguredEndpointsOnly',
+        actions: ['ec2:ModifyClientVpnEndpoint'],
+        resources: endpointArns,
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadEndpointOptions',
+        actions: ['ec2:DescribeClientVpnEndpoints'],
+        resources: ['*'],
+      }),
+    );
+    // The first endpoint to get a handler makes Client VPN create its service-linked role, as the caller.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ClientVpnConnectionsServiceLinkedRole',
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [
+          `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/clientvpn-connections.amazonaws.com/*`,
+        ],
+        conditions: { StringEquals: { 'iam:AWSServiceName': 'clientvpn-connections.amazonaws.com' } },
+      }),
+    );
+    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    key.grantEncryptDecrypt(role);
+    const logGroup = yearOfLogs(this, 'AttachmentLogs');
+    logGroup.grantWrite(role);
+    const attachFunction = nodeFunction(this, 'AttachmentFunction', 'attach.ts', {
+      description:
+        'Attaches the client-connect handler to the configured endpoints, and puts back the previous one',
+      memorySize: 256,
+      timeout: Duration.minutes(5),
+      role,
+      logGroup,
+    });
+    Validations.of(attachFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'A CloudFormation custom resource: CloudFormation waits for its answer and reports a failure itself.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeClientVpnEndpoints supports no resource-level permissions, nor do the X-Ray actions of active tracing; ModifyClientVpnEndpoint is scoped to the endpoint ARNs.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/clientvpn-connections.amazonaws.com/*]',
+      reason:
+        "iam:CreateServiceLinkedRole for Client VPN's connections service only (the path and an iam:AWSServiceName condition pin it); the wildcard is the role name AWS chooses.",
+    });
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${action} on this stack's own key only (the resource is the key ARN): CDK's grant for writing the encrypted table.`,
+      });
+    }
+    new CustomResource(this, 'Attachment', {
+      serviceToken: attachFunction.functionArn,
+      resourceType: 'Custom::ClientVpnConnectHandlerAttachment',
+      properties: {
+        EndpointIds: settings.endpointIds,
+        FunctionArn: this.arn,
+        Replace: String(settings.replaceConnectHandler),
+        TableName: table.tableName,
+      },
+    });
+  }
+}

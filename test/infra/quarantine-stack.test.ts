@@ -1,0 +1,182 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+
+const policiesOf = (template: Template, roleLogicalId: RegExp) =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => roleLogicalId.test(r.Ref)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+const endpointArn = (id: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ec2:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:client-vpn-endpoint/${id}`,
+    ],
+  ],
+});
+const TABLE_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineTable/), 'Arn'] };
+const KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] };
+
+describe('the quarantine table', () => {
+  const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
+
+  it('is on-demand, recoverable to a point in time, encrypted with the stack key, with TTL, and retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+        },
+        TimeToLiveSpecification: { AttributeName: 'expiresAtEpochSeconds', Enabled: true },
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('the evictor may read and write entries and the lease, and nothing else of the table', () => {
+    const dynamodb = policiesOf(template, /^EvictorRole/).filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamodb).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: TABLE_ARN,
+      },
+    ]);
+  });
+
+  it('names the table in an output, for the CLI', () => {
+    template.hasOutput('QuarantineTableName', { Value: { Ref: Match.stringLikeRegexp('^QuarantineTable') } });
+  });
+});
+
+describe('the client-connect handler', () => {
+  const { template } = synthesize({
+    endpointIds: EXAMPLE_ENDPOINTS.join(','),
+    stackName: 'VpnEvictorProd',
+    protectedUsers: 'breakglass',
+    matchCommonName: 'true',
+    supportContact: 'it-help@example.com',
+    accessHours:
+      '{"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"19:00","exempt":["oncall"]}',
+  });
+  const connectFunction = () =>
+    Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
+    );
+
+  it('is named AWSClientVPN-<stackName>, answers well inside 30 s, and gets what it decides on', () => {
+    expect(connectFunction()?.Properties).toMatchObject({
+      FunctionName: 'AWSClientVPN-VpnEvictorProd',
+      Runtime: 'nodejs22.x',
+      Timeout: 10,
+      Environment: {
+        Variables: {
+          QUARANTINE_TABLE: { Ref: expect.stringMatching(/^QuarantineTable/) },
+          PROTECTED_USERS: 'breakglass',
+          MATCH_COMMON_NAME: 'true',
+          SUPPORT_CONTACT: 'it-help@example.com',
+          ACCESS_HOURS:
+            '{"timeZone":"Europe/Berlin","days":["MON","TUE","WED","THU","FRI"],"start":"07:00","end":"19:00","exempt":["oncall"]}',
+        },
+      },
+    });
+  });
+
+  it('may only read the quarantine table (and decrypt it), besides its logs and traces', () => {
+    const statements = policiesOf(template, /^ConnectHandlerRole/);
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+    expect(actions).toEqual([
+      'dynamodb:GetItem',
+      'kms:Decrypt',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(statements.find((s) => s.Action === 'dynamodb:GetItem')?.Resource).toEqual(TABLE_ARN);
+    expect(statements.find((s) => s.Action === 'kms:Decrypt')?.Resource).toEqual(KEY_ARN);
+  });
+
+  it('is not attached to any endpoint unless asked, and has no provisioned concurrency by default', () => {
+    expect(template.findResources('Custom::ClientVpnConnectHandlerAttachment')).toEqual({});
+    template.resourceCountIs('AWS::Lambda::Alias', 0);
+    template.hasOutput('ConnectHandlerArn', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConnectHandlerFunction'), 'Arn'] },
+    });
+  });
+
+  it('with provisioned concurrency, endpoints point at a live alias that has it', () => {
+    const { template: warm } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      connectHandlerProvisionedConcurrency: '2',
+    });
+    warm.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    warm.hasOutput('ConnectHandlerArn', { Value: { Ref: Match.stringLikeRegexp('^ConnectHandlerLive') } });
+  });
+});
+
+describe('attaching the handler to the endpoints (attachConnectHandler)', () => {
+  const { template } = synthesize({
+    endpointIds: EXAMPLE_ENDPOINTS.join(','),
+    attachConnectHandler: 'true',
+    replaceConnectHandler: 'true',
+  });
+
+  it('is a custom resource that names the endpoints, the handler and whether to replace another', () => {
+    template.hasResourceProperties('Custom::ClientVpnConnectHandlerAttachment', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConnectHandlerAttachmentFunction'), 'Arn'] },
+      EndpointIds: EXAMPLE_ENDPOINTS,
+      FunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConnectHandlerFunction'), 'Arn'] },
+      Replace: 'true',
+      TableName: { Ref: Match.stringLikeRegexp('^QuarantineTable') },
+    });
+  });
+
+  it('may modify only the configured endpoints; describing them is the one "*" EC2 forces', () => {
+    const ec2 = policiesOf(template, /^ConnectHandlerAttachmentRole/).filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('ec2:')),
+    );
+    expect(ec2).toEqual([
+      {
+        Sid: 'ModifyConfiguredEndpointsOnly',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyClientVpnEndpoint',
+        Resource: EXAMPLE_ENDPOINTS.map(endpointArn),
+      },
+      {
+        Sid: 'ReadEndpointOptions',
+        Effect: 'Allow',
+        Action: 'ec2:DescribeClientVpnEndpoints',
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it("may create only Client VPN's connections service-linked role", () => {
+    const iam = policiesOf(template, /^ConnectHandlerAttachmentRole/).filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('iam:')),
+    );
+    expect(iam).toEqual([
+      expect.objectContaining({
+        Action: 'iam:CreateServiceLinkedRole',
+        Condition: { StringEquals: { 'iam:AWSServiceName': 'clientvpn-connections.amazonaws.com' } },
+      }),
+    ]);
+  });
+});
