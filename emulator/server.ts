@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
+import { accountOf, BodyTooLarge, readBody, send } from './http';
 import {
   buildConnection,
   type ConnectionStatus,
@@ -16,7 +17,13 @@ import {
   SeedError,
 } from './model';
 import { QueryParams } from './params';
-import { EC2_DEFAULT_THROTTLE, Throttle, type ThrottleConfig } from './throttle';
+import {
+  EC2_DEFAULT_THROTTLE,
+  Throttle,
+  type ThrottleConfig,
+  type ThrottleSnapshot,
+  throttleConfig,
+} from './throttle';
 import { errorXml, successXml } from './xml';
 
 export interface EmulatorOptions {
@@ -48,6 +55,8 @@ export interface EmulatorSnapshot {
     }>;
   }>;
   calls: CallCounts;
+  /** The throttle's settings and what its buckets admitted and refused, with times. */
+  throttle: ThrottleSnapshot;
 }
 
 export interface RunningEmulator {
@@ -69,26 +78,6 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
 
-class BodyTooLarge extends Error {}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    // Keep draining so the client sees an answer rather than a reset socket.
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  if (size > limit) throw new BodyTooLarge();
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The access key in a SigV4 Authorization header stands for the account whose buckets a request drains. */
-function accountOf(req: IncomingMessage): string {
-  const match = /Credential=([^/,\s]+)/.exec(req.headers.authorization ?? '');
-  return match?.[1] ?? 'anonymous';
-}
-
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const clock = options.clock ?? Date.now;
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
@@ -96,7 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let calls: CallCounts = {};
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
-    ? { ...EC2_DEFAULT_THROTTLE, enabled: true, ...options.throttle }
+    ? throttleConfig(options.throttle, { ...EC2_DEFAULT_THROTTLE, enabled: true })
     : EC2_DEFAULT_THROTTLE;
   const throttle = new Throttle(initialThrottle);
   const faults = new Faults(options.faults ?? {}, options.random);
@@ -112,11 +101,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     perAction[outcome] = (perAction[outcome] ?? 0) + 1;
     calls[action] = perAction;
   };
-
-  function send(res: ServerResponse, status: number, contentType: string, body: string) {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
 
   async function handleEc2(req: IncomingMessage, res: ServerResponse, url: URL) {
     const requestId = randomUUID();
@@ -211,6 +195,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         }),
       })),
       calls: structuredClone(calls),
+      throttle: throttle.snapshot(),
     }),
     reset: () => {
       fleet = loadSeed(initialSeed, clock());
@@ -243,7 +228,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return added.connectionId;
     },
     setFaults: (config) => faults.configure(config),
-    setThrottle: (config) => throttle.configure({ ...throttle.settings, enabled: true, ...config }),
+    setThrottle: (config) =>
+      throttle.configure(throttleConfig(config, { ...throttle.settings, enabled: true })),
     setDeniedActions: (list) => {
       deniedActions = new Set(list);
     },
@@ -260,7 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const input = body as Record<string, unknown>;
       switch (route) {
         case 'GET /_emulator/state':
-          return json(200, { ...controls.snapshot(), faults: faults.settings, throttle: throttle.settings });
+          return json(200, { ...controls.snapshot(), faults: faults.settings });
         case 'POST /_emulator/reset':
           controls.reset();
           return json(200, { ok: true });
