@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ACCOUNT_ID, REGION } from './account';
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
 import { accountOf, BodyTooLarge, readBody, send } from './http';
 import {
   buildConnection,
+  type ClientConnectOptions,
   type ConnectionStatus,
   type Fleet,
   hexId,
@@ -46,6 +48,7 @@ export interface EmulatorSnapshot {
   endpoints: Array<{
     clientVpnEndpointId: string;
     clientCidrBlock: string;
+    clientConnectOptions: ClientConnectOptions;
     connections: Array<{
       connectionId: string;
       username: string;
@@ -73,7 +76,6 @@ export interface RunningEmulator {
   setDeniedActions(actions: string[]): void;
 }
 
-const ACCOUNT_ID = '123456789012';
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
@@ -94,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     DescribeClientVpnEndpoints: (p, c) => actions.describeClientVpnEndpoints(p, c),
     DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
     TerminateClientVpnConnections: (p, c) => actions.terminateClientVpnConnections(p, c),
+    ModifyClientVpnEndpoint: (p, c) => actions.modifyClientVpnEndpoint(p, c),
   };
 
   const count = (action: string, outcome: string) => {
@@ -154,7 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         const resource = params.string('ClientVpnEndpointId') ?? '*';
         throw new Ec2Error(
           'UnauthorizedOperation',
-          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:us-east-1:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
+          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${REGION}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
           403,
         );
       }
@@ -183,6 +186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       endpoints: fleet.endpoints.map((e) => ({
         clientVpnEndpointId: e.clientVpnEndpointId,
         clientCidrBlock: e.clientCidrBlock,
+        clientConnectOptions: { ...e.clientConnectOptions },
         connections: e.connections.map((c) => {
           settle(c, clock());
           return {
