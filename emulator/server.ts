@@ -7,6 +7,9 @@ import { type ActionContext, type ActionResult, ClientVpnActions, settle } from 
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
 import { accountOf, BodyTooLarge, readBody, send } from './http';
+import { handleLambda, LAMBDA_API_PREFIX } from './lambda-api';
+import { emulatorAwsEnv } from './lambda-container';
+import { type FunctionDefinition, type InvocationRecord, LambdaService } from './lambda-service';
 import {
   buildConnection,
   type ClientConnectOptions,
@@ -57,20 +60,31 @@ export interface EmulatorSnapshot {
       status: ConnectionStatus;
     }>;
   }>;
+  /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
   calls: CallCounts;
   /** The throttle's settings and what its buckets admitted and refused, with times. */
   throttle: ThrottleSnapshot;
+  /** Lambda invocations, in the order they were accepted. */
+  invocations: InvocationRecord[];
 }
 
 export interface RunningEmulator {
   readonly url: string;
+  /** Stops the server and every function process. */
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
-  /** Back to the start-up seed, with call counts, faults and buckets cleared. */
+  /**
+   * Back to the start-up seed, with call counts, faults, buckets and invocations cleared.
+   * Registered functions stay registered.
+   */
   reset(): void;
   seed(seed: Seed): void;
   /** A client (re)connecting. */
   addConnection(clientVpnEndpointId: string, connection: SeedConnection): string;
+  /** Registers a Lambda function (its first container starts now); resolves to its ARN. */
+  registerFunction(definition: FunctionDefinition): Promise<string>;
+  /** Resolves once every queued or running Lambda invocation has finished. */
+  idle(): Promise<void>;
   setFaults(faults: FaultConfig): void;
   setThrottle(throttle: Partial<ThrottleConfig>): void;
   setDeniedActions(actions: string[]): void;
@@ -98,6 +112,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     TerminateClientVpnConnections: (p, c) => actions.terminateClientVpnConnections(p, c),
     ModifyClientVpnEndpoint: (p, c) => actions.modifyClientVpnEndpoint(p, c),
   };
+  let url = '';
+  // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
+  const lambda = new LambdaService(() => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url) }), clock);
 
   const count = (action: string, outcome: string) => {
     const perAction = calls[action] ?? {};
@@ -105,7 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     calls[action] = perAction;
   };
 
-  async function handleEc2(req: IncomingMessage, res: ServerResponse, url: URL) {
+  async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
     let action = 'Unknown';
     try {
@@ -118,7 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           405,
         );
       }
-      const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : url.search));
+      const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
       if (action === 'Unknown')
         throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
@@ -200,10 +217,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       })),
       calls: structuredClone(calls),
       throttle: throttle.snapshot(),
+      invocations: lambda.invocations,
     }),
     reset: () => {
       fleet = loadSeed(initialSeed, clock());
       calls = {};
+      lambda.clearRecords();
       faults.configure({});
       throttle.configure(initialThrottle);
       deniedActions = new Set(options.deniedActions ?? []);
@@ -231,6 +250,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       fleet.nextSeq = seq + 1;
       return added.connectionId;
     },
+    registerFunction: (definition) => lambda.register(definition),
+    idle: () => lambda.idle(),
     setFaults: (config) => faults.configure(config),
     setThrottle: (config) =>
       throttle.configure(throttleConfig(config, { ...throttle.settings, enabled: true })),
@@ -282,10 +303,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const work = url.pathname.startsWith('/_emulator/')
-      ? handleAdmin(req, res, url.pathname)
-      : handleEc2(req, res, url);
+    const target = new URL(req.url ?? '/', 'http://emulator');
+    const work = target.pathname.startsWith('/_emulator/')
+      ? handleAdmin(req, res, target.pathname)
+      : target.pathname.startsWith(LAMBDA_API_PREFIX)
+        ? handleLambda(req, res, target.pathname, lambda, count)
+        : handleEc2(req, res, target);
     work.catch(() => req.socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
@@ -293,11 +316,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return {
     ...controls,
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        lambda.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
