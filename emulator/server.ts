@@ -3,6 +3,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCOUNT_ID, REGION } from './account';
+import {
+  askHandler,
+  CLIENT_CONNECT_LIMIT_MS,
+  type ConnectAttempt,
+  type ConnectInput,
+  handlerRequest,
+  parseConnectInput,
+  publicIpOf,
+  type Verdict,
+} from './client-connect';
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
@@ -13,7 +23,9 @@ import { type FunctionDefinition, type InvocationRecord, LambdaService } from '.
 import {
   buildConnection,
   type ClientConnectOptions,
+  type Connection,
   type ConnectionStatus,
+  type Endpoint,
   type Fleet,
   hexId,
   loadSeed,
@@ -41,6 +53,8 @@ export interface EmulatorOptions {
   deniedActions?: string[];
   terminationDelayMs?: number;
   maxBodyBytes?: number;
+  /** How long "a client connects" waits for a client-connect handler; Client VPN's own limit is 30 s. */
+  clientConnectLimitMs?: number;
   clock?: () => number;
   random?: () => number;
 }
@@ -58,6 +72,7 @@ export interface EmulatorSnapshot {
       commonName: string;
       clientIp: string;
       status: ConnectionStatus;
+      postureComplianceStatuses: string[];
     }>;
   }>;
   /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
@@ -66,6 +81,16 @@ export interface EmulatorSnapshot {
   throttle: ThrottleSnapshot;
   /** Lambda invocations, in the order they were accepted. */
   invocations: InvocationRecord[];
+  /** Every "a client connects", allowed or denied. */
+  connectAttempts: ConnectAttempt[];
+}
+
+export interface ConnectResult {
+  allowed: boolean;
+  /** A fresh id for every attempt; only an allowed one becomes a connection. */
+  connectionId: string;
+  reason?: ConnectAttempt['reason'];
+  messageToUser?: string;
 }
 
 export interface RunningEmulator {
@@ -74,13 +99,15 @@ export interface RunningEmulator {
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
   /**
-   * Back to the start-up seed, with call counts, faults, buckets and invocations cleared.
+   * Back to the start-up seed, with call counts, faults, buckets, invocations and connect attempts cleared.
    * Registered functions stay registered.
    */
   reset(): void;
   seed(seed: Seed): void;
-  /** A client (re)connecting. */
+  /** Seeds one connection as it is, without asking any client-connect handler. */
   addConnection(clientVpnEndpointId: string, connection: SeedConnection): string;
+  /** A client connects: the endpoint's client-connect handler, if enabled, decides whether it is admitted. */
+  connect(input: ConnectInput): Promise<ConnectResult>;
   /** Registers a Lambda function (its first container starts now); resolves to its ARN. */
   registerFunction(definition: FunctionDefinition): Promise<string>;
   /** Resolves once every queued or running Lambda invocation has finished. */
@@ -99,6 +126,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
   let fleet: Fleet = loadSeed(initialSeed, clock());
   let calls: CallCounts = {};
+  let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
     ? throttleConfig(options.throttle, { ...EC2_DEFAULT_THROTTLE, enabled: true })
@@ -121,6 +149,68 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     perAction[outcome] = (perAction[outcome] ?? 0) + 1;
     calls[action] = perAction;
   };
+
+  const endpointById = (clientVpnEndpointId: string): Endpoint => {
+    const endpoint = fleet.endpoints.find((e) => e.clientVpnEndpointId === clientVpnEndpointId);
+    if (!endpoint) throw new SeedError(`no endpoint ${clientVpnEndpointId}`);
+    return endpoint;
+  };
+
+  /** A connection with a fresh id (or the one asked for), not yet on its endpoint. */
+  const newConnection = (endpoint: Endpoint, connection: SeedConnection): Connection => {
+    const taken = new Set(fleet.endpoints.flatMap((e) => e.connections.map((c) => c.connectionId)));
+    let seq = fleet.nextSeq;
+    while (connection.connectionId === undefined && taken.has(hexId('cvpn-connection-', seq))) seq += 1;
+    const built = buildConnection(
+      { connectionEstablishedTime: new Date(clock()).toISOString(), ...connection },
+      endpoint,
+      seq,
+      endpoint.connections.length,
+      clock(),
+      'connection',
+    );
+    if (taken.has(built.connectionId)) throw new SeedError(`duplicate ${built.connectionId}`);
+    fleet.nextSeq = seq + 1;
+    return built;
+  };
+
+  async function connect(input: ConnectInput): Promise<ConnectResult> {
+    const { clientVpnEndpointId } = parseConnectInput(input);
+    const endpoint = endpointById(clientVpnEndpointId);
+    const { username, commonName, clientIp } = input;
+    const candidate = newConnection(endpoint, { username, commonName, clientIp });
+    const handler = endpoint.clientConnectOptions.enabled
+      ? endpoint.clientConnectOptions.lambdaFunctionArn
+      : undefined;
+    let verdict: Verdict = { allowed: true, postureComplianceStatuses: [] };
+    if (handler) {
+      const request = handlerRequest(input, candidate);
+      const bytes = Buffer.byteLength(JSON.stringify(request));
+      verdict = await askHandler(
+        () => lambda.invoke(handler, request, bytes),
+        options.clientConnectLimitMs ?? CLIENT_CONNECT_LIMIT_MS,
+      );
+    }
+    if (verdict.allowed) {
+      // The fleet may have been reseeded while the handler ran; a connection needs its endpoint still there.
+      endpointById(clientVpnEndpointId).connections.push({
+        ...candidate,
+        postureComplianceStatuses: verdict.postureComplianceStatuses,
+      });
+    }
+    connectAttempts.push({
+      at: new Date(clock()).toISOString(),
+      clientVpnEndpointId,
+      connectionId: candidate.connectionId,
+      username: candidate.username,
+      commonName: candidate.commonName,
+      publicIp: publicIpOf(input),
+      handler,
+      ...verdict,
+    });
+    const { allowed, reason, messageToUser } = verdict;
+    return { allowed, connectionId: candidate.connectionId, reason, messageToUser };
+  }
 
   async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
@@ -212,16 +302,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             commonName: c.commonName,
             clientIp: c.clientIp,
             status: c.status,
+            postureComplianceStatuses: [...c.postureComplianceStatuses],
           };
         }),
       })),
       calls: structuredClone(calls),
       throttle: throttle.snapshot(),
       invocations: lambda.invocations,
+      connectAttempts: structuredClone(connectAttempts),
     }),
     reset: () => {
       fleet = loadSeed(initialSeed, clock());
       calls = {};
+      connectAttempts = [];
       lambda.clearRecords();
       faults.configure({});
       throttle.configure(initialThrottle);
@@ -230,26 +323,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: (seed) => {
       fleet = loadSeed(seed, clock());
       calls = {};
+      connectAttempts = [];
     },
     addConnection: (clientVpnEndpointId, connection) => {
-      const endpoint = fleet.endpoints.find((e) => e.clientVpnEndpointId === clientVpnEndpointId);
-      if (!endpoint) throw new SeedError(`no endpoint ${clientVpnEndpointId}`);
-      const taken = new Set(fleet.endpoints.flatMap((e) => e.connections.map((c) => c.connectionId)));
-      let seq = fleet.nextSeq;
-      while (connection.connectionId === undefined && taken.has(hexId('cvpn-connection-', seq))) seq += 1;
-      const added = buildConnection(
-        { connectionEstablishedTime: new Date(clock()).toISOString(), ...connection },
-        endpoint,
-        seq,
-        endpoint.connections.length,
-        clock(),
-        'connection',
-      );
-      if (taken.has(added.connectionId)) throw new SeedError(`duplicate ${added.connectionId}`);
+      const endpoint = endpointById(clientVpnEndpointId);
+      const added = newConnection(endpoint, connection);
       endpoint.connections.push(added);
-      fleet.nextSeq = seq + 1;
       return added.connectionId;
     },
+    connect,
     registerFunction: (definition) => lambda.register(definition),
     idle: () => lambda.idle(),
     setFaults: (config) => faults.configure(config),
@@ -283,6 +365,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           const id = controls.addConnection(String(clientVpnEndpointId), connection as SeedConnection);
           return json(201, { connectionId: id });
         }
+        case 'POST /_emulator/connect':
+          return json(200, await controls.connect(body as ConnectInput));
         case 'PUT /_emulator/faults':
           controls.setFaults(body as FaultConfig);
           return json(200, { ok: true });
