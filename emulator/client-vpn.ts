@@ -1,5 +1,6 @@
-import { Ec2Error, endpointNotFound, invalidValue } from './errors';
-import type { Connection, ConnectionStatus, Endpoint, Fleet } from './model';
+import { Ec2Error, endpointNotFound, invalidValue, missingParameter } from './errors';
+import { clientConnectOptionsProblem } from './lambda-arn';
+import type { ClientConnectOptions, Connection, ConnectionStatus, Endpoint, Fleet } from './model';
 import { CONNECTION_ID_PATTERN, ENDPOINT_ID_PATTERN } from './model';
 import type { Filter, QueryParams } from './params';
 import { ec2Time, type XmlValue } from './xml';
@@ -131,7 +132,11 @@ function endpointXml(e: Endpoint): XmlValue {
     tagSet: e.tags.map((t) => ({ key: t.key, value: t.value })),
     securityGroupIdSet: [`sg-${e.vpcId.slice(4)}`],
     vpcId: e.vpcId,
-    clientConnectOptions: { enabled: false, status: { code: 'applied' } },
+    clientConnectOptions: {
+      enabled: e.clientConnectOptions.enabled,
+      lambdaFunctionArn: e.clientConnectOptions.lambdaFunctionArn,
+      status: { code: 'applied' },
+    },
     sessionTimeoutHours: 24,
     disconnectOnSessionTimeout: true,
     endpointIpAddressType: 'ipv4',
@@ -139,7 +144,7 @@ function endpointXml(e: Endpoint): XmlValue {
   };
 }
 
-/** The three Client VPN actions the evictor uses, over the emulator's fleet. */
+/** The Client VPN actions the evictor and its client-connect handler's deployment use, over the emulator's fleet. */
 export class ClientVpnActions {
   constructor(private readonly fleet: () => Fleet) {}
 
@@ -250,5 +255,24 @@ export class ClientVpnActions {
       username,
       connectionStatuses,
     };
+  }
+
+  /** Only the client-connect options are applied; every other parameter of the action is accepted and ignored. */
+  modifyClientVpnEndpoint(params: QueryParams, _ctx: ActionContext): ActionResult {
+    const endpoint = this.endpoint(params);
+    const enabledGiven = params.string('ClientConnectOptions.Enabled') !== undefined;
+    const arn = params.string('ClientConnectOptions.LambdaFunctionArn') || undefined;
+    let clientConnect: ClientConnectOptions | undefined;
+    if (enabledGiven || arn !== undefined) {
+      if (!enabledGiven) throw missingParameter('ClientConnectOptions.Enabled');
+      const enabled = params.boolean('ClientConnectOptions.Enabled');
+      const problem = clientConnectOptionsProblem(enabled, arn);
+      if (problem) throw new Ec2Error('InvalidParameterValue', `Invalid ClientConnectOptions: ${problem}`);
+      // Disabling detaches the handler: Describe then reports no function.
+      clientConnect = { enabled, lambdaFunctionArn: enabled ? arn : undefined };
+    }
+    if (params.boolean('DryRun')) throw dryRunOperation();
+    if (clientConnect) endpoint.clientConnectOptions = clientConnect;
+    return { return: true };
   }
 }

@@ -1,16 +1,35 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { functionArn } from './lambda-arn';
+
+export interface FunctionError {
+  /** Lambda's errorType: the thrown error's name, or Sandbox.Timedout / Runtime.ExitError from the runtime. */
+  name: string;
+  message: string;
+  trace?: string[];
+}
 
 export type Invocation =
   | { result: unknown; error?: undefined }
-  | { result?: undefined; error: { name: string; message: string } };
+  | { result?: undefined; error: FunctionError };
 
 export interface LambdaContainer {
-  invoke(event: unknown, requestId?: string): Promise<Invocation>;
+  invoke(event: unknown, requestId?: string, invokedFunctionArn?: string): Promise<Invocation>;
   /** The JSON lines (Powertools logs, EMF metrics) printed since the last call. */
   takeLogs(): Array<Record<string, unknown>>;
+  /** False once the process has ended: stopped, crashed, or killed after a timeout (Lambda resets it then). */
+  readonly alive: boolean;
   stop(): void;
 }
+
+export interface ContainerSettings {
+  functionName?: string;
+  memoryMb?: number;
+  /** Lambda's function timeout; the default is Lambda's maximum, 15 minutes. */
+  timeoutMs?: number;
+}
+
+export const LAMBDA_MAX_TIMEOUT_MS = 15 * 60_000;
 
 const MARKER = '@@lambda-runner ';
 
@@ -21,12 +40,14 @@ export const EMULATOR_CREDENTIALS = {
 };
 
 /** The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2. */
-export function emulatorAwsEnv(ec2Url: string): Record<string, string> {
+export function emulatorAwsEnv(emulatorUrl: string): Record<string, string> {
   return {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_EC2: ec2Url,
+    AWS_ENDPOINT_URL_EC2: emulatorUrl,
+    // The emulator answers the Lambda Invoke API on the same address.
+    AWS_ENDPOINT_URL_LAMBDA: emulatorUrl,
     AWS_EC2_METADATA_DISABLED: 'true',
     // Lambda runs Node.js 22; the SDK's notice about a local Node.js 20 does not apply to it.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -35,19 +56,40 @@ export function emulatorAwsEnv(ec2Url: string): Record<string, string> {
 
 /** What lambda-runner.cjs writes after its marker. */
 type RunnerMessage =
-  | { initError: { name: string; message: string } }
+  | { initError: FunctionError }
   | { ready: true }
-  | { id: number; result?: unknown; error?: { name: string; message: string } };
+  | { id: number; result?: unknown; error?: FunctionError };
 
-/** Starts a bundle in its own Node.js process with `env`, like a Lambda container; rejects on a failed init. */
+const timedOut = (requestId: string, timeoutMs: number): FunctionError => ({
+  name: 'Sandbox.Timedout',
+  message: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+});
+
+/**
+ * Starts a bundle in its own Node.js process with `env`, like a Lambda container; rejects on a failed init.
+ * An invocation still running at the function's timeout fails with Sandbox.Timedout and the process is killed,
+ * as Lambda resets the execution environment after a timeout.
+ */
 export function startLambdaContainer(
   bundle: string,
   env: Record<string, string | undefined>,
+  settings: ContainerSettings = {},
 ): Promise<LambdaContainer> {
-  const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle], { env, silent: true });
+  const functionName = settings.functionName ?? 'ClientVpnEvictor-Evictor';
+  const timeoutMs = settings.timeoutMs ?? LAMBDA_MAX_TIMEOUT_MS;
+  const runnerSettings = {
+    functionName,
+    memoryMb: settings.memoryMb ?? 512,
+    arn: functionArn(functionName),
+  };
+  const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle, JSON.stringify(runnerSettings)], {
+    env,
+    silent: true,
+  });
   let buffered = '';
   let logs: string[] = [];
   let stderr = '';
+  let alive = true;
   const pending = new Map<number, (invocation: Invocation) => void>();
   let next = 0;
   return new Promise((resolve, reject) => {
@@ -74,22 +116,50 @@ export function startLambdaContainer(
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on('exit', (code) =>
-      reject(new Error(`the function process exited (${code}) before it was ready:\n${stderr}`)),
-    );
+    child.on('exit', (code, signal) => {
+      alive = false;
+      reject(new Error(`the function process exited (${code}) before it was ready:\n${stderr}`));
+      for (const done of pending.values()) {
+        done({
+          error: {
+            name: 'Runtime.ExitError',
+            message: `Runtime exited with error: ${signal ?? `exit status ${code}`}`,
+          },
+        });
+      }
+      pending.clear();
+    });
     const container: LambdaContainer = {
-      invoke: (event, requestId = `req-${next + 1}`) =>
+      invoke: (event, requestId = `req-${next + 1}`, invokedFunctionArn = undefined) =>
         new Promise((done) => {
+          if (!alive) {
+            done({ error: { name: 'Runtime.ExitError', message: 'Runtime exited before the invocation' } });
+            return;
+          }
           const id = ++next;
-          pending.set(id, done);
-          child.send({ id, event, requestId });
+          const timer = setTimeout(() => {
+            if (!pending.delete(id)) return;
+            done({ error: timedOut(requestId, timeoutMs) });
+            container.stop();
+          }, timeoutMs);
+          pending.set(id, (invocation) => {
+            clearTimeout(timer);
+            done(invocation);
+          });
+          child.send({ id, event, requestId, deadline: Date.now() + timeoutMs, invokedFunctionArn });
         }),
       takeLogs: () => {
         const taken = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
         logs = [];
         return taken;
       },
-      stop: () => child.kill(),
+      get alive() {
+        return alive;
+      },
+      stop: () => {
+        alive = false;
+        child.kill();
+      },
     };
   });
 }

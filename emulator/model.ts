@@ -1,3 +1,5 @@
+import { clientConnectOptionsProblem } from './lambda-arn';
+
 /**
  * The emulator's in-memory picture of an account's Client VPN endpoints and their connections, and the seed
  * format that fills it. Seed files use the EC2 API's own field names; anything omitted gets a realistic default.
@@ -29,6 +31,12 @@ export interface Connection {
   terminatedAt: number | undefined;
 }
 
+/** Whether Client VPN calls a Lambda function (the client-connect handler) to allow each new connection. */
+export interface ClientConnectOptions {
+  enabled: boolean;
+  lambdaFunctionArn: string | undefined;
+}
+
 export interface Endpoint {
   readonly clientVpnEndpointId: string;
   readonly description: string;
@@ -38,6 +46,8 @@ export interface Endpoint {
   readonly creationTime: number;
   readonly tags: ReadonlyArray<{ key: string; value: string }>;
   readonly connections: Connection[];
+  /** ModifyClientVpnEndpoint replaces it. */
+  clientConnectOptions: ClientConnectOptions;
 }
 
 export interface SeedConnection {
@@ -64,6 +74,7 @@ export interface SeedEndpoint {
   authenticationType?: AuthenticationType;
   vpcId?: string;
   tags?: Array<{ key: string; value: string }>;
+  clientConnectOptions?: { enabled: boolean; lambdaFunctionArn?: string };
   connections?: SeedConnection[];
 }
 
@@ -156,6 +167,21 @@ export function buildConnection(
   };
 }
 
+function seedClientConnectOptions(
+  options: SeedEndpoint['clientConnectOptions'],
+  at: string,
+): ClientConnectOptions {
+  if (options === undefined) return { enabled: false, lambdaFunctionArn: undefined };
+  const { enabled, lambdaFunctionArn } = options;
+  if (typeof enabled !== 'boolean') throw new SeedError(`${at}.enabled: true or false`);
+  if (lambdaFunctionArn !== undefined && typeof lambdaFunctionArn !== 'string') {
+    throw new SeedError(`${at}.lambdaFunctionArn: a Lambda function ARN`);
+  }
+  const problem = clientConnectOptionsProblem(enabled, lambdaFunctionArn);
+  if (problem) throw new SeedError(`${at}: ${problem}`);
+  return { enabled, lambdaFunctionArn };
+}
+
 export interface Fleet {
   endpoints: Endpoint[];
   nextSeq: number;
@@ -201,6 +227,10 @@ export function loadSeed(seed: unknown, now: number): Fleet {
     if (!AUTH_TYPES.includes(authenticationType)) {
       throw new SeedError(`${where}.authenticationType: one of ${AUTH_TYPES.join(', ')}`);
     }
+    const clientConnectOptions = seedClientConnectOptions(
+      e.clientConnectOptions,
+      `${where}.clientConnectOptions`,
+    );
     const connections = (e.connections ?? []).map((c, ci) => {
       // A default id must not take an id that the seed names explicitly elsewhere.
       const connectionId = c.connectionId ?? freshId(seq + 1);
@@ -228,6 +258,7 @@ export function loadSeed(seed: unknown, now: number): Fleet {
       creationTime: now - 90 * 86_400_000,
       tags: e.tags ?? [],
       connections,
+      clientConnectOptions,
     };
   });
   return { endpoints, nextSeq: seq + 1 };

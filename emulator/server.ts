@@ -2,12 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ACCOUNT_ID, REGION } from './account';
+import {
+  askHandler,
+  CLIENT_CONNECT_LIMIT_MS,
+  type ConnectAttempt,
+  type ConnectInput,
+  handlerRequest,
+  parseConnectInput,
+  publicIpOf,
+  type Verdict,
+} from './client-connect';
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
+import { accountOf, BodyTooLarge, readBody, send } from './http';
+import { handleLambda, LAMBDA_API_PREFIX } from './lambda-api';
+import { emulatorAwsEnv } from './lambda-container';
+import { type FunctionDefinition, type InvocationRecord, LambdaService } from './lambda-service';
 import {
   buildConnection,
+  type ClientConnectOptions,
+  type Connection,
   type ConnectionStatus,
+  type Endpoint,
   type Fleet,
   hexId,
   loadSeed,
@@ -16,7 +34,13 @@ import {
   SeedError,
 } from './model';
 import { QueryParams } from './params';
-import { EC2_DEFAULT_THROTTLE, Throttle, type ThrottleConfig } from './throttle';
+import {
+  EC2_DEFAULT_THROTTLE,
+  Throttle,
+  type ThrottleConfig,
+  type ThrottleSnapshot,
+  throttleConfig,
+} from './throttle';
 import { errorXml, successXml } from './xml';
 
 export interface EmulatorOptions {
@@ -29,6 +53,8 @@ export interface EmulatorOptions {
   deniedActions?: string[];
   terminationDelayMs?: number;
   maxBodyBytes?: number;
+  /** How long "a client connects" waits for a client-connect handler; Client VPN's own limit is 30 s. */
+  clientConnectLimitMs?: number;
   clock?: () => number;
   random?: () => number;
 }
@@ -39,64 +65,71 @@ export interface EmulatorSnapshot {
   endpoints: Array<{
     clientVpnEndpointId: string;
     clientCidrBlock: string;
+    clientConnectOptions: ClientConnectOptions;
     connections: Array<{
       connectionId: string;
       username: string;
       commonName: string;
       clientIp: string;
       status: ConnectionStatus;
+      postureComplianceStatuses: string[];
     }>;
   }>;
+  /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
   calls: CallCounts;
+  /** The throttle's settings and what its buckets admitted and refused, with times. */
+  throttle: ThrottleSnapshot;
+  /** Lambda invocations, in the order they were accepted. */
+  invocations: InvocationRecord[];
+  /** Every "a client connects", allowed or denied. */
+  connectAttempts: ConnectAttempt[];
+}
+
+export interface ConnectResult {
+  allowed: boolean;
+  /** A fresh id for every attempt; only an allowed one becomes a connection. */
+  connectionId: string;
+  reason?: ConnectAttempt['reason'];
+  messageToUser?: string;
 }
 
 export interface RunningEmulator {
   readonly url: string;
+  /** Stops the server and every function process. */
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
-  /** Back to the start-up seed, with call counts, faults and buckets cleared. */
+  /**
+   * Back to the start-up seed, with call counts, faults, buckets, invocations and connect attempts cleared.
+   * Registered functions stay registered.
+   */
   reset(): void;
   seed(seed: Seed): void;
-  /** A client (re)connecting. */
+  /** Seeds one connection as it is, without asking any client-connect handler. */
   addConnection(clientVpnEndpointId: string, connection: SeedConnection): string;
+  /** A client connects: the endpoint's client-connect handler, if enabled, decides whether it is admitted. */
+  connect(input: ConnectInput): Promise<ConnectResult>;
+  /** Registers a Lambda function (its first container starts now); resolves to its ARN. */
+  registerFunction(definition: FunctionDefinition): Promise<string>;
+  /** Resolves once every queued or running Lambda invocation has finished. */
+  idle(): Promise<void>;
   setFaults(faults: FaultConfig): void;
   setThrottle(throttle: Partial<ThrottleConfig>): void;
   setDeniedActions(actions: string[]): void;
 }
 
-const ACCOUNT_ID = '123456789012';
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
-
-class BodyTooLarge extends Error {}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    // Keep draining so the client sees an answer rather than a reset socket.
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  if (size > limit) throw new BodyTooLarge();
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The access key in a SigV4 Authorization header stands for the account whose buckets a request drains. */
-function accountOf(req: IncomingMessage): string {
-  const match = /Credential=([^/,\s]+)/.exec(req.headers.authorization ?? '');
-  return match?.[1] ?? 'anonymous';
-}
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const clock = options.clock ?? Date.now;
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
   let fleet: Fleet = loadSeed(initialSeed, clock());
   let calls: CallCounts = {};
+  let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
-    ? { ...EC2_DEFAULT_THROTTLE, enabled: true, ...options.throttle }
+    ? throttleConfig(options.throttle, { ...EC2_DEFAULT_THROTTLE, enabled: true })
     : EC2_DEFAULT_THROTTLE;
   const throttle = new Throttle(initialThrottle);
   const faults = new Faults(options.faults ?? {}, options.random);
@@ -105,7 +138,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     DescribeClientVpnEndpoints: (p, c) => actions.describeClientVpnEndpoints(p, c),
     DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
     TerminateClientVpnConnections: (p, c) => actions.terminateClientVpnConnections(p, c),
+    ModifyClientVpnEndpoint: (p, c) => actions.modifyClientVpnEndpoint(p, c),
   };
+  let url = '';
+  // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
+  const lambda = new LambdaService(() => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url) }), clock);
 
   const count = (action: string, outcome: string) => {
     const perAction = calls[action] ?? {};
@@ -113,12 +150,69 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     calls[action] = perAction;
   };
 
-  function send(res: ServerResponse, status: number, contentType: string, body: string) {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+  const endpointById = (clientVpnEndpointId: string): Endpoint => {
+    const endpoint = fleet.endpoints.find((e) => e.clientVpnEndpointId === clientVpnEndpointId);
+    if (!endpoint) throw new SeedError(`no endpoint ${clientVpnEndpointId}`);
+    return endpoint;
+  };
+
+  /** A connection with a fresh id (or the one asked for), not yet on its endpoint. */
+  const newConnection = (endpoint: Endpoint, connection: SeedConnection): Connection => {
+    const taken = new Set(fleet.endpoints.flatMap((e) => e.connections.map((c) => c.connectionId)));
+    let seq = fleet.nextSeq;
+    while (connection.connectionId === undefined && taken.has(hexId('cvpn-connection-', seq))) seq += 1;
+    const built = buildConnection(
+      { connectionEstablishedTime: new Date(clock()).toISOString(), ...connection },
+      endpoint,
+      seq,
+      endpoint.connections.length,
+      clock(),
+      'connection',
+    );
+    if (taken.has(built.connectionId)) throw new SeedError(`duplicate ${built.connectionId}`);
+    fleet.nextSeq = seq + 1;
+    return built;
+  };
+
+  async function connect(input: ConnectInput): Promise<ConnectResult> {
+    const { clientVpnEndpointId } = parseConnectInput(input);
+    const endpoint = endpointById(clientVpnEndpointId);
+    const { username, commonName, clientIp } = input;
+    const candidate = newConnection(endpoint, { username, commonName, clientIp });
+    const handler = endpoint.clientConnectOptions.enabled
+      ? endpoint.clientConnectOptions.lambdaFunctionArn
+      : undefined;
+    let verdict: Verdict = { allowed: true, postureComplianceStatuses: [] };
+    if (handler) {
+      const request = handlerRequest(input, candidate);
+      const bytes = Buffer.byteLength(JSON.stringify(request));
+      verdict = await askHandler(
+        () => lambda.invoke(handler, request, bytes),
+        options.clientConnectLimitMs ?? CLIENT_CONNECT_LIMIT_MS,
+      );
+    }
+    if (verdict.allowed) {
+      // The fleet may have been reseeded while the handler ran; a connection needs its endpoint still there.
+      endpointById(clientVpnEndpointId).connections.push({
+        ...candidate,
+        postureComplianceStatuses: verdict.postureComplianceStatuses,
+      });
+    }
+    connectAttempts.push({
+      at: new Date(clock()).toISOString(),
+      clientVpnEndpointId,
+      connectionId: candidate.connectionId,
+      username: candidate.username,
+      commonName: candidate.commonName,
+      publicIp: publicIpOf(input),
+      handler,
+      ...verdict,
+    });
+    const { allowed, reason, messageToUser } = verdict;
+    return { allowed, connectionId: candidate.connectionId, reason, messageToUser };
   }
 
-  async function handleEc2(req: IncomingMessage, res: ServerResponse, url: URL) {
+  async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
     let action = 'Unknown';
     try {
@@ -131,7 +225,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           405,
         );
       }
-      const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : url.search));
+      const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
       if (action === 'Unknown')
         throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
@@ -170,7 +264,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         const resource = params.string('ClientVpnEndpointId') ?? '*';
         throw new Ec2Error(
           'UnauthorizedOperation',
-          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:us-east-1:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
+          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${REGION}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
           403,
         );
       }
@@ -199,6 +293,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       endpoints: fleet.endpoints.map((e) => ({
         clientVpnEndpointId: e.clientVpnEndpointId,
         clientCidrBlock: e.clientCidrBlock,
+        clientConnectOptions: { ...e.clientConnectOptions },
         connections: e.connections.map((c) => {
           settle(c, clock());
           return {
@@ -207,14 +302,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             commonName: c.commonName,
             clientIp: c.clientIp,
             status: c.status,
+            postureComplianceStatuses: [...c.postureComplianceStatuses],
           };
         }),
       })),
       calls: structuredClone(calls),
+      throttle: throttle.snapshot(),
+      invocations: lambda.invocations,
+      connectAttempts: structuredClone(connectAttempts),
     }),
     reset: () => {
       fleet = loadSeed(initialSeed, clock());
       calls = {};
+      connectAttempts = [];
+      lambda.clearRecords();
       faults.configure({});
       throttle.configure(initialThrottle);
       deniedActions = new Set(options.deniedActions ?? []);
@@ -222,28 +323,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: (seed) => {
       fleet = loadSeed(seed, clock());
       calls = {};
+      connectAttempts = [];
     },
     addConnection: (clientVpnEndpointId, connection) => {
-      const endpoint = fleet.endpoints.find((e) => e.clientVpnEndpointId === clientVpnEndpointId);
-      if (!endpoint) throw new SeedError(`no endpoint ${clientVpnEndpointId}`);
-      const taken = new Set(fleet.endpoints.flatMap((e) => e.connections.map((c) => c.connectionId)));
-      let seq = fleet.nextSeq;
-      while (connection.connectionId === undefined && taken.has(hexId('cvpn-connection-', seq))) seq += 1;
-      const added = buildConnection(
-        { connectionEstablishedTime: new Date(clock()).toISOString(), ...connection },
-        endpoint,
-        seq,
-        endpoint.connections.length,
-        clock(),
-        'connection',
-      );
-      if (taken.has(added.connectionId)) throw new SeedError(`duplicate ${added.connectionId}`);
+      const endpoint = endpointById(clientVpnEndpointId);
+      const added = newConnection(endpoint, connection);
       endpoint.connections.push(added);
-      fleet.nextSeq = seq + 1;
       return added.connectionId;
     },
+    connect,
+    registerFunction: (definition) => lambda.register(definition),
+    idle: () => lambda.idle(),
     setFaults: (config) => faults.configure(config),
-    setThrottle: (config) => throttle.configure({ ...throttle.settings, enabled: true, ...config }),
+    setThrottle: (config) =>
+      throttle.configure(throttleConfig(config, { ...throttle.settings, enabled: true })),
     setDeniedActions: (list) => {
       deniedActions = new Set(list);
     },
@@ -260,7 +353,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const input = body as Record<string, unknown>;
       switch (route) {
         case 'GET /_emulator/state':
-          return json(200, { ...controls.snapshot(), faults: faults.settings, throttle: throttle.settings });
+          return json(200, { ...controls.snapshot(), faults: faults.settings });
         case 'POST /_emulator/reset':
           controls.reset();
           return json(200, { ok: true });
@@ -272,6 +365,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           const id = controls.addConnection(String(clientVpnEndpointId), connection as SeedConnection);
           return json(201, { connectionId: id });
         }
+        case 'POST /_emulator/connect':
+          return json(200, await controls.connect(body as ConnectInput));
         case 'PUT /_emulator/faults':
           controls.setFaults(body as FaultConfig);
           return json(200, { ok: true });
@@ -292,10 +387,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const work = url.pathname.startsWith('/_emulator/')
-      ? handleAdmin(req, res, url.pathname)
-      : handleEc2(req, res, url);
+    const target = new URL(req.url ?? '/', 'http://emulator');
+    const work = target.pathname.startsWith('/_emulator/')
+      ? handleAdmin(req, res, target.pathname)
+      : target.pathname.startsWith(LAMBDA_API_PREFIX)
+        ? handleLambda(req, res, target.pathname, lambda, count)
+        : handleEc2(req, res, target);
     work.catch(() => req.socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
@@ -303,11 +400,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return {
     ...controls,
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        lambda.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

@@ -1,11 +1,17 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 
-/** The real SDK client pointed at an emulator, with credentials that sign but mean nothing. */
-export function ec2ClientFor(url: string, options: { maxAttempts?: number } = {}): EC2Client {
+/**
+ * The real SDK client pointed at an emulator, with credentials that sign but mean nothing. The access key id
+ * stands for the account whose throttling buckets its calls drain.
+ */
+export function ec2ClientFor(
+  url: string,
+  options: { maxAttempts?: number; accessKeyId?: string } = {},
+): EC2Client {
   return new EC2Client({
     endpoint: url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' },
+    credentials: { accessKeyId: options.accessKeyId ?? 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' },
     maxAttempts: options.maxAttempts ?? 3,
   });
 }
