@@ -62,7 +62,7 @@ describe('identity resolution: finding -> VPN usernames', () => {
 
 describe('policy', () => {
   it('ignores the real GuardDuty sample: sample, archived, evicts nobody, dry-run', () => {
-    const request = decideFor(fixture('shared-sample'));
+    const request = decideFor(fixture('sample-iam-finding'));
     expect(request.halt).toEqual({ status: 'ignored', why: 'the finding is archived' });
     expect(request.dryRun).toBe(true);
   });

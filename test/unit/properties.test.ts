@@ -18,7 +18,7 @@ const FIXTURES = [
   'network-connection',
   'port-probe',
   'minimal',
-  'shared-sample',
+  'sample-iam-finding',
 ];
 
 const fleet = () => [
