@@ -237,11 +237,12 @@ describe('README', () => {
         const installed = join(npm.prefix, 'lib', 'node_modules', 'client-vpn-evictor');
         expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
 
+        // From outside any clone, with nothing but what the install put in the prefix.
         const active = emulator.snapshot().endpoints[0]?.connections.filter((c) => c.status === 'active');
         const run = await bash(
           'cvpn-evict connections --endpoint-id cvpn-endpoint-0123456789abcdef0',
           shellEnv({ ...emulatorAwsEnv(emulator.url), ...npm.env }),
-          mkdtempSync(join(tmpdir(), 'readme-elsewhere-')),
+          npm.prefix,
         );
         expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
         expect(run.stdout).toContain(`${active?.length} active connections on 1 endpoints`);
