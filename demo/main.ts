@@ -31,7 +31,7 @@ const STEPS = [
   },
   {
     title: "GuardDuty's own sample finding (CreateSampleFindings)",
-    event: event('guardduty-sample-finding.json'),
+    event: event('guardduty-sample-iam-finding.json'),
     explain: 'Sample findings are always a dry run, and this one is archived: nobody is touched.',
   },
   {

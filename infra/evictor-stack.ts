@@ -149,7 +149,7 @@ export class EvictorStack extends Stack {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions; AWS requires "*". The EC2 statement is scoped to the endpoint ARNs.',
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing: Powertools Tracer records each EC2 and SNS call) support no resource-level permissions; AWS requires "*". The EC2 statement is scoped to the endpoint ARNs.',
     });
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
       Validations.of(role).acknowledge({

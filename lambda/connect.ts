@@ -2,7 +2,7 @@ import { CONNECT_HANDLER_BUDGET, createDynamoDbClient } from './adapters/dynamod
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
 import { createConnectHandler } from './connect-handler';
 import { parseConnectConfig } from './core/config';
-import { logger, metrics } from './observability';
+import { logger, metrics, tracer } from './observability';
 
 /**
  * Lambda entry for the Client VPN client-connect handler (its function name starts with `AWSClientVPN-`). The

@@ -19,6 +19,15 @@ const cdk = (args: string[]) => {
 };
 
 describe('cdk synth from the command line', () => {
+  it('synthesizes with every feature flag of the pinned aws-cdk-lib set, as cdk init would set them', () => {
+    const run = cdk(['--context', 'endpointIds=cvpn-endpoint-0123456789abcdef0']);
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({
+      status: 0,
+      stderr: '',
+    });
+    expect(run.stdout + run.stderr).not.toMatch(/feature flags? (is|are) not configured/);
+  });
+
   it.each([
     [
       'offHours=[{"cron":"0 19 * * 1-5","timeZone":"UTC"}]',

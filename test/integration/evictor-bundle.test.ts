@@ -182,7 +182,7 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
   });
 
   it("evicts nobody on GuardDuty's own sample finding, with no EC2 call", async () => {
-    const { result } = await invoke(fixture('shared-sample'), 'req-sample');
+    const { result } = await invoke(fixture('sample-iam-finding'), 'req-sample');
     expect(result).toMatchObject({
       status: 'ignored',
       mode: 'DRY-RUN',

@@ -1,6 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
@@ -13,18 +23,76 @@ import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const blocks = (lang: string) =>
   [...README.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1] ?? '');
-const commands = blocks('sh')
-  .flatMap((block) => block.split('\n'))
-  .map((line) => line.replace(/\s+#.*$/, '').trim())
-  .filter(Boolean);
+/** Each sh block as the commands it holds, in order, without comments. */
+const shBlocks = blocks('sh').map((block) =>
+  block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean),
+);
+const commands = shBlocks.flat();
 
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+/** The commands that put cvpn-evict on PATH, run below in blocks as the README groups them. */
+const INSTALL_ON_PATH = ['npm link', 'npm pack', `npm install -g ./client-vpn-evictor-${version}.tgz`];
 
-const bash = (line: string, env: NodeJS.ProcessEnv = process.env) => run('bash', ['-c', line], { env });
+const bash = (line: string, env: NodeJS.ProcessEnv = process.env, cwd = ROOT) =>
+  run('bash', ['-c', line], { env, cwd });
+
+/**
+ * A user's shell: no AWS settings (offlineEnv), and none of the npm_* variables that `npm test` passes to its
+ * children, so npm and npx in the child behave as typed at a prompt. `extra` comes last.
+ */
+function shellEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(offlineEnv()).filter(([key]) => !/^npm_/i.test(key)));
+  return { ...env, ...extra };
+}
+
+/** Temporary folders this file made, removed when it is done. */
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** npm's global prefix and cache in a temporary folder, offline: proves the install needs no network. */
+function isolatedNpm(): { prefix: string; env: Record<string, string> } {
+  const prefix = mkdtempSync(join(tmpdir(), 'readme-prefix-'));
+  scratch.push(prefix);
+  return {
+    prefix,
+    env: {
+      npm_config_prefix: prefix,
+      npm_config_cache: join(prefix, 'npm-cache'),
+      npm_config_offline: 'true',
+      PATH: `${join(prefix, 'bin')}:${process.env.PATH}`,
+    },
+  };
+}
+
+/**
+ * What a clone holds, in a temporary folder (node_modules linked to this one): `npm link` and `npm pack` build
+ * into it and write their files there, never into the checkout that other suites read at the same time.
+ */
+function stagedClone(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'readme-clone-'));
+  scratch.push(parent);
+  const clone = join(parent, 'client-vpn-evictor');
+  const notInAClone = new Set(['.git', 'node_modules', 'cdk.out', 'dist', 'coverage']);
+  cpSync(ROOT, clone, {
+    recursive: true,
+    filter: (source) => {
+      const top = source.slice(ROOT.length + 1).split('/')[0] ?? '';
+      return !notInAClone.has(top) && !top.endsWith('.tgz');
+    },
+  });
+  symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  return clone;
+}
 
 describe('README', () => {
   it('has no command that this test does not account for', () => {
@@ -33,7 +101,9 @@ describe('README', () => {
       NEEDS_AN_AWS_ACCOUNT.some((pattern) =>
         typeof pattern === 'string' ? pattern === line : pattern.test(line),
       ) ||
-      /^(npx cdk deploy |aws events put-events |cvpn-evict |npm run emulator -- )/.test(line);
+      INSTALL_ON_PATH.includes(line) ||
+      line === 'cvpn-evict --help' ||
+      /^(npx cdk deploy |aws events put-events |npx cvpn-evict |npm run emulator -- )/.test(line);
     expect(commands.filter((line) => !known(line))).toEqual([]);
     expect(commands.length).toBeGreaterThan(10);
   });
@@ -105,8 +175,8 @@ describe('README', () => {
     });
     afterAll(() => emulator.close());
 
-    it('the cvpn-evict commands do what the README says', async () => {
-      const lines = commands.filter((line) => line.startsWith('cvpn-evict '));
+    it('the npx cvpn-evict commands, run as written from the clone, do what the README says', async () => {
+      const lines = commands.filter((line) => line.startsWith('npx cvpn-evict '));
       const expected = [
         { code: 0, out: /5 active connections on 1 endpoints/ },
         { code: 0, out: /DRY-RUN {2}evict {2}completed[\s\S]*2 would be terminated/ },
@@ -114,14 +184,69 @@ describe('README', () => {
         { code: 2, out: /refusing to disconnect everyone without --yes when stdin is not a terminal/ },
       ];
       expect(lines).toHaveLength(expected.length);
+      // The README's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2": the commands stay exactly as written.
+      const env = shellEnv({
+        ...emulatorAwsEnv(emulator.url),
+        ...isolatedNpm().env,
+      });
       for (const [i, line] of lines.entries()) {
-        const run = await bash(
-          `${line.replace(/^cvpn-evict/, 'node dist/cvpn-evict.js')} --endpoint-url ${emulator.url}`,
-          offlineEnv(),
-        );
+        const run = await bash(line, env);
         expect({ line, code: run.code }).toEqual({ line, code: expected[i]?.code });
         expect(run.stdout + run.stderr).toMatch(expected[i]?.out as RegExp);
       }
+    }, 60_000);
+
+    describe('the blocks that put cvpn-evict on PATH, run as written in a clone', () => {
+      const installBlocks = shBlocks.filter((block) => block.some((line) => INSTALL_ON_PATH.includes(line)));
+      const [linkBlock = [], packBlock = []] = installBlocks;
+
+      /** Runs a README block line by line; each must succeed, and `cvpn-evict --help` must print the usage. */
+      async function runBlock(block: string[], cwd: string, env: NodeJS.ProcessEnv) {
+        for (const line of block) {
+          const run = await bash(line, env, cwd);
+          expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+            line,
+            code: 0,
+            stderr: '',
+          });
+          if (line === 'cvpn-evict --help') expect(run.stdout).toMatch(/^usage: cvpn-evict <command>/);
+        }
+      }
+
+      it('are a link and a packed install, each ending in cvpn-evict --help', () => {
+        expect(installBlocks.map((block) => [block[0], block.at(-1)])).toEqual([
+          ['npm link', 'cvpn-evict --help'],
+          ['npm pack', 'cvpn-evict --help'],
+        ]);
+      });
+
+      it('npm link: cvpn-evict on PATH runs the clone it was linked from', async () => {
+        const clone = stagedClone();
+        const npm = isolatedNpm();
+        await runBlock(linkBlock, clone, shellEnv(npm.env));
+        expect(realpathSync(join(npm.prefix, 'bin', 'cvpn-evict'))).toBe(
+          join(realpathSync(clone), 'dist', 'cvpn-evict.js'),
+        );
+      }, 120_000);
+
+      it('npm pack and install -g: cvpn-evict on PATH works without the clone and fetched nothing', async () => {
+        const clone = stagedClone();
+        const npm = isolatedNpm();
+        await runBlock(packBlock, clone, shellEnv(npm.env));
+        rmSync(clone, { recursive: true, force: true });
+        const installed = join(npm.prefix, 'lib', 'node_modules', 'client-vpn-evictor');
+        expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+
+        // From outside any clone, with nothing but what the install put in the prefix.
+        const active = emulator.snapshot().endpoints[0]?.connections.filter((c) => c.status === 'active');
+        const run = await bash(
+          'cvpn-evict connections --endpoint-id cvpn-endpoint-0123456789abcdef0',
+          shellEnv({ ...emulatorAwsEnv(emulator.url), ...npm.env }),
+          npm.prefix,
+        );
+        expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(run.stdout).toContain(`${active?.length} active connections on 1 endpoints`);
+      }, 120_000);
     });
   });
 

@@ -5,20 +5,12 @@ import { type EvictorConfig, parseEvictorConfig } from '../../lambda/core/config
 export const ENDPOINT_A = 'cvpn-endpoint-0123456789abcdef0';
 export const ENDPOINT_B = 'cvpn-endpoint-0fedcba9876543210';
 
-export const SHARED_SAMPLE = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'fixtures',
-  'guardduty-sample-iam-finding.json',
-);
-
-/** A GuardDuty event from `test/fixtures/guardduty-<name>.json`, or the shared real sample. */
+/**
+ * A GuardDuty event from `test/fixtures/guardduty-<name>.json`; `sample-iam-finding` is GuardDuty's own sample
+ * (provenance in test/fixtures/README.md).
+ */
 export function fixture(name: string): Record<string, unknown> {
-  const path =
-    name === 'shared-sample' ? SHARED_SAMPLE : join(__dirname, '..', 'fixtures', `guardduty-${name}.json`);
+  const path = join(__dirname, '..', 'fixtures', `guardduty-${name}.json`);
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 

@@ -30,7 +30,7 @@ function finding(name: string) {
 
 describe('GuardDuty findings', () => {
   it('reads the real sample: a sample, archived, asn as a string, platform null', () => {
-    const f = finding('shared-sample');
+    const f = finding('sample-iam-finding');
     expect(isSampleFinding(f)).toBe(true);
     expect(f.service?.archived).toBe(true);
     expect(f.id).toBe('30bf285e52a1e405084ff6ec28e06e17');

@@ -312,7 +312,7 @@ describe('eviction', () => {
   });
 
   it('halted requests make no call at all', async () => {
-    const { result, api } = await run(fixture('shared-sample'), [
+    const { result, api } = await run(fixture('sample-iam-finding'), [
       conn(ENDPOINT_A, 'generatedfindingusername'),
     ]);
     expect(result).toMatchObject({

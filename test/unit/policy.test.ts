@@ -98,7 +98,7 @@ describe('names a finding gives: identity map first, the rest resolved against t
 
 describe('policy', () => {
   it('ignores the real GuardDuty sample: sample, archived, evicts nobody, dry-run', () => {
-    const request = decideFor(fixture('shared-sample'));
+    const request = decideFor(fixture('sample-iam-finding'));
     expect(request.halt).toEqual({ status: 'ignored', why: 'the finding is archived' });
     expect(request.dryRun).toBe(true);
   });

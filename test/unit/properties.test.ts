@@ -203,7 +203,7 @@ describe('event properties', () => {
     'network-connection',
     'port-probe',
     'minimal',
-    'shared-sample',
+    'sample-iam-finding',
   ];
   const fleet = () =>
     ['alice', 'Alice', 'bob', 'dave.chen', 'alice.smith@corp.example.com', 'breakglass', 'oncall'].flatMap(
