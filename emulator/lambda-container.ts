@@ -39,9 +39,13 @@ export const EMULATOR_CREDENTIALS = {
   secretAccessKey: 'local-emulator-secret',
 };
 
-/** The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2. */
-export function emulatorAwsEnv(emulatorUrl: string): Record<string, string> {
+/**
+ * The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2, and at
+ * a local DynamoDB table when one is running.
+ */
+export function emulatorAwsEnv(emulatorUrl: string, dynamodbUrl?: string): Record<string, string> {
   return {
+    ...(dynamodbUrl ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl } : {}),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,

@@ -13,6 +13,8 @@ export const INTEGRATION_CONTEXT = {
   clientCidrs: '172.16.0.0/22,172.17.0.0/22',
   protectedUsers: 'breakglass',
   maxUsersPerEvent: '3',
+  supportContact: 'it-help@example.com',
+  attachConnectHandler: 'true',
 };
 
 interface FunctionAsset {
@@ -22,13 +24,16 @@ interface FunctionAsset {
   environment: Record<string, string>;
 }
 
-/** Finds the evictor's asset and environment in what `cdk synth` wrote (see test/global-setup.ts). */
-export function evictorAsset(): FunctionAsset {
+/**
+ * Finds a function's asset and environment in what `cdk synth` wrote (see test/global-setup.ts), by the start of
+ * its logical id: `Evictor`, `ConnectHandlerFunction`, `ConnectHandlerAttachmentFunction`.
+ */
+export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   const template = JSON.parse(readFileSync(join(SYNTH_OUT, 'ClientVpnEvictor.template.json'), 'utf8'));
   const functions = Object.entries(template.Resources as Record<string, any>).filter(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Evictor'),
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
   );
-  if (functions.length !== 1) throw new Error(`expected one evictor function, found ${functions.length}`);
+  if (functions.length !== 1) throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
   const [, resource] = functions[0] as [string, any];
   const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
   return {
@@ -38,3 +43,5 @@ export function evictorAsset(): FunctionAsset {
     ) as Record<string, string>,
   };
 }
+
+export const evictorAsset = () => functionAsset('Evictor');

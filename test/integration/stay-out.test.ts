@@ -1,0 +1,275 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
+import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
+import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
+import type { Seed } from '../../emulator/model';
+import { type RunningEmulator, startEmulator } from '../../emulator/server';
+import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
+import { ec2ClientFor } from '../support/ec2';
+import { customEvent, fixture } from '../support/events';
+import { invoke, lambdaClientFor } from '../support/lambda';
+
+/**
+ * Evicted users stay out, end to end: the three bundles `cdk synth` wrote (the evictor, the client-connect
+ * handler, and the custom resource that attaches it) run in their own processes against the EC2 Client VPN
+ * emulator, its Lambda service, and the quarantine table on dynalite, all through the real AWS SDK.
+ */
+const [A, B] = INTEGRATION_ENDPOINTS as [string, string];
+const ALICE = 'Alice.Smith@corp.example.com';
+const HANDLER = 'AWSClientVPN-ClientVpnEvictor';
+
+const seed: Seed = {
+  endpoints: [
+    {
+      clientVpnEndpointId: A,
+      clientCidrBlock: '172.16.0.0/22',
+      connections: [
+        { username: ALICE },
+        { username: 'bob@corp.example.com' },
+        { username: 'oncall@corp.example.com' },
+      ],
+    },
+    {
+      clientVpnEndpointId: B,
+      clientCidrBlock: '172.17.0.0/22',
+      connections: [{ username: 'alice.smith@corp.example.com' }],
+    },
+  ],
+};
+
+let emulator: RunningEmulator;
+let dynamodb: RunningDynamoDb;
+let evictor: LambdaContainer;
+let cloudFormation: { server: Server; url: string; responses: Array<Record<string, string>> };
+
+const connectEnv = (overrides: Record<string, string> = {}) => ({
+  ...functionAsset('ConnectHandlerFunction').environment,
+  QUARANTINE_TABLE: dynamodb.tableName,
+  AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+  ...overrides,
+});
+
+/** What CloudFormation would send the attachment custom resource; its answer goes to a local "presigned URL". */
+const customResourceEvent = (requestType: 'Create' | 'Delete', functionArn: string, replace = false) => ({
+  RequestType: requestType,
+  ResponseURL: `${cloudFormation.url}/response`,
+  StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1',
+  RequestId: `request-${requestType}`,
+  LogicalResourceId: 'ConnectHandlerAttachment',
+  ResourceProperties: {
+    EndpointIds: [A, B],
+    FunctionArn: functionArn,
+    Replace: String(replace),
+    TableName: dynamodb.tableName,
+  },
+});
+
+/** Points an endpoint at a handler, as an operator (or another stack) would, through the real SDK. */
+const useHandler = (endpointId: string, functionArn: string) =>
+  ec2ClientFor(emulator.url).send(
+    new ModifyClientVpnEndpointCommand({
+      ClientVpnEndpointId: endpointId,
+      ClientConnectOptions: { Enabled: true, LambdaFunctionArn: functionArn },
+    }),
+  );
+
+const options = () =>
+  Object.fromEntries(
+    emulator.snapshot().endpoints.map((e) => [e.clientVpnEndpointId, e.clientConnectOptions]),
+  );
+const active = (username: string) =>
+  emulator
+    .snapshot()
+    .endpoints.flatMap((e) => e.connections)
+    .filter((c) => c.status === 'active' && c.username.toLowerCase() === username.toLowerCase());
+
+beforeAll(async () => {
+  emulator = await startEmulator({ seed });
+  dynamodb = await startDynamoDb();
+  const responses: Array<Record<string, string>> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      responses.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cloudFormation = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, responses };
+  const evictorAsset = functionAsset('Evictor');
+  evictor = await startLambdaContainer(evictorAsset.bundle, {
+    PATH: process.env.PATH,
+    ...evictorAsset.environment,
+    QUARANTINE_TABLE: dynamodb.tableName,
+    ...emulatorAwsEnv(emulator.url, dynamodb.url),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  evictor?.stop();
+  await emulator?.close();
+  await dynamodb?.close();
+  cloudFormation?.server.close();
+});
+
+describe('the attachment custom resource (bundle as synthesized)', () => {
+  it('attaches the handler on deploy, refuses to replace another one, and puts back what was there on removal', async () => {
+    const handlerArn = await emulator.registerFunction({
+      name: HANDLER,
+      bundle: functionAsset('ConnectHandlerFunction').bundle,
+      env: connectEnv(),
+    });
+    const otherArn = await emulator.registerFunction({
+      name: 'AWSClientVPN-SomeoneElse',
+      bundle: functionAsset('ConnectHandlerFunction').bundle,
+      env: connectEnv(),
+    });
+    const attach = await emulator.registerFunction({
+      name: 'ClientVpnEvictor-Attachment',
+      bundle: functionAsset('ConnectHandlerAttachmentFunction').bundle,
+      env: { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url },
+    });
+    const lambda = lambdaClientFor(emulator.url);
+    const deploy = async (event: object) => {
+      const before = cloudFormation.responses.length;
+      const out = await invoke(lambda, attach, event);
+      expect(out.FunctionError).toBeUndefined();
+      return cloudFormation.responses[before];
+    };
+
+    // Endpoint B already has someone else's handler: without replace, nothing changes anywhere.
+    await useHandler(B, otherArn);
+    const refused = await deploy(customResourceEvent('Create', handlerArn));
+    expect(refused).toMatchObject({ Status: 'FAILED', RequestId: 'request-Create' });
+    expect(refused?.Reason).toContain(`${B} already uses client-connect handler ${otherArn}`);
+    expect(refused?.Reason).toContain('replaceConnectHandler=true');
+    expect(options()).toEqual({
+      [A]: { enabled: false },
+      [B]: { enabled: true, lambdaFunctionArn: otherArn },
+    });
+
+    // Told to replace: both endpoints run our handler.
+    expect(await deploy(customResourceEvent('Create', handlerArn, true))).toMatchObject({
+      Status: 'SUCCESS',
+    });
+    expect(options()).toEqual({
+      [A]: { enabled: true, lambdaFunctionArn: handlerArn },
+      [B]: { enabled: true, lambdaFunctionArn: handlerArn },
+    });
+
+    // Removed: each endpoint gets back exactly what it had.
+    expect(await deploy(customResourceEvent('Delete', handlerArn))).toMatchObject({ Status: 'SUCCESS' });
+    expect(options()).toEqual({
+      [A]: { enabled: false },
+      [B]: { enabled: true, lambdaFunctionArn: otherArn },
+    });
+
+    // Attached again for the tests below.
+    expect(await deploy(customResourceEvent('Create', handlerArn, true))).toMatchObject({
+      Status: 'SUCCESS',
+    });
+  }, 60_000);
+});
+
+describe('an evicted user stays out until released', () => {
+  it('a GuardDuty finding evicts alice on every endpoint; her reconnect is denied; Release VPN User lets her in', async () => {
+    const { result } = await evictor.invoke(fixture('sso-session'), 'req-finding');
+    expect(result).toMatchObject({
+      status: 'completed',
+      quarantine: [{ username: ALICE, match: 'username', outcome: 'written' }],
+    });
+    expect(active(ALICE)).toEqual([]);
+
+    // The AWS VPN client reconnects by itself a few seconds later, in whatever case the IdP sends.
+    for (const [endpoint, username] of [
+      [A, ALICE],
+      [B, 'alice.smith@corp.example.com'],
+    ] as const) {
+      const reconnect = await emulator.connect({ clientVpnEndpointId: endpoint, username });
+      expect(reconnect).toMatchObject({
+        allowed: false,
+        reason: 'client-connect-failed',
+        messageToUser: 'Your VPN access is suspended. Contact it-help@example.com.',
+      });
+    }
+    expect(active(ALICE)).toEqual([]);
+    // Someone else still gets in.
+    expect(
+      await emulator.connect({ clientVpnEndpointId: A, username: 'bob@corp.example.com' }),
+    ).toMatchObject({
+      allowed: true,
+    });
+
+    const { result: released } = await evictor.invoke(
+      customEvent('Release VPN User', {
+        usernames: ['alice.smith@corp.example.com'],
+        reason: 'cleared by SOC',
+      }),
+      'req-release',
+    );
+    expect(released).toMatchObject({
+      status: 'completed',
+      trigger: 'release',
+      quarantine: [{ username: ALICE, outcome: 'released' }],
+    });
+    const back = await emulator.connect({ clientVpnEndpointId: A, username: ALICE });
+    expect(back).toMatchObject({ allowed: true });
+    expect(active(ALICE)).toHaveLength(1);
+    expect(emulator.snapshot().connectAttempts.map((a) => [a.username, a.allowed])).toEqual([
+      [ALICE, false],
+      ['alice.smith@corp.example.com', false],
+      ['bob@corp.example.com', true],
+      [ALICE, true],
+    ]);
+  }, 60_000);
+});
+
+describe('access hours at connect time', () => {
+  /** A daily window that is open now, or one that opened and closed again an hour ago (UTC). */
+  const windowAround = (open: boolean) => {
+    const hour = new Date().getUTCHours();
+    const at = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    return JSON.stringify({
+      timeZone: 'UTC',
+      days: 'MON-SUN',
+      start: open ? at(hour - 1) : at(hour - 3),
+      end: open ? at(hour + 2) : at(hour - 1),
+      exempt: ['oncall'],
+      contact: 'it-help@example.com',
+    });
+  };
+
+  it.each([
+    [
+      'outside the window, a connect is denied with when access opens',
+      false,
+      'carol@corp.example.com',
+      false,
+    ],
+    ['inside the window, a connect is allowed', true, 'carol@corp.example.com', true],
+    ['an exempt user is allowed outside the window', false, 'OnCall@corp.example.com', true],
+  ])(
+    '%s',
+    async (_label, open, username, allowed) => {
+      const name = `AWSClientVPN-Hours${open ? 'Open' : 'Closed'}`;
+      const arn = await emulator.registerFunction({
+        name: `${name}-${username.length}`,
+        bundle: functionAsset('ConnectHandlerFunction').bundle,
+        env: connectEnv({ ACCESS_HOURS: windowAround(open) }),
+      });
+      await useHandler(A, arn);
+      const attempt = await emulator.connect({ clientVpnEndpointId: A, username });
+      expect(attempt.allowed).toBe(allowed);
+      if (!allowed) {
+        expect(attempt.messageToUser).toMatch(
+          /^VPN access opens \w+day \d\d:00 UTC\. Outside these hours, contact it-help@example\.com\.$/,
+        );
+      }
+    },
+    30_000,
+  );
+});
