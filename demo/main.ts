@@ -1,19 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EC2Client, ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
+import { type RunningDynamoDb, startDynamoDb } from '../emulator/dynamodb';
 import { generateFleet } from '../emulator/fleet';
-import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../emulator/lambda-container';
+import {
+  EMULATOR_CREDENTIALS,
+  emulatorAwsEnv,
+  type LambdaContainer,
+  startLambdaContainer,
+} from '../emulator/lambda-container';
 import { type RunningEmulator, startEmulator } from '../emulator/server';
+import { isWithinAccessHours, parseAccessHours } from '../lambda/core/access-hours';
 import { bundleLikeTheStack, ROOT } from '../scripts/bundle';
-import { narrate } from './narrate';
+import { narrateConnect, narrateEviction } from './narrate';
 
 /**
- * `npm start`: the main job on the embedded emulator. The evictor is bundled exactly as the stack bundles it
- * and runs in its own Node.js process, as on Lambda; EC2 is the local emulator. No AWS account is involved.
+ * `npm start`: the main job on the embedded emulator. The evictor and the client-connect handler are bundled
+ * exactly as the stack bundles them and run in their own Node.js processes, as on Lambda; EC2 Client VPN (and
+ * Lambda, which it calls for every new connection) is the local emulator, and the quarantine table is DynamoDB
+ * on dynalite, in this process. No AWS account is involved.
  */
 const { values } = parseArgs({ options: { verbose: { type: 'boolean', short: 'v', default: false } } });
 
-const event = (name: string) => JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', name), 'utf8'));
+const DOMAIN = 'corp.example.com';
+const ALICE = `alice.smith@${DOMAIN}`;
+const CONNECT_HANDLER = 'AWSClientVPN-ClientVpnEvictor';
+
+const finding = (name: string) => JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', name), 'utf8'));
 const custom = (detailType: string, id: string, detail: object) => ({
   version: '0',
   id,
@@ -23,90 +37,214 @@ const custom = (detailType: string, id: string, detail: object) => ({
   detail,
 });
 
-const STEPS = [
-  {
-    title: 'GuardDuty: anomalous API calls by an IAM Identity Center session',
-    event: event('guardduty-sso-session.json'),
-    explain: 'The finding names the role AWSReservedSSO_...; the person is the session name in principalId.',
-  },
-  {
-    title: "GuardDuty's own sample finding (CreateSampleFindings)",
-    event: event('guardduty-sample-iam-finding.json'),
-    explain: 'Sample findings are always a dry run, and this one is archived: nobody is touched.',
-  },
-  {
-    title: 'Evict VPN User: a laptop reported stolen',
-    event: custom('Evict VPN User', 'evt-stolen-laptop', {
-      usernames: ['Dave.Chen@corp.example.com'],
-      reason: 'laptop reported stolen (INC-4711)',
-    }),
-    explain:
-      'An operator or a SOAR playbook puts this event on the bus; the name matches the VPN username ignoring case.',
-  },
-  {
-    title: 'Off-hours: Disconnect All VPN Users, on-call exempt',
-    event: custom('Disconnect All VPN Users', 'evt-offhours', {
-      reason: 'off-hours schedule weekday-evening',
-      except: ['oncall'],
-    }),
-    explain:
-      'EventBridge Scheduler sends this at 19:00 in the team time zone; breakglass is protected by configuration.',
-  },
-];
+/**
+ * The office's access hours, in the first of these zones where the VPN is closed right now, so that the demo
+ * shows a denial whenever it runs (07:00-19:00 on weekdays is closed somewhere on Earth at every instant).
+ */
+function closedOfficeHours() {
+  for (const timeZone of [
+    'Asia/Tokyo',
+    'Europe/Berlin',
+    'America/New_York',
+    'Pacific/Honolulu',
+    'Asia/Kolkata',
+  ]) {
+    const hours = parseAccessHours({
+      timeZone,
+      days: 'MON-FRI',
+      start: '07:00',
+      end: '19:00',
+      exempt: ['oncall'],
+      contact: 'it-help@example.com',
+    });
+    if (!isWithinAccessHours(hours, Date.now())) return hours;
+  }
+  throw new Error('no closed office found');
+}
+
+type Step =
+  | { kind: 'event'; title: string; explain: string; event: Record<string, unknown> }
+  | { kind: 'connect'; title: string; explain: string; username: string }
+  | { kind: 'deploy'; title: string; explain: string; env: Record<string, string> };
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // The SDK's notice that it will soon need Node.js 22 concerns this machine's Node.js, not Lambda's.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const seed = generateFleet({
     endpoints: 3,
     usersPerEndpoint: 12,
     namedUsers: ['alice.smith', 'dave.chen', 'oncall', 'breakglass'],
-    emailDomain: 'corp.example.com',
+    emailDomain: DOMAIN,
   });
   // dave.chen works from three devices today.
-  const dave = 'dave.chen@corp.example.com';
+  const dave = `dave.chen@${DOMAIN}`;
   seed.endpoints[0]?.connections?.push({ username: dave }, { username: dave });
+  const endpointIds = seed.endpoints.map((e) => e.clientVpnEndpointId ?? '');
+  const office = closedOfficeHours();
+
+  const steps: Step[] = [
+    {
+      kind: 'event',
+      title: 'GuardDuty: anomalous API calls by an IAM Identity Center session',
+      explain:
+        'The finding names the role AWSReservedSSO_...; the person is the session name in principalId.',
+      event: finding('guardduty-sso-session.json'),
+    },
+    {
+      kind: 'connect',
+      title: "Alice's VPN client reconnects by itself, three seconds later",
+      explain: 'Client VPN asks the client-connect handler, which finds her in the quarantine table.',
+      username: 'Alice.Smith@corp.example.com',
+    },
+    {
+      kind: 'event',
+      title: "GuardDuty's own sample finding (CreateSampleFindings)",
+      explain: 'Sample findings are always a dry run, and this one is archived: nobody is touched.',
+      event: finding('guardduty-sample-iam-finding.json'),
+    },
+    {
+      kind: 'event',
+      title: 'Evict VPN User: a laptop reported stolen',
+      explain:
+        'An operator or a SOAR playbook puts this event on the bus; the name matches the VPN username ignoring case.',
+      event: custom('Evict VPN User', 'evt-stolen-laptop', {
+        usernames: ['Dave.Chen@corp.example.com'],
+        reason: 'laptop reported stolen (INC-4711)',
+      }),
+    },
+    {
+      kind: 'event',
+      title: 'Release VPN User: the SOC has cleared Alice',
+      explain: 'Lifting the quarantine is audited like an eviction: who, why, and when.',
+      event: custom('Release VPN User', 'evt-release-alice', {
+        usernames: [ALICE],
+        reason: 'false positive, cleared by SOC (INC-4712)',
+      }),
+    },
+    {
+      kind: 'connect',
+      title: 'Alice reconnects',
+      explain: 'Released: the handler lets her in.',
+      username: ALICE,
+    },
+    {
+      kind: 'deploy',
+      title: `The office adopts access hours: ${office.days} ${office.start}-${office.end} ${office.timeZone}`,
+      explain:
+        'cdk deploy -c accessHours=... (it is outside them there now): the connect handler and the end-of-day schedule both follow the one setting.',
+      env: { ACCESS_HOURS: JSON.stringify(office) },
+    },
+    {
+      kind: 'event',
+      title: `End of the working day in ${office.timeZone}: Disconnect All VPN Users`,
+      explain: `The stack schedules this at ${office.end} from the access hours; the exempt on-call user stays, breakglass is protected.`,
+      event: custom('Disconnect All VPN Users', 'evt-end-of-day', {
+        reason: 'end of access hours',
+        except: office.exempt,
+      }),
+    },
+    {
+      kind: 'connect',
+      title: `Bob tries to connect after hours (${office.timeZone})`,
+      explain: 'Off-hours means off: the handler denies him and says when access opens.',
+      username: `bob.jones@${DOMAIN}`,
+    },
+    {
+      kind: 'connect',
+      title: 'The on-call engineer connects after hours',
+      explain: 'Exempt from access hours (but never from a quarantine).',
+      username: `OnCall@${DOMAIN}`,
+    },
+  ];
+
   let emulator: RunningEmulator | undefined;
+  let dynamodb: RunningDynamoDb | undefined;
   let evictor: LambdaContainer | undefined;
   try {
     emulator = await startEmulator({ seed });
-    const endpointIds = seed.endpoints.map((e) => e.clientVpnEndpointId ?? '');
-    process.stdout.write(`EC2 Client VPN emulator on ${emulator.url}\n`);
-    const bundle = bundleLikeTheStack('lambda/evictor.ts');
-    evictor = await startLambdaContainer(bundle, {
+    dynamodb = await startDynamoDb();
+    process.stdout.write(`EC2 Client VPN emulator on ${emulator.url}, quarantine table on ${dynamodb.url}\n`);
+    const common = {
+      PROTECTED_USERS: 'breakglass',
+      MATCH_COMMON_NAME: 'true',
+      QUARANTINE_TABLE: dynamodb.tableName,
+    };
+    const evictorBundle = bundleLikeTheStack('lambda/evictor.ts');
+    evictor = await startLambdaContainer(evictorBundle, {
       PATH: process.env.PATH,
+      ...common,
       ENDPOINT_IDS: endpointIds.join(','),
       DRY_RUN: 'false',
-      PROTECTED_USERS: 'breakglass',
       CLIENT_CIDRS: seed.endpoints.map((e) => e.clientCidrBlock).join(','),
-      MATCH_COMMON_NAME: 'true',
       MAX_USERS_PER_EVENT: '5',
-      ...emulatorAwsEnv(emulator.url),
+      ...emulatorAwsEnv(emulator.url, dynamodb.url),
     });
+    const connectBundle = bundleLikeTheStack('lambda/connect.ts');
+    const ec2 = new EC2Client({
+      endpoint: emulator.url,
+      region: 'us-east-1',
+      credentials: EMULATOR_CREDENTIALS,
+    });
+    /** Deploys the connect handler with `env` and attaches it, as `-c attachConnectHandler=true` does. */
+    const deployConnectHandler = async (version: number, env: Record<string, string> = {}) => {
+      const arn = await emulator?.registerFunction({
+        name: `${CONNECT_HANDLER}${version > 1 ? `-v${version}` : ''}`,
+        bundle: connectBundle,
+        env: {
+          ...common,
+          SUPPORT_CONTACT: 'it-help@example.com',
+          AWS_ENDPOINT_URL_DYNAMODB: dynamodb?.url ?? '',
+          ...env,
+        },
+      });
+      for (const endpointId of endpointIds) {
+        await ec2.send(
+          new ModifyClientVpnEndpointCommand({
+            ClientVpnEndpointId: endpointId,
+            ClientConnectOptions: { Enabled: true, LambdaFunctionArn: arn },
+          }),
+        );
+      }
+    };
+    await deployConnectHandler(1);
     process.stdout.write(
-      `Evictor bundled like the stack (${bundle}), ENFORCING on ${endpointIds.length} endpoints\n`,
+      `Evictor and ${CONNECT_HANDLER} bundled like the stack (${evictorBundle}), ENFORCING on ${endpointIds.length} endpoints\n`,
     );
-    for (const [index, step] of STEPS.entries()) {
-      const before = emulator.snapshot();
-      const invocation = await evictor.invoke(step.event, `demo-${index + 1}`);
-      const logs = evictor.takeLogs();
-      process.stdout.write(
-        narrate({
-          index: index + 1,
-          ...step,
-          before,
-          after: emulator.snapshot(),
-          invocation,
-          logs,
-          verbose: values.verbose,
-        }),
-      );
+    for (const [index, step] of steps.entries()) {
+      const number = index + 1;
+      if (step.kind === 'event') {
+        const before = emulator.snapshot();
+        const invocation = await evictor.invoke(step.event, `demo-${number}`);
+        const logs = evictor.takeLogs();
+        process.stdout.write(
+          narrateEviction({
+            ...step,
+            index: number,
+            before,
+            after: emulator.snapshot(),
+            invocation,
+            logs,
+            verbose: values.verbose,
+          }),
+        );
+      } else if (step.kind === 'deploy') {
+        await deployConnectHandler(number, step.env);
+        process.stdout.write(`\n${number}. ${step.title}\n   ${step.explain}\n`);
+      } else {
+        const endpointId = endpointIds[0] ?? '';
+        const result = await emulator.connect({ clientVpnEndpointId: endpointId, username: step.username });
+        process.stdout.write(narrateConnect({ ...step, index: number, endpointId, result }));
+      }
     }
     process.stdout.write(
       `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. ${values.verbose ? '' : 'Run `npm start -- --verbose` for the structured log lines.'}\n`,
     );
+    ec2.destroy();
   } finally {
     evictor?.stop();
     await emulator?.close();
+    await dynamodb?.close();
   }
 }
 

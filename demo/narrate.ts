@@ -1,8 +1,8 @@
 import type { Invocation } from '../emulator/lambda-container';
-import type { EmulatorSnapshot } from '../emulator/server';
+import type { ConnectResult, EmulatorSnapshot } from '../emulator/server';
 import type { EvictionResult } from '../lambda/core/result';
 
-interface Step {
+interface EvictionStep {
   index: number;
   title: string;
   explain: string;
@@ -18,7 +18,7 @@ const activeCount = (s: EmulatorSnapshot) =>
   s.endpoints.flatMap((e) => e.connections).filter((c) => c.status === 'active').length;
 
 /** A few readable lines per step: what came in, whom it resolved to, what was terminated, at what cost. */
-export function narrate(step: Step): string {
+export function narrateEviction(step: EvictionStep): string {
   const lines = [``, `${step.index}. ${step.title}`, `   ${step.explain}`];
   const detail = step.event.detail as Record<string, unknown> | undefined;
   lines.push(
@@ -43,8 +43,30 @@ export function narrate(step: Step): string {
     lines.push(
       `   EC2 API calls: ${result.apiCalls.describe} Describe, ${result.apiCalls.terminate} Terminate`,
     );
+    for (const q of result.quarantine) {
+      lines.push(`   quarantine: ${q.username} ${q.outcome}${q.until ? ` (until ${q.until})` : ''}`);
+    }
     for (const note of result.notes) lines.push(`   note: ${note}`);
   }
   if (step.verbose) lines.push(...step.logs.map((line) => `   | ${JSON.stringify(line)}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A client connecting: what the client-connect handler answered, and what the user reads. */
+export function narrateConnect(step: {
+  index: number;
+  title: string;
+  explain: string;
+  username: string;
+  endpointId: string;
+  result: ConnectResult;
+}): string {
+  const lines = [``, `${step.index}. ${step.title}`, `   ${step.explain}`];
+  lines.push(`   connect: ${step.username} to ${step.endpointId}`);
+  lines.push(
+    step.result.allowed
+      ? `   allowed: connection ${step.result.connectionId}`
+      : `   denied (${step.result.reason}): "${step.result.messageToUser}"`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -6,28 +6,39 @@ const npm = async (args: string[]) => {
 };
 
 describe('npm start', () => {
-  it('runs the four steps on the embedded emulator and exits 0', async () => {
+  it('runs the story on the embedded emulator and the local quarantine table, and exits 0', async () => {
     const { code, stdout } = await npm(['start']);
     expect(code).toBe(0);
+    // An eviction holds: the reconnect is denied until the release, then allowed.
+    expect(stdout).toMatch(
+      /1\. GuardDuty[\s\S]*quarantine: alice\.smith@corp\.example\.com written[\s\S]*2\. Alice's VPN client reconnects[\s\S]*denied \(client-connect-failed\): "Your VPN access is suspended\. Contact it-help@example\.com\."/,
+    );
+    expect(stdout).toMatch(
+      /5\. Release VPN User[\s\S]*quarantine: alice\.smith@corp\.example\.com released[\s\S]*6\. Alice reconnects[\s\S]*allowed: connection cvpn-connection-/,
+    );
+    // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
+    expect(stdout).toMatch(
+      /9\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+    );
+    expect(stdout).toMatch(/10\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
     expect(stdout).toMatch(
-      /2\. GuardDuty's own sample finding[\s\S]*mode: DRY-RUN, outcome: ignored[\s\S]*EC2 API calls: 0 Describe, 0 Terminate/,
+      /3\. GuardDuty's own sample finding[\s\S]*mode: DRY-RUN, outcome: ignored[\s\S]*EC2 API calls: 0 Describe, 0 Terminate/,
     );
     expect(stdout).toMatch(
-      /3\. Evict VPN User[\s\S]*resolved: dave\.chen@corp\.example\.com\n\s+result: 6 terminated/,
+      /4\. Evict VPN User[\s\S]*resolved: dave\.chen@corp\.example\.com\n\s+result: 6 terminated/,
     );
-    expect(stdout).toMatch(/4\. Off-hours[\s\S]*outcome: completed[\s\S]*active connections \d+ -> \d+/);
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
-    const left = Number(
-      /active connections \d+ -> (\d+)\n\s+EC2 API calls: \d+ Describe, \d+ Terminate\n\nDone/.exec(
+    const endOfDay =
+      /8\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
-      )?.[1],
-    );
-    // oncall (exempt) and breakglass (protected) are all that stay connected.
-    expect(left).toBeGreaterThan(0);
+      );
+    // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.
+    expect(Number(endOfDay?.[1])).toBeGreaterThan(0);
+    expect(endOfDay?.[2]).toBe(endOfDay?.[1]);
     expect(stdout).toMatch(/Done in \d+\.\d s\./);
   }, 120_000);
 

@@ -33,7 +33,8 @@ export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   const functions = Object.entries(template.Resources as Record<string, any>).filter(
     ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
   );
-  if (functions.length !== 1) throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
+  if (functions.length !== 1)
+    throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
   const [, resource] = functions[0] as [string, any];
   const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
   return {
