@@ -10,10 +10,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
 import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
+import { ec2ClientFor } from '../support/ec2';
 import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
 /**
@@ -32,9 +34,13 @@ const shBlocks = blocks('sh').map((block) =>
 );
 const commands = shBlocks.flat();
 
+/** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
+const ATTACH_BY_HAND =
+  /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --client-connect-options Enabled=(true),LambdaFunctionArn=<ConnectHandlerArn>$/;
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
+  ATTACH_BY_HAND,
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -145,7 +151,11 @@ describe('README', () => {
   it('the JSON examples are valid events and seeds', () => {
     const examples = blocks('json').map((text) => JSON.parse(text));
     const events = examples.filter((e) => e['detail-type']);
-    expect(events).toHaveLength(2);
+    expect(events.map((e) => e['detail-type'])).toEqual([
+      'Evict VPN User',
+      'Release VPN User',
+      'Disconnect All VPN Users',
+    ]);
     for (const event of events)
       expect(() => parseEvent({ id: 'readme', ...event }, 'client-vpn-evictor')).not.toThrow();
     const seeds = examples.filter((e) => e.endpoints);
@@ -280,4 +290,27 @@ describe('README', () => {
       expect(output()).toContain('emulator stopped');
     }
   }, 60_000);
+
+  it('the command that attaches the connect handler by hand names real ModifyClientVpnEndpoint parameters', async () => {
+    const line = commands.find((l) => ATTACH_BY_HAND.test(l)) ?? '';
+    const [, endpointId, enabled] = ATTACH_BY_HAND.exec(line) ?? [];
+    const emulator = await startEmulator({ seed: { endpoints: [{ clientVpnEndpointId: endpointId }] } });
+    try {
+      const arn = 'arn:aws:lambda:us-east-1:123456789012:function:AWSClientVPN-ClientVpnEvictor';
+      // The AWS CLI's --client-vpn-endpoint-id and --client-connect-options Enabled=,LambdaFunctionArn= are the
+      // SDK's ClientVpnEndpointId and ClientConnectOptions.{Enabled,LambdaFunctionArn}.
+      await ec2ClientFor(emulator.url).send(
+        new ModifyClientVpnEndpointCommand({
+          ClientVpnEndpointId: endpointId,
+          ClientConnectOptions: { Enabled: enabled === 'true', LambdaFunctionArn: arn },
+        }),
+      );
+      expect(emulator.snapshot().endpoints[0]?.clientConnectOptions).toEqual({
+        enabled: true,
+        lambdaFunctionArn: arn,
+      });
+    } finally {
+      await emulator.close();
+    }
+  });
 });
