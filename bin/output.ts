@@ -2,7 +2,7 @@ import type { AccessHours } from '../lambda/core/access-hours';
 import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
 import type { QuarantineOutcome } from '../lambda/core/quarantine';
-import type { EvictionResult, Outcome } from '../lambda/core/result';
+import type { EvictionResult, Mode, Outcome } from '../lambda/core/result';
 
 function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -86,7 +86,7 @@ export function resultSummary(result: EvictionResult): string {
 
 /** After `quarantine add` or `release`: the mode, the correlation id the entries carry, and each entry. */
 export function quarantineReport(
-  mode: string,
+  mode: Mode,
   command: string,
   correlationId: string,
   outcomes: QuarantineOutcome[],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_EVENT_SOURCE, RANGES } from '../lambda/core/config';
-import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../lambda/core/events';
+import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
 import { distinctNames } from '../lambda/core/identity';
 import {
   type QuarantineOutcome,
@@ -8,6 +8,7 @@ import {
   releaseQuarantines,
   writeQuarantines,
 } from '../lambda/core/quarantine';
+import type { Mode } from '../lambda/core/result';
 import { quarantineStore, tableName } from './aws-clients';
 import { defaultReason, EXIT, type Options, operator, UsageError } from './command-line';
 import { quarantineEntriesTable, quarantineReport } from './output';
@@ -19,7 +20,7 @@ import { quarantineEntriesTable, quarantineReport } from './output';
 function namesAndReason(command: string, names: string[], reason: string) {
   if (names.length === 0) throw new UsageError(`${command} needs at least one VPN username`);
   try {
-    const event = parseEvent(
+    const { detail } = parseEvent(
       {
         id: 'cli',
         source: DEFAULT_EVENT_SOURCE,
@@ -27,9 +28,8 @@ function namesAndReason(command: string, names: string[], reason: string) {
         detail: { usernames: names, reason },
       },
       DEFAULT_EVENT_SOURCE,
-    );
-    if (event.kind !== 'release') throw new Error(`parsed a ${event.kind} event`);
-    return { usernames: distinctNames(event.detail.usernames), reason: event.detail.reason };
+    ) as Extract<ParsedEvent, { kind: 'release' }>;
+    return { usernames: distinctNames(detail.usernames), reason: detail.reason };
   } catch (error) {
     if (error instanceof EventRejectedError)
       throw new UsageError(`${command}: ${error.message.replace(/^invalid "[^"]+" detail: /, '')}`);
@@ -52,7 +52,7 @@ function report(
   reason: string,
   outcomes: QuarantineOutcome[],
 ): number {
-  const mode = values['dry-run'] ? 'DRY-RUN' : 'ENFORCING';
+  const mode: Mode = values['dry-run'] ? 'DRY-RUN' : 'ENFORCING';
   process.stdout.write(
     values.json
       ? `${JSON.stringify({ mode, command, correlationId, reason, quarantine: outcomes }, null, 2)}\n`
