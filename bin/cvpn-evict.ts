@@ -1,95 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
-import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
 import { explainError } from '../lambda/core/client-vpn-api';
 import { ConfigurationError, type EvictorConfig, parseEvictorConfig } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../lambda/core/events';
 import { evict } from '../lambda/core/evict';
 import { decide } from '../lambda/core/policy';
 import type { EvictionResult } from '../lambda/core/result';
+import { accessHoursCommand } from './access-hours';
+import { ec2Api, quarantineStore, tableName } from './aws-clients';
+import { defaultReason, EXIT, type Options, parseCommandLine, USAGE, UsageError } from './command-line';
 import { connectionsTable, progressBar, resultSummary } from './output';
-
-const USAGE = `usage: cvpn-evict <command> [options]
-
-commands:
-  connections                 active connections per endpoint
-  evict <user...>             terminate every connection of these VPN users
-  disconnect-all              terminate every active connection (asks first)
-
-options:
-  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one)
-  --region <region>           AWS Region (default: AWS_REGION / your profile)
-  --profile <name>            AWS profile
-  --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
-  --dry-run                   describe for real, terminate nothing, report what would go
-  --except <user>             disconnect-all: leave this user connected (repeatable)
-  --protected <user>          never terminate this user (repeatable)
-  --max-users <n>             evict refuses more users than this (default 5)
-  --username-match <rule>     local-part (default) or exact: how alert identities find VPN users (see README)
-  --reason <text>             recorded with the eviction
-  --json                      machine-readable output
-  --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
-
-exit codes: 0 done, 1 partial failure or refused, 2 usage or configuration error,
-            3 done, but a named user had no active connection`;
-
-export const EXIT = { done: 0, partial: 1, usage: 2, notConnected: 3 } as const;
-
-class UsageError extends Error {}
-
-function options(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'endpoint-id': { type: 'string', multiple: true, default: [] },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        except: { type: 'string', multiple: true, default: [] },
-        protected: { type: 'string', multiple: true, default: [] },
-        'max-users': { type: 'string' },
-        'username-match': { type: 'string' },
-        reason: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        yes: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-type Options = ReturnType<typeof options>['values'];
-
-const isLoopback = (url: string | undefined) =>
-  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
-
-/** The same EC2 adapter as the Lambda. A loopback endpoint (the emulator) needs no real credentials. */
-function api(values: Options): Ec2ClientVpnApi {
-  const endpoint = values['endpoint-url'];
-  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
-    throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
-  const local = isLoopback(endpoint);
-  const region =
-    values.region ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION ??
-    (local ? 'us-east-1' : undefined);
-  const placeholder = local && !values.profile && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
-  return new Ec2ClientVpnApi(
-    createEc2Client({
-      ...(region ? { region } : {}),
-      ...(values.profile ? { profile: values.profile } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      ...(placeholder ? { credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } } : {}),
-    }),
-  );
-}
+import { quarantineCommand } from './quarantine';
 
 function config(values: Options): EvictorConfig {
   if (values['endpoint-id'].length === 0)
@@ -101,6 +22,8 @@ function config(values: Options): EvictorConfig {
       PROTECTED_USERS: values.protected.join(','),
       MAX_USERS_PER_EVENT: values['max-users'],
       USERNAME_MATCH: values['username-match'],
+      QUARANTINE_MINUTES: values['quarantine-minutes'],
+      ...(values.table !== undefined ? { QUARANTINE_TABLE: tableName(values, 'evict') } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigurationError) {
@@ -109,7 +32,8 @@ function config(values: Options): EvictorConfig {
           .replace('ENDPOINT_IDS', '--endpoint-id')
           .replace('MAX_USERS_PER_EVENT', '--max-users')
           .replace('USERNAME_MATCH', '--username-match')
-          .replace('PROTECTED_USERS', '--protected'),
+          .replace('PROTECTED_USERS', '--protected')
+          .replace('QUARANTINE_MINUTES', '--quarantine-minutes'),
       );
     }
     throw error;
@@ -124,7 +48,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 async function listConnections(values: Options, settings: EvictorConfig): Promise<number> {
-  const client = api(values);
+  const client = ec2Api(values);
   let failed = false;
   const listings = await Promise.all(
     settings.endpointIds.map(async (endpointId) => {
@@ -165,9 +89,12 @@ async function runEviction(
     throw error;
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
-  const result: EvictionResult = await evict(request, { api: api(values) }, settings, {
-    onProgress: bar?.update,
-  });
+  const { quarantineTable } = settings;
+  const ports = {
+    api: ec2Api(values),
+    ...(quarantineTable ? { quarantine: quarantineStore(values, quarantineTable) } : {}),
+  };
+  const result: EvictionResult = await evict(request, ports, settings, { onProgress: bar?.update });
   bar?.finish();
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : resultSummary(result));
   switch (result.status) {
@@ -182,13 +109,13 @@ async function runEviction(
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = options(argv);
+  const { values, positionals } = parseCommandLine(argv);
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? EXIT.done : EXIT.usage;
   }
-  const reason = values.reason ?? `cvpn-evict ${command} by ${process.env.USER ?? 'an operator'}`;
+  const reason = values.reason ?? defaultReason(command);
   switch (command) {
     case 'connections':
       return listConnections(values, config(values));
@@ -211,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       return runEviction(values, settings, DETAIL_TYPES.disconnectAll, { reason, except: values.except });
     }
+    case 'quarantine':
+      return quarantineCommand(values, rest);
+    case 'access-hours':
+      return accessHoursCommand(values, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

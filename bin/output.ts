@@ -1,6 +1,8 @@
+import type { AccessHours } from '../lambda/core/access-hours';
 import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
-import type { EvictionResult, Outcome } from '../lambda/core/result';
+import type { QuarantineOutcome } from '../lambda/core/quarantine';
+import type { EvictionResult, Mode, Outcome } from '../lambda/core/result';
 
 function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -47,6 +49,21 @@ const describeOutcome = (o: Outcome) => {
   return `  ${o.status.padEnd(15)} ${o.endpointId}  ${o.connectionId}  ${o.username || '-'}${detail}`;
 };
 
+/** One quarantine entry written, kept, released, or why not; `until` is the end a write asked for. */
+function describeQuarantine(q: QuarantineOutcome): string {
+  const entry = `${q.username}  ${q.match}`;
+  const detail = {
+    written: `${entry}  until ${q.until}`,
+    'would-write': `${entry}  until ${q.until}`,
+    'kept-longer': `${entry}  a quarantine ending later than ${q.until} stays`,
+    released: `${entry}  was until ${q.until}`,
+    'would-release': `${entry}  until ${q.until}`,
+    'not-quarantined': q.username,
+    failed: `${entry}  (${q.error})`,
+  }[q.outcome];
+  return `  ${q.outcome.padEnd(15)} ${detail}`;
+}
+
 /** What an operator reads after evict or disconnect-all: mode, who, per endpoint, calls, and why. */
 export function resultSummary(result: EvictionResult): string {
   const lines = [
@@ -61,7 +78,80 @@ export function resultSummary(result: EvictionResult): string {
   const shown = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'skipped');
   const all = result.outcomes.length <= 50 ? result.outcomes : shown;
   lines.push(...all.map(describeOutcome));
+  if (result.quarantine.length > 0) lines.push('quarantine:', ...result.quarantine.map(describeQuarantine));
   lines.push(`API calls: ${result.apiCalls.describe} Describe, ${result.apiCalls.terminate} Terminate`);
   lines.push(...result.notes.map((note) => `note: ${note}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** After `quarantine add` or `release`: the mode, the correlation id the entries carry, and each entry. */
+export function quarantineReport(
+  mode: Mode,
+  command: string,
+  correlationId: string,
+  outcomes: QuarantineOutcome[],
+): string {
+  return `${[`${mode}  ${command}  (correlation id ${correlationId})`, ...outcomes.map(describeQuarantine)].join('\n')}\n`;
+}
+
+export interface ListedQuarantine {
+  username: string;
+  match: string;
+  /** UTC, ISO 8601. */
+  until: string;
+  reason: string;
+  trigger: string;
+  correlationId: string;
+}
+
+/** `quarantine list`: the free-text reason goes last, so a long one does not push the other columns apart. */
+export function quarantineEntriesTable(entries: ListedQuarantine[], tableName: string): string {
+  const rows = [['USERNAME', 'MATCH', 'UNTIL (UTC)', 'TRIGGER', 'CORRELATION ID', 'REASON']];
+  for (const e of entries) rows.push([e.username, e.match, e.until, e.trigger, e.correlationId, e.reason]);
+  return `${table(rows)}\n${entries.length} active quarantine entries in ${tableName}\n`;
+}
+
+/** `Monday 2026-03-30 07:00 Europe/Berlin`: the wall clock in a zone at an instant, read with Intl. */
+export function zonedTime(instant: number, timeZone: string): string {
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'long',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const part = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, p.value]));
+  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${timeZone}`;
+}
+
+interface Moment {
+  /** In the window's zone, as `zonedTime` writes it. */
+  local: string;
+  /** UTC, ISO 8601. */
+  utc: string;
+}
+
+export interface AccessHoursReport {
+  /** Where the setting came from: the option or ./cdk.json. */
+  source: string;
+  accessHours: AccessHours;
+  at: Moment;
+  open: boolean;
+  nextOpening: Moment;
+  nextClosing: Moment;
+}
+
+/** `access-hours`: the setting and its source, open or closed at the instant, then the next two changes in order. */
+export function accessHoursText(report: AccessHoursReport): string {
+  const { days, start, end, timeZone, exempt } = report.accessHours;
+  const when = (m: Moment) => `${m.local} (${m.utc})`;
+  const changes = [`next opening: ${when(report.nextOpening)}`, `next closing: ${when(report.nextClosing)}`];
+  return `${[
+    `access hours (${report.source}): ${days.join(',')} ${start}-${end} ${timeZone}${exempt.length > 0 ? `, exempt ${exempt.join(', ')}` : ''}`,
+    `${report.open ? 'open' : 'closed'} at ${when(report.at)}`,
+    ...(report.open ? changes.reverse() : changes),
+  ].join('\n')}\n`;
 }

@@ -83,7 +83,7 @@ export const CONTEXT_KEYS = [
 type Lookup = (key: string) => unknown;
 
 /** `-c key=[...]` arrives as a string; cdk.json values arrive typed. Both are accepted. */
-function jsonish(value: unknown): unknown {
+export function jsonish(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const trimmed = value.trim();
   if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return value;

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
+import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
@@ -33,6 +34,8 @@ const shBlocks = blocks('sh').map((block) =>
     .filter(Boolean),
 );
 const commands = shBlocks.flat();
+/** What the README shows a command printing, compared with what it prints. */
+const textBlocks = blocks('text');
 
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
 const ATTACH_BY_HAND =
@@ -165,7 +168,9 @@ describe('README', () => {
 
   describe('against the emulator', () => {
     let emulator: RunningEmulator;
+    let table: RunningDynamoDb;
     beforeAll(async () => {
+      table = await startDynamoDb();
       emulator = await startEmulator({
         seed: {
           endpoints: [
@@ -183,26 +188,40 @@ describe('README', () => {
         },
       });
     });
-    afterAll(() => emulator.close());
+    afterAll(async () => {
+      await emulator.close();
+      await table.close();
+    });
 
     it('the npx cvpn-evict commands, run as written from the clone, do what the README says', async () => {
       const lines = commands.filter((line) => line.startsWith('npx cvpn-evict '));
       const expected = [
         { code: 0, out: /5 active connections on 1 endpoints/ },
         { code: 0, out: /DRY-RUN {2}evict {2}completed[\s\S]*2 would be terminated/ },
-        { code: 0, out: /ENFORCING {2}evict {2}completed[\s\S]*2 terminated/ },
+        {
+          code: 0,
+          out: /ENFORCING {2}evict {2}completed[\s\S]*2 terminated[\s\S]*quarantine:\n {2}written {9}alice\.smith {2}username/,
+        },
         { code: 2, out: /refusing to disconnect everyone without --yes when stdin is not a terminal/ },
+        { code: 0, out: /^alice\.smith {2}username .* evict .* INC-4711$\n^1 active quarantine entries/m },
+        { code: 0, out: /^ {2}written {9}bob {2}username {2}until /m },
+        { code: 0, out: /^ {2}released {8}alice\.smith {2}username {2}was until /m },
+        { code: 0, out: textBlocks[0] },
       ];
       expect(lines).toHaveLength(expected.length);
-      // The README's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2": the commands stay exactly as written.
+      // The README's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and at the local quarantine table with
+      // AWS_ENDPOINT_URL_DYNAMODB: the commands stay exactly as written.
       const env = shellEnv({
         ...emulatorAwsEnv(emulator.url),
+        AWS_ENDPOINT_URL_DYNAMODB: table.url,
         ...isolatedNpm().env,
       });
       for (const [i, line] of lines.entries()) {
         const run = await bash(line, env);
         expect({ line, code: run.code }).toEqual({ line, code: expected[i]?.code });
-        expect(run.stdout + run.stderr).toMatch(expected[i]?.out as RegExp);
+        const out = expected[i]?.out;
+        if (out instanceof RegExp) expect(run.stdout + run.stderr).toMatch(out);
+        else expect(run.stdout).toBe(out);
       }
     }, 60_000);
 

@@ -1,0 +1,52 @@
+import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
+import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
+import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { type Options, UsageError } from './command-line';
+
+const isLoopback = (url: string | undefined) =>
+  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+/**
+ * Region, profile and credentials for a client of one service, whose endpoint is `--endpoint-url` or what the SDK
+ * reads from `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`. A loopback endpoint (the emulator, dynalite)
+ * needs no real credentials and no Region: the CLI signs with placeholders unless the operator chose a profile or
+ * keys, so a clone runs locally on a machine without an AWS account.
+ */
+function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?: string) {
+  const { env } = process;
+  const local = isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
+  const region =
+    values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
+  const placeholder = local && !values.profile && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
+  return {
+    ...(region ? { region } : {}),
+    ...(values.profile ? { profile: values.profile } : {}),
+    ...(placeholder ? { credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } } : {}),
+  };
+}
+
+/** The same EC2 adapter as the Lambda. */
+export function ec2Api(values: Options): Ec2ClientVpnApi {
+  const endpoint = values['endpoint-url'];
+  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
+    throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
+  return new Ec2ClientVpnApi(
+    createEc2Client({ ...clientSettings(values, 'EC2', endpoint), ...(endpoint ? { endpoint } : {}) }),
+  );
+}
+
+/** The same quarantine adapter and retry budget as the evictor Lambda, on the table `--table` names. */
+export function quarantineStore(values: Options, tableName: string): DynamoDbQuarantineStore {
+  return new DynamoDbQuarantineStore(
+    createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB')),
+    tableName,
+  );
+}
+
+/** `--table`, which every quarantine command needs. */
+export function tableName(values: Options, command: string): string {
+  const table = values.table?.trim();
+  if (!table)
+    throw new UsageError(`${command} needs --table <name> (the stack's QuarantineTableName output)`);
+  return table;
+}

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: cvpn-evict <command> [options]
+
+commands:
+  connections                 active connections per endpoint
+  evict <user...>             terminate every connection of these VPN users (and quarantine them, with --table)
+  disconnect-all              terminate every active connection (asks first); never quarantines
+  quarantine list             the active quarantine entries
+  quarantine add <user...>    keep these VPN users out for --minutes
+  quarantine release <user...>
+                              let these VPN users back in
+  access-hours                whether the access window is open, and when it next opens and closes
+
+options:
+  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands)
+  --region <region>           AWS Region (default: AWS_REGION / your profile)
+  --profile <name>            AWS profile
+  --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
+  --dry-run                   read for real, change nothing, report what would change
+  --except <user>             disconnect-all: leave this user connected (repeatable)
+  --protected <user>          never terminate this user (repeatable)
+  --max-users <n>             evict refuses more users than this (default 5)
+  --username-match <rule>     local-part (default) or exact: how alert identities find VPN users (see README)
+  --reason <text>             recorded with the eviction or the quarantine
+  --table <name>              the quarantine table: the stack's QuarantineTableName output
+  --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
+  --minutes <n>               quarantine add: how long (1 to 43200)
+  --access-hours <json>       access-hours: the setting (default: the accessHours key in ./cdk.json)
+  --at <instant>              access-hours: an ISO 8601 instant with its offset (default: now)
+  --json                      machine-readable output
+  --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
+
+AWS_ENDPOINT_URL_EC2 and AWS_ENDPOINT_URL_DYNAMODB point the SDK at local endpoints (the emulator, dynalite);
+a loopback endpoint needs no AWS credentials.
+
+exit codes: 0 done, 1 partial failure or refused, 2 usage or configuration error,
+            3 done, but a named user had no active connection`;
+
+export const EXIT = { done: 0, partial: 1, usage: 2, notConnected: 3 } as const;
+
+/** The command line is wrong: exit 2 with the message, nothing touched. */
+export class UsageError extends Error {}
+
+export function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'endpoint-id': { type: 'string', multiple: true, default: [] },
+        region: { type: 'string' },
+        profile: { type: 'string' },
+        'endpoint-url': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        except: { type: 'string', multiple: true, default: [] },
+        protected: { type: 'string', multiple: true, default: [] },
+        'max-users': { type: 'string' },
+        'username-match': { type: 'string' },
+        reason: { type: 'string' },
+        table: { type: 'string' },
+        'quarantine-minutes': { type: 'string' },
+        minutes: { type: 'string' },
+        'access-hours': { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export type Options = ReturnType<typeof parseCommandLine>['values'];
+
+/** Who runs the CLI, for the records it writes. */
+export const operator = (): string => process.env.USER ?? 'an operator';
+
+/** The reason recorded when the operator gives none: the command and who ran it. */
+export const defaultReason = (command: string): string => `cvpn-evict ${command} by ${operator()}`;

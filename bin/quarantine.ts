@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_EVENT_SOURCE, RANGES } from '../lambda/core/config';
+import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
+import { distinctNames } from '../lambda/core/identity';
+import {
+  type QuarantineOutcome,
+  type QuarantineRequest,
+  releaseQuarantines,
+  writeQuarantines,
+} from '../lambda/core/quarantine';
+import type { Mode } from '../lambda/core/result';
+import { quarantineStore, tableName } from './aws-clients';
+import { defaultReason, EXIT, type Options, operator, UsageError } from './command-line';
+import { quarantineEntriesTable, quarantineReport } from './output';
+
+/**
+ * The names and reason an operator gives, checked by the rules every event's `usernames` and `reason` obey: a
+ * `Release VPN User` detail holds exactly those two.
+ */
+function namesAndReason(command: string, names: string[], reason: string) {
+  if (names.length === 0) throw new UsageError(`${command} needs at least one VPN username`);
+  try {
+    const { detail } = parseEvent(
+      {
+        id: 'cli',
+        source: DEFAULT_EVENT_SOURCE,
+        'detail-type': DETAIL_TYPES.release,
+        detail: { usernames: names, reason },
+      },
+      DEFAULT_EVENT_SOURCE,
+    ) as Extract<ParsedEvent, { kind: 'release' }>;
+    return { usernames: distinctNames(detail.usernames), reason: detail.reason };
+  } catch (error) {
+    if (error instanceof EventRejectedError)
+      throw new UsageError(`${command}: ${error.message.replace(/^invalid "[^"]+" detail: /, '')}`);
+    throw error;
+  }
+}
+
+function minutesOf(raw: string | undefined): number {
+  const { max } = RANGES.quarantineMinutes;
+  if (raw === undefined) throw new UsageError(`quarantine add needs --minutes <n> (1 to ${max})`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new UsageError(`--minutes must be a whole number from 1 to ${max}, got "${raw}"`);
+  return Number(raw);
+}
+
+function report(
+  values: Options,
+  command: string,
+  correlationId: string,
+  reason: string,
+  outcomes: QuarantineOutcome[],
+): number {
+  const mode: Mode = values['dry-run'] ? 'DRY-RUN' : 'ENFORCING';
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ mode, command, correlationId, reason, quarantine: outcomes }, null, 2)}\n`
+      : quarantineReport(mode, command, correlationId, outcomes),
+  );
+  return outcomes.some((o) => o.outcome === 'failed') ? EXIT.partial : EXIT.done;
+}
+
+async function list(values: Options, table: string): Promise<number> {
+  const entries = await quarantineStore(values, table).listActive(Date.now());
+  const rows = entries
+    .map((e) => ({
+      username: e.username,
+      match: e.match,
+      until: new Date(e.expiresAt).toISOString(),
+      reason: e.reason,
+      trigger: e.trigger,
+      correlationId: e.correlationId,
+      quarantinedAt: new Date(e.quarantinedAt).toISOString(),
+    }))
+    .sort((a, b) => a.username.localeCompare(b.username) || a.match.localeCompare(b.match));
+  process.stdout.write(
+    values.json ? `${JSON.stringify(rows, null, 2)}\n` : quarantineEntriesTable(rows, table),
+  );
+  return EXIT.done;
+}
+
+/** Quarantines by VPN username, as an eviction's `usernames` do; a longer quarantine already there stays. */
+async function add(values: Options, table: string, names: string[]): Promise<number> {
+  const command = 'quarantine add';
+  const minutes = minutesOf(values.minutes);
+  const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));
+  const now = Date.now();
+  const correlationId = `cli-${randomUUID()}`;
+  const entries: QuarantineRequest[] = usernames.map((username) => ({
+    username,
+    match: 'username',
+    expiresAt: now + minutes * 60_000,
+    reason,
+    trigger: 'operator',
+    correlationId,
+  }));
+  const outcomes = await writeQuarantines(quarantineStore(values, table), entries, {
+    dryRun: values['dry-run'],
+    now,
+  });
+  return report(values, command, correlationId, reason, outcomes);
+}
+
+/** Lifts every entry that would deny each name when it connects: the name's own, and its local part's. */
+async function release(values: Options, table: string, names: string[]): Promise<number> {
+  const command = 'quarantine release';
+  const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));
+  const correlationId = `cli-${randomUUID()}`;
+  const outcomes = await releaseQuarantines(
+    quarantineStore(values, table),
+    usernames,
+    { by: `cvpn-evict (${operator()})`, reason, correlationId },
+    { dryRun: values['dry-run'], now: Date.now() },
+  );
+  return report(values, command, correlationId, reason, outcomes);
+}
+
+/** `cvpn-evict quarantine list | add <user...> | release <user...>`, on the quarantine table `--table` names. */
+export async function quarantineCommand(values: Options, args: string[]): Promise<number> {
+  const [subcommand, ...names] = args;
+  const known = ['list', 'add', 'release'];
+  if (subcommand === undefined || !known.includes(subcommand))
+    throw new UsageError(
+      `quarantine needs one of ${known.join(', ')}${subcommand === undefined ? '' : `, got "${subcommand}"`}`,
+    );
+  const table = tableName(values, `quarantine ${subcommand}`);
+  switch (subcommand) {
+    case 'list':
+      if (names.length > 0)
+        throw new UsageError(`quarantine list takes no usernames; got ${names.join(' ')}`);
+      return list(values, table);
+    case 'add':
+      return add(values, table, names);
+    default:
+      return release(values, table, names);
+  }
+}
