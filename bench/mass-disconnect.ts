@@ -1,11 +1,12 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { generateFleet } from '../emulator/fleet';
 import { type RunningEmulator, startEmulator } from '../emulator/server';
-import { createEc2Client, Ec2ClientVpnApi, TERMINATE_PACE } from '../lambda/adapters/ec2-client-vpn';
+import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
 import { mapWithConcurrency } from '../lambda/core/concurrency';
 import { parseEvictorConfig } from '../lambda/core/config';
 import { parseEvent } from '../lambda/core/events';
 import { evict } from '../lambda/core/evict';
+import { DEFAULT_BUDGET_SHARE, EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { decide } from '../lambda/core/policy';
 
 /** Refill 5x faster than EC2 so the benchmark finishes quickly; ratios are unaffected. */
@@ -37,7 +38,9 @@ async function measure(
   const ec2 = client === 'paced' ? createEc2Client(settings) : new EC2Client(settings);
   const pace =
     client === 'paced'
-      ? { burst: TERMINATE_PACE.burst, refillPerSecond: TERMINATE_PACE.refillPerSecond * TIME_SCALE }
+      ? (({ burst, refillPerSecond }) => ({ burst, refillPerSecond: refillPerSecond * TIME_SCALE }))(
+          shareOf(EC2_MUTATING_BUCKET, DEFAULT_BUDGET_SHARE),
+        )
       : { burst: 1e9, refillPerSecond: 1e9 };
   const started = performance.now();
   await disconnect(new Ec2ClientVpnApi(ec2, pace)).catch(() => undefined);

@@ -1,6 +1,7 @@
 /**
  * Fault injection per action (or `*` for every action): errors at a rate or for the next N calls, added latency,
- * and dropped sockets. Set at start (`--faults file.json`) or at run time through the admin API.
+ * dropped sockets, and answers lost after the action took effect. Set at start (`--faults file.json`) or at run
+ * time through the admin API.
  */
 export interface ActionFault {
   /** Fraction of calls, 0..1, answered with `code`/`status`. */
@@ -10,14 +11,18 @@ export interface ActionFault {
   code?: string;
   status?: number;
   latencyMs?: number;
-  /** Fraction of calls, 0..1, whose socket is destroyed without an answer. */
+  /** Fraction of calls, 0..1, whose socket is destroyed without an answer, before the action runs. */
   dropRate?: number;
+  /** Fraction of calls, 0..1, that take effect and then lose their answer (the socket is destroyed). */
+  loseAnswerRate?: number;
+  /** The next N calls take effect and lose their answer; counts down. */
+  loseAnswerNext?: number;
 }
 
 export type FaultConfig = Record<string, ActionFault>;
 
 export type FaultDecision =
-  | { kind: 'none'; latencyMs: number }
+  | { kind: 'none'; latencyMs: number; loseAnswer: boolean }
   | { kind: 'drop'; latencyMs: number }
   | { kind: 'error'; latencyMs: number; code: string; status: number | undefined };
 
@@ -34,7 +39,16 @@ export function validateFaults(input: unknown): FaultConfig {
         key === 'code'
           ? typeof value === 'string'
           : typeof value === 'number' && Number.isFinite(value) && value >= 0;
-      const known = ['errorRate', 'failNext', 'code', 'status', 'latencyMs', 'dropRate'].includes(key);
+      const known = [
+        'errorRate',
+        'failNext',
+        'code',
+        'status',
+        'latencyMs',
+        'dropRate',
+        'loseAnswerRate',
+        'loseAnswerNext',
+      ].includes(key);
       if (!known || !ok) throw new Error(`faults.${action}.${key}: unknown key or wrong type`);
     }
   }
@@ -57,7 +71,7 @@ export class Faults {
 
   decide(action: string): FaultDecision {
     const fault = this.config[action] ?? this.config['*'];
-    if (!fault) return { kind: 'none', latencyMs: 0 };
+    if (!fault) return { kind: 'none', latencyMs: 0, loseAnswer: false };
     const latencyMs = fault.latencyMs ?? 0;
     if (this.random() < rate(fault.dropRate)) return { kind: 'drop', latencyMs };
     const forced = (fault.failNext ?? 0) > 0;
@@ -65,6 +79,8 @@ export class Faults {
     if (forced || this.random() < rate(fault.errorRate)) {
       return { kind: 'error', latencyMs, code: fault.code ?? 'InternalError', status: fault.status };
     }
-    return { kind: 'none', latencyMs };
+    const lose = (fault.loseAnswerNext ?? 0) > 0;
+    if (lose) fault.loseAnswerNext = (fault.loseAnswerNext ?? 1) - 1;
+    return { kind: 'none', latencyMs, loseAnswer: lose || this.random() < rate(fault.loseAnswerRate) };
   }
 }

@@ -260,8 +260,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (!throttle.tryTake(accountOf(req), action, clock())) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      if (deniedActions.has(action)) {
-        const resource = params.string('ClientVpnEndpointId') ?? '*';
+      const resource = params.string('ClientVpnEndpointId') ?? '*';
+      if (deniedActions.has(action) || deniedActions.has(`${action}:${resource}`)) {
         throw new Ec2Error(
           'UnauthorizedOperation',
           `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${REGION}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
@@ -269,6 +269,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         );
       }
       const result = handler(params, { now: clock(), terminationDelayMs: options.terminationDelayMs ?? 0 });
+      if (fault.loseAnswer) {
+        count(action, 'AnswerLost');
+        req.socket.destroy();
+        return;
+      }
       count(action, 'Success');
       send(res, 200, 'text/xml;charset=UTF-8', successXml(action, requestId, result));
     } catch (error) {

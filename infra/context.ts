@@ -16,6 +16,7 @@ import {
   RANGES,
 } from '../lambda/core/config';
 import { USERNAME_MATCHES, type UsernameMatch } from '../lambda/core/identity';
+import { DEFAULT_BUDGET_SHARE } from '../lambda/core/pacer';
 
 /** The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`) and validated. */
 export interface OffHoursSchedule {
@@ -44,6 +45,7 @@ export interface DeploymentSettings {
   attachConnectHandler: boolean;
   replaceConnectHandler: boolean;
   connectHandlerProvisionedConcurrency: number;
+  ec2BudgetShare: number;
   offHours: OffHoursSchedule[];
   /** The window of DESIGN section 6; the end-of-day schedule is derived from it. */
   accessHours?: AccessHours;
@@ -75,6 +77,7 @@ export const CONTEXT_KEYS = [
   'attachConnectHandler',
   'replaceConnectHandler',
   'connectHandlerProvisionedConcurrency',
+  'ec2BudgetShare',
   'offHours',
   'accessHours',
   'notifyEmail',
@@ -278,6 +281,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
     supportContact: supportContact.trim(),
     attachConnectHandler: bool(get, 'attachConnectHandler', false),
     replaceConnectHandler: bool(get, 'replaceConnectHandler', false),
+    ec2BudgetShare: num(get, 'ec2BudgetShare', DEFAULT_BUDGET_SHARE, RANGES.ec2BudgetShare),
     connectHandlerProvisionedConcurrency: num(get, 'connectHandlerProvisionedConcurrency', 0, {
       min: 0,
       max: 100,

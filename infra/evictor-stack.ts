@@ -119,8 +119,8 @@ export class EvictorStack extends Stack {
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor.ts', {
       memorySize: 512,
-      // A mass disconnect is paced by EC2's mutating bucket (about 4.5 Terminate calls/s after the burst), so
-      // 15 minutes covers some 4,000 calls; a longer one times out, is retried, and the rerun resumes it.
+      // A mass disconnect is paced to its share of EC2's mutating bucket (3 Terminate calls/s at the default
+      // 0.6), so 15 minutes covers some 2,600 calls; a longer one hands the rest to a fresh invocation.
       timeout: Duration.minutes(15),
       role,
       logGroup,
@@ -138,6 +138,7 @@ export class EvictorStack extends Stack {
         USERNAME_MATCH: settings.usernameMatch,
         QUARANTINE_TABLE: table.tableName,
         QUARANTINE_MINUTES: String(settings.quarantineMinutes),
+        EC2_BUDGET_SHARE: String(settings.ec2BudgetShare),
         TOPIC_ARN: this.topic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor',
         POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',
@@ -145,6 +146,18 @@ export class EvictorStack extends Stack {
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
       onFailure: new lambdaDestinations.SqsDestination(invocationDlq),
+    });
+    // The hand-off to the next round invokes this very function, asynchronously, and nothing else. A separate
+    // policy: the role's default policy is created before the function, which cannot name itself there.
+    new iam.Policy(this, 'EvictorHandOff', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'HandOffToItselfOnly',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.evictor.functionArn],
+        }),
+      ],
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -3,9 +3,11 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
+import { type Continuation, continuationEvent } from './core/continuation';
 import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
+import type { LeaseStore } from './core/lease';
 import { type Notifier, noticeFor } from './core/notice';
 import { decide, type Request } from './core/policy';
 import type { QuarantineOutcome, QuarantineStore } from './core/quarantine';
@@ -25,8 +27,19 @@ export interface EvictorDependencies {
   notifier?: Notifier;
   /** The quarantine table; none means nobody is kept out (and Release VPN User is rejected). */
   quarantine?: QuarantineStore;
+  /** The mass-disconnect lease, in the same table: overlapping mass disconnects run one at a time. */
+  lease?: LeaseStore;
+  /** Hands what is left of a request to a fresh invocation; without it, the invocation fails instead. */
+  continuation?: Continuation;
   clock?: () => number;
 }
+
+/**
+ * How much of the invocation's time is kept back when no new call may start: for the calls in flight to finish
+ * (an EC2 call times out after 10 s), the last listing, the audit and the hand-off. A tenth of the time, from
+ * 1 s to 90 s: 90 s of Lambda's 15 minutes.
+ */
+export const reserveFor = (remainingMs: number) => Math.min(90_000, Math.max(1_000, remainingMs / 10));
 
 /** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
 export class EvictorFailure extends Error {
@@ -53,7 +66,9 @@ export function createEvictorHandler({
   metrics,
   notifier,
   quarantine,
-  clock,
+  lease,
+  continuation,
+  clock = Date.now,
 }: EvictorDependencies) {
   const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
 
@@ -69,7 +84,12 @@ export function createEvictorHandler({
       distinctNames(terminated.map((o) => o.username)).length,
     );
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
+    const permanent =
+      result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
+      result.endpoints.filter((e) => e.errorKind === 'permanent').length;
+    if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+    if (result.status === 'continuing') metrics.addMetric('Continuations', MetricUnit.Count, 1);
     const quarantines = (outcome: QuarantineOutcome['outcome']) =>
       result.quarantine.filter((q) => q.outcome === outcome).length;
     if (result.quarantine.length > 0) {
@@ -115,7 +135,14 @@ export function createEvictorHandler({
       }
       logger.setCorrelationId(request.correlationId);
       logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
-      const result = await evict(request, { api, quarantine, clock }, config, { onOutcome: audit });
+      // Stop starting calls while there is still time to finish them, log, and hand the rest on.
+      const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+      const reserve = reserveFor(remaining());
+      const result = await evict(request, { api, quarantine, lease, clock }, config, {
+        onOutcome: audit,
+        shouldStop: () => remaining() < reserve,
+        onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
+      });
       for (const entry of result.quarantine) {
         if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
         else logger.info('quarantine', { ...entry });
@@ -124,12 +151,18 @@ export function createEvictorHandler({
       logger.info('eviction summary', { result: summary });
       record(result);
       await notify(result);
+      if (result.status === 'continuing' && result.continuation) {
+        if (!continuation) throw new EvictionIncompleteError(result);
+        await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
+        logger.info('handed on to the next round', { round: result.continuation.round });
+      }
+      // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
       if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
       return result;
     } catch (error) {
       if (error instanceof EvictionIncompleteError) throw error;
       logger.error('evictor failed unexpectedly', { error: error as Error });
-      throw new EvictorFailure(error instanceof Error ? error.message : String(error));
+      throw new EvictorFailure(error instanceof Error ? error.message : String(error), { cause: error });
     } finally {
       metrics.publishStoredMetrics();
       logger.resetKeys();

@@ -1,31 +1,47 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
+import { DynamoDbLeaseStore } from './adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
 import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
+import { LambdaSelfInvoke } from './adapters/lambda-continuation';
 import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { parseEvictorConfig } from './core/config';
+import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
 import { createEvictorHandler } from './evictor-handler';
 import { logger, metrics, tracer } from './observability';
 
 /**
- * Lambda entry for EventBridge rules and Scheduler schedules. The configuration is validated at cold start, so
- * an invalid variable fails the init with a message that names it; the SDK clients are created once per container,
- * and traced in X-Ray (each EC2 call with the endpoint it addressed).
+ * Lambda entry for EventBridge rules, Scheduler schedules and its own hand-offs. The configuration is validated
+ * at cold start, so an invalid variable fails the init with a message that names it; the SDK clients are created
+ * once per container, and traced in X-Ray (each EC2 call with the endpoint it addressed).
  */
 const config = parseEvictorConfig(process.env);
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+/** The quarantine and the mass-disconnect lease share the table and one client. */
+function tableStores(table: string | undefined) {
+  if (!table) return {};
+  const dynamodb = tracer.captureAWSv3Client(createDynamoDbClient(EVICTOR_BUDGET));
+  return {
+    quarantine: new DynamoDbQuarantineStore(dynamodb, table),
+    lease: new DynamoDbLeaseStore(dynamodb, table),
+  };
+}
 
 export const handler = createEvictorHandler({
   config,
-  api: new Ec2ClientVpnApi(traceClientVpnCalls(tracer, createEc2Client())),
+  api: new Ec2ClientVpnApi(
+    traceClientVpnCalls(tracer, createEc2Client()),
+    shareOf(EC2_MUTATING_BUCKET, config.ec2BudgetShare),
+  ),
   logger,
   metrics,
   notifier: process.env.TOPIC_ARN
     ? new SnsNotifier(tracer.captureAWSv3Client(createSnsClient()), process.env.TOPIC_ARN)
     : undefined,
-  quarantine: config.quarantineTable
-    ? new DynamoDbQuarantineStore(
-        tracer.captureAWSv3Client(createDynamoDbClient(EVICTOR_BUDGET)),
-        config.quarantineTable,
-      )
+  ...tableStores(config.quarantineTable),
+  continuation: functionName
+    ? new LambdaSelfInvoke(tracer.captureAWSv3Client(new LambdaClient({})), functionName)
     : undefined,
 });

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ClientVpnConnection,
+  DescribeClientVpnConnectionsCommand,
   EC2Client,
   type EC2ClientConfig,
-  paginateDescribeClientVpnConnections,
   TerminateClientVpnConnectionsCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -14,82 +14,158 @@ import {
   type TerminateTarget,
   type VpnConnection,
 } from '../core/client-vpn-api';
-import { type BucketSpec, TokenBucket } from '../core/token-bucket';
+import {
+  AdaptivePacer,
+  type BucketSpec,
+  DEFAULT_BUDGET_SHARE,
+  EC2_MUTATING_BUCKET,
+  shareOf,
+} from '../core/pacer';
 
 /**
- * Retries ride out RequestLimitExceeded (and 5xx) with backoff instead of failing the eviction. Pacing below
- * keeps our own calls inside EC2's bucket; retries are for throttling caused by other callers in the account.
+ * The SDK makes one attempt per call; this adapter retries itself. The SDK's retry strategy keeps a quota per
+ * client that throttling uses up and, in a warm Lambda container, does not give back, so under sustained
+ * throttling calls ended up failing for good. Timeouts are explicit, so that a call whose answer never comes
+ * fails, is retried, and counts as possibly applied.
  */
 export function createEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
-  return new EC2Client({ retryMode: 'standard', maxAttempts: 10, ...overrides });
+  return new EC2Client({
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    ...overrides,
+  });
 }
 
-/**
- * EC2's bucket for mutating actions such as Terminate is 50 burst, 5/s refill per account and Region. We pace
- * at 90% of it: a throttled call costs a backoff of about half a second, so running just under the refill
- * rate is faster than running at it and colliding (`npm run bench` compares).
- */
-export const TERMINATE_PACE: BucketSpec = { burst: 45, refillPerSecond: 4.5 };
+/** Attempts for a call that fails transiently (a 5xx, a lost connection); throttled attempts do not count. */
+const MAX_ATTEMPTS = 5;
+/** A call still throttled after this many tries fails as transient, and the next round tries it again. */
+const MAX_THROTTLED = 30;
+const BACKOFF_MS = 200;
 
-function toApiError(error: unknown): ClientVpnApiError {
+const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
+const SERVER_SIDE = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+/** The request may have reached EC2, and its answer never came back. */
+const ANSWER_LOST = /ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|TimeoutError|RequestTimeout/;
+/** The request never left: nothing can have happened. */
+const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/;
+
+/** An SDK error as the core sees it: the code, whether a retry may help, whether the call may have applied. */
+export function toApiError(error: unknown): ClientVpnApiError {
   if (error instanceof ClientVpnApiError) return error;
-  const e = error as { name?: string; Code?: string; message?: string };
-  return new ClientVpnApiError(e.Code ?? e.name ?? 'Error', e.message ?? String(error));
+  const e = error as {
+    name?: string;
+    code?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const code = e.Code ?? (e.name && e.name !== 'Error' ? e.name : e.code) ?? 'Error';
+  const described = `${e.code ?? ''} ${e.name ?? ''} ${e.message ?? ''}`;
+  const serverSide = SERVER_SIDE.has(code) || (e.$metadata?.httpStatusCode ?? 0) >= 500;
+  const lost = ANSWER_LOST.test(described);
+  return new ClientVpnApiError(code, e.message ?? String(error), {
+    transient: THROTTLED.has(code) || serverSide || lost || NOT_SENT.test(described),
+    mayHaveApplied: !THROTTLED.has(code) && (serverSide || lost),
+    cause: error,
+  });
 }
 
 const DESCRIBE_PAGE_SIZE = 1000;
 
 /** ClientVpnApi over the EC2 API: the only place the evictor's core meets EC2. */
 export class Ec2ClientVpnApi implements ClientVpnApi {
-  private readonly terminatePace: TokenBucket;
+  private readonly pacer: AdaptivePacer;
 
   /**
-   * Terminate calls are paced to EC2's mutating bucket: a mass disconnect then runs at the bucket's full rate
-   * without being throttled, instead of bursting into RequestLimitExceeded and backing off below it.
+   * Terminate calls are paced to the evictor's share of EC2's mutating bucket (`bucket`, by default 0.6 of
+   * EC2's 50 burst and 5/s), so that a mass disconnect leaves room for the account's own automation.
    */
   constructor(
     private readonly ec2: EC2Client,
-    pace: BucketSpec = TERMINATE_PACE,
+    bucket: BucketSpec = shareOf(EC2_MUTATING_BUCKET, DEFAULT_BUDGET_SHARE),
   ) {
-    this.terminatePace = new TokenBucket(pace, Date.now());
+    this.pacer = new AdaptivePacer(bucket, Date.now());
+  }
+
+  /**
+   * Runs one call with retries: throttling slows the pacer (paced calls) or backs off, and is tried again; a
+   * transient failure is tried again up to MAX_ATTEMPTS; anything else fails at once. `afterLostAnswer` says an
+   * earlier attempt's answer was lost, so that attempt may have taken effect.
+   */
+  private async call<T>(
+    paced: boolean,
+    send: () => Promise<T>,
+  ): Promise<{ out: T; afterLostAnswer: boolean }> {
+    let attempts = 0;
+    let throttled = 0;
+    let afterLostAnswer = false;
+    for (;;) {
+      if (paced) {
+        const wait = this.pacer.reserve(Date.now());
+        if (wait > 0) await sleep(wait);
+      }
+      try {
+        const out = await send();
+        if (paced) this.pacer.succeeded();
+        return { out, afterLostAnswer };
+      } catch (error) {
+        const apiError = toApiError(error);
+        if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED) {
+          if (paced) this.pacer.throttled(Date.now());
+          else await sleep(BACKOFF_MS * 2 ** Math.min(throttled, 5));
+          continue;
+        }
+        afterLostAnswer ||= apiError.mayHaveApplied;
+        if (!apiError.transient || ++attempts >= MAX_ATTEMPTS) {
+          throw new ClientVpnApiError(apiError.code, apiError.message, {
+            transient: apiError.transient,
+            mayHaveApplied: afterLostAnswer,
+            cause: apiError.cause,
+          });
+        }
+        await sleep(BACKOFF_MS * 2 ** attempts * (0.5 + Math.random()));
+      }
+    }
   }
 
   async listActiveConnections(endpointId: string, usernames?: readonly string[]): Promise<ConnectionListing> {
     const listing: ConnectionListing = { connections: [], calls: 0 };
     if (usernames?.length === 0) return listing;
-    const pages = paginateDescribeClientVpnConnections(
-      { client: this.ec2, pageSize: DESCRIBE_PAGE_SIZE },
-      {
-        ClientVpnEndpointId: endpointId,
-        Filters: usernames ? [{ Name: 'username', Values: [...usernames] }] : undefined,
-      },
-    );
-    try {
-      for await (const page of pages) {
-        listing.calls++;
-        // Describe also returns connections terminated in the last hour; only active ones matter.
-        for (const c of page.Connections ?? [])
-          if (c.Status?.Code === 'active') listing.connections.push(toConnection(endpointId, c));
-      }
-    } catch (error) {
-      throw toApiError(error);
-    }
+    let nextToken: string | undefined;
+    do {
+      const { out: page } = await this.call(false, () =>
+        this.ec2.send(
+          new DescribeClientVpnConnectionsCommand({
+            ClientVpnEndpointId: endpointId,
+            MaxResults: DESCRIBE_PAGE_SIZE,
+            NextToken: nextToken,
+            Filters: usernames ? [{ Name: 'username', Values: [...usernames] }] : undefined,
+          }),
+        ),
+      );
+      listing.calls++;
+      // Describe also returns connections terminated in the last hour; only active ones matter.
+      for (const c of page.Connections ?? [])
+        if (c.Status?.Code === 'active') listing.connections.push(toConnection(endpointId, c));
+      nextToken = page.NextToken;
+    } while (nextToken);
     return listing;
   }
 
   async terminate(endpointId: string, target: TerminateTarget, dryRun: boolean): Promise<TerminateResponse> {
-    const wait = this.terminatePace.reserve(Date.now());
-    if (wait > 0) await sleep(wait);
     try {
-      const out = await this.ec2.send(
-        new TerminateClientVpnConnectionsCommand({
-          ClientVpnEndpointId: endpointId,
-          ...toTargetInput(target),
-          DryRun: dryRun,
-        }),
+      const { out, afterLostAnswer } = await this.call(true, () =>
+        this.ec2.send(
+          new TerminateClientVpnConnectionsCommand({
+            ClientVpnEndpointId: endpointId,
+            ...toTargetInput(target),
+            DryRun: dryRun,
+          }),
+        ),
       );
       return {
         dryRun: false,
+        afterLostAnswer,
         changes: (out.ConnectionStatuses ?? []).map((s) => ({
           connectionId: s.ConnectionId ?? '',
           previousStatus: s.PreviousStatus?.Code ?? 'unknown',
@@ -97,10 +173,10 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         })),
       };
     } catch (error) {
-      const apiError = toApiError(error);
       // EC2 answers a permitted dry run with an error: that is the success of a dry run.
-      if (dryRun && apiError.code === 'DryRunOperation') return { dryRun: true };
-      throw apiError;
+      if (dryRun && error instanceof ClientVpnApiError && error.code === 'DryRunOperation')
+        return { dryRun: true };
+      throw error;
     }
   }
 }

@@ -22,8 +22,14 @@ export interface StatusChange {
   currentStatus: string;
 }
 
-/** A dry run answers "allowed" (EC2's DryRunOperation) without naming connections. */
-export type TerminateResponse = { dryRun: true } | { dryRun: false; changes: StatusChange[] };
+/**
+ * A dry run answers "allowed" (EC2's DryRunOperation) without naming connections. `afterLostAnswer`: an earlier
+ * attempt of this call may have taken effect (its answer was lost), so connections this answer reports as
+ * already ending were ended by that attempt.
+ */
+export type TerminateResponse =
+  | { dryRun: true }
+  | { dryRun: false; changes: StatusChange[]; afterLostAnswer?: boolean };
 
 export type TerminateTarget = { connectionId: string } | { username: string };
 
@@ -39,14 +45,25 @@ export interface ClientVpnApi {
   terminate(endpointId: string, target: TerminateTarget, dryRun: boolean): Promise<TerminateResponse>;
 }
 
-/** What the adapters throw: EC2's error code and message, so the core can decide and explain. */
+/**
+ * What the adapters throw: EC2's error code and message, so the core can decide and explain. `transient`: a
+ * retry later may succeed (throttling, a 5xx, a lost connection); otherwise retrying cannot help (a missing
+ * permission, an unknown endpoint). `mayHaveApplied`: the call reached EC2 and its answer was lost, so it may
+ * have taken effect. The SDK's own error is the `cause`.
+ */
 export class ClientVpnApiError extends Error {
+  readonly transient: boolean;
+  readonly mayHaveApplied: boolean;
+
   constructor(
     readonly code: string,
     message: string,
+    options: { transient?: boolean; mayHaveApplied?: boolean; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, { cause: options.cause });
     this.name = 'ClientVpnApiError';
+    this.transient = options.transient ?? false;
+    this.mayHaveApplied = options.mayHaveApplied ?? false;
   }
 }
 

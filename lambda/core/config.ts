@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type AccessHours, AccessHoursError, parseAccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
 import { foldCase, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './identity';
+import { DEFAULT_BUDGET_SHARE } from './pacer';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
@@ -24,6 +25,8 @@ export interface EvictorConfig {
   quarantineMinutes: number;
   /** The quarantine table; without one nothing is quarantined and Release VPN User is rejected. */
   quarantineTable?: string;
+  /** The share of the account's mutating EC2 budget (Terminate) the evictor paces itself to. */
+  ec2BudgetShare: number;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -50,6 +53,8 @@ export const RANGES = {
   maxUsersPerEvent: { min: 1, max: 1000, whole: true },
   /** 0 turns the quarantine off; at most 30 days. */
   quarantineMinutes: { min: 0, max: 30 * 24 * 60, whole: true },
+  /** The share of EC2's mutating-call budget the evictor may use. */
+  ec2BudgetShare: { min: 0.05, max: 1, whole: false },
   minSeverity: { min: 0, max: 10, whole: false },
 } as const;
 
@@ -206,5 +211,6 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     concurrency: numeric(env, 'TERMINATE_CONCURRENCY', 4, { min: 1, max: 50, whole: true }),
     quarantineMinutes: numeric(env, 'QUARANTINE_MINUTES', 60, RANGES.quarantineMinutes),
     ...(env.QUARANTINE_TABLE?.trim() ? { quarantineTable: env.QUARANTINE_TABLE.trim() } : {}),
+    ec2BudgetShare: numeric(env, 'EC2_BUDGET_SHARE', DEFAULT_BUDGET_SHARE, RANGES.ec2BudgetShare),
   };
 }

@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { ENDPOINT_ID, RANGES } from './config';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { WELL_FORMED_TEXT } from './identity';
+import { MAX_ROUNDS } from './limits';
 
 /** The inputs of DESIGN section 3, validated. Unknown fields are ignored; the fields acted on are strict. */
 export type ParsedEvent =
   | { kind: 'guardduty'; eventId: string; finding: GuardDutyFinding }
   | { kind: 'evict'; eventId: string; detail: EvictDetail }
   | { kind: 'release'; eventId: string; source: string; detail: ReleaseDetail }
-  | { kind: 'disconnect-all'; eventId: string; detail: DisconnectAllDetail };
+  | { kind: 'disconnect-all'; eventId: string; detail: DisconnectAllDetail }
+  | { kind: 'continuation'; eventId: string; detail: ContinuationDetail };
 
 export class EventRejectedError extends Error {
   override readonly name = 'EventRejectedError';
@@ -19,6 +21,8 @@ export const DETAIL_TYPES = {
   evict: 'Evict VPN User',
   release: 'Release VPN User',
   disconnectAll: 'Disconnect All VPN Users',
+  /** What the evictor sends itself when a request goes on in a fresh round; no rule routes it. */
+  continuation: 'Continue VPN Eviction',
 } as const;
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
@@ -48,6 +52,32 @@ const disconnectAllDetailSchema = z.object({
   dryRun: z.boolean().optional(),
 });
 export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
+
+/**
+ * The already-decided request a round hands to the next: who (VPN usernames as EC2 listed them, or everyone but
+ * the exceptions), where, how, and which round. It is validated like any event, and decide() applies the
+ * deployment's configuration to it again, so a hand-off can only make the action safer.
+ */
+const continuationDetailSchema = z.object({
+  round: z.number().int().min(2).max(MAX_ROUNDS),
+  trigger: z.enum(['guardduty', 'evict', 'disconnect-all']),
+  correlationId: z.string().min(1).max(512).regex(WELL_FORMED_TEXT, WELL_FORMED),
+  reason,
+  endpointIds,
+  dryRun: z.boolean(),
+  target: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('users'),
+      names: z
+        .array(z.object({ name: username, match: z.literal('username'), source: z.string().max(256) }))
+        .max(1000),
+      clientIps: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/)).max(100),
+      lastActivity: z.number().optional(),
+    }),
+    z.object({ kind: z.literal('everyone'), except: z.array(username).max(10_000) }),
+  ]),
+});
+export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 
 const envelopeSchema = z.object({
   id: z.string().min(1).max(512).regex(WELL_FORMED_TEXT, WELL_FORMED),
@@ -98,6 +128,12 @@ export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
         kind: 'disconnect-all',
         eventId,
         detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
+    case DETAIL_TYPES.continuation:
+      return {
+        kind: 'continuation',
+        eventId,
+        detail: parseWith(continuationDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.release:
       return {

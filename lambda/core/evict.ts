@@ -1,19 +1,33 @@
 import {
   type ClientVpnApi,
+  ClientVpnApiError,
   type ConnectionListing,
   explainError,
   type VpnConnection,
 } from './client-vpn-api';
-import { executeEndpoint } from './execute';
+import { type ExecutedCalls, executeEndpoint } from './execute';
 import { type IdentityRules, type Selection, selectConnections, type Target } from './identity';
+import type { LeaseStore } from './lease';
+import { MAX_ROUNDS } from './limits';
 import { planEndpoint } from './plan';
-import type { Request } from './policy';
+import type { EvictionRequest, Request } from './policy';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import type { EndpointSummary, EvictionResult, Outcome, Status } from './result';
+import {
+  type EndpointSummary,
+  type EvictionResult,
+  FAILURE_CAUSE,
+  type Outcome,
+  type Status,
+} from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
+
+/** Mass disconnects run one at a time per account and Region, under this lease. */
+export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
+const LEASE_MS = 16 * 60_000;
+const LEASE_POLL_MS = 5_000;
 
 export interface EvictionSettings extends IdentityRules {
   maxUsersPerEvent: number;
@@ -21,23 +35,32 @@ export interface EvictionSettings extends IdentityRules {
   concurrency: number;
 }
 
-/** What the core talks to: EC2 Client VPN, the quarantine table (optional: the CLI may run without one), a clock. */
+/**
+ * What the core talks to: EC2 Client VPN, the quarantine table and the mass-disconnect lease (optional: the CLI
+ * may run without a table), and a clock.
+ */
 export interface EvictionPorts {
   api: ClientVpnApi;
   quarantine?: QuarantineStore;
+  lease?: LeaseStore;
   clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface EvictionHooks {
   /** Each connection's outcome as soon as it is known, so an audit line never waits for the whole run. */
   onOutcome?: (outcome: Outcome) => void;
   onProgress?: Progress;
+  /** Asked before each call: true when no new call may start, because the invocation is running out of time. */
+  shouldStop?: () => boolean;
+  /** Told while a mass disconnect waits for another one to finish. */
+  onWaiting?: (holder: string) => void;
 }
 
 interface EndpointListing {
   endpointId: string;
   listing?: ConnectionListing;
-  error?: string;
+  error?: ClientVpnApiError;
 }
 
 /**
@@ -50,6 +73,22 @@ function usernameFilter(target: Target, settings: EvictionSettings): string[] | 
     (n) => n.match === 'username' && /^[\x20-\x7e]*$/.test(n.name) && !/[a-z]/i.test(n.name),
   );
   return caseless ? target.names.map((n) => n.name) : undefined;
+}
+
+async function listAll(api: ClientVpnApi, endpointIds: readonly string[], filter?: readonly string[]) {
+  return Promise.all(
+    endpointIds.map(async (endpointId): Promise<EndpointListing> => {
+      try {
+        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
+      } catch (error) {
+        const apiError =
+          error instanceof ClientVpnApiError
+            ? error
+            : new ClientVpnApiError('Error', String(error), { cause: error });
+        return { endpointId, error: apiError };
+      }
+    }),
+  );
 }
 
 /** Why the request must not go ahead, given what the listing showed; undefined when it may. */
@@ -69,7 +108,20 @@ function refusalOf(target: Target, selection: Selection, settings: EvictionSetti
   return undefined;
 }
 
-function summarize(endpointId: string, outcomes: Outcome[], error?: string): EndpointSummary {
+/**
+ * The request as decided, for the check after the terminations and for the next round: the people resolved
+ * this round, by the names EC2 listed (so a local-part resolution is never made again against a different
+ * listing), with the same address rule; Disconnect All stays everyone but the exceptions.
+ */
+function decidedTarget(target: Target, selection: Selection): Target {
+  if (target.kind === 'everyone') return target;
+  return {
+    ...target,
+    names: selection.named.map((name) => ({ name, match: 'username' as const, source: 'an earlier round' })),
+  };
+}
+
+function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
   const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
   return {
     endpointId,
@@ -77,15 +129,43 @@ function summarize(endpointId: string, outcomes: Outcome[], error?: string): End
     wouldTerminate: count('would-terminate'),
     failed: count('failed'),
     skipped: count('skipped'),
-    ...(error ? { error } : {}),
+    ...(error
+      ? {
+          error: explainError(error, endpointId, 'DescribeClientVpnConnections'),
+          errorKind: error.transient ? ('transient' as const) : ('permanent' as const),
+        }
+      : {}),
   };
+}
+
+/** Waits for the mass-disconnect lease; false when the round's time ran out first. */
+async function takeLease(
+  request: EvictionRequest,
+  ports: EvictionPorts,
+  hooks: EvictionHooks,
+): Promise<boolean> {
+  const {
+    lease,
+    clock = Date.now,
+    sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  } = ports;
+  if (!lease) return true;
+  for (;;) {
+    if (await lease.acquire(MASS_DISCONNECT_LEASE, request.correlationId, clock() + LEASE_MS, clock()))
+      return true;
+    if (hooks.shouldStop?.()) return false;
+    hooks.onWaiting?.(MASS_DISCONNECT_LEASE);
+    await sleep(LEASE_POLL_MS);
+  }
 }
 
 /**
  * Lists every endpoint in scope, decides which connections go (identity.ts), quarantines the people a security
- * eviction removes, then terminates their connections with the fewest calls. Nothing is terminated until every
- * endpoint has been listed and the request has passed the checks that need the listing: an ambiguous identity or
- * address, or more people than the blast-radius cap, refuses it. A `Release VPN User` request lifts quarantines.
+ * eviction removes, terminates their connections with the fewest calls, then lists once more and ends what
+ * appeared meanwhile. Nothing is terminated until every endpoint has been listed and the request has passed the
+ * checks that need the listing: an ambiguous identity or address, or more people than the blast-radius cap,
+ * refuses it. When time runs short or a failure may pass, the rest is left in `continuation` for a fresh round.
+ * A `Release VPN User` request lifts quarantines.
  */
 export async function evict(
   request: Request,
@@ -93,7 +173,7 @@ export async function evict(
   settings: EvictionSettings,
   hooks: EvictionHooks = {},
 ): Promise<EvictionResult> {
-  const { api, quarantine: store, clock = Date.now } = ports;
+  const { quarantine: store, lease, clock = Date.now } = ports;
   if (request.trigger === 'release') {
     // decide() rejects a release when no table is configured.
     if (!store) throw new Error('a release needs the quarantine table');
@@ -112,26 +192,74 @@ export async function evict(
     outcomes: [],
     apiCalls: { describe: 0, terminate: 0 },
     notes: [...request.notes],
+    round: request.round,
   };
   if (request.halt) {
     result.status = request.halt.status;
     result.notes.push(request.halt.why);
     return result;
   }
+  const mass = request.target.kind === 'everyone';
+  if (mass && !(await takeLease(request, ports, hooks))) {
+    result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
+    return handOff(result, request, request.target, new Set());
+  }
+  // A long run (the CLI has no deadline) keeps renewing the lease it holds.
+  const renewal =
+    mass && lease
+      ? setInterval(() => {
+          lease
+            .acquire(MASS_DISCONNECT_LEASE, request.correlationId, clock() + LEASE_MS, clock())
+            .catch(() => {});
+        }, LEASE_MS / 4)
+      : undefined;
+  renewal?.unref();
+  try {
+    return await evictRound(request, ports, settings, hooks, result);
+  } finally {
+    clearInterval(renewal);
+    if (mass && result.status !== 'continuing')
+      await lease?.release(MASS_DISCONNECT_LEASE, request.correlationId);
+  }
+}
 
-  const filter = usernameFilter(request.target, settings);
-  const listings: EndpointListing[] = await Promise.all(
-    request.endpointIds.map(async (endpointId) => {
-      try {
-        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
-      } catch (error) {
-        return { endpointId, error: explainError(error, endpointId, 'DescribeClientVpnConnections') };
-      }
-    }),
-  );
+/** The rest of the request, for the next round, or a failure when no round is left. */
+function handOff(
+  result: EvictionResult,
+  request: EvictionRequest,
+  target: Target,
+  permanentlyFailed: ReadonlySet<string>,
+): EvictionResult {
+  if (request.round >= MAX_ROUNDS) {
+    result.status = 'partial-failure';
+    result.notes.push(
+      `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
+    );
+    return result;
+  }
+  result.status = 'continuing';
+  result.continuation = {
+    ...request,
+    endpointIds: request.endpointIds.filter((id) => !permanentlyFailed.has(id)),
+    target,
+    // Written in the first round; a later round only terminates.
+    quarantineMinutes: 0,
+    round: request.round + 1,
+    notes: [],
+  };
+  return result;
+}
+
+async function evictRound(
+  request: EvictionRequest,
+  ports: EvictionPorts,
+  settings: EvictionSettings,
+  hooks: EvictionHooks,
+  result: EvictionResult,
+): Promise<EvictionResult> {
+  const { api, quarantine: store, clock = Date.now } = ports;
+  const listings = await listAll(api, request.endpointIds, usernameFilter(request.target, settings));
   result.apiCalls.describe = listings.reduce((n, l) => n + (l.listing?.calls ?? 1), 0);
-  const listed = (endpointId: string): VpnConnection[] =>
-    listings.find((l) => l.endpointId === endpointId)?.listing?.connections ?? [];
   const unlisted = listings.filter((l) => l.error !== undefined);
 
   const selection = selectConnections(
@@ -172,39 +300,118 @@ export async function evict(
     result.quarantine = await writeQuarantines(store, entries, { dryRun: request.dryRun, now });
   }
 
-  const plans = request.endpointIds.map((endpointId) =>
-    planEndpoint(
-      selection.selected.filter((c) => c.endpointId === endpointId),
-      listed(endpointId),
-    ),
-  );
-  const planned = plans.reduce((n, calls) => n + calls.length, 0);
   let started = 0;
-  hooks.onProgress?.(0, planned);
-  const executed = await Promise.all(
-    request.endpointIds.map((endpointId, i) =>
-      executeEndpoint(api, endpointId, plans[i] ?? [], {
-        dryRun: request.dryRun,
-        concurrency: settings.concurrency,
-        onCall: () => hooks.onProgress?.(++started, planned),
-        onOutcome: hooks.onOutcome,
-      }),
-    ),
-  );
+  /** Plans and makes the Terminate calls for `selected`, against the listing they were selected from. */
+  const execute = async (
+    selected: readonly VpnConnection[],
+    from: readonly EndpointListing[],
+    reappeared: boolean,
+  ): Promise<ExecutedCalls[]> => {
+    const mark = (o: Outcome): Outcome =>
+      reappeared && o.status === 'terminated' ? { ...o, reappeared: true } : o;
+    const plans = request.endpointIds.map((endpointId) =>
+      planEndpoint(
+        selected.filter((c) => c.endpointId === endpointId),
+        from.find((l) => l.endpointId === endpointId)?.listing?.connections ?? [],
+      ),
+    );
+    const planned = started + plans.reduce((n, calls) => n + calls.length, 0);
+    hooks.onProgress?.(started, planned);
+    const runs = await Promise.all(
+      request.endpointIds.map((endpointId, i) =>
+        executeEndpoint(api, endpointId, plans[i] ?? [], {
+          dryRun: request.dryRun,
+          concurrency: settings.concurrency,
+          onCall: () => hooks.onProgress?.(++started, planned),
+          onOutcome: (o) => hooks.onOutcome?.(mark(o)),
+          shouldStop: hooks.shouldStop,
+        }),
+      ),
+    );
+    return runs.map((run) => ({ ...run, outcomes: run.outcomes.map(mark) }));
+  };
+  const runs = await execute(selection.selected, listings, false);
+  const target = decidedTarget(request.target, selection);
+
+  // One more listing ends what appeared meanwhile (a client that reconnected between the listing and its
+  // Terminate) and settles calls whose answer was lost: a connection that is gone was ended. One pass: that is
+  // the bound; what appears after it is the next round's, or the connect handler's to refuse.
+  if (!request.dryRun && !runs.some((r) => r.notStarted > 0) && !hooks.shouldStop?.()) {
+    const again = await listAll(
+      api,
+      request.endpointIds.filter((id) => !unlisted.some((l) => l.endpointId === id)),
+    );
+    result.apiCalls.describe += again.reduce((n, l) => n + (l.listing?.calls ?? 1), 0);
+    for (const [i, run] of runs.entries()) {
+      const relisted = again.find((l) => l.endpointId === request.endpointIds[i])?.listing;
+      if (!relisted) continue;
+      const active = new Set(relisted.connections.map((c) => c.connectionId));
+      run.outcomes = run.outcomes.map(
+        (o): Outcome =>
+          o.status === 'failed' && o.mayHaveApplied && !active.has(o.connectionId)
+            ? {
+                endpointId: o.endpointId,
+                connectionId: o.connectionId,
+                username: o.username,
+                status: 'terminated',
+                previousStatus: 'active',
+                currentStatus: 'terminating',
+                answerLost: true,
+              }
+            : o,
+      );
+    }
+    const handled = new Set(runs.flatMap((r) => r.outcomes).map((o) => o.connectionId));
+    const appeared = selectConnections(
+      target,
+      again.flatMap((l) => l.listing?.connections ?? []),
+      settings,
+    ).selected.filter((c) => !handled.has(c.connectionId));
+    if (appeared.length > 0) {
+      const extra = await execute(appeared, again, true);
+      for (const [i, run] of extra.entries()) {
+        const first = runs[i];
+        if (!first) continue;
+        first.outcomes.push(...run.outcomes);
+        first.terminateCalls += run.terminateCalls;
+        first.notStarted += run.notStarted;
+        first.firstError ??= run.firstError;
+      }
+      result.notes.push(`${appeared.length} connections appeared during the run and were ended too`);
+    }
+  }
+
+  const permanentlyFailed = new Set<string>();
   for (const [i, { endpointId, error }] of listings.entries()) {
-    const run = executed[i] ?? { outcomes: [], terminateCalls: 0 };
+    const run = runs[i] ?? { outcomes: [], terminateCalls: 0, notStarted: 0 };
     const outcomes = [...selection.skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
     result.outcomes.push(...outcomes);
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
+    if ((error && !error.transient) || outcomes.some((o) => o.status === 'failed' && !o.transient)) {
+      permanentlyFailed.add(endpointId);
+    }
+    const cause = error ?? run.firstError;
+    if (cause) result[FAILURE_CAUSE] ??= cause;
   }
+
   const quarantineFailed = result.quarantine.some((q) => q.outcome === 'failed');
-  if (quarantineFailed)
+  const left =
+    runs.some((r) => r.notStarted > 0) ||
+    result.outcomes.some((o) => o.status === 'failed' && o.transient) ||
+    listings.some((l) => l.error?.transient);
+  if (quarantineFailed) {
     result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
-  const failed = quarantineFailed || result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
-  result.status = (
-    failed ? 'partial-failure' : result.notConnected.length > 0 ? 'not-connected' : 'completed'
-  ) satisfies Status;
+    result.status = 'partial-failure';
+  } else if (left) {
+    if (runs.some((r) => r.notStarted > 0))
+      result.notes.push('time ran short: the rest goes on in the next round');
+    handOff(result, request, target, permanentlyFailed);
+  } else if (permanentlyFailed.size > 0) {
+    result.status = 'failed' satisfies Status;
+  } else if (result.notConnected.length > 0) {
+    result.status = 'not-connected';
+  }
   if (result.notConnected.length > 0) {
     result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);
   }

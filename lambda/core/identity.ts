@@ -93,6 +93,8 @@ export interface Selection {
   skipped: Outcome[];
   /** The people being evicted: one VPN username per person (ignoring case), as EC2 spells it. */
   users: string[];
+  /** Those of `users` a name stood for (the others were found by a client address only). */
+  named: string[];
   notConnected: NamedUser[];
   ambiguous: Ambiguity[];
   /** Client addresses that lead to more than one person. */
@@ -148,6 +150,7 @@ export function selectConnections(
     selected: [],
     skipped: [],
     users: [],
+    named: [],
     notConnected: [],
     ambiguous: [],
     sharedAddresses: [],
@@ -164,6 +167,7 @@ export function selectConnections(
       ? { ...refOf(c), status: 'skipped', reason: 'protected' }
       : undefined;
 
+  const byName = new Set<string>();
   if (target.kind === 'everyone') {
     for (const c of connections) {
       keep(
@@ -175,7 +179,6 @@ export function selectConnections(
       );
     }
   } else {
-    const byName = new Set<string>();
     for (const named of target.names) {
       const { found, ambiguity, note } = connectionsOf(named, connections, rules);
       if (ambiguity) selection.ambiguous.push(ambiguity);
@@ -212,6 +215,11 @@ export function selectConnections(
     );
   }
   selection.selected = [...wanted.values()];
-  selection.users = distinctNames(selection.selected.map((c) => nameOf(c, { matchCommonName: true })));
+  const owner = (c: VpnConnection) => nameOf(c, { matchCommonName: true });
+  selection.users = distinctNames(selection.selected.map(owner));
+  selection.named =
+    target.kind === 'users'
+      ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(owner))
+      : selection.users;
   return selection;
 }

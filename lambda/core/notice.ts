@@ -16,13 +16,16 @@ function headline(result: EvictionResult): string {
   const count = total(dryRun ? 'wouldTerminate' : 'terminated');
   const verb = dryRun ? 'would be terminated' : 'terminated';
   switch (result.status) {
+    case 'continuing':
+    case 'failed':
     case 'partial-failure': {
       const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
       const failures = [
         ...(total('failed') > 0 ? [`${total('failed')} connections not terminated`] : []),
         ...(unlisted > 0 ? [`${unlisted} endpoints not listed`] : []),
       ];
-      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}; ${count} ${verb}`;
+      const then = result.status === 'continuing' ? '; the rest continues' : '';
+      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}; ${count} ${verb}${then}`;
     }
     case 'refused':
       return 'REFUSED, nobody evicted';

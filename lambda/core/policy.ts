@@ -15,6 +15,8 @@ export interface EvictionRequest {
   target: Target;
   /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
   quarantineMinutes: number;
+  /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
+  round: number;
   /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
   halt?: { status: 'ignored' | 'refused'; why: string };
   notes: string[];
@@ -97,6 +99,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
         endpointIds: [...config.endpointIds],
         dryRun: config.dryRun || sample,
         quarantineMinutes: config.quarantineMinutes,
+        round: 1,
         notes,
       };
       const nobody: Target = { kind: 'users', names: [], clientIps: [] };
@@ -133,6 +136,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
+        round: 1,
         target: {
           kind: 'users',
           names: distinctNames(detail.usernames).map((name) => ({
@@ -156,7 +160,29 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
         target: { kind: 'everyone', except: distinctNames(detail.except ?? []) },
         // The end of the day is not a security event: nobody is kept out.
         quarantineMinutes: 0,
+        round: 1,
         notes,
+      };
+    }
+    case 'continuation': {
+      const { detail } = event;
+      const { target } = detail;
+      if (target.kind === 'users' && target.names.length > config.maxUsersPerEvent) {
+        throw new EventRejectedError(
+          `a continuation names ${target.names.length} users, more than maxUsersPerEvent (${config.maxUsersPerEvent})`,
+        );
+      }
+      return {
+        trigger: detail.trigger,
+        correlationId: detail.correlationId,
+        reason: detail.reason,
+        endpointIds: scope(detail.endpointIds, config),
+        dryRun: config.dryRun || detail.dryRun,
+        target,
+        // The first round wrote the quarantine.
+        quarantineMinutes: 0,
+        round: detail.round,
+        notes: [`round ${detail.round} of ${detail.correlationId}`],
       };
     }
     case 'release': {

@@ -31,6 +31,7 @@ export async function release(
     endpoints: [],
     outcomes: [],
     apiCalls: { describe: 0, terminate: 0 },
+    round: 1,
     notes: [
       ...request.notes,
       ...(notQuarantined.length > 0 ? [`not quarantined: ${notQuarantined.join(', ')}`] : []),

@@ -1,4 +1,5 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
+import type { EvictionRequest } from './policy';
 import type { QuarantineOutcome } from './quarantine';
 
 /** What an eviction did, connection by connection, and how it ended. */
@@ -25,10 +26,21 @@ export const refOf = (c: VpnConnection): ConnectionRef => ({
   username: ownerOf(c),
 });
 
+/**
+ * One connection's outcome. `answerLost`: the call's answer was lost but EC2 had applied it. `reappeared`: the
+ * connection appeared after the first listing (the client reconnected) and was ended by the check that follows
+ * the terminations. `transient`: a later retry may succeed; `mayHaveApplied`: the call may have taken effect.
+ */
 export type Outcome =
-  | (ConnectionRef & { status: 'terminated'; previousStatus: string; currentStatus: string })
+  | (ConnectionRef & {
+      status: 'terminated';
+      previousStatus: string;
+      currentStatus: string;
+      answerLost?: true;
+      reappeared?: true;
+    })
   | (ConnectionRef & { status: 'would-terminate' })
-  | (ConnectionRef & { status: 'failed'; reason: string })
+  | (ConnectionRef & { status: 'failed'; reason: string; transient: boolean; mayHaveApplied?: true })
   | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
 
 export interface EndpointSummary {
@@ -39,6 +51,8 @@ export interface EndpointSummary {
   skipped: number;
   /** Set when the endpoint could not be listed at all. */
   error?: string;
+  /** Whether a retry may help with `error`. */
+  errorKind?: 'transient' | 'permanent';
 }
 
 export interface ApiCalls {
@@ -48,12 +62,25 @@ export interface ApiCalls {
 
 /**
  * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
- * named had no active connection on any endpoint in scope (a person should know). partial-failure: something
- * failed and the invocation must fail so it is retried. refused: the policy stopped it before any connection was
- * touched (ambiguous or over the cap). ignored: nothing to do by design (archived finding, below the severity
- * floor, nobody resolved).
+ * named had no active connection on any endpoint in scope (a person should know). continuing: this round ran out
+ * of time, or met failures a retry may fix; the rest is handed to a fresh round (`continuation`). failed:
+ * something failed for a reason no retry can fix (a missing permission, an unknown endpoint): reported once,
+ * not retried. partial-failure: something failed that a retry may fix and no round is left, or the quarantine
+ * could not be written; the invocation fails so that it is retried. refused: the policy stopped it before any
+ * connection was touched (ambiguous or over the cap). ignored: nothing to do by design (archived finding, below
+ * the severity floor, nobody resolved).
  */
-export type Status = 'completed' | 'not-connected' | 'partial-failure' | 'refused' | 'ignored';
+export type Status =
+  | 'completed'
+  | 'not-connected'
+  | 'continuing'
+  | 'failed'
+  | 'partial-failure'
+  | 'refused'
+  | 'ignored';
+
+/** The original error behind a failure, kept off the result's JSON (it is the `cause` of the error thrown). */
+export const FAILURE_CAUSE = Symbol('failure cause');
 
 export interface EvictionResult {
   status: Status;
@@ -72,6 +99,11 @@ export interface EvictionResult {
   apiCalls: ApiCalls;
   /** Why the mode or the scope is what it is: sample finding, event asked for dry-run, identities dropped. */
   notes: string[];
+  /** Which round of the request this was (1 for the first); later rounds continue an earlier one. */
+  round: number;
+  /** What is left, for the next round, when the status is `continuing`. */
+  continuation?: EvictionRequest;
+  [FAILURE_CAUSE]?: Error;
 }
 
 /** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
@@ -79,7 +111,9 @@ export class EvictionIncompleteError extends Error {
   override readonly name = 'EvictionIncompleteError';
   constructor(readonly result: EvictionResult) {
     const failed = result.endpoints.reduce((n, e) => n + e.failed + (e.error ? 1 : 0), 0);
-    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`);
+    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`, {
+      cause: result[FAILURE_CAUSE],
+    });
   }
 }
 

@@ -133,6 +133,17 @@ describe('context validation', () => {
     ],
     ['notifyEmail malformed', { notifyEmail: 'secops' }, 'context "notifyEmail": expected an e-mail address'],
     [
+      'ec2BudgetShare of nothing',
+      { ec2BudgetShare: '0' },
+      'context "ec2BudgetShare": expected a number from 0.05 to 1',
+    ],
+    [
+      'ec2BudgetShare over the whole',
+      { ec2BudgetShare: 1.5 },
+      'context "ec2BudgetShare": expected a number from 0.05 to 1',
+    ],
+    ['ec2BudgetShare in words', { ec2BudgetShare: 'half' }, 'context "ec2BudgetShare": expected a number'],
+    [
       'usernameMatch unknown',
       { usernameMatch: 'fuzzy' },
       'context "usernameMatch": expected one of local-part, exact, got "fuzzy"',

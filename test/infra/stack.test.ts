@@ -222,6 +222,7 @@ describe('the evictor function', () => {
           USERNAME_MATCH: 'exact',
           QUARANTINE_TABLE: { Ref: Match.stringLikeRegexp('^QuarantineTable') },
           QUARANTINE_MINUTES: '60',
+          EC2_BUDGET_SHARE: '0.6',
           TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
           NODE_OPTIONS: '--enable-source-maps',
         },
@@ -270,6 +271,26 @@ describe('IAM', () => {
       Resource: '*',
     };
     expect(star).toEqual([xray, xray]);
+  });
+
+  it('lets the evictor invoke only itself, to hand a long disconnect on to the next round', () => {
+    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) =>
+        p.Properties.PolicyDocument.Statement.map((statement: any) => ({
+          roles: p.Properties.Roles,
+          statement,
+        })),
+      )
+      .filter(({ statement }) => [statement.Action].flat().includes('lambda:InvokeFunction'))
+      .filter(({ roles }) => roles.some((r: { Ref: string }) => r.Ref.startsWith('EvictorRole')));
+    expect(invoke.map(({ statement }) => statement)).toEqual([
+      {
+        Sid: 'HandOffToItselfOnly',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Evictor[0-9A-F]{8}$/), 'Arn'] },
+      },
+    ]);
   });
 
   it('uses no managed policies', () => {

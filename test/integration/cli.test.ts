@@ -83,7 +83,7 @@ describe('cvpn-evict', () => {
       users: ['alice', 'carol'],
       reason: 'phished',
     });
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 2 });
     expect(active()).toEqual(['bob', 'oncall', 'alice@example.com', 'alice@contractor.io']);
   });
 

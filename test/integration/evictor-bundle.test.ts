@@ -109,12 +109,13 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
       .endpoints.flatMap((e) => e.connections)
       .filter((c) => c.username.toLowerCase() === 'alice.smith@corp.example.com');
     expect(alice.map((c) => c.status)).toEqual(['terminated', 'terminated', 'terminated']);
-    // One Describe per endpoint; Terminate by Username in each spelling EC2 listed: two on A, one on B.
+    // Two Describes per endpoint (the listing, and the check for reconnects); Terminate by Username in each
+    // spelling EC2 listed: two on A, one on B.
     expect(calls()).toEqual({
-      DescribeClientVpnConnections: { Success: 2 },
+      DescribeClientVpnConnections: { Success: 4 },
       TerminateClientVpnConnections: { Success: 3 },
     });
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 3 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 3 });
 
     const audit = logs.filter((l) => l.message === 'connection');
     expect(audit).toHaveLength(3);
@@ -134,7 +135,7 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     }
     expect(logs.find((l) => l.message === 'eviction summary')?.result).toMatchObject({
       status: 'completed',
-      apiCalls: { describe: 2, terminate: 3 },
+      apiCalls: { describe: 4, terminate: 3 },
     });
     const emf = logs.find((l) => l._aws);
     expect(emf).toMatchObject({ ConnectionsTerminated: 3, UsersEvicted: 1, EvictionFailures: 0 });
@@ -191,7 +192,7 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     expect(calls()).toEqual({});
   });
 
-  it('evicts a user with seven connections with 1 Describe and 7 Terminates', async () => {
+  it('evicts a user with seven connections with 7 Terminates, and a Describe before and after on each endpoint', async () => {
     const { result } = await invoke(
       customEvent('Evict VPN User', { usernames: ['heavy'], reason: 'stolen laptop' }),
       'req-heavy',
@@ -201,7 +202,7 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
       { endpointId: B, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0 },
     ]);
     expect(calls().TerminateClientVpnConnections).toEqual({ Success: 7 });
-    expect(calls().DescribeClientVpnConnections).toEqual({ Success: 2 });
+    expect(calls().DescribeClientVpnConnections).toEqual({ Success: 4 });
   });
 
   it('disconnects everyone off-hours except the exempt and the protected', async () => {
@@ -217,7 +218,7 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     expect(left.sort()).toEqual(['breakglass', 'oncall']);
     // Alice's two spellings and bob (A), alice and carol (B) by Username; heavy x7 and the kiosk certificate per
     // connection.
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 3 + 7 + 2 + 1 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 3 + 7 + 2 + 1 });
   });
 
   it('in dry-run describes for real, terminates nothing, and says what it would have done', async () => {
@@ -232,32 +233,36 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     expect(logs.filter((l) => l.message).every((l) => l.mode === 'DRY-RUN')).toBe(true);
   });
 
-  it('fails after a partial failure so Lambda retries, and the retry finishes without terminating twice', async () => {
+  it('a failure no retry can fix is reported once, and not retried', async () => {
     emulator.setFaults({
       TerminateClientVpnConnections: { failNext: 3, code: 'InvalidParameterValue', status: 400 },
     });
     const event = customEvent('Evict VPN User', { usernames: ['heavy'], reason: 'r' });
     const first = await invoke(event, 'req-1');
-    expect(first.error).toMatchObject({ name: 'EvictionIncompleteError' });
+    // No error thrown: Lambda does not retry, the dead-letter queue stays empty; the result and notice say it.
+    expect(first.error).toBeUndefined();
+    expect(first.result).toMatchObject({ status: 'failed' });
     const heavy = () =>
       emulator.snapshot().endpoints[0]?.connections.filter((c) => c.username === 'heavy') ?? [];
     expect(heavy().filter((c) => c.status === 'active')).toHaveLength(3);
     expect(first.logs.filter((l) => l.status === 'failed')).toHaveLength(3);
+    expect(first.logs.find((l) => l._aws)).toMatchObject({ PermanentFailures: 3 });
 
-    const retry = await invoke(event, 'req-1');
-    expect(retry.result).toMatchObject({ status: 'completed', apiCalls: { terminate: 1 } });
+    // An operator sends it again once the cause is fixed: it finishes without terminating anything twice.
+    const again = await invoke(event, 'req-2');
+    // The three left are all of heavy's active connections now, so one Username call ends them.
+    expect(again.result).toMatchObject({ status: 'completed', apiCalls: { terminate: 1 } });
     expect(heavy().map((c) => c.status)).toEqual(Array(7).fill('terminated'));
-    const again = await invoke(event, 'req-1');
-    expect(again.result.apiCalls.terminate).toBe(0);
   });
 
-  it('names the missing permission when EC2 refuses', async () => {
+  it('names the missing permission when EC2 refuses, once, without a retry', async () => {
     emulator.setDeniedActions(['TerminateClientVpnConnections']);
-    const { error, logs } = await invoke(
+    const { result, error, logs } = await invoke(
       customEvent('Evict VPN User', { usernames: ['bob'], reason: 'r' }),
       'req-denied',
     );
-    expect(error?.message).toMatch(/incomplete: 1 failures/);
+    expect(error).toBeUndefined();
+    expect(result.status).toBe('failed');
     expect(logs.find((l) => l.status === 'failed')?.reason).toBe(
       `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${A}`,
     );

@@ -88,7 +88,7 @@ const ec2Calls = () =>
 describe('X-Ray tracing of the evictor bundle', () => {
   it('in Lambda with active tracing, records each EC2 call as a subsegment annotated with its endpoint', async () => {
     const { result } = await evictAlice(LAMBDA_TRACING);
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 2 });
 
     // Subsegments go out as they close; give the last datagrams a moment to arrive.
     for (let waited = 0; daemon.documents.length < ec2Calls() && waited < 3000; waited += 50) await sleep(50);
@@ -97,6 +97,8 @@ describe('X-Ray tracing of the evictor bundle', () => {
     // The annotation the README's filter expression names: annotation.ClientVpnEndpointId = "cvpn-endpoint-...".
     expect(ec2.map((d) => `${d.aws.operation} ${d.annotations?.ClientVpnEndpointId}`).sort()).toEqual([
       `DescribeClientVpnConnections ${A}`,
+      `DescribeClientVpnConnections ${A}`,
+      `DescribeClientVpnConnections ${B}`,
       `DescribeClientVpnConnections ${B}`,
       `TerminateClientVpnConnections ${A}`,
       `TerminateClientVpnConnections ${B}`,
@@ -115,7 +117,7 @@ describe('X-Ray tracing of the evictor bundle', () => {
 
   it('run locally (no Lambda environment), sends nothing and logs nothing about tracing', async () => {
     const { result, logs } = await evictAlice({});
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 2 });
     await sleep(300);
     expect(daemon.documents).toEqual([]);
     expect(JSON.stringify(logs)).not.toMatch(/x-?ray|segment/i);

@@ -1,7 +1,8 @@
 import { ClientVpnApiError, explainError, type VpnConnection } from '../../lambda/core/client-vpn-api';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
-import { decide } from '../../lambda/core/policy';
+import { decide, type EvictionRequest } from '../../lambda/core/policy';
+import { FAILURE_CAUSE } from '../../lambda/core/result';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 
@@ -32,11 +33,12 @@ const evictUsers = (usernames: string[], extra: Record<string, unknown> = {}) =>
 
 describe('planning: connections -> calls', () => {
   it.each([
-    ['one connection', 1, 1, 1],
-    ['three connections', 3, 1, 1],
-    ['five connections', 5, 1, 1],
-    ['six connections: one call each', 6, 1, 6],
-    ['seven connections: one call each', 7, 1, 7],
+    // Two Describes: the listing, and the check for connections that appeared meanwhile.
+    ['one connection', 1, 2, 1],
+    ['three connections', 3, 2, 1],
+    ['five connections', 5, 2, 1],
+    ['six connections: one call each', 6, 2, 6],
+    ['seven connections: one call each', 7, 2, 7],
   ])('a user with %s (%i) costs %i Describe + %i Terminate', async (_label, count, describes, terminates) => {
     const connections = [...times(count, () => conn(ENDPOINT_A, 'alice')), conn(ENDPOINT_A, 'bob')];
     const { result, api } = await run(evictUsers(['alice']), connections);
@@ -69,7 +71,9 @@ describe('planning: connections -> calls', () => {
       fake.failures.set(`${ENDPOINT_A}/user:alice`, new ClientVpnApiError('UnauthorizedOperation', 'no')),
     );
     expect(api.terminateCalls()).toHaveLength(1);
-    expect(result.status).toBe('partial-failure');
+    // A missing permission is reported once and not retried: no retry can fix it.
+    expect(result.status).toBe('failed');
+    expect(result.continuation).toBeUndefined();
     expect(result.outcomes[0]).toMatchObject({
       status: 'failed',
       reason: `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${ENDPOINT_A}`,
@@ -87,7 +91,7 @@ describe('planning: connections -> calls', () => {
     ];
     const event = customEvent('Disconnect All VPN Users', { reason: 'end of day', except: ['OnCall'] });
     const { result, api } = await run(event, connections);
-    expect(result.apiCalls).toEqual({ describe: 2, terminate: 2 + 7 + 1 + 1 });
+    expect(result.apiCalls).toEqual({ describe: 4, terminate: 2 + 7 + 1 + 1 });
     expect(api.terminated.size).toBe(connections.length - 1);
     expect(result.outcomes.find((o) => o.username === 'oncall')).toMatchObject({
       status: 'skipped',
@@ -156,6 +160,8 @@ describe('eviction', () => {
     ];
     const { result, api } = await run(fixture('network-connection'), connections);
     expect(api.calls.filter((c) => c.op === 'list')).toEqual([
+      { op: 'list', endpointId: ENDPOINT_A },
+      { op: 'list', endpointId: ENDPOINT_B },
       { op: 'list', endpointId: ENDPOINT_A },
       { op: 'list', endpointId: ENDPOINT_B },
     ]);
@@ -270,23 +276,32 @@ describe('eviction', () => {
     expect(withCn.result.apiCalls.terminate).toBe(1);
   });
 
-  it('a partial failure is reported, and a rerun finishes without terminating anything twice', async () => {
+  it('a transient failure goes on in a next round, which finishes without terminating anything twice', async () => {
     const connections = [...times(7, () => conn(ENDPOINT_A, 'heavy'))];
     const broken = connections[3]?.connectionId ?? '';
     const config = testConfig();
     const api = new FakeClientVpnApi(connections);
-    api.failures.set(`${ENDPOINT_A}/${broken}`, new ClientVpnApiError('InternalError', 'try again'));
+    const failure = new ClientVpnApiError('InternalError', 'try again', { transient: true });
+    api.failures.set(`${ENDPOINT_A}/${broken}`, failure);
     const request = decide(parseEvent(evictUsers(['heavy']), config.eventSource), config);
     const first = await evict(request, { api }, config);
-    expect(first.status).toBe('partial-failure');
+    expect(first.status).toBe('continuing');
     expect(first.endpoints[0]).toMatchObject({ terminated: 6, failed: 1 });
+    expect(first[FAILURE_CAUSE]).toBe(failure);
+    // The next round carries the decision, not the event: the resolved user, no second quarantine.
+    expect(first.continuation).toMatchObject({
+      round: 2,
+      quarantineMinutes: 0,
+      correlationId: request.correlationId,
+      target: { kind: 'users', names: [{ name: 'heavy', match: 'username' }] },
+    });
     api.failures.clear();
-    const second = await evict(request, { api }, config);
+    const second = await evict(first.continuation as EvictionRequest, { api }, config);
     expect(second.status).toBe('completed');
     expect(second.outcomes).toEqual([
       expect.objectContaining({ connectionId: broken, status: 'terminated' }),
     ]);
-    const third = await evict(request, { api }, config);
+    const third = await evict(first.continuation as EvictionRequest, { api }, config);
     expect(third.outcomes).toEqual([]);
     expect(second.apiCalls.terminate).toBe(1);
     expect(third.apiCalls.terminate).toBe(0);
@@ -304,7 +319,7 @@ describe('eviction', () => {
           new ClientVpnApiError('InvalidClientVpnEndpointId.NotFound', 'gone'),
         ),
     );
-    expect(result.status).toBe('partial-failure');
+    expect(result.status).toBe('failed');
     expect(result.endpoints[0]?.error).toBe(
       `InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint ${ENDPOINT_A} in this account and Region`,
     );

@@ -30,6 +30,7 @@ const result = (
   ],
   apiCalls: { describe: 1, terminate: 1 },
   notes: [],
+  round: 1,
   ...overrides,
 });
 
