@@ -238,6 +238,7 @@ export class ClientVpnActions {
     }
     if (dryRun) throw dryRunOperation();
     const connectionStatuses = targets.map((c) => {
+      c.terminateCalls += 1;
       const previous: ConnectionStatus = c.status;
       // Terminating a connection that is already going or gone changes nothing: reruns are harmless.
       if (c.status === 'active') {

@@ -29,6 +29,8 @@ export interface Connection {
   status: ConnectionStatus;
   /** When a terminating connection becomes terminated. */
   terminatedAt: number | undefined;
+  /** Terminate calls that named this connection (by id or by its username) after it was listed. */
+  terminateCalls: number;
 }
 
 /** Whether Client VPN calls a Lambda function (the client-connect handler) to allow each new connection. */
@@ -164,6 +166,7 @@ export function buildConnection(
     terminatedAt: ended
       ? parseTime(c.connectionEndTime, `${at}.connectionEndTime`, now - 600_000)
       : undefined,
+    terminateCalls: 0,
   };
 }
 

@@ -73,6 +73,8 @@ export interface EmulatorSnapshot {
       clientIp: string;
       status: ConnectionStatus;
       postureComplianceStatuses: string[];
+      /** Terminate calls that reached this connection: more than one ending it would be a double termination. */
+      terminateCalls: number;
     }>;
   }>;
   /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
@@ -308,6 +310,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             clientIp: c.clientIp,
             status: c.status,
             postureComplianceStatuses: [...c.postureComplianceStatuses],
+            terminateCalls: c.terminateCalls,
           };
         }),
       })),
