@@ -1,4 +1,5 @@
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
+import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
 import { type Options, UsageError } from './command-line';
@@ -35,13 +36,20 @@ export function ec2Api(values: Options): Ec2ClientVpnApi {
   );
 }
 
-/** The same quarantine adapter and retry budget as the evictor Lambda, on the table `--table` names. */
-export function quarantineStore(values: Options, tableName: string): DynamoDbQuarantineStore {
-  return new DynamoDbQuarantineStore(
-    createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB')),
-    tableName,
-  );
+/**
+ * The same quarantine and lease adapters, and retry budget, as the evictor Lambda, on the table `--table` names:
+ * the CLI's mass disconnects take turns with the schedule's under the same lease.
+ */
+export function tableStores(values: Options, tableName: string) {
+  const dynamodb = createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB'));
+  return {
+    quarantine: new DynamoDbQuarantineStore(dynamodb, tableName),
+    lease: new DynamoDbLeaseStore(dynamodb, tableName),
+  };
 }
+
+export const quarantineStore = (values: Options, tableName: string) =>
+  tableStores(values, tableName).quarantine;
 
 /** `--table`, which every quarantine command needs. */
 export function tableName(values: Options, command: string): string {

@@ -7,7 +7,7 @@ import { evict } from '../lambda/core/evict';
 import { decide } from '../lambda/core/policy';
 import type { EvictionResult } from '../lambda/core/result';
 import { accessHoursCommand } from './access-hours';
-import { ec2Api, quarantineStore, tableName } from './aws-clients';
+import { ec2Api, tableName, tableStores } from './aws-clients';
 import { defaultReason, EXIT, type Options, parseCommandLine, USAGE, UsageError } from './command-line';
 import { connectionsTable, progressBar, resultSummary } from './output';
 import { quarantineCommand } from './quarantine';
@@ -90,11 +90,18 @@ async function runEviction(
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const { quarantineTable } = settings;
-  const ports = {
-    api: ec2Api(values),
-    ...(quarantineTable ? { quarantine: quarantineStore(values, quarantineTable) } : {}),
+  const ports = { api: ec2Api(values), ...(quarantineTable ? tableStores(values, quarantineTable) : {}) };
+  const hooks = {
+    onProgress: bar?.update,
+    onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),
   };
-  const result: EvictionResult = await evict(request, ports, settings, { onProgress: bar?.update });
+  // No deadline here: a round hands on only after failures a retry may fix, and the next round runs at once.
+  let result: EvictionResult = await evict(request, ports, settings, hooks);
+  while (result.status === 'continuing' && result.continuation) {
+    if (!values.json) process.stdout.write(resultSummary(result));
+    process.stderr.write(`round ${result.continuation.round}: going on with what is left\n`);
+    result = await evict(result.continuation, ports, settings, hooks);
+  }
   bar?.finish();
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : resultSummary(result));
   switch (result.status) {

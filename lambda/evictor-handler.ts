@@ -35,11 +35,11 @@ export interface EvictorDependencies {
 }
 
 /**
- * How much of the invocation's time is kept back when no new call may start: for the calls in flight to finish
- * (an EC2 call times out after 10 s), the last listing, the audit and the hand-off. A tenth of the time, from
- * 1 s to 90 s: 90 s of Lambda's 15 minutes.
+ * How much of the invocation's time is kept back when no new call may start: for the calls already waiting for
+ * their turn in the pacer and in flight to finish (an EC2 call times out after 10 s), the audit and the hand-off.
+ * A tenth of the time, from 2.5 s to 90 s: 90 s of Lambda's 15 minutes.
  */
-export const reserveFor = (remainingMs: number) => Math.min(90_000, Math.max(1_000, remainingMs / 10));
+export const reserveFor = (remainingMs: number) => Math.min(90_000, Math.max(2_500, remainingMs / 10));
 
 /** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
 export class EvictorFailure extends Error {

@@ -39,18 +39,21 @@ function headline(result: EvictionResult): string {
 /**
  * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
  * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), and a named user who was not
- * connected. Silence otherwise.
+ * connected. A round that hands on to the next speaks only of a failure no retry can fix (it is not carried on,
+ * so this is its one notice); the last round reports. Silence otherwise.
  */
 export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+  const permanent =
+    result.outcomes.some((o) => o.status === 'failed' && !o.transient) ||
+    result.endpoints.some((e) => e.errorKind === 'permanent');
+  if (result.status === 'continuing' && !permanent) return undefined;
   const acted = result.endpoints.some((e) => e.terminated + e.wouldTerminate + e.failed > 0);
-  if (
-    !acted &&
-    result.status !== 'refused' &&
-    result.status !== 'partial-failure' &&
-    result.status !== 'not-connected'
-  )
-    return undefined;
-  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}: ${headline(result)}`;
+  const needsAPerson = ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(
+    result.status,
+  );
+  if (!acted && !needsAPerson) return undefined;
+  const round = result.round > 1 ? ` (round ${result.round})` : '';
+  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${round}: ${headline(result)}`;
   const { outcomes: _perConnection, ...summary } = result;
   return {
     subject: subject.length > SUBJECT_LIMIT ? `${subject.slice(0, SUBJECT_LIMIT - 3)}...` : subject,

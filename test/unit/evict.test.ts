@@ -1,6 +1,8 @@
 import { ClientVpnApiError, explainError, type VpnConnection } from '../../lambda/core/client-vpn-api';
+import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
+import { MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide, type EvictionRequest } from '../../lambda/core/policy';
 import { FAILURE_CAUSE } from '../../lambda/core/result';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
@@ -391,5 +393,97 @@ describe('explainError', () => {
       [2, 3],
       [3, 3],
     ]);
+  });
+});
+
+describe('rounds', () => {
+  const endOfDay = () => customEvent('Disconnect All VPN Users', { reason: 'end of day' });
+
+  it('stops starting calls when told, and hands the rest to the next round', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi(
+      times(6, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `u${i}` })),
+    );
+    let calls = 0;
+    const result = await evict(
+      decide(parseEvent(endOfDay(), config.eventSource), config),
+      { api },
+      {
+        ...config,
+        concurrency: 1,
+      },
+      { shouldStop: () => calls >= 2, onProgress: (started) => (calls = started) },
+    );
+    expect(api.terminated.size).toBe(2);
+    expect(result.status).toBe('continuing');
+    expect(result.notes).toContain('time ran short: the rest goes on in the next round');
+    expect(result.continuation).toMatchObject({ round: 2, target: { kind: 'everyone', except: [] } });
+  });
+
+  it(`at round ${MAX_ROUNDS}, work left fails the invocation instead of going on`, async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    const result = await evict({ ...first, round: MAX_ROUNDS }, { api }, config, { shouldStop: () => true });
+    expect(result.status).toBe('partial-failure');
+    expect(result.continuation).toBeUndefined();
+    expect(result.notes).toContain(
+      `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
+    );
+    expect(api.terminated.size).toBe(0);
+  });
+
+  it('a hand-off event is decided again like any event: it can only make the action safer', () => {
+    const enforcing = testConfig();
+    const base = decide(parseEvent(endOfDay(), enforcing.eventSource), enforcing) as EvictionRequest;
+    const next = { ...base, round: 2, dryRun: false };
+    const event = continuationEvent(next, enforcing.eventSource, 0);
+    expect(decide(parseEvent(event, enforcing.eventSource), enforcing)).toEqual({
+      ...next,
+      quarantineMinutes: 0,
+      notes: [`round 2 of ${base.correlationId}`],
+    });
+    // A deployment in dry-run keeps the next round in dry-run, whatever the hand-off says.
+    const dry = testConfig({ DRY_RUN: 'true' });
+    expect(decide(parseEvent(event, dry.eventSource), dry)).toMatchObject({ dryRun: true });
+  });
+
+  it.each([
+    ['a round past the cap', (d: any) => Object.assign(d, { round: MAX_ROUNDS + 1 }), /round/],
+    [
+      'an endpoint not configured',
+      (d: any) => Object.assign(d, { endpointIds: ['cvpn-endpoint-11111111111111111'] }),
+      /not among the configured endpoints/,
+    ],
+    [
+      'an identity still to resolve',
+      (d: any) =>
+        Object.assign(d, {
+          target: {
+            kind: 'users',
+            names: [{ name: 'alice', match: 'identity', source: 'x' }],
+            clientIps: [],
+          },
+        }),
+      /target/,
+    ],
+    [
+      'more users than the cap',
+      (d: any) =>
+        Object.assign(d, {
+          target: {
+            kind: 'users',
+            names: Array.from({ length: 6 }, (_, i) => ({ name: `u${i}`, match: 'username', source: 'x' })),
+            clientIps: [],
+          },
+        }),
+      /more than maxUsersPerEvent/,
+    ],
+  ])('rejects a hand-off with %s, touching nothing', (_label, mutate, reason) => {
+    const config = testConfig();
+    const base = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    const event = continuationEvent({ ...base, round: 2 }, config.eventSource, 0);
+    mutate(event.detail);
+    expect(() => decide(parseEvent(event, config.eventSource), config)).toThrow(reason);
   });
 });

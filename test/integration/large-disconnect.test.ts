@@ -1,0 +1,384 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Seed, SeedConnection } from '../../emulator/model';
+import { type RunningEmulator, startEmulator } from '../../emulator/server';
+import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
+import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-client-vpn';
+import { parseEvent } from '../../lambda/core/events';
+import {
+  type EvictionHooks,
+  type EvictionPorts,
+  evict,
+  MASS_DISCONNECT_LEASE,
+} from '../../lambda/core/evict';
+import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
+import { decide, type EvictionRequest } from '../../lambda/core/policy';
+import type { EvictionResult, Outcome } from '../../lambda/core/result';
+import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
+import { type LocalTable, startLocalTable } from '../support/dynamodb';
+import { customEvent, testConfig } from '../support/events';
+import { invoke, lambdaClientFor, payloadOf } from '../support/lambda';
+
+/**
+ * Large disconnects against the emulator's own model of EC2's buckets, through the real SDK and the real EC2
+ * adapter, in process. Time runs `TIME_SCALE` times faster on both sides: the emulator refills its buckets that
+ * much faster, and the adapter's pacer is given that much more rate, so the ratios are EC2's.
+ */
+const TIME_SCALE = 20;
+const ENDPOINTS = [
+  'cvpn-endpoint-0123456789abcdef0',
+  'cvpn-endpoint-0fedcba9876543210',
+  'cvpn-endpoint-0aaaaaaaaaaaaaaa0',
+];
+const [A, B, C] = ENDPOINTS as [string, string, string];
+const CREDENTIALS = { accessKeyId: 'AKIDONEACCOUNT', secretAccessKey: 'secret' };
+
+/** `users` users on each endpoint: most with one to three connections, every ninth with seven (over five). */
+function fleet(users: number): Seed {
+  return {
+    endpoints: ENDPOINTS.map((clientVpnEndpointId, e) => ({
+      clientVpnEndpointId,
+      connections: Array.from({ length: users }, (_, u) => {
+        const count = u % 9 === 8 ? 7 : 1 + ((u * 7 + e) % 3);
+        return Array.from(
+          { length: count },
+          (): SeedConnection => ({ username: `user${u}@corp.example.com` }),
+        );
+      }).flat(),
+    })),
+  };
+}
+
+const scaled = (share: number) => {
+  const bucket = shareOf(EC2_MUTATING_BUCKET, share);
+  return { burst: bucket.burst, refillPerSecond: bucket.refillPerSecond * TIME_SCALE };
+};
+const adapter = (emulator: RunningEmulator, share = 0.6) =>
+  new Ec2ClientVpnApi(
+    createEc2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS }),
+    scaled(share),
+  );
+
+const config = (env: Record<string, string> = {}) =>
+  testConfig({ ENDPOINT_IDS: ENDPOINTS.join(','), MAX_USERS_PER_EVENT: '10', ...env });
+const request = (detailType: string, detail: object, env: Record<string, string> = {}) => {
+  const settings = config(env);
+  const decided = decide(parseEvent(customEvent(detailType, detail), settings.eventSource), settings);
+  if (decided.trigger === 'release') throw new Error('expected an eviction');
+  return decided;
+};
+const disconnectAll = () => request('Disconnect All VPN Users', { reason: 'end of day' });
+
+/**
+ * Runs a request to its end, round after round, as Lambda would with the hand-off: each round gets a fresh
+ * deadline of `roundMs` (scaled time), and the same adapter (a warm container).
+ */
+async function toTheEnd(
+  first: EvictionRequest,
+  ports: EvictionPorts,
+  options: { roundMs?: number; hooks?: EvictionHooks } = {},
+): Promise<EvictionResult[]> {
+  const rounds: EvictionResult[] = [];
+  let next: EvictionRequest | undefined = first;
+  while (next) {
+    const deadline = Date.now() + (options.roundMs ?? Number.POSITIVE_INFINITY);
+    const result: EvictionResult = await evict(next, ports, config(), {
+      ...options.hooks,
+      shouldStop: () => Date.now() >= deadline,
+    });
+    rounds.push(result);
+    next = result.continuation;
+  }
+  return rounds;
+}
+
+const connections = (emulator: RunningEmulator) =>
+  emulator.snapshot().endpoints.flatMap((e) => e.connections);
+const outcomesOf = (rounds: EvictionResult[]): Outcome[] => rounds.flatMap((r) => r.outcomes);
+const throttled = (emulator: RunningEmulator) => emulator.snapshot().throttle.refused.mutating;
+
+/** Admission times of Terminate calls from the one account. */
+const admittedTerminates = (emulator: RunningEmulator) =>
+  emulator.snapshot().throttle.accounts[CREDENTIALS.accessKeyId]?.TerminateClientVpnConnections?.admittedAt ??
+  [];
+
+/**
+ * Whether the admitted calls stay within what a bucket of `share` of EC2's 50 burst and 5/s allows in every
+ * window of ten EC2-seconds or more: the burst, plus the refill over the window. A shorter window would measure
+ * the jitter of HTTP on this machine, which the time scale magnifies twenty times, not the pacing.
+ */
+function withinShare(times: number[], share: number): boolean {
+  const { burst, refillPerSecond } = scaled(share);
+  const minWindowMs = (10 * 1000) / TIME_SCALE;
+  const sorted = [...times].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const windowMs = (sorted[j] as number) - (sorted[i] as number);
+      // Two calls of slack: both ends of a window count, and a call that reaches the emulator a few ms late
+      // (HTTP on a shared machine) shortens the window it starts.
+      if (windowMs >= minWindowMs && j - i + 1 > burst + (refillPerSecond * windowMs) / 1000 + 2)
+        return false;
+    }
+  }
+  return true;
+}
+
+let emulator: RunningEmulator;
+afterEach(async () => {
+  await emulator?.close();
+});
+
+describe('a mass disconnect in the normal suite', () => {
+  it('ends a few hundred connections, each exactly once, within the share and never throttled', async () => {
+    emulator = await startEmulator({ seed: fleet(60), throttle: { timeScale: TIME_SCALE } });
+    const total = connections(emulator).length;
+    expect(total).toBeGreaterThan(300);
+    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator) });
+    expect(rounds.map((r) => r.status)).toEqual(['completed']);
+    expect(connections(emulator).every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+      true,
+    );
+    expect(throttled(emulator)).toBe(0);
+    expect(withinShare(admittedTerminates(emulator), 0.6)).toBe(true);
+    // The check has teeth: the same calls are over half that share.
+    expect(withinShare(admittedTerminates(emulator), 0.3)).toBe(false);
+    // Users with up to five connections cost one call, the heavy ones one per connection.
+    const users = new Map<string, number>();
+    for (const c of connections(emulator)) users.set(`${c.username}`, (users.get(c.username) ?? 0) + 1);
+    const bound = [...users.values()].reduce((n, count) => n + (count <= 5 ? 1 : count), 0);
+    expect(rounds[0]?.apiCalls.terminate).toBeLessThanOrEqual(bound);
+  });
+
+  it('goes on in fresh rounds when each round runs out of time, and ends everything exactly once', async () => {
+    emulator = await startEmulator({ seed: fleet(60), throttle: { timeScale: TIME_SCALE } });
+    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator) }, { roundMs: 1_200 });
+    expect(rounds.length).toBeGreaterThanOrEqual(3);
+    expect(rounds.slice(0, -1).every((r) => r.status === 'continuing')).toBe(true);
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(rounds.map((r) => r.round)).toEqual(rounds.map((_, i) => i + 1));
+    expect(connections(emulator).every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+      true,
+    );
+    expect(outcomesOf(rounds).filter((o) => o.status === 'failed')).toEqual([]);
+  });
+
+  it('ends more than 1,000 connections through the adapter, paging the listing', async () => {
+    emulator = await startEmulator({ seed: fleet(420), throttle: { timeScale: TIME_SCALE * 2 } });
+    const listing = await adapter(emulator).listActiveConnections(A);
+    expect(listing.connections.length).toBeGreaterThan(1000);
+    expect(listing.calls).toBe(Math.ceil(listing.connections.length / 1000));
+    const api = new Ec2ClientVpnApi(
+      createEc2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS }),
+      { burst: 30, refillPerSecond: 3 * TIME_SCALE * 2 },
+    );
+    const rounds = await toTheEnd(
+      request('Disconnect All VPN Users', { reason: 'end of day', endpointIds: [A] }),
+      { api },
+    );
+    expect(rounds.at(-1)?.status).toBe('completed');
+    const onA = emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === A)?.connections ?? [];
+    expect(onA.filter((c) => c.status === 'active')).toEqual([]);
+    expect(onA.every((c) => c.terminateCalls === 1)).toBe(true);
+  }, 60_000);
+});
+
+describe('throttling the evictor did not cause', () => {
+  it('with EC2 refilling at 3/s under a target of 5/s, the pacer backs off until nothing is left', async () => {
+    emulator = await startEmulator({
+      seed: fleet(40),
+      throttle: { timeScale: TIME_SCALE, mutating: { burst: 50, refillPerSecond: 3 } },
+    });
+    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator, 1) });
+    expect(throttled(emulator)).toBeGreaterThan(0);
+    expect(rounds.map((r) => r.status)).toEqual(['completed']);
+    expect(connections(emulator).filter((c) => c.status === 'active')).toEqual([]);
+  });
+
+  it('two overlapping mass disconnects take turns under the lease, and together stay within the share', async () => {
+    emulator = await startEmulator({ seed: fleet(30), throttle: { timeScale: TIME_SCALE } });
+    const table: LocalTable = await startLocalTable();
+    try {
+      const lease = new DynamoDbLeaseStore(table.client, table.db.tableName);
+      const quickPoll = (ms: number) => sleep(Math.min(ms, 50));
+      const scheduled = toTheEnd(disconnectAll(), { api: adapter(emulator), lease, sleep: quickPoll });
+      await sleep(20);
+      const waits: string[] = [];
+      const operator = toTheEnd(
+        { ...disconnectAll(), correlationId: 'cli-operator' },
+        { api: adapter(emulator), lease, sleep: quickPoll },
+        { hooks: { onWaiting: (holder) => waits.push(holder) } },
+      );
+      const [first, second] = await Promise.all([scheduled, operator]);
+      expect(first.at(-1)?.status).toBe('completed');
+      expect(second.at(-1)?.status).toBe('completed');
+      expect(waits.length).toBeGreaterThan(0);
+      expect(throttled(emulator)).toBe(0);
+      expect(withinShare(admittedTerminates(emulator), 0.6)).toBe(true);
+      expect(connections(emulator).every((c) => c.terminateCalls === 1)).toBe(true);
+      expect(await table.rawItem(`lease#${MASS_DISCONNECT_LEASE}`)).toBeUndefined();
+    } finally {
+      await table.close();
+    }
+  });
+});
+
+describe('faults injected through the emulator', () => {
+  const evictUsers = (usernames: string[]) => request('Evict VPN User', { usernames, reason: 'phished' });
+  const user = (n: number) => `user${n}@corp.example.com`;
+  const activeOf = (name: string) =>
+    connections(emulator).filter((c) => c.username === name && c.status === 'active');
+
+  it.each([
+    [
+      '5xx answers',
+      { TerminateClientVpnConnections: { errorRate: 0.3, code: 'InternalError', status: 500 } },
+    ],
+    ['dropped sockets, before the call takes effect', { TerminateClientVpnConnections: { dropRate: 0.2 } }],
+    [
+      'throttled Describe calls',
+      { DescribeClientVpnConnections: { errorRate: 0.3, code: 'RequestLimitExceeded' } },
+    ],
+  ])('%s: retried, and everything ends', async (_label, faults) => {
+    emulator = await startEmulator({ seed: fleet(20), faults, random: mulberry(7) });
+    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator) });
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(connections(emulator).filter((c) => c.status === 'active')).toEqual([]);
+    const calls = emulator.snapshot().calls;
+    const injected = Object.values(calls).reduce(
+      (n, byOutcome) =>
+        n + (byOutcome.InternalError ?? 0) + (byOutcome.Dropped ?? 0) + (byOutcome.RequestLimitExceeded ?? 0),
+      0,
+    );
+    expect(injected).toBeGreaterThan(0);
+  });
+
+  it('a Username call whose answer was lost, but which EC2 applied, counts as terminated', async () => {
+    emulator = await startEmulator({
+      seed: fleet(3),
+      faults: { TerminateClientVpnConnections: { loseAnswerNext: 1 } },
+    });
+    const [result] = await toTheEnd(evictUsers([user(0)]), { api: adapter(emulator) });
+    expect(result?.status).toBe('completed');
+    const mine = result?.outcomes.filter((o) => o.username === user(0)) ?? [];
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((o) => o.status === 'terminated')).toBe(true);
+    expect(mine.some((o) => o.status === 'terminated' && o.answerLost)).toBe(true);
+    expect(emulator.snapshot().calls.TerminateClientVpnConnections).toMatchObject({ AnswerLost: 1 });
+  });
+
+  it('a Username call EC2 refuses (a sixth connection since the listing) falls back, and the newcomer is ended too', async () => {
+    emulator = await startEmulator({ seed: fleet(3) });
+    const grower = 'grower@corp.example.com';
+    for (let i = 0; i < 5; i++) emulator.addConnection(A, { username: grower });
+    let reconnected = false;
+    const [result] = await toTheEnd(
+      evictUsers([grower]),
+      { api: adapter(emulator) },
+      {
+        hooks: {
+          // The planner chose one Username call for five connections; a sixth arrives before it is made.
+          onProgress: () => {
+            if (reconnected) return;
+            reconnected = true;
+            emulator.addConnection(A, { username: grower });
+          },
+        },
+      },
+    );
+    expect(result?.status).toBe('completed');
+    expect(activeOf(grower)).toEqual([]);
+    expect(emulator.snapshot().calls.TerminateClientVpnConnections).toMatchObject({
+      InvalidParameterValue: 1,
+    });
+    expect(result?.outcomes.filter((o) => o.status === 'terminated')).toHaveLength(6);
+    expect(result?.outcomes.filter((o) => o.status === 'terminated' && o.reappeared)).toHaveLength(1);
+  });
+
+  it('UnauthorizedOperation on one of three endpoints: the others are done, it is reported once, not retried', async () => {
+    emulator = await startEmulator({ seed: fleet(5), deniedActions: [`TerminateClientVpnConnections:${B}`] });
+    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator) });
+    expect(rounds.map((r) => r.status)).toEqual(['failed']);
+    const [result] = rounds;
+    expect(result?.endpoints.find((e) => e.endpointId === B)?.failed).toBeGreaterThan(0);
+    const left = emulator
+      .snapshot()
+      .endpoints.map((e) => [
+        e.clientVpnEndpointId,
+        e.connections.filter((c) => c.status === 'active').length,
+      ]);
+    expect(left).toEqual([
+      [A, 0],
+      [B, connections(emulator).filter((c) => c.status === 'active').length],
+      [C, 0],
+    ]);
+    expect(result?.outcomes.find((o) => o.status === 'failed')).toMatchObject({
+      transient: false,
+      reason: `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${B}`,
+    });
+  });
+
+  it('a user who reconnects between the listing and the Terminate is ended by the check that follows', async () => {
+    emulator = await startEmulator({ seed: fleet(4) });
+    let reconnected = false;
+    const [result] = await toTheEnd(
+      evictUsers([user(1)]),
+      { api: adapter(emulator) },
+      {
+        hooks: {
+          onProgress: () => {
+            if (reconnected) return;
+            reconnected = true;
+            emulator.addConnection(C, { username: user(1).toUpperCase() });
+          },
+        },
+      },
+    );
+    expect(activeOf(user(1).toUpperCase())).toEqual([]);
+    expect(activeOf(user(1))).toEqual([]);
+    expect(result?.notes).toContain('1 connections appeared during the run and were ended too');
+    expect(result?.outcomes.filter((o) => o.status === 'terminated' && o.reappeared)).toHaveLength(1);
+  });
+});
+
+/** A seeded PRNG, so that fault rates fall the same way on every run. */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the synthesized evictor bundle in the emulator Lambda service', () => {
+  it('hands a disconnect that outlasts its invocation on to itself, round after round, until all are ended once', async () => {
+    const [endpoint] = INTEGRATION_ENDPOINTS as [string];
+    emulator = await startEmulator({
+      seed: {
+        endpoints: [
+          {
+            clientVpnEndpointId: endpoint,
+            connections: Array.from({ length: 45 }, (_, u) => ({ username: `user${u}@corp.example.com` })),
+          },
+          { clientVpnEndpointId: INTEGRATION_ENDPOINTS[1] },
+        ],
+      },
+      throttle: {},
+    });
+    const asset = functionAsset('Evictor');
+    // 45 Username calls at the default share: 30 at once, then 3 a second; a 5 s invocation keeps 2.5 s back.
+    const name = 'ClientVpnEvictor-Evictor';
+    await emulator.registerFunction({ name, bundle: asset.bundle, env: asset.environment, timeoutMs: 5_000 });
+    const lambda = lambdaClientFor(emulator.url);
+    const out = await invoke(lambda, name, customEvent('Disconnect All VPN Users', { reason: 'end of day' }));
+    expect(payloadOf(out)).toMatchObject({ status: 'continuing', round: 1 });
+    await emulator.idle();
+    const { invocations, endpoints } = emulator.snapshot();
+    expect(invocations.length).toBeGreaterThanOrEqual(2);
+    expect(invocations.every((i) => i.functionName === name && i.outcome === 'success')).toBe(true);
+    expect(invocations.slice(1).every((i) => i.invocationType === 'Event')).toBe(true);
+    const all = endpoints.flatMap((e) => e.connections);
+    expect(all.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,147 @@
+import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
+import { type ContinuationEvent, continuationEvent } from '../../lambda/core/continuation';
+import { parseEvent } from '../../lambda/core/events';
+import { decide, type EvictionRequest } from '../../lambda/core/policy';
+import { EvictionIncompleteError } from '../../lambda/core/result';
+import { createEvictorHandler, EvictorFailure } from '../../lambda/evictor-handler';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { recorders } from '../support/recorders';
+
+/** A Lambda context whose remaining time runs out after `ms`. */
+const contextFor = (ms: number) => {
+  const deadline = Date.now() + ms;
+  return { getRemainingTimeInMillis: () => deadline - Date.now() } as any;
+};
+
+function setup(connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')]) {
+  const config = testConfig();
+  const api = new FakeClientVpnApi(connections);
+  const handedOff: ContinuationEvent[] = [];
+  const published: string[] = [];
+  const { logger, metrics, metricValues } = recorders();
+  const handler = createEvictorHandler({
+    config,
+    api,
+    logger,
+    metrics,
+    notifier: { publish: async (subject) => void published.push(subject) },
+    continuation: { handOff: async (event) => void handedOff.push(event) },
+  });
+  return { config, api, handler, handedOff, published, metricValues };
+}
+
+const endOfDay = customEvent('Disconnect All VPN Users', { reason: 'end of day' });
+
+describe('errors by kind, and the hand-off', () => {
+  it('a failure no retry can fix: one notice, a metric, no throw (so no Lambda retry)', async () => {
+    const { api, handler, handedOff, published, metricValues } = setup();
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InvalidClientVpnEndpointId.NotFound', 'gone'),
+    );
+    const result = await handler(endOfDay);
+    expect(result.status).toBe('failed');
+    expect(handedOff).toEqual([]);
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 1 endpoints not listed; 1 terminated',
+    ]);
+    expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
+  });
+
+  it('a transient failure hands the rest on, with the decided request, and stays quiet until the last round', async () => {
+    const { config, api, handler, handedOff, published } = setup();
+    api.failures.set(
+      `${ENDPOINT_B}/user:bob`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    const result = await handler(endOfDay);
+    expect(result.status).toBe('continuing');
+    expect(published).toEqual([]);
+    expect(handedOff).toHaveLength(1);
+    // The hand-off is an event the evictor accepts, and decides into the round the result left.
+    const next = decide(parseEvent(handedOff[0], config.eventSource), config);
+    expect(next).toMatchObject({ trigger: 'disconnect-all', round: 2, correlationId: endOfDay.id });
+
+    api.failures.clear();
+    const last = await handler(handedOff[0]);
+    expect(last).toMatchObject({ status: 'completed', round: 2 });
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] disconnect-all (round 2): 1 connections terminated',
+    ]);
+  });
+
+  it('both kinds at once: the permanent one is told once, the transient one goes on', async () => {
+    const { api, handler, handedOff, published } = setup([
+      conn(ENDPOINT_A, 'alice'),
+      conn(ENDPOINT_B, 'bob'),
+    ]);
+    api.failures.set(`${ENDPOINT_A}/user:alice`, new ClientVpnApiError('UnauthorizedOperation', 'no'));
+    api.failures.set(
+      `${ENDPOINT_B}/user:bob`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    const result = await handler(endOfDay);
+    expect(result.status).toBe('continuing');
+    expect(published).toEqual([
+      // Cut to SNS's 100 characters: what needs a person comes first.
+      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 2 connections not terminated; 0 terminated...',
+    ]);
+    // The endpoint that cannot be fixed by a retry is not carried on.
+    expect(handedOff[0]?.detail.endpointIds).toEqual([ENDPOINT_B]);
+  });
+
+  it('runs out of time: stops starting calls and hands the rest on', async () => {
+    const connections = Array.from({ length: 40 }, (_, i) => conn(ENDPOINT_A, `u${i}`));
+    const { api, handler, handedOff } = setup(connections);
+    const terminate = api.terminate.bind(api);
+    api.terminate = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return terminate(...args);
+    };
+    // 3 s left and 2.5 s kept back: half a second of 100 ms calls, four at a time, of the ten rounds of calls.
+    const result = await handler(endOfDay, contextFor(3_000));
+    expect(result.status).toBe('continuing');
+    expect(api.terminated.size).toBeGreaterThan(0);
+    expect(api.terminated.size).toBeLessThan(40);
+    expect(handedOff[0]?.detail.round).toBe(2);
+  });
+
+  it('keeps the original error as the cause when the invocation fails', async () => {
+    const { config, api, handler } = setup();
+    const original = new ClientVpnApiError('InternalError', 'busy', { transient: true });
+    api.failures.set(`${ENDPOINT_B}/user:bob`, original);
+    const request = decide(parseEvent(endOfDay, config.eventSource), config);
+    const lastRound = { ...request, round: 20 };
+    const error = await handler(continuationEvent(lastRound as EvictionRequest, config.eventSource, 0)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EvictionIncompleteError);
+    expect((error as Error).cause).toBe(original);
+  });
+
+  it('a hand-off that cannot be sent fails the invocation, so that Lambda retries the round', async () => {
+    const { api, handler } = setup();
+    api.failures.set(
+      `${ENDPOINT_B}/user:bob`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    const config = testConfig();
+    const { logger, metrics } = recorders();
+    const broken = createEvictorHandler({
+      config,
+      api,
+      logger,
+      metrics,
+      continuation: {
+        handOff: async () => {
+          throw new Error('Lambda is down');
+        },
+      },
+    });
+    expect(handler).toBeDefined();
+    const error = await broken(endOfDay).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvictorFailure);
+    expect((error as Error).message).toBe('Lambda is down');
+  });
+});
