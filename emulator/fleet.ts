@@ -37,7 +37,7 @@ const FIRST = [
 const LAST = ['smith', 'jones', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'kim', 'haddad', 'larsen'];
 
 /** mulberry32: a small deterministic PRNG, so a fleet is the same on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
 import { nodeFunction } from './node-function';
 
@@ -159,12 +160,7 @@ export class ConnectHandler extends Construct {
       reason:
         "iam:CreateServiceLinkedRole for Client VPN's connections service only (the path and an iam:AWSServiceName condition pin it); the wildcard is the role name AWS chooses.",
     });
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `${action} on this stack's own key only (the resource is the key ARN): CDK's grant for writing the encrypted table.`,
-      });
-    }
+    acknowledgeKeyGrant(role, 'writing the encrypted table');
     new CustomResource(this, 'Attachment', {
       serviceToken: attachFunction.functionArn,
       resourceType: 'Custom::ClientVpnConnectHandlerAttachment',

@@ -26,6 +26,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { acknowledgeKeyGrant } from './acknowledge';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
 import { nodeFunction } from './node-function';
@@ -164,12 +165,7 @@ export class EvictorStack extends Stack {
       reason:
         'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing: Powertools Tracer records each EC2 and SNS call) support no resource-level permissions; AWS requires "*". The EC2 statement is scoped to the endpoint ARNs.',
     });
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `${action} on this stack's own key only (the resource is the key ARN): CDK's grant for writing to the encrypted topic and dead-letter queue.`,
-      });
-    }
+    acknowledgeKeyGrant(role, 'writing to the encrypted topic, dead-letter queue and quarantine table');
     Validations.of(this.evictor).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:

@@ -1,25 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+import { EXAMPLE_ENDPOINTS, endpointArn, synthesize } from '../support/synth';
 
 const policiesOf = (template: Template, roleLogicalId: RegExp) =>
   Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => roleLogicalId.test(r.Ref)))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 
-const endpointArn = (id: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':ec2:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:client-vpn-endpoint/${id}`,
-    ],
-  ],
-});
 const TABLE_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineTable/), 'Arn'] };
 const KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] };
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { parseEvent } from '../../lambda/core/events';
-import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+import { EXAMPLE_ENDPOINTS, endpointArn, synthesize } from '../support/synth';
 
 const full = synthesize({
   endpointIds: EXAMPLE_ENDPOINTS.join(','),
@@ -25,21 +25,6 @@ const full = synthesize({
   notifyEmail: 'secops@example.com',
 });
 const { template } = full;
-
-const endpointArn = (id: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':ec2:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:client-vpn-endpoint/${id}`,
-    ],
-  ],
-});
 
 describe('EventBridge rules', () => {
   it('sends GuardDuty findings at or above minSeverity, of the configured type prefixes', () => {

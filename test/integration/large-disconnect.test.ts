@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { prng } from '../../emulator/fleet';
 import type { Seed, SeedConnection } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
@@ -238,7 +239,7 @@ describe('faults injected through the emulator', () => {
       { DescribeClientVpnConnections: { errorRate: 0.3, code: 'RequestLimitExceeded' } },
     ],
   ])('%s: retried, and everything ends', async (_label, faults) => {
-    emulator = await startEmulator({ seed: fleet(20), faults, random: mulberry(7) });
+    emulator = await startEmulator({ seed: fleet(20), faults, random: prng(7) });
     const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator) });
     expect(rounds.at(-1)?.status).toBe('completed');
     expect(connections(emulator).filter((c) => c.status === 'active')).toEqual([]);
@@ -338,18 +339,6 @@ describe('faults injected through the emulator', () => {
     expect(result?.outcomes.filter((o) => o.status === 'terminated' && o.reappeared)).toHaveLength(1);
   });
 });
-
-/** A seeded PRNG, so that fault rates fall the same way on every run. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
   it('hands a disconnect that outlasts its invocation on to itself, round after round, until all are ended once', async () => {

@@ -15,6 +15,22 @@ const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')
 
 export const EXAMPLE_ENDPOINTS = ['cvpn-endpoint-0123456789abcdef0', 'cvpn-endpoint-0fedcba9876543210'];
 
+/** A Client VPN endpoint's ARN as the template spells it, in the stack's partition, Region and account. */
+export const endpointArn = (id: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ec2:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:client-vpn-endpoint/${id}`,
+    ],
+  ],
+});
+
 /**
  * Synthesizes the real app with `context`. Without `bundle`, CDK skips asset bundling (the context key the CLI
  * uses for `--exclusively`), which keeps template tests fast; with it, esbuild builds the Lambda bundles.
