@@ -49,13 +49,13 @@ const describeOutcome = (o: Outcome) => {
   return `  ${o.status.padEnd(15)} ${o.endpointId}  ${o.connectionId}  ${o.username || '-'}${detail}`;
 };
 
-/** One quarantine entry written, kept, released, or why not; `until` is the end a write asked for. */
+/** One quarantine entry written, kept, released, or why not; `until` is its end. */
 function describeQuarantine(q: QuarantineOutcome): string {
-  const entry = `${q.username}  ${q.match}`;
+  const entry = q.username;
   const detail = {
     written: `${entry}  until ${q.until}`,
     'would-write': `${entry}  until ${q.until}`,
-    'kept-longer': `${entry}  a quarantine ending later than ${q.until} stays`,
+    'kept-longer': `${entry}  a longer quarantine stays, until ${q.until}`,
     released: `${entry}  was until ${q.until}`,
     'would-release': `${entry}  until ${q.until}`,
     'not-quarantined': q.username,
@@ -96,7 +96,6 @@ export function quarantineReport(
 
 export interface ListedQuarantine {
   username: string;
-  match: string;
   /** UTC, ISO 8601. */
   until: string;
   reason: string;
@@ -106,8 +105,8 @@ export interface ListedQuarantine {
 
 /** `quarantine list`: the free-text reason goes last, so a long one does not push the other columns apart. */
 export function quarantineEntriesTable(entries: ListedQuarantine[], tableName: string): string {
-  const rows = [['USERNAME', 'MATCH', 'UNTIL (UTC)', 'TRIGGER', 'CORRELATION ID', 'REASON']];
-  for (const e of entries) rows.push([e.username, e.match, e.until, e.trigger, e.correlationId, e.reason]);
+  const rows = [['USERNAME', 'UNTIL (UTC)', 'TRIGGER', 'CORRELATION ID', 'REASON']];
+  for (const e of entries) rows.push([e.username, e.until, e.trigger, e.correlationId, e.reason]);
   return `${table(rows)}\n${entries.length} active quarantine entries in ${tableName}\n`;
 }
 

@@ -66,14 +66,13 @@ async function list(values: Options, table: string): Promise<number> {
   const rows = entries
     .map((e) => ({
       username: e.username,
-      match: e.match,
       until: new Date(e.expiresAt).toISOString(),
       reason: e.reason,
       trigger: e.trigger,
       correlationId: e.correlationId,
       quarantinedAt: new Date(e.quarantinedAt).toISOString(),
     }))
-    .sort((a, b) => a.username.localeCompare(b.username) || a.match.localeCompare(b.match));
+    .sort((a, b) => a.username.localeCompare(b.username));
   process.stdout.write(
     values.json ? `${JSON.stringify(rows, null, 2)}\n` : quarantineEntriesTable(rows, table),
   );
@@ -89,7 +88,6 @@ async function add(values: Options, table: string, names: string[]): Promise<num
   const correlationId = `cli-${randomUUID()}`;
   const entries: QuarantineRequest[] = usernames.map((username) => ({
     username,
-    match: 'username',
     expiresAt: now + minutes * 60_000,
     reason,
     trigger: 'operator',

@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     dynamodb = await startDynamoDb();
     process.stdout.write(`EC2 Client VPN emulator on ${emulator.url}, quarantine table on ${dynamodb.url}\n`);
     const common = {
+      DRY_RUN: 'false',
       PROTECTED_USERS: 'breakglass',
       MATCH_COMMON_NAME: 'true',
       QUARANTINE_TABLE: dynamodb.tableName,
@@ -175,7 +176,6 @@ async function main(): Promise<void> {
       PATH: process.env.PATH,
       ...common,
       ENDPOINT_IDS: endpointIds.join(','),
-      DRY_RUN: 'false',
       CLIENT_CIDRS: seed.endpoints.map((e) => e.clientCidrBlock).join(','),
       MAX_USERS_PER_EVENT: '5',
       ...emulatorAwsEnv(emulator.url, dynamodb.url),

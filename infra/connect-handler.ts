@@ -65,6 +65,8 @@ export class ConnectHandler extends Construct {
       logGroup,
       environment: {
         QUARANTINE_TABLE: table.tableName,
+        // In a dry run it lets everyone in and logs whom it would deny, as the evictor terminates nobody.
+        DRY_RUN: String(settings.dryRun),
         PROTECTED_USERS: settings.protectedUsers.join(','),
         MATCH_COMMON_NAME: String(settings.matchCommonName),
         SUPPORT_CONTACT: settings.supportContact,
@@ -133,7 +135,15 @@ export class ConnectHandler extends Construct {
         conditions: { StringEquals: { 'iam:AWSServiceName': 'clientvpn-connections.amazonaws.com' } },
       }),
     );
-    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Only its own records of what each endpoint had before: never a quarantine entry or the lease.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnAttachmentRecordsOnly',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['attachment#*'] } },
+      }),
+    );
     key.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'AttachmentLogs');
     logGroup.grantWrite(role);
@@ -144,6 +154,12 @@ export class ConnectHandler extends Construct {
       timeout: Duration.minutes(5),
       role,
       logGroup,
+      tracing: lambda.Tracing.DISABLED,
+    });
+    Validations.of(attachFunction).acknowledge({
+      id: 'Serverless-LambdaTracing',
+      reason:
+        'Runs once per deployment and CloudFormation reports its outcome; tracing would only add an X-Ray "*" to its role.',
     });
     Validations.of(attachFunction).acknowledge({
       id: 'Serverless-LambdaDLQ',
@@ -153,7 +169,7 @@ export class ConnectHandler extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ec2:DescribeClientVpnEndpoints supports no resource-level permissions, nor do the X-Ray actions of active tracing; ModifyClientVpnEndpoint is scoped to the endpoint ARNs.',
+        'ec2:DescribeClientVpnEndpoints supports no resource-level permissions; ModifyClientVpnEndpoint is scoped to the endpoint ARNs.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/clientvpn-connections.amazonaws.com/*]',

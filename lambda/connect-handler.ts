@@ -5,7 +5,9 @@ import {
   type ConnectDecision,
   type ConnectResponse,
   type ConnectSettings,
+  cannotCheck,
   decideConnect,
+  deny,
   toConnectResponse,
 } from './core/connect';
 import type { QuarantineStore } from './core/quarantine';
@@ -17,18 +19,18 @@ export interface ConnectDependencies {
   metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
   clock?: () => number;
   /**
-   * The longest the handler waits for the quarantine before it denies. Client VPN waits 30 s; a user waits too,
-   * and the store's own timeouts (CONNECT_HANDLER_BUDGET) should fire well before this.
+   * The longest the handler waits for its decision before it denies. Client VPN waits 30 s, but a user waits too;
+   * the store's own timeouts (CONNECT_HANDLER_BUDGET, about 650 ms at worst) should fire well before this.
    */
   deadlineMs?: number;
 }
 
-const DEFAULT_DEADLINE_MS = 2_000;
+const DEFAULT_DEADLINE_MS = 1_000;
 
 /**
  * The client-connect handler over its dependencies: one decision per connection, one audit line per decision,
- * and metrics for allowed, denied and store errors. It never throws, since Client VPN would deny with its own
- * message; every failure becomes a denial that says whom to contact.
+ * and metrics for allowed, denied, and errors. It never throws, since Client VPN would deny with its own message;
+ * every failure becomes a denial that says whom to contact.
  */
 export function createConnectHandler({
   settings,
@@ -38,47 +40,29 @@ export function createConnectHandler({
   clock = Date.now,
   deadlineMs = DEFAULT_DEADLINE_MS,
 }: ConnectDependencies) {
-  const timedOut = (): ConnectDecision => ({
-    allow: false,
-    rule: 'quarantine-unavailable',
-    message: `Your VPN connection could not be checked. Try again in a few minutes, or contact ${settings.supportContact}.`,
-    detail: `no answer from the quarantine table within ${deadlineMs} ms`,
-  });
+  const mode = settings.dryRun ? 'DRY-RUN' : 'ENFORCING';
+  type Decided = Awaited<ReturnType<typeof decideConnect>>;
 
   return async function handler(event: unknown, context?: Context): Promise<ConnectResponse> {
     if (context) logger.addContext(context);
     let timer: NodeJS.Timeout | undefined;
     try {
-      type Decided = Awaited<ReturnType<typeof decideConnect>>;
-      const deadline = new Promise<Decided>((resolve) => {
-        timer = setTimeout(() => resolve({ decision: timedOut() }), deadlineMs);
+      const late = new Promise<Decided>((resolve) => {
+        const detail = `no decision within ${deadlineMs} ms (the quarantine table did not answer)`;
+        timer = setTimeout(
+          () =>
+            resolve({ decision: deny(settings, 'quarantine-unavailable', cannotCheck(settings), detail) }),
+          deadlineMs,
+        );
       });
-      const { request, decision } = await Promise.race([
-        decideConnect(event, quarantine, settings, clock()).catch(
-          (error: unknown): Decided => ({ decision: { ...timedOut(), detail: (error as Error).message } }),
-        ),
-        deadline,
+      const failed = (error: unknown): Decided => ({
+        decision: deny(settings, 'internal-error', cannotCheck(settings), (error as Error).message),
+      });
+      const { request, decision }: Decided = await Promise.race([
+        decideConnect(event, quarantine, settings, clock()).catch(failed),
+        late,
       ]);
-      const audit = {
-        allow: decision.allow,
-        rule: decision.rule,
-        ...(decision.detail ? { detail: decision.detail } : {}),
-        ...(request
-          ? {
-              endpointId: request['endpoint-id'],
-              connectionId: request['connection-id'],
-              username: request.username ?? '',
-              commonName: request['common-name'] ?? '',
-              publicIp: request['public-ip'] ?? '',
-            }
-          : {}),
-      };
-      if (decision.allow) logger.info('connect decision', audit);
-      else logger.warn('connect decision', audit);
-      metrics.addMetric(decision.allow ? 'ConnectsAllowed' : 'ConnectsDenied', MetricUnit.Count, 1);
-      if (decision.rule === 'quarantine-unavailable') {
-        metrics.addMetric('QuarantineStoreErrors', MetricUnit.Count, 1);
-      }
+      audit(decision, request);
       return toConnectResponse(decision);
     } finally {
       clearTimeout(timer);
@@ -86,4 +70,34 @@ export function createConnectHandler({
       logger.resetKeys();
     }
   };
+
+  function audit(decision: ConnectDecision, request: Decided['request']): void {
+    const line = {
+      mode,
+      allow: decision.allow,
+      rule: decision.rule,
+      ...(decision.wouldDeny ? { wouldDeny: true } : {}),
+      ...(decision.detail ? { detail: decision.detail } : {}),
+      ...(request
+        ? {
+            endpointId: request['endpoint-id'],
+            connectionId: request['connection-id'],
+            username: request.username ?? '',
+            commonName: request['common-name'] ?? '',
+            publicIp: request['public-ip'] ?? '',
+          }
+        : {}),
+    };
+    if (decision.allow && !decision.wouldDeny && !decision.detail) logger.info('connect decision', line);
+    else logger.warn('connect decision', line);
+    const metric = decision.wouldDeny
+      ? 'ConnectsWouldDeny'
+      : decision.allow
+        ? 'ConnectsAllowed'
+        : 'ConnectsDenied';
+    metrics.addMetric(metric, MetricUnit.Count, 1);
+    if (decision.rule === 'quarantine-unavailable')
+      metrics.addMetric('QuarantineStoreErrors', MetricUnit.Count, 1);
+    if (decision.rule === 'internal-error') metrics.addMetric('ConnectErrors', MetricUnit.Count, 1);
+  }
 }

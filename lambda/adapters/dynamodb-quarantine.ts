@@ -7,7 +7,6 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
-  denyingKeys,
   isActive,
   type QuarantineEntry,
   type QuarantineRelease,
@@ -36,9 +35,8 @@ const num = (value: number): AttributeValue => ({ N: String(value) });
 
 function toItem(entry: QuarantineRequest, now: number): Item {
   return {
-    [PK]: str(quarantineKey(entry.match, entry.username)),
+    [PK]: str(quarantineKey(entry.username)),
     username: str(entry.username),
-    match: str(entry.match),
     expiresAt: num(entry.expiresAt),
     [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)),
     reason: str(entry.reason),
@@ -67,11 +65,8 @@ function toEntry(item: Item): QuarantineEntry {
     if (from[name]?.N === undefined || !Number.isFinite(value)) throw new MalformedItemError(item, name);
     return value;
   };
-  const match = text(item, 'match');
-  if (match !== 'username' && match !== 'local-part') throw new MalformedItemError(item, 'match');
   const entry: QuarantineEntry = {
     username: text(item, 'username'),
-    match,
     expiresAt: number(item, 'expiresAt'),
     reason: text(item, 'reason'),
     trigger: text(item, 'trigger'),
@@ -116,28 +111,32 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   }
 
   /**
-   * Two strongly consistent GetItems in parallel: one round trip, only reads a read-only role may make, and an
-   * eviction's entry is seen by the very next connection attempt.
+   * One strongly consistent GetItem, a read a read-only role may make: an eviction's entry is seen by the very next
+   * connection attempt.
    */
-  async denying(username: string, now: number): Promise<QuarantineEntry[]> {
-    const entries = await Promise.all(
-      denyingKeys(username).map((key) =>
-        callTable(this.tableName, 'GetItem', async () => {
-          const out = await this.dynamodb.send(
-            new GetItemCommand({ TableName: this.tableName, Key: { [PK]: str(key) }, ConsistentRead: true }),
-          );
-          return out.Item && toEntry(out.Item);
+  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
+    const entry = await callTable(this.tableName, 'GetItem', async () => {
+      const out = await this.dynamodb.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: str(quarantineKey(username)) },
+          ConsistentRead: true,
         }),
-      ),
-    );
-    return entries.filter((e): e is QuarantineEntry => e !== undefined && isActive(e, now));
+      );
+      return out.Item && toEntry(out.Item);
+    });
+    return entry && isActive(entry, now) ? entry : undefined;
   }
 
   /**
-   * One conditional update per key, without reading first: it lifts whatever is active under the key when it
-   * runs, never creates an item and never releases one twice; what it returns is exactly what it lifted.
+   * One conditional update, without reading first: it lifts the entry if it is active when it runs, never
+   * creates an item and never releases one twice; what it returns is exactly what it lifted.
    */
-  async release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry[]> {
+  async release(
+    username: string,
+    release: QuarantineRelease,
+    now: number,
+  ): Promise<QuarantineEntry | undefined> {
     const released: AttributeValue = {
       M: {
         by: str(release.by),
@@ -146,25 +145,20 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
         at: num(now),
       },
     };
-    const lifted = await Promise.all(
-      denyingKeys(username).map((key) =>
-        writeIf(this.tableName, 'UpdateItem', async () => {
-          const out = await this.dynamodb.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: { [PK]: str(key) },
-              UpdateExpression: 'SET #released = :released',
-              ConditionExpression: `attribute_exists(#pk) AND ${ACTIVE}`,
-              ExpressionAttributeNames: NAMES,
-              ExpressionAttributeValues: { ':released': released, ':now': num(now) },
-              ReturnValues: 'ALL_NEW',
-            }),
-          );
-          return out.Attributes && toEntry(out.Attributes);
+    return writeIf(this.tableName, 'UpdateItem', async () => {
+      const out = await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: str(quarantineKey(username)) },
+          UpdateExpression: 'SET #released = :released',
+          ConditionExpression: `attribute_exists(#pk) AND ${ACTIVE}`,
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ':released': released, ':now': num(now) },
+          ReturnValues: 'ALL_NEW',
         }),
-      ),
-    );
-    return lifted.filter((e) => e !== undefined);
+      );
+      return out.Attributes && toEntry(out.Attributes);
+    });
   }
 
   async listActive(now: number): Promise<QuarantineEntry[]> {

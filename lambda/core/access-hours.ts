@@ -286,12 +286,12 @@ const twoDigits = (n: number) => String(n).padStart(2, '0');
  * What a user denied outside the window reads in the VPN client: when access opens next, in the window's
  * zone, and whom to contact. Nothing else about the configuration. At most 255 characters.
  */
-export function deniedMessage(hours: AccessHours, instant: number): string {
+export function deniedMessage(hours: AccessHours, instant: number, contact = hours.contact): string {
   const opens = readWallClock(hours.timeZone, nextOpening(hours, instant));
   const minutes = Math.floor(timeOfDay(opens) / 60_000);
   const when = `${WEEKDAY_NAMES[weekdayOf(opens)]} ${twoDigits(Math.floor(minutes / 60))}:${twoDigits(minutes % 60)}`;
   const message = `VPN access opens ${when} ${hours.timeZone}.`;
-  return hours.contact ? `${message} Outside these hours, contact ${hours.contact}.` : message;
+  return contact ? `${message} Outside these hours, contact ${contact}.` : message;
 }
 
 /** Exempt users, by the identity rules: the same name ignoring case, or the same local part. */

@@ -32,6 +32,8 @@ export interface EvictorConfig {
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
 export interface ConnectConfig {
   quarantineTable: string;
+  /** Lets everyone in and logs whom it would deny, as the evictor terminates nobody in a dry run. */
+  dryRun: boolean;
   /** Never denied: a break-glass user must always get in. */
   protectedUsers: readonly string[];
   matchCommonName: boolean;
@@ -139,6 +141,7 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
   }
   return {
     quarantineTable,
+    dryRun: boolean(env, 'DRY_RUN', true),
     protectedUsers: protectedUsersOf(env),
     matchCommonName: boolean(env, 'MATCH_COMMON_NAME', false),
     supportContact,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AccessHours, deniedMessage, isExempt, isWithinAccessHours } from './access-hours';
 import { isNameCoveredBy } from './identity';
-import type { QuarantineStore } from './quarantine';
+import type { QuarantineEntry, QuarantineStore } from './quarantine';
 
 /**
  * The client-connect decision. Client VPN calls the handler for every new connection, after authentication and
@@ -10,15 +10,18 @@ import type { QuarantineStore } from './quarantine';
  * but the exempt; a request that cannot be read, or a quarantine that cannot be checked, is denied too.
  */
 
-/** What Client VPN sends (Client VPN administrator guide, "Client connect handler"). Unused fields are ignored. */
+/**
+ * What Client VPN sends (Client VPN administrator guide, "Client connect handler"). Unused fields are ignored;
+ * a field Client VPN leaves out may come as null.
+ */
 const connectRequestSchema = z.object({
   'connection-id': z.string().max(256),
   'endpoint-id': z.string().max(256),
-  'common-name': z.string().max(1024).optional(),
-  username: z.string().max(1024).optional(),
-  'public-ip': z.string().max(64).optional(),
-  platform: z.string().max(256).optional(),
-  'schema-version': z.string().max(16).optional(),
+  'common-name': z.string().max(1024).nullish(),
+  username: z.string().max(1024).nullish(),
+  'public-ip': z.string().max(64).nullish(),
+  platform: z.string().max(256).nullish(),
+  'schema-version': z.string().max(16).nullish(),
 });
 export type ConnectRequest = z.infer<typeof connectRequestSchema>;
 
@@ -36,14 +39,19 @@ export const DENIAL_MESSAGE_LIMIT = 255;
 export type ConnectRule =
   | 'allowed'
   | 'protected'
+  | 'exempt'
   | 'quarantined'
   | 'outside-access-hours'
   | 'malformed-request'
-  | 'quarantine-unavailable';
+  | 'quarantine-unavailable'
+  | 'internal-error';
 
 export interface ConnectDecision {
+  /** What the handler answers; in a dry-run deployment always true. */
   allow: boolean;
   rule: ConnectRule;
+  /** In a dry run: the connection would have been denied. */
+  wouldDeny?: true;
   /** What the user reads in the VPN client; empty when allowed. */
   message: string;
   /** Why, for the audit line only (never shown to the user): the quarantine's correlation id, the store error. */
@@ -51,6 +59,8 @@ export interface ConnectDecision {
 }
 
 export interface ConnectSettings {
+  /** Like the evictor: in a dry run the handler lets everyone in, and logs whom it would have denied. */
+  dryRun: boolean;
   protectedUsers: readonly string[];
   matchCommonName: boolean;
   supportContact: string;
@@ -64,8 +74,17 @@ export const toConnectResponse = (decision: ConnectDecision): ConnectResponse =>
   'schema-version': 'v2',
 });
 
-const deny = (rule: ConnectRule, message: string, detail?: string): ConnectDecision => ({
-  allow: false,
+export const cannotCheck = (settings: Pick<ConnectSettings, 'supportContact'>) =>
+  `Your VPN connection could not be checked. Try again in a few minutes, or contact ${settings.supportContact}.`;
+
+/** A denial; in a dry run, an answer that lets the user in and says it would have denied. */
+export const deny = (
+  settings: Pick<ConnectSettings, 'dryRun'>,
+  rule: ConnectRule,
+  message: string,
+  detail?: string,
+): ConnectDecision => ({
+  ...(settings.dryRun ? { allow: true, wouldDeny: true } : { allow: false }),
   rule,
   message,
   ...(detail === undefined ? {} : { detail }),
@@ -80,7 +99,9 @@ export function parseConnectRequest(raw: unknown): ConnectRequest | { malformed:
 
 /**
  * Decides one connection. Never throws: a store failure denies (a quarantined user must not slip in while the
- * table is down). The names checked are the username and, with `matchCommonName`, the certificate's CommonName.
+ * table is down). The names it goes by are the username and, with `matchCommonName`, the certificate's
+ * CommonName: the same names the evictor quarantines. The quarantine comes first; a protected user is let in even
+ * so (break-glass must work), with a warning in the audit line; then the access hours, unless exempt.
  */
 export async function decideConnect(
   raw: unknown,
@@ -88,40 +109,60 @@ export async function decideConnect(
   settings: ConnectSettings,
   now: number,
 ): Promise<{ request?: ConnectRequest; decision: ConnectDecision }> {
-  const cannotCheck = `Your VPN connection could not be checked. Try again in a few minutes, or contact ${settings.supportContact}.`;
   const request = parseConnectRequest(raw);
-  if ('malformed' in request) return { decision: deny('malformed-request', cannotCheck, request.malformed) };
+  if ('malformed' in request) {
+    return { decision: deny(settings, 'malformed-request', cannotCheck(settings), request.malformed) };
+  }
   const names = [
     request.username ?? '',
     settings.matchCommonName ? (request['common-name'] ?? '') : '',
   ].filter((name) => name !== '');
-  const all = [request.username ?? '', request['common-name'] ?? ''];
-  if (all.some((name) => isNameCoveredBy(settings.protectedUsers, name))) {
-    return { request, decision: { allow: true, rule: 'protected', message: '' } };
-  }
+  const isProtected = names.some((name) => isNameCoveredBy(settings.protectedUsers, name));
+  let quarantined: QuarantineEntry | undefined;
   try {
-    const entries = (await Promise.all(names.map((name) => store.denying(name, now)))).flat();
-    const entry = entries[0];
-    if (entry) {
+    quarantined = (await Promise.all(names.map((name) => store.active(name, now)))).find(
+      (e) => e !== undefined,
+    );
+  } catch (error) {
+    if (!isProtected) {
       return {
         request,
-        decision: deny(
-          'quarantined',
-          `Your VPN access is suspended. Contact ${settings.supportContact}.`,
-          `quarantined as ${entry.username} until ${new Date(entry.expiresAt).toISOString()} (${entry.trigger} ${entry.correlationId})`,
-        ),
+        decision: deny(settings, 'quarantine-unavailable', cannotCheck(settings), (error as Error).message),
       };
     }
-  } catch (error) {
-    return { request, decision: deny('quarantine-unavailable', cannotCheck, (error as Error).message) };
+  }
+  const quarantine = quarantined
+    ? `quarantined as ${quarantined.username} until ${new Date(quarantined.expiresAt).toISOString()} (${quarantined.trigger} ${quarantined.correlationId})`
+    : undefined;
+  if (isProtected) {
+    return {
+      request,
+      decision: {
+        allow: true,
+        rule: 'protected',
+        message: '',
+        ...(quarantine ? { detail: `a protected user, let in although ${quarantine}` } : {}),
+      },
+    };
+  }
+  if (quarantine) {
+    return {
+      request,
+      decision: deny(
+        settings,
+        'quarantined',
+        `Your VPN access is suspended. Contact ${settings.supportContact}.`,
+        quarantine,
+      ),
+    };
   }
   const hours = settings.accessHours;
-  if (
-    hours &&
-    !isWithinAccessHours(hours, now) &&
-    !all.some((name) => name !== '' && isExempt(hours, name))
-  ) {
-    return { request, decision: deny('outside-access-hours', deniedMessage(hours, now)) };
+  if (hours && !isWithinAccessHours(hours, now)) {
+    if (names.some((name) => isExempt(hours, name))) {
+      return { request, decision: { allow: true, rule: 'exempt', message: '' } };
+    }
+    const contact = hours.contact ?? settings.supportContact;
+    return { request, decision: deny(settings, 'outside-access-hours', deniedMessage(hours, now, contact)) };
   }
   return { request, decision: { allow: true, rule: 'allowed', message: '' } };
 }

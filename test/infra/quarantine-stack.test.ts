@@ -70,6 +70,8 @@ describe('the client-connect handler', () => {
       Timeout: 10,
       Environment: {
         Variables: {
+          // Like the evictor, a dry run until the deployment says otherwise: it lets everyone in.
+          DRY_RUN: 'true',
           QUARANTINE_TABLE: { Ref: expect.stringMatching(/^QuarantineTable/) },
           PROTECTED_USERS: 'breakglass',
           MATCH_COMMON_NAME: 'true',
@@ -79,6 +81,14 @@ describe('the client-connect handler', () => {
         },
       },
     });
+  });
+
+  it('enforces when the deployment does', () => {
+    const enforcing = synthesize({ endpointIds: EXAMPLE_ENDPOINTS.join(','), dryRun: 'false' }).template;
+    const handler = Object.values(enforcing.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
+    );
+    expect(handler?.Properties.Environment.Variables.DRY_RUN).toBe('false');
   });
 
   it('may only read the quarantine table (and decrypt it), besides its logs and traces', () => {
@@ -152,6 +162,17 @@ describe('attaching the handler to the endpoints (attachConnectHandler)', () => 
         Resource: '*',
       },
     ]);
+  });
+
+  it('is not traced, so its role has no X-Ray "*": the one "*" left is describing the endpoints', () => {
+    const [attach] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Attaches the client-connect handler') },
+      }),
+    );
+    expect(attach?.Properties.TracingConfig).toBeUndefined();
+    const star = policiesOf(template, /^ConnectHandlerAttachmentRole/).filter((s) => s.Resource === '*');
+    expect(star.map((s) => s.Action)).toEqual(['ec2:DescribeClientVpnEndpoints']);
   });
 
   it("may create only Client VPN's connections service-linked role", () => {

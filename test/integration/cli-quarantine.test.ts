@@ -66,12 +66,10 @@ describe('cvpn-evict quarantine', () => {
     );
     expect(added.out.code).toBe(0);
     const entries = sorted(await store.listActive(Date.now()));
-    expect(entries.map(({ username, match, reason, trigger }) => [username, match, reason, trigger])).toEqual(
-      [
-        ['alice', 'username', 'INC-1', 'operator'],
-        ['Bob@Example.com', 'username', 'INC-1', 'operator'],
-      ],
-    );
+    expect(entries.map(({ username, reason, trigger }) => [username, reason, trigger])).toEqual([
+      ['alice', 'INC-1', 'operator'],
+      ['Bob@Example.com', 'INC-1', 'operator'],
+    ]);
     for (const entry of entries) {
       expect(entry.correlationId).toMatch(CORRELATION_ID);
       expect(entry.expiresAt).toBeGreaterThanOrEqual(added.before + 30 * MINUTE);
@@ -82,8 +80,8 @@ describe('cvpn-evict quarantine', () => {
     expect(added.out.stdout).toBe(
       [
         `ENFORCING  quarantine add  (correlation id ${alice.correlationId})`,
-        `  written         alice  username  until ${iso(alice.expiresAt)}`,
-        `  written         Bob@Example.com  username  until ${iso(bob.expiresAt)}`,
+        `  written         alice  until ${iso(alice.expiresAt)}`,
+        `  written         Bob@Example.com  until ${iso(bob.expiresAt)}`,
         '',
       ].join('\n'),
     );
@@ -91,9 +89,9 @@ describe('cvpn-evict quarantine', () => {
     const listed = await cli(['quarantine', 'list', ...T()]);
     expect(listed.code).toBe(0);
     const rows = listed.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^USERNAME +MATCH +UNTIL \(UTC\) +TRIGGER +CORRELATION ID +REASON$/);
+    expect(rows[0]).toMatch(/^USERNAME +UNTIL \(UTC\) +TRIGGER +CORRELATION ID +REASON$/);
     expect(rows.slice(1, 3).map((row) => row.split(/ {2,}/))).toEqual(
-      entries.map((e) => [e.username, 'username', iso(e.expiresAt), 'operator', e.correlationId, 'INC-1']),
+      entries.map((e) => [e.username, iso(e.expiresAt), 'operator', e.correlationId, 'INC-1']),
     );
     expect(rows[3]).toBe(`2 active quarantine entries in ${table.db.tableName}`);
 
@@ -104,7 +102,7 @@ describe('cvpn-evict quarantine', () => {
     expect(released.out.stdout).toMatch(
       new RegExp(
         `^ENFORCING {2}quarantine release {2}\\(correlation id (cli-[\\w-]+)\\)\\n` +
-          ` {2}released {8}Bob@Example\\.com {2}username {2}was until ${iso(bob.expiresAt)}\\n` +
+          ` {2}released {8}Bob@Example\\.com {2}was until ${iso(bob.expiresAt)}\\n` +
           ' {2}not-quarantined dave\\n$',
       ),
     );
@@ -121,14 +119,13 @@ describe('cvpn-evict quarantine', () => {
     const now = Date.now();
     const entry = (username: string, overrides: Partial<QuarantineRequest> = {}): QuarantineRequest => ({
       username,
-      match: 'username',
       expiresAt: now + 60 * MINUTE,
       reason: 'GuardDuty UnauthorizedAccess:IAMUser/MaliciousIPCaller',
       trigger: 'guardduty',
       correlationId: 'finding-1',
       ...overrides,
     });
-    await store.put(entry('carol@example.com', { match: 'local-part' }), now);
+    await store.put(entry('carol@example.com'), now);
     await store.put(entry('expired', { expiresAt: now - MINUTE }), now - 2 * MINUTE);
     await store.put(entry('freed'), now);
     await store.release('freed', { by: 'test', reason: 'test', correlationId: 'r' }, now);
@@ -138,7 +135,6 @@ describe('cvpn-evict quarantine', () => {
     expect(JSON.parse(stdout)).toEqual([
       {
         username: 'carol@example.com',
-        match: 'local-part',
         until: iso(now + 60 * MINUTE),
         reason: 'GuardDuty UnauthorizedAccess:IAMUser/MaliciousIPCaller',
         trigger: 'guardduty',
@@ -159,7 +155,7 @@ describe('cvpn-evict quarantine', () => {
     const report = JSON.parse(shorter.out.stdout);
     expect(report).toMatchObject({ mode: 'ENFORCING', command: 'quarantine add' });
     expect(report.quarantine).toEqual([
-      expect.objectContaining({ username: 'ALICE', match: 'username', outcome: 'kept-longer' }),
+      expect.objectContaining({ username: 'ALICE', outcome: 'kept-longer' }),
     ]);
     expect(await store.listActive(Date.now())).toEqual([longer]);
   });
@@ -167,16 +163,14 @@ describe('cvpn-evict quarantine', () => {
   it('add --dry-run writes nothing; release --dry-run lifts nothing; both say what they would do', async () => {
     const dryAdd = await cli(['quarantine', 'add', 'alice', '--minutes', '30', '--dry-run', ...T()]);
     expect(dryAdd.code).toBe(0);
-    expect(dryAdd.stdout).toMatch(
-      /^DRY-RUN {2}quarantine add .*\n {2}would-write {5}alice {2}username {2}until \S+Z\n$/,
-    );
+    expect(dryAdd.stdout).toMatch(/^DRY-RUN {2}quarantine add .*\n {2}would-write {5}alice {2}until \S+Z\n$/);
     expect(await table.itemCount()).toBe(0);
 
     await cli(['quarantine', 'add', 'alice', '--minutes', '30', ...T()]);
     const before = await store.listActive(Date.now());
     const dryRelease = await cli(['quarantine', 'release', 'alice', '--dry-run', ...T()]);
     expect(dryRelease.code).toBe(0);
-    expect(dryRelease.stdout).toContain('  would-release   alice  username  until');
+    expect(dryRelease.stdout).toContain('  would-release   alice  until');
     expect(await store.listActive(Date.now())).toEqual(before);
   });
 
@@ -207,7 +201,7 @@ describe('cvpn-evict quarantine', () => {
     expect(code).toBe(1);
     expect(stderr).toBe('');
     expect(stdout.split('\n')[1]).toMatch(
-      /^ {2}failed {10}alice {2}username {2}\(DynamoDB PutItem on table NoSuchTable failed with ResourceNotFoundException \(the table does not exist in this account and Region\)/,
+      /^ {2}failed {10}alice {2}\(DynamoDB PutItem on table NoSuchTable failed with ResourceNotFoundException \(the table does not exist in this account and Region\)/,
     );
     expect(await table.itemCount()).toBe(0);
   });
@@ -218,31 +212,29 @@ describe('cvpn-evict evict --table', () => {
     const ran = await timed(() => cli(['evict', 'alice', '--reason', 'phished', ...T(), ...local()]));
     expect(ran.out.code).toBe(0);
     expect(active().map((c) => c.username)).toEqual(['bob']);
-    const [entry, ...others] = await store.denying('Alice', Date.now());
-    expect(others).toEqual([]);
+    const entry = await store.active('Alice', Date.now());
     expect(entry).toMatchObject({
       username: 'alice',
-      match: 'username',
       reason: 'phished',
       trigger: 'evict',
     });
     expect(entry?.expiresAt).toBeGreaterThanOrEqual(ran.before + 60 * MINUTE);
     expect(entry?.expiresAt).toBeLessThanOrEqual(ran.after + 60 * MINUTE);
     expect(ran.out.stdout).toContain(
-      `quarantine:\n  written         alice  username  until ${iso(entry?.expiresAt ?? 0)}\n`,
+      `quarantine:\n  written         alice  until ${iso(entry?.expiresAt ?? 0)}\n`,
     );
   });
 
   it('--quarantine-minutes sets how long; 0 quarantines nobody', async () => {
     const ran = await timed(() => cli(['evict', 'alice', '--quarantine-minutes', '240', ...T(), ...local()]));
-    const [entry] = await store.denying('alice', Date.now());
+    const entry = await store.active('alice', Date.now());
     expect(entry?.expiresAt).toBeGreaterThanOrEqual(ran.before + 240 * MINUTE);
     expect(entry?.expiresAt).toBeLessThanOrEqual(ran.after + 240 * MINUTE);
 
     const none = await cli(['evict', 'bob', '--quarantine-minutes', '0', ...T(), ...local()]);
     expect(none.code).toBe(0);
     expect(active()).toEqual([]);
-    expect(await store.denying('bob', Date.now())).toEqual([]);
+    expect(await store.active('bob', Date.now())).toBeUndefined();
     expect(none.stdout).not.toContain('quarantine');
   });
 
@@ -267,7 +259,6 @@ describe('cvpn-evict evict --table', () => {
 describe('cvpn-evict quarantine rejects', () => {
   const kept: QuarantineRequest = {
     username: 'alice',
-    match: 'username',
     expiresAt: Date.now() + 24 * 60 * MINUTE,
     reason: 'INC-1',
     trigger: 'operator',

@@ -200,12 +200,12 @@ describe('README', () => {
         { code: 0, out: /DRY-RUN {2}evict {2}completed[\s\S]*2 would be terminated/ },
         {
           code: 0,
-          out: /ENFORCING {2}evict {2}completed[\s\S]*2 terminated[\s\S]*quarantine:\n {2}written {9}alice\.smith {2}username/,
+          out: /ENFORCING {2}evict {2}completed[\s\S]*2 terminated[\s\S]*quarantine:\n {2}written {9}alice\.smith {2}until /,
         },
         { code: 2, out: /refusing to disconnect everyone without --yes when stdin is not a terminal/ },
-        { code: 0, out: /^alice\.smith {2}username .* evict .* INC-4711$\n^1 active quarantine entries/m },
-        { code: 0, out: /^ {2}written {9}bob {2}username {2}until /m },
-        { code: 0, out: /^ {2}released {8}alice\.smith {2}username {2}was until /m },
+        { code: 0, out: /^alice\.smith {2}\S+Z {2}evict .* INC-4711$\n^1 active quarantine entries/m },
+        { code: 0, out: /^ {2}written {9}bob {2}until /m },
+        { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0, out: textBlocks[0] },
       ];
       expect(lines).toHaveLength(expected.length);

@@ -1,5 +1,4 @@
 import {
-  denyingKeys,
   isActive,
   type QuarantineEntry,
   type QuarantineRelease,
@@ -15,7 +14,7 @@ import {
  */
 export class FakeQuarantineStore implements QuarantineStore {
   readonly entries = new Map<string, QuarantineEntry>();
-  readonly calls: Array<{ op: 'put' | 'denying' | 'release' | 'list'; username?: string }> = [];
+  readonly calls: Array<{ op: 'put' | 'active' | 'release' | 'list'; username?: string }> = [];
   failWith?: Error;
 
   private check(op: FakeQuarantineStore['calls'][number]['op'], username?: string) {
@@ -25,30 +24,31 @@ export class FakeQuarantineStore implements QuarantineStore {
 
   async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
     this.check('put', entry.username);
-    const key = quarantineKey(entry.match, entry.username);
+    const key = quarantineKey(entry.username);
     const existing = this.entries.get(key);
     if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
     this.entries.set(key, { ...entry, quarantinedAt: now });
     return 'written';
   }
 
-  async denying(username: string, now: number): Promise<QuarantineEntry[]> {
-    this.check('denying', username);
-    return denyingKeys(username).flatMap((key) => {
-      const entry = this.entries.get(key);
-      return entry && isActive(entry, now) ? [entry] : [];
-    });
+  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
+    this.check('active', username);
+    const entry = this.entries.get(quarantineKey(username));
+    return entry && isActive(entry, now) ? entry : undefined;
   }
 
-  async release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry[]> {
+  async release(
+    username: string,
+    release: QuarantineRelease,
+    now: number,
+  ): Promise<QuarantineEntry | undefined> {
     this.check('release', username);
-    return denyingKeys(username).flatMap((key) => {
-      const entry = this.entries.get(key);
-      if (!entry || !isActive(entry, now)) return [];
-      const released = { ...entry, released: { ...release, at: now } };
-      this.entries.set(key, released);
-      return [released];
-    });
+    const key = quarantineKey(username);
+    const entry = this.entries.get(key);
+    if (!entry || !isActive(entry, now)) return undefined;
+    const released = { ...entry, released: { ...release, at: now } };
+    this.entries.set(key, released);
+    return released;
   }
 
   async listActive(now: number): Promise<QuarantineEntry[]> {

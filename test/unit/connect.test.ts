@@ -36,9 +36,8 @@ const UNCHECKED = denied(
   'Your VPN connection could not be checked. Try again in a few minutes, or contact it-help@example.com.',
 );
 
-const quarantine = (username: string, match: 'username' | 'local-part', minutes = 60): QuarantineRequest => ({
+const quarantine = (username: string, minutes = 60): QuarantineRequest => ({
   username,
-  match,
   expiresAt: NOW + minutes * MINUTE,
   reason: 'GuardDuty finding',
   trigger: 'guardduty',
@@ -51,6 +50,7 @@ async function setup(settings: Partial<ConnectSettings> = {}, entries: Quarantin
   const { logger, metrics, lines, metricValues } = recorders();
   const handler = createConnectHandler({
     settings: {
+      dryRun: false,
       protectedUsers: ['breakglass'],
       matchCommonName: false,
       supportContact: 'it-help@example.com',
@@ -71,57 +71,58 @@ describe('the client-connect handler', () => {
     [
       'quarantined by the name EC2 reported',
       request('alice@example.com'),
-      [quarantine('alice@example.com', 'username')],
+      [quarantine('alice@example.com')],
       {},
       SUSPENDED,
     ],
     [
       'a case variant of a quarantined name',
       request('Alice@Example.COM'),
-      [quarantine('alice@example.com', 'username')],
+      [quarantine('alice@example.com')],
       {},
       SUSPENDED,
     ],
     [
       'another person with the same local part, by name',
       request('alice@contractor.io'),
-      [quarantine('alice@example.com', 'username')],
+      [quarantine('alice@example.com')],
       {},
       ALLOW,
     ],
     [
-      'a local-part quarantine from an alert',
+      'another spelling of a quarantined name: a quarantine denies one name only',
       request('CORP\\alice'),
-      [quarantine('alice', 'local-part')],
-      {},
-      SUSPENDED,
-    ],
-    [
-      'an expired quarantine',
-      request('alice@example.com'),
-      [quarantine('alice@example.com', 'username', -1)],
+      [quarantine('alice')],
       {},
       ALLOW,
     ],
+    ['an expired quarantine', request('alice@example.com'), [quarantine('alice@example.com', -1)], {}, ALLOW],
     [
       'a protected user, even when quarantined',
       request('BreakGlass@example.com'),
-      [quarantine('breakglass@example.com', 'username')],
+      [quarantine('breakglass@example.com')],
       {},
       ALLOW,
     ],
     [
       'a certificate connection, matching off: not checked by its CN',
       request('', 'alice@example.com'),
-      [quarantine('alice@example.com', 'username')],
+      [quarantine('alice@example.com')],
       {},
       ALLOW,
     ],
     [
       'a certificate connection, matching on: its CN is checked',
       request('', 'alice@example.com'),
-      [quarantine('alice@example.com', 'username')],
+      [quarantine('alice@example.com')],
       { matchCommonName: true },
+      SUSPENDED,
+    ],
+    [
+      'fields Client VPN sends as null: the username is checked all the same',
+      request('alice@example.com', '', { 'common-name': null, platform: null, 'public-ip': null }),
+      [quarantine('alice@example.com')],
+      {},
       SUSPENDED,
     ],
   ])('%s', async (_label, event, entries, settings, expected) => {
@@ -130,8 +131,50 @@ describe('the client-connect handler', () => {
     expect(lines.filter((l) => l.message === 'connect decision')).toHaveLength(1);
   });
 
+  it('lets a protected user in even when quarantined, and warns in the audit line', async () => {
+    const { handler, lines } = await setup({}, [quarantine('breakglass@example.com')]);
+    expect(await handler(request('breakglass@example.com'))).toEqual(ALLOW);
+    expect(lines[0]).toMatchObject({ level: 'warn', message: 'connect decision' });
+    expect(lines[0]?.attributes).toMatchObject({
+      allow: true,
+      rule: 'protected',
+      detail: expect.stringMatching(
+        /^a protected user, let in although quarantined as breakglass@example\.com/,
+      ),
+    });
+  });
+
+  it('lets a protected user in when the quarantine cannot be read: break-glass must work', async () => {
+    const { handler, store } = await setup();
+    store.failWith = new Error('DynamoDB GetItem on table q failed with TimeoutError');
+    expect(await handler(request('breakglass'))).toEqual(ALLOW);
+  });
+
+  it('in a dry run lets a quarantined user in, and logs and counts that it would have denied', async () => {
+    const { handler, lines, metricValues } = await setup({ dryRun: true }, [quarantine('alice@example.com')]);
+    expect(await handler(request('alice@example.com'))).toEqual(ALLOW);
+    expect(lines[0]).toMatchObject({ level: 'warn', message: 'connect decision' });
+    expect(lines[0]?.attributes).toMatchObject({
+      mode: 'DRY-RUN',
+      allow: true,
+      wouldDeny: true,
+      rule: 'quarantined',
+    });
+    expect(metricValues).toEqual([{ name: 'ConnectsWouldDeny', value: 1 }]);
+  });
+
+  it('an unexpected error in the decision denies, logs it and counts it', async () => {
+    const { handler, store, lines, metricValues } = await setup();
+    store.active = () => {
+      throw new TypeError('boom');
+    };
+    expect(await handler(request('alice@example.com'))).toEqual(UNCHECKED);
+    expect(lines[0]?.attributes).toMatchObject({ rule: 'quarantine-unavailable', detail: 'boom' });
+    expect(metricValues).toContainEqual({ name: 'ConnectsDenied', value: 1 });
+  });
+
   it('lets a released user back in', async () => {
-    const { handler, store } = await setup({}, [quarantine('alice@example.com', 'username')]);
+    const { handler, store } = await setup({}, [quarantine('alice@example.com')]);
     expect(await handler(request('alice@example.com'))).toEqual(SUSPENDED);
     await store.release('alice@example.com', { by: 'soc', reason: 'cleared', correlationId: 'r-1' }, NOW);
     expect(await handler(request('alice@example.com'))).toEqual(ALLOW);
@@ -172,18 +215,21 @@ describe('the client-connect handler', () => {
 
   it('denies when the quarantine does not answer in time, well inside the 30 s Client VPN waits', async () => {
     const { handler, store, lines } = await setup();
-    store.denying = () => new Promise(() => {});
+    store.active = () => new Promise(() => {});
     const started = Date.now();
     expect(await handler(request('alice@example.com'))).toEqual(UNCHECKED);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(lines[0]?.attributes.detail).toBe('no answer from the quarantine table within 200 ms');
+    expect(lines[0]?.attributes.detail).toBe(
+      'no decision within 200 ms (the quarantine table did not answer)',
+    );
   });
 
   it('logs one audit line per decision without the quarantine reason reaching the user', async () => {
-    const { handler, lines, metricValues } = await setup({}, [quarantine('alice@example.com', 'username')]);
+    const { handler, lines, metricValues } = await setup({}, [quarantine('alice@example.com')]);
     const response = await handler(request('alice@example.com'));
     expect(response['error-msg-on-denied-connection']).not.toMatch(/GuardDuty|finding-1/);
     expect(lines[0]?.attributes).toEqual({
+      mode: 'ENFORCING',
       allow: false,
       rule: 'quarantined',
       detail: `quarantined as alice@example.com until ${new Date(NOW + 60 * MINUTE).toISOString()} (guardduty finding-1)`,
@@ -235,10 +281,39 @@ describe('the client-connect handler with access hours', () => {
     expect(response['error-msg-on-denied-connection'].length).toBeLessThanOrEqual(DENIAL_MESSAGE_LIMIT);
   });
 
+  it('names the exempt rule in the audit line', async () => {
+    const { handler, lines } = await setup({ accessHours }, [], at('2026-11-28T02:00:00Z'));
+    await handler(request('oncall'));
+    expect(lines[0]?.attributes).toMatchObject({ allow: true, rule: 'exempt' });
+  });
+
+  it('checks a certificate CN for exemption and protection only with matchCommonName', async () => {
+    const night = at('2026-11-28T02:00:00Z');
+    const closed = denied(
+      'VPN access opens Monday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
+    );
+    for (const cn of ['oncall', 'breakglass']) {
+      const off = (await setup({ accessHours }, [], night)).handler;
+      expect(await off(request('', cn))).toEqual(closed);
+      const on = (await setup({ accessHours, matchCommonName: true }, [], night)).handler;
+      expect(await on(request('', cn))).toEqual(ALLOW);
+    }
+  });
+
+  it('without a contact of its own, the access-hours denial names the support contact', async () => {
+    const { contact: _contact, ...withoutContact } = accessHours;
+    const { handler } = await setup({ accessHours: withoutContact }, [], at('2026-11-28T02:00:00Z'));
+    expect(await handler(request('alice'))).toEqual(
+      denied(
+        'VPN access opens Monday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
+      ),
+    );
+  });
+
   it('quarantine comes first: an exempt user who is quarantined is denied, inside the window or not', async () => {
     for (const iso of ['2026-11-25T10:00:00Z', '2026-11-28T02:00:00Z']) {
       const handler = await handlerAt(at(iso), [
-        { ...quarantine('oncall@example.com', 'username'), expiresAt: at(iso) + 60 * MINUTE },
+        { ...quarantine('oncall@example.com'), expiresAt: at(iso) + 60 * MINUTE },
       ]);
       expect(await handler(request('oncall@example.com'))).toEqual(SUSPENDED);
     }

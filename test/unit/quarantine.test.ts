@@ -30,7 +30,6 @@ const evictEvent = (usernames: string[], extra: object = {}) =>
 const stored = (store: FakeQuarantineStore) =>
   [...store.entries.values()].map((e) => ({
     username: e.username,
-    match: e.match,
     minutes: (e.expiresAt - NOW) / MINUTE,
   }));
 
@@ -60,33 +59,28 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
       config,
     );
     expect(order).toEqual(['quarantine', 'terminate', 'terminate']);
-    expect(stored(store)).toEqual([
-      { username: 'Alice.Smith@corp.example.com', match: 'username', minutes: 60 },
-    ]);
+    expect(stored(store)).toEqual([{ username: 'Alice.Smith@corp.example.com', minutes: 60 }]);
     expect(result.quarantine).toEqual([
       {
         username: 'Alice.Smith@corp.example.com',
-        match: 'username',
         until: new Date(NOW + 60 * MINUTE).toISOString(),
         outcome: 'written',
       },
     ]);
-    expect(store.entries.get(quarantineKey('username', 'alice.smith@corp.example.com'))).toMatchObject({
+    expect(store.entries.get(quarantineKey('alice.smith@corp.example.com'))).toMatchObject({
       reason: 'GuardDuty CredentialAccess:IAMUser/AnomalousBehavior (severity 8)',
       trigger: 'guardduty',
       correlationId: 'finding-sso-session',
     });
   });
 
-  it('also blocks named users who are not connected: a VPN username by name, an identity by local part', async () => {
+  it('also blocks named users who are not connected, by the name the request gave', async () => {
     const evicted = await run(evictEvent(['dana@example.com']), []);
-    expect(stored(evicted.store)).toEqual([{ username: 'dana@example.com', match: 'username', minutes: 60 }]);
+    expect(stored(evicted.store)).toEqual([{ username: 'dana@example.com', minutes: 60 }]);
     expect(evicted.result.status).toBe('not-connected');
 
     const identity = await run(fixture('iam-user'), []); // userName Dave.Chen, not connected
-    expect(stored(identity.store)).toEqual([{ username: 'Dave.Chen', match: 'local-part', minutes: 60 }]);
-    const exact = await run(fixture('iam-user'), [], { USERNAME_MATCH: 'exact' });
-    expect(stored(exact.store)).toEqual([{ username: 'Dave.Chen', match: 'username', minutes: 60 }]);
+    expect(stored(identity.store)).toEqual([{ username: 'Dave.Chen', minutes: 60 }]);
   });
 
   it('never quarantines a protected user, connected or not', async () => {
@@ -95,7 +89,7 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
       [conn(ENDPOINT_A, 'breakglass@example.com'), conn(ENDPOINT_A, 'bob')],
       { PROTECTED_USERS: 'breakglass,oncall' },
     );
-    expect(stored(store)).toEqual([{ username: 'bob', match: 'username', minutes: 60 }]);
+    expect(stored(store)).toEqual([{ username: 'bob', minutes: 60 }]);
     expect(api.terminated.size).toBe(1);
   });
 
@@ -116,7 +110,7 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
     });
     const short = await evict(request(), ports, config);
     expect(short.quarantine[0]?.outcome).toBe('kept-longer');
-    expect(stored(store)).toEqual([{ username: 'bob', match: 'username', minutes: 480 }]);
+    expect(stored(store)).toEqual([{ username: 'bob', minutes: 480 }]);
   });
 
   it.each([
@@ -172,7 +166,6 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
     expect(result.quarantine).toEqual([
       {
         username: 'bob',
-        match: 'username',
         outcome: 'failed',
         error: 'DynamoDB PutItem on table quarantine failed with ThrottlingException',
       },
@@ -205,15 +198,15 @@ describe('Release VPN User', () => {
   const quarantined = async () => {
     const store = new FakeQuarantineStore();
     const entry = { expiresAt: NOW + 60 * MINUTE, reason: 'r', trigger: 'guardduty', correlationId: 'f-1' };
-    await store.put({ ...entry, username: 'alice@example.com', match: 'username' }, NOW);
-    await store.put({ ...entry, username: 'Dave.Chen', match: 'local-part' }, NOW);
+    await store.put({ ...entry, username: 'alice@example.com' }, NOW);
+    await store.put({ ...entry, username: 'Dave.Chen' }, NOW);
     return store;
   };
 
-  it('lifts every quarantine that would deny the name, audited like an eviction, and terminates nothing', async () => {
+  it('lifts the quarantine of each name ignoring case, audited like an eviction, and terminates nothing', async () => {
     const store = await quarantined();
     const { handler, api, lines, metricValues } = await handlerWith(store);
-    const result = await handler(release(['Alice@Example.com', 'dave.chen@example.com', 'erin']));
+    const result = await handler(release(['Alice@Example.com', 'dave.chen', 'erin']));
     expect(result).toMatchObject({ status: 'completed', trigger: 'release', mode: 'ENFORCING' });
     if (result.status === 'rejected') throw new Error('rejected');
     expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
@@ -222,8 +215,8 @@ describe('Release VPN User', () => {
       ['erin', 'not-quarantined'],
     ]);
     expect(result.notes).toContain('not quarantined: erin');
-    expect(await store.denying('alice@example.com', NOW)).toEqual([]);
-    expect(store.entries.get(quarantineKey('username', 'alice@example.com'))?.released).toEqual({
+    expect(await store.active('alice@example.com', NOW)).toBeUndefined();
+    expect(store.entries.get(quarantineKey('alice@example.com'))?.released).toEqual({
       by: 'client-vpn-evictor',
       reason: 'cleared by SOC',
       correlationId: 'evt-Release-VPN-User',
@@ -234,13 +227,24 @@ describe('Release VPN User', () => {
     expect(metricValues).toContainEqual({ name: 'QuarantinesReleased', value: 2 });
   });
 
+  it('lifts only the name given: another spelling of the same local part stays quarantined', async () => {
+    const store = await quarantined();
+    const { handler } = await handlerWith(store);
+    const result = await handler(release(['dave.chen@example.com']));
+    if (result.status === 'rejected') throw new Error('rejected');
+    expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+      ['dave.chen@example.com', 'not-quarantined'],
+    ]);
+    expect(await store.active('Dave.Chen', NOW)).toBeDefined();
+  });
+
   it('in a dry run lifts nothing and says what it would lift', async () => {
     const store = await quarantined();
     const { handler } = await handlerWith(store, { DRY_RUN: 'true' });
     const result = await handler(release(['alice@example.com']));
     if (result.status === 'rejected') throw new Error('rejected');
     expect(result.quarantine.map((q) => q.outcome)).toEqual(['would-release']);
-    expect(await store.denying('alice@example.com', NOW)).toHaveLength(1);
+    expect(await store.active('alice@example.com', NOW)).toBeDefined();
   });
 
   it('a store that fails is reported and the invocation fails, so that it is retried', async () => {
