@@ -10,6 +10,7 @@ import {
   type ClientVpnApi,
   ClientVpnApiError,
   type ConnectionListing,
+  type TerminateOptions,
   type TerminateResponse,
   type TerminateTarget,
   type VpnConnection,
@@ -95,6 +96,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
   private async call<T>(
     paced: boolean,
     send: () => Promise<T>,
+    giveUp: () => boolean = () => false,
   ): Promise<{ out: T; afterLostAnswer: boolean }> {
     let attempts = 0;
     let throttled = 0;
@@ -110,13 +112,13 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         return { out, afterLostAnswer };
       } catch (error) {
         const apiError = toApiError(error);
-        if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED) {
+        if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED && !giveUp()) {
           if (paced) this.pacer.throttled(Date.now());
           else await sleep(BACKOFF_MS * 2 ** Math.min(throttled, 5));
           continue;
         }
         afterLostAnswer ||= apiError.mayHaveApplied;
-        if (!apiError.transient || ++attempts >= MAX_ATTEMPTS) {
+        if (!apiError.transient || ++attempts >= MAX_ATTEMPTS || giveUp()) {
           throw new ClientVpnApiError(apiError.code, apiError.message, {
             transient: apiError.transient,
             mayHaveApplied: afterLostAnswer,
@@ -152,16 +154,28 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
     return listing;
   }
 
-  async terminate(endpointId: string, target: TerminateTarget, dryRun: boolean): Promise<TerminateResponse> {
+  spendBurst(): void {
+    this.pacer.spendBurst(Date.now());
+  }
+
+  async terminate(
+    endpointId: string,
+    target: TerminateTarget,
+    dryRun: boolean,
+    options: TerminateOptions = {},
+  ): Promise<TerminateResponse> {
     try {
-      const { out, afterLostAnswer } = await this.call(true, () =>
-        this.ec2.send(
-          new TerminateClientVpnConnectionsCommand({
-            ClientVpnEndpointId: endpointId,
-            ...toTargetInput(target),
-            DryRun: dryRun,
-          }),
-        ),
+      const { out, afterLostAnswer } = await this.call(
+        true,
+        () =>
+          this.ec2.send(
+            new TerminateClientVpnConnectionsCommand({
+              ClientVpnEndpointId: endpointId,
+              ...toTargetInput(target),
+              DryRun: dryRun,
+            }),
+          ),
+        options.giveUp,
       );
       return {
         dryRun: false,

@@ -39,10 +39,22 @@ export interface ConnectionListing {
   calls: number;
 }
 
+export interface TerminateOptions {
+  /** Asked between retries: true when the invocation is running out of time, so the call fails (transient). */
+  giveUp?: () => boolean;
+}
+
 export interface ClientVpnApi {
   /** Active connections of an endpoint; with `usernames`, only theirs (EC2's case-sensitive username filter). */
   listActiveConnections(endpointId: string, usernames?: readonly string[]): Promise<ConnectionListing>;
-  terminate(endpointId: string, target: TerminateTarget, dryRun: boolean): Promise<TerminateResponse>;
+  terminate(
+    endpointId: string,
+    target: TerminateTarget,
+    dryRun: boolean,
+    options?: TerminateOptions,
+  ): Promise<TerminateResponse>;
+  /** The next calls start without a burst: another run has just spent the budget. */
+  spendBurst?(): void;
 }
 
 /**

@@ -21,7 +21,6 @@ export interface Continuation {
 
 /** The hand-off event for `next`, the request a round left in its result's `continuation`. */
 export function continuationEvent(next: EvictionRequest, source: string, now: number): ContinuationEvent {
-  const { target } = next;
   return {
     version: '0',
     id: `${next.correlationId.slice(0, 480)}/round-${next.round}`,
@@ -35,18 +34,9 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       reason: next.reason,
       endpointIds: next.endpointIds,
       dryRun: next.dryRun,
-      target:
-        target.kind === 'everyone'
-          ? target
-          : {
-              ...target,
-              // An earlier round resolved every identity to the VPN usernames EC2 listed.
-              names: target.names.map((n) => ({
-                name: n.name,
-                match: 'username' as const,
-                source: n.source,
-              })),
-            },
+      target: next.target,
+      ...(next.notConnected?.length ? { notConnected: next.notConnected } : {}),
+      ...(next.endedEarlier ? { endedEarlier: next.endedEarlier } : {}),
     },
   };
 }

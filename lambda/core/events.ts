@@ -69,13 +69,17 @@ const continuationDetailSchema = z.object({
     z.object({
       kind: z.literal('users'),
       names: z
-        .array(z.object({ name: username, match: z.literal('username'), source: z.string().max(256) }))
+        .array(
+          z.object({ name: username, match: z.enum(['username', 'identity']), source: z.string().max(256) }),
+        )
         .max(1000),
       clientIps: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/)).max(100),
       lastActivity: z.number().optional(),
     }),
     z.object({ kind: z.literal('everyone'), except: z.array(username).max(10_000) }),
   ]),
+  notConnected: z.array(username).max(1000).optional(),
+  endedEarlier: z.number().int().min(0).optional(),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type ClientVpnApi,
   ClientVpnApiError,
@@ -6,20 +7,21 @@ import {
   type VpnConnection,
 } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
-import { type IdentityRules, type Selection, selectConnections, type Target } from './identity';
-import type { LeaseStore } from './lease';
+import {
+  type IdentityRules,
+  type NamedUser,
+  nameOf,
+  type Selection,
+  selectConnections,
+  type Target,
+} from './identity';
+import type { LeaseHolder, LeaseStore } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { planEndpoint } from './plan';
 import type { EvictionRequest, Request } from './policy';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import {
-  type EndpointSummary,
-  type EvictionResult,
-  FAILURE_CAUSE,
-  type Outcome,
-  type Status,
-} from './result';
+import { type EndpointSummary, type EvictionResult, FAILURE_CAUSE, type Outcome } from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
@@ -28,6 +30,9 @@ export type Progress = (started: number, planned: number) => void;
 export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
 const LEASE_MS = 16 * 60_000;
 const LEASE_POLL_MS = 5_000;
+
+/** The source of a name an earlier round resolved: no connection for it now means it was ended, not absent. */
+export const RESOLVED_EARLIER = 'an earlier round';
 
 export interface EvictionSettings extends IdentityRules {
   maxUsersPerEvent: number;
@@ -109,16 +114,17 @@ function refusalOf(target: Target, selection: Selection, settings: EvictionSetti
 }
 
 /**
- * The request as decided, for the check after the terminations and for the next round: the people resolved
- * this round, by the names EC2 listed (so a local-part resolution is never made again against a different
- * listing), with the same address rule; Disconnect All stays everyone but the exceptions.
+ * The request as decided, for the check after the terminations and for the next round: the people resolved this
+ * round, by the names EC2 listed (a local-part resolution is never made again against another listing), with the
+ * same address rule; and, while an endpoint could not be listed, the names not found yet, as the request gave
+ * them. Disconnect All stays everyone but the exceptions.
  */
-function decidedTarget(target: Target, selection: Selection): Target {
+function decidedTarget(target: Target, selection: Selection, allListed: boolean): Target {
   if (target.kind === 'everyone') return target;
-  return {
-    ...target,
-    names: selection.named.map((name) => ({ name, match: 'username' as const, source: 'an earlier round' })),
-  };
+  const resolved = selection.named.map(
+    (name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }),
+  );
+  return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
 }
 
 function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
@@ -138,23 +144,30 @@ function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApi
   };
 }
 
-/** Waits for the mass-disconnect lease; false when the round's time ran out first. */
+type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'duplicate';
+
+/**
+ * Waits for the mass-disconnect lease. A later round of the same request takes it over from an earlier one; a
+ * second delivery of a round that is already running (Lambda delivers asynchronous events at least once) does
+ * not get it, and stops.
+ */
 async function takeLease(
-  request: EvictionRequest,
+  holder: LeaseHolder,
   ports: EvictionPorts,
   hooks: EvictionHooks,
-): Promise<boolean> {
+): Promise<LeaseTaken> {
   const {
     lease,
     clock = Date.now,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   } = ports;
-  if (!lease) return true;
-  for (;;) {
-    if (await lease.acquire(MASS_DISCONNECT_LEASE, request.correlationId, clock() + LEASE_MS, clock()))
-      return true;
-    if (hooks.shouldStop?.()) return false;
-    hooks.onWaiting?.(MASS_DISCONNECT_LEASE);
+  if (!lease) return 'taken';
+  for (let waited = false; ; waited = true) {
+    const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock());
+    if (attempt.acquired) return waited ? 'taken-after-waiting' : 'taken';
+    if (attempt.holder?.id === holder.id && attempt.holder.round >= holder.round) return 'duplicate';
+    if (hooks.shouldStop?.()) return 'time-ran-out';
+    hooks.onWaiting?.(attempt.holder?.id ?? MASS_DISCONNECT_LEASE);
     await sleep(LEASE_POLL_MS);
   }
 }
@@ -193,43 +206,54 @@ export async function evict(
     apiCalls: { describe: 0, terminate: 0 },
     notes: [...request.notes],
     round: request.round,
+    ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
   if (request.halt) {
     result.status = request.halt.status;
     result.notes.push(request.halt.why);
     return result;
   }
-  const mass = request.target.kind === 'everyone';
-  if (mass && !(await takeLease(request, ports, hooks))) {
-    result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
-    return handOff(result, request, request.target, new Set());
+  if (request.target.kind !== 'everyone') return evictRound(request, ports, settings, hooks, result);
+
+  const holder: LeaseHolder = { id: request.correlationId, round: request.round, token: randomUUID() };
+  const taken = await takeLease(holder, ports, hooks);
+  if (taken === 'duplicate') {
+    result.status = 'ignored';
+    result.notes.push(`round ${request.round} of ${request.correlationId} is already running elsewhere`);
+    return result;
   }
+  if (taken === 'time-ran-out') {
+    result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
+    return handOff(result, request, request.target, request.endpointIds);
+  }
+  // The run before this one has just spent the budget: start at the refill rate, without a burst.
+  if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
   // A long run (the CLI has no deadline) keeps renewing the lease it holds.
-  const renewal =
-    mass && lease
-      ? setInterval(() => {
-          lease
-            .acquire(MASS_DISCONNECT_LEASE, request.correlationId, clock() + LEASE_MS, clock())
-            .catch(() => {});
-        }, LEASE_MS / 4)
-      : undefined;
+  const renewal = lease
+    ? setInterval(() => {
+        lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock()).catch(() => {});
+      }, LEASE_MS / 4)
+    : undefined;
   renewal?.unref();
   try {
     return await evictRound(request, ports, settings, hooks, result);
   } finally {
     clearInterval(renewal);
-    if (mass && result.status !== 'continuing')
-      await lease?.release(MASS_DISCONNECT_LEASE, request.correlationId);
+    if (result.status !== 'continuing') await lease?.release(MASS_DISCONNECT_LEASE, holder.token);
   }
 }
 
-/** The rest of the request, for the next round, or a failure when no round is left. */
+/**
+ * The rest of the request, on `endpointIds`, for the next round; a failure when no round is left; and when no
+ * endpoint is left to go on with, what the round found stands.
+ */
 function handOff(
   result: EvictionResult,
   request: EvictionRequest,
   target: Target,
-  permanentlyFailed: ReadonlySet<string>,
+  endpointIds: readonly string[],
 ): EvictionResult {
+  if (endpointIds.length === 0) return result;
   if (request.round >= MAX_ROUNDS) {
     result.status = 'partial-failure';
     result.notes.push(
@@ -240,11 +264,15 @@ function handOff(
   result.status = 'continuing';
   result.continuation = {
     ...request,
-    endpointIds: request.endpointIds.filter((id) => !permanentlyFailed.has(id)),
+    endpointIds: [...endpointIds],
     target,
     // Written in the first round; a later round only terminates.
     quarantineMinutes: 0,
     round: request.round + 1,
+    // Reported by the last round.
+    notConnected: result.notConnected,
+    endedEarlier:
+      (request.endedEarlier ?? 0) + result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0),
     notes: [],
   };
   return result;
@@ -261,6 +289,9 @@ async function evictRound(
   const listings = await listAll(api, request.endpointIds, usernameFilter(request.target, settings));
   result.apiCalls.describe = listings.reduce((n, l) => n + (l.listing?.calls ?? 1), 0);
   const unlisted = listings.filter((l) => l.error !== undefined);
+  const failedFor = (kind: 'transient' | 'permanent') =>
+    listings.filter((l) => l.error && l.error.transient === (kind === 'transient')).map((l) => l.endpointId);
+  for (const { error } of unlisted) result[FAILURE_CAUSE] ??= error;
 
   const selection = selectConnections(
     request.target,
@@ -270,20 +301,35 @@ async function evictRound(
   result.notes.push(...selection.notes);
   const refusal = refusalOf(request.target, selection, settings);
   // An identity resolved by its local part, or a connection found by address, is only known to be the one person
-  // once every endpoint has been listed: with an endpoint missing, act on nothing and let the retry decide.
+  // once every endpoint has been listed: with an endpoint missing, act on nothing now.
   const hold = unlisted.length > 0 && selection.needsEveryEndpoint;
   if (refusal || hold) {
-    result.status = refusal ? 'refused' : 'partial-failure';
-    result.notes.push(
-      refusal ??
-        'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
-    );
     result.endpoints = listings.map((l) => summarize(l.endpointId, [], l.error));
-    return result;
+    if (refusal) {
+      result.status = 'refused';
+      result.refusal = refusal;
+      result.notes.push(refusal);
+      return result;
+    }
+    result.notes.push(
+      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
+    // No retry can list an endpoint that is gone or forbidden; otherwise the next round tries again.
+    result.status = 'failed';
+    return failedFor('transient').length > 0
+      ? handOff(
+          result,
+          request,
+          request.target,
+          request.endpointIds.filter((id) => !failedFor('permanent').includes(id)),
+        )
+      : result;
   }
   result.users = [...selection.users].sort();
-  // Whether someone is connected is only known once every endpoint has answered.
-  if (unlisted.length === 0) result.notConnected = selection.notConnected.map((n) => n.name);
+  // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
+  // resolved and finds no connection for now was ended then.
+  const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
+  result.notConnected = [...(request.notConnected ?? []), ...(unlisted.length === 0 ? absent : [])];
   for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
   if (request.quarantineMinutes > 0 && !store) {
@@ -291,13 +337,24 @@ async function evictRound(
       'quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
   } else if (request.quarantineMinutes > 0 && store) {
+    // Keep out each person by a name the client-connect handler checks.
+    const names = selection.selected.map((c) => nameOf(c, settings));
+    const unenforceable = selection.selected.filter((c) => nameOf(c, settings) === '');
+    if (unenforceable.length > 0) {
+      result.notes.push(
+        `certificate connections without matchCommonName cannot be kept out: ${[...new Set(unenforceable.map((c) => c.commonName))].join(', ')}`,
+      );
+    }
     const now = clock();
-    const entries = quarantinesFor(selection, settings, {
-      ...request,
-      minutes: request.quarantineMinutes,
-      now,
-    });
-    result.quarantine = await writeQuarantines(store, entries, { dryRun: request.dryRun, now });
+    result.quarantine = await writeQuarantines(
+      store,
+      quarantinesFor([...names, ...selection.notConnected.map((n) => n.name)], settings, {
+        ...request,
+        minutes: request.quarantineMinutes,
+        now,
+      }),
+      { dryRun: request.dryRun, now, onError: (error) => (result[FAILURE_CAUSE] ??= error as Error) },
+    );
   }
 
   let started = 0;
@@ -331,7 +388,7 @@ async function evictRound(
     return runs.map((run) => ({ ...run, outcomes: run.outcomes.map(mark) }));
   };
   const runs = await execute(selection.selected, listings, false);
-  const target = decidedTarget(request.target, selection);
+  const target = decidedTarget(request.target, selection, unlisted.length === 0);
 
   // One more listing ends what appeared meanwhile (a client that reconnected between the listing and its
   // Terminate) and settles calls whose answer was lost: a connection that is gone was ended. One pass: that is
@@ -346,20 +403,21 @@ async function evictRound(
       const relisted = again.find((l) => l.endpointId === request.endpointIds[i])?.listing;
       if (!relisted) continue;
       const active = new Set(relisted.connections.map((c) => c.connectionId));
-      run.outcomes = run.outcomes.map(
-        (o): Outcome =>
-          o.status === 'failed' && o.mayHaveApplied && !active.has(o.connectionId)
-            ? {
-                endpointId: o.endpointId,
-                connectionId: o.connectionId,
-                username: o.username,
-                status: 'terminated',
-                previousStatus: 'active',
-                currentStatus: 'terminating',
-                answerLost: true,
-              }
-            : o,
-      );
+      run.outcomes = run.outcomes.map((o): Outcome => {
+        if (o.status !== 'failed' || !o.mayHaveApplied || active.has(o.connectionId)) return o;
+        const settled: Outcome = {
+          endpointId: o.endpointId,
+          connectionId: o.connectionId,
+          username: o.username,
+          status: 'terminated',
+          previousStatus: 'active',
+          currentStatus: 'terminating',
+          answerLost: true,
+        };
+        // The audit already has this connection as failed: a second line corrects it.
+        hooks.onOutcome?.(settled);
+        return settled;
+      });
     }
     const handled = new Set(runs.flatMap((r) => r.outcomes).map((o) => o.connectionId));
     const appeared = selectConnections(
@@ -381,38 +439,33 @@ async function evictRound(
     }
   }
 
-  const permanentlyFailed = new Set<string>();
+  // An endpoint goes on to the next round while anything on it may still be done: calls not started, a failure
+  // a retry may fix, or a listing that may work next time. One whose only failures no retry can fix does not.
+  const goOn: string[] = [];
   for (const [i, { endpointId, error }] of listings.entries()) {
     const run = runs[i] ?? { outcomes: [], terminateCalls: 0, notStarted: 0 };
     const outcomes = [...selection.skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
     result.outcomes.push(...outcomes);
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
-    if ((error && !error.transient) || outcomes.some((o) => o.status === 'failed' && !o.transient)) {
-      permanentlyFailed.add(endpointId);
-    }
-    const cause = error ?? run.firstError;
-    if (cause) result[FAILURE_CAUSE] ??= cause;
+    if (run.firstError) result[FAILURE_CAUSE] ??= run.firstError;
+    const transientFailures = outcomes.some((o) => o.status === 'failed' && o.transient);
+    if (run.notStarted > 0 || transientFailures || error?.transient) goOn.push(endpointId);
   }
 
-  const quarantineFailed = result.quarantine.some((q) => q.outcome === 'failed');
-  const left =
-    runs.some((r) => r.notStarted > 0) ||
-    result.outcomes.some((o) => o.status === 'failed' && o.transient) ||
-    listings.some((l) => l.error?.transient);
-  if (quarantineFailed) {
+  const permanent =
+    failedFor('permanent').length > 0 || result.outcomes.some((o) => o.status === 'failed' && !o.transient);
+  if (result.quarantine.some((q) => q.outcome === 'failed')) {
     result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
     result.status = 'partial-failure';
-  } else if (left) {
+  } else {
+    if (permanent) result.status = 'failed';
+    else if (result.notConnected.length > 0) result.status = 'not-connected';
     if (runs.some((r) => r.notStarted > 0))
       result.notes.push('time ran short: the rest goes on in the next round');
-    handOff(result, request, target, permanentlyFailed);
-  } else if (permanentlyFailed.size > 0) {
-    result.status = 'failed' satisfies Status;
-  } else if (result.notConnected.length > 0) {
-    result.status = 'not-connected';
+    handOff(result, request, target, goOn);
   }
-  if (result.notConnected.length > 0) {
+  if (result.notConnected.length > 0 && result.status !== 'continuing') {
     result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);
   }
   return result;

@@ -84,26 +84,28 @@ export async function executeEndpoint(
 ): Promise<ExecutedCalls> {
   const { dryRun } = options;
   const executed: ExecutedCalls = { outcomes: [], terminateCalls: 0, notStarted: 0 };
-  const run = async (call: PlannedCall): Promise<Outcome[]> => {
+  /** `lostBefore`: an earlier call for these connections may have taken effect (its answer was lost). */
+  const run = async (call: PlannedCall, lostBefore = false): Promise<Outcome[]> => {
     executed.terminateCalls++;
     options.onCall?.();
     try {
-      const response = await api.terminate(endpointId, call.target, dryRun);
+      const response = await api.terminate(endpointId, call.target, dryRun, { giveUp: options.shouldStop });
       if (response.dryRun) {
         return call.connections.map((c) => ({ ...refOf(c), status: 'would-terminate' }));
       }
-      return fromChanges(call.connections, response.changes, response.afterLostAnswer);
+      return fromChanges(call.connections, response.changes, lostBefore || response.afterLostAnswer);
     } catch (error) {
       const apiError = error instanceof ClientVpnApiError ? error : undefined;
+      const lost = lostBefore || (apiError?.mayHaveApplied ?? false);
       if ('username' in call.target && apiError && !apiError.transient && !isPermissionError(apiError)) {
         const perConnection = call.connections.map((c) => ({
           target: { connectionId: c.connectionId },
           connections: [c],
         }));
-        return (await Promise.all(perConnection.map(run))).flat();
+        return (await Promise.all(perConnection.map((c) => run(c, lost)))).flat();
       }
       if (apiError?.code === 'InvalidClientVpnConnection.IdNotFound')
-        return fromChanges(call.connections, []);
+        return fromChanges(call.connections, [], lost);
       executed.firstError ??= apiError ?? new ClientVpnApiError('Error', String(error), { cause: error });
       const reason = explainError(error, endpointId, 'TerminateClientVpnConnections');
       const transient = apiError?.transient ?? false;

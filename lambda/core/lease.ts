@@ -2,12 +2,23 @@
  * A lease that lets one holder at a time do a piece of work across processes: mass disconnects take it, so that
  * two overlapping runs (a schedule and an operator's CLI) never add up past the evictor's share of EC2's budget.
  */
+export interface LeaseHolder {
+  /** The work: a request's correlation id. Its later rounds take the lease over from its earlier ones. */
+  id: string;
+  round: number;
+  /** This one run: a second delivery of the same round has another token, and does not get the lease. */
+  token: string;
+}
+
+export type LeaseAttempt = { acquired: true } | { acquired: false; holder?: LeaseHolder };
+
 export interface LeaseStore {
   /**
-   * Takes the lease `name` for `holder` until `until` (epoch ms), or renews it when `holder` already holds it.
-   * False when another holder's lease has not expired. One conditional write: two callers never both win.
+   * Takes the lease `name` until `until` (epoch ms) when nobody holds it, the holder's lease has expired, it is a
+   * renewal (the same token), or a later round of the same work takes it over. One conditional write: two callers
+   * never both win. A refusal says who holds it, when it can.
    */
-  acquire(name: string, holder: string, until: number, now: number): Promise<boolean>;
-  /** Gives the lease up if `holder` holds it; a no-op otherwise. */
-  release(name: string, holder: string): Promise<void>;
+  acquire(name: string, holder: LeaseHolder, until: number, now: number): Promise<LeaseAttempt>;
+  /** Gives the lease up if this token holds it; a no-op otherwise. */
+  release(name: string, token: string): Promise<void>;
 }

@@ -58,6 +58,12 @@ export class AdaptivePacer {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
   }
 
+  /** Another run has just spent the budget: no burst, only the refill. */
+  spendBurst(now: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.tokens, 0);
+  }
+
   /** EC2 refused a call (RequestLimitExceeded): drop what is left of the burst and halve the rate. */
   throttled(now: number): void {
     this.refill(now);

@@ -17,6 +17,10 @@ export interface EvictionRequest {
   quarantineMinutes: number;
   /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
   round: number;
+  /** Named users an earlier round found not connected: the last round reports them. */
+  notConnected?: string[];
+  /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
+  endedEarlier?: number;
   /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
   halt?: { status: 'ignored' | 'refused'; why: string };
   notes: string[];
@@ -178,10 +182,16 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: config.dryRun || detail.dryRun,
-        target,
+        // Addresses only inside the configured client CIDRs, as for a finding.
+        target:
+          target.kind === 'users'
+            ? { ...target, clientIps: clientAddresses(target.clientIps, config.clientCidrs) }
+            : target,
         // The first round wrote the quarantine.
         quarantineMinutes: 0,
         round: detail.round,
+        ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
+        ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };
     }

@@ -99,8 +99,12 @@ export interface EvictionResult {
   apiCalls: ApiCalls;
   /** Why the mode or the scope is what it is: sample finding, event asked for dry-run, identities dropped. */
   notes: string[];
+  /** Why the request was refused (ambiguous, over the cap), when its status is `refused`. */
+  refusal?: string;
   /** Which round of the request this was (1 for the first); later rounds continue an earlier one. */
   round: number;
+  /** Connections the earlier rounds ended (or would have, in a dry run). */
+  endedEarlier?: number;
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
   [FAILURE_CAUSE]?: Error;

@@ -255,19 +255,35 @@ describe('eviction', () => {
     expect(api.terminated.size).toBe(1);
   });
 
-  it('acts on nothing when an endpoint cannot be listed and the resolution needs every endpoint', async () => {
-    const { result, api } = await run(
-      fixture('sso-session'),
-      [conn(ENDPOINT_B, 'alice.smith@example.com')],
-      {},
-      (fake) => fake.failures.set(`list:${ENDPOINT_A}`, new ClientVpnApiError('InternalError', 'try again')),
-    );
-    expect(result.status).toBe('partial-failure');
-    expect(result.notes.at(-1)).toBe(
-      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
-    );
-    expect(api.terminateCalls()).toEqual([]);
-  });
+  it.each([
+    ['a retry may help: the next round tries again', true, 'continuing'],
+    ['no retry can help: reported as failed', false, 'failed'],
+  ])(
+    'acts on nothing when an endpoint cannot be listed and the resolution needs every endpoint; %s',
+    async (_label, transient, status) => {
+      const { result, api } = await run(
+        fixture('sso-session'),
+        [conn(ENDPOINT_B, 'alice.smith@example.com')],
+        {},
+        (fake) =>
+          fake.failures.set(
+            `list:${ENDPOINT_A}`,
+            new ClientVpnApiError('InternalError', 'no', { transient }),
+          ),
+      );
+      expect(result.status).toBe(status);
+      expect(result.notes).toContain(
+        'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+      );
+      expect(api.terminateCalls()).toEqual([]);
+      if (transient) {
+        // Both endpoints again: the identity is resolved over every endpoint, or not at all.
+        expect(result.continuation).toMatchObject({ endpointIds: [ENDPOINT_A, ENDPOINT_B], round: 2 });
+      } else {
+        expect(result.continuation).toBeUndefined();
+      }
+    },
+  );
 
   it('matches certificate connections by CommonName when asked', async () => {
     const cert = conn(ENDPOINT_A, '', { commonName: 'dave.chen@corp.example.com' });
@@ -456,12 +472,12 @@ describe('rounds', () => {
       /not among the configured endpoints/,
     ],
     [
-      'an identity still to resolve',
+      'a name with a control character',
       (d: any) =>
         Object.assign(d, {
           target: {
             kind: 'users',
-            names: [{ name: 'alice', match: 'identity', source: 'x' }],
+            names: [{ name: 'ali\u0000ce', match: 'username', source: 'x' }],
             clientIps: [],
           },
         }),
