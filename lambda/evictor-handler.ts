@@ -8,7 +8,7 @@ import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import type { LeaseStore } from './core/lease';
-import { type Notifier, noticeFor } from './core/notice';
+import { keptForAPerson, type Notifier, noticeFor } from './core/notice';
 import { decide, type Request } from './core/policy';
 import type { QuarantineOutcome, QuarantineStore } from './core/quarantine';
 import {
@@ -89,6 +89,12 @@ export function createEvictorHandler({
       result.endpoints.filter((e) => e.errorKind === 'permanent').length;
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
+    const protectedNamed = distinctNames(
+      keptForAPerson(result)
+        .filter((o) => o.reason === 'protected')
+        .map((o) => o.username),
+    ).length;
+    if (protectedNamed > 0) metrics.addMetric('ProtectedUsersNamed', MetricUnit.Count, protectedNamed);
     if (result.status === 'continuing') metrics.addMetric('Continuations', MetricUnit.Count, 1);
     const quarantines = (outcome: QuarantineOutcome['outcome']) =>
       result.quarantine.filter((q) => q.outcome === outcome).length;
