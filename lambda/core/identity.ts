@@ -1,4 +1,4 @@
-import type { VpnConnection } from './client-vpn-api';
+import { ownerOf, type VpnConnection } from './client-vpn-api';
 import type { Outcome } from './result';
 import { refOf } from './result';
 
@@ -73,13 +73,24 @@ export type Target =
 export const nameOf = (c: VpnConnection, rules: Pick<IdentityRules, 'matchCommonName'>): string =>
   c.username || (rules.matchCommonName ? c.commonName : '');
 
-/** Protect broadly: a name is covered by an entry equal to it ignoring case, or sharing its local part. */
+/**
+ * Protect broadly: a name is covered by an entry equal to it ignoring case or sharing its local part (a name
+ * equal ignoring case shares its local part, so the local part decides). Built once per list, so checking
+ * 10,000 connections against it stays linear.
+ */
+export function coveredBy(entries: readonly string[]): (name: string) => boolean {
+  const localParts = new Set(entries.map(localPart).filter((part) => part !== ''));
+  return (name) => name !== '' && localParts.has(localPart(name));
+}
+
 export const isNameCoveredBy = (entries: readonly string[], name: string): boolean =>
-  name !== '' && entries.some((entry) => sameName(name, entry) || sameLocalPart(name, entry));
+  coveredBy(entries)(name);
 
 /** A connection is covered when its Username or its CommonName is. */
-export const isCoveredBy = (entries: readonly string[], c: VpnConnection): boolean =>
-  isNameCoveredBy(entries, c.username) || isNameCoveredBy(entries, c.commonName);
+const connectionCoveredBy = (entries: readonly string[]): ((c: VpnConnection) => boolean) => {
+  const covers = coveredBy(entries);
+  return (c) => covers(c.username) || covers(c.commonName);
+};
 
 export interface Ambiguity {
   name: string;
@@ -162,20 +173,17 @@ export function selectConnections(
     if (skip) selection.skipped.push(skip);
     else wanted.set(c.connectionId, c);
   };
+  const isProtected = connectionCoveredBy(rules.protectedUsers);
   const protect = (c: VpnConnection): Outcome | undefined =>
-    isCoveredBy(rules.protectedUsers, c)
-      ? { ...refOf(c), status: 'skipped', reason: 'protected' }
-      : undefined;
+    isProtected(c) ? { ...refOf(c), status: 'skipped', reason: 'protected' } : undefined;
 
   const byName = new Set<string>();
   if (target.kind === 'everyone') {
+    const isExcepted = connectionCoveredBy(target.except);
     for (const c of connections) {
       keep(
         c,
-        protect(c) ??
-          (isCoveredBy(target.except, c)
-            ? { ...refOf(c), status: 'skipped', reason: 'excepted' }
-            : undefined),
+        protect(c) ?? (isExcepted(c) ? { ...refOf(c), status: 'skipped', reason: 'excepted' } : undefined),
       );
     }
   } else {
@@ -198,28 +206,23 @@ export function selectConnections(
     }
     for (const c of byAddress) {
       // Client VPN hands a released address to the next client: a connection made after the alert's last
-      // activity cannot be the one behind it.
+      // activity cannot be the one behind it. EC2 gives the time to the second, so a connection from the same
+      // second as the activity may have come after it.
       const before =
         target.lastActivity !== undefined &&
         c.establishedAt !== undefined &&
-        c.establishedAt < target.lastActivity;
+        c.establishedAt + 1000 <= target.lastActivity;
       keep(c, before ? protect(c) : { ...refOf(c), status: 'skipped', reason: 'reassigned-address' });
     }
     selection.sharedAddresses = target.clientIps.filter(
-      (ip) =>
-        distinctNames(
-          [...wanted.values()]
-            .filter((c) => c.clientIp === ip)
-            .map((c) => nameOf(c, { matchCommonName: true })),
-        ).length > 1,
+      (ip) => distinctNames([...wanted.values()].filter((c) => c.clientIp === ip).map(ownerOf)).length > 1,
     );
   }
   selection.selected = [...wanted.values()];
-  const owner = (c: VpnConnection) => nameOf(c, { matchCommonName: true });
-  selection.users = distinctNames(selection.selected.map(owner));
+  selection.users = distinctNames(selection.selected.map(ownerOf));
   selection.named =
     target.kind === 'users'
-      ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(owner))
+      ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(ownerOf))
       : selection.users;
   return selection;
 }

@@ -226,6 +226,20 @@ describe('who is this: one row per rule', () => {
       expect(selection.sharedAddresses).toEqual([]);
     });
 
+    it('EC2 times connections to the second: a connection from the same second as the alert may be later', () => {
+      const at = (ms: number) => conn(ENDPOINT_A, 'ivan', { clientIp: '172.16.0.9', establishedAt: ms });
+      const activity: Target = {
+        kind: 'users',
+        names: [],
+        clientIps: ['172.16.0.9'],
+        lastActivity: alert + 400,
+      };
+      expect(selectConnections(activity, [at(alert)], rules()).skipped).toEqual([
+        expect.objectContaining({ reason: 'reassigned-address' }),
+      ]);
+      expect(shown(selectConnections(activity, [at(alert - 1000)], rules()).selected)).toEqual(['A:ivan']);
+    });
+
     it('never evicts by address when the connection time or the alert time is unknown', () => {
       expect(selectConnections(byAddress(['172.16.0.10']), [unknownTime], rules()).selected).toEqual([]);
       const noAlertTime: Target = { kind: 'users', names: [], clientIps: ['172.16.0.9'] };
