@@ -28,92 +28,72 @@ const times = (ratio: number) => `${ratio.toFixed(2)}x`;
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 const exactlyOnce = (f: DisconnectFigures) => f.leftActive === 0 && f.terminatedMoreThanOnce === 0;
 
-/** One markdown table of every figure, with each target and whether it was met. */
+/** One markdown table of every figure, with each target and whether it was met, and what was measured. */
 export function markdownTable(report: BenchReport): string {
   const { settings, fleet, mass, singleUser, coldStart } = report;
   const { evictor, samples } = mass;
   const share = settings.share.toFixed(1);
   const withinFloor = evictor.ratioToFloor.configured <= WALL_TIME_PER_FLOOR && evictor.failures === 0;
+  const both = (figure: string, of: (f: DisconnectFigures) => string, target = '') => [
+    '',
+    figure,
+    of(evictor),
+    of(samples),
+    target,
+  ];
+  const scope = (endpoints: number) => `${endpoints} endpoint${endpoints === 1 ? '' : 's'}`;
   const rows: string[][] = [
-    ['Benchmark', 'Figure', 'client-vpn-evictor', 'Compared with', 'Target'],
+    ['Benchmark', 'Figure', 'Evictor', 'Compared with', 'Target'],
     ['---', '---', '---:', '---:', '---'],
     [
-      `**Mass disconnect**: ${count(fleet.connections)} connections, ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five), ${fleet.endpoints} endpoints`,
-      'approach',
-      `Disconnect All, in rounds, share ${share}`,
-      `the samples' way: one Terminate per connection on the first page, SDK retries, ${mass.samplesConcurrency} in flight`,
-      '',
-    ],
-    [
-      '',
+      'Mass disconnect',
       'Terminate calls',
       count(evictor.terminateCalls),
-      count(samples.terminateCalls),
-      `≤ ${count(fleet.terminateCallCeiling)} (one per user with ≤ 5, plus the others' connections): ${verdict(evictor.terminateCalls <= fleet.terminateCallCeiling)}`,
+      `${count(samples.terminateCalls)} (samples' way)`,
+      `≤ ${count(fleet.terminateCallCeiling)}: ${verdict(evictor.terminateCalls <= fleet.terminateCallCeiling)}`,
     ],
-    ['', 'Describe calls', count(evictor.describeCalls), count(samples.describeCalls), ''],
-    ['', 'rounds (Lambda invocations)', count(evictor.rounds), count(samples.rounds), ''],
-    ['', 'throttled calls', count(evictor.throttled), count(samples.throttled), ''],
-    [
-      '',
-      `EC2-seconds (wall time × ${settings.timeScale})`,
-      count(evictor.ec2Seconds),
-      count(samples.ec2Seconds),
-      '',
-    ],
-    [
-      '',
+    both('Describe calls', (f) => count(f.describeCalls)),
+    both('rounds (Lambda invocations)', (f) => count(f.rounds)),
+    both('throttled calls', (f) => count(f.throttled)),
+    both(`EC2-seconds (wall time × ${settings.timeScale})`, (f) => count(f.ec2Seconds)),
+    both(
       'floor at share 1.0, ratio',
-      `${count(evictor.floorSeconds.full)} s, ${times(evictor.ratioToFloor.full)}`,
-      `${count(samples.floorSeconds.full)} s, ${times(samples.ratioToFloor.full)}`,
-      '',
-    ],
-    [
-      '',
+      (f) => `${count(f.floorSeconds.full)} s, ${times(f.ratioToFloor.full)}`,
+    ),
+    both(
       `floor at share ${share}, ratio`,
-      `${count(evictor.floorSeconds.configured)} s, ${times(evictor.ratioToFloor.configured)}`,
-      `${count(samples.floorSeconds.configured)} s, ${times(samples.ratioToFloor.configured)}`,
-      `≤ ${times(WALL_TIME_PER_FLOOR)} with zero failures: ${verdict(withinFloor)}`,
-    ],
-    ['', 'failures', count(evictor.failures), count(samples.failures), '0'],
-    ['', 'connections left active', count(evictor.leftActive), count(samples.leftActive), '0'],
-    [
-      '',
-      'connections terminated more than once',
-      count(evictor.terminatedMoreThanOnce),
-      count(samples.terminatedMoreThanOnce),
-      '0',
-    ],
-    [
-      '',
+      (f) => `${count(f.floorSeconds.configured)} s, ${times(f.ratioToFloor.configured)}`,
+      `≤ ${times(WALL_TIME_PER_FLOOR)}, no failures: ${verdict(withinFloor)}`,
+    ),
+    both('failures', (f) => count(f.failures), '0'),
+    both('connections left active', (f) => count(f.leftActive), '0'),
+    both('connections terminated more than once', (f) => count(f.terminatedMoreThanOnce), '0'),
+    both(
       'every connection terminated exactly once',
-      exactlyOnce(evictor) ? 'yes' : '**no**',
-      exactlyOnce(samples) ? 'yes' : 'no',
+      (f) => (exactlyOnce(f) ? 'yes' : 'no'),
       verdict(exactlyOnce(evictor)),
-    ],
+    ),
     ...[singleUser.oneEndpoint, singleUser.threeEndpoints].flatMap((f, i) => [
       [
-        i === 0
-          ? `**Single-user eviction** in the same fleet: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints`
-          : '',
-        `${f.endpoints === 1 ? 'one endpoint' : `${f.endpoints} endpoints`}: Describe + Terminate calls`,
+        i === 0 ? 'Single-user eviction' : '',
+        `${scope(f.endpoints)}: Describe + Terminate calls`,
         `${f.describeCalls} + ${f.terminateCalls}`,
         '',
-        f.exact ? 'exactly their connections ended' : '**other connections touched, or some left**',
+        `only their connections, each once: ${verdict(f.exact)}`,
       ],
       [
         '',
-        `${f.endpoints === 1 ? 'one endpoint' : `${f.endpoints} endpoints`}: latency, median of ${singleUser.runs}`,
+        `${scope(f.endpoints)}: latency, median of ${singleUser.runs}`,
         `${count(f.latencyMs)} ms`,
         '',
         '',
       ],
     ]),
     [
-      `**Cold start**, median of ${coldStart.rounds} alternating fresh processes`,
-      'init (loading the bundle)',
+      'Cold start',
+      `init, median of ${coldStart.rounds}`,
       `${count(coldStart.deployed.initMs)} ms`,
-      `${count(coldStart.naive.initMs)} ms (naive CommonJS bundle of the SDK)`,
+      `${count(coldStart.naive.initMs)} ms (naive bundle)`,
       `≤ ${times(COLD_INIT_PER_NAIVE)}: ${times(coldStart.ratio)}, ${verdict(coldStart.ratio <= COLD_INIT_PER_NAIVE)}`,
     ],
     ['', 'bundle size', `${count(coldStart.deployed.kib)} KiB`, `${count(coldStart.naive.kib)} KiB`, ''],
@@ -122,14 +102,12 @@ export function markdownTable(report: BenchReport): string {
       'init without --enable-source-maps',
       `${count(coldStart.deployedWithoutSourceMaps.initMs)} ms`,
       '',
-      `ratio ${times(coldStart.deployedWithoutSourceMaps.initMs / coldStart.naive.initMs)}`,
+      times(coldStart.deployedWithoutSourceMaps.initMs / coldStart.naive.initMs),
     ],
   ];
   const table = rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-  return (
-    `${table}\n\n` +
-    `EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s) refill ${settings.timeScale} times faster; ` +
-    `each round has Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes on the same clock and keeps ${settings.reserveSeconds} s back; ` +
-    `${settings.concurrency} Terminate calls in flight per endpoint. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.\n`
-  );
+  return `${table}
+
+Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
+`;
 }
