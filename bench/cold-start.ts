@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { type BundleOverrides, bundleLikeTheStack, ROOT } from '../scripts/bundle';
+import { median } from './median';
 
 /** Fresh processes per variant, alternating, so that every variant meets the same machine noise. */
 const ROUNDS = 15;
@@ -42,8 +43,6 @@ function initMs(file: string, nodeOptions: string): number {
   if (run.status !== 0) throw new Error(run.stderr);
   return Number(run.stdout);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 export interface ColdStartFigure {
   initMs: number;

@@ -1,6 +1,7 @@
 import type { EvictorConfig } from '../lambda/core/config';
 import { DETAIL_TYPES } from '../lambda/core/events';
 import { callsIn, EMAIL_DOMAIN, EVICTED_USER, type Lab } from './lab';
+import { median } from './median';
 import { SimulatedEvictor } from './simulated-lambda';
 
 /** Runs per scope; the figures are their medians. */
@@ -15,8 +16,6 @@ export interface SingleUserFigures {
   /** Whether every run ended all of the user's connections in scope and nothing else. */
   exact: boolean;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** One user evicted, as an alert asks, in a fleet of 10,000 connections: API calls and latency per scope. */
 async function evictOne(lab: Lab, config: EvictorConfig, endpointIds: string[]): Promise<SingleUserFigures> {
