@@ -1,32 +1,51 @@
+import { parseEvictorConfig } from '../lambda/core/config';
+import { reserveFor } from '../lambda/evictor-handler';
 import { coldStart } from './cold-start';
+import { describeFleet, LAMBDA_TIMEOUT_MS, startLab, TIME_SCALE } from './lab';
 import { massDisconnect } from './mass-disconnect';
+import { singleUser } from './single-user';
+import { type BenchReport, markdownTable } from './table';
 
 /**
- * `npm run bench`: every figure is a side-by-side comparison in one run, so shared-machine noise cancels out
- * in the ratios. Prints a table and, with --json, the raw numbers.
+ * `npm run bench`: every comparison is measured side by side in one run, so that the machine's noise falls on
+ * both sides. Prints one markdown table; with --json, the raw numbers instead.
  */
 async function main() {
+  // The SDK's notice that it will soon need Node.js 22 concerns this machine's Node.js, not Lambda's.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const started = performance.now();
+  const progress = (step: string) =>
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${step}\n`);
+  progress('cold start');
   const cold = coldStart();
-  process.stdout.write(
-    `Cold start (init of the evictor bundle, median of 15 fresh processes, alternating)\n` +
-      `  SDK bundled (deployed): ${cold.bundledInitMs.toFixed(1)} ms, ${cold.bundledKiB} KiB\n` +
-      `  SDK from the runtime:   ${cold.runtimeInitMs.toFixed(1)} ms, ${cold.runtimeKiB} KiB\n` +
-      `  ratio runtime/bundled:  ${(cold.runtimeInitMs / cold.bundledInitMs).toFixed(2)}x\n\n`,
-  );
-  const mass = await massDisconnect();
-  const row = (name: string, r: typeof mass.planned) =>
-    `  ${name.padEnd(24)} ${String(r.terminateCalls).padStart(6)} ${String(r.throttled).padStart(10)} ${String(r.ec2Seconds).padStart(9)} ${String(r.terminated).padStart(11)}\n`;
-  process.stdout.write(
-    `Disconnect all: ${mass.users} users, ${mass.connections} connections, EC2 throttling on (50 burst, 5/s refill)\n` +
-      `  ${'approach'.padEnd(24)} ${'calls'.padStart(6)} ${'throttled'.padStart(10)} ${'EC2 s'.padStart(9)} ${'terminated'.padStart(11)}\n` +
-      row('evictor plan', mass.planned) +
-      row('one call per connection', mass.perConnection) +
-      row('typical script', mass.typicalScript) +
-      `  evictor vs one call per connection (same pacing): ${(mass.perConnection.terminateCalls / mass.planned.terminateCalls).toFixed(2)}x fewer calls, ` +
-      `${(mass.perConnection.ec2Seconds / mass.planned.ec2Seconds).toFixed(2)}x faster\n` +
-      `  typical script = SDK defaults (3 attempts, no pacing), one call per connection, ${4} in flight\n`,
-  );
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ cold, mass }, null, 2)}\n`);
+  const lab = await startLab();
+  try {
+    const config = parseEvictorConfig({ ENDPOINT_IDS: lab.endpointIds.join(','), DRY_RUN: 'false' });
+    progress('mass disconnect');
+    const mass = await massDisconnect(lab, config);
+    progress('single-user eviction');
+    const single = await singleUser(lab, config);
+    const report: BenchReport = {
+      settings: {
+        timeScale: TIME_SCALE,
+        share: config.ec2BudgetShare,
+        concurrency: config.concurrency,
+        lambdaTimeoutSeconds: LAMBDA_TIMEOUT_MS / 1000,
+        reserveSeconds: reserveFor(LAMBDA_TIMEOUT_MS) / 1000,
+        node: process.version,
+        runSeconds: (performance.now() - started) / 1000,
+      },
+      fleet: describeFleet(lab.seed),
+      mass,
+      singleUser: single,
+      coldStart: cold,
+    };
+    process.stdout.write(
+      process.argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : markdownTable(report),
+    );
+  } finally {
+    await lab.emulator.close();
+  }
 }
 
 main().catch((error) => {

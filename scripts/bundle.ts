@@ -6,13 +6,16 @@ import { EVICTOR_BUNDLING } from '../infra/bundling';
 
 export const ROOT = join(__dirname, '..');
 
+/** Settings a caller may change, for a bundle to compare the stack's with. */
+export type BundleOverrides = Pick<BuildOptions, 'minify' | 'mainFields' | 'sourcemap'>;
+
 /**
  * Builds an entry point with the esbuild settings the stack gives NodejsFunction (EVICTOR_BUNDLING), for the
  * places that need the Lambda bundle without a `cdk synth`: the demo, the benchmarks and the CLI build.
  */
 export function bundleLikeTheStack(
   entry: string,
-  options: { outfile?: string; external?: string[]; banner?: string } = {},
+  options: { outfile?: string; external?: string[]; banner?: string; overrides?: BundleOverrides } = {},
 ): string {
   const outfile = options.outfile ?? join(mkdtempSync(join(tmpdir(), 'cvpn-bundle-')), 'index.js');
   const settings: BuildOptions = {
@@ -29,6 +32,7 @@ export function bundleLikeTheStack(
     outfile,
     logLevel: 'error',
     ...(options.banner ? { banner: { js: options.banner } } : {}),
+    ...options.overrides,
   };
   buildSync(settings);
   return outfile;

@@ -1,0 +1,113 @@
+import type { coldStart } from './cold-start';
+import type { FleetFigures } from './lab';
+import type { DisconnectFigures, massDisconnect } from './mass-disconnect';
+import type { singleUser } from './single-user';
+
+export interface BenchReport {
+  settings: {
+    timeScale: number;
+    share: number;
+    concurrency: number;
+    lambdaTimeoutSeconds: number;
+    reserveSeconds: number;
+    node: string;
+    runSeconds: number;
+  };
+  fleet: FleetFigures;
+  mass: Awaited<ReturnType<typeof massDisconnect>>;
+  singleUser: Awaited<ReturnType<typeof singleUser>>;
+  coldStart: ReturnType<typeof coldStart>;
+}
+
+/** The issue's targets. */
+const WALL_TIME_PER_FLOOR = 1.1;
+const COLD_INIT_PER_NAIVE = 0.5;
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const times = (ratio: number) => `${ratio.toFixed(2)}x`;
+const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+const exactlyOnce = (f: DisconnectFigures) => f.leftActive === 0 && f.terminatedMoreThanOnce === 0;
+
+/** One markdown table of every figure, with each target and whether it was met, and what was measured. */
+export function markdownTable(report: BenchReport): string {
+  const { settings, fleet, mass, singleUser, coldStart } = report;
+  const { evictor, samples } = mass;
+  const share = settings.share.toFixed(1);
+  const withinFloor = evictor.ratioToFloor.configured <= WALL_TIME_PER_FLOOR && evictor.failures === 0;
+  const both = (figure: string, of: (f: DisconnectFigures) => string, target = '') => [
+    '',
+    figure,
+    of(evictor),
+    of(samples),
+    target,
+  ];
+  const scope = (endpoints: number) => `${endpoints} endpoint${endpoints === 1 ? '' : 's'}`;
+  const rows: string[][] = [
+    ['Benchmark', 'Figure', 'Evictor', 'Compared with', 'Target'],
+    ['---', '---', '---:', '---:', '---'],
+    [
+      'Mass disconnect',
+      'Terminate calls',
+      count(evictor.terminateCalls),
+      `${count(samples.terminateCalls)} (samples' way)`,
+      `≤ ${count(fleet.terminateCallCeiling)}: ${verdict(evictor.terminateCalls <= fleet.terminateCallCeiling)}`,
+    ],
+    both('Describe calls', (f) => count(f.describeCalls)),
+    both('rounds (Lambda invocations)', (f) => count(f.rounds)),
+    both('throttled calls', (f) => count(f.throttled)),
+    both(`EC2-seconds (wall time × ${settings.timeScale})`, (f) => count(f.ec2Seconds)),
+    both(
+      'floor at share 1.0, ratio',
+      (f) => `${count(f.floorSeconds.full)} s, ${times(f.ratioToFloor.full)}`,
+    ),
+    both(
+      `floor at share ${share}, ratio`,
+      (f) => `${count(f.floorSeconds.configured)} s, ${times(f.ratioToFloor.configured)}`,
+      `≤ ${times(WALL_TIME_PER_FLOOR)}, no failures: ${verdict(withinFloor)}`,
+    ),
+    both('failures', (f) => count(f.failures), '0'),
+    both('connections left active', (f) => count(f.leftActive), '0'),
+    both('connections terminated more than once', (f) => count(f.terminatedMoreThanOnce), '0'),
+    both(
+      'every connection terminated exactly once',
+      (f) => (exactlyOnce(f) ? 'yes' : 'no'),
+      verdict(exactlyOnce(evictor)),
+    ),
+    ...[singleUser.oneEndpoint, singleUser.threeEndpoints].flatMap((f, i) => [
+      [
+        i === 0 ? 'Single-user eviction' : '',
+        `${scope(f.endpoints)}: Describe + Terminate calls`,
+        `${f.describeCalls} + ${f.terminateCalls}`,
+        '',
+        `only their connections, each once: ${verdict(f.exact)}`,
+      ],
+      [
+        '',
+        `${scope(f.endpoints)}: latency, median of ${singleUser.runs}`,
+        `${count(f.latencyMs)} ms`,
+        '',
+        '',
+      ],
+    ]),
+    [
+      'Cold start',
+      `init, median of ${coldStart.rounds}`,
+      `${count(coldStart.deployed.initMs)} ms`,
+      `${count(coldStart.naive.initMs)} ms (naive bundle)`,
+      `≤ ${times(COLD_INIT_PER_NAIVE)}: ${times(coldStart.ratio)}, ${verdict(coldStart.ratio <= COLD_INIT_PER_NAIVE)}`,
+    ],
+    ['', 'bundle size', `${count(coldStart.deployed.kib)} KiB`, `${count(coldStart.naive.kib)} KiB`, ''],
+    [
+      '',
+      'init without --enable-source-maps',
+      `${count(coldStart.deployedWithoutSourceMaps.initMs)} ms`,
+      '',
+      times(coldStart.deployedWithoutSourceMaps.initMs / coldStart.naive.initMs),
+    ],
+  ];
+  const table = rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  return `${table}
+
+Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
+`;
+}
