@@ -48,6 +48,12 @@ describe('the quarantine table', () => {
   });
 });
 
+/** The client-connect handler: Client VPN only calls functions named AWSClientVPN-... */
+const connectFunctionOf = (template: Template) =>
+  Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+    String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
+  );
+
 describe('the client-connect handler', () => {
   const { template } = synthesize({
     endpointIds: EXAMPLE_ENDPOINTS.join(','),
@@ -58,10 +64,7 @@ describe('the client-connect handler', () => {
     accessHours:
       '{"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"19:00","exempt":["oncall"]}',
   });
-  const connectFunction = () =>
-    Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
-      String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
-    );
+  const connectFunction = () => connectFunctionOf(template);
 
   it('is named AWSClientVPN-<stackName>, answers well inside 30 s, and gets what it decides on', () => {
     expect(connectFunction()?.Properties).toMatchObject({
@@ -85,10 +88,7 @@ describe('the client-connect handler', () => {
 
   it('enforces when the deployment does', () => {
     const enforcing = synthesize({ endpointIds: EXAMPLE_ENDPOINTS.join(','), dryRun: 'false' }).template;
-    const handler = Object.values(enforcing.findResources('AWS::Lambda::Function')).find((f) =>
-      String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
-    );
-    expect(handler?.Properties.Environment.Variables.DRY_RUN).toBe('false');
+    expect(connectFunctionOf(enforcing)?.Properties.Environment.Variables.DRY_RUN).toBe('false');
   });
 
   it('may only read the quarantine table (and decrypt it), besides its logs and traces', () => {

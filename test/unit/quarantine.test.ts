@@ -25,6 +25,19 @@ async function run(event: unknown, connections: VpnConnection[], env: Record<str
   return { result, api, store };
 }
 
+/** The evictor's handler over a fake EC2 and `store`, with a quarantine table configured. */
+function handlerWith(
+  store: FakeQuarantineStore,
+  connections: VpnConnection[] = [],
+  env: Record<string, string> = {},
+) {
+  const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
+  const api = new FakeClientVpnApi(connections);
+  const { logger, metrics, lines, metricValues } = recorders();
+  const handler = createEvictorHandler({ config, api, logger, metrics, quarantine: store, clock: () => NOW });
+  return { handler, api, lines, metricValues };
+}
+
 const evictEvent = (usernames: string[], extra: object = {}) =>
   customEvent('Evict VPN User', { usernames, reason: 'stolen laptop', ...extra });
 const stored = (store: FakeQuarantineStore) =>
@@ -145,19 +158,9 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
   });
 
   it('a failed write still evicts, says so, and fails the invocation so that it is retried', async () => {
-    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
-    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'bob')]);
     const store = new FakeQuarantineStore();
     store.failWith = new Error('DynamoDB PutItem on table quarantine failed with ThrottlingException');
-    const { logger, metrics, lines, metricValues } = recorders();
-    const handler = createEvictorHandler({
-      config,
-      api,
-      logger,
-      metrics,
-      quarantine: store,
-      clock: () => NOW,
-    });
+    const { handler, api, lines, metricValues } = handlerWith(store, [conn(ENDPOINT_A, 'bob')]);
     const error = await handler(evictEvent(['bob'])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EvictionIncompleteError);
     const { result } = error as EvictionIncompleteError;
@@ -180,21 +183,6 @@ describe('Release VPN User', () => {
   const release = (usernames: string[]) =>
     customEvent('Release VPN User', { usernames, reason: 'cleared by SOC' });
 
-  async function handlerWith(store: FakeQuarantineStore, env: Record<string, string> = {}) {
-    const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
-    const api = new FakeClientVpnApi([]);
-    const { logger, metrics, lines, metricValues } = recorders();
-    const handler = createEvictorHandler({
-      config,
-      api,
-      logger,
-      metrics,
-      quarantine: store,
-      clock: () => NOW,
-    });
-    return { handler, api, lines, metricValues };
-  }
-
   const quarantined = async () => {
     const store = new FakeQuarantineStore();
     const entry = { expiresAt: NOW + 60 * MINUTE, reason: 'r', trigger: 'guardduty', correlationId: 'f-1' };
@@ -205,7 +193,7 @@ describe('Release VPN User', () => {
 
   it('lifts the quarantine of each name ignoring case, audited like an eviction, and terminates nothing', async () => {
     const store = await quarantined();
-    const { handler, api, lines, metricValues } = await handlerWith(store);
+    const { handler, api, lines, metricValues } = handlerWith(store);
     const result = await handler(release(['Alice@Example.com', 'dave.chen', 'erin']));
     expect(result).toMatchObject({ status: 'completed', trigger: 'release', mode: 'ENFORCING' });
     if (result.status === 'rejected') throw new Error('rejected');
@@ -229,7 +217,7 @@ describe('Release VPN User', () => {
 
   it('lifts only the name given: another spelling of the same local part stays quarantined', async () => {
     const store = await quarantined();
-    const { handler } = await handlerWith(store);
+    const { handler } = handlerWith(store);
     const result = await handler(release(['dave.chen@example.com']));
     if (result.status === 'rejected') throw new Error('rejected');
     expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
@@ -240,7 +228,7 @@ describe('Release VPN User', () => {
 
   it('in a dry run lifts nothing and says what it would lift', async () => {
     const store = await quarantined();
-    const { handler } = await handlerWith(store, { DRY_RUN: 'true' });
+    const { handler } = handlerWith(store, [], { DRY_RUN: 'true' });
     const result = await handler(release(['alice@example.com']));
     if (result.status === 'rejected') throw new Error('rejected');
     expect(result.quarantine.map((q) => q.outcome)).toEqual(['would-release']);
@@ -250,7 +238,7 @@ describe('Release VPN User', () => {
   it('a store that fails is reported and the invocation fails, so that it is retried', async () => {
     const store = await quarantined();
     store.failWith = new Error('table unreachable');
-    const { handler } = await handlerWith(store);
+    const { handler } = handlerWith(store);
     await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
   });
 });
