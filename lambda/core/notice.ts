@@ -65,12 +65,14 @@ function headline(result: EvictionResult): string {
     case 'partial-failure': {
       const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
       const failures = [
-        ...(total('failed') > 0 ? [`${total('failed')} connections not terminated`] : []),
+        ...(total('failed') > 0 ? [`${total('failed')} not terminated`] : []),
         ...(unlisted > 0 ? [`${unlisted} endpoints not listed`] : []),
         ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
       ];
       const then = result.status === 'continuing' ? '; the rest continues' : '';
-      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}; ${count} ${verb}${then}`;
+      const absent =
+        result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
+      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}; ${count} ${verb}${then}`;
     }
     case 'refused':
       return `REFUSED, nobody evicted${result.refusal ? `: ${result.refusal}` : ''}`;

@@ -108,7 +108,12 @@ describe('notices', () => {
     [
       'a partial failure, leading with the failure',
       result({ status: 'partial-failure' }, { failed: 1, terminated: 4 }),
-      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 connections not terminated; 4 terminated',
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 not terminated; 4 terminated',
+    ],
+    [
+      'a failure, and a named user who was not connected',
+      result({ status: 'partial-failure', notConnected: ['ed'] }, { failed: 1 }),
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 not terminated; not connected: ed; 0 terminated',
     ],
     [
       'an endpoint that could not be listed',
