@@ -69,7 +69,7 @@ function headline(result: EvictionResult): string {
         ...(unlisted > 0 ? [`${unlisted} endpoints not listed`] : []),
         ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
       ];
-      const then = result.status === 'continuing' ? '; the rest continues' : '';
+      const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
       return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}; ${count} ${verb}${then}`;

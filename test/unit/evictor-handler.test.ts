@@ -86,7 +86,7 @@ describe('errors by kind, and the hand-off', () => {
     expect(result.status).toBe('continuing');
     expect(published).toEqual([
       // Cut to SNS's 100 characters: what needs a person comes first.
-      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 2 not terminated; 0 terminated; the rest c...',
+      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 2 not terminated; 0 terminated; continuing',
     ]);
     // The endpoint that cannot be fixed by a retry is not carried on.
     expect(handedOff[0]?.detail.endpointIds).toEqual([ENDPOINT_B]);
