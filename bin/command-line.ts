@@ -21,7 +21,6 @@ options:
   --except <user>             disconnect-all: leave this user connected (repeatable)
   --protected <user>          never terminate this user (repeatable)
   --max-users <n>             evict refuses more users than this (default 5)
-  --username-match <rule>     local-part (default) or exact: how alert identities find VPN users (see README)
   --reason <text>             recorded with the eviction or the quarantine
   --table <name>              the quarantine table: the stack's QuarantineTableName output
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
@@ -56,7 +55,6 @@ export function parseCommandLine(argv: string[]) {
         except: { type: 'string', multiple: true, default: [] },
         protected: { type: 'string', multiple: true, default: [] },
         'max-users': { type: 'string' },
-        'username-match': { type: 'string' },
         reason: { type: 'string' },
         table: { type: 'string' },
         'quarantine-minutes': { type: 'string' },

@@ -21,7 +21,6 @@ function config(values: Options): EvictorConfig {
       DRY_RUN: String(values['dry-run']),
       PROTECTED_USERS: values.protected.join(','),
       MAX_USERS_PER_EVENT: values['max-users'],
-      USERNAME_MATCH: values['username-match'],
       QUARANTINE_MINUTES: values['quarantine-minutes'],
       ...(values.table !== undefined ? { QUARANTINE_TABLE: tableName(values, 'evict') } : {}),
     });
@@ -31,7 +30,6 @@ function config(values: Options): EvictorConfig {
         error.message
           .replace('ENDPOINT_IDS', '--endpoint-id')
           .replace('MAX_USERS_PER_EVENT', '--max-users')
-          .replace('USERNAME_MATCH', '--username-match')
           .replace('PROTECTED_USERS', '--protected')
           .replace('QUARANTINE_MINUTES', '--quarantine-minutes'),
       );
