@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { jsonish } from '../infra/context';
 import {
   type AccessHours,
@@ -8,10 +7,9 @@ import {
   nextOpening,
   parseAccessHours,
 } from '../lambda/core/access-hours';
+import { type Setting, settingOf } from './cdk-context';
 import { EXIT, type Options, UsageError } from './command-line';
 import { type AccessHoursReport, accessHoursText, zonedTime } from './output';
-
-const CDK_JSON = './cdk.json';
 
 /** An instant, so its offset is part of it: a local time alone would mean a different instant in every zone. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -26,28 +24,7 @@ function instantOf(raw: string | undefined): number {
   return instant;
 }
 
-/** The setting as given, and where from: the option, else the context key `cdk deploy` reads in this folder. */
-function settingOf(values: Options): { source: string; raw: unknown } {
-  if (values['access-hours'] !== undefined) return { source: '--access-hours', raw: values['access-hours'] };
-  let text: string;
-  try {
-    text = readFileSync(CDK_JSON, 'utf8');
-  } catch {
-    return { source: `no --access-hours given, and no ${CDK_JSON} here`, raw: undefined };
-  }
-  let cdkJson: { context?: Record<string, unknown> };
-  try {
-    cdkJson = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${CDK_JSON} is not valid JSON: ${(error as Error).message}`);
-  }
-  const raw = cdkJson.context?.accessHours;
-  if (raw === undefined)
-    return { source: `no --access-hours given, and ${CDK_JSON} has no accessHours context key`, raw };
-  return { source: `accessHours in ${CDK_JSON}`, raw };
-}
-
-function accessHoursOf({ source, raw }: { source: string; raw: unknown }): AccessHours {
+function accessHoursOf({ source, raw }: Setting): AccessHours {
   try {
     // Like `cdk deploy`, which takes the setting as an object or as its JSON text.
     return parseAccessHours(jsonish(raw));
@@ -63,7 +40,7 @@ function accessHoursOf({ source, raw }: { source: string; raw: unknown }): Acces
 export function accessHoursCommand(values: Options, args: string[]): number {
   if (args.length > 0) throw new UsageError(`access-hours takes no arguments; got ${args.join(' ')}`);
   const at = instantOf(values.at);
-  const setting = settingOf(values);
+  const setting = settingOf('--access-hours', values['access-hours'], 'accessHours');
   const hours = accessHoursOf(setting);
   const moment = (instant: number) => ({
     local: zonedTime(instant, hours.timeZone),

@@ -19,7 +19,8 @@ options:
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
   --dry-run                   read for real, change nothing, report what would change
   --except <user>             disconnect-all: leave this user connected (repeatable)
-  --protected <user>          never terminate this user (repeatable)
+  --protected <user>          never terminate this user (repeatable; replaces the protectedUsers key in
+                              ./cdk.json, which applies otherwise; --protected '' protects nobody)
   --max-users <n>             evict refuses more users than this (default 5)
   --reason <text>             recorded with the eviction or the quarantine
   --table <name>              the quarantine table: the stack's QuarantineTableName output
@@ -53,7 +54,7 @@ export function parseCommandLine(argv: string[]) {
         'endpoint-url': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         except: { type: 'string', multiple: true, default: [] },
-        protected: { type: 'string', multiple: true, default: [] },
+        protected: { type: 'string', multiple: true },
         'max-users': { type: 'string' },
         reason: { type: 'string' },
         table: { type: 'string' },

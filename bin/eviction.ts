@@ -8,7 +8,7 @@ import type { EvictionResult } from '../lambda/core/result';
 import { ec2Api, tableStores } from './aws-clients';
 import { defaultReason, EXIT, type Options, UsageError } from './command-line';
 import { progressBar, resultSummary } from './output';
-import { config } from './settings';
+import { evictionConfig, type Protection } from './settings';
 
 async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
@@ -19,7 +19,7 @@ async function confirm(question: string): Promise<boolean> {
 
 async function runEviction(
   values: Options,
-  settings: EvictorConfig,
+  { settings, protection }: { settings: EvictorConfig; protection: Protection },
   detailType: string,
   detail: object,
 ): Promise<number> {
@@ -46,12 +46,16 @@ async function runEviction(
   // No deadline here: a round hands on only after failures a retry may fix, and the next round runs at once.
   let result: EvictionResult = await evict(request, ports, settings, hooks);
   while (result.status === 'continuing' && result.continuation) {
-    if (!values.json) process.stdout.write(resultSummary(result));
+    if (!values.json) process.stdout.write(resultSummary(result, protection));
     process.stderr.write(`round ${result.continuation.round}: going on with what is left\n`);
     result = await evict(result.continuation, ports, settings, hooks);
   }
   bar?.finish();
-  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : resultSummary(result));
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ ...result, protectedUsers: protection }, null, 2)}\n`
+      : resultSummary(result, protection),
+  );
   switch (result.status) {
     case 'completed':
     case 'ignored':
@@ -67,7 +71,7 @@ async function runEviction(
 export async function evictCommand(values: Options, usernames: string[]): Promise<number> {
   if (usernames.length === 0) throw new UsageError('evict needs at least one VPN username');
   const reason = values.reason ?? defaultReason('evict');
-  return runEviction(values, config(values), DETAIL_TYPES.evict, { usernames, reason });
+  return runEviction(values, evictionConfig(values), DETAIL_TYPES.evict, { usernames, reason });
 }
 
 /** `cvpn-evict disconnect-all`: every active connection but the exceptions and the protected; asks first. */
@@ -75,9 +79,14 @@ export async function disconnectAllCommand(values: Options, args: string[]): Pro
   if (args.length > 0)
     throw new UsageError(`disconnect-all takes no usernames (use --except); got ${args.join(' ')}`);
   const reason = values.reason ?? defaultReason('disconnect-all');
-  const settings = config(values);
+  const chosen = evictionConfig(values);
+  const { endpointIds, protectedUsers } = chosen.settings;
   if (!values.yes && !values['dry-run']) {
-    const scope = `${settings.endpointIds.join(', ')}${values.except.length ? ` except ${values.except.join(', ')}` : ''}`;
+    const scope = [
+      endpointIds.join(', '),
+      ...(values.except.length ? [` except ${values.except.join(', ')}`] : []),
+      ...(protectedUsers.length ? [` (protected: ${protectedUsers.join(', ')})`] : []),
+    ].join('');
     if (!process.stdin.isTTY)
       throw new UsageError('refusing to disconnect everyone without --yes when stdin is not a terminal');
     if (!(await confirm(`Terminate every active connection on ${scope}?`))) {
@@ -85,5 +94,5 @@ export async function disconnectAllCommand(values: Options, args: string[]): Pro
       return EXIT.usage;
     }
   }
-  return runEviction(values, settings, DETAIL_TYPES.disconnectAll, { reason, except: values.except });
+  return runEviction(values, chosen, DETAIL_TYPES.disconnectAll, { reason, except: values.except });
 }

@@ -3,6 +3,7 @@ import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
 import type { QuarantineOutcome } from '../lambda/core/quarantine';
 import type { EvictionResult, Mode, Outcome } from '../lambda/core/result';
+import type { Protection } from './settings';
 
 function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -64,10 +65,15 @@ function describeQuarantine(q: QuarantineOutcome): string {
   return `  ${q.outcome.padEnd(15)} ${detail}`;
 }
 
-/** What an operator reads after evict or disconnect-all: mode, who, per endpoint, calls, and why. */
-export function resultSummary(result: EvictionResult): string {
+/**
+ * What an operator reads after evict or disconnect-all: mode, whom it spared and why, who, per endpoint, calls,
+ * and why.
+ */
+export function resultSummary(result: EvictionResult, protection: Protection): string {
+  const spared = protection.users.length > 0 ? protection.users.join(', ') : 'none';
   const lines = [
     `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId})`,
+    `protected users: ${spared} (${protection.source})`,
     `users: ${result.users.length > 0 ? result.users.join(', ') : '-'}`,
     ...(result.notConnected.length > 0 ? [`not connected: ${result.notConnected.join(', ')}`] : []),
     ...result.endpoints.map(

@@ -137,6 +137,10 @@ function num(
   return n;
 }
 
+/** `protectedUsers`: never evicted by any trigger; the CLI applies them too. */
+export const readProtectedUsers = (get: Lookup): string[] =>
+  stringList(get, 'protectedUsers', isConfiguredName, 'a list of VPN usernames');
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 
@@ -272,7 +276,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       (c) => parseCidr(c) !== undefined,
       'a list of IPv4 CIDRs such as "172.16.0.0/22"',
     ),
-    protectedUsers: stringList(get, 'protectedUsers', isConfiguredName, 'a list of VPN usernames'),
+    protectedUsers: readProtectedUsers(get),
     maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, RANGES.maxUsersPerEvent),
     eventSource,
     matchCommonName: bool(get, 'matchCommonName', false),

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
@@ -37,8 +39,12 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
 
-/** The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment. */
-const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { env: offlineEnv() });
+/**
+ * The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment; run in this
+ * checkout, whose cdk.json has no protectedUsers, unless `cwd` says where.
+ */
+const cli = (args: string[], cwd?: string) =>
+  run(process.execPath, [CLI, ...args], { env: offlineEnv(), ...(cwd ? { cwd } : {}) });
 
 const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
 const active = () =>
@@ -235,6 +241,89 @@ describe('cvpn-evict', () => {
     const { code, stdout, stderr } = await cli(args);
     expect(code).toBe(2);
     expect(`${stdout}${stderr}`).toMatch(message);
+    expect(emulator.snapshot().calls).toEqual({});
+  });
+});
+
+describe("cvpn-evict protects the deployment's protected users", () => {
+  /** A folder of its own, as the operator's clone would be, with a cdk.json holding `context` (or none). */
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'cli-protected-'));
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+  const withCdkJson = (context: Record<string, unknown>) =>
+    writeFileSync(join(folder, 'cdk.json'), JSON.stringify({ app: 'npx tsx infra/app.ts', context }));
+
+  it('disconnect-all applies protectedUsers from ./cdk.json and says so in its header', async () => {
+    withCdkJson({ endpointIds: A, protectedUsers: ['bob', 'carol'] });
+    const { code, stdout } = await cli(['disconnect-all', '--yes', ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe('protected users: bob, carol (protectedUsers in ./cdk.json)');
+    expect(stdout).toMatch(new RegExp(`^ {2}skipped +${A} {2}${id(3)} {2}bob \\(protected\\)$`, 'm'));
+    expect(active().sort()).toEqual(['bob', 'carol']);
+  });
+
+  it('evict keeps a user ./cdk.json protects, given as the comma-separated string -c would pass', async () => {
+    withCdkJson({ protectedUsers: 'bob, carol' });
+    const { code, stdout } = await cli(['evict', 'bob', 'alice', '--json', ...local()], folder);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.protectedUsers).toEqual({
+      users: ['bob', 'carol'],
+      source: 'protectedUsers in ./cdk.json',
+    });
+    expect(result.outcomes.filter((o: any) => o.status === 'skipped')).toEqual([
+      { endpointId: A, connectionId: id(3), username: 'bob', status: 'skipped', reason: 'protected' },
+    ]);
+    expect(active()).toEqual(['bob', 'oncall', 'carol', 'alice@example.com', 'alice@contractor.io']);
+  });
+
+  it.each([
+    [
+      '--protected replaces the list in ./cdk.json',
+      ['--protected', 'alice'],
+      'protected users: alice (--protected)',
+      // alice shares her local part with both alice@ users: protected broadly, like the Lambda does.
+      ['alice', 'alice', 'alice@example.com', 'alice@contractor.io'],
+    ],
+    ["--protected '' protects nobody", ['--protected', ''], 'protected users: none (--protected)', []],
+  ])('%s', async (_label, option, header, left) => {
+    withCdkJson({ protectedUsers: ['bob', 'carol'] });
+    const { code, stdout } = await cli(['disconnect-all', '--yes', ...option, ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe(header);
+    expect(active()).toEqual(left);
+  });
+
+  it.each([
+    ['no ./cdk.json', () => {}, 'no --protected given, and no ./cdk.json here'],
+    [
+      'a ./cdk.json without the key',
+      () => withCdkJson({ endpointIds: A }),
+      'no --protected given, and ./cdk.json has no protectedUsers context key',
+    ],
+  ])('with %s it protects nobody, and says why', async (_label, arrange, source) => {
+    arrange();
+    const { code, stdout } = await cli(['evict', 'bob', ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe(`protected users: none (${source})`);
+    expect(active()).not.toContain('bob');
+  });
+
+  it.each([
+    [
+      'a protectedUsers entry that is not a VPN username',
+      { protectedUsers: ['bob', 42] },
+      'protectedUsers in ./cdk.json: expected a list of VPN usernames, got ["bob",42]',
+    ],
+    ['a cdk.json that is not JSON', '{"context": ', './cdk.json is not valid JSON'],
+  ])('exits 2 on %s, touching nothing', async (_label, cdkJson, message) => {
+    if (typeof cdkJson === 'string') writeFileSync(join(folder, 'cdk.json'), cdkJson);
+    else withCdkJson(cdkJson);
+    const { code, stdout, stderr } = await cli(['disconnect-all', '--yes', ...local()], folder);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toContain(`cvpn-evict: ${message}`);
     expect(emulator.snapshot().calls).toEqual({});
   });
 });
