@@ -22,6 +22,9 @@ options:
   --protected <user>          never terminate this user (repeatable; replaces the protectedUsers key in
                               ./cdk.json, which applies otherwise; --protected '' protects nobody)
   --max-users <n>             evict refuses more users than this (default 5)
+  --ec2-budget-share <0.05..1>
+                              evict, disconnect-all: the share of EC2's budget for mutating calls that the
+                              Terminate calls are paced to (default 0.6, as the ec2BudgetShare context key)
   --reason <text>             recorded with the eviction or the quarantine
   --table <name>              the quarantine table: the stack's QuarantineTableName output
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
@@ -56,6 +59,7 @@ export function parseCommandLine(argv: string[]) {
         except: { type: 'string', multiple: true, default: [] },
         protected: { type: 'string', multiple: true },
         'max-users': { type: 'string' },
+        'ec2-budget-share': { type: 'string' },
         reason: { type: 'string' },
         table: { type: 'string' },
         'quarantine-minutes': { type: 'string' },

@@ -9,7 +9,7 @@ import { quarantineCommand } from './quarantine';
 import { config } from './settings';
 
 async function listConnections(values: Options, settings: EvictorConfig): Promise<number> {
-  const client = ec2Api(values);
+  const client = ec2Api(values, settings.ec2BudgetShare);
   let failed = false;
   const listings = await Promise.all(
     settings.endpointIds.map(async (endpointId) => {

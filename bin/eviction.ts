@@ -38,7 +38,10 @@ async function runEviction(
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const { quarantineTable } = settings;
-  const ports = { api: ec2Api(values), ...(quarantineTable ? tableStores(values, quarantineTable) : {}) };
+  const ports = {
+    api: ec2Api(values, settings.ec2BudgetShare),
+    ...(quarantineTable ? tableStores(values, quarantineTable) : {}),
+  };
   const hooks = {
     onProgress: bar?.update,
     onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),

@@ -15,6 +15,7 @@ export function config(values: Options, protectedUsers: readonly string[] = []):
       PROTECTED_USERS: protectedUsers.join(','),
       MAX_USERS_PER_EVENT: values['max-users'],
       QUARANTINE_MINUTES: values['quarantine-minutes'],
+      EC2_BUDGET_SHARE: values['ec2-budget-share'],
       ...(values.table !== undefined ? { QUARANTINE_TABLE: tableName(values, 'evict') } : {}),
     });
   } catch (error) {
@@ -24,7 +25,8 @@ export function config(values: Options, protectedUsers: readonly string[] = []):
           .replace('ENDPOINT_IDS', '--endpoint-id')
           .replace('MAX_USERS_PER_EVENT', '--max-users')
           .replace('PROTECTED_USERS', '--protected')
-          .replace('QUARANTINE_MINUTES', '--quarantine-minutes'),
+          .replace('QUARANTINE_MINUTES', '--quarantine-minutes')
+          .replace('EC2_BUDGET_SHARE', '--ec2-budget-share'),
       );
     }
     throw error;

@@ -158,6 +158,23 @@ describe('cvpn-evict', () => {
     expect(active()).toEqual(left);
   });
 
+  it("--ec2-budget-share paces the Terminate calls to that share of EC2's mutating budget", async () => {
+    // EC2's own bucket, roomy enough never to refuse: it only logs when each call arrived.
+    emulator.setThrottle({ enabled: true, mutating: { burst: 1000, refillPerSecond: 1000 } });
+    const { code } = await cli(['disconnect-all', '--yes', '--ec2-budget-share', '0.1', ...local()]);
+    expect(code).toBe(0);
+    expect(active()).toEqual([]);
+    const arrivals = Object.values(emulator.snapshot().throttle.accounts).flatMap(
+      (account) => account.TerminateClientVpnConnections?.admittedAt ?? [],
+    );
+    // Six calls (alice's two connections take one). A tenth of EC2's 50 burst and 5/s is a burst of 5 and a
+    // refill of 0.5/s: five calls at once, and the sixth 2 s later (at the default 0.6 all six go at once).
+    const [first = 0, , , , fifth = 0, sixth = 0] = [...arrivals].sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(6);
+    expect(fifth - first).toBeLessThan(1_000);
+    expect(sixth - fifth).toBeGreaterThanOrEqual(1_500);
+  });
+
   it('exits 1 with one actionable line when EC2 refuses a permission', async () => {
     emulator.setDeniedActions(['TerminateClientVpnConnections']);
     const { code, stdout } = await cli(['evict', 'bob', ...local()]);
@@ -213,7 +230,7 @@ describe('cvpn-evict', () => {
     // Every name the CLI takes is a VPN username, matched ignoring case: the rule for alert identities has no say.
     [
       'the removed --username-match',
-      ['evict', 'bob', '--username-match', 'exact', '--endpoint-id', A],
+      ['evict', 'bob', '--username-match', 'exact', '@E'],
       /Unknown option '--username-match'/,
     ],
     ['evict without users', ['evict', '--endpoint-id', A], /evict needs at least one VPN username/],
@@ -233,12 +250,28 @@ describe('cvpn-evict', () => {
       /--max-users must be a whole number/,
     ],
     [
+      'an --ec2-budget-share of nothing',
+      ['disconnect-all', '--yes', '--ec2-budget-share', '0', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "0"/,
+    ],
+    [
+      'an --ec2-budget-share over the whole',
+      ['evict', 'bob', '--ec2-budget-share', '1.5', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "1.5"/,
+    ],
+    [
+      'an --ec2-budget-share in words',
+      ['evict', 'bob', '--ec2-budget-share', 'half', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "half"/,
+    ],
+    [
       'a bad --endpoint-url',
       ['connections', '--endpoint-id', A, '--endpoint-url', 'not a url'],
       /--endpoint-url "not a url" is not a URL/,
     ],
   ])('exits 2 on %s, touching nothing', async (_label, args, message) => {
-    const { code, stdout, stderr } = await cli(args);
+    // @E: the emulator's endpoints, so that anything the CLI did would show in its calls.
+    const { code, stdout, stderr } = await cli(args.flatMap((arg) => (arg === '@E' ? local() : [arg])));
     expect(code).toBe(2);
     expect(`${stdout}${stderr}`).toMatch(message);
     expect(emulator.snapshot().calls).toEqual({});
