@@ -77,21 +77,27 @@ export async function evictCommand(values: Options, usernames: string[]): Promis
   return runEviction(values, evictionConfig(values), DETAIL_TYPES.evict, { usernames, reason });
 }
 
+/** The lease that keeps mass disconnects one at a time, and so within the budget share, is in the table. */
+const NO_LEASE_WARNING =
+  'warning: without --table, disconnect-all cannot take the mass-disconnect lease: it may overlap a scheduled disconnect, and together they may exceed the EC2 budget share';
+
 /** `cvpn-evict disconnect-all`: every active connection but the exceptions and the protected; asks first. */
 export async function disconnectAllCommand(values: Options, args: string[]): Promise<number> {
   if (args.length > 0)
     throw new UsageError(`disconnect-all takes no usernames (use --except); got ${args.join(' ')}`);
   const reason = values.reason ?? defaultReason('disconnect-all');
   const chosen = evictionConfig(values);
-  const { endpointIds, protectedUsers } = chosen.settings;
-  if (!values.yes && !values['dry-run']) {
+  const ask = !values.yes && !values['dry-run'];
+  if (ask && !process.stdin.isTTY)
+    throw new UsageError('refusing to disconnect everyone without --yes when stdin is not a terminal');
+  if (!chosen.settings.quarantineTable) process.stderr.write(`${NO_LEASE_WARNING}\n`);
+  if (ask) {
+    const { endpointIds, protectedUsers } = chosen.settings;
     const scope = [
       endpointIds.join(', '),
       ...(values.except.length ? [` except ${values.except.join(', ')}`] : []),
       ...(protectedUsers.length ? [` (protected: ${protectedUsers.join(', ')})`] : []),
     ].join('');
-    if (!process.stdin.isTTY)
-      throw new UsageError('refusing to disconnect everyone without --yes when stdin is not a terminal');
     if (!(await confirm(`Terminate every active connection on ${scope}?`))) {
       process.stderr.write('nothing was terminated\n');
       return EXIT.usage;

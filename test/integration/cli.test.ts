@@ -141,6 +141,16 @@ describe('cvpn-evict', () => {
     expect(active().sort()).toEqual(['carol', 'oncall']);
   });
 
+  it('disconnect-all without --table warns that it cannot take the lease; evict, which needs none, does not', async () => {
+    const all = await cli(['disconnect-all', '--yes', '--dry-run', ...local()]);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toBe(
+      'warning: without --table, disconnect-all cannot take the mass-disconnect lease: it may overlap a scheduled disconnect, and together they may exceed the EC2 budget share',
+    );
+    const one = await cli(['evict', 'bob', ...local()]);
+    expect({ code: one.code, stderr: one.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it.each([
     ['y', 0, ['oncall']],
     ['n', 2, ['alice', 'alice', 'bob', 'oncall', 'carol', 'alice@example.com', 'alice@contractor.io']],
