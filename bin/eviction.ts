@@ -8,6 +8,7 @@ import type { EvictionResult } from '../lambda/core/result';
 import { ec2Api, tableStores } from './aws-clients';
 import { defaultReason, EXIT, type Options, UsageError } from './command-line';
 import { progressBar, resultSummary } from './output';
+import { mergeRounds } from './rounds';
 import { evictionConfig, type Protection } from './settings';
 
 async function confirm(question: string): Promise<boolean> {
@@ -47,13 +48,13 @@ async function runEviction(
     onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),
   };
   // No deadline here: a round hands on only after failures a retry may fix, and the next round runs at once.
-  let result: EvictionResult = await evict(request, ports, settings, hooks);
-  while (result.status === 'continuing' && result.continuation) {
-    if (!values.json) process.stdout.write(resultSummary(result, protection));
-    process.stderr.write(`round ${result.continuation.round}: going on with what is left\n`);
-    result = await evict(result.continuation, ports, settings, hooks);
+  const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, settings, hooks)];
+  for (let next = rounds[0].continuation; next; next = rounds.at(-1)?.continuation) {
+    process.stderr.write(`round ${next.round}: going on with what is left\n`);
+    rounds.push(await evict(next, ports, settings, hooks));
   }
   bar?.finish();
+  const result = mergeRounds(rounds);
   process.stdout.write(
     values.json
       ? `${JSON.stringify({ ...result, protectedUsers: protection }, null, 2)}\n`

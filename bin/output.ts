@@ -66,13 +66,13 @@ function describeQuarantine(q: QuarantineOutcome): string {
 }
 
 /**
- * What an operator reads after evict or disconnect-all: mode, whom it spared and why, who, per endpoint, calls,
- * and why.
+ * What an operator reads after evict or disconnect-all, over all its rounds: mode, whom it spared and why, who, per
+ * endpoint, calls, and why.
  */
 export function resultSummary(result: EvictionResult, protection: Protection): string {
   const spared = protection.users.length > 0 ? protection.users.join(', ') : 'none';
   const lines = [
-    `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId})`,
+    `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId}${result.round > 1 ? `, ${result.round} rounds` : ''})`,
     `protected users: ${spared} (${protection.source})`,
     `users: ${result.users.length > 0 ? result.users.join(', ') : '-'}`,
     ...(result.notConnected.length > 0 ? [`not connected: ${result.notConnected.join(', ')}`] : []),

@@ -185,6 +185,36 @@ describe('cvpn-evict', () => {
     expect(sixth - fifth).toBeGreaterThanOrEqual(1_500);
   });
 
+  it('runs rounds to the end and reports them as one: all rounds counted, the exit code by what is left', async () => {
+    const gone = 'cvpn-endpoint-11111111111111111';
+    // Bob's Terminate fails five times, all the tries round 1 makes: round 2 ends him. The third endpoint does not
+    // exist, which no round can fix; so the request failed, although the last round went well.
+    emulator.setFaults({
+      TerminateClientVpnConnections: { failNext: 5, code: 'InternalError', status: 500 },
+    });
+    const { code, stdout, stderr } = await cli([
+      'evict',
+      'bob',
+      ...['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', gone],
+    ]);
+    expect(active()).not.toContain('bob');
+    expect(stderr).toBe('round 2: going on with what is left');
+    expect(code).toBe(1);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^ENFORCING {2}evict {2}failed {2}\(correlation id cli-[\w-]+, 2 rounds\)$/);
+    expect(lines.slice(2)).toEqual([
+      'users: bob',
+      `${A}: 1 terminated, 0 would be terminated, 1 failed, 0 skipped`,
+      `${gone}: 0 terminated, 0 would be terminated, 0 failed, 0 skipped; InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint ${gone} in this account and Region`,
+      `  failed          ${A}  ${id(3)}  bob (InternalError: Injected fault for TerminateClientVpnConnections)`,
+      `  terminated      ${A}  ${id(3)}  bob`,
+      // Round 1 lists both endpoints and lists the first again after its Terminate; round 2 the first, twice.
+      'API calls: 5 Describe, 2 Terminate',
+      'note: quarantine not applied: no quarantine table is configured, so the users can reconnect',
+      '',
+    ]);
+  }, 30_000);
+
   it('exits 1 with one actionable line when EC2 refuses a permission', async () => {
     emulator.setDeniedActions(['TerminateClientVpnConnections']);
     const { code, stdout } = await cli(['evict', 'bob', ...local()]);
