@@ -1,7 +1,8 @@
-import { jsonish } from '../infra/context';
+import { accessHoursContextError, jsonish } from '../infra/context';
 import {
   type AccessHours,
   AccessHoursError,
+  checkEndOfDayClockChanges,
   isWithinAccessHours,
   nextClosing,
   nextOpening,
@@ -36,7 +37,35 @@ function accessHoursOf({ source, raw }: Setting): AccessHours {
   }
 }
 
-/** `cvpn-evict access-hours`: whether the window is open at an instant, and when it next opens and closes. */
+const DAY_MS = 86_400_000;
+/** How far ahead of the instant asked about the clock changes are checked. */
+const CLOCK_CHANGE_HORIZON_MS = 366 * DAY_MS;
+/** The check stops at the first change it finds; a week holds at most one change of a zone's clock. */
+const CLOCK_CHANGE_STEP_MS = 7 * DAY_MS;
+
+/**
+ * What `cdk synth` says, refusing the setting, about each clock change within a year of `at` that skips or repeats
+ * the window's end on a day it ends there: the end-of-day schedule would miss that day or run once for two.
+ */
+function clockChangeWarnings(hours: AccessHours, at: number): string[] {
+  const warnings = new Set<string>();
+  const until = at + CLOCK_CHANGE_HORIZON_MS;
+  for (let from = at; from < until; from += CLOCK_CHANGE_STEP_MS) {
+    try {
+      checkEndOfDayClockChanges(hours, from, Math.min(from + CLOCK_CHANGE_STEP_MS, until));
+    } catch (error) {
+      if (!(error instanceof AccessHoursError)) throw error;
+      // A change near a step's end can be found from both steps.
+      warnings.add(accessHoursContextError(error).message);
+    }
+  }
+  return [...warnings];
+}
+
+/**
+ * `cvpn-evict access-hours`: whether the window is open at an instant, when it next opens and closes, and the
+ * clock changes in the coming year that the end-of-day schedule would get wrong.
+ */
 export function accessHoursCommand(values: Options, args: string[]): number {
   if (args.length > 0) throw new UsageError(`access-hours takes no arguments; got ${args.join(' ')}`);
   const at = instantOf(values.at);
@@ -53,6 +82,7 @@ export function accessHoursCommand(values: Options, args: string[]): number {
     open: isWithinAccessHours(hours, at),
     nextOpening: moment(nextOpening(hours, at)),
     nextClosing: moment(nextClosing(hours, at)),
+    warnings: clockChangeWarnings(hours, at),
   };
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : accessHoursText(report));
   return EXIT.done;

@@ -147,9 +147,14 @@ export interface AccessHoursReport {
   open: boolean;
   nextOpening: Moment;
   nextClosing: Moment;
+  /** Clock changes within a year that skip or repeat the end, as `cdk synth` words its refusal. */
+  warnings: string[];
 }
 
-/** `access-hours`: the setting and its source, open or closed at the instant, then the next two changes in order. */
+/**
+ * `access-hours`: the setting and its source, open or closed at the instant, the next two changes in order, and
+ * the warnings.
+ */
 export function accessHoursText(report: AccessHoursReport): string {
   const { days, start, end, timeZone, exempt } = report.accessHours;
   const when = (m: Moment) => `${m.local} (${m.utc})`;
@@ -158,5 +163,6 @@ export function accessHoursText(report: AccessHoursReport): string {
     `access hours (${report.source}): ${days.join(',')} ${start}-${end} ${timeZone}${exempt.length > 0 ? `, exempt ${exempt.join(', ')}` : ''}`,
     `${report.open ? 'open' : 'closed'} at ${when(report.at)}`,
     ...(report.open ? changes.reverse() : changes),
+    ...report.warnings.map((warning) => `warning: ${warning}`),
   ].join('\n')}\n`;
 }

@@ -191,9 +191,14 @@ function accessHours(get: Lookup): AccessHours | undefined {
     return hours;
   } catch (error) {
     if (!(error instanceof AccessHoursError)) throw error;
-    const key = error.field === undefined ? 'accessHours' : `accessHours.${error.field}`;
-    throw new ContextError(key, error.expected, error.got);
+    throw accessHoursContextError(error);
   }
+}
+
+/** An invalid field of the access hours as `cdk synth` reports it, naming its context key. */
+export function accessHoursContextError(error: AccessHoursError): ContextError {
+  const key = error.field === undefined ? 'accessHours' : `accessHours.${error.field}`;
+  return new ContextError(key, error.expected, error.got);
 }
 
 /** Validates every key before anything is built; the first bad key fails with its name and expected form. */
