@@ -66,8 +66,8 @@ function describeQuarantine(q: QuarantineOutcome): string {
 }
 
 /**
- * What an operator reads after evict or disconnect-all, over all its rounds: mode, whom it spared and why, who, per
- * endpoint, calls, and why.
+ * What an operator reads after evict or disconnect-all, over all its rounds: mode, the protected users and which
+ * list they came from, who, per endpoint, calls, and why.
  */
 export function resultSummary(result: EvictionResult, protection: Protection): string {
   const spared = protection.users.length > 0 ? protection.users.join(', ') : 'none';
