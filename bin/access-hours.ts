@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { jsonish } from '../infra/context';
+import { accessHoursContextError, jsonish } from '../infra/context';
 import {
   type AccessHours,
   AccessHoursError,
+  checkEndOfDayClockChanges,
   isWithinAccessHours,
   nextClosing,
   nextOpening,
   parseAccessHours,
 } from '../lambda/core/access-hours';
+import { type Setting, settingOf } from './cdk-context';
 import { EXIT, type Options, UsageError } from './command-line';
 import { type AccessHoursReport, accessHoursText, zonedTime } from './output';
-
-const CDK_JSON = './cdk.json';
 
 /** An instant, so its offset is part of it: a local time alone would mean a different instant in every zone. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -26,28 +25,7 @@ function instantOf(raw: string | undefined): number {
   return instant;
 }
 
-/** The setting as given, and where from: the option, else the context key `cdk deploy` reads in this folder. */
-function settingOf(values: Options): { source: string; raw: unknown } {
-  if (values['access-hours'] !== undefined) return { source: '--access-hours', raw: values['access-hours'] };
-  let text: string;
-  try {
-    text = readFileSync(CDK_JSON, 'utf8');
-  } catch {
-    return { source: `no --access-hours given, and no ${CDK_JSON} here`, raw: undefined };
-  }
-  let cdkJson: { context?: Record<string, unknown> };
-  try {
-    cdkJson = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${CDK_JSON} is not valid JSON: ${(error as Error).message}`);
-  }
-  const raw = cdkJson.context?.accessHours;
-  if (raw === undefined)
-    return { source: `no --access-hours given, and ${CDK_JSON} has no accessHours context key`, raw };
-  return { source: `accessHours in ${CDK_JSON}`, raw };
-}
-
-function accessHoursOf({ source, raw }: { source: string; raw: unknown }): AccessHours {
+function accessHoursOf({ source, raw }: Setting): AccessHours {
   try {
     // Like `cdk deploy`, which takes the setting as an object or as its JSON text.
     return parseAccessHours(jsonish(raw));
@@ -59,11 +37,39 @@ function accessHoursOf({ source, raw }: { source: string; raw: unknown }): Acces
   }
 }
 
-/** `cvpn-evict access-hours`: whether the window is open at an instant, and when it next opens and closes. */
+const DAY_MS = 86_400_000;
+/** How far ahead of the instant asked about the clock changes are checked. */
+const CLOCK_CHANGE_HORIZON_MS = 366 * DAY_MS;
+/** The check stops at the first change it finds; a week holds at most one change of a zone's clock. */
+const CLOCK_CHANGE_STEP_MS = 7 * DAY_MS;
+
+/**
+ * What `cdk synth` says, refusing the setting, about each clock change within a year of `at` that skips or repeats
+ * the window's end on a day it ends there: the end-of-day schedule would miss that day or run once for two.
+ */
+function clockChangeWarnings(hours: AccessHours, at: number): string[] {
+  const warnings = new Set<string>();
+  const until = at + CLOCK_CHANGE_HORIZON_MS;
+  for (let from = at; from < until; from += CLOCK_CHANGE_STEP_MS) {
+    try {
+      checkEndOfDayClockChanges(hours, from, Math.min(from + CLOCK_CHANGE_STEP_MS, until));
+    } catch (error) {
+      if (!(error instanceof AccessHoursError)) throw error;
+      // A change near a step's end can be found from both steps.
+      warnings.add(accessHoursContextError(error).message);
+    }
+  }
+  return [...warnings];
+}
+
+/**
+ * `cvpn-evict access-hours`: whether the window is open at an instant, when it next opens and closes, and the
+ * clock changes in the coming year that the end-of-day schedule would get wrong.
+ */
 export function accessHoursCommand(values: Options, args: string[]): number {
   if (args.length > 0) throw new UsageError(`access-hours takes no arguments; got ${args.join(' ')}`);
   const at = instantOf(values.at);
-  const setting = settingOf(values);
+  const setting = settingOf('--access-hours', values['access-hours'], 'accessHours');
   const hours = accessHoursOf(setting);
   const moment = (instant: number) => ({
     local: zonedTime(instant, hours.timeZone),
@@ -76,6 +82,7 @@ export function accessHoursCommand(values: Options, args: string[]): number {
     open: isWithinAccessHours(hours, at),
     nextOpening: moment(nextOpening(hours, at)),
     nextClosing: moment(nextClosing(hours, at)),
+    warnings: clockChangeWarnings(hours, at),
   };
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : accessHoursText(report));
   return EXIT.done;

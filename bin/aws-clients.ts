@@ -2,6 +2,7 @@ import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamod
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { type Options, UsageError } from './command-line';
 
 const isLoopback = (url: string | undefined) =>
@@ -26,13 +27,14 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?:
   };
 }
 
-/** The same EC2 adapter as the Lambda. */
-export function ec2Api(values: Options): Ec2ClientVpnApi {
+/** The same EC2 adapter as the Lambda, its Terminate calls paced to `budgetShare` of EC2's mutating budget. */
+export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
   const endpoint = values['endpoint-url'];
   if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
     throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
   return new Ec2ClientVpnApi(
     createEc2Client({ ...clientSettings(values, 'EC2', endpoint), ...(endpoint ? { endpoint } : {}) }),
+    shareOf(EC2_MUTATING_BUCKET, budgetShare),
   );
 }
 

@@ -19,9 +19,12 @@ options:
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
   --dry-run                   read for real, change nothing, report what would change
   --except <user>             disconnect-all: leave this user connected (repeatable)
-  --protected <user>          never terminate this user (repeatable)
+  --protected <user>          never terminate this user (repeatable; replaces the protectedUsers key in
+                              ./cdk.json, which applies otherwise; --protected '' protects nobody)
   --max-users <n>             evict refuses more users than this (default 5)
-  --username-match <rule>     local-part (default) or exact: how alert identities find VPN users (see README)
+  --ec2-budget-share <0.05..1>
+                              evict, disconnect-all: the share of EC2's budget for mutating calls that the
+                              Terminate calls are paced to (default 0.6, as the ec2BudgetShare context key)
   --reason <text>             recorded with the eviction or the quarantine
   --table <name>              the quarantine table: the stack's QuarantineTableName output
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
@@ -54,9 +57,9 @@ export function parseCommandLine(argv: string[]) {
         'endpoint-url': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         except: { type: 'string', multiple: true, default: [] },
-        protected: { type: 'string', multiple: true, default: [] },
+        protected: { type: 'string', multiple: true },
         'max-users': { type: 'string' },
-        'username-match': { type: 'string' },
+        'ec2-budget-share': { type: 'string' },
         reason: { type: 'string' },
         table: { type: 'string' },
         'quarantine-minutes': { type: 'string' },

@@ -3,6 +3,7 @@ import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
 import type { QuarantineOutcome } from '../lambda/core/quarantine';
 import type { EvictionResult, Mode, Outcome } from '../lambda/core/result';
+import type { Protection } from './settings';
 
 function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -64,10 +65,15 @@ function describeQuarantine(q: QuarantineOutcome): string {
   return `  ${q.outcome.padEnd(15)} ${detail}`;
 }
 
-/** What an operator reads after evict or disconnect-all: mode, who, per endpoint, calls, and why. */
-export function resultSummary(result: EvictionResult): string {
+/**
+ * What an operator reads after evict or disconnect-all, over all its rounds: mode, the protected users and which
+ * list they came from, who, per endpoint, calls, and why.
+ */
+export function resultSummary(result: EvictionResult, protection: Protection): string {
+  const spared = protection.users.length > 0 ? protection.users.join(', ') : 'none';
   const lines = [
-    `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId})`,
+    `${result.mode}  ${result.trigger}  ${result.status}  (correlation id ${result.correlationId}${result.round > 1 ? `, ${result.round} rounds` : ''})`,
+    `protected users: ${spared} (${protection.source})`,
     `users: ${result.users.length > 0 ? result.users.join(', ') : '-'}`,
     ...(result.notConnected.length > 0 ? [`not connected: ${result.notConnected.join(', ')}`] : []),
     ...result.endpoints.map(
@@ -141,9 +147,14 @@ export interface AccessHoursReport {
   open: boolean;
   nextOpening: Moment;
   nextClosing: Moment;
+  /** Clock changes within a year that skip or repeat the end, as `cdk synth` words its refusal. */
+  warnings: string[];
 }
 
-/** `access-hours`: the setting and its source, open or closed at the instant, then the next two changes in order. */
+/**
+ * `access-hours`: the setting and its source, open or closed at the instant, the next two changes in order, and
+ * the warnings.
+ */
 export function accessHoursText(report: AccessHoursReport): string {
   const { days, start, end, timeZone, exempt } = report.accessHours;
   const when = (m: Moment) => `${m.local} (${m.utc})`;
@@ -152,5 +163,6 @@ export function accessHoursText(report: AccessHoursReport): string {
     `access hours (${report.source}): ${days.join(',')} ${start}-${end} ${timeZone}${exempt.length > 0 ? `, exempt ${exempt.join(', ')}` : ''}`,
     `${report.open ? 'open' : 'closed'} at ${when(report.at)}`,
     ...(report.open ? changes.reverse() : changes),
+    ...report.warnings.map((warning) => `warning: ${warning}`),
   ].join('\n')}\n`;
 }

@@ -137,6 +137,10 @@ function num(
   return n;
 }
 
+/** `protectedUsers`: never evicted by any trigger; the CLI applies them too. */
+export const readProtectedUsers = (get: Lookup): string[] =>
+  stringList(get, 'protectedUsers', isConfiguredName, 'a list of VPN usernames');
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 
@@ -187,9 +191,14 @@ function accessHours(get: Lookup): AccessHours | undefined {
     return hours;
   } catch (error) {
     if (!(error instanceof AccessHoursError)) throw error;
-    const key = error.field === undefined ? 'accessHours' : `accessHours.${error.field}`;
-    throw new ContextError(key, error.expected, error.got);
+    throw accessHoursContextError(error);
   }
+}
+
+/** An invalid field of the access hours as `cdk synth` reports it, naming its context key. */
+export function accessHoursContextError(error: AccessHoursError): ContextError {
+  const key = error.field === undefined ? 'accessHours' : `accessHours.${error.field}`;
+  return new ContextError(key, error.expected, error.got);
 }
 
 /** Validates every key before anything is built; the first bad key fails with its name and expected form. */
@@ -272,7 +281,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       (c) => parseCidr(c) !== undefined,
       'a list of IPv4 CIDRs such as "172.16.0.0/22"',
     ),
-    protectedUsers: stringList(get, 'protectedUsers', isConfiguredName, 'a list of VPN usernames'),
+    protectedUsers: readProtectedUsers(get),
     maxUsersPerEvent: num(get, 'maxUsersPerEvent', 5, RANGES.maxUsersPerEvent),
     eventSource,
     matchCommonName: bool(get, 'matchCommonName', false),

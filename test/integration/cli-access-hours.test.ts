@@ -87,7 +87,23 @@ describe('cvpn-evict access-hours', () => {
       // 06:00 EST is 11:00 UTC: seven hours after the clock read 01:30 EDT, not six.
       nextClosing: { local: 'Sunday 2026-11-01 06:00 America/New_York', utc: '2026-11-01T11:00:00.000Z' },
       nextOpening: { local: 'Saturday 2026-11-07 22:00 America/New_York', utc: '2026-11-08T03:00:00.000Z' },
+      // New York's clocks change at 02:00, never at 06:00: the end-of-day schedule runs every Sunday.
+      warnings: [],
     });
+  });
+
+  it('warns, as cdk synth refuses, of each clock change in the next year that skips or repeats the end', async () => {
+    // Saturday nights to 02:30 on Sunday morning: Berlin skips 02:30 on 29 March 2026 and reads it twice on
+    // 25 October 2026; its next change, on 28 March 2027, is more than a year away.
+    withCdkJson({ accessHours: { timeZone: 'Europe/Berlin', days: 'SAT', start: '22:00', end: '02:30' } });
+    const { code, stdout, stderr } = await cli(['--at', '2026-03-01T12:00:00Z']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const expected =
+      'expected a time that clock changes in Europe/Berlin never skip or repeat on a day the window ends';
+    expect(stdout.split('\n').filter((line) => line.startsWith('warning: '))).toEqual([
+      `warning: context "accessHours.end": ${expected} (the change on Sunday 2026-03-29 skips 02:30, and EventBridge Scheduler would not disconnect anyone that day), got "02:30"`,
+      `warning: context "accessHours.end": ${expected} (the change on Sunday 2026-10-25 repeats 02:30, and EventBridge Scheduler would disconnect only once while the clock reads it twice), got "02:30"`,
+    ]);
   });
 
   const FORM = 'expected an object such as {"timeZone":"Europe/Berlin","days":"MON-FRI"';

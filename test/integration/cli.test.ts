@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
@@ -37,8 +39,12 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
 
-/** The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment. */
-const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { env: offlineEnv() });
+/**
+ * The built CLI in a child process, stdin not a terminal, no AWS credentials in its environment; run in this
+ * checkout, whose cdk.json has no protectedUsers, unless `cwd` says where.
+ */
+const cli = (args: string[], cwd?: string) =>
+  run(process.execPath, [CLI, ...args], { env: offlineEnv(), ...(cwd ? { cwd } : {}) });
 
 const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
 const active = () =>
@@ -103,13 +109,6 @@ describe('cvpn-evict', () => {
     expect(active()).not.toContain('bob');
   });
 
-  it('--username-match is validated like the context key', async () => {
-    const { code, stderr } = await cli(['evict', 'bob', '--username-match', 'fuzzy', ...local()]);
-    expect(code).toBe(2);
-    expect(stderr).toContain('--username-match must be one of local-part, exact, got "fuzzy"');
-    expect(emulator.snapshot().calls).toEqual({});
-  });
-
   it('evict --dry-run terminates nothing and says what it would', async () => {
     const { code, stdout } = await cli(['evict', 'alice', '--dry-run', ...local()]);
     expect(code).toBe(0);
@@ -142,6 +141,16 @@ describe('cvpn-evict', () => {
     expect(active().sort()).toEqual(['carol', 'oncall']);
   });
 
+  it('disconnect-all without --table warns that it cannot take the lease; evict, which needs none, does not', async () => {
+    const all = await cli(['disconnect-all', '--yes', '--dry-run', ...local()]);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toBe(
+      'warning: without --table, disconnect-all cannot take the mass-disconnect lease: it may overlap a scheduled disconnect, and together they may exceed the EC2 budget share',
+    );
+    const one = await cli(['evict', 'bob', ...local()]);
+    expect({ code: one.code, stderr: one.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it.each([
     ['y', 0, ['oncall']],
     ['n', 2, ['alice', 'alice', 'bob', 'oncall', 'carol', 'alice@example.com', 'alice@contractor.io']],
@@ -158,6 +167,53 @@ describe('cvpn-evict', () => {
     if (answer === 'y') expect(terminal.stdout).toMatch(/\[#+\.*\] \d+\/\d+ Terminate calls/);
     expect(active()).toEqual(left);
   });
+
+  it("--ec2-budget-share paces the Terminate calls to that share of EC2's mutating budget", async () => {
+    // EC2's own bucket, roomy enough never to refuse: it only logs when each call arrived.
+    emulator.setThrottle({ enabled: true, mutating: { burst: 1000, refillPerSecond: 1000 } });
+    const { code } = await cli(['disconnect-all', '--yes', '--ec2-budget-share', '0.1', ...local()]);
+    expect(code).toBe(0);
+    expect(active()).toEqual([]);
+    const arrivals = Object.values(emulator.snapshot().throttle.accounts).flatMap(
+      (account) => account.TerminateClientVpnConnections?.admittedAt ?? [],
+    );
+    // Six calls (alice's two connections take one). A tenth of EC2's 50 burst and 5/s is a burst of 5 and a
+    // refill of 0.5/s: five calls at once, and the sixth 2 s later (at the default 0.6 all six go at once).
+    const [first = 0, , , , fifth = 0, sixth = 0] = [...arrivals].sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(6);
+    expect(fifth - first).toBeLessThan(1_000);
+    expect(sixth - fifth).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('runs rounds to the end and reports them as one: all rounds counted, the exit code by what is left', async () => {
+    const gone = 'cvpn-endpoint-11111111111111111';
+    // Bob's Terminate fails five times, all the tries round 1 makes: round 2 ends him. The third endpoint does not
+    // exist, which no round can fix; so the request failed, although the last round went well.
+    emulator.setFaults({
+      TerminateClientVpnConnections: { failNext: 5, code: 'InternalError', status: 500 },
+    });
+    const { code, stdout, stderr } = await cli([
+      'evict',
+      'bob',
+      ...['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', gone],
+    ]);
+    expect(active()).not.toContain('bob');
+    expect(stderr).toBe('round 2: going on with what is left');
+    expect(code).toBe(1);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^ENFORCING {2}evict {2}failed {2}\(correlation id cli-[\w-]+, 2 rounds\)$/);
+    expect(lines.slice(2)).toEqual([
+      'users: bob',
+      `${A}: 1 terminated, 0 would be terminated, 1 failed, 0 skipped`,
+      `${gone}: 0 terminated, 0 would be terminated, 0 failed, 0 skipped; InvalidClientVpnEndpointId.NotFound: no Client VPN endpoint ${gone} in this account and Region`,
+      `  failed          ${A}  ${id(3)}  bob (InternalError: Injected fault for TerminateClientVpnConnections)`,
+      `  terminated      ${A}  ${id(3)}  bob`,
+      // Round 1 lists both endpoints and lists the first again after its Terminate; round 2 the first, twice.
+      'API calls: 5 Describe, 2 Terminate',
+      'note: quarantine not applied: no quarantine table is configured, so the users can reconnect',
+      '',
+    ]);
+  }, 30_000);
 
   it('exits 1 with one actionable line when EC2 refuses a permission', async () => {
     emulator.setDeniedActions(['TerminateClientVpnConnections']);
@@ -211,6 +267,12 @@ describe('cvpn-evict', () => {
       /--endpoint-id: "vpn-1" is not a Client VPN endpoint id/,
     ],
     ['an unknown option', ['connections', '--force'], /Unknown option '--force'/],
+    // Every name the CLI takes is a VPN username, matched ignoring case: the rule for alert identities has no say.
+    [
+      'the removed --username-match',
+      ['evict', 'bob', '--username-match', 'exact', '@E'],
+      /Unknown option '--username-match'/,
+    ],
     ['evict without users', ['evict', '--endpoint-id', A], /evict needs at least one VPN username/],
     [
       'a username with a control character',
@@ -228,14 +290,113 @@ describe('cvpn-evict', () => {
       /--max-users must be a whole number/,
     ],
     [
+      'an --ec2-budget-share of nothing',
+      ['disconnect-all', '--yes', '--ec2-budget-share', '0', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "0"/,
+    ],
+    [
+      'an --ec2-budget-share over the whole',
+      ['evict', 'bob', '--ec2-budget-share', '1.5', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "1.5"/,
+    ],
+    [
+      'an --ec2-budget-share in words',
+      ['evict', 'bob', '--ec2-budget-share', 'half', '@E'],
+      /--ec2-budget-share must be a number from 0.05 to 1, got "half"/,
+    ],
+    [
       'a bad --endpoint-url',
       ['connections', '--endpoint-id', A, '--endpoint-url', 'not a url'],
       /--endpoint-url "not a url" is not a URL/,
     ],
   ])('exits 2 on %s, touching nothing', async (_label, args, message) => {
-    const { code, stdout, stderr } = await cli(args);
+    // @E: the emulator's endpoints, so that anything the CLI did would show in its calls.
+    const { code, stdout, stderr } = await cli(args.flatMap((arg) => (arg === '@E' ? local() : [arg])));
     expect(code).toBe(2);
     expect(`${stdout}${stderr}`).toMatch(message);
+    expect(emulator.snapshot().calls).toEqual({});
+  });
+});
+
+describe("cvpn-evict protects the deployment's protected users", () => {
+  /** A folder of its own, as the operator's clone would be, with a cdk.json holding `context` (or none). */
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'cli-protected-'));
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+  const withCdkJson = (context: Record<string, unknown>) =>
+    writeFileSync(join(folder, 'cdk.json'), JSON.stringify({ app: 'npx tsx infra/app.ts', context }));
+
+  it('disconnect-all applies protectedUsers from ./cdk.json and says so in its header', async () => {
+    withCdkJson({ endpointIds: A, protectedUsers: ['bob', 'carol'] });
+    const { code, stdout } = await cli(['disconnect-all', '--yes', ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe('protected users: bob, carol (protectedUsers in ./cdk.json)');
+    expect(stdout).toMatch(new RegExp(`^ {2}skipped +${A} {2}${id(3)} {2}bob \\(protected\\)$`, 'm'));
+    expect(active().sort()).toEqual(['bob', 'carol']);
+  });
+
+  it('evict keeps a user ./cdk.json protects, given as the comma-separated string -c would pass', async () => {
+    withCdkJson({ protectedUsers: 'bob, carol' });
+    const { code, stdout } = await cli(['evict', 'bob', 'alice', '--json', ...local()], folder);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.protectedUsers).toEqual({
+      users: ['bob', 'carol'],
+      source: 'protectedUsers in ./cdk.json',
+    });
+    expect(result.outcomes.filter((o: any) => o.status === 'skipped')).toEqual([
+      { endpointId: A, connectionId: id(3), username: 'bob', status: 'skipped', reason: 'protected' },
+    ]);
+    expect(active()).toEqual(['bob', 'oncall', 'carol', 'alice@example.com', 'alice@contractor.io']);
+  });
+
+  it.each([
+    [
+      '--protected replaces the list in ./cdk.json',
+      ['--protected', 'alice'],
+      'protected users: alice (--protected)',
+      // alice shares her local part with both alice@ users: protected broadly, like the Lambda does.
+      ['alice', 'alice', 'alice@example.com', 'alice@contractor.io'],
+    ],
+    ["--protected '' protects nobody", ['--protected', ''], 'protected users: none (--protected)', []],
+  ])('%s', async (_label, option, header, left) => {
+    withCdkJson({ protectedUsers: ['bob', 'carol'] });
+    const { code, stdout } = await cli(['disconnect-all', '--yes', ...option, ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe(header);
+    expect(active()).toEqual(left);
+  });
+
+  it.each([
+    ['no ./cdk.json', () => {}, 'no --protected given, and no ./cdk.json here'],
+    [
+      'a ./cdk.json without the key',
+      () => withCdkJson({ endpointIds: A }),
+      'no --protected given, and ./cdk.json has no protectedUsers context key',
+    ],
+  ])('with %s it protects nobody, and says why', async (_label, arrange, source) => {
+    arrange();
+    const { code, stdout } = await cli(['evict', 'bob', ...local()], folder);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe(`protected users: none (${source})`);
+    expect(active()).not.toContain('bob');
+  });
+
+  it.each([
+    [
+      'a protectedUsers entry that is not a VPN username',
+      { protectedUsers: ['bob', 42] },
+      'protectedUsers in ./cdk.json: expected a list of VPN usernames, got ["bob",42]',
+    ],
+    ['a cdk.json that is not JSON', '{"context": ', './cdk.json is not valid JSON'],
+  ])('exits 2 on %s, touching nothing', async (_label, cdkJson, message) => {
+    if (typeof cdkJson === 'string') writeFileSync(join(folder, 'cdk.json'), cdkJson);
+    else withCdkJson(cdkJson);
+    const { code, stdout, stderr } = await cli(['disconnect-all', '--yes', ...local()], folder);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toContain(`cvpn-evict: ${message}`);
     expect(emulator.snapshot().calls).toEqual({});
   });
 });

@@ -16,6 +16,7 @@ import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
+import { SYNTH_OUT } from '../support/cdk-out';
 import { ec2ClientFor } from '../support/ec2';
 import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
@@ -40,8 +41,12 @@ const textBlocks = blocks('text');
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
 const ATTACH_BY_HAND =
   /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --client-connect-options Enabled=(true),LambdaFunctionArn=<ConnectHandlerArn>$/;
+/** Looks up the deployed quarantine table's name, which CloudFormation generates, into TABLE for the commands after. */
+const TABLE_LOOKUP =
+  /^TABLE=\$\(aws cloudformation describe-stacks --stack-name (\S+) --query "Stacks\[0\]\.Outputs\[\?OutputKey=='(\w+)'\]\.OutputValue" --output text\)$/;
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
+  TABLE_LOOKUP,
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
   ATTACH_BY_HAND,
 ];
@@ -135,6 +140,21 @@ describe('README', () => {
     }
   }, 120_000);
 
+  it('the TABLE lookup asks the default stack for an output the stack has', () => {
+    const lookups = commands.filter((line) => TABLE_LOOKUP.test(line));
+    expect(lookups).toHaveLength(1);
+    const [, stackName, outputKey] = TABLE_LOOKUP.exec(lookups[0] ?? '') ?? [];
+    // The integration synth sets no stackName: its template is the default stack's.
+    const template = JSON.parse(readFileSync(join(SYNTH_OUT, `${stackName}.template.json`), 'utf8'));
+    expect(template.Outputs[outputKey ?? '']?.Value).toEqual({
+      Ref: expect.stringMatching(/^QuarantineTable/),
+    });
+    // Every command that names a table names the one it found.
+    const tables = commands.flatMap((line) => [...line.matchAll(/--table (\S+)/g)].map((m) => m[1]));
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(tables)).toEqual(new Set(['"$TABLE"']));
+  });
+
   it('the put-events example carries an event the evictor accepts', async () => {
     const line = commands.find((l) => l.startsWith('aws events put-events '));
     const entries = JSON.parse(
@@ -210,10 +230,12 @@ describe('README', () => {
       ];
       expect(lines).toHaveLength(expected.length);
       // The README's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and at the local quarantine table with
-      // AWS_ENDPOINT_URL_DYNAMODB: the commands stay exactly as written.
+      // AWS_ENDPOINT_URL_DYNAMODB; TABLE is the local table's name, where the README's lookup finds the stack's.
+      // The commands stay exactly as written.
       const env = shellEnv({
         ...emulatorAwsEnv(emulator.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
+        TABLE: table.tableName,
         ...isolatedNpm().env,
       });
       for (const [i, line] of lines.entries()) {

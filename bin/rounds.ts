@@ -1,0 +1,64 @@
+import type { EndpointSummary, EvictionResult, Outcome, Status } from '../lambda/core/result';
+
+/** Statuses that say nothing failed, which a failure left by an earlier round overrides. */
+const NOTHING_FAILED: readonly Status[] = ['completed', 'not-connected', 'ignored'];
+
+const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
+  endpoint.errorKind === 'permanent' ||
+  round.outcomes.some((o) => o.endpointId === endpoint.endpointId && o.status === 'failed' && !o.transient);
+
+/** Every round's outcomes; a connection kept (protected, excepted) is kept again each round, and counts once. */
+function outcomesOf(rounds: readonly EvictionResult[]): Outcome[] {
+  const kept = new Set<string>();
+  return rounds
+    .flatMap((r) => r.outcomes)
+    .filter((o) => {
+      if (o.status !== 'skipped') return true;
+      const key = `${o.endpointId} ${o.connectionId}`;
+      if (kept.has(key)) return false;
+      kept.add(key);
+      return true;
+    });
+}
+
+/**
+ * The rounds of one request as one result, for the operator. Outcomes, endpoint counts, API calls and quarantine
+ * outcomes add up over the rounds; the status is what is left at the end. A round goes on only with the
+ * endpoints that have work a retry may do, so each endpoint's state is that of the last round that had it: a
+ * failure a later round fixed is gone (its count stays), and a failure no retry fixes stays even when the last
+ * round went well.
+ */
+export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[]]): EvictionResult {
+  const [first] = rounds;
+  const last = rounds.at(-1) ?? first;
+  const outcomes = outcomesOf(rounds);
+  const count = (endpointId: string, status: Outcome['status']) =>
+    outcomes.filter((o) => o.endpointId === endpointId && o.status === status).length;
+  /** Each endpoint as the last round that had it left it. */
+  const lastSeen = new Map<string, { round: EvictionResult; summary: EndpointSummary }>();
+  for (const round of rounds)
+    for (const summary of round.endpoints) lastSeen.set(summary.endpointId, { round, summary });
+  const failureLeft = [...lastSeen.values()].some(
+    ({ round, summary }) => round !== last && failedForGood(round, summary),
+  );
+  const { continuation: _next, endedEarlier: _counted, ...final } = last;
+  return {
+    ...final,
+    status: failureLeft && NOTHING_FAILED.includes(last.status) ? 'failed' : last.status,
+    users: [...new Set(rounds.flatMap((r) => r.users))].sort(),
+    quarantine: rounds.flatMap((r) => r.quarantine),
+    endpoints: [...lastSeen.values()].map(({ summary }) => ({
+      ...summary,
+      terminated: count(summary.endpointId, 'terminated'),
+      wouldTerminate: count(summary.endpointId, 'would-terminate'),
+      failed: count(summary.endpointId, 'failed'),
+      skipped: count(summary.endpointId, 'skipped'),
+    })),
+    outcomes,
+    apiCalls: {
+      describe: rounds.reduce((n, r) => n + r.apiCalls.describe, 0),
+      terminate: rounds.reduce((n, r) => n + r.apiCalls.terminate, 0),
+    },
+    notes: [...new Set(rounds.flatMap((r) => r.notes))],
+  };
+}
