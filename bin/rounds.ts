@@ -7,26 +7,22 @@ const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
   endpoint.errorKind === 'permanent' ||
   round.outcomes.some((o) => o.endpointId === endpoint.endpointId && o.status === 'failed' && !o.transient);
 
-/** Every round's outcomes; a connection kept (protected, excepted) is kept again each round, and counts once. */
+/**
+ * Each connection's last outcome: one a later round ended after a failure counts as ended, not as failed too, and
+ * one kept (protected, excepted) in every round counts once.
+ */
 function outcomesOf(rounds: readonly EvictionResult[]): Outcome[] {
-  const kept = new Set<string>();
-  return rounds
-    .flatMap((r) => r.outcomes)
-    .filter((o) => {
-      if (o.status !== 'skipped') return true;
-      const key = `${o.endpointId} ${o.connectionId}`;
-      if (kept.has(key)) return false;
-      kept.add(key);
-      return true;
-    });
+  const last = new Map<string, Outcome>();
+  for (const o of rounds.flatMap((r) => r.outcomes)) last.set(`${o.endpointId} ${o.connectionId}`, o);
+  return [...last.values()];
 }
 
 /**
  * The rounds of one request as one result, for the operator. Outcomes, endpoint counts, API calls and quarantine
- * outcomes add up over the rounds; the status is what is left at the end. A round goes on only with the
- * endpoints that have work a retry may do, so each endpoint's state is that of the last round that had it: a
- * failure a later round fixed is gone (its count stays), and a failure no retry fixes stays even when the last
- * round went well.
+ * outcomes add up over the rounds, each connection counted by its last outcome; the status is what is left at the
+ * end. A round goes on only with the endpoints that have work a retry may do, so each endpoint's state is that of
+ * the last round that had it: a failure a later round fixed is gone, and a failure no retry fixes stays even when
+ * the last round went well.
  */
 export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[]]): EvictionResult {
   const [first] = rounds;

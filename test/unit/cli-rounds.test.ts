@@ -101,16 +101,16 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       },
     ],
     [
-      'a failure that round 2 fixed is no failure, and both rounds count',
+      'a failure that round 2 fixed is no failure: the connection counts as ended, the calls of both rounds',
       [
         round(1, 'continuing', [failed(A, 1, 'bob', true)], [A, B]),
         round(2, 'completed', [ended(A, 1, 'bob')], [A]),
       ],
       {
         status: 'completed',
-        endpoints: [merged(A, 1, 1, 0), merged(B, 0, 0, 0)],
+        endpoints: [merged(A, 1, 0, 0), merged(B, 0, 0, 0)],
         apiCalls: { describe: 6, terminate: 2 },
-        outcomes: 2,
+        outcomes: 1,
       },
     ],
     [
@@ -121,9 +121,9 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       ],
       {
         status: 'failed',
-        endpoints: [merged(A, 1, 1, 0), merged(B, 0, 0, 0, NOT_FOUND)],
+        endpoints: [merged(A, 1, 0, 0), merged(B, 0, 0, 0, NOT_FOUND)],
         apiCalls: { describe: 6, terminate: 2 },
-        outcomes: 2,
+        outcomes: 1,
       },
     ],
     [
@@ -134,9 +134,9 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       ],
       {
         status: 'failed',
-        endpoints: [merged(A, 1, 1, 0), merged(B, 0, 1, 0)],
+        endpoints: [merged(A, 1, 0, 0), merged(B, 0, 1, 0)],
         apiCalls: { describe: 6, terminate: 3 },
-        outcomes: 3,
+        outcomes: 2,
       },
     ],
     [
@@ -161,9 +161,9 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       ],
       {
         status: 'completed',
-        endpoints: [merged(A, 1, 2, 1)],
+        endpoints: [merged(A, 1, 0, 1)],
         apiCalls: { describe: 6, terminate: 3 },
-        outcomes: 4,
+        outcomes: 2,
       },
     ],
     [
@@ -174,9 +174,9 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       ],
       {
         status: 'not-connected',
-        endpoints: [merged(A, 1, 1, 0)],
+        endpoints: [merged(A, 1, 0, 0)],
         apiCalls: { describe: 4, terminate: 2 },
-        outcomes: 2,
+        outcomes: 1,
       },
     ],
     [
@@ -187,9 +187,9 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       ],
       {
         status: 'partial-failure',
-        endpoints: [merged(A, 0, 2, 0)],
+        endpoints: [merged(A, 0, 1, 0)],
         apiCalls: { describe: 4, terminate: 2 },
-        outcomes: 2,
+        outcomes: 1,
       },
     ],
   ])('%s', (_label, rounds, expected) => {
