@@ -1,9 +1,10 @@
 import {
   type AccessHours,
   AccessHoursError,
+  canonicalTimeZone,
   checkEndOfDayClockChanges,
-  isTimeZone,
   parseAccessHours,
+  TIME_ZONE_FORM,
 } from '../lambda/core/access-hours';
 import { parseCidr } from '../lambda/core/cidr';
 import {
@@ -157,20 +158,15 @@ function offHours(get: Lookup): OffHoursSchedule[] {
         cron,
       );
     }
-    if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) {
-      throw new ContextError(
-        `offHours[${i}].timeZone`,
-        'an IANA time zone such as "Europe/Berlin"',
-        timeZone,
-      );
-    }
+    const zone = typeof timeZone === 'string' ? canonicalTimeZone(timeZone) : undefined;
+    if (zone === undefined) throw new ContextError(`offHours[${i}].timeZone`, TIME_ZONE_FORM, timeZone);
     if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !isConfiguredName(u))) {
       throw new ContextError(`offHours[${i}].except`, 'a list of VPN usernames', except);
     }
     if (typeof name !== 'string' || !/^[\w-]{1,40}$/.test(name)) {
       throw new ContextError(`offHours[${i}].name`, 'up to 40 letters, digits, "-" or "_"', name);
     }
-    return { name, cron: expression, timeZone, except: except as string[] };
+    return { name, cron: expression, timeZone: zone, except: except as string[] };
   });
 }
 
