@@ -34,6 +34,11 @@ export interface DeploymentSettings {
   dryRun: boolean;
   minSeverity: number;
   findingTypes: string[];
+  /**
+   * Identity -> VPN username. A key is a name as the finding gives it, matched ignoring case: an IAM user's
+   * `userName`, the session name after ":" in `principalId`, a Kubernetes or RDS user name. An IAM user's or role's
+   * ARN never matches: identities are looked up by these names (a Kubernetes user name may itself be an ARN).
+   */
   identityMap: Record<string, string>;
   clientCidrs: string[];
   protectedUsers: string[];
@@ -212,7 +217,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
   ) {
     throw new ContextError(
       'identityMap',
-      'an object of identity -> VPN username, e.g. {"arn:aws:iam::123456789012:user/alice":"alice"}',
+      'an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}',
       get('identityMap'),
     );
   }

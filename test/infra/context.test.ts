@@ -32,9 +32,9 @@ describe('context validation', () => {
     [
       'identityMap not an object',
       { identityMap: '["alice"]' },
-      'context "identityMap": expected an object of identity -> VPN username',
+      'context "identityMap": expected an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}',
     ],
-    ['identityMap with an empty username', { identityMap: { 'arn:x': '' } }, 'context "identityMap"'],
+    ['identityMap with an empty username', { identityMap: { 'Dave.Chen': '' } }, 'context "identityMap"'],
     [
       'clientCidrs malformed',
       { clientCidrs: '172.16.0.0/40' },
