@@ -342,10 +342,32 @@ describe('nothing lost, nobody uninformed', () => {
         ],
       },
     ],
+    [
+      'permanent eviction failures, which fail no invocation',
+      {
+        MetricName: 'PermanentFailures',
+        Namespace: 'ClientVpnEvictor',
+        Dimensions: [{ Name: 'service', Value: 'client-vpn-evictor' }],
+        Statistic: 'Sum',
+        Period: 300,
+      },
+    ],
+    [
+      'summaries that could not be sent',
+      {
+        MetricName: 'NotificationFailures',
+        Namespace: 'ClientVpnEvictor',
+        Dimensions: [{ Name: 'service', Value: 'client-vpn-evictor' }],
+        Statistic: 'Sum',
+        Period: 300,
+      },
+    ],
   ])('alarms on %s to the topic', (_label, metric) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...metric,
       Threshold: 1,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
     });
