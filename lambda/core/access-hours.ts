@@ -16,7 +16,7 @@ import { isNameCoveredBy, localPart, WELL_FORMED_TEXT } from './identity';
  * down by bisection.
  */
 export interface AccessHours {
-  /** The IANA time zone the days and times are read in: `Europe/Berlin`. */
+  /** The IANA time zone the days and times are read in, spelt as the time-zone data spells it: `Europe/Berlin`. */
   timeZone: string;
   /** The local days on which the window opens, in week order from Monday. */
   days: Weekday[];
