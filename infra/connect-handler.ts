@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CustomResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
 import { nodeFunction } from './node-function';
@@ -72,7 +73,7 @@ export class ConnectHandler extends Construct {
         SUPPORT_CONTACT: settings.supportContact,
         ...(settings.accessHours ? { ACCESS_HOURS: JSON.stringify(settings.accessHours) } : {}),
         POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor-connect',
-        POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
     });
     Validations.of(this.function).acknowledge({
@@ -98,6 +99,13 @@ export class ConnectHandler extends Construct {
     }
 
     if (settings.attachConnectHandler) this.attach(settings, table, key, endpointArns);
+    else if (settings.accessHours) {
+      // The end-of-day disconnect runs either way; only an attached handler keeps people out until the window opens.
+      Annotations.of(this).addWarningV2(
+        'client-vpn-evictor:accessHoursWithoutConnectHandler',
+        'accessHours is set but attachConnectHandler is not true: everyone is disconnected at the end of the window, but anyone can reconnect at once, until the client-connect handler (output ConnectHandlerArn) is attached to the endpoints, with -c attachConnectHandler=true or by hand (README, "Deploy").',
+      );
+    }
   }
 
   private attach(

@@ -1,9 +1,10 @@
 import {
   type AccessHours,
   AccessHoursError,
+  canonicalTimeZone,
   checkEndOfDayClockChanges,
-  isTimeZone,
   parseAccessHours,
+  TIME_ZONE_FORM,
 } from '../lambda/core/access-hours';
 import { parseCidr } from '../lambda/core/cidr';
 import {
@@ -33,6 +34,11 @@ export interface DeploymentSettings {
   dryRun: boolean;
   minSeverity: number;
   findingTypes: string[];
+  /**
+   * Identity -> VPN username. A key is a name as the finding gives it, matched ignoring case: an IAM user's
+   * `userName`, the session name after ":" in `principalId`, a Kubernetes or RDS user name. An IAM user's or role's
+   * ARN never matches: identities are looked up by these names (a Kubernetes user name may itself be an ARN).
+   */
   identityMap: Record<string, string>;
   clientCidrs: string[];
   protectedUsers: string[];
@@ -161,20 +167,15 @@ function offHours(get: Lookup): OffHoursSchedule[] {
         cron,
       );
     }
-    if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) {
-      throw new ContextError(
-        `offHours[${i}].timeZone`,
-        'an IANA time zone such as "Europe/Berlin"',
-        timeZone,
-      );
-    }
+    const zone = typeof timeZone === 'string' ? canonicalTimeZone(timeZone) : undefined;
+    if (zone === undefined) throw new ContextError(`offHours[${i}].timeZone`, TIME_ZONE_FORM, timeZone);
     if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !isConfiguredName(u))) {
       throw new ContextError(`offHours[${i}].except`, 'a list of VPN usernames', except);
     }
     if (typeof name !== 'string' || !/^[\w-]{1,40}$/.test(name)) {
       throw new ContextError(`offHours[${i}].name`, 'up to 40 letters, digits, "-" or "_"', name);
     }
-    return { name, cron: expression, timeZone, except: except as string[] };
+    return { name, cron: expression, timeZone: zone, except: except as string[] };
   });
 }
 
@@ -225,7 +226,7 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
   ) {
     throw new ContextError(
       'identityMap',
-      'an object of identity -> VPN username, e.g. {"arn:aws:iam::123456789012:user/alice":"alice"}',
+      'an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}',
       get('identityMap'),
     );
   }

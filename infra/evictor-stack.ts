@@ -26,6 +26,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
@@ -141,8 +142,8 @@ export class EvictorStack extends Stack {
         QUARANTINE_MINUTES: String(settings.quarantineMinutes),
         EC2_BUDGET_SHARE: String(settings.ec2BudgetShare),
         TOPIC_ARN: this.topic.topicArn,
-        POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor',
-        POWERTOOLS_METRICS_NAMESPACE: 'ClientVpnEvictor',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
@@ -269,6 +270,26 @@ export class EvictorStack extends Stack {
       'UndeliveredEventsWaiting',
       deliveryDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       'EventBridge or Scheduler could not deliver an event to the evictor.',
+    );
+
+    const evictorMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      });
+    // Neither fails the invocation by itself (a retry would not help), so the Errors alarm never sees them.
+    alarm(
+      'PermanentEvictionFailures',
+      evictorMetric('PermanentFailures'),
+      'An eviction failed in a way no retry fixes (a missing permission, an invalid parameter): connections may still be up; act on it by hand.',
+    );
+    alarm(
+      'NotificationFailures',
+      evictorMetric('NotificationFailures'),
+      'The evictor could not publish a summary to this topic (so this alarm may not arrive either): check its logs, the topic and its key.',
     );
 
     this.connectHandler = new ConnectHandler(this, 'ConnectHandler', { settings, table, key, endpointArns });

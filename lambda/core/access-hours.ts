@@ -16,7 +16,7 @@ import { isNameCoveredBy, localPart, WELL_FORMED_TEXT } from './identity';
  * down by bisection.
  */
 export interface AccessHours {
-  /** The IANA time zone the days and times are read in: `Europe/Berlin`. */
+  /** The IANA time zone the days and times are read in, spelt as the time-zone data spells it: `Europe/Berlin`. */
   timeZone: string;
   /** The local days on which the window opens, in week order from Monday. */
   days: Weekday[];
@@ -71,13 +71,32 @@ const MAX_TIME_ZONE = 64;
 
 const DAY_MS = 86_400_000;
 
-export function isTimeZone(zone: string): boolean {
+/** The IANA areas whose zones are places: `Area/Location`, such as `Europe/Berlin` or `America/Argentina/Salta`. */
+const REGION_ZONE =
+  /^(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)(\/[\w-]+)+$/i;
+const UTC_ZONE = /^(Etc\/)?UTC$/i;
+export const TIME_ZONE_FORM =
+  'an IANA time zone of a region, "Area/Location" such as "Europe/Berlin" or "America/New_York", or "UTC" (not an abbreviation, an offset or a legacy name such as "CET", "+01:00", "EST5EDT", "US/Eastern" or "Etc/GMT+1")';
+
+const isRegionZone = (zone: string) => REGION_ZONE.test(zone) || UTC_ZONE.test(zone);
+
+/**
+ * The zone as the platform's time-zone data names it (`europe/berlin` is `Europe/Berlin`), or undefined when it is
+ * not a region's zone or UTC. Intl reads a name in any case, but the name also goes to EventBridge Scheduler and
+ * into the denial message, so it is kept as the data spells it. Abbreviations (`CET`), POSIX-style rules
+ * (`EST5EDT`, `SystemV/...`), `Etc/GMT+1` (whose sign is the reverse of ISO 8601's), offsets and the old
+ * country-named links (`US/Eastern`) are refused: access hours follow the clock of a place. Intl may name an alias
+ * by another of the zone's names (Node.js 20 says `Asia/Calcutta` for `Asia/Kolkata`): the same zone.
+ */
+export function canonicalTimeZone(zone: string): string | undefined {
+  if (!isRegionZone(zone)) return undefined;
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone.includes('/') || zone === 'UTC';
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+  return isRegionZone(canonical) ? canonical : undefined;
 }
 
 function parseDays(raw: unknown): Weekday[] | undefined {
@@ -119,10 +138,12 @@ export function parseAccessHours(raw: unknown): AccessHours {
   if (unknown !== undefined) {
     throw new AccessHoursError(unknown, `one of the fields ${FIELDS.join(', ')}`, unknown);
   }
-  const { timeZone, start, end, exempt = [], contact } = fields;
-  if (typeof timeZone !== 'string' || timeZone.length > MAX_TIME_ZONE || !isTimeZone(timeZone)) {
-    throw new AccessHoursError('timeZone', 'an IANA time zone such as "Europe/Berlin"', timeZone);
-  }
+  const { start, end, exempt = [], contact } = fields;
+  const timeZone =
+    typeof fields.timeZone === 'string' && fields.timeZone.length <= MAX_TIME_ZONE
+      ? canonicalTimeZone(fields.timeZone)
+      : undefined;
+  if (timeZone === undefined) throw new AccessHoursError('timeZone', TIME_ZONE_FORM, fields.timeZone);
   const days = parseDays(fields.days);
   if (days === undefined) throw new AccessHoursError('days', DAYS_FORM, fields.days);
   if (typeof start !== 'string' || !TIME.test(start)) throw new AccessHoursError('start', TIME_FORM, start);

@@ -9,7 +9,7 @@ const build = (context: Record<string, unknown>) =>
   buildApp(new App({ context: { endpointIds: EXAMPLE_ENDPOINTS[0], ...context } }));
 
 describe('context validation', () => {
-  it.each([
+  it.each<[string, Record<string, unknown>, string]>([
     [
       'endpointIds missing',
       { endpointIds: undefined },
@@ -32,9 +32,9 @@ describe('context validation', () => {
     [
       'identityMap not an object',
       { identityMap: '["alice"]' },
-      'context "identityMap": expected an object of identity -> VPN username',
+      'context "identityMap": expected an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}',
     ],
-    ['identityMap with an empty username', { identityMap: { 'arn:x': '' } }, 'context "identityMap"'],
+    ['identityMap with an empty username', { identityMap: { 'Dave.Chen': '' } }, 'context "identityMap"'],
     [
       'clientCidrs malformed',
       { clientCidrs: '172.16.0.0/40' },
@@ -76,6 +76,11 @@ describe('context validation', () => {
       'context "offHours[0].timeZone"',
     ],
     [
+      'offHours legacy country-named time zone',
+      { offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'US/Pacific' }] },
+      'context "offHours[0].timeZone": expected an IANA time zone of a region, "Area/Location" such as "Europe/Berlin"',
+    ],
+    [
       'offHours except not a list',
       { offHours: '[{"cron":"cron(0 19 ? * MON-FRI *)","timeZone":"UTC","except":"oncall"}]' },
       'context "offHours[0].except": expected a list of VPN usernames',
@@ -94,7 +99,83 @@ describe('context validation', () => {
     [
       'accessHours unknown time zone',
       { accessHours: JSON.stringify({ ...OFFICE_HOURS, timeZone: 'Europe/Bonn' }) },
-      'context "accessHours.timeZone": expected an IANA time zone such as "Europe/Berlin", got "Europe/Bonn"',
+      'context "accessHours.timeZone": expected an IANA time zone of a region, "Area/Location" such as "Europe/Berlin"',
+    ],
+    ...[
+      ['a legacy country-named link', 'US/Eastern'],
+      ['a POSIX-style rule', 'EST5EDT'],
+      ['a System V zone', 'SystemV/EST5'],
+      ['an Etc zone whose sign is reversed', 'Etc/GMT+1'],
+      ['an offset', '+01:00'],
+    ].map(([label, timeZone]): [string, Record<string, unknown>, string] => [
+      `accessHours time zone ${label}`,
+      { accessHours: { ...OFFICE_HOURS, timeZone } },
+      `context "accessHours.timeZone": expected an IANA time zone of a region, "Area/Location" such as "Europe/Berlin" or "America/New_York", or "UTC" (not an abbreviation, an offset or a legacy name such as "CET", "+01:00", "EST5EDT", "US/Eastern" or "Etc/GMT+1"), got "${timeZone}"`,
+    ]),
+    [
+      'accessHours as a list',
+      { accessHours: [OFFICE_HOURS] },
+      'context "accessHours": expected an object such as {"timeZone":"Europe/Berlin"',
+    ],
+    [
+      'accessHours with timeZone in the wrong case',
+      { accessHours: { timezone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' } },
+      'context "accessHours.timezone": expected one of the fields timeZone, days, start, end, exempt, contact',
+    ],
+    [
+      'accessHours without days',
+      { accessHours: { timeZone: 'Europe/Berlin', start: '07:00', end: '19:00' } },
+      'context "accessHours.days": expected days such as "MON-FRI"',
+    ],
+    [
+      'accessHours days in full',
+      { accessHours: { ...OFFICE_HOURS, days: 'Monday-Friday' } },
+      'context "accessHours.days": expected days such as "MON-FRI", "MON,WED,FRI" or "SAT-SUN" (or a list of those): three-letter English day names',
+    ],
+    [
+      'accessHours days as numbers',
+      { accessHours: { ...OFFICE_HOURS, days: [1, 2, 3] } },
+      'context "accessHours.days": expected days such as "MON-FRI"',
+    ],
+    [
+      'accessHours days empty',
+      { accessHours: { ...OFFICE_HOURS, days: '' } },
+      'context "accessHours.days": expected days such as "MON-FRI"',
+    ],
+    [
+      'accessHours start without minutes',
+      { accessHours: { ...OFFICE_HOURS, start: '7' } },
+      'context "accessHours.start": expected a 24-hour local time "HH:MM" such as "07:00", got "7"',
+    ],
+    [
+      'accessHours end on a 12-hour clock',
+      { accessHours: { ...OFFICE_HOURS, end: '7:00 PM' } },
+      'context "accessHours.end": expected a 24-hour local time "HH:MM" such as "07:00", got "7:00 PM"',
+    ],
+    [
+      'accessHours start as a number',
+      { accessHours: { ...OFFICE_HOURS, start: 7 } },
+      'context "accessHours.start": expected a 24-hour local time "HH:MM" such as "07:00", got 7',
+    ],
+    [
+      'accessHours start equal to end, at night',
+      { accessHours: { ...OFFICE_HOURS, start: '22:00', end: '22:00' } },
+      'context "accessHours.end": expected a 24-hour local time "HH:MM" such as "07:00" other than start (a window of zero length), got "22:00"',
+    ],
+    [
+      'accessHours exempt with a name that is not a string',
+      { accessHours: { ...OFFICE_HOURS, exempt: ['oncall', 42] } },
+      'context "accessHours.exempt": expected a list of up to 100 VPN usernames, got ["oncall",42]',
+    ],
+    [
+      'accessHours exempt as an object',
+      { accessHours: { ...OFFICE_HOURS, exempt: { oncall: true } } },
+      'context "accessHours.exempt": expected a list of up to 100 VPN usernames',
+    ],
+    [
+      'accessHours contact empty',
+      { accessHours: { ...OFFICE_HOURS, contact: '' } },
+      'context "accessHours.contact": expected up to 100 characters naming whom to contact',
     ],
     [
       'accessHours misspelt day',

@@ -1,4 +1,4 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ENDPOINTS, endpointArn, synthesize } from '../support/synth';
 
 const policiesOf = (template: Template, roleLogicalId: RegExp) =>
@@ -185,5 +185,30 @@ describe('attaching the handler to the endpoints (attachConnectHandler)', () => 
         Condition: { StringEquals: { 'iam:AWSServiceName': 'clientvpn-connections.amazonaws.com' } },
       }),
     ]);
+  });
+});
+
+describe('access hours without the handler attached', () => {
+  const OFFICE = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' };
+  const WARNING = Match.stringLikeRegexp(
+    '^accessHours is set but attachConnectHandler is not true: everyone is disconnected at the end of the window, but anyone can reconnect at once',
+  );
+  const warningsOf = (context: Record<string, unknown>) =>
+    Annotations.fromStack(synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0], ...context }).stack).findWarning(
+      '*',
+      WARNING,
+    );
+
+  it('warns at synth that the hours keep nobody out until the handler is attached', () => {
+    expect(warningsOf({ accessHours: OFFICE }).map((w) => w.id)).toEqual([
+      '/ClientVpnEvictor/ConnectHandler',
+    ]);
+  });
+
+  it.each([
+    ['the handler is attached', { accessHours: OFFICE, attachConnectHandler: 'true' }],
+    ['there are no access hours', {}],
+  ])('says nothing when %s', (_label, context) => {
+    expect(warningsOf(context)).toEqual([]);
   });
 });

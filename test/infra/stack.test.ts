@@ -136,9 +136,9 @@ describe('the end-of-day schedule from accessHours', () => {
     ],
     [
       'a weekend window without exemptions',
-      { timeZone: 'Asia/Kolkata', days: 'SAT-SUN', start: '10:00', end: '16:00' },
+      { timeZone: 'Asia/Tokyo', days: 'SAT-SUN', start: '10:00', end: '16:00' },
       'cron(0 16 ? * SUN,SAT *)',
-      'Asia/Kolkata',
+      'Asia/Tokyo',
       [],
     ],
   ])(
@@ -169,6 +169,25 @@ describe('the end-of-day schedule from accessHours', () => {
       expect(schedule.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^UndeliveredEvents/);
     },
   );
+
+  it('spells a zone as the time-zone data does wherever it goes: schedules and the connect handler', () => {
+    const { template: lowerCase } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      offHours: [{ name: 'weekend', cron: 'cron(0 0 ? * SAT *)', timeZone: 'america/new_york' }],
+      accessHours: { timeZone: 'europe/berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+    });
+    const schedules = Object.values(lowerCase.findResources('AWS::Scheduler::Schedule')).map(
+      (s) => s.Properties,
+    );
+    expect(schedules.map((s) => [s.ScheduleExpressionTimezone, s.Description]).sort()).toEqual([
+      ['America/New_York', 'Disconnect all VPN users (cron(0 0 ? * SAT *) America/New_York)'],
+      ['Europe/Berlin', 'Disconnect all VPN users (cron(0 19 ? * MON-FRI *) Europe/Berlin)'],
+    ]);
+    const handler = Object.values(lowerCase.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
+    );
+    expect(JSON.parse(handler?.Properties.Environment.Variables.ACCESS_HOURS).timeZone).toBe('Europe/Berlin');
+  });
 
   it('sits beside the offHours schedules, which stay for extra ones', () => {
     const { template: both } = synthesize({
@@ -323,10 +342,32 @@ describe('nothing lost, nobody uninformed', () => {
         ],
       },
     ],
+    [
+      'permanent eviction failures, which fail no invocation',
+      {
+        MetricName: 'PermanentFailures',
+        Namespace: 'ClientVpnEvictor',
+        Dimensions: [{ Name: 'service', Value: 'client-vpn-evictor' }],
+        Statistic: 'Sum',
+        Period: 300,
+      },
+    ],
+    [
+      'summaries that could not be sent',
+      {
+        MetricName: 'NotificationFailures',
+        Namespace: 'ClientVpnEvictor',
+        Dimensions: [{ Name: 'service', Value: 'client-vpn-evictor' }],
+        Statistic: 'Sum',
+        Period: 300,
+      },
+    ],
   ])('alarms on %s to the topic', (_label, metric) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...metric,
       Threshold: 1,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
     });

@@ -125,7 +125,7 @@ describe('cvpn-evict access-hours', () => {
       'an invalid field in ./cdk.json',
       () => withCdkJson({ accessHours: { ...BERLIN_OFFICE, timeZone: 'Mars/Olympus_Mons' } }),
       [],
-      'accessHours in ./cdk.json: timeZone: expected an IANA time zone such as "Europe/Berlin", got "Mars/Olympus_Mons"',
+      'accessHours in ./cdk.json: timeZone: expected an IANA time zone of a region, "Area/Location" such as "Europe/Berlin"',
     ],
     [
       'a ./cdk.json without the key',

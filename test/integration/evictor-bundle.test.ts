@@ -246,7 +246,12 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
       emulator.snapshot().endpoints[0]?.connections.filter((c) => c.username === 'heavy') ?? [];
     expect(heavy().filter((c) => c.status === 'active')).toHaveLength(3);
     expect(first.logs.filter((l) => l.status === 'failed')).toHaveLength(3);
-    expect(first.logs.find((l) => l._aws)).toMatchObject({ PermanentFailures: 3 });
+    // Where the stack's PermanentEvictionFailures alarm watches it: this namespace, the service dimension alone.
+    expect(first.logs.find((l) => l._aws)).toMatchObject({
+      PermanentFailures: 3,
+      service: 'client-vpn-evictor',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'ClientVpnEvictor', Dimensions: [['service']] }] },
+    });
 
     // An operator sends it again once the cause is fixed: it finishes without terminating anything twice.
     const again = await invoke(event, 'req-2');

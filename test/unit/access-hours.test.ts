@@ -83,7 +83,7 @@ describe('parseAccessHours', () => {
     ['a list', [BERLIN_OFFICE], undefined, 'an object such as'],
     ['null', null, undefined, 'an object such as'],
     ['a misspelt field', { ...BERLIN_OFFICE, exmept: ['oncall'] }, 'exmept', 'one of the fields timeZone,'],
-    ['no time zone', withoutZone, 'timeZone', 'an IANA time zone such as "Europe/Berlin"'],
+    ['no time zone', withoutZone, 'timeZone', 'an IANA time zone of a region, "Area/Location" such as'],
     ['an unknown zone', { ...BERLIN_OFFICE, timeZone: 'Mars/Olympus' }, 'timeZone', 'an IANA time zone'],
     ['an abbreviation', { ...BERLIN_OFFICE, timeZone: 'CET' }, 'timeZone', 'an IANA time zone'],
     ['an offset', { ...BERLIN_OFFICE, timeZone: '+01:00' }, 'timeZone', 'an IANA time zone'],
@@ -154,6 +154,69 @@ describe('parseAccessHours', () => {
     expect((error as AccessHoursError).field).toBe(field);
     expect((error as AccessHoursError).expected).toContain(expected);
     expect((error as AccessHoursError).message).toContain(expected);
+  });
+});
+
+describe('the time zone', () => {
+  const zoneOf = (timeZone: unknown) => setting({ timeZone }).timeZone;
+
+  // Names that ICU and the IANA database both take as the zone's own (no alias), in other cases.
+  it.each([
+    ['europe/berlin', 'Europe/Berlin'],
+    ['EUROPE/BERLIN', 'Europe/Berlin'],
+    ['america/new_york', 'America/New_York'],
+    ['america/port-au-prince', 'America/Port-au-Prince'],
+    ['antarctica/dumontdurville', 'Antarctica/DumontDUrville'],
+    ['america/argentina/rio_gallegos', 'America/Argentina/Rio_Gallegos'],
+    ['utc', 'UTC'],
+    ['Europe/Berlin', 'Europe/Berlin'],
+  ])('%s is spelt %s', (given, spelt) => {
+    expect(zoneOf(given)).toBe(spelt);
+  });
+
+  it('is spelt so in what users read and what the schedule is given', () => {
+    const hours = setting({ timeZone: 'europe/berlin' });
+    expect(deniedMessage(hours, at('2026-03-27T19:00:00+01:00'))).toBe(
+      'VPN access opens Monday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
+    );
+    expect(endOfDaySchedule(hours).timeZone).toBe('Europe/Berlin');
+  });
+
+  // Node.js names some zones by an older name of the same place (ICU's canonical), newer engines by IANA's.
+  it.each([
+    ['Asia/Kolkata', ['Asia/Kolkata', 'Asia/Calcutta']],
+    ['asia/calcutta', ['Asia/Kolkata', 'Asia/Calcutta']],
+    ['Europe/Kyiv', ['Europe/Kyiv', 'Europe/Kiev']],
+    ['Australia/ACT', ['Australia/ACT', 'Australia/Sydney']],
+    ['etc/utc', ['Etc/UTC', 'UTC']],
+  ])('%s is one of the names of its zone, %j, and reads back unchanged', (given, names) => {
+    const zone = zoneOf(given);
+    expect(names).toContain(zone);
+    expect(zoneOf(zone)).toBe(zone);
+  });
+
+  it.each([
+    ['an offset', '+01:00'],
+    ['a negative offset', '-05:00'],
+    ['an offset from UTC', 'UTC+1'],
+    ['GMT', 'GMT'],
+    ['an abbreviation', 'CET'],
+    ['an abbreviation Intl takes for a place', 'EST'],
+    ['a POSIX-style rule', 'EST5EDT'],
+    ['a System V zone', 'SystemV/EST5'],
+    ['an Etc zone with the sign reversed', 'Etc/GMT+1'],
+    ['a country-named link', 'US/Eastern'],
+    ['another country-named link', 'Canada/Pacific'],
+    ['an area alone', 'Europe'],
+    ['a name with a space', 'Europe/Berlin '],
+    ['a city that has no zone', 'Europe/Bonn'],
+    ['an empty name', ''],
+    ['a name longer than any zone', `Europe/${'x'.repeat(60)}`],
+  ])('rejects %s (%j), naming the field and the expected form', (_label, timeZone) => {
+    expect(() => zoneOf(timeZone)).toThrow(AccessHoursError);
+    expect(() => zoneOf(timeZone)).toThrow(
+      `timeZone: expected an IANA time zone of a region, "Area/Location" such as "Europe/Berlin" or "America/New_York", or "UTC"`,
+    );
   });
 });
 

@@ -57,6 +57,20 @@ describe('names a finding gives: identity map first, the rest resolved against t
       [],
     ],
     [
+      "an IAM user's ARN as a key maps nothing: the map is looked up by the user name",
+      'iam-user',
+      { IDENTITY_MAP: '{"arn:aws:iam::123456789012:user/Dave.Chen":"dchen@example.com"}' },
+      [identity('Dave.Chen', 'accessKeyDetails.userName')],
+      [],
+    ],
+    [
+      'an IAM Identity Center session mapped by its session name',
+      'sso-session',
+      { IDENTITY_MAP: '{"alice.smith@corp.example.com":"asmith@example.com"}' },
+      [vpnUser('asmith@example.com', 'identityMap["Alice.Smith@corp.example.com"]')],
+      [],
+    ],
+    [
       'network finding: the client address inside a client CIDR',
       'network-connection',
       {},
