@@ -6,7 +6,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
 import { nodeFunction } from './node-function';
@@ -72,8 +71,6 @@ export class ConnectHandler extends Construct {
         MATCH_COMMON_NAME: String(settings.matchCommonName),
         SUPPORT_CONTACT: settings.supportContact,
         ...(settings.accessHours ? { ACCESS_HOURS: JSON.stringify(settings.accessHours) } : {}),
-        POWERTOOLS_SERVICE_NAME: 'client-vpn-evictor-connect',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
     });
     Validations.of(this.function).acknowledge({

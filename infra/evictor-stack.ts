@@ -142,8 +142,6 @@ export class EvictorStack extends Stack {
         QUARANTINE_MINUTES: String(settings.quarantineMinutes),
         EC2_BUDGET_SHARE: String(settings.ec2BudgetShare),
         TOPIC_ARN: this.topic.topicArn,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
