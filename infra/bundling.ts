@@ -64,7 +64,8 @@ async function runBundle(request: BundleRequest): Promise<void> {
     entryPoints: [join(ROOT, request.entry)],
     outfile: request.outfile,
     external: request.external ?? [],
-    logLevel: 'error',
+    // Errors come back once, in the message bundleEntry throws.
+    logLevel: 'silent',
     plugins: [sdkSchemaKeys],
     ...(request.banner ? { banner: { js: request.banner } } : {}),
     ...request.overrides,
