@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { type BundleOverrides, bundleLikeTheStack, ROOT } from '../scripts/bundle';
+import { type BundleOverrides, bundleEntry, ROOT } from '../infra/bundling';
 import { median } from './median';
 
 /** Fresh processes per variant, alternating, so that every variant meets the same machine noise. */
@@ -9,7 +9,8 @@ const ROUNDS = 15;
 /** The stack's bundle (minified, from the clients' tree-shaken ES modules) and a naive one of the same entry. */
 const BUNDLES: Record<'stack' | 'naive', BundleOverrides> = {
   stack: {},
-  // The clients' CommonJS builds, which esbuild cannot tree-shake; not minified, no source map (NodejsFunction's defaults).
+  // The clients' CommonJS builds, which esbuild cannot tree-shake (and the plugin for the SDK's schemas does not
+  // touch); not minified, no source map (NodejsFunction's defaults).
   naive: { minify: false, mainFields: ['main'], sourcemap: false },
 };
 
@@ -51,8 +52,8 @@ export interface ColdStartFigure {
 
 export function coldStart() {
   const files = {
-    stack: bundleLikeTheStack('lambda/evictor.ts', { overrides: BUNDLES.stack }),
-    naive: bundleLikeTheStack('lambda/evictor.ts', { overrides: BUNDLES.naive }),
+    stack: bundleEntry('lambda/evictor.ts', { overrides: BUNDLES.stack }),
+    naive: bundleEntry('lambda/evictor.ts', { overrides: BUNDLES.naive }),
   };
   const variants = Object.keys(VARIANTS) as Variant[];
   const samples = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;

@@ -3,7 +3,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeKeyGrant } from './acknowledge';
@@ -32,7 +31,7 @@ const yearOfLogs = (scope: Construct, id: string) =>
  * endpoints (they exist outside the stack) on deploy and puts back their previous options on removal.
  */
 export class ConnectHandler extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
   readonly arn: string;
 

@@ -16,7 +16,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -42,7 +41,7 @@ const MAX_EVENT_AGE = Duration.hours(1);
 const RETRY_ATTEMPTS = 2;
 
 export class EvictorStack extends Stack {
-  readonly evictor: NodejsFunction;
+  readonly evictor: lambda.Function;
   readonly topic: sns.Topic;
   readonly connectHandler: ConnectHandler;
 

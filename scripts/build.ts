@@ -1,10 +1,10 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleLikeTheStack, ROOT } from './bundle';
+import { bundleEntry, ROOT } from '../infra/bundling';
 
 /** `npm run build`: the operator CLI as one file, dist/cvpn-evict.js (package.json "bin"). */
 export function buildCli(): string {
-  const outfile = bundleLikeTheStack('bin/cvpn-evict.ts', {
+  const outfile = bundleEntry('bin/cvpn-evict.ts', {
     outfile: join(ROOT, 'dist', 'cvpn-evict.js'),
     banner: '#!/usr/bin/env node',
   });

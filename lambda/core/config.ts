@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type AccessHours, AccessHoursError, parseAccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
 import { foldCase, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './identity';
 import { DEFAULT_BUDGET_SHARE } from './pacer';
+import { validate } from './validation';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
@@ -104,7 +105,10 @@ export const isSupportContact = (text: string) =>
 export const isConfiguredName = (name: string) =>
   name.length > 0 && name.length <= 256 && !name.includes(',') && WELL_FORMED_TEXT.test(name);
 
-const identityMapSchema = z.record(z.string().min(1).max(2048), z.string().refine(isConfiguredName));
+const identityMapSchema = z.record(
+  z.string().check(z.minLength(1), z.maxLength(2048)),
+  z.string().check(z.refine(isConfiguredName)),
+);
 
 function choice<T extends string>(
   env: NodeJS.ProcessEnv,
@@ -180,7 +184,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   } catch {
     throw new ConfigurationError('IDENTITY_MAP must be a JSON object of identity -> VPN username');
   }
-  const parsedMap = identityMapSchema.safeParse(rawMap);
+  const parsedMap = validate(identityMapSchema, rawMap);
   if (!parsedMap.success) {
     throw new ConfigurationError(
       'IDENTITY_MAP must be a JSON object of identity -> VPN username (1-256 characters, no control characters or commas)',

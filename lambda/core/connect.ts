@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type AccessHours, deniedMessage, isExempt, isWithinAccessHours } from './access-hours';
 import { isNameCoveredBy } from './identity';
 import type { QuarantineEntry, QuarantineStore } from './quarantine';
+import { validate } from './validation';
 
 /**
  * The client-connect decision. Client VPN calls the handler for every new connection, after authentication and
@@ -15,13 +16,13 @@ import type { QuarantineEntry, QuarantineStore } from './quarantine';
  * a field Client VPN leaves out may come as null.
  */
 const connectRequestSchema = z.object({
-  'connection-id': z.string().max(256),
-  'endpoint-id': z.string().max(256),
-  'common-name': z.string().max(1024).nullish(),
-  username: z.string().max(1024).nullish(),
-  'public-ip': z.string().max(64).nullish(),
-  platform: z.string().max(256).nullish(),
-  'schema-version': z.string().max(16).nullish(),
+  'connection-id': z.string().check(z.maxLength(256)),
+  'endpoint-id': z.string().check(z.maxLength(256)),
+  'common-name': z.nullish(z.string().check(z.maxLength(1024))),
+  username: z.nullish(z.string().check(z.maxLength(1024))),
+  'public-ip': z.nullish(z.string().check(z.maxLength(64))),
+  platform: z.nullish(z.string().check(z.maxLength(256))),
+  'schema-version': z.nullish(z.string().check(z.maxLength(16))),
 });
 export type ConnectRequest = z.infer<typeof connectRequestSchema>;
 
@@ -91,10 +92,8 @@ export const deny = (
 });
 
 export function parseConnectRequest(raw: unknown): ConnectRequest | { malformed: string } {
-  const parsed = connectRequestSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  return { malformed: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+  const parsed = validate(connectRequestSchema, raw, 1);
+  return parsed.success ? parsed.data : { malformed: parsed.reason };
 }
 
 /**

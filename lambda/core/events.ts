@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ENDPOINT_ID, RANGES } from './config';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { WELL_FORMED_TEXT } from './identity';
 import { MAX_ROUNDS } from './limits';
+import { validate } from './validation';
 
 /** The inputs of DESIGN section 3, validated. Unknown fields are ignored; the fields acted on are strict. */
 export type ParsedEvent =
@@ -26,30 +27,36 @@ export const DETAIL_TYPES = {
 } as const;
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
-const username = z.string().trim().min(1).max(256).regex(WELL_FORMED_TEXT, WELL_FORMED);
-const reason = z.string().trim().min(1).max(1024).regex(WELL_FORMED_TEXT, WELL_FORMED);
-const endpointIds = z.array(z.string().regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')).min(1).max(100);
+const username = z
+  .string()
+  .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+const reason = z
+  .string()
+  .check(z.trim(), z.minLength(1), z.maxLength(1024), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+const endpointIds = z
+  .array(z.string().check(z.regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')))
+  .check(z.minLength(1), z.maxLength(100));
 
 const evictDetailSchema = z.object({
-  usernames: z.array(username).min(1).max(1000),
+  usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
   reason,
-  endpointIds: endpointIds.optional(),
-  dryRun: z.boolean().optional(),
-  quarantineMinutes: z.number().int().min(1).max(RANGES.quarantineMinutes.max).optional(),
+  endpointIds: z.optional(endpointIds),
+  dryRun: z.optional(z.boolean()),
+  quarantineMinutes: z.optional(z.int().check(z.minimum(1), z.maximum(RANGES.quarantineMinutes.max))),
 });
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
 const releaseDetailSchema = z.object({
-  usernames: z.array(username).min(1).max(1000),
+  usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
   reason,
 });
 export type ReleaseDetail = z.infer<typeof releaseDetailSchema>;
 
 const disconnectAllDetailSchema = z.object({
   reason,
-  endpointIds: endpointIds.optional(),
-  except: z.array(username).max(10_000).optional(),
-  dryRun: z.boolean().optional(),
+  endpointIds: z.optional(endpointIds),
+  except: z.optional(z.array(username).check(z.maxLength(10_000))),
+  dryRun: z.optional(z.boolean()),
 });
 export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
 
@@ -59,9 +66,9 @@ export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
  * deployment's configuration to it again, so a hand-off can only make the action safer.
  */
 const continuationDetailSchema = z.object({
-  round: z.number().int().min(2).max(MAX_ROUNDS),
+  round: z.int().check(z.minimum(2), z.maximum(MAX_ROUNDS)),
   trigger: z.enum(['guardduty', 'evict', 'disconnect-all']),
-  correlationId: z.string().min(1).max(512).regex(WELL_FORMED_TEXT, WELL_FORMED),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   reason,
   endpointIds,
   dryRun: z.boolean(),
@@ -70,36 +77,33 @@ const continuationDetailSchema = z.object({
       kind: z.literal('users'),
       names: z
         .array(
-          z.object({ name: username, match: z.enum(['username', 'identity']), source: z.string().max(256) }),
+          z.object({
+            name: username,
+            match: z.enum(['username', 'identity']),
+            source: z.string().check(z.maxLength(256)),
+          }),
         )
-        .max(1000),
-      clientIps: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/)).max(100),
-      lastActivity: z.number().optional(),
+        .check(z.maxLength(1000)),
+      clientIps: z.array(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}$/))).check(z.maxLength(100)),
+      lastActivity: z.optional(z.number()),
     }),
-    z.object({ kind: z.literal('everyone'), except: z.array(username).max(10_000) }),
+    z.object({ kind: z.literal('everyone'), except: z.array(username).check(z.maxLength(10_000)) }),
   ]),
-  notConnected: z.array(username).max(1000).optional(),
-  endedEarlier: z.number().int().min(0).optional(),
+  notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
+  endedEarlier: z.optional(z.int().check(z.minimum(0))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 
 const envelopeSchema = z.object({
-  id: z.string().min(1).max(512).regex(WELL_FORMED_TEXT, WELL_FORMED),
-  source: z.string().min(1).max(256),
-  'detail-type': z.string().min(1).max(256),
+  id: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  source: z.string().check(z.minLength(1), z.maxLength(256)),
+  'detail-type': z.string().check(z.minLength(1), z.maxLength(256)),
   detail: z.unknown(),
 });
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-}
-
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new EventRejectedError(`invalid ${what}: ${describeIssues(parsed.error)}`);
+function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  const parsed = validate(schema, value);
+  if (!parsed.success) throw new EventRejectedError(`invalid ${what}: ${parsed.reason}`);
   return parsed.data;
 }
 

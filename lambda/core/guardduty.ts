@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { WELL_FORMED_TEXT } from './identity';
 
 /** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
@@ -13,56 +13,57 @@ export interface IdentityCandidate {
  * The parts of a GuardDuty finding the evictor acts on. Everything else in a finding is ignored, whatever its
  * type (`asn` is a number in one finding and a string in another); every field read here is validated.
  */
-const ipDetails = z.object({ ipAddressV4: z.string().max(64).optional() }).optional();
-const text = z.string().max(2048);
+const ipDetails = z.optional(z.object({ ipAddressV4: z.optional(z.string().check(z.maxLength(64))) }));
+const text = z.string().check(z.maxLength(2048));
 /** Fields that name people or end up in the reason: acted on, so strict. */
-const name = text.regex(WELL_FORMED_TEXT, 'must not contain control characters or lone surrogates');
-const timestamp = z.string().max(64).optional();
+const name = text.check(z.regex(WELL_FORMED_TEXT, 'must not contain control characters or lone surrogates'));
+const timestamp = z.optional(z.string().check(z.maxLength(64)));
 
 export const guardDutyFindingSchema = z.object({
-  id: name.min(1).max(512),
-  type: name.min(1).max(512),
-  severity: z.number().min(0).max(10),
+  id: name.check(z.minLength(1), z.maxLength(512)),
+  type: name.check(z.minLength(1), z.maxLength(512)),
+  severity: z.number().check(z.minimum(0), z.maximum(10)),
   updatedAt: timestamp,
-  resource: z
-    .object({
-      resourceType: text.optional(),
-      accessKeyDetails: z
-        .object({ userType: text.optional(), userName: name.optional(), principalId: name.optional() })
-        .optional(),
-      kubernetesDetails: z
-        .object({ kubernetesUserDetails: z.object({ username: name.optional() }).optional() })
-        .optional(),
-      rdsDbUserDetails: z.object({ user: name.optional() }).optional(),
-    })
-    .optional(),
-  service: z
-    .object({
-      archived: z.boolean().optional(),
-      count: z.number().optional(),
+  resource: z.optional(
+    z.object({
+      resourceType: z.optional(text),
+      accessKeyDetails: z.optional(
+        z.object({ userType: z.optional(text), userName: z.optional(name), principalId: z.optional(name) }),
+      ),
+      kubernetesDetails: z.optional(
+        z.object({ kubernetesUserDetails: z.optional(z.object({ username: z.optional(name) })) }),
+      ),
+      rdsDbUserDetails: z.optional(z.object({ user: z.optional(name) })),
+    }),
+  ),
+  service: z.optional(
+    z.object({
+      archived: z.optional(z.boolean()),
+      count: z.optional(z.number()),
       eventLastSeen: timestamp,
       // A sample flag in any form other than false makes the finding a sample: that is the safe reading.
-      additionalInfo: z.object({ sample: z.union([z.boolean(), z.string()]).optional() }).optional(),
-      action: z
-        .object({
-          awsApiCallAction: z.object({ remoteIpDetails: ipDetails }).optional(),
-          kubernetesApiCallAction: z.object({ remoteIpDetails: ipDetails }).optional(),
-          rdsLoginAttemptAction: z.object({ remoteIpDetails: ipDetails }).optional(),
-          networkConnectionAction: z
-            .object({ remoteIpDetails: ipDetails, localIpDetails: ipDetails })
-            .optional(),
-          portProbeAction: z
-            .object({
-              portProbeDetails: z
-                .array(z.object({ remoteIpDetails: ipDetails, localIpDetails: ipDetails }))
-                .max(1000)
-                .optional(),
-            })
-            .optional(),
-        })
-        .optional(),
-    })
-    .optional(),
+      additionalInfo: z.optional(z.object({ sample: z.optional(z.union([z.boolean(), z.string()])) })),
+      action: z.optional(
+        z.object({
+          awsApiCallAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
+          kubernetesApiCallAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
+          rdsLoginAttemptAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
+          networkConnectionAction: z.optional(
+            z.object({ remoteIpDetails: ipDetails, localIpDetails: ipDetails }),
+          ),
+          portProbeAction: z.optional(
+            z.object({
+              portProbeDetails: z.optional(
+                z
+                  .array(z.object({ remoteIpDetails: ipDetails, localIpDetails: ipDetails }))
+                  .check(z.maxLength(1000)),
+              ),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
 });
 
 export type GuardDutyFinding = z.infer<typeof guardDutyFindingSchema>;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   EMULATOR_CREDENTIALS,
   emulatorAwsEnv,
@@ -94,6 +94,20 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
   it('is the minified esbuild bundle with its source map', () => {
     expect(asset.bundle).toMatch(/cdk\.out\/test-synth\/asset\.[0-9a-f]{64}\/index\.js$/);
     expect(existsSync(`${asset.bundle}.map`)).toBe(true);
+  });
+
+  it('carries the SDK schemas of the two EC2 calls it makes, not those of all of EC2', () => {
+    const bundle = readFileSync(asset.bundle, 'utf8');
+    for (const call of ['DescribeClientVpnConnections', 'TerminateClientVpnConnections']) {
+      expect(bundle).toContain(`"${call}Request"`);
+    }
+    for (const unused of [
+      'RunInstancesRequest',
+      'TerminateInstancesRequest',
+      'CreateClientVpnEndpointRequest',
+    ]) {
+      expect(bundle).not.toContain(`"${unused}"`);
+    }
   });
 
   it('turns an IAM Identity Center finding into terminated connections on every endpoint, whatever the case', async () => {

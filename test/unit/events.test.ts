@@ -239,3 +239,26 @@ describe('custom events', () => {
     );
   });
 });
+
+describe('rejection reasons', () => {
+  // zod/mini has no messages of its own ("Invalid input"): these are the English ones the core asks for.
+  it.each([
+    [
+      'an empty list',
+      customEvent(DETAIL_TYPES.evict, { usernames: [], reason: 'r' }),
+      'invalid "Evict VPN User" detail: usernames: Too small: expected array to have >=1 items',
+    ],
+    [
+      'a fraction where minutes are whole',
+      customEvent(DETAIL_TYPES.evict, { usernames: ['a'], reason: 'r', quarantineMinutes: 2.5 }),
+      'invalid "Evict VPN User" detail: quarantineMinutes: Invalid input: expected int, received number',
+    ],
+    [
+      'two wrong fields, each named',
+      customEvent(DETAIL_TYPES.disconnectAll, { reason: 7, except: 'oncall' }),
+      'invalid "Disconnect All VPN Users" detail: reason: Invalid input: expected string, received number; except: Invalid input: expected array, received string',
+    ],
+  ])('say in words what is wrong with %s', (_label, event, reason) => {
+    expect(() => parseEvent(event, SOURCE)).toThrow(new EventRejectedError(reason));
+  });
+});
