@@ -37,6 +37,7 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       target: next.target,
       ...(next.notConnected?.length ? { notConnected: next.notConnected } : {}),
       ...(next.endedEarlier ? { endedEarlier: next.endedEarlier } : {}),
+      ...(next.quarantineUntil !== undefined ? { quarantineUntil: next.quarantineUntil } : {}),
     },
   };
 }

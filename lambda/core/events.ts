@@ -91,6 +91,7 @@ const continuationDetailSchema = z.object({
   ]),
   notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
+  quarantineUntil: z.optional(z.int().check(z.minimum(0))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

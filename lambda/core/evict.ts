@@ -6,6 +6,7 @@ import {
   explainError,
   type VpnConnection,
 } from './client-vpn-api';
+import { RANGES } from './config';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import {
   type IdentityRules,
@@ -181,17 +182,18 @@ async function takeLease(
  * A `Release VPN User` request lifts quarantines.
  */
 export async function evict(
-  request: Request,
+  decided: Request,
   ports: EvictionPorts,
   settings: EvictionSettings,
   hooks: EvictionHooks = {},
 ): Promise<EvictionResult> {
   const { quarantine: store, lease, clock = Date.now } = ports;
-  if (request.trigger === 'release') {
+  if (decided.trigger === 'release') {
     // decide() rejects a release when no table is configured.
     if (!store) throw new Error('a release needs the quarantine table');
-    return release(request, store, clock());
+    return release(decided, store, clock());
   }
+  const request = withQuarantineEnd(decided, clock());
   const result: EvictionResult = {
     status: 'completed',
     mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
@@ -244,6 +246,18 @@ export async function evict(
 }
 
 /**
+ * The request with the end of its quarantine fixed: the first round sets it from the minutes; a later round keeps
+ * the one it was handed, though never past the longest a deployment may set.
+ */
+function withQuarantineEnd(request: EvictionRequest, now: number): EvictionRequest {
+  const longest = now + RANGES.quarantineMinutes.max * 60_000;
+  if (request.quarantineUntil !== undefined)
+    return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineMinutes === 0) return request;
+  return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
+}
+
+/**
  * The rest of the request, on `endpointIds`, for the next round; a failure when no round is left; and when no
  * endpoint is left to go on with, what the round found stands.
  */
@@ -266,8 +280,6 @@ function handOff(
     ...request,
     endpointIds: [...endpointIds],
     target,
-    // Written in the first round; a later round only terminates.
-    quarantineMinutes: 0,
     round: request.round + 1,
     // Reported by the last round.
     notConnected: result.notConnected,
@@ -314,15 +326,11 @@ async function evictRound(
     result.notes.push(
       'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
     );
-    // No retry can list an endpoint that is gone or forbidden; otherwise the next round tries again.
+    // No retry can list an endpoint that is gone or forbidden, and without it the resolution could fall on the
+    // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
-    return failedFor('transient').length > 0
-      ? handOff(
-          result,
-          request,
-          request.target,
-          request.endpointIds.filter((id) => !failedFor('permanent').includes(id)),
-        )
+    return failedFor('permanent').length === 0
+      ? handOff(result, request, request.target, request.endpointIds)
       : result;
   }
   result.users = [...selection.users].sort();
@@ -332,11 +340,11 @@ async function evictRound(
   result.notConnected = [...(request.notConnected ?? []), ...(unlisted.length === 0 ? absent : [])];
   for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
-  if (request.quarantineMinutes > 0 && !store) {
+  if (request.quarantineUntil !== undefined && !store) {
     result.notes.push(
       'quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
-  } else if (request.quarantineMinutes > 0 && store) {
+  } else if (request.quarantineUntil !== undefined && store) {
     // Keep out each person by a name the client-connect handler checks.
     const names = selection.selected.map((c) => nameOf(c, settings));
     const unenforceable = selection.selected.filter((c) => nameOf(c, settings) === '');
@@ -350,8 +358,7 @@ async function evictRound(
       store,
       quarantinesFor([...names, ...selection.notConnected.map((n) => n.name)], settings, {
         ...request,
-        minutes: request.quarantineMinutes,
-        now,
+        expiresAt: request.quarantineUntil,
       }),
       { dryRun: request.dryRun, now, onError: (error) => (result[FAILURE_CAUSE] ??= error as Error) },
     );

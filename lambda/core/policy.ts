@@ -15,6 +15,11 @@ export interface EvictionRequest {
   target: Target;
   /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
   quarantineMinutes: number;
+  /**
+   * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
+   * the people it finds, so a user a later round ends is kept out too, and until the same time.
+   */
+  quarantineUntil?: number;
   /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
   round: number;
   /** Named users an earlier round found not connected: the last round reports them. */
@@ -187,8 +192,14 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
           target.kind === 'users'
             ? { ...target, clientIps: clientAddresses(target.clientIps, config.clientCidrs) }
             : target,
-        // The first round wrote the quarantine.
+        // Its quarantine, if any, ends when the first round said; never for the end of the day, nor when the
+        // deployment has quarantine turned off. evict() caps it at the longest a deployment may set.
         quarantineMinutes: 0,
+        ...(detail.quarantineUntil !== undefined &&
+        detail.trigger !== 'disconnect-all' &&
+        config.quarantineMinutes > 0
+          ? { quarantineUntil: detail.quarantineUntil }
+          : {}),
         round: detail.round,
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),

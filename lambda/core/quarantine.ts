@@ -136,14 +136,14 @@ export async function releaseQuarantines(
 export function quarantinesFor(
   names: readonly string[],
   rules: { protectedUsers: readonly string[] },
-  request: { minutes: number; reason: string; trigger: string; correlationId: string; now: number },
+  request: { expiresAt: number; reason: string; trigger: string; correlationId: string },
 ): QuarantineRequest[] {
   const isProtected = coveredBy(rules.protectedUsers);
   return distinctNames(names.filter((name) => name !== ''))
     .filter((username) => !isProtected(username))
     .map((username) => ({
       username,
-      expiresAt: request.now + request.minutes * 60_000,
+      expiresAt: request.expiresAt,
       reason: request.reason,
       trigger: request.trigger,
       correlationId: request.correlationId,

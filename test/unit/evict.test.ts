@@ -302,14 +302,15 @@ describe('eviction', () => {
     const failure = new ClientVpnApiError('InternalError', 'try again', { transient: true });
     api.failures.set(`${ENDPOINT_A}/${broken}`, failure);
     const request = decide(parseEvent(evictUsers(['heavy']), config.eventSource), config);
-    const first = await evict(request, { api }, config);
+    const now = Date.parse('2026-11-29T15:00:00Z');
+    const first = await evict(request, { api, clock: () => now }, config);
     expect(first.status).toBe('continuing');
     expect(first.endpoints[0]).toMatchObject({ terminated: 6, failed: 1 });
     expect(first[FAILURE_CAUSE]).toBe(failure);
-    // The next round carries the decision, not the event: the resolved user, no second quarantine.
+    // The next round carries the decision, not the event: the resolved user, and when the quarantine ends.
     expect(first.continuation).toMatchObject({
       round: 2,
-      quarantineMinutes: 0,
+      quarantineUntil: now + 60 * 60_000,
       correlationId: request.correlationId,
       target: { kind: 'users', names: [{ name: 'heavy', match: 'username' }] },
     });
@@ -324,6 +325,25 @@ describe('eviction', () => {
     expect(second.apiCalls.terminate).toBe(1);
     expect(third.apiCalls.terminate).toBe(0);
     expect(api.terminated.size).toBe(7);
+  });
+
+  it('a hold with an endpoint gone for good fails, though another may answer later: it could find the wrong person', async () => {
+    const C = 'cvpn-endpoint-0cccccccccccccccc';
+    const { result, api } = await run(
+      fixture('sso-session'),
+      [conn(ENDPOINT_A, 'alice.smith@example.com')],
+      { ENDPOINT_IDS: [ENDPOINT_A, ENDPOINT_B, C].join(',') },
+      (fake) => {
+        fake.failures.set(
+          `list:${ENDPOINT_B}`,
+          new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+        );
+        fake.failures.set(`list:${C}`, new ClientVpnApiError('UnauthorizedOperation', 'denied'));
+      },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.continuation).toBeUndefined();
+    expect(api.terminateCalls()).toEqual([]);
   });
 
   it('an endpoint that cannot be listed fails the eviction but not the other endpoints', async () => {

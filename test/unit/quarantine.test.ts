@@ -1,9 +1,11 @@
-import type { VpnConnection } from '../../lambda/core/client-vpn-api';
+import { ClientVpnApiError, type VpnConnection } from '../../lambda/core/client-vpn-api';
+import type { EvictorConfig } from '../../lambda/core/config';
+import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
-import { decide } from '../../lambda/core/policy';
+import { decide, type EvictionRequest } from '../../lambda/core/policy';
 import { quarantineKey } from '../../lambda/core/quarantine';
-import { EvictionIncompleteError } from '../../lambda/core/result';
+import { EvictionIncompleteError, type EvictionResult } from '../../lambda/core/result';
 import { createEvictorHandler } from '../../lambda/evictor-handler';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
@@ -176,6 +178,87 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
     expect(result.notes).toContain('a quarantine could not be written: the users may reconnect; retrying');
     expect(lines.find((l) => l.message === 'quarantine')).toMatchObject({ level: 'error' });
     expect(metricValues).toContainEqual({ name: 'QuarantineFailures', value: 1 });
+  });
+});
+
+describe('a quarantine across rounds', () => {
+  const busy = () => new ClientVpnApiError('InternalError', 'busy', { transient: true });
+  /** The hand-off as it travels: an event, through JSON, decided again. */
+  const handedOn = (result: EvictionResult, config: EvictorConfig) =>
+    decide(
+      parseEvent(
+        JSON.parse(
+          JSON.stringify(continuationEvent(result.continuation as EvictionRequest, config.eventSource, NOW)),
+        ),
+        config.eventSource,
+      ),
+      config,
+    );
+
+  it('a round that holds quarantines nobody; the round that evicts does, until the time the first round set', async () => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    // Resolved by local part, so only once every endpoint has answered.
+    const api = new FakeClientVpnApi([conn(ENDPOINT_B, 'alice.smith@example.com')]);
+    api.failures.set(`list:${ENDPOINT_A}`, busy());
+    const store = new FakeQuarantineStore();
+    const first = await evict(
+      decide(parseEvent(fixture('sso-session'), config.eventSource), config),
+      { api, quarantine: store, clock: () => NOW },
+      config,
+    );
+    expect(first.status).toBe('continuing');
+    expect(store.entries.size).toBe(0);
+    api.failures.clear();
+    const later = NOW + 5 * MINUTE;
+    const second = await evict(
+      handedOn(first, config),
+      { api, quarantine: store, clock: () => later },
+      config,
+    );
+    expect(second.status).toBe('completed');
+    expect(api.terminated.size).toBe(1);
+    expect(stored(store)).toEqual([{ username: 'alice.smith@example.com', minutes: 60 }]);
+  });
+
+  it.each([
+    ['never past the longest a deployment may set', {}, 'evict', 100 * 24 * 60, 30 * 24 * 60],
+    ['none when the deployment turned quarantine off', { QUARANTINE_MINUTES: '0' }, 'evict', 60, undefined],
+    ['none for the end of the day', {}, 'disconnect-all', 60, undefined],
+  ])('a hand-off carries a quarantine, %s', async (_label, env, trigger, askedMinutes, minutes) => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'bob')]);
+    const store = new FakeQuarantineStore();
+    const target =
+      trigger === 'evict'
+        ? {
+            kind: 'users' as const,
+            names: [{ name: 'bob', match: 'username' as const, source: 'usernames' }],
+            clientIps: [],
+          }
+        : { kind: 'everyone' as const, except: [] };
+    const forged = continuationEvent(
+      {
+        trigger: trigger as 'evict' | 'disconnect-all',
+        correlationId: 'forged',
+        reason: 'r',
+        endpointIds: [ENDPOINT_A],
+        dryRun: false,
+        target,
+        quarantineMinutes: 0,
+        quarantineUntil: NOW + askedMinutes * MINUTE,
+        round: 2,
+        notes: [],
+      },
+      config.eventSource,
+      NOW,
+    );
+    await evict(
+      decide(parseEvent(forged, config.eventSource), config),
+      { api, quarantine: store, clock: () => NOW },
+      config,
+    );
+    expect(api.terminated.size).toBe(1);
+    expect(stored(store)).toEqual(minutes === undefined ? [] : [{ username: 'bob', minutes }]);
   });
 });
 
