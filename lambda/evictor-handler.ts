@@ -148,6 +148,7 @@ export function createEvictorHandler({
         onOutcome: audit,
         shouldStop: () => remaining() < reserve,
         onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
+        ...(context ? { runId: context.awsRequestId } : {}),
       });
       for (const entry of result.quarantine) {
         if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });

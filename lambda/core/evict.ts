@@ -61,6 +61,12 @@ export interface EvictionHooks {
   shouldStop?: () => boolean;
   /** Told while a mass disconnect waits for another one to finish. */
   onWaiting?: (holder: string) => void;
+  /**
+   * This run, for the lease: Lambda's request id, which Lambda keeps when it retries a failed invocation, so that
+   * the retry takes back the lease its failed attempt held, while a second delivery of the event, with a request
+   * id of its own, is still told apart. A fresh id when not given.
+   */
+  runId?: string;
 }
 
 interface EndpointListing {
@@ -217,7 +223,11 @@ export async function evict(
   }
   if (request.target.kind !== 'everyone') return evictRound(request, ports, settings, hooks, result);
 
-  const holder: LeaseHolder = { id: request.correlationId, round: request.round, token: randomUUID() };
+  const holder: LeaseHolder = {
+    id: request.correlationId,
+    round: request.round,
+    token: hooks.runId ?? randomUUID(),
+  };
   const taken = await takeLease(holder, ports, hooks);
   if (taken === 'duplicate') {
     result.status = 'ignored';

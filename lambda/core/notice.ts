@@ -66,7 +66,7 @@ function headline(result: EvictionResult): string {
       const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
       const failures = [
         ...(total('failed') > 0 ? [`${total('failed')} not terminated`] : []),
-        ...(unlisted > 0 ? [`${unlisted} endpoints not listed`] : []),
+        ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
         ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
       ];
       const then = result.status === 'continuing' ? '; continuing' : '';

@@ -1,9 +1,11 @@
+import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
 import { type ContinuationEvent, continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { decide, type EvictionRequest } from '../../lambda/core/policy';
 import { EvictionIncompleteError } from '../../lambda/core/result';
 import { createEvictorHandler, EvictorFailure } from '../../lambda/evictor-handler';
+import { startLocalTable } from '../support/dynamodb';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';
@@ -44,7 +46,7 @@ describe('errors by kind, and the hand-off', () => {
     expect(result.status).toBe('failed');
     expect(handedOff).toEqual([]);
     expect(published).toEqual([
-      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 1 endpoints not listed; 1 terminated',
+      '[client-vpn-evictor ENFORCING] disconnect-all: FAILED: 1 endpoint not listed; 1 terminated',
     ]);
     expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
   });
@@ -119,6 +121,43 @@ describe('errors by kind, and the hand-off', () => {
     );
     expect(error).toBeInstanceOf(EvictionIncompleteError);
     expect((error as Error).cause).toBe(original);
+  });
+
+  it("Lambda's retry of a round whose hand-off failed takes back the lease; another delivery of it does not", async () => {
+    const table = await startLocalTable();
+    try {
+      const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')]);
+      api.failures.set(
+        `${ENDPOINT_B}/user:bob`,
+        new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+      );
+      const { logger, metrics } = recorders();
+      let lambdaIsDown = true;
+      const handedOff: ContinuationEvent[] = [];
+      const handler = createEvictorHandler({
+        config: testConfig(),
+        api,
+        logger,
+        metrics,
+        lease: new DynamoDbLeaseStore(table.client, table.db.tableName),
+        continuation: {
+          handOff: async (event) => {
+            if (lambdaIsDown) throw new Error('Lambda is down');
+            handedOff.push(event);
+          },
+        },
+      });
+      // Lambda keeps the request id when it retries an asynchronous invocation.
+      const attempt = { ...contextFor(60_000), awsRequestId: 'request-1' };
+      await expect(handler(endOfDay, attempt)).rejects.toThrow('Lambda is down');
+      lambdaIsDown = false;
+      expect(await handler(endOfDay, attempt)).toMatchObject({ status: 'continuing' });
+      expect(handedOff).toHaveLength(1);
+      const again = await handler(endOfDay, { ...contextFor(60_000), awsRequestId: 'request-2' });
+      expect(again).toMatchObject({ status: 'ignored' });
+    } finally {
+      await table.close();
+    }
   });
 
   it('a hand-off that cannot be sent fails the invocation, so that Lambda retries the round', async () => {

@@ -123,7 +123,7 @@ describe('notices', () => {
           { endpointId: ENDPOINT_A, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0, error: 'gone' },
         ],
       }),
-      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 endpoints not listed; 0 terminated',
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 endpoint not listed; 0 terminated',
     ],
     [
       'a named user who was not connected',
