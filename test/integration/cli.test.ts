@@ -198,7 +198,7 @@ describe('cvpn-evict', () => {
       ...['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', gone],
     ]);
     expect(active()).not.toContain('bob');
-    expect(stderr).toBe('round 2: going on with what is left');
+    expect(stderr).toBe('round 2: going on with what is left in 1 s');
     expect(code).toBe(1);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^ENFORCING {2}evict {2}failed {2}\(correlation id cli-[\w-]+, 2 rounds\)$/);

@@ -1,3 +1,4 @@
+import { pauseBefore } from '../../bin/eviction';
 import { mergeRounds } from '../../bin/rounds';
 import type { EndpointSummary, EvictionResult, Outcome, Status } from '../../lambda/core/result';
 
@@ -231,5 +232,17 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
     });
     expect(result).not.toHaveProperty('continuation');
     expect(result).not.toHaveProperty('endedEarlier');
+  });
+});
+
+describe('the pause before a round, in the CLI', () => {
+  it.each([
+    [2, 1_000],
+    [3, 2_000],
+    [6, 16_000],
+    [7, 30_000],
+    [20, 30_000],
+  ])('before round %i: %i ms', (round, ms) => {
+    expect(pauseBefore(round)).toBe(ms);
   });
 });
