@@ -60,6 +60,7 @@ function describeQuarantine(q: QuarantineOutcome): string {
     released: `${entry}  was until ${q.until}`,
     'would-release': `${entry}  until ${q.until}`,
     'not-quarantined': q.username,
+    protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
   }[q.outcome];
   return `  ${q.outcome.padEnd(15)} ${detail}`;

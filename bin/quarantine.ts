@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_EVENT_SOURCE, RANGES } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
-import { distinctNames } from '../lambda/core/identity';
+import { coveredBy, distinctNames } from '../lambda/core/identity';
 import {
   type QuarantineOutcome,
   type QuarantineRequest,
@@ -12,6 +12,7 @@ import type { Mode } from '../lambda/core/result';
 import { quarantineStore, tableName } from './aws-clients';
 import { defaultReason, EXIT, type Options, operator, UsageError } from './command-line';
 import { quarantineEntriesTable, quarantineReport } from './output';
+import { protectionOf } from './settings';
 
 /**
  * The names and reason an operator gives, checked by the rules every event's `usernames` and `reason` obey: a
@@ -58,7 +59,7 @@ function report(
       ? `${JSON.stringify({ mode, command, correlationId, reason, quarantine: outcomes }, null, 2)}\n`
       : quarantineReport(mode, command, correlationId, outcomes),
   );
-  return outcomes.some((o) => o.outcome === 'failed') ? EXIT.partial : EXIT.done;
+  return outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'protected') ? EXIT.partial : EXIT.done;
 }
 
 async function list(values: Options, table: string): Promise<number> {
@@ -79,28 +80,37 @@ async function list(values: Options, table: string): Promise<number> {
   return EXIT.done;
 }
 
-/** Quarantines by VPN username, as an eviction's `usernames` do; a longer quarantine already there stays. */
+/**
+ * Quarantines by VPN username, as an eviction's `usernames` do; a longer quarantine already there stays. A protected
+ * user (`--protected`, else the deployment's `protectedUsers`) is refused: the connect handler lets them in anyway.
+ */
 async function add(values: Options, table: string, names: string[]): Promise<number> {
   const command = 'quarantine add';
   const minutes = minutesOf(values.minutes);
   const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));
+  const isProtected = coveredBy(protectionOf(values).users);
   const now = Date.now();
   const correlationId = `cli-${randomUUID()}`;
-  const entries: QuarantineRequest[] = usernames.map((username) => ({
-    username,
-    expiresAt: now + minutes * 60_000,
-    reason,
-    trigger: 'operator',
-    correlationId,
-  }));
-  const outcomes = await writeQuarantines(quarantineStore(values, table), entries, {
+  const entries: QuarantineRequest[] = usernames
+    .filter((username) => !isProtected(username))
+    .map((username) => ({
+      username,
+      expiresAt: now + minutes * 60_000,
+      reason,
+      trigger: 'operator',
+      correlationId,
+    }));
+  const written = await writeQuarantines(quarantineStore(values, table), entries, {
     dryRun: values['dry-run'],
     now,
   });
-  return report(values, command, correlationId, reason, outcomes);
+  const refused = usernames
+    .filter(isProtected)
+    .map((username): QuarantineOutcome => ({ username, outcome: 'protected' }));
+  return report(values, command, correlationId, reason, [...refused, ...written]);
 }
 
-/** Lifts every entry that would deny each name when it connects: the name's own, and its local part's. */
+/** Lifts each name's entry: its account's, ignoring case (`CORP\\alice` and `alice` are one account). */
 async function release(values: Options, table: string, names: string[]): Promise<number> {
   const command = 'quarantine release';
   const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));

@@ -16,6 +16,7 @@ export function config(values: Options, protectedUsers: readonly string[] = []):
       MAX_USERS_PER_EVENT: values['max-users'],
       QUARANTINE_MINUTES: values['quarantine-minutes'],
       EC2_BUDGET_SHARE: values['ec2-budget-share'],
+      USERNAME_MATCH: values['username-match'],
       ...(values.table !== undefined ? { QUARANTINE_TABLE: tableName(values, 'evict') } : {}),
     });
   } catch (error) {
@@ -26,7 +27,8 @@ export function config(values: Options, protectedUsers: readonly string[] = []):
           .replace('MAX_USERS_PER_EVENT', '--max-users')
           .replace('PROTECTED_USERS', '--protected')
           .replace('QUARANTINE_MINUTES', '--quarantine-minutes')
-          .replace('EC2_BUDGET_SHARE', '--ec2-budget-share'),
+          .replace('EC2_BUDGET_SHARE', '--ec2-budget-share')
+          .replace('USERNAME_MATCH', '--username-match'),
       );
     }
     throw error;
@@ -43,11 +45,11 @@ export interface Protection {
  * Protect broadly: the deployment's `protectedUsers` from ./cdk.json, as `cdk deploy` reads them, unless
  * `--protected` replaces them (`--protected ''` protects nobody).
  */
-function protectedNames(values: Options): { names: readonly string[]; source: string } {
+export function protectionOf(values: Options): Protection {
   const setting = settingOf('--protected', values.protected, 'protectedUsers');
-  if (values.protected !== undefined) return { names: values.protected, source: setting.source };
+  if (values.protected !== undefined) return { users: values.protected, source: setting.source };
   try {
-    return { names: readProtectedUsers(() => setting.raw), source: setting.source };
+    return { users: readProtectedUsers(() => setting.raw), source: setting.source };
   } catch (error) {
     if (!(error instanceof ContextError)) throw error;
     throw new UsageError(`${setting.source}: ${error.message.replace(/^context "protectedUsers": /, '')}`);
@@ -56,7 +58,7 @@ function protectedNames(values: Options): { names: readonly string[]; source: st
 
 /** The settings for evict and disconnect-all, with the protected users that apply. */
 export function evictionConfig(values: Options): { settings: EvictorConfig; protection: Protection } {
-  const { names, source } = protectedNames(values);
-  const settings = config(values, names);
+  const { users, source } = protectionOf(values);
+  const settings = config(values, users);
   return { settings, protection: { users: settings.protectedUsers, source } };
 }

@@ -1,11 +1,11 @@
-import { coveredBy, distinctNames, foldCase } from './identity';
+import { coveredBy, foldCase } from './identity';
 
 /**
  * The quarantine: the users an eviction keeps out. The evictor writes it, the client-connect handler reads it,
  * `Release VPN User` and the CLI lift it. The DynamoDB adapter implements the port; tests hand the core a fake.
  *
- * An entry denies one name, ignoring case, and nothing else: a quarantine must never fall on another person who
- * happens to share a local part (evict narrowly).
+ * An entry denies one account, ignoring case (`quarantineKey`), and nothing else: a quarantine must never fall on
+ * another person who happens to share a local part (evict narrowly).
  */
 export interface QuarantineRequest {
   /** The name as EC2 reported it, or as the alert or operator gave it. */
@@ -38,7 +38,7 @@ export interface QuarantineStore {
    * write are one conditional write, so two evictions racing for one user can never shorten the quarantine.
    */
   put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite>;
-  /** The unreleased, unexpired entry that denies `username` (the same name ignoring case), if any. */
+  /** The unreleased, unexpired entry that denies `username` (its account, by `quarantineKey`), if any. */
   active(username: string, now: number): Promise<QuarantineEntry | undefined>;
   /** Marks the active entry for `username` released, keeping who and why; returns what it lifted. */
   release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry | undefined>;
@@ -46,8 +46,16 @@ export interface QuarantineStore {
   listActive(now: number): Promise<QuarantineEntry[]>;
 }
 
-/** The store key of a name's entry: one entry per name, ignoring case. */
-export const quarantineKey = (username: string): string => `quarantine#user#${foldCase(username)}`;
+/**
+ * The store key of a name's entry: one entry per account, ignoring case. Active Directory takes `CORP\alice` and
+ * `alice` for one account, and Client VPN reports what the user typed, so both spellings share a key: either one
+ * is kept out, and either one lifts it. An e-mail address keeps its domain (`alice@contractor.io` is not
+ * `alice@example.com`).
+ */
+export function quarantineKey(username: string): string {
+  const account = username.slice(username.lastIndexOf('\\') + 1);
+  return `quarantine#user#${foldCase(account === '' ? username : account)}`;
+}
 
 /** Active means unreleased and not yet expired; the table's TTL deletes expired entries some time later. */
 export const isActive = (entry: QuarantineEntry, now: number): boolean =>
@@ -65,6 +73,8 @@ export interface QuarantineOutcome {
     | 'released'
     | 'would-release'
     | 'not-quarantined'
+    /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
+    | 'protected'
     | 'failed';
   /** Why it failed: the store's error, for the audit line. */
   error?: string;
@@ -139,7 +149,11 @@ export function quarantinesFor(
   request: { expiresAt: number; reason: string; trigger: string; correlationId: string },
 ): QuarantineRequest[] {
   const isProtected = coveredBy(rules.protectedUsers);
-  return distinctNames(names.filter((name) => name !== ''))
+  // One entry per account: the first spelling seen of it.
+  const byAccount = new Map<string, string>();
+  for (const name of names)
+    if (name !== '' && !byAccount.has(quarantineKey(name))) byAccount.set(quarantineKey(name), name);
+  return [...byAccount.values()]
     .filter((username) => !isProtected(username))
     .map((username) => ({
       username,

@@ -144,6 +144,26 @@ describe('cvpn-evict quarantine', () => {
     ]);
   });
 
+  it('add refuses a protected user, whom the connect handler lets in anyway, writes the others, and exits 1', async () => {
+    const { code, stdout } = await cli([
+      'quarantine',
+      'add',
+      'BreakGlass@example.com',
+      'alice',
+      '--minutes',
+      '30',
+      '--protected',
+      'breakglass',
+      ...T(),
+    ]);
+    expect(code).toBe(1);
+    expect(stdout.split('\n').slice(1, 3)).toEqual([
+      '  protected       BreakGlass@example.com  a protected user: the connect handler always lets them in',
+      expect.stringMatching(/^ {2}written {9}alice {2}until \S+Z$/),
+    ]);
+    expect((await store.listActive(Date.now())).map((e) => e.username)).toEqual(['alice']);
+  });
+
   it('add keeps a longer quarantine and says so; a shorter one never replaces it', async () => {
     await cli(['quarantine', 'add', 'alice', '--minutes', '120', ...T()]);
     const [longer] = await store.listActive(Date.now());

@@ -54,6 +54,20 @@ describe('what a quarantine denies', () => {
     }
   });
 
+  it('takes an Active Directory name with and without its domain for one account, either way round', async () => {
+    const entry = request({ username: 'CORP\\Alice.Smith' });
+    await store.put(entry, T);
+
+    for (const name of ['alice.smith', 'ALICE.SMITH', 'corp\\alice.smith', 'corp.example.com\\Alice.Smith']) {
+      expect(await store.active(name, T + 1)).toEqual({ ...entry, quarantinedAt: T });
+    }
+    expect(await store.active('alice.smith@example.com', T + 1)).toBeUndefined();
+    expect(await store.release('alice.smith', RELEASE, T + 2)).toMatchObject({
+      username: 'CORP\\Alice.Smith',
+    });
+    expect(await store.active('CORP\\Alice.Smith', T + 3)).toBeUndefined();
+  });
+
   it('counts an entry until it expires and ignores it from then on, before TTL has deleted it', async () => {
     const expiresAt = T + MINUTE + 500;
     await store.put(request({ expiresAt }), T);

@@ -189,6 +189,28 @@ interface Expected {
   wouldDeny?: true;
 }
 
+/** README: a quarantine denies an account ignoring case; `CORP\\alice` and `alice` are one account. */
+const accountOf = (name: string) => (name.slice(name.lastIndexOf('\\') + 1) || name).toLowerCase();
+
+/**
+ * The table after `decide` below writes the quarantines in order (each two minutes before the instant, each release
+ * one minute before it): one entry per account, a longer active one kept, a release lifting the account's entry.
+ */
+function quarantineTable(quarantines: Case['quarantines']) {
+  const table = new Map<string, { minutesLeft: number; released: boolean }>();
+  for (const q of quarantines) {
+    const account = accountOf(q.name.text);
+    const there = table.get(account);
+    const activeAt = (minutesBefore: number) =>
+      there !== undefined && !there.released && there.minutesLeft > -minutesBefore;
+    if (!(activeAt(2) && (there?.minutesLeft ?? 0) > q.minutesLeft))
+      table.set(account, { minutesLeft: q.minutesLeft, released: false });
+    const now = table.get(account);
+    if (q.released && now && !now.released && now.minutesLeft > -1) now.released = true;
+  }
+  return table;
+}
+
 function oracle(c: Case): Expected {
   const names = [c.username, c.matchCommonName ? c.commonName : null].filter(
     (n): n is Name => typeof n === 'object' && n !== null,
@@ -198,12 +220,11 @@ function oracle(c: Case): Expected {
     c.dryRun ? { allow: true, rule, message, wouldDeny: true } : { allow: false, rule, message };
   if (samePerson(c.protectedUsers)) return { allow: true, rule: 'protected', message: '' };
   if (c.storeDown && names.length > 0) return deny('quarantine-unavailable', CANNOT_CHECK);
-  const quarantined = c.quarantines.some(
-    (q) =>
-      !q.released &&
-      q.minutesLeft > 0 &&
-      names.some((n) => n.text.toLowerCase() === q.name.text.toLowerCase()),
-  );
+  const entries = quarantineTable(c.quarantines);
+  const quarantined = names.some((n) => {
+    const entry = entries.get(accountOf(n.text));
+    return entry !== undefined && !entry.released && entry.minutesLeft > 0;
+  });
   if (quarantined) return deny('quarantined', SUSPENDED);
   if (c.hours && !isOpen(c.hours, c.instant)) {
     if (samePerson(c.exempt)) return { allow: true, rule: 'exempt', message: '' };

@@ -98,6 +98,15 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
     expect(stored(identity.store)).toEqual([{ username: 'Dave.Chen', minutes: 60 }]);
   });
 
+  it('one entry per Active Directory account, spelt with or without its domain', async () => {
+    const { store, api } = await run(evictEvent(['CORP\\dave', 'dave']), [
+      conn(ENDPOINT_A, 'CORP\\dave'),
+      conn(ENDPOINT_B, 'dave'),
+    ]);
+    expect(api.terminated.size).toBe(2);
+    expect(stored(store)).toEqual([{ username: 'CORP\\dave', minutes: 60 }]);
+  });
+
   it('never quarantines a protected user, connected or not', async () => {
     const { store, api } = await run(
       evictEvent(['breakglass@example.com', 'CORP\\oncall', 'bob']),
