@@ -19,8 +19,12 @@ options:
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
   --dry-run                   read for real, change nothing, report what would change
   --except <user>             disconnect-all: leave this user connected (repeatable)
-  --protected <user>          never terminate this user (repeatable; replaces the protectedUsers key in
-                              ./cdk.json, which applies otherwise; --protected '' protects nobody)
+  --protected <user>          never terminate or quarantine this user (repeatable; replaces the protectedUsers
+                              key in ./cdk.json, which applies otherwise; --protected '' protects nobody)
+  --identity <name>           evict: also the person behind this name from another tool (an IAM user, a session
+                              name), resolved as for a finding: the same name, else the one VPN user with its
+                              local part (repeatable; evict then needs no <user>)
+  --username-match <rule>     how --identity resolves: local-part (default) or exact, as the usernameMatch key
   --max-users <n>             evict refuses more users than this (default 5)
   --ec2-budget-share <0.05..1>
                               evict, disconnect-all: the share of EC2's budget for mutating calls that the
@@ -58,6 +62,8 @@ export function parseCommandLine(argv: string[]) {
         'dry-run': { type: 'boolean', default: false },
         except: { type: 'string', multiple: true, default: [] },
         protected: { type: 'string', multiple: true },
+        identity: { type: 'string', multiple: true, default: [] },
+        'username-match': { type: 'string' },
         'max-users': { type: 'string' },
         'ec2-budget-share': { type: 'string' },
         reason: { type: 'string' },

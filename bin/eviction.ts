@@ -78,11 +78,20 @@ async function runEviction(
   }
 }
 
-/** `cvpn-evict evict <user...>`: every connection of these VPN users, quarantined with --table. */
+/**
+ * `cvpn-evict evict <user...> [--identity <name>...]`: every connection of these VPN users, and of the people
+ * behind these identities, quarantined with --table.
+ */
 export async function evictCommand(values: Options, usernames: string[]): Promise<number> {
-  if (usernames.length === 0) throw new UsageError('evict needs at least one VPN username');
+  const identities = values.identity;
+  if (usernames.length === 0 && identities.length === 0)
+    throw new UsageError('evict needs at least one VPN username or --identity');
   const reason = values.reason ?? defaultReason('evict');
-  return runEviction(values, evictionConfig(values), DETAIL_TYPES.evict, { usernames, reason });
+  return runEviction(values, evictionConfig(values), DETAIL_TYPES.evict, {
+    ...(usernames.length > 0 ? { usernames } : {}),
+    ...(identities.length > 0 ? { identities } : {}),
+    reason,
+  });
 }
 
 /** The lease that keeps mass disconnects one at a time, and so within the budget share, is in the table. */

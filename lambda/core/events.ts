@@ -37,13 +37,25 @@ const endpointIds = z
   .array(z.string().check(z.regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')))
   .check(z.minLength(1), z.maxLength(100));
 
-const evictDetailSchema = z.object({
-  usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
-  reason,
-  endpointIds: z.optional(endpointIds),
-  dryRun: z.optional(z.boolean()),
-  quarantineMinutes: z.optional(z.int().check(z.minimum(1), z.maximum(RANGES.quarantineMinutes.max))),
-});
+/**
+ * `usernames` are VPN usernames (matched ignoring case, nothing else); `identities` are names another tool gives
+ * (an IAM user, a session name), resolved like a finding's, by `usernameMatch`. At least one name in all.
+ */
+const evictDetailSchema = z
+  .object({
+    usernames: z.optional(z.array(username).check(z.maxLength(1000))),
+    identities: z.optional(z.array(username).check(z.maxLength(1000))),
+    reason,
+    endpointIds: z.optional(endpointIds),
+    dryRun: z.optional(z.boolean()),
+    quarantineMinutes: z.optional(z.int().check(z.minimum(1), z.maximum(RANGES.quarantineMinutes.max))),
+  })
+  .check(
+    z.refine((d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) > 0, {
+      message: 'give at least one name in usernames or identities',
+      path: ['usernames'],
+    }),
+  );
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
 const releaseDetailSchema = z.object({

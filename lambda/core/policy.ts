@@ -148,11 +148,14 @@ export function decide(event: ParsedEvent, config: EvictorConfig): Request {
         round: 1,
         target: {
           kind: 'users',
-          names: distinctNames(detail.usernames).map((name) => ({
-            name,
-            match: 'username',
-            source: 'usernames',
-          })),
+          names: [
+            ...distinctNames(detail.usernames ?? []).map(
+              (name): NamedUser => ({ name, match: 'username', source: 'usernames' }),
+            ),
+            ...distinctNames(detail.identities ?? []).map(
+              (name): NamedUser => ({ name, match: 'identity', source: 'identities' }),
+            ),
+          ],
           clientIps: [],
         },
         notes,

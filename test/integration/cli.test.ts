@@ -101,6 +101,35 @@ describe('cvpn-evict', () => {
     expect(active()).toEqual(['alice', 'alice', 'bob', 'oncall', 'carol', 'alice@contractor.io']);
   });
 
+  it('evict --identity resolves a name from another tool as a finding would: by its unique local part', async () => {
+    const { code, stdout } = await cli(['evict', '--identity', 'Carol@corp.example.com', ...local()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('users: carol');
+    expect(active()).not.toContain('carol');
+    expect(active()).toHaveLength(6);
+  });
+
+  it('evict --identity with --username-match exact wants the same name: carol is then not connected', async () => {
+    const { code, stdout } = await cli([
+      'evict',
+      '--identity',
+      'Carol@corp.example.com',
+      '--username-match',
+      'exact',
+      ...local(),
+    ]);
+    expect(code).toBe(3);
+    expect(stdout).toContain('not connected: Carol@corp.example.com');
+    expect(active()).toHaveLength(7);
+  });
+
+  it('evict --identity refuses a local part three VPN users share, and ends nobody', async () => {
+    const { code, stdout } = await cli(['evict', '--identity', 'alice@corp.example.com', ...local()]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/ambiguous/);
+    expect(active()).toHaveLength(7);
+  });
+
   it('exits 3 and names a user who is not connected', async () => {
     const { code, stdout } = await cli(['evict', 'bob', 'dana@example.com', ...local()]);
     expect(code).toBe(3);
@@ -267,13 +296,16 @@ describe('cvpn-evict', () => {
       /--endpoint-id: "vpn-1" is not a Client VPN endpoint id/,
     ],
     ['an unknown option', ['connections', '--force'], /Unknown option '--force'/],
-    // Every name the CLI takes is a VPN username, matched ignoring case: the rule for alert identities has no say.
     [
-      'the removed --username-match',
-      ['evict', 'bob', '--username-match', 'exact', '@E'],
-      /Unknown option '--username-match'/,
+      'a --username-match that is no rule',
+      ['evict', '--identity', 'carol@corp.example.com', '--username-match', 'fuzzy', '@E'],
+      /--username-match must be one of local-part, exact/,
     ],
-    ['evict without users', ['evict', '--endpoint-id', A], /evict needs at least one VPN username/],
+    [
+      'evict without users',
+      ['evict', '--endpoint-id', A],
+      /evict needs at least one VPN username or --identity/,
+    ],
     [
       'a username with a control character',
       ['evict', 'bad\u0007name', '--endpoint-id', A],

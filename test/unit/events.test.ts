@@ -245,8 +245,13 @@ describe('rejection reasons', () => {
   it.each([
     [
       'an empty list',
-      customEvent(DETAIL_TYPES.evict, { usernames: [], reason: 'r' }),
-      'invalid "Evict VPN User" detail: usernames: Too small: expected array to have >=1 items',
+      customEvent(DETAIL_TYPES.release, { usernames: [], reason: 'r' }),
+      'invalid "Release VPN User" detail: usernames: Too small: expected array to have >=1 items',
+    ],
+    [
+      'an eviction that names nobody',
+      customEvent(DETAIL_TYPES.evict, { usernames: [], identities: [], reason: 'r' }),
+      'invalid "Evict VPN User" detail: usernames: give at least one name in usernames or identities',
     ],
     [
       'a fraction where minutes are whole',

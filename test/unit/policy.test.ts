@@ -108,6 +108,21 @@ describe('names a finding gives: identity map first, the rest resolved against t
       clientIps: [],
     });
   });
+
+  it("an Evict VPN User's identities are resolved like a finding's, beside its VPN usernames", () => {
+    const request = decideFor(
+      customEvent('Evict VPN User', {
+        usernames: ['bob'],
+        identities: ['Dave.Chen', 'dave.chen'],
+        reason: 'r',
+      }),
+    );
+    expect(request.target).toEqual({
+      kind: 'users',
+      names: [vpnUser('bob', 'usernames'), { name: 'Dave.Chen', match: 'identity', source: 'identities' }],
+      clientIps: [],
+    });
+  });
 });
 
 describe('policy', () => {
