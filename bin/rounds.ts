@@ -1,11 +1,20 @@
-import type { EndpointSummary, EvictionResult, Outcome, Status } from '../lambda/core/result';
+import {
+  countOutcomes,
+  type EndpointSummary,
+  type EvictionResult,
+  type Outcome,
+  permanentFailures,
+  type Status,
+} from '../lambda/core/result';
 
 /** Statuses that say nothing failed, which a failure left by an earlier round overrides. */
 const NOTHING_FAILED: readonly Status[] = ['completed', 'not-connected', 'ignored'];
 
 const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
-  endpoint.errorKind === 'permanent' ||
-  round.outcomes.some((o) => o.endpointId === endpoint.endpointId && o.status === 'failed' && !o.transient);
+  permanentFailures({
+    outcomes: round.outcomes.filter((o) => o.endpointId === endpoint.endpointId),
+    endpoints: [endpoint],
+  }) > 0;
 
 /**
  * Each connection's last outcome: one a later round ended after a failure counts as ended, not as failed too, and
@@ -28,8 +37,6 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
   const [first] = rounds;
   const last = rounds.at(-1) ?? first;
   const outcomes = outcomesOf(rounds);
-  const count = (endpointId: string, status: Outcome['status']) =>
-    outcomes.filter((o) => o.endpointId === endpointId && o.status === status).length;
   /** Each endpoint as the last round that had it left it. */
   const lastSeen = new Map<string, { round: EvictionResult; summary: EndpointSummary }>();
   for (const round of rounds)
@@ -45,10 +52,7 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
     quarantine: rounds.flatMap((r) => r.quarantine),
     endpoints: [...lastSeen.values()].map(({ summary }) => ({
       ...summary,
-      terminated: count(summary.endpointId, 'terminated'),
-      wouldTerminate: count(summary.endpointId, 'would-terminate'),
-      failed: count(summary.endpointId, 'failed'),
-      skipped: count(summary.endpointId, 'skipped'),
+      ...countOutcomes(outcomes.filter((o) => o.endpointId === summary.endpointId)),
     })),
     outcomes,
     apiCalls: {

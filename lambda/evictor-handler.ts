@@ -8,13 +8,14 @@ import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import type { LeaseStore } from './core/lease';
-import { keptForAPerson, type Notifier, noticeFor } from './core/notice';
+import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
 import { decide, type Request } from './core/policy';
 import type { QuarantineOutcome, QuarantineStore } from './core/quarantine';
 import {
   EvictionIncompleteError,
   type EvictionResult,
   type Outcome,
+  permanentFailures,
   type RejectedEvent,
 } from './core/result';
 
@@ -84,16 +85,10 @@ export function createEvictorHandler({
       distinctNames(terminated.map((o) => o.username)).length,
     );
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
-    const permanent =
-      result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
-      result.endpoints.filter((e) => e.errorKind === 'permanent').length;
+    const permanent = permanentFailures(result);
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
     if (result.status === 'refused') metrics.addMetric('EvictionsRefused', MetricUnit.Count, 1);
-    const protectedNamed = distinctNames(
-      keptForAPerson(result)
-        .filter((o) => o.reason === 'protected')
-        .map((o) => o.username),
-    ).length;
+    const protectedNamed = protectedUsersNamed(result).length;
     if (protectedNamed > 0) metrics.addMetric('ProtectedUsersNamed', MetricUnit.Count, protectedNamed);
     if (result.status === 'continuing') metrics.addMetric('Continuations', MetricUnit.Count, 1);
     const quarantines = (outcome: QuarantineOutcome['outcome']) =>

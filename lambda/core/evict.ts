@@ -22,7 +22,14 @@ import { planEndpoint } from './plan';
 import type { EvictionRequest, Request } from './policy';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import { type EndpointSummary, type EvictionResult, FAILURE_CAUSE, type Outcome } from './result';
+import {
+  countOutcomes,
+  type EndpointSummary,
+  type EvictionResult,
+  FAILURE_CAUSE,
+  type Outcome,
+  permanentFailures,
+} from './result';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
@@ -135,13 +142,9 @@ function decidedTarget(target: Target, selection: Selection, allListed: boolean)
 }
 
 function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
-  const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
   return {
     endpointId,
-    terminated: count('terminated'),
-    wouldTerminate: count('would-terminate'),
-    failed: count('failed'),
-    skipped: count('skipped'),
+    ...countOutcomes(outcomes),
     ...(error
       ? {
           error: explainError(error, endpointId, 'DescribeClientVpnConnections'),
@@ -470,13 +473,11 @@ async function evictRound(
     if (run.notStarted > 0 || transientFailures || error?.transient) goOn.push(endpointId);
   }
 
-  const permanent =
-    failedFor('permanent').length > 0 || result.outcomes.some((o) => o.status === 'failed' && !o.transient);
   if (result.quarantine.some((q) => q.outcome === 'failed')) {
     result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
     result.status = 'partial-failure';
   } else {
-    if (permanent) result.status = 'failed';
+    if (permanentFailures(result) > 0) result.status = 'failed';
     else if (result.notConnected.length > 0) result.status = 'not-connected';
     if (runs.some((r) => r.notStarted > 0))
       result.notes.push('time ran short: the rest goes on in the next round');

@@ -1,6 +1,6 @@
 import { distinctNames } from './identity';
 import type { QuarantineOutcome } from './quarantine';
-import type { EvictionResult, Outcome } from './result';
+import { type EvictionResult, type Outcome, permanentFailures } from './result';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
 export interface Notifier {
@@ -31,6 +31,14 @@ export const keptForAPerson = (result: EvictionResult): Kept[] =>
         (o): o is Kept =>
           o.status === 'skipped' && (o.reason === 'protected' || o.reason === 'reassigned-address'),
       );
+
+/** The protected users a security eviction was asked to evict, and kept: one name per person. */
+export const protectedUsersNamed = (result: EvictionResult): string[] =>
+  distinctNames(
+    keptForAPerson(result)
+      .filter((o) => o.reason === 'protected')
+      .map((o) => o.username),
+  );
 
 const namesOf = (names: readonly string[]) => distinctNames(names).join(', ');
 
@@ -79,9 +87,8 @@ function headline(result: EvictionResult): string {
     case 'not-connected':
       return `NOT CONNECTED: ${result.notConnected.join(', ')}; ${count} ${verb}`;
     default: {
-      const kept = keptForAPerson(result);
-      const protectedUsers = namesOf(kept.filter((o) => o.reason === 'protected').map((o) => o.username));
-      const reassigned = kept.filter((o) => o.reason === 'reassigned-address').length;
+      const protectedUsers = protectedUsersNamed(result).join(', ');
+      const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
       const why = [
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
@@ -99,10 +106,7 @@ function headline(result: EvictionResult): string {
  * otherwise.
  */
 export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
-  const permanent =
-    result.outcomes.some((o) => o.status === 'failed' && !o.transient) ||
-    result.endpoints.some((e) => e.errorKind === 'permanent');
-  if (result.status === 'continuing' && !permanent) return undefined;
+  if (result.status === 'continuing' && permanentFailures(result) === 0) return undefined;
   const acted =
     (result.endedEarlier ?? 0) > 0 ||
     result.endpoints.some((e) => e.terminated + e.wouldTerminate + e.failed > 0);

@@ -55,6 +55,19 @@ export interface EndpointSummary {
   errorKind?: 'transient' | 'permanent';
 }
 
+/** An endpoint's counts, from its outcomes. */
+export function countOutcomes(
+  outcomes: readonly Outcome[],
+): Pick<EndpointSummary, 'terminated' | 'wouldTerminate' | 'failed' | 'skipped'> {
+  const count = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
+  return {
+    terminated: count('terminated'),
+    wouldTerminate: count('would-terminate'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+  };
+}
+
 export interface ApiCalls {
   describe: number;
   terminate: number;
@@ -109,6 +122,11 @@ export interface EvictionResult {
   continuation?: EvictionRequest;
   [FAILURE_CAUSE]?: Error;
 }
+
+/** Failures no retry can fix: connections EC2 refused for good, and endpoints that could not be listed for good. */
+export const permanentFailures = (result: Pick<EvictionResult, 'outcomes' | 'endpoints'>): number =>
+  result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
+  result.endpoints.filter((e) => e.errorKind === 'permanent').length;
 
 /** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
 export class EvictionIncompleteError extends Error {
