@@ -23,7 +23,7 @@ if (require.main === module) {
   } catch (error) {
     if (!(error instanceof ContextError)) throw error;
     process.stderr.write(
-      `client-vpn-evictor: ${error.message}\nContext keys: ${CONTEXT_KEYS.join(', ')} (see README).\n`,
+      `client-vpn-evictor: ${error.message}\nContext keys: ${CONTEXT_KEYS.join(', ')} (see docs/configuration.md).\n`,
     );
     process.exit(1);
   }

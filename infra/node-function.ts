@@ -40,7 +40,8 @@ export function nodeFunction(
     ...props,
     // Stack traces then name the TypeScript function, file and line (`parseEvictorConfig (lambda/core/config.ts:176)`,
     // not `qk (index.js:53:148403)`), and so does the `location` Powertools logs with an error. Reading the map costs
-    // some 10-15 ms of a cold start (`npm run bench`, README): the init stays well under half the naive bundle's.
+    // some 10-15 ms of a cold start (`npm run bench`, docs/benchmarks.md): the init stays well under half the naive
+    // bundle's.
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
   });
   const runtimeReason =

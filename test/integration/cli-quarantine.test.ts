@@ -37,7 +37,7 @@ afterEach(() => table.close());
 
 /**
  * The built CLI in a child process with no AWS credentials, the SDK pointed at the local table by
- * AWS_ENDPOINT_URL_DYNAMODB, as the README says; `USER` names the operator in what it records.
+ * AWS_ENDPOINT_URL_DYNAMODB, as docs/cli.md says; `USER` names the operator in what it records.
  */
 const cli = (args: string[], dynamodbUrl = table.db.url) =>
   run(process.execPath, [CLI, ...args], {

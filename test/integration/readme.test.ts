@@ -17,26 +17,45 @@ import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
 import { SYNTH_OUT } from '../support/cdk-out';
+import { docPages, fencedBlocks } from '../support/doc-pages';
 import { ec2ClientFor } from '../support/ec2';
 import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
 /**
- * Every command and example in the README is run here (or by CI), so the README cannot drift from the code.
- * Commands that need a real AWS account are listed below; their arguments are still checked where possible.
+ * Every command and example in the README and the pages under docs/ is run here (or by CI), so the
+ * documentation cannot drift from the code. Commands that need a real AWS account are listed below; their
+ * arguments are still checked where possible.
  */
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const blocks = (lang: string) =>
-  [...README.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1] ?? '');
-/** Each sh block as the commands it holds, in order, without comments. */
-const shBlocks = blocks('sh').map((block) =>
-  block
+const pages = docPages(ROOT);
+/** Every fenced block of every page, page after page (the README first), each page's in order. */
+const allBlocks = pages.flatMap((page) => fencedBlocks(page));
+const blocks = (lang: string) => allBlocks.filter((block) => block.lang === lang).map((block) => block.body);
+/** A sh block as the commands it holds, in order, without comments. */
+const commandLines = (body: string) =>
+  body
     .split('\n')
     .map((line) => line.replace(/\s+#.*$/, '').trim())
-    .filter(Boolean),
-);
+    .filter(Boolean);
+const shBlocks = blocks('sh').map(commandLines);
 const commands = shBlocks.flat();
-/** What the README shows a command printing, compared with what it prints. */
-const textBlocks = blocks('text');
+/**
+ * What a page shows a command printing: a text block shows the output of the last command of the sh block right
+ * before it on the same page. The test that runs the command compares what it prints with it.
+ */
+const shownOutputs = allBlocks.flatMap((block, i) => {
+  if (block.lang !== 'text') return [];
+  const before = allBlocks[i - 1];
+  const command =
+    before?.lang === 'sh' && before.page === block.page ? commandLines(before.body).at(-1) : undefined;
+  return [{ page: block.page, command, text: block.body }];
+});
+/** Block languages that are run, parsed or compared below, and those that only illustrate. */
+const CHECKED_BLOCKS = ['sh', 'json', 'text'];
+const ILLUSTRATIONS = [
+  'mermaid', // the architecture picture
+  '', // the source layout
+  'ts', // the emulator's in-process API and a client-connect request, as the emulator's own tests use them
+];
 
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
 const ATTACH_BY_HAND =
@@ -52,7 +71,7 @@ const NEEDS_AN_AWS_ACCOUNT = [
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-/** The commands that put cvpn-evict on PATH, run below in blocks as the README groups them. */
+/** The commands that put cvpn-evict on PATH, run below in blocks as docs/cli.md groups them. */
 const INSTALL_ON_PATH = ['npm link', 'npm pack', `npm install -g ./client-vpn-evictor-${version}.tgz`];
 
 const bash = (line: string, env: NodeJS.ProcessEnv = process.env, cwd = ROOT) =>
@@ -108,7 +127,15 @@ function stagedClone(): string {
   return clone;
 }
 
-describe('README', () => {
+describe('the README and the docs pages', () => {
+  it('reads the README and every page under docs/', () => {
+    const docs = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
+    expect(pages.map((page) => page.path).sort()).toEqual(
+      ['README.md', ...docs.map((name) => `docs/${name}`)].sort(),
+    );
+    expect(docs.length).toBeGreaterThan(0);
+  });
+
   it('has no command that this test does not account for', () => {
     const known = (line: string) =>
       RUN_BY_CI_AND_DEMO_TEST.includes(line) ||
@@ -118,8 +145,25 @@ describe('README', () => {
       INSTALL_ON_PATH.includes(line) ||
       line === 'cvpn-evict --help' ||
       /^(npx cdk deploy |aws events put-events |npx cvpn-evict |npm run emulator -- )/.test(line);
-    expect(commands.filter((line) => !known(line))).toEqual([]);
+    const unaccounted = allBlocks
+      .filter((block) => block.lang === 'sh')
+      .flatMap((block) => commandLines(block.body).map((line) => `${block.page}: ${line}`))
+      .filter((entry) => !known(entry.slice(entry.indexOf(': ') + 2)));
+    expect(unaccounted).toEqual([]);
     expect(commands.length).toBeGreaterThan(10);
+  });
+
+  it('has no code block that this test neither checks nor names as an illustration', () => {
+    const unknown = allBlocks
+      .filter((block) => !CHECKED_BLOCKS.includes(block.lang) && !ILLUSTRATIONS.includes(block.lang))
+      .map((block) => `${block.page}: \`\`\`${block.lang}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('shows output only right after the command that prints it', () => {
+    expect(shownOutputs.filter((shown) => shown.command === undefined).map((shown) => shown.page)).toEqual(
+      [],
+    );
   });
 
   it('the deploy commands synthesize with their context (cdk synth in place of deploy, offline)', async () => {
@@ -173,6 +217,7 @@ describe('README', () => {
 
   it('the JSON examples are valid events and seeds', () => {
     const examples = blocks('json').map((text) => JSON.parse(text));
+    expect(examples.filter((e) => !e['detail-type'] && !e.endpoints)).toEqual([]);
     const events = examples.filter((e) => e['detail-type']);
     expect(events.map((e) => e['detail-type'])).toEqual([
       'Evict VPN User',
@@ -213,9 +258,10 @@ describe('README', () => {
       await table.close();
     });
 
-    it('the npx cvpn-evict commands, run as written from the clone, do what the README says', async () => {
+    it('the npx cvpn-evict commands, run as written from the clone, do what the pages say', async () => {
       const lines = commands.filter((line) => line.startsWith('npx cvpn-evict '));
-      const expected = [
+      // A row without `out` is a command whose output a page shows: what it prints must be exactly that.
+      const expected: { code: number; out?: RegExp }[] = [
         { code: 0, out: /5 active connections on 1 endpoints/ },
         { code: 0, out: /DRY-RUN {2}evict {2}completed[\s\S]*2 would be terminated/ },
         {
@@ -226,12 +272,16 @@ describe('README', () => {
         { code: 0, out: /^alice\.smith {2}\S+Z {2}evict .* INC-4711$\n^1 active quarantine entries/m },
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
-        { code: 0, out: textBlocks[0] },
+        { code: 0 },
       ];
       expect(lines).toHaveLength(expected.length);
-      // The README's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and at the local quarantine table with
-      // AWS_ENDPOINT_URL_DYNAMODB; TABLE is the local table's name, where the README's lookup finds the stack's.
-      // The commands stay exactly as written.
+      // Every output a page shows is compared, and only those commands go without a pattern.
+      expect(lines.filter((_, i) => expected[i]?.out === undefined)).toEqual(
+        shownOutputs.map((shown) => shown.command),
+      );
+      // docs/emulator.md's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and docs/cli.md's local quarantine
+      // table with AWS_ENDPOINT_URL_DYNAMODB; TABLE is the local table's name, where the page's lookup finds the
+      // stack's. The commands stay exactly as written.
       const env = shellEnv({
         ...emulatorAwsEnv(emulator.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
@@ -242,8 +292,8 @@ describe('README', () => {
         const run = await bash(line, env);
         expect({ line, code: run.code }).toEqual({ line, code: expected[i]?.code });
         const out = expected[i]?.out;
-        if (out instanceof RegExp) expect(run.stdout + run.stderr).toMatch(out);
-        else expect(run.stdout).toBe(out);
+        if (out) expect(run.stdout + run.stderr).toMatch(out);
+        else expect(run.stdout).toBe(shownOutputs.find((shown) => shown.command === line)?.text);
       }
     }, 60_000);
 
@@ -251,7 +301,7 @@ describe('README', () => {
       const installBlocks = shBlocks.filter((block) => block.some((line) => INSTALL_ON_PATH.includes(line)));
       const [linkBlock = [], packBlock = []] = installBlocks;
 
-      /** Runs a README block line by line; each must succeed, and `cvpn-evict --help` must print the usage. */
+      /** Runs a page's block line by line; each must succeed, and `cvpn-evict --help` must print the usage. */
       async function runBlock(block: string[], cwd: string, env: NodeJS.ProcessEnv) {
         for (const line of block) {
           const run = await bash(line, env, cwd);

@@ -94,7 +94,8 @@ describe('X-Ray tracing of the evictor bundle', () => {
     for (let waited = 0; daemon.documents.length < ec2Calls() && waited < 3000; waited += 50) await sleep(50);
     const ec2 = daemon.documents.filter((d) => d.name === 'EC2');
     expect(ec2).toHaveLength(ec2Calls());
-    // The annotation the README's filter expression names: annotation.ClientVpnEndpointId = "cvpn-endpoint-...".
+    // The annotation the filter expression in docs/how-it-works.md names:
+    // annotation.ClientVpnEndpointId = "cvpn-endpoint-...".
     expect(ec2.map((d) => `${d.aws.operation} ${d.annotations?.ClientVpnEndpointId}`).sort()).toEqual([
       `DescribeClientVpnConnections ${A}`,
       `DescribeClientVpnConnections ${A}`,

@@ -4,7 +4,7 @@ import { type ConnectSettings, decideConnect } from '../../lambda/core/connect';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
 
 /**
- * The client-connect decision against an oracle that states the README's rules ("Staying out", "Access hours"):
+ * The client-connect decision against an oracle that states the rules of docs/staying-out.md (its two sections):
  * the names checked are the username and, with matchCommonName, the certificate's common name; a protected user
  * (the same local part as an entry) is always let in; else a quarantine table that cannot be read denies; else an
  * active quarantine of one of the names (equal ignoring case) denies; else, outside the access hours, everyone but
@@ -98,7 +98,10 @@ function isOpen(h: Hours, instant: number): boolean {
   return h.days.some((day) => floorMod(now - (day * DAY_MINUTES + h.start), WEEK_MINUTES) < length);
 }
 
-/** The README's denial: when access opens next (the first minute after `instant` it is open), in the zone. */
+/**
+ * The denial docs/staying-out.md gives: when access opens next (the first minute after `instant` it is open), in
+ * the zone.
+ */
 function closedMessage(h: Hours, instant: number): string {
   let minute = Math.floor(instant / MINUTE) * MINUTE + MINUTE;
   while (!isOpen(h, minute)) minute += MINUTE;
@@ -189,7 +192,7 @@ interface Expected {
   wouldDeny?: true;
 }
 
-/** README: a quarantine denies an account ignoring case; `CORP\\alice` and `alice` are one account. */
+/** docs/staying-out.md: a quarantine denies an account ignoring case; `CORP\\alice` and `alice` are one account. */
 const accountOf = (name: string) => (name.slice(name.lastIndexOf('\\') + 1) || name).toLowerCase();
 
 /**
