@@ -17,7 +17,7 @@ import { loadSeed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
 import { SYNTH_OUT } from '../support/cdk-out';
-import { docPages, fencedBlocks } from '../support/doc-pages';
+import { brokenLinks, docPages, fencedBlocks } from '../support/doc-pages';
 import { ec2ClientFor } from '../support/ec2';
 import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
 
@@ -336,7 +336,17 @@ describe('the README and the docs pages', () => {
         await runBlock(packBlock, clone, shellEnv(npm.env));
         rmSync(clone, { recursive: true, force: true });
         const installed = join(npm.prefix, 'lib', 'node_modules', 'client-vpn-evictor');
-        expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+        expect(readdirSync(installed).sort()).toEqual([
+          'LICENSE',
+          'README.md',
+          'dist',
+          'docs',
+          'package.json',
+        ]);
+        // The pages ship with the README, so that its links work in the installed copy too.
+        const installedPages = docPages(installed);
+        expect(installedPages).toEqual(pages);
+        expect(brokenLinks(installed, installedPages)).toEqual([]);
 
         // From outside any clone, with nothing but what the install put in the prefix.
         const active = emulator.snapshot().endpoints[0]?.connections.filter((c) => c.status === 'active');
