@@ -166,23 +166,30 @@ describe('the README and the docs pages', () => {
     );
   });
 
-  it('the deploy commands synthesize with their context (cdk synth in place of deploy, offline)', async () => {
-    const deploys = commands.filter((line) => line.startsWith('npx cdk deploy '));
-    expect(deploys.length).toBeGreaterThanOrEqual(2);
-    for (const line of deploys) {
-      const out = mkdtempSync(join(tmpdir(), 'readme-synth-'));
-      const synth = line.replace(
-        'npx cdk deploy',
-        `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`,
-      );
-      const run = await bash(synth, offlineEnv());
-      expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
-        line,
-        code: 0,
-        stderr: '',
-      });
-    }
-  }, 120_000);
+  const deploys = commands.filter((line) => line.startsWith('npx cdk deploy '));
+  // One synth took 34 s on the shared 2-core machine under load: the time allowed grows with the commands shown.
+  const SYNTH_BUDGET_MS = 60_000;
+  it(
+    'the deploy commands synthesize with their context (cdk synth in place of deploy, offline)',
+    async () => {
+      expect(deploys.length).toBeGreaterThanOrEqual(2);
+      for (const line of deploys) {
+        const out = mkdtempSync(join(tmpdir(), 'readme-synth-'));
+        scratch.push(out);
+        const synth = line.replace(
+          'npx cdk deploy',
+          `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`,
+        );
+        const run = await bash(synth, offlineEnv());
+        expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+          line,
+          code: 0,
+          stderr: '',
+        });
+      }
+    },
+    deploys.length * SYNTH_BUDGET_MS,
+  );
 
   it('the TABLE lookup asks the default stack for an output the stack has', () => {
     const lookups = commands.filter((line) => TABLE_LOOKUP.test(line));
