@@ -1,8 +1,8 @@
 import type { AccessHours } from '../lambda/core/access-hours';
 import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
-import type { QuarantineOutcome } from '../lambda/core/quarantine';
-import type { EvictionResult, Mode, Outcome } from '../lambda/core/result';
+import type { EvictionResult } from '../lambda/core/result';
+import type { Mode, Outcome, QuarantineOutcome } from '../lambda/core/types';
 import type { Protection } from './settings';
 
 function table(rows: string[][]): string {

@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_EVENT_SOURCE, RANGES } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
 import { coveredBy, distinctNames } from '../lambda/core/identity';
-import {
-  type QuarantineOutcome,
-  type QuarantineRequest,
-  releaseQuarantines,
-  writeQuarantines,
-} from '../lambda/core/quarantine';
-import type { Mode } from '../lambda/core/result';
+import { type QuarantineRequest, releaseQuarantines, writeQuarantines } from '../lambda/core/quarantine';
+import type { Mode, QuarantineOutcome } from '../lambda/core/types';
 import { quarantineStore, tableName } from './aws-clients';
 import { defaultReason, EXIT, type Options, operator, UsageError } from './command-line';
 import { quarantineEntriesTable, quarantineReport } from './output';

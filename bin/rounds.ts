@@ -2,10 +2,9 @@ import {
   countOutcomes,
   type EndpointSummary,
   type EvictionResult,
-  type Outcome,
   permanentFailures,
-  type Status,
 } from '../lambda/core/result';
+import type { Outcome, Status } from '../lambda/core/types';
 
 /** Statuses that say nothing failed, which a failure left by an earlier round overrides. */
 const NOTHING_FAILED: readonly Status[] = ['completed', 'not-connected', 'ignored'];

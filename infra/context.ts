@@ -10,13 +10,12 @@ import { parseCidr } from '../lambda/core/cidr';
 import {
   DEFAULT_EVENT_SOURCE,
   DEFAULT_SUPPORT_CONTACT,
-  ENDPOINT_ID,
   isConfiguredName,
   isEventSource,
   isSupportContact,
   RANGES,
 } from '../lambda/core/config';
-import { USERNAME_MATCHES, type UsernameMatch } from '../lambda/core/identity';
+import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch } from '../lambda/core/constants';
 import { DEFAULT_BUDGET_SHARE } from '../lambda/core/pacer';
 
 /** The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`) and validated. */

@@ -9,15 +9,15 @@ import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import type { LeaseStore } from './core/lease';
 import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
-import { decide, type Request } from './core/policy';
-import type { QuarantineOutcome, QuarantineStore } from './core/quarantine';
+import { decide } from './core/policy';
+import type { QuarantineStore } from './core/quarantine';
 import {
   EvictionIncompleteError,
   type EvictionResult,
-  type Outcome,
   permanentFailures,
   type RejectedEvent,
 } from './core/result';
+import type { DecidedRequest, Outcome, QuarantineOutcome } from './core/types';
 
 export interface EvictorDependencies {
   config: EvictorConfig;
@@ -122,7 +122,7 @@ export function createEvictorHandler({
     if (context) logger.addContext(context);
     logger.appendKeys({ mode: configuredMode });
     try {
-      let request: Request;
+      let request: DecidedRequest;
       try {
         request = decide(parseEvent(event, config.eventSource), config);
       } catch (error) {

@@ -1,4 +1,5 @@
-import { isNameCoveredBy, localPart, WELL_FORMED_TEXT } from './identity';
+import { WELL_FORMED_TEXT } from './constants';
+import { isNameCoveredBy, localPart } from './identity';
 
 /**
  * Access hours: one setting from which both the connect-time policy (is the VPN open now, and when does it

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { type AccessHours, AccessHoursError, parseAccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import { foldCase, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './identity';
+import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import { foldCase } from './identity';
 import { DEFAULT_BUDGET_SHARE } from './pacer';
 import { validate } from './validation';
 
@@ -48,7 +49,6 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-f]{8,17}$/;
 export const DEFAULT_EVENT_SOURCE = 'client-vpn-evictor';
 
 /** The rules the stack checks on CDK context and the function checks again on its environment. */

@@ -1,5 +1,5 @@
 import { type ContinuationDetail, DETAIL_TYPES } from './events';
-import type { EvictionRequest } from './policy';
+import type { EvictionRequest } from './types';
 
 /** An EventBridge-shaped event that carries the rest of a request to the next round. */
 export interface ContinuationEvent {

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { ENDPOINT_ID, RANGES } from './config';
+import { RANGES } from './config';
+import { ENDPOINT_ID, WELL_FORMED_TEXT } from './constants';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
-import { WELL_FORMED_TEXT } from './identity';
 import { MAX_ROUNDS } from './limits';
 import { validate } from './validation';
 

@@ -8,18 +8,10 @@ import {
 } from './client-vpn-api';
 import { RANGES } from './config';
 import { type ExecutedCalls, executeEndpoint } from './execute';
-import {
-  type IdentityRules,
-  type NamedUser,
-  nameOf,
-  type Selection,
-  selectConnections,
-  type Target,
-} from './identity';
+import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
 import type { LeaseHolder, LeaseStore } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { planEndpoint } from './plan';
-import type { EvictionRequest, Request } from './policy';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
 import {
@@ -27,9 +19,9 @@ import {
   type EndpointSummary,
   type EvictionResult,
   FAILURE_CAUSE,
-  type Outcome,
   permanentFailures,
 } from './result';
+import type { DecidedRequest, EvictionRequest, NamedUser, Outcome, Target } from './types';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
@@ -191,7 +183,7 @@ async function takeLease(
  * A `Release VPN User` request lifts quarantines.
  */
 export async function evict(
-  decided: Request,
+  decided: DecidedRequest,
   ports: EvictionPorts,
   settings: EvictionSettings,
   hooks: EvictionHooks = {},

@@ -8,7 +8,8 @@ import {
 } from './client-vpn-api';
 import { mapWithConcurrency } from './concurrency';
 import type { PlannedCall } from './plan';
-import { type Outcome, refOf } from './result';
+import { refOf } from './result';
+import type { Outcome } from './types';
 
 export interface ExecutedCalls {
   outcomes: Outcome[];

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { WELL_FORMED_TEXT } from './identity';
+import { WELL_FORMED_TEXT } from './constants';
 
 /** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
 export interface IdentityCandidate {

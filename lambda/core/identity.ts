@@ -1,6 +1,7 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
-import type { Outcome } from './result';
+import type { UsernameMatch } from './constants';
 import { refOf } from './result';
+import type { NamedUser, Outcome, Target } from './types';
 
 /**
  * Who is this: the one module that decides which VPN connections a name stands for.
@@ -28,46 +29,12 @@ export const sameName = (a: string, b: string): boolean => foldCase(a) === foldC
 
 export const sameLocalPart = (a: string, b: string): boolean => localPart(a) === localPart(b);
 
-/**
- * Text that is safe to act on, send to EC2 and log: no control characters and no lone surrogates (which the SDK
- * cannot encode into a request, so a retry could never succeed).
- */
-export const WELL_FORMED_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
-
-/** `local-part` (the default) lets an identity from an alert fall back to its local part; `exact` does not. */
-export type UsernameMatch = 'local-part' | 'exact';
-export const USERNAME_MATCHES: readonly UsernameMatch[] = ['local-part', 'exact'];
-
-/**
- * A name a request acts on. `username`: given as a VPN username (an event's `usernames`, an identity-map value, a
- * CLI argument); it matches a connection whose name is equal ignoring case, and nothing else. `identity`: taken
- * from an alert (an IAM user, a session name); equal ignoring case, else, where `usernameMatch` allows, the one VPN
- * user with the same local part.
- */
-export interface NamedUser {
-  name: string;
-  match: 'username' | 'identity';
-  /** Where the name came from, for the notes: `usernames`, `accessKeyDetails.principalId`, `identityMap`. */
-  source: string;
-}
-
 export interface IdentityRules {
   usernameMatch: UsernameMatch;
   /** Certificate connections (no Username) are matched by their CommonName. */
   matchCommonName: boolean;
   protectedUsers: readonly string[];
 }
-
-export type Target =
-  | {
-      kind: 'users';
-      names: NamedUser[];
-      /** Client addresses from an alert, inside the configured client CIDRs. */
-      clientIps: string[];
-      /** The alert's last activity (epoch ms): only connections made before it can be behind the activity. */
-      lastActivity?: number;
-    }
-  | { kind: 'everyone'; except: string[] };
 
 /** The name a connection answers to: its Username, or its CommonName for certificate connections when enabled. */
 export const nameOf = (c: VpnConnection, rules: Pick<IdentityRules, 'matchCommonName'>): string =>

@@ -1,6 +1,6 @@
 import { distinctNames } from './identity';
-import type { QuarantineOutcome } from './quarantine';
-import { type EvictionResult, type Outcome, permanentFailures } from './result';
+import { type EvictionResult, permanentFailures } from './result';
+import type { Outcome, QuarantineOutcome } from './types';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
 export interface Notifier {

@@ -2,48 +2,8 @@ import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
 import { EventRejectedError, type ParsedEvent } from './events';
 import { findingAddresses, findingIdentities, isSampleFinding, lastActivity } from './guardduty';
-import { distinctNames, foldCase, type NamedUser, type Target } from './identity';
-import type { Trigger } from './result';
-
-/** Who is to be disconnected, where, and how: the one request every front door hands the core. */
-export interface EvictionRequest {
-  trigger: Exclude<Trigger, 'release'>;
-  correlationId: string;
-  reason: string;
-  endpointIds: string[];
-  dryRun: boolean;
-  target: Target;
-  /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
-  quarantineMinutes: number;
-  /**
-   * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
-   * the people it finds, so a user a later round ends is kept out too, and until the same time.
-   */
-  quarantineUntil?: number;
-  /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
-  round: number;
-  /** Named users an earlier round found not connected: the last round reports them. */
-  notConnected?: string[];
-  /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
-  endedEarlier?: number;
-  /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
-  halt?: { status: 'ignored' | 'refused'; why: string };
-  notes: string[];
-}
-
-/** `Release VPN User`: lift the quarantine of these names. */
-export interface ReleaseRequest {
-  trigger: 'release';
-  correlationId: string;
-  reason: string;
-  usernames: string[];
-  /** Who lifts it, for the entry's record: the event source, or the operator. */
-  releasedBy: string;
-  dryRun: boolean;
-  notes: string[];
-}
-
-export type Request = EvictionRequest | ReleaseRequest;
+import { distinctNames, foldCase } from './identity';
+import type { DecidedRequest, NamedUser, Target } from './types';
 
 function scope(requested: readonly string[] | undefined, config: EvictorConfig): string[] {
   if (!requested) return [...config.endpointIds];
@@ -94,7 +54,7 @@ function quarantineMinutes(config: EvictorConfig, asked: number | undefined, not
 }
 
 /** Turns a validated event into a request under the deployment's policy. Throws EventRejectedError. */
-export function decide(event: ParsedEvent, config: EvictorConfig): Request {
+export function decide(event: ParsedEvent, config: EvictorConfig): DecidedRequest {
   const notes: string[] = [];
   switch (event.kind) {
     case 'guardduty': {

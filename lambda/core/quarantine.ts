@@ -1,4 +1,5 @@
 import { coveredBy, foldCase } from './identity';
+import type { QuarantineOutcome } from './types';
 
 /**
  * The quarantine: the users an eviction keeps out. The evictor writes it, the client-connect handler reads it,
@@ -60,25 +61,6 @@ export function quarantineKey(username: string): string {
 /** Active means unreleased and not yet expired; the table's TTL deletes expired entries some time later. */
 export const isActive = (entry: QuarantineEntry, now: number): boolean =>
   entry.released === undefined && entry.expiresAt > now;
-
-/** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
-export interface QuarantineOutcome {
-  username: string;
-  /** ISO time the quarantine ends: the one written, or the longer one kept, or the one lifted. */
-  until?: string;
-  outcome:
-    | 'written'
-    | 'kept-longer'
-    | 'would-write'
-    | 'released'
-    | 'would-release'
-    | 'not-quarantined'
-    /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
-    | 'protected'
-    | 'failed';
-  /** Why it failed: the store's error, for the audit line. */
-  error?: string;
-}
 
 const isoTime = (ms: number) => new Date(ms).toISOString();
 

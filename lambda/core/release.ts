@@ -1,6 +1,6 @@
-import type { ReleaseRequest } from './policy';
 import { type QuarantineStore, releaseQuarantines } from './quarantine';
 import type { EvictionResult } from './result';
+import type { ReleaseRequest } from './types';
 
 /**
  * `Release VPN User`: lifts every quarantine that denies each name, recorded with who lifted it and why, and

@@ -1,47 +1,20 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
-import type { EvictionRequest } from './policy';
-import type { QuarantineOutcome } from './quarantine';
+import type {
+  ConnectionRef,
+  EvictionRequest,
+  Mode,
+  Outcome,
+  QuarantineOutcome,
+  Status,
+  Trigger,
+} from './types';
 
-/** What an eviction did, connection by connection, and how it ended. */
-export type Mode = 'DRY-RUN' | 'ENFORCING';
-export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
-
-/**
- * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
- * reassigned-address: found by a client address, but made after the alert's last activity, so it holds an
- * address Client VPN handed on.
- */
-export type SkipReason = 'protected' | 'excepted' | 'no-longer-active' | 'reassigned-address';
-
-export interface ConnectionRef {
-  endpointId: string;
-  connectionId: string;
-  /** The Username, or the certificate's CommonName for certificate-authenticated connections. */
-  username: string;
-}
-
+/** A connection as the audit names it. */
 export const refOf = (c: VpnConnection): ConnectionRef => ({
   endpointId: c.endpointId,
   connectionId: c.connectionId,
   username: ownerOf(c),
 });
-
-/**
- * One connection's outcome. `answerLost`: the call's answer was lost but EC2 had applied it. `reappeared`: the
- * connection appeared after the first listing (the client reconnected) and was ended by the check that follows
- * the terminations. `transient`: a later retry may succeed; `mayHaveApplied`: the call may have taken effect.
- */
-export type Outcome =
-  | (ConnectionRef & {
-      status: 'terminated';
-      previousStatus: string;
-      currentStatus: string;
-      answerLost?: true;
-      reappeared?: true;
-    })
-  | (ConnectionRef & { status: 'would-terminate' })
-  | (ConnectionRef & { status: 'failed'; reason: string; transient: boolean; mayHaveApplied?: true })
-  | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
 
 export interface EndpointSummary {
   endpointId: string;
@@ -73,28 +46,10 @@ export interface ApiCalls {
   terminate: number;
 }
 
-/**
- * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
- * named had no active connection on any endpoint in scope (a person should know). continuing: this round ran out
- * of time, or met failures a retry may fix; the rest is handed to a fresh round (`continuation`). failed:
- * something failed for a reason no retry can fix (a missing permission, an unknown endpoint): reported once,
- * not retried. partial-failure: something failed that a retry may fix and no round is left, or the quarantine
- * could not be written; the invocation fails so that it is retried. refused: the policy stopped it before any
- * connection was touched (ambiguous or over the cap). ignored: nothing to do by design (archived finding, below
- * the severity floor, nobody resolved).
- */
-export type Status =
-  | 'completed'
-  | 'not-connected'
-  | 'continuing'
-  | 'failed'
-  | 'partial-failure'
-  | 'refused'
-  | 'ignored';
-
 /** The original error behind a failure, kept off the result's JSON (it is the `cause` of the error thrown). */
 export const FAILURE_CAUSE = Symbol('failure cause');
 
+/** What an eviction did, connection by connection, and how it ended. */
 export interface EvictionResult {
   status: Status;
   mode: Mode;

@@ -12,8 +12,9 @@ import {
   MASS_DISCONNECT_LEASE,
 } from '../../lambda/core/evict';
 import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
-import { decide, type EvictionRequest } from '../../lambda/core/policy';
-import type { EvictionResult, Outcome } from '../../lambda/core/result';
+import { decide } from '../../lambda/core/policy';
+import type { EvictionResult } from '../../lambda/core/result';
+import type { EvictionRequest, Outcome } from '../../lambda/core/types';
 import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
 import { customEvent, testConfig } from '../support/events';

@@ -18,3 +18,10 @@ describe('lambda/core', () => {
     },
   );
 });
+
+/** The shared nouns and constants sit at the bottom: any module may import them without making a cycle. */
+describe.each(['types.ts', 'constants.ts'])('lambda/core/%s', (file) => {
+  it('imports nothing', () => {
+    expect(readFileSync(join(CORE, file), 'utf8')).not.toMatch(/^\s*(import|export)\b[^;]*\bfrom\s/m);
+  });
+});

@@ -1,6 +1,7 @@
 import { pauseBefore } from '../../bin/eviction';
 import { mergeRounds } from '../../bin/rounds';
-import type { EndpointSummary, EvictionResult, Outcome, Status } from '../../lambda/core/result';
+import type { EndpointSummary, EvictionResult } from '../../lambda/core/result';
+import type { Outcome, Status } from '../../lambda/core/types';
 
 const A = 'cvpn-endpoint-0123456789abcdef0';
 const B = 'cvpn-endpoint-0fedcba9876543210';

@@ -3,8 +3,9 @@ import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
 import { MAX_ROUNDS } from '../../lambda/core/limits';
-import { decide, type EvictionRequest } from '../../lambda/core/policy';
+import { decide } from '../../lambda/core/policy';
 import { FAILURE_CAUSE } from '../../lambda/core/result';
+import type { EvictionRequest } from '../../lambda/core/types';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 

@@ -1,12 +1,6 @@
 import type { VpnConnection } from '../../lambda/core/client-vpn-api';
-import {
-  type IdentityRules,
-  localPart,
-  type NamedUser,
-  sameName,
-  selectConnections,
-  type Target,
-} from '../../lambda/core/identity';
+import { type IdentityRules, localPart, sameName, selectConnections } from '../../lambda/core/identity';
+import type { NamedUser, Target } from '../../lambda/core/types';
 import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
 import { conn } from '../support/fake-client-vpn';
 

@@ -1,0 +1,142 @@
+/**
+ * The nouns the core's modules share: who a request names, what it asks for, and what happened to each connection
+ * and quarantine entry. Types only, importing nothing of the project, so that the modules that make and read these
+ * never import one another for a type (biome.json: `noImportCycles`).
+ */
+
+export type Mode = 'DRY-RUN' | 'ENFORCING';
+export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
+
+/**
+ * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
+ * named had no active connection on any endpoint in scope (a person should know). continuing: this round ran out
+ * of time, or met failures a retry may fix; the rest is handed to a fresh round (`continuation`). failed:
+ * something failed for a reason no retry can fix (a missing permission, an unknown endpoint): reported once,
+ * not retried. partial-failure: something failed that a retry may fix and no round is left, or the quarantine
+ * could not be written; the invocation fails so that it is retried. refused: the policy stopped it before any
+ * connection was touched (ambiguous or over the cap). ignored: nothing to do by design (archived finding, below
+ * the severity floor, nobody resolved).
+ */
+export type Status =
+  | 'completed'
+  | 'not-connected'
+  | 'continuing'
+  | 'failed'
+  | 'partial-failure'
+  | 'refused'
+  | 'ignored';
+
+/**
+ * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
+ * reassigned-address: found by a client address, but made after the alert's last activity, so it holds an
+ * address Client VPN handed on.
+ */
+export type SkipReason = 'protected' | 'excepted' | 'no-longer-active' | 'reassigned-address';
+
+export interface ConnectionRef {
+  endpointId: string;
+  connectionId: string;
+  /** The Username, or the certificate's CommonName for certificate-authenticated connections. */
+  username: string;
+}
+
+/**
+ * One connection's outcome. `answerLost`: the call's answer was lost but EC2 had applied it. `reappeared`: the
+ * connection appeared after the first listing (the client reconnected) and was ended by the check that follows
+ * the terminations. `transient`: a later retry may succeed; `mayHaveApplied`: the call may have taken effect.
+ */
+export type Outcome =
+  | (ConnectionRef & {
+      status: 'terminated';
+      previousStatus: string;
+      currentStatus: string;
+      answerLost?: true;
+      reappeared?: true;
+    })
+  | (ConnectionRef & { status: 'would-terminate' })
+  | (ConnectionRef & { status: 'failed'; reason: string; transient: boolean; mayHaveApplied?: true })
+  | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
+
+/** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
+export interface QuarantineOutcome {
+  username: string;
+  /** ISO time the quarantine ends: the one written, or the longer one kept, or the one lifted. */
+  until?: string;
+  outcome:
+    | 'written'
+    | 'kept-longer'
+    | 'would-write'
+    | 'released'
+    | 'would-release'
+    | 'not-quarantined'
+    /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
+    | 'protected'
+    | 'failed';
+  /** Why it failed: the store's error, for the audit line. */
+  error?: string;
+}
+
+/**
+ * A name a request acts on. `username`: given as a VPN username (an event's `usernames`, an identity-map value, a
+ * CLI argument); it matches a connection whose name is equal ignoring case, and nothing else. `identity`: taken
+ * from an alert (an IAM user, a session name); equal ignoring case, else, where `usernameMatch` allows, the one VPN
+ * user with the same local part.
+ */
+export interface NamedUser {
+  name: string;
+  match: 'username' | 'identity';
+  /** Where the name came from, for the notes: `usernames`, `accessKeyDetails.principalId`, `identityMap`. */
+  source: string;
+}
+
+export type Target =
+  | {
+      kind: 'users';
+      names: NamedUser[];
+      /** Client addresses from an alert, inside the configured client CIDRs. */
+      clientIps: string[];
+      /** The alert's last activity (epoch ms): only connections made before it can be behind the activity. */
+      lastActivity?: number;
+    }
+  | { kind: 'everyone'; except: string[] };
+
+/** Who is to be disconnected, where, and how: the one request every front door hands the core. */
+export interface EvictionRequest {
+  trigger: Exclude<Trigger, 'release'>;
+  correlationId: string;
+  reason: string;
+  endpointIds: string[];
+  dryRun: boolean;
+  target: Target;
+  /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
+  quarantineMinutes: number;
+  /**
+   * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
+   * the people it finds, so a user a later round ends is kept out too, and until the same time.
+   */
+  quarantineUntil?: number;
+  /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
+  round: number;
+  /** Named users an earlier round found not connected: the last round reports them. */
+  notConnected?: string[];
+  /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
+  endedEarlier?: number;
+  /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
+  halt?: { status: 'ignored' | 'refused'; why: string };
+  notes: string[];
+}
+
+/** `Release VPN User`: lift the quarantine of these names. */
+export interface ReleaseRequest {
+  trigger: 'release';
+  correlationId: string;
+  reason: string;
+  usernames: string[];
+  /** Who lifts it, for the entry's record: the event source, or the operator. */
+  releasedBy: string;
+  dryRun: boolean;
+  notes: string[];
+}
+
+/** What the policy decided an event asks for: an eviction (or disconnect) or a release. */
+export type DecidedRequest = EvictionRequest | ReleaseRequest;
