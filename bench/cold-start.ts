@@ -52,8 +52,8 @@ export interface ColdStartFigure {
 
 export function coldStart() {
   const files = {
-    stack: bundleEntry('lambda/evictor.ts', { overrides: BUNDLES.stack }),
-    naive: bundleEntry('lambda/evictor.ts', { overrides: BUNDLES.naive }),
+    stack: bundleEntry('lambda/evictor-entry.ts', { overrides: BUNDLES.stack }),
+    naive: bundleEntry('lambda/evictor-entry.ts', { overrides: BUNDLES.naive }),
   };
   const variants = Object.keys(VARIANTS) as Variant[];
   const samples = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;

@@ -1,5 +1,5 @@
 import { parseEvictorConfig } from '../lambda/core/config';
-import { reserveFor } from '../lambda/evictor-handler';
+import { reserveFor } from '../lambda/create-evictor-handler';
 import { coldStart } from './cold-start';
 import { describeFleet, LAMBDA_TIMEOUT_MS, startLab, TIME_SCALE } from './lab';
 import { massDisconnect } from './mass-disconnect';

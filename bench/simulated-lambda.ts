@@ -7,7 +7,7 @@ import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-
 import type { EvictorConfig } from '../lambda/core/config';
 import type { ContinuationEvent } from '../lambda/core/continuation';
 import { EvictionIncompleteError, type EvictionResult } from '../lambda/core/result';
-import { createEvictorHandler } from '../lambda/evictor-handler';
+import { createEvictorHandler } from '../lambda/create-evictor-handler';
 import { clientSettings, LAMBDA_TIMEOUT_MS, scaledShare, TIME_SCALE } from './lab';
 
 /**

@@ -171,7 +171,7 @@ async function main(): Promise<void> {
       MATCH_COMMON_NAME: 'true',
       QUARANTINE_TABLE: dynamodb.tableName,
     };
-    const evictorBundle = bundleEntry('lambda/evictor.ts');
+    const evictorBundle = bundleEntry('lambda/evictor-entry.ts');
     evictor = await startLambdaContainer(evictorBundle, {
       PATH: process.env.PATH,
       ...common,
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       MAX_USERS_PER_EVENT: '5',
       ...emulatorAwsEnv(emulator.url, dynamodb.url),
     });
-    const connectBundle = bundleEntry('lambda/connect.ts');
+    const connectBundle = bundleEntry('lambda/connect-entry.ts');
     const ec2 = new EC2Client({
       endpoint: emulator.url,
       region: 'us-east-1',

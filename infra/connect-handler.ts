@@ -52,7 +52,7 @@ export class ConnectHandler extends Construct {
     const logGroup = yearOfLogs(this, 'Logs');
     logGroup.grantWrite(role);
 
-    this.function = nodeFunction(this, 'Function', 'connect.ts', {
+    this.function = nodeFunction(this, 'Function', 'connect-entry.ts', {
       // Unique per stack, in the account and Region of the endpoints.
       functionName: `${CONNECT_HANDLER_PREFIX}${settings.stackName}`,
       description:
@@ -151,7 +151,7 @@ export class ConnectHandler extends Construct {
     key.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'AttachmentLogs');
     logGroup.grantWrite(role);
-    const attachFunction = nodeFunction(this, 'AttachmentFunction', 'attach.ts', {
+    const attachFunction = nodeFunction(this, 'AttachmentFunction', 'attach-entry.ts', {
       description:
         'Attaches the client-connect handler to the configured endpoints, and puts back the previous one',
       memorySize: 256,

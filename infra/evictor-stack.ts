@@ -118,7 +118,7 @@ export class EvictorStack extends Stack {
     // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
     table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
 
-    this.evictor = nodeFunction(this, 'Evictor', 'evictor.ts', {
+    this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {
       memorySize: 512,
       // A mass disconnect is paced to its share of EC2's mutating bucket (3 Terminate calls/s at the default
       // 0.6), so 15 minutes covers some 2,600 calls; a longer one hands the rest to a fresh invocation.

@@ -1,5 +1,5 @@
-import type { ConnectDependencies } from '../../lambda/connect-handler';
-import type { EvictorDependencies } from '../../lambda/evictor-handler';
+import type { ConnectDependencies } from '../../lambda/create-connect-handler';
+import type { EvictorDependencies } from '../../lambda/create-evictor-handler';
 
 export interface LogLine {
   level: 'info' | 'warn' | 'error';

@@ -1,7 +1,7 @@
-import { createConnectHandler } from '../../lambda/connect-handler';
 import { parseAccessHours } from '../../lambda/core/access-hours';
 import { type ConnectSettings, DENIAL_MESSAGE_LIMIT } from '../../lambda/core/connect';
 import type { QuarantineRequest } from '../../lambda/core/quarantine';
+import { createConnectHandler } from '../../lambda/create-connect-handler';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
 import { recorders } from '../support/recorders';
 

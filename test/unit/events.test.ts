@@ -1,7 +1,7 @@
 import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../../lambda/core/events';
 import { findingAddresses, findingIdentities, isSampleFinding } from '../../lambda/core/guardduty';
 import type { RejectedEvent } from '../../lambda/core/result';
-import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { customEvent, ENDPOINT_A, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';

@@ -1,6 +1,6 @@
 import { noticeFor } from '../../lambda/core/notice';
 import type { EvictionResult } from '../../lambda/core/result';
-import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { customEvent, ENDPOINT_A, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { VpnConnection } from '../../lambda/core/client-vpn-api';
 import { EventRejectedError } from '../../lambda/core/events';
 import { EvictionIncompleteError } from '../../lambda/core/result';
-import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';

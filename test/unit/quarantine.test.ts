@@ -7,7 +7,7 @@ import { decide } from '../../lambda/core/policy';
 import { quarantineKey } from '../../lambda/core/quarantine';
 import { EvictionIncompleteError, type EvictionResult } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
-import { createEvictorHandler } from '../../lambda/evictor-handler';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';

@@ -1,7 +1,7 @@
 import { CONNECT_HANDLER_BUDGET, createDynamoDbClient } from './adapters/dynamodb-client';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
-import { createConnectHandler } from './connect-handler';
 import { parseConnectConfig } from './core/config';
+import { createConnectHandler } from './create-connect-handler';
 import { logger, metrics, tracer } from './observability';
 
 /**

@@ -8,7 +8,7 @@ import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { parseEvictorConfig } from './core/config';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
-import { createEvictorHandler } from './evictor-handler';
+import { createEvictorHandler } from './create-evictor-handler';
 import { logger, metrics, tracer } from './observability';
 
 /**

@@ -5,7 +5,7 @@ import { parseEvent } from '../../lambda/core/events';
 import { decide } from '../../lambda/core/policy';
 import { EvictionIncompleteError } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
-import { createEvictorHandler, EvictorFailure } from '../../lambda/evictor-handler';
+import { createEvictorHandler, UnexpectedEvictorError } from '../../lambda/create-evictor-handler';
 import { startLocalTable } from '../support/dynamodb';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
@@ -181,7 +181,7 @@ describe('errors by kind, and the hand-off', () => {
       },
     });
     const error = await broken(endOfDay).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EvictorFailure);
+    expect(error).toBeInstanceOf(UnexpectedEvictorError);
     expect((error as Error).message).toBe('Lambda is down');
   });
 });

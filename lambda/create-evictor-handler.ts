@@ -43,8 +43,8 @@ export interface EvictorDependencies {
 export const reserveFor = (remainingMs: number) => Math.min(90_000, Math.max(2_500, remainingMs / 10));
 
 /** Any failure the handler did not expect, wrapped so that callers only ever see the evictor's own errors. */
-export class EvictorFailure extends Error {
-  override readonly name = 'EvictorFailure';
+export class UnexpectedEvictorError extends Error {
+  override readonly name = 'UnexpectedEvictorError';
 }
 
 /** The envelope fields that identify a rejected event; never the detail, which may hold credentials. */
@@ -164,7 +164,9 @@ export function createEvictorHandler({
     } catch (error) {
       if (error instanceof EvictionIncompleteError) throw error;
       logger.error('evictor failed unexpectedly', { error: error as Error });
-      throw new EvictorFailure(error instanceof Error ? error.message : String(error), { cause: error });
+      throw new UnexpectedEvictorError(error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
     } finally {
       metrics.publishStoredMetrics();
       logger.resetKeys();
