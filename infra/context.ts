@@ -52,7 +52,7 @@ export interface DeploymentSettings {
   connectHandlerProvisionedConcurrency: number;
   ec2BudgetShare: number;
   offHours: OffHoursSchedule[];
-  /** The window of DESIGN section 6; the end-of-day schedule is derived from it. */
+  /** The working window: the connect-time rule and the end-of-day disconnect are both derived from it. */
   accessHours?: AccessHours;
   notifyEmail?: string;
 }

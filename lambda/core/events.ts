@@ -5,7 +5,11 @@ import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { MAX_ROUNDS } from './limits';
 import { validate } from './validation';
 
-/** The inputs of DESIGN section 3, validated. Unknown fields are ignored; the fields acted on are strict. */
+/**
+ * The events the evictor acts on (README, "Event contracts"), validated. Fields it does not use are ignored, whatever
+ * their type, since real findings vary (`asn` is a number in one and a string in another); the fields it acts on are
+ * strict.
+ */
 export type ParsedEvent =
   | { kind: 'guardduty'; eventId: string; finding: GuardDutyFinding }
   | { kind: 'evict'; eventId: string; detail: EvictDetail }
