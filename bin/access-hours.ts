@@ -1,4 +1,4 @@
-import { accessHoursContextError, jsonish } from '../infra/context';
+import { accessHoursContextError } from '../infra/context';
 import {
   type AccessHours,
   AccessHoursError,
@@ -8,6 +8,7 @@ import {
   nextOpening,
   parseAccessHours,
 } from '../lambda/core/access-hours';
+import { jsonish } from '../lambda/core/settings';
 import { type Setting, settingOf } from './cdk-context';
 import { EXIT, type Options, UsageError } from './command-line';
 import { type AccessHoursReport, accessHoursText, zonedTime } from './output';

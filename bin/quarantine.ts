@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_EVENT_SOURCE, RANGES } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
 import { coveredBy, distinctNames } from '../lambda/core/identity';
 import { type QuarantineRequest, releaseQuarantines, writeQuarantines } from '../lambda/core/quarantine';
+import { SETTINGS } from '../lambda/core/settings';
 import type { Mode, QuarantineOutcome } from '../lambda/core/types';
 import { quarantineStore, tableName } from './aws-clients';
 import { defaultReason, EXIT, type Options, operator, UsageError } from './command-line';
@@ -19,11 +19,11 @@ function namesAndReason(command: string, names: string[], reason: string) {
     const { detail } = parseEvent(
       {
         id: 'cli',
-        source: DEFAULT_EVENT_SOURCE,
+        source: SETTINGS.eventSource.default,
         'detail-type': DETAIL_TYPES.release,
         detail: { usernames: names, reason },
       },
-      DEFAULT_EVENT_SOURCE,
+      SETTINGS.eventSource.default,
     ) as Extract<ParsedEvent, { kind: 'release' }>;
     return { usernames: distinctNames(detail.usernames), reason: detail.reason };
   } catch (error) {
@@ -34,7 +34,7 @@ function namesAndReason(command: string, names: string[], reason: string) {
 }
 
 function minutesOf(raw: string | undefined): number {
-  const { max } = RANGES.quarantineMinutes;
+  const { max } = SETTINGS.quarantineMinutes.range;
   if (raw === undefined) throw new UsageError(`quarantine add needs --minutes <n> (1 to ${max})`);
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
     throw new UsageError(`--minutes must be a whole number from 1 to ${max}, got "${raw}"`);

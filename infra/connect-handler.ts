@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
 import { nodeFunction } from './node-function';
@@ -62,15 +63,8 @@ export class ConnectHandler extends Construct {
       timeout: Duration.seconds(10),
       role,
       logGroup,
-      environment: {
-        QUARANTINE_TABLE: table.tableName,
-        // In a dry run it lets everyone in and logs whom it would deny, as the evictor terminates nobody.
-        DRY_RUN: String(settings.dryRun),
-        PROTECTED_USERS: settings.protectedUsers.join(','),
-        MATCH_COMMON_NAME: String(settings.matchCommonName),
-        SUPPORT_CONTACT: settings.supportContact,
-        ...(settings.accessHours ? { ACCESS_HOURS: JSON.stringify(settings.accessHours) } : {}),
-      },
+      // In a dry run it lets everyone in and logs whom it would deny, as the evictor terminates nobody.
+      environment: { ...settingsEnvironment('connect', settings), QUARANTINE_TABLE: table.tableName },
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

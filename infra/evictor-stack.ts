@@ -25,6 +25,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { ConnectHandler } from './connect-handler';
@@ -127,19 +128,8 @@ export class EvictorStack extends Stack {
       logGroup,
       description: `Evicts Client VPN users on security alerts and schedules (${mode})`,
       environment: {
-        ENDPOINT_IDS: settings.endpointIds.join(','),
-        DRY_RUN: String(settings.dryRun),
-        MIN_SEVERITY: String(settings.minSeverity),
-        IDENTITY_MAP: JSON.stringify(settings.identityMap),
-        CLIENT_CIDRS: settings.clientCidrs.join(','),
-        PROTECTED_USERS: settings.protectedUsers.join(','),
-        MAX_USERS_PER_EVENT: String(settings.maxUsersPerEvent),
-        EVENT_SOURCE: settings.eventSource,
-        MATCH_COMMON_NAME: String(settings.matchCommonName),
-        USERNAME_MATCH: settings.usernameMatch,
+        ...settingsEnvironment('evictor', settings),
         QUARANTINE_TABLE: table.tableName,
-        QUARANTINE_MINUTES: String(settings.quarantineMinutes),
-        EC2_BUDGET_SHARE: String(settings.ec2BudgetShare),
         TOPIC_ARN: this.topic.topicArn,
       },
       retryAttempts: RETRY_ATTEMPTS,

@@ -15,13 +15,8 @@ import {
   type TerminateTarget,
   type VpnConnection,
 } from '../core/client-vpn-api';
-import {
-  AdaptivePacer,
-  type BucketSpec,
-  DEFAULT_BUDGET_SHARE,
-  EC2_MUTATING_BUCKET,
-  shareOf,
-} from '../core/pacer';
+import { AdaptivePacer, type BucketSpec, EC2_MUTATING_BUCKET, shareOf } from '../core/pacer';
+import { SETTINGS } from '../core/settings';
 
 /**
  * The SDK makes one attempt per call; this adapter retries itself. The SDK's retry strategy keeps a quota per
@@ -83,7 +78,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
    */
   constructor(
     private readonly ec2: EC2Client,
-    bucket: BucketSpec = shareOf(EC2_MUTATING_BUCKET, DEFAULT_BUDGET_SHARE),
+    bucket: BucketSpec = shareOf(EC2_MUTATING_BUCKET, SETTINGS.ec2BudgetShare.default),
   ) {
     this.pacer = new AdaptivePacer(bucket, Date.now());
   }

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { RANGES } from './config';
 import { ENDPOINT_ID, WELL_FORMED_TEXT } from './constants';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { MAX_ROUNDS } from './limits';
+import { SETTINGS } from './settings';
 import { validate } from './validation';
 
 /**
@@ -52,7 +52,9 @@ const evictDetailSchema = z
     reason,
     endpointIds: z.optional(endpointIds),
     dryRun: z.optional(z.boolean()),
-    quarantineMinutes: z.optional(z.int().check(z.minimum(1), z.maximum(RANGES.quarantineMinutes.max))),
+    quarantineMinutes: z.optional(
+      z.int().check(z.minimum(1), z.maximum(SETTINGS.quarantineMinutes.range.max)),
+    ),
   })
   .check(
     z.refine((d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) > 0, {

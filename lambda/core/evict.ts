@@ -6,7 +6,6 @@ import {
   explainError,
   type VpnConnection,
 } from './client-vpn-api';
-import { RANGES } from './config';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
 import type { LeaseHolder, LeaseStore } from './lease';
@@ -21,6 +20,7 @@ import {
   FAILURE_CAUSE,
   permanentFailures,
 } from './result';
+import { SETTINGS } from './settings';
 import type { DecidedRequest, EvictionRequest, NamedUser, Outcome, Target } from './types';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
@@ -255,7 +255,7 @@ export async function evict(
  * the one it was handed, though never past the longest a deployment may set.
  */
 function withQuarantineEnd(request: EvictionRequest, now: number): EvictionRequest {
-  const longest = now + RANGES.quarantineMinutes.max * 60_000;
+  const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
   if (request.quarantineUntil !== undefined)
     return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
   if (request.quarantineMinutes === 0) return request;

@@ -13,8 +13,6 @@ export interface BucketSpec {
 /** EC2's bucket for mutating actions such as TerminateClientVpnConnections (EC2 API reference, "Request throttling"). */
 export const EC2_MUTATING_BUCKET: BucketSpec = { burst: 50, refillPerSecond: 5 };
 
-export const DEFAULT_BUDGET_SHARE = 0.6;
-
 /** The evictor's share of a bucket: fewer tokens at once, and a slower refill. */
 export const shareOf = (bucket: BucketSpec, share: number): BucketSpec => ({
   burst: Math.max(1, Math.floor(bucket.burst * share)),

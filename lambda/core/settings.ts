@@ -1,0 +1,550 @@
+import {
+  type AccessHours,
+  AccessHoursError,
+  canonicalTimeZone,
+  parseAccessHours,
+  TIME_ZONE_FORM,
+} from './access-hours';
+import { parseCidr } from './cidr';
+import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+
+/**
+ * Every setting of a deployment, declared once: its CDK context key, the environment variable that carries it to
+ * the functions that read it, its default, the form it must have, and its row in the configuration table. The stack reads
+ * the context with these declarations at synth (infra/context.ts), writes the functions' environment from them,
+ * and the functions read that environment back with the same declarations at cold start (config.ts), so the two
+ * readers cannot disagree about a default or about what is valid. `npm run docs` writes the
+ * configuration table (docs/configuration.md) from them.
+ */
+
+/** The functions that read settings from their environment. */
+export type SettingReader = 'evictor' | 'connect';
+
+export interface SettingDeclaration<T> {
+  /** The CDK context key: `cdk.json` or `-c key=value`. */
+  readonly key: string;
+  /** The environment variable that carries it, to the functions in `readers`; none: only the stack reads it. */
+  readonly variable?: string;
+  readonly readers?: readonly SettingReader[];
+  /** What applies when the setting is not given, or is blank. */
+  readonly default: T;
+  /** A required list: what it must hold, said when it is not given. */
+  readonly required?: string;
+  /**
+   * Validates a given value, whatever it arrives as: a cdk.json value, a `-c` string, or the text of a variable.
+   * Throws InvalidSettingError.
+   */
+  readonly parse: (raw: unknown) => T;
+  /** What the variable carries; `parse` reads it back as the same value. Undefined: the variable is left out. */
+  readonly toVariable?: (value: T) => string | undefined;
+  /** For the configuration table: an example, the meaning, and the default where its value alone does not say it. */
+  readonly docs: { example: string; meaning: string; default?: string };
+}
+
+/**
+ * A value a setting does not accept. Each reader names the setting its own way (the context key, the variable, the
+ * CLI option); `path` points inside the value, `item` at the entry of a list that is at fault.
+ */
+export class InvalidSettingError extends Error {
+  override readonly name: string = 'InvalidSettingError';
+  constructor(
+    readonly expected: string,
+    readonly got: unknown,
+    readonly path = '',
+    readonly item?: { got: unknown; expected: string },
+  ) {
+    super(`${path || 'setting'}: expected ${expected}, got ${describeValue(got)}`);
+  }
+}
+
+/** A setting that must be given was not (or was given empty). */
+export class MissingSettingError extends InvalidSettingError {
+  override readonly name = 'MissingSettingError';
+}
+
+/** A value as an error message quotes it: JSON, cut short. */
+export const describeValue = (value: unknown): string => `${JSON.stringify(value)?.slice(0, 200)}`;
+
+/** `-c key=[...]` arrives as a string, cdk.json values arrive typed, a variable holds text: all are accepted. */
+export function jsonish(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return value;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return value;
+  }
+}
+
+/** The value of a setting from what was given: nothing, or blank text, means its default. */
+export function settingValue<T>(setting: SettingDeclaration<T>, raw: unknown): T {
+  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) {
+    if (setting.required !== undefined) throw new MissingSettingError(setting.required, raw);
+    return setting.default;
+  }
+  return setting.parse(jsonish(raw));
+}
+
+/** A name in the configuration: what events accept as a VPN username. */
+export const isConfiguredName = (name: string) =>
+  name.length > 0 && name.length <= 256 && !name.includes(',') && WELL_FORMED_TEXT.test(name);
+
+/** EventBridge source names; `aws.` is reserved for AWS services, so a custom event can never pose as one. */
+export const isEventSource = (source: string) => !source.startsWith('aws.') && /^[\w.-]{1,256}$/.test(source);
+
+/** Goes into the message a denied user sees, which Client VPN caps at 255 characters. */
+export const isSupportContact = (text: string) =>
+  text.trim().length > 0 && text.length <= 100 && WELL_FORMED_TEXT.test(text);
+
+type Described = Pick<SettingDeclaration<unknown>, 'key' | 'variable' | 'readers' | 'docs'>;
+
+function flag(declared: Described & { default: boolean }): SettingDeclaration<boolean> {
+  return {
+    ...declared,
+    parse: (raw) => {
+      const text = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (text === true || text === 'true') return true;
+      if (text === false || text === 'false') return false;
+      throw new InvalidSettingError('true or false', raw);
+    },
+    toVariable: String,
+  };
+}
+
+export interface Range {
+  min: number;
+  max: number;
+  whole: boolean;
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+function numeric(
+  declared: Described & { default: number; range: Range },
+): SettingDeclaration<number> & { range: Range } {
+  const { min, max, whole } = declared.range;
+  const expected = `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`;
+  return {
+    ...declared,
+    parse: (raw) => {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && DECIMAL.test(raw.trim())
+            ? Number(raw)
+            : NaN;
+      if (!Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+        throw new InvalidSettingError(expected, raw);
+      }
+      return n;
+    },
+    toVariable: String,
+  };
+}
+
+function text(
+  declared: Described & { default: string; expected: string; check: (text: string) => boolean },
+): SettingDeclaration<string> {
+  const { expected, check, ...rest } = declared;
+  return {
+    ...rest,
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !check(raw.trim())) throw new InvalidSettingError(expected, raw);
+      return raw.trim();
+    },
+    toVariable: (value) => value,
+  };
+}
+
+function choice<T extends string>(
+  declared: Described & { default: T; choices: readonly T[] },
+): SettingDeclaration<T> {
+  const { choices, ...rest } = declared;
+  return {
+    ...rest,
+    parse: (raw) => {
+      const value = typeof raw === 'string' ? raw.trim() : raw;
+      if (!choices.includes(value as T)) throw new InvalidSettingError(`one of ${choices.join(', ')}`, raw);
+      return value as T;
+    },
+    toVariable: (value) => value,
+  };
+}
+
+/** A list, as a JSON list or comma-separated text; each entry trimmed, each kept once. */
+function list(
+  declared: Described & {
+    expected: string;
+    item: { expected: string; check: (item: string) => boolean };
+    required?: string;
+  },
+): SettingDeclaration<string[]> {
+  const { expected, item, ...rest } = declared;
+  return {
+    ...rest,
+    default: [],
+    parse: (raw) => {
+      const items =
+        typeof raw === 'string'
+          ? raw
+              .split(',')
+              .map((entry) => entry.trim())
+              .filter(Boolean)
+          : raw;
+      if (!Array.isArray(items)) throw new InvalidSettingError(expected, raw);
+      const bad = items.find((entry) => typeof entry !== 'string' || !item.check(entry.trim()));
+      if (bad !== undefined) {
+        throw new InvalidSettingError(expected, raw, '', { got: bad, expected: item.expected });
+      }
+      const entries = [...new Set(items.map((entry: string) => entry.trim()))];
+      if (entries.length === 0 && rest.required !== undefined)
+        throw new MissingSettingError(rest.required, raw);
+      return entries;
+    },
+    toVariable: (value) => value.join(','),
+  };
+}
+
+const IDENTITY_MAP_FORM =
+  'an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}';
+
+/** Identity -> VPN username; the identity is compared ignoring case, the name is what events accept. */
+function identityMapOf(raw: unknown): Record<string, string> {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    Array.isArray(raw) ||
+    Object.entries(raw).some(
+      ([identity, name]) =>
+        identity.length === 0 ||
+        identity.length > 2048 ||
+        typeof name !== 'string' ||
+        !isConfiguredName(name),
+    )
+  ) {
+    throw new InvalidSettingError(IDENTITY_MAP_FORM, raw);
+  }
+  return { ...(raw as Record<string, string>) };
+}
+
+/** An extra disconnect schedule: an EventBridge Scheduler cron in a time zone, with whom it leaves connected. */
+export interface OffHoursSchedule {
+  name: string;
+  /** An EventBridge Scheduler cron expression: `cron(0 19 ? * MON-FRI *)`. */
+  cron: string;
+  timeZone: string;
+  except: string[];
+}
+
+const CRON = /^cron\((\S+ ){5}\S+\)$/;
+const OFF_HOURS_FORM =
+  'a list of { "cron": "cron(0 19 ? * MON-FRI *)", "timeZone": "Europe/Berlin", "except": ["oncall"], "name": "weekday-evening" }';
+
+function offHoursOf(raw: unknown): OffHoursSchedule[] {
+  const schedules = Array.isArray(raw) ? raw : [raw];
+  return schedules.map((entry, i) => {
+    if (typeof entry !== 'object' || entry === null) throw new InvalidSettingError(OFF_HOURS_FORM, raw);
+    const { cron, timeZone, except = [], name = `off-hours-${i + 1}` } = entry as Record<string, unknown>;
+    const expression = typeof cron === 'string' && !cron.startsWith('cron(') ? `cron(${cron.trim()})` : cron;
+    if (typeof expression !== 'string' || !CRON.test(expression)) {
+      throw new InvalidSettingError(
+        'a six-field Scheduler cron such as "cron(0 19 ? * MON-FRI *)"',
+        cron,
+        `[${i}].cron`,
+      );
+    }
+    const zone = typeof timeZone === 'string' ? canonicalTimeZone(timeZone) : undefined;
+    if (zone === undefined) throw new InvalidSettingError(TIME_ZONE_FORM, timeZone, `[${i}].timeZone`);
+    if (!Array.isArray(except) || except.some((u) => typeof u !== 'string' || !isConfiguredName(u))) {
+      throw new InvalidSettingError('a list of VPN usernames', except, `[${i}].except`);
+    }
+    if (typeof name !== 'string' || !/^[\w-]{1,40}$/.test(name)) {
+      throw new InvalidSettingError('up to 40 letters, digits, "-" or "_"', name, `[${i}].name`);
+    }
+    return { name, cron: expression, timeZone: zone, except: except as string[] };
+  });
+}
+
+function accessHoursOf(raw: unknown): AccessHours {
+  try {
+    return parseAccessHours(raw);
+  } catch (error) {
+    if (!(error instanceof AccessHoursError)) throw error;
+    throw new InvalidSettingError(
+      error.expected,
+      error.got,
+      error.field === undefined ? '' : `.${error.field}`,
+    );
+  }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A declaration whose parse is its own. */
+const declared = <T>(declaration: SettingDeclaration<T>): SettingDeclaration<T> => declaration;
+
+/** The declarations, in the order the configuration table lists them. */
+export const SETTINGS = {
+  endpointIds: list({
+    key: 'endpointIds',
+    variable: 'ENDPOINT_IDS',
+    readers: ['evictor'],
+    required: 'at least one cvpn-endpoint-... id',
+    expected: 'a list or comma-separated string of cvpn-endpoint-... ids',
+    item: { expected: 'a Client VPN endpoint id (cvpn-endpoint-...)', check: (id) => ENDPOINT_ID.test(id) },
+    docs: {
+      default: '(required)',
+      example: 'cvpn-endpoint-0123456789abcdef0,cvpn-endpoint-0fedcba9876543210',
+      meaning: 'Endpoints the evictor may act on. IAM is scoped to exactly these.',
+    },
+  }),
+  dryRun: flag({
+    key: 'dryRun',
+    variable: 'DRY_RUN',
+    readers: ['evictor', 'connect'],
+    default: true,
+    docs: {
+      example: 'false',
+      meaning:
+        'Dry-run describes for real and terminates nothing; the connect handler lets everyone in and logs whom it would deny. Events can ask for dry-run, never out of it.',
+    },
+  }),
+  minSeverity: numeric({
+    key: 'minSeverity',
+    variable: 'MIN_SEVERITY',
+    readers: ['evictor'],
+    default: 7,
+    range: { min: 0, max: 10, whole: false },
+    docs: {
+      example: '5.5',
+      meaning:
+        'GuardDuty findings below this severity are not delivered (rule filter) and ignored by the function.',
+    },
+  }),
+  findingTypes: list({
+    key: 'findingTypes',
+    expected: 'a list of finding type prefixes such as "UnauthorizedAccess:IAMUser/"',
+    item: { expected: 'a finding type prefix', check: (type) => /^[\w:/.&-]{1,128}$/.test(type) },
+    docs: {
+      default: 'all types',
+      example: 'UnauthorizedAccess:IAMUser/,CredentialAccess:',
+      meaning: 'Finding type prefixes to act on.',
+    },
+  }),
+  /**
+   * A key is a name as the finding gives it, matched ignoring case: an IAM user's `userName`, the session name after
+   * ":" in `principalId`, a Kubernetes or RDS user name. An IAM user's or role's ARN never matches: identities are
+   * looked up by these names (a Kubernetes user name may itself be an ARN).
+   */
+  identityMap: declared<Record<string, string>>({
+    key: 'identityMap',
+    variable: 'IDENTITY_MAP',
+    readers: ['evictor'],
+    default: {},
+    parse: identityMapOf,
+    toVariable: (map) => JSON.stringify(map),
+    docs: {
+      example: '{"Dave.Chen":"dchen@example.com","Alice.Smith@corp.example.com":"alice@example.com"}',
+      meaning:
+        'Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN.',
+    },
+  }),
+  usernameMatch: choice<UsernameMatch>({
+    key: 'usernameMatch',
+    variable: 'USERNAME_MATCH',
+    readers: ['evictor'],
+    default: 'local-part',
+    choices: USERNAME_MATCHES,
+    docs: {
+      example: 'exact',
+      meaning:
+        "How a finding's identity finds a VPN user: `exact` (equal ignoring case) or also by a unique local part.",
+    },
+  }),
+  clientCidrs: list({
+    key: 'clientCidrs',
+    variable: 'CLIENT_CIDRS',
+    readers: ['evictor'],
+    expected: 'a list of IPv4 CIDRs such as "172.16.0.0/22"',
+    item: { expected: 'an IPv4 CIDR such as 172.16.0.0/22', check: (cidr) => parseCidr(cidr) !== undefined },
+    docs: {
+      example: '172.16.0.0/22',
+      meaning: 'Client address pools; finding addresses inside them are matched against `ClientIp`.',
+    },
+  }),
+  protectedUsers: list({
+    key: 'protectedUsers',
+    variable: 'PROTECTED_USERS',
+    readers: ['evictor', 'connect'],
+    expected: 'a list of VPN usernames',
+    item: { expected: 'a VPN username (1-256 characters, no control characters)', check: isConfiguredName },
+    docs: {
+      example: 'breakglass,oncall-primary',
+      meaning:
+        'Never evicted, by any trigger, and always let in; also protects names that share the local part (`breakglass@corp...`).',
+    },
+  }),
+  maxUsersPerEvent: numeric({
+    key: 'maxUsersPerEvent',
+    variable: 'MAX_USERS_PER_EVENT',
+    readers: ['evictor'],
+    default: 5,
+    range: { min: 1, max: 1000, whole: true },
+    docs: { example: '3', meaning: 'An alert resolving to more users evicts nobody and alerts instead.' },
+  }),
+  eventSource: text({
+    key: 'eventSource',
+    variable: 'EVENT_SOURCE',
+    readers: ['evictor'],
+    default: 'client-vpn-evictor',
+    expected: 'letters, digits, ".", "-", "_" (1-256 of them), not starting with "aws."',
+    check: isEventSource,
+    docs: { example: 'corp.security', meaning: '`source` of the custom events. Must not start with `aws.`.' },
+  }),
+  matchCommonName: flag({
+    key: 'matchCommonName',
+    variable: 'MATCH_COMMON_NAME',
+    readers: ['evictor', 'connect'],
+    default: false,
+    docs: {
+      example: 'true',
+      meaning: 'Also match certificate-authenticated connections (no `Username`) by `CommonName`.',
+    },
+  }),
+  offHours: declared<OffHoursSchedule[]>({
+    key: 'offHours',
+    default: [],
+    parse: offHoursOf,
+    docs: {
+      default: 'none',
+      example:
+        '[{"name":"weekday-evening","cron":"cron(0 19 ? * MON-FRI *)","timeZone":"Europe/Berlin","except":["oncall"]}]',
+      meaning: 'Scheduler schedules that send `Disconnect All VPN Users`; six-field cron, IANA time zone.',
+    },
+  }),
+  accessHours: declared<AccessHours | undefined>({
+    key: 'accessHours',
+    variable: 'ACCESS_HOURS',
+    readers: ['connect'],
+    default: undefined,
+    parse: accessHoursOf,
+    toVariable: (hours) => (hours ? JSON.stringify(hours) : undefined),
+    docs: {
+      default: 'none',
+      example:
+        '{"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"19:00","exempt":["oncall"]}',
+      meaning:
+        'The working window: the end-of-day disconnect, and the connect-time rule (see [Access hours](staying-out.md#access-hours)).',
+    },
+  }),
+  quarantineMinutes: numeric({
+    key: 'quarantineMinutes',
+    variable: 'QUARANTINE_MINUTES',
+    readers: ['evictor'],
+    default: 60,
+    // At most 30 days.
+    range: { min: 0, max: 30 * 24 * 60, whole: true },
+    docs: {
+      example: '240',
+      meaning:
+        'How long a security eviction keeps the user out; `0` turns the quarantine off. Events may ask for longer.',
+    },
+  }),
+  supportContact: text({
+    key: 'supportContact',
+    variable: 'SUPPORT_CONTACT',
+    readers: ['connect'],
+    default: 'your IT help desk',
+    expected: 'whom a denied VPN user should contact, 1-100 characters, such as "it-help@example.com"',
+    check: isSupportContact,
+    docs: {
+      example: 'it-help@example.com',
+      meaning: 'Whom a denied VPN user is told to contact (up to 100 characters).',
+    },
+  }),
+  attachConnectHandler: flag({
+    key: 'attachConnectHandler',
+    default: false,
+    docs: {
+      example: 'true',
+      meaning:
+        'Attach the client-connect handler to the endpoints on deploy (and put back their previous options on removal).',
+    },
+  }),
+  replaceConnectHandler: flag({
+    key: 'replaceConnectHandler',
+    default: false,
+    docs: {
+      example: 'true',
+      meaning:
+        'With `attachConnectHandler`: replace another handler an endpoint already uses, instead of refusing.',
+    },
+  }),
+  ec2BudgetShare: numeric({
+    key: 'ec2BudgetShare',
+    variable: 'EC2_BUDGET_SHARE',
+    readers: ['evictor'],
+    default: 0.6,
+    range: { min: 0.05, max: 1, whole: false },
+    docs: {
+      example: '0.3',
+      meaning:
+        "The share (0.05-1) of the account's mutating EC2 budget (Terminate: 50 burst, 5/s) the evictor uses.",
+    },
+  }),
+  connectHandlerProvisionedConcurrency: numeric({
+    key: 'connectHandlerProvisionedConcurrency',
+    default: 0,
+    range: { min: 0, max: 100, whole: true },
+    docs: {
+      example: '2',
+      meaning:
+        'Warm instances of the connect handler (on a `live` alias), as AWS advises for connect handlers.',
+    },
+  }),
+  notifyEmail: declared<string | undefined>({
+    key: 'notifyEmail',
+    default: undefined,
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !EMAIL.test(raw.trim()))
+        throw new InvalidSettingError('an e-mail address', raw);
+      return raw.trim();
+    },
+    docs: {
+      default: 'none',
+      example: 'secops@example.com',
+      meaning: 'E-mail subscription to the summaries and alarms topic.',
+    },
+  }),
+  stackName: text({
+    key: 'stackName',
+    default: 'ClientVpnEvictor',
+    // The connect handler is named AWSClientVPN-<stackName>, and Lambda names stop at 64 characters.
+    expected: 'a CloudFormation stack name of at most 51 characters: a letter, then letters, digits or "-"',
+    check: (name) => /^[A-Za-z][A-Za-z0-9-]{0,50}$/.test(name),
+    docs: {
+      example: 'ClientVpnEvictorProd',
+      meaning:
+        "The stack's name (at most 51 characters), for more than one deployment per account; the connect handler is `AWSClientVPN-<stackName>`.",
+    },
+  }),
+};
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** The deployment's settings, each as its declaration reads it. */
+export type SettingValues = {
+  [K in SettingKey]: (typeof SETTINGS)[K] extends SettingDeclaration<infer T> ? T : never;
+};
+
+/** The environment the stack gives a function: each setting it reads, as its variable carries it. */
+export function settingsEnvironment(reader: SettingReader, values: SettingValues): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as Array<[SettingKey, SettingDeclaration<unknown>]>) {
+    if (!setting.variable || !setting.readers?.includes(reader)) continue;
+    const text = setting.toVariable?.(values[key]);
+    if (text !== undefined) environment[setting.variable] = text;
+  }
+  return environment;
+}
