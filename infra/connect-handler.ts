@@ -13,7 +13,8 @@ import { nodeFunction } from './node-function';
 export interface ConnectHandlerProps {
   settings: DeploymentSettings;
   table: dynamodb.ITable;
-  key: kms.IKey;
+  /** The key that encrypts the table. */
+  tableKey: kms.IKey;
   endpointArns: string[];
 }
 
@@ -36,7 +37,11 @@ export class ConnectHandler extends Construct {
   /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
   readonly arn: string;
 
-  constructor(scope: Construct, id: string, { settings, table, key, endpointArns }: ConnectHandlerProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, table, tableKey, endpointArns }: ConnectHandlerProps,
+  ) {
     super(scope, id);
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -49,7 +54,7 @@ export class ConnectHandler extends Construct {
         resources: [table.tableArn],
       }),
     );
-    key.grantDecrypt(role);
+    tableKey.grantDecrypt(role);
     const logGroup = yearOfLogs(this, 'Logs');
     logGroup.grantWrite(role);
 
@@ -88,7 +93,7 @@ export class ConnectHandler extends Construct {
       this.arn = this.function.functionArn;
     }
 
-    if (settings.attachConnectHandler) this.attach(settings, table, key, endpointArns);
+    if (settings.attachConnectHandler) this.attach(settings, table, tableKey, endpointArns);
     else if (settings.accessHours) {
       // The end-of-day disconnect runs either way; only an attached handler keeps people out until the window opens.
       Annotations.of(this).addWarningV2(
@@ -101,7 +106,7 @@ export class ConnectHandler extends Construct {
   private attach(
     settings: DeploymentSettings,
     table: dynamodb.ITable,
-    key: kms.IKey,
+    tableKey: kms.IKey,
     endpointArns: string[],
   ) {
     const role = new iam.Role(this, 'AttachmentRole', {
@@ -142,7 +147,7 @@ export class ConnectHandler extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['attachment#*'] } },
       }),
     );
-    key.grantEncryptDecrypt(role);
+    tableKey.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'AttachmentLogs');
     logGroup.grantWrite(role);
     const attachFunction = nodeFunction(this, 'AttachmentFunction', 'attach-entry.ts', {

@@ -53,7 +53,8 @@ export class EvictorStack extends Stack {
 
     // One customer-managed key for the topic and the queues: CloudWatch alarms (to the topic), EventBridge and
     // SNS (to the dead-letter queue) can only write to encrypted targets whose key policy lets them, which the
-    // AWS-managed keys never do.
+    // AWS-managed keys never do. It goes with the stack, as they do; the retained table has a retained key of its
+    // own (quarantine-table.ts).
     const key = new kms.Key(this, 'Key', {
       description: 'client-vpn-evictor: notifications and dead-letter queues',
       enableKeyRotation: true,
@@ -97,7 +98,7 @@ export class EvictorStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const { table } = new QuarantineTable(this, 'Quarantine', key);
+    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine');
     const endpointArns = settings.endpointIds.map(
       (endpointId) =>
         `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:client-vpn-endpoint/${endpointId}`,
@@ -118,6 +119,7 @@ export class EvictorStack extends Stack {
     this.topic.grantPublish(role);
     // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
     table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    tableKey.grantEncryptDecrypt(role);
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {
       memorySize: 512,
@@ -279,7 +281,12 @@ export class EvictorStack extends Stack {
       'The evictor could not publish a summary to this topic (so this alarm may not arrive either): check its logs, the topic and its key.',
     );
 
-    this.connectHandler = new ConnectHandler(this, 'ConnectHandler', { settings, table, key, endpointArns });
+    this.connectHandler = new ConnectHandler(this, 'ConnectHandler', {
+      settings,
+      table,
+      tableKey,
+      endpointArns,
+    });
 
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
     new CfnOutput(this, 'QuarantineTableName', {

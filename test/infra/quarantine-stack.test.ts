@@ -7,12 +7,13 @@ const policiesOf = (template: Template, roleLogicalId: RegExp) =>
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 
 const TABLE_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineTable/), 'Arn'] };
-const KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] };
+/** The table's own key, which nothing else uses. */
+const TABLE_KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineKey/), 'Arn'] };
 
 describe('the quarantine table', () => {
   const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
 
-  it('is on-demand, recoverable to a point in time, encrypted with the stack key, with TTL, and retained', () => {
+  it('is on-demand, recoverable to a point in time, encrypted with its own key, with TTL, and retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
@@ -21,13 +22,33 @@ describe('the quarantine table', () => {
         SSESpecification: {
           SSEEnabled: true,
           SSEType: 'KMS',
-          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QuarantineKey'), 'Arn'] },
         },
         TimeToLiveSpecification: { AttributeName: 'expiresAtEpochSeconds', Enabled: true },
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
+  });
+
+  it('keeps the key that encrypts it when the stack is deleted or the key replaced, so the table stays readable', () => {
+    const keys = template.findResources('AWS::KMS::Key');
+    const tableKeyId = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]?.Properties
+      .SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0];
+    expect(keys[tableKeyId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: { EnableKeyRotation: true },
+    });
+    // The stack's other key (topic, queues) goes with what it encrypts, and the retained one encrypts the table only.
+    const others = Object.entries(keys).filter(([id]) => id !== tableKeyId);
+    expect(others.map(([, key]) => key.DeletionPolicy)).toEqual(['Delete']);
+    const usersOfTableKey = Object.values(template.toJSON().Resources as Record<string, any>).filter(
+      (resource) =>
+        resource.Type !== 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties ?? {}).includes(`"${tableKeyId}"`),
+    );
+    expect(usersOfTableKey.map((resource) => resource.Type)).toEqual(['AWS::DynamoDB::Table']);
   });
 
   it('the evictor may read and write entries and the lease, and nothing else of the table', () => {
@@ -103,7 +124,7 @@ describe('the client-connect handler', () => {
       'xray:PutTraceSegments',
     ]);
     expect(statements.find((s) => s.Action === 'dynamodb:GetItem')?.Resource).toEqual(TABLE_ARN);
-    expect(statements.find((s) => s.Action === 'kms:Decrypt')?.Resource).toEqual(KEY_ARN);
+    expect(statements.find((s) => s.Action === 'kms:Decrypt')?.Resource).toEqual(TABLE_KEY_ARN);
   });
 
   it('is not attached to any endpoint unless asked, and has no provisioned concurrency by default', () => {
