@@ -33,6 +33,13 @@ export const LAMBDA_MAX_TIMEOUT_MS = 15 * 60_000;
 
 const MARKER = '@@lambda-runner ';
 
+/**
+ * What Lambda's runtime tells every container about itself, whatever the function: the handler it calls (each
+ * bundle exports `handler`, as the stack's functions name it) and that it started for an invocation, which is what
+ * makes Powertools count a cold start.
+ */
+const RUNTIME_ENV = { _HANDLER: 'index.handler', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+
 /** Credentials that sign requests to the emulator and mean nothing anywhere else. */
 export const EMULATOR_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALEMULATOR',
@@ -87,7 +94,7 @@ export function startLambdaContainer(
     arn: functionArn(functionName),
   };
   const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle, JSON.stringify(runnerSettings)], {
-    env,
+    env: { ...RUNTIME_ENV, ...env },
     silent: true,
   });
   let buffered = '';

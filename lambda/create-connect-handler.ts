@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import {
   type ConnectDecision,
   type ConnectResponse,
@@ -15,8 +14,8 @@ import type { QuarantineStore } from './core/quarantine';
 export interface ConnectDependencies {
   settings: ConnectSettings;
   quarantine: QuarantineStore;
-  logger: Pick<Logger, 'info' | 'warn' | 'addContext' | 'resetKeys'>;
-  metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  metrics: Pick<Metrics, 'addMetric'>;
   clock?: () => number;
   /**
    * The longest the handler waits for its decision before it denies. Client VPN waits 30 s, but a user waits too;
@@ -30,7 +29,8 @@ const DEFAULT_DEADLINE_MS = 1_000;
 /**
  * The client-connect handler over its dependencies: one decision per connection, one audit line per decision,
  * and metrics for allowed, denied, and errors. It never throws, since Client VPN would deny with its own message;
- * every failure becomes a denial that says whom to contact.
+ * every failure becomes a denial that says whom to contact. The lifecycle around it (the Lambda context on the log
+ * lines, the metrics flush, the trace) is lifecycle.ts's.
  */
 export function createConnectHandler({
   settings,
@@ -43,8 +43,7 @@ export function createConnectHandler({
   const mode = settings.dryRun ? 'DRY-RUN' : 'ENFORCING';
   type Decided = Awaited<ReturnType<typeof decideConnect>>;
 
-  return async function handler(event: unknown, context?: Context): Promise<ConnectResponse> {
-    if (context) logger.addContext(context);
+  return async function handler(event: unknown): Promise<ConnectResponse> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const late = new Promise<Decided>((resolve) => {
@@ -66,8 +65,6 @@ export function createConnectHandler({
       return toConnectResponse(decision);
     } finally {
       clearTimeout(timer);
-      metrics.publishStoredMetrics();
-      logger.resetKeys();
     }
   };
 

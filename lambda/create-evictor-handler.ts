@@ -22,8 +22,8 @@ import type { DecidedRequest, Outcome, QuarantineOutcome } from './core/types';
 export interface EvictorDependencies {
   config: EvictorConfig;
   api: ClientVpnApi;
-  logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'resetKeys' | 'setCorrelationId' | 'addContext'>;
-  metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+  logger: Pick<Logger, 'info' | 'error' | 'appendKeys'>;
+  metrics: Pick<Metrics, 'addMetric'>;
   /** Where summaries and alerts go; none means logs and metrics only. */
   notifier?: Notifier;
   /** The quarantine table; none means nobody is kept out (and Release VPN User is rejected). */
@@ -58,7 +58,8 @@ function describeRejected(event: unknown) {
 /**
  * The evictor's Lambda handler over its dependencies: parse, decide, evict, then one audit line per
  * connection, a summary line and the metrics. A rejected event returns (a retry would not help); a partial
- * failure throws EvictionIncompleteError after logging, so Lambda retries it.
+ * failure throws EvictionIncompleteError after logging, so Lambda retries it. The lifecycle around it (the Lambda
+ * context and the correlation id on the log lines, the metrics flush, the trace) is lifecycle.ts's.
  */
 export function createEvictorHandler({
   config,
@@ -119,7 +120,6 @@ export function createEvictorHandler({
   }
 
   return async function handler(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
-    if (context) logger.addContext(context);
     logger.appendKeys({ mode: configuredMode });
     try {
       let request: DecidedRequest;
@@ -134,7 +134,6 @@ export function createEvictorHandler({
         metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
         return { status: 'rejected', mode: configuredMode, reason: error.message };
       }
-      logger.setCorrelationId(request.correlationId);
       logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
       // Stop starting calls while there is still time to finish them, log, and hand the rest on.
       const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
@@ -167,9 +166,6 @@ export function createEvictorHandler({
       throw new UnexpectedEvictorError(error instanceof Error ? error.message : String(error), {
         cause: error,
       });
-    } finally {
-      metrics.publishStoredMetrics();
-      logger.resetKeys();
     }
   };
 }

@@ -7,14 +7,17 @@ import { LambdaSelfInvoke } from './adapters/lambda-continuation';
 import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { parseEvictorConfig } from './core/config';
+import { correlationIdOf } from './core/events';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
 import { createEvictorHandler } from './create-evictor-handler';
+import { withLifecycle } from './lifecycle';
 import { logger, metrics, tracer } from './observability';
 
 /**
- * Lambda entry for EventBridge rules, Scheduler schedules and its own hand-offs. The configuration is validated
- * at cold start, so an invalid variable fails the init with a message that names it; the SDK clients are created
- * once per container, and traced in X-Ray (each EC2 call with the endpoint it addressed).
+ * What Lambda calls for EventBridge rules, Scheduler schedules and the evictor's own hand-offs: the handler from
+ * create-evictor-handler.ts in the Powertools lifecycle (lifecycle.ts). The configuration is validated at cold
+ * start, so an invalid variable fails the init with a message that names it; the SDK clients are created once per
+ * container, and traced in X-Ray (each EC2 call with the endpoint it addressed).
  */
 const config = parseEvictorConfig(process.env);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -29,19 +32,22 @@ function tableStores(table: string | undefined) {
   };
 }
 
-export const handler = createEvictorHandler({
-  config,
-  api: new Ec2ClientVpnApi(
-    traceClientVpnCalls(tracer, createEc2Client()),
-    shareOf(EC2_MUTATING_BUCKET, config.ec2BudgetShare),
-  ),
-  logger,
-  metrics,
-  notifier: process.env.TOPIC_ARN
-    ? new SnsNotifier(tracer.captureAWSv3Client(createSnsClient()), process.env.TOPIC_ARN)
-    : undefined,
-  ...tableStores(config.quarantineTable),
-  continuation: functionName
-    ? new LambdaSelfInvoke(tracer.captureAWSv3Client(new LambdaClient({})), functionName)
-    : undefined,
-});
+export const handler = withLifecycle(
+  createEvictorHandler({
+    config,
+    api: new Ec2ClientVpnApi(
+      traceClientVpnCalls(tracer, createEc2Client()),
+      shareOf(EC2_MUTATING_BUCKET, config.ec2BudgetShare),
+    ),
+    logger,
+    metrics,
+    notifier: process.env.TOPIC_ARN
+      ? new SnsNotifier(tracer.captureAWSv3Client(createSnsClient()), process.env.TOPIC_ARN)
+      : undefined,
+    ...tableStores(config.quarantineTable),
+    continuation: functionName
+      ? new LambdaSelfInvoke(tracer.captureAWSv3Client(new LambdaClient({})), functionName)
+      : undefined,
+  }),
+  { correlationIdOf: (event) => correlationIdOf(event, config.eventSource) },
+);

@@ -10,12 +10,15 @@ import { validate } from './validation';
  * their type, since real findings vary (`asn` is a number in one and a string in another); the fields it acts on are
  * strict.
  */
-export type ParsedEvent =
-  | { kind: 'guardduty'; eventId: string; finding: GuardDutyFinding }
-  | { kind: 'evict'; eventId: string; detail: EvictDetail }
-  | { kind: 'release'; eventId: string; source: string; detail: ReleaseDetail }
-  | { kind: 'disconnect-all'; eventId: string; detail: DisconnectAllDetail }
-  | { kind: 'continuation'; eventId: string; detail: ContinuationDetail };
+export type ParsedEvent = EventKind & { correlationId: string };
+
+/** What an event asks for, by kind. */
+type EventKind =
+  | { kind: 'guardduty'; finding: GuardDutyFinding }
+  | { kind: 'evict'; detail: EvictDetail }
+  | { kind: 'release'; source: string; detail: ReleaseDetail }
+  | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
+  | { kind: 'continuation'; detail: ContinuationDetail };
 
 export class EventRejectedError extends Error {
   override readonly name = 'EventRejectedError';
@@ -120,6 +123,28 @@ const envelopeSchema = z.object({
   detail: z.unknown(),
 });
 
+const isCorrelationId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 512 && WELL_FORMED_TEXT.test(value);
+
+/**
+ * The id that ties an event's log lines, result and notice together: the finding id for GuardDuty (stable across
+ * the re-publications of one finding), the first round's for a continuation, else the event's id. It reads the
+ * envelope alone, so that the lifecycle can put it on every log line before the event is decided; an event without
+ * a well-formed one (1-512 characters, no control characters) has none, and is rejected.
+ */
+export function correlationIdOf(raw: unknown, eventSource: string): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { id, source, 'detail-type': detailType, detail } = raw as Record<string, unknown>;
+  const fields = (typeof detail === 'object' && detail !== null ? detail : {}) as Record<string, unknown>;
+  const correlationId =
+    source === 'aws.guardduty' && detailType === DETAIL_TYPES.guardDuty
+      ? fields.id
+      : source === eventSource && detailType === DETAIL_TYPES.continuation
+        ? fields.correlationId
+        : id;
+  return isCorrelationId(correlationId) ? correlationId : undefined;
+}
+
 function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const parsed = validate(schema, value);
   if (!parsed.success) throw new EventRejectedError(`invalid ${what}: ${parsed.reason}`);
@@ -128,13 +153,20 @@ function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T
 
 /** Validates an EventBridge-shaped envelope and its detail; throws EventRejectedError with the reason. */
 export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
-  const envelope = parseWith(envelopeSchema, raw, 'event envelope');
+  const event = parseDetail(parseWith(envelopeSchema, raw, 'event envelope'), eventSource);
+  // The schemas hold each of these ids to the same form, so a valid event has one; checked all the same, since a
+  // result must never go out without it.
+  const correlationId = correlationIdOf(raw, eventSource);
+  if (correlationId === undefined)
+    throw new EventRejectedError('invalid event: no well-formed correlation id');
+  return { correlationId, ...event };
+}
+
+function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: string): EventKind {
   const detailType = envelope['detail-type'];
-  const eventId = envelope.id;
   if (envelope.source === 'aws.guardduty' && detailType === DETAIL_TYPES.guardDuty) {
     return {
       kind: 'guardduty',
-      eventId,
       finding: parseWith(guardDutyFindingSchema, envelope.detail, 'GuardDuty finding'),
     };
   }
@@ -147,25 +179,21 @@ export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
     case DETAIL_TYPES.evict:
       return {
         kind: 'evict',
-        eventId,
         detail: parseWith(evictDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.disconnectAll:
       return {
         kind: 'disconnect-all',
-        eventId,
         detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.continuation:
       return {
         kind: 'continuation',
-        eventId,
         detail: parseWith(continuationDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.release:
       return {
         kind: 'release',
-        eventId,
         source: envelope.source,
         detail: parseWith(releaseDetailSchema, envelope.detail, `"${detailType}" detail`),
       };

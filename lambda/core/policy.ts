@@ -63,7 +63,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       if (sample) notes.push('GuardDuty sample finding: always a dry run');
       const base = {
         trigger: 'guardduty' as const,
-        correlationId: finding.id,
+        correlationId: event.correlationId,
         reason: `GuardDuty ${finding.type} (severity ${finding.severity})`,
         endpointIds: [...config.endpointIds],
         dryRun: config.dryRun || sample,
@@ -100,7 +100,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       return {
         trigger: 'evict',
-        correlationId: event.eventId,
+        correlationId: event.correlationId,
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
@@ -125,7 +125,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       return {
         trigger: 'disconnect-all',
-        correlationId: event.eventId,
+        correlationId: event.correlationId,
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: effectiveDryRun(config, detail.dryRun, notes),
@@ -146,7 +146,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       }
       return {
         trigger: detail.trigger,
-        correlationId: detail.correlationId,
+        correlationId: event.correlationId,
         reason: detail.reason,
         endpointIds: scope(detail.endpointIds, config),
         dryRun: config.dryRun || detail.dryRun,
@@ -175,7 +175,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       }
       return {
         trigger: 'release',
-        correlationId: event.eventId,
+        correlationId: event.correlationId,
         reason: event.detail.reason,
         usernames: distinctNames(event.detail.usernames),
         releasedBy: event.source,

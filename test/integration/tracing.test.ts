@@ -86,12 +86,20 @@ const ec2Calls = () =>
   );
 
 describe('X-Ray tracing of the evictor bundle', () => {
-  it('in Lambda with active tracing, records each EC2 call as a subsegment annotated with its endpoint', async () => {
+  it('in Lambda with active tracing, records the handler and, inside it, each EC2 call annotated with its endpoint', async () => {
     const { result } = await evictAlice(LAMBDA_TRACING);
     expect(result.apiCalls).toEqual({ describe: 4, terminate: 2 });
 
-    // Subsegments go out as they close; give the last datagrams a moment to arrive.
-    for (let waited = 0; daemon.documents.length < ec2Calls() && waited < 3000; waited += 50) await sleep(50);
+    // Subsegments go out as they close, the handler's last; give the last datagrams a moment to arrive.
+    const handlerSegment = () => daemon.documents.find((d) => d.name === '## index.handler');
+    for (let waited = 0; !handlerSegment() && waited < 3000; waited += 50) await sleep(50);
+    // The lifecycle's segment for the handler, on the function's, marked as the container's first invocation.
+    expect(handlerSegment()).toMatchObject({
+      type: 'subsegment',
+      trace_id: ROOT,
+      parent_id: FUNCTION_SEGMENT,
+      annotations: { ColdStart: true, Service: 'client-vpn-evictor' },
+    });
     const ec2 = daemon.documents.filter((d) => d.name === 'EC2');
     expect(ec2).toHaveLength(ec2Calls());
     // The annotation the filter expression in docs/how-it-works.md names:
@@ -109,7 +117,7 @@ describe('X-Ray tracing of the evictor bundle', () => {
         type: 'subsegment',
         namespace: 'aws',
         trace_id: ROOT,
-        parent_id: FUNCTION_SEGMENT,
+        parent_id: handlerSegment()?.id,
         aws: { region: 'us-east-1' },
         http: { response: { status: 200 } },
       });

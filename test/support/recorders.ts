@@ -37,19 +37,11 @@ export function recorders() {
     appendKeys: (attributes) => {
       keys = { ...keys, ...attributes };
     },
-    resetKeys: () => {
-      keys = {};
-    },
-    setCorrelationId: (value) => {
-      keys = { ...keys, correlation_id: value };
-    },
-    addContext: () => {},
   } as EvictorDependencies['logger'] & ConnectDependencies['logger'];
   const metrics = {
     addMetric: (name: string, _unit: unknown, value: number) => {
       metricsSeen.push({ name, value });
     },
-    publishStoredMetrics: () => {},
   } as unknown as EvictorDependencies['metrics'];
   return { logger, metrics, lines, metricValues: metricsSeen };
 }

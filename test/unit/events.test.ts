@@ -1,4 +1,4 @@
-import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../../lambda/core/events';
+import { correlationIdOf, DETAIL_TYPES, EventRejectedError, parseEvent } from '../../lambda/core/events';
 import { findingAddresses, findingIdentities, isSampleFinding } from '../../lambda/core/guardduty';
 import type { RejectedEvent } from '../../lambda/core/result';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
@@ -265,5 +265,48 @@ describe('rejection reasons', () => {
     ],
   ])('say in words what is wrong with %s', (_label, event, reason) => {
     expect(() => parseEvent(event, SOURCE)).toThrow(new EventRejectedError(reason));
+  });
+});
+
+describe('the correlation id', () => {
+  const ssoFinding = fixture('sso-session');
+  const continuation = customEvent(DETAIL_TYPES.continuation, { correlationId: 'finding-1', round: 2 });
+  // The README: the finding id for GuardDuty (stable across re-publications), the event id otherwise; a hand-off
+  // carries the first round's.
+  it.each([
+    { $label: 'a GuardDuty finding: its id', event: ssoFinding, id: 'finding-sso-session' },
+    {
+      $label: 'an Evict VPN User: the event id',
+      event: customEvent('Evict VPN User', {}),
+      id: 'evt-Evict-VPN-User',
+    },
+    { $label: 'a hand-off: the first round', event: continuation, id: 'finding-1' },
+    {
+      $label: 'a hand-off from another source: its own event id',
+      event: { ...continuation, source: 'corp.other' },
+      id: 'evt-Continue-VPN-Eviction',
+    },
+    { $label: 'no envelope', event: 'garbage', id: undefined },
+    {
+      $label: 'an id that is not text',
+      event: { ...customEvent('Evict VPN User', {}), id: 42 },
+      id: undefined,
+    },
+    {
+      $label: 'an id of 513 characters',
+      event: { ...customEvent('Evict VPN User', {}), id: 'x'.repeat(513) },
+      id: undefined,
+    },
+    {
+      $label: 'an id with a control character',
+      event: { ...customEvent('Evict VPN User', {}), id: 'evt\u0000' },
+      id: undefined,
+    },
+  ])('$label', ({ event, id }) => {
+    expect(correlationIdOf(event, SOURCE)).toBe(id);
+  });
+
+  it('is what a parsed event carries', () => {
+    expect(parseEvent(ssoFinding, SOURCE).correlationId).toBe('finding-sso-session');
   });
 });
