@@ -60,7 +60,8 @@ export class ConfigurationError extends Error {
  * An invalid variable fails the cold start with a message that names it.
  */
 function fromEnvironment<T>(setting: SettingDeclaration<T>, env: NodeJS.ProcessEnv): T {
-  const variable = setting.variable ?? setting.key;
+  const { variable } = setting;
+  if (variable === undefined) throw new ConfigurationError(`${setting.key} is not passed to the functions`);
   try {
     return settingValue(setting, env[variable]);
   } catch (error) {
