@@ -1,9 +1,10 @@
 /**
- * The shape of the table that holds the quarantine and the mass-disconnect lease, in one place for the adapters,
- * the local table (emulator/dynamodb.ts) and the CDK stack, so that they can never disagree.
+ * The shape of the table that holds the quarantine, the mass-disconnect lease and the session sweep's state, in one
+ * place for the adapters, the local table (emulator/dynamodb.ts) and the CDK stack, so that they can never disagree.
  *
  * Every item is keyed by one string: quarantine entries by `quarantineKey` (`quarantine#...`), leases by
- * `lease#<name>`. No sort key and no index: every read is by key, except the operator's `listActive`, which scans.
+ * `lease#<name>`, the sweep's state by `sweep#<endpoint>#<part>`. No sort key and no index: every read is by key,
+ * except the operator's `listActive`, which scans.
  */
 export const QUARANTINE_TABLE = {
   partitionKey: { name: 'pk', type: 'S' },

@@ -11,6 +11,19 @@ export interface VpnConnection {
   clientIp: string;
   /** When the client connected (epoch ms); undefined when EC2 gave no readable time. */
   establishedAt?: number;
+  /** The traffic counters as EC2 gave them; the session sweep reads them, nothing else does. */
+  counters?: TrafficCounters;
+}
+
+/**
+ * A connection's four traffic counters, as EC2 gives them: strings, not checked here (the sweep checks them, and
+ * leaves a connection alone whose counters are not counts). Undefined when EC2 left one out.
+ */
+export interface TrafficCounters {
+  ingressBytes?: string;
+  egressBytes?: string;
+  ingressPackets?: string;
+  egressPackets?: string;
 }
 
 /** Who a connection belongs to: its Username, or the certificate's CommonName when it has none. */
@@ -37,6 +50,11 @@ export interface ConnectionListing {
   connections: VpnConnection[];
   /** Describe calls it took (one per page). */
   calls: number;
+  /**
+   * EC2's own clock when it answered (epoch ms): the `Timestamp` EC2 puts on each listed connection, from the first
+   * page. Undefined when no connection carried a readable one.
+   */
+  listedAt?: number;
 }
 
 export interface TerminateOptions {

@@ -1,5 +1,5 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
-import type { UsernameMatch } from './constants';
+import { type UsernameMatch, WELL_FORMED_TEXT } from './constants';
 import { refOf } from './result';
 import type { NamedUser, Outcome, Target } from './types';
 
@@ -29,6 +29,14 @@ export const sameName = (a: string, b: string): boolean => foldCase(a) === foldC
 
 export const sameLocalPart = (a: string, b: string): boolean => localPart(a) === localPart(b);
 
+/** A name a setting lists as a VPN username (an exemption): trimmed, well formed, with a local part. */
+export const isVpnUsername = (name: unknown): name is string =>
+  typeof name === 'string' &&
+  name.trim() === name &&
+  name.length <= 256 &&
+  WELL_FORMED_TEXT.test(name) &&
+  localPart(name) !== '';
+
 export interface IdentityRules {
   usernameMatch: UsernameMatch;
   /** Certificate connections (no Username) are matched by their CommonName. */
@@ -54,7 +62,7 @@ export const isNameCoveredBy = (entries: readonly string[], name: string): boole
   coveredBy(entries)(name);
 
 /** A connection is covered when its Username or its CommonName is. */
-const connectionCoveredBy = (entries: readonly string[]): ((c: VpnConnection) => boolean) => {
+export const connectionCoveredBy = (entries: readonly string[]): ((c: VpnConnection) => boolean) => {
   const covers = coveredBy(entries);
   return (c) => covers(c.username) || covers(c.commonName);
 };

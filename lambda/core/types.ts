@@ -7,6 +7,9 @@
 export type Mode = 'DRY-RUN' | 'ENFORCING';
 export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
 
+/** Why the session sweep ends a session. It is not a security eviction: nobody is quarantined. */
+export type SessionEndReason = 'idle' | 'over-age';
+
 /**
  * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
  * named had no active connection on any endpoint in scope (a person should know). continuing: this round ran out

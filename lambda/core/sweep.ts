@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { TrafficCounters, VpnConnection } from './client-vpn-api';
+import { connectionCoveredBy } from './identity';
+import type { StillCounters, SweepState } from './sweep-state';
+import type { SessionEndReason } from './types';
+
+/**
+ * The session sweep's decision, over one endpoint: which active connections it ends (idle or over age), which it
+ * keeps although they are due (protected, exempt), which it leaves alone (counters that are not counts), and what
+ * it remembers for the next sweep. Pure: the listing, the previous state and the time come in; nothing is called.
+ *
+ * Counters are evidence, handled carefully. How often Client VPN refreshes them is not documented, so a session is
+ * idle only when its counters read the same across sweeps spanning at least `idleMinutes`: a connection seen for
+ * the first time counts from now, any change counts as activity (a counter that goes down is a reset, not
+ * silence), and a value that is not a non-negative integer leaves the connection alone and restarts its evidence.
+ * A clock that reads earlier than the last sweep's ends nobody and restarts every connection's evidence from now.
+ */
+export interface SweepRules {
+  idleMinutes?: number;
+  maxSessionHours?: number;
+  exempt: readonly string[];
+  protectedUsers: readonly string[];
+}
+
+export interface SessionVerdict {
+  connection: VpnConnection;
+  /** How long ago the client connected, by the listing's clock; undefined when EC2 gave no readable time. */
+  ageMs?: number;
+  /** How long the counters have read the same, across sweeps: 0 when first seen or moved; undefined if unreadable. */
+  stillMs?: number;
+  /** The sweep's rules say this session ends, and why. */
+  due?: SessionEndReason;
+  /** Due, but kept: a protected user (never ended), or one the setting exempts. */
+  kept?: 'protected' | 'exempt';
+  /** Why its counters could not be read: the connection is left alone. */
+  unreadable?: string;
+}
+
+export interface SweepDecision {
+  sessions: SessionVerdict[];
+  /** What the next sweep of the endpoint starts from. */
+  state: SweepState;
+  /** The clock read earlier than the last sweep's: nobody is due, and all evidence restarts from now. */
+  clockWentBack: boolean;
+}
+
+const COUNTERS = ['ingressBytes', 'egressBytes', 'ingressPackets', 'egressPackets'] as const;
+/** A count as EC2 writes one: digits only. Twenty digits hold any 64-bit count. */
+const COUNT = /^\d{1,20}$/;
+
+/**
+ * The counters' fingerprint, or why they cannot be read. The sweep only ever asks "the same as last time?", so it
+ * keeps 64 bits of their SHA-256 rather than the four numbers: a third of the bytes in the table, and a chance of
+ * 2^-64 that two different readings compare equal. Counts are compared as numbers (`007` is `7`).
+ */
+export function countersFingerprint(
+  counters: TrafficCounters | undefined,
+): { fingerprint: string } | { problem: string } {
+  const values: string[] = [];
+  for (const name of COUNTERS) {
+    const value = counters?.[name];
+    if (value === undefined) return { problem: `${name} is missing` };
+    if (!COUNT.test(value))
+      return { problem: `${name} ${JSON.stringify(value.slice(0, 40))} is not a count` };
+    values.push(BigInt(value).toString());
+  }
+  const digest = createHash('sha256').update(values.join(',')).digest();
+  return { fingerprint: digest.subarray(0, 8).toString('base64url') };
+}
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** The due end under the rules, from the session's age and stillness; over age comes first, as a hard limit. */
+function dueEnd(ageMs: number | undefined, stillMs: number, rules: SweepRules): SessionEndReason | undefined {
+  if (rules.maxSessionHours !== undefined && ageMs !== undefined && ageMs >= rules.maxSessionHours * HOUR_MS)
+    return 'over-age';
+  if (rules.idleMinutes !== undefined && stillMs >= rules.idleMinutes * MINUTE_MS) return 'idle';
+  return undefined;
+}
+
+/**
+ * Decides one sweep of one endpoint: `previous` is what the last sweep of it remembered (none on the first),
+ * `listing` its active connections now, `now` the time of the listing by EC2's clock (the clock that
+ * `establishedAt` is read on).
+ */
+export function decideSweep(
+  previous: SweepState | undefined,
+  endpointId: string,
+  listing: readonly VpnConnection[],
+  now: number,
+  rules: SweepRules,
+): SweepDecision {
+  const clockWentBack = previous !== undefined && now < previous.sweptAt;
+  const remembered = previous?.endpointId === endpointId && !clockWentBack ? previous.sessions : new Map();
+  const isProtected = connectionCoveredBy(rules.protectedUsers);
+  const isExempt = connectionCoveredBy(rules.exempt);
+  const state: SweepState = { endpointId, sweptAt: now, sessions: new Map() };
+  const sessions = listing.map((connection): SessionVerdict => {
+    const ageMs = connection.establishedAt === undefined ? undefined : now - connection.establishedAt;
+    const read = countersFingerprint(connection.counters);
+    if ('problem' in read) return { connection, ageMs, unreadable: read.problem };
+    const before: StillCounters | undefined = remembered.get(connection.connectionId);
+    const still: StillCounters =
+      before?.fingerprint === read.fingerprint ? before : { fingerprint: read.fingerprint, since: now };
+    state.sessions.set(connection.connectionId, still);
+    const stillMs = now - still.since;
+    const due = clockWentBack ? undefined : dueEnd(ageMs, stillMs, rules);
+    const kept = !due
+      ? undefined
+      : isProtected(connection)
+        ? 'protected'
+        : isExempt(connection)
+          ? 'exempt'
+          : undefined;
+    return { connection, ageMs, stillMs, ...(due ? { due } : {}), ...(kept ? { kept } : {}) };
+  });
+  return { sessions, state, clockWentBack };
+}
+
+/** The sessions the sweep ends: due, and neither protected nor exempt. */
+export const sessionsToEnd = (sessions: readonly SessionVerdict[]) =>
+  sessions.filter((s): s is SessionVerdict & { due: SessionEndReason } => !!s.due && !s.kept);

@@ -1,0 +1,299 @@
+import type { TrafficCounters, VpnConnection } from '../../lambda/core/client-vpn-api';
+import { decideSweep, type SweepRules, sessionsToEnd } from '../../lambda/core/sweep';
+import type { SweepState } from '../../lambda/core/sweep-state';
+import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** EC2's clock at the sweep under test; whole seconds, as EC2 gives them. */
+const NOW = Date.parse('2026-11-27T17:00:00Z');
+
+const counters = (ingressBytes: string, extra: TrafficCounters = {}): TrafficCounters => ({
+  ingressBytes,
+  egressBytes: '2048',
+  ingressPackets: '12',
+  egressPackets: '20',
+  ...extra,
+});
+
+const RULES: SweepRules = {
+  idleMinutes: 15,
+  maxSessionHours: 8,
+  exempt: ['oncall'],
+  protectedUsers: ['breakglass'],
+};
+
+/** One connection through two sweeps: the first at `firstAt` with `before`, the one under test at NOW with `now`. */
+function twoSweeps(
+  before: TrafficCounters | undefined,
+  now: TrafficCounters | undefined,
+  options: { firstAt?: number; establishedAt?: number; username?: string; rules?: SweepRules } = {},
+) {
+  const { firstAt = NOW - 20 * MINUTE, username = 'alice', rules = RULES } = options;
+  // A row may say `establishedAt: undefined`: EC2 gave no readable time.
+  const establishedAt = 'establishedAt' in options ? options.establishedAt : NOW - HOUR;
+  const c = conn(ENDPOINT_A, username, { establishedAt });
+  const first = decideSweep(
+    undefined,
+    ENDPOINT_A,
+    before ? [{ ...c, counters: before }] : [],
+    firstAt,
+    rules,
+  );
+  const second = decideSweep(first.state, ENDPOINT_A, [{ ...c, counters: now }], NOW, rules);
+  const [verdict] = second.sessions;
+  return { verdict, second, connectionId: c.connectionId };
+}
+
+describe('the sweep decision: one connection across two sweeps', () => {
+  it.each([
+    {
+      label: 'counters the same across 20 minutes, idleMinutes 15: idle',
+      before: counters('1000'),
+      now: counters('1000'),
+      due: 'idle',
+      stillMs: 20 * MINUTE,
+    },
+    {
+      label: 'the same across exactly idleMinutes: idle',
+      before: counters('1000'),
+      now: counters('1000'),
+      firstAt: NOW - 15 * MINUTE,
+      due: 'idle',
+      stillMs: 15 * MINUTE,
+    },
+    {
+      label: 'the same across one second less than idleMinutes: not yet',
+      before: counters('1000'),
+      now: counters('1000'),
+      firstAt: NOW - 15 * MINUTE + 1000,
+      due: undefined,
+      stillMs: 15 * MINUTE - 1000,
+    },
+    {
+      label: 'bytes moved: activity, still from now',
+      before: counters('1000'),
+      now: counters('1001'),
+      due: undefined,
+      stillMs: 0,
+    },
+    {
+      label: 'only the packets moved: activity',
+      before: counters('1000'),
+      now: counters('1000', { egressPackets: '21' }),
+      due: undefined,
+      stillMs: 0,
+    },
+    {
+      label: 'a counter went down (a reset): activity, never silence',
+      before: counters('1000'),
+      now: counters('0'),
+      due: undefined,
+      stillMs: 0,
+    },
+    {
+      label: 'the same count written with leading zeros: the same counters',
+      before: counters('1000'),
+      now: counters('0001000'),
+      due: 'idle',
+      stillMs: 20 * MINUTE,
+    },
+    {
+      label: 'first seen now, counters never moving: counts from now',
+      before: undefined,
+      now: counters('1000'),
+      due: undefined,
+      stillMs: 0,
+    },
+    {
+      label: 'over maxSessionHours and busy: over age',
+      before: counters('1000'),
+      now: counters('5000'),
+      establishedAt: NOW - 8 * HOUR,
+      due: 'over-age',
+      stillMs: 0,
+    },
+    {
+      label: 'one second short of maxSessionHours: not over age',
+      before: counters('1000'),
+      now: counters('5000'),
+      establishedAt: NOW - 8 * HOUR + 1000,
+      due: undefined,
+      stillMs: 0,
+    },
+    {
+      label: 'over age and idle: over age, the hard limit',
+      before: counters('1000'),
+      now: counters('1000'),
+      establishedAt: NOW - 9 * HOUR,
+      due: 'over-age',
+      stillMs: 20 * MINUTE,
+    },
+    {
+      label: 'no readable connection time: never over age, still idle',
+      before: counters('1000'),
+      now: counters('1000'),
+      establishedAt: undefined,
+      due: 'idle',
+      stillMs: 20 * MINUTE,
+    },
+    {
+      label: 'a connection time after the listing (a skewed clock): not over age',
+      before: counters('1000'),
+      now: counters('2000'),
+      establishedAt: NOW + HOUR,
+      due: undefined,
+      stillMs: 0,
+    },
+  ])('$label', ({ label: _label, before, now, due, stillMs, ...options }) => {
+    const { verdict } = twoSweeps(before, now, options);
+    expect(verdict?.due).toBe(due);
+    expect(verdict?.stillMs).toBe(stillMs);
+    expect(verdict?.kept).toBeUndefined();
+  });
+
+  it('without idleMinutes nobody is idle, and without maxSessionHours nobody is over age', () => {
+    const idleOnly = twoSweeps(counters('1'), counters('1'), {
+      establishedAt: NOW - 20 * HOUR,
+      rules: { ...RULES, maxSessionHours: undefined },
+    });
+    expect(idleOnly.verdict?.due).toBe('idle');
+    const ageOnly = twoSweeps(counters('1'), counters('1'), {
+      establishedAt: NOW - HOUR,
+      rules: { ...RULES, idleMinutes: undefined },
+    });
+    expect(ageOnly.verdict?.due).toBeUndefined();
+  });
+});
+
+describe('counters that are not counts: the connection is left alone', () => {
+  it.each([
+    { label: 'a dash', ingressBytes: '-' },
+    { label: 'empty', ingressBytes: '' },
+    { label: 'a fraction', ingressBytes: '1.5' },
+    { label: 'negative', ingressBytes: '-3' },
+    { label: 'padded with a space', ingressBytes: ' 12' },
+    { label: 'an exponent', ingressBytes: '1e3' },
+    { label: 'twenty-one digits', ingressBytes: '123456789012345678901' },
+  ])('$label: not ended even when over age, named in the verdict, and forgotten', ({ ingressBytes }) => {
+    const { verdict, second, connectionId } = twoSweeps(counters(ingressBytes), counters(ingressBytes), {
+      establishedAt: NOW - 12 * HOUR,
+    });
+    expect(verdict?.due).toBeUndefined();
+    expect(verdict?.stillMs).toBeUndefined();
+    expect(verdict?.unreadable).toMatch(/^ingressBytes ".*" is not a count$/);
+    expect(verdict?.ageMs).toBe(12 * HOUR);
+    expect(sessionsToEnd(second.sessions)).toEqual([]);
+    expect(second.state.sessions.has(connectionId)).toBe(false);
+  });
+
+  it.each([
+    { label: 'no counters at all', now: undefined, problem: 'ingressBytes is missing' },
+    {
+      label: 'one counter missing',
+      now: { ingressBytes: '1', egressBytes: '2', ingressPackets: '3' },
+      problem: 'egressPackets is missing',
+    },
+  ])('$label: left alone', ({ now, problem }) => {
+    const { verdict, second } = twoSweeps(counters('1'), now, { establishedAt: NOW - 12 * HOUR });
+    expect(verdict?.unreadable).toBe(problem);
+    expect(sessionsToEnd(second.sessions)).toEqual([]);
+  });
+
+  it('a connection whose counters were unreadable counts from when they read again', () => {
+    const c = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - HOUR });
+    const at = (minutes: number) => NOW + minutes * MINUTE;
+    let state: SweepState | undefined;
+    for (const [minute, reading] of [
+      [0, counters('7')],
+      [10, counters('-')],
+      [20, counters('7')],
+    ] as const) {
+      state = decideSweep(state, ENDPOINT_A, [{ ...c, counters: reading }], at(minute), RULES).state;
+    }
+    const next = decideSweep(state, ENDPOINT_A, [{ ...c, counters: counters('7') }], at(30), RULES);
+    // Still since minute 20, not minute 0: the unreadable reading broke the evidence.
+    expect(next.sessions[0]?.stillMs).toBe(10 * MINUTE);
+    expect(next.sessions[0]?.due).toBeUndefined();
+  });
+});
+
+describe('who stays although due', () => {
+  it.each([
+    { label: 'a protected user, by local part', username: 'BreakGlass@corp.example.com', kept: 'protected' },
+    { label: 'an exempt user, ignoring case', username: 'OnCall', kept: 'exempt' },
+    { label: 'anyone else', username: 'alice@corp.example.com', kept: undefined },
+  ])('$label', ({ username, kept }) => {
+    const { verdict, second } = twoSweeps(counters('1'), counters('1'), { username });
+    expect(verdict?.due).toBe('idle');
+    expect(verdict?.kept).toBe(kept);
+    expect(sessionsToEnd(second.sessions)).toHaveLength(kept ? 0 : 1);
+  });
+
+  it('a certificate connection is exempt by its CommonName', () => {
+    const c = conn(ENDPOINT_A, '', { commonName: 'oncall@corp.example.com', establishedAt: NOW - 9 * HOUR });
+    const decision = decideSweep(undefined, ENDPOINT_A, [{ ...c, counters: counters('1') }], NOW, RULES);
+    expect(decision.sessions[0]).toMatchObject({ due: 'over-age', kept: 'exempt' });
+  });
+
+  it('protection wins over an exemption: kept as protected', () => {
+    const rules = { ...RULES, exempt: ['breakglass'] };
+    const { verdict } = twoSweeps(counters('1'), counters('1'), { username: 'breakglass', rules });
+    expect(verdict?.kept).toBe('protected');
+  });
+});
+
+describe('a clock that goes backwards', () => {
+  it('ends nobody, over age or idle, and restarts every connection from now', () => {
+    const old = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - 20 * HOUR, counters: counters('1') });
+    const quiet = conn(ENDPOINT_A, 'bob', { establishedAt: NOW - HOUR, counters: counters('2') });
+    const first = decideSweep(undefined, ENDPOINT_A, [old, quiet], NOW, RULES);
+    const back = decideSweep(first.state, ENDPOINT_A, [old, quiet], NOW - 5 * MINUTE, RULES);
+    expect(back.clockWentBack).toBe(true);
+    expect(sessionsToEnd(back.sessions)).toEqual([]);
+    expect([...back.state.sessions.values()].map((s) => s.since)).toEqual([
+      NOW - 5 * MINUTE,
+      NOW - 5 * MINUTE,
+    ]);
+    expect(back.state.sweptAt).toBe(NOW - 5 * MINUTE);
+    // The next sweep reads on from there: bob is idle only once idleMinutes have passed since the restart.
+    const next = decideSweep(back.state, ENDPOINT_A, [old, quiet], NOW + 5 * MINUTE, RULES);
+    expect(next.sessions.map((s) => s.due)).toEqual(['over-age', undefined]);
+    const later = decideSweep(next.state, ENDPOINT_A, [old, quiet], NOW + 10 * MINUTE, RULES);
+    expect(later.sessions.map((s) => s.due)).toEqual(['over-age', 'idle']);
+  });
+
+  it('the same instant twice is no step back', () => {
+    const c = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - 20 * HOUR, counters: counters('1') });
+    const first = decideSweep(undefined, ENDPOINT_A, [c], NOW, RULES);
+    const again = decideSweep(first.state, ENDPOINT_A, [c], NOW, RULES);
+    expect(again.clockWentBack).toBe(false);
+    expect(sessionsToEnd(again.sessions)).toHaveLength(1);
+  });
+});
+
+describe('what the sweep remembers', () => {
+  it('every readable listed connection, by id; a connection gone is forgotten', () => {
+    const stays = conn(ENDPOINT_A, 'alice', { counters: counters('1') });
+    const goes = conn(ENDPOINT_A, 'bob', { counters: counters('2') });
+    const first = decideSweep(undefined, ENDPOINT_A, [stays, goes], NOW, RULES);
+    expect([...first.state.sessions.keys()]).toEqual([stays.connectionId, goes.connectionId]);
+    const second = decideSweep(first.state, ENDPOINT_A, [stays], NOW + MINUTE, RULES);
+    expect([...second.state.sessions.keys()]).toEqual([stays.connectionId]);
+    expect(second.state).toMatchObject({ endpointId: ENDPOINT_A, sweptAt: NOW + MINUTE });
+  });
+
+  it("another endpoint's state counts for nothing", () => {
+    const c: VpnConnection = conn(ENDPOINT_A, 'alice', { counters: counters('1') });
+    const elsewhere = decideSweep(
+      undefined,
+      ENDPOINT_B,
+      [{ ...c, endpointId: ENDPOINT_B }],
+      NOW - HOUR,
+      RULES,
+    );
+    const here = decideSweep(elsewhere.state, ENDPOINT_A, [c], NOW, RULES);
+    expect(here.sessions[0]?.stillMs).toBe(0);
+  });
+});
