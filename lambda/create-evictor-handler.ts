@@ -16,8 +16,10 @@ import {
   type EvictionResult,
   permanentFailures,
   type RejectedEvent,
+  type SweepSummary,
 } from './core/result';
-import type { DecidedRequest, Outcome, QuarantineOutcome } from './core/types';
+import type { SweepStateStore } from './core/sweep-state';
+import type { DecidedRequest, Outcome, QuarantineOutcome, SessionEndReason } from './core/types';
 
 export interface EvictorDependencies {
   config: EvictorConfig;
@@ -30,6 +32,8 @@ export interface EvictorDependencies {
   quarantine?: QuarantineStore;
   /** The mass-disconnect lease, in the same table: overlapping mass disconnects run one at a time. */
   lease?: LeaseStore;
+  /** What the session sweep remembers between runs, in the same table. */
+  sweepState?: SweepStateStore;
   /** Hands what is left of a request to a fresh invocation; without it, the invocation fails instead. */
   continuation?: Continuation;
   clock?: () => number;
@@ -69,6 +73,7 @@ export function createEvictorHandler({
   notifier,
   quarantine,
   lease,
+  sweepState,
   continuation,
   clock = Date.now,
 }: EvictorDependencies) {
@@ -80,11 +85,14 @@ export function createEvictorHandler({
     const endpointErrors = result.endpoints.filter((e) => e.error).length;
     metrics.addMetric('ConnectionsTerminated', MetricUnit.Count, terminated.length);
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
-    metrics.addMetric(
-      'UsersEvicted',
-      MetricUnit.Count,
-      distinctNames(terminated.map((o) => o.username)).length,
-    );
+    // A session the sweep ends for being idle or old is no user evicted: it has metrics of its own.
+    if (result.sweep) recordSweep(terminated, result.sweep);
+    else
+      metrics.addMetric(
+        'UsersEvicted',
+        MetricUnit.Count,
+        distinctNames(terminated.map((o) => o.username)).length,
+      );
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     const permanent = permanentFailures(result);
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
@@ -99,6 +107,16 @@ export function createEvictorHandler({
       metrics.addMetric('QuarantinesReleased', MetricUnit.Count, quarantines('released'));
       metrics.addMetric('QuarantineFailures', MetricUnit.Count, quarantines('failed'));
     }
+  }
+
+  function recordSweep(terminated: Outcome[], sweep: SweepSummary): void {
+    const ended = (why: SessionEndReason) =>
+      terminated.filter((o) => o.status === 'terminated' && o.reason === why).length;
+    metrics.addMetric('SessionsEndedIdle', MetricUnit.Count, ended('idle'));
+    metrics.addMetric('SessionsEndedOverAge', MetricUnit.Count, ended('over-age'));
+    if (sweep.skippedFor !== undefined) metrics.addMetric('SweepsSkipped', MetricUnit.Count, 1);
+    if (sweep.unreadableCounters > 0)
+      metrics.addMetric('SessionCountersUnreadable', MetricUnit.Count, sweep.unreadableCounters);
   }
 
   /** One audit line per connection, written as soon as its outcome is known. */
@@ -138,7 +156,7 @@ export function createEvictorHandler({
       // Stop starting calls while there is still time to finish them, log, and hand the rest on.
       const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
       const reserve = reserveFor(remaining());
-      const result = await evict(request, { api, quarantine, lease, clock }, config, {
+      const result = await evict(request, { api, quarantine, lease, sweepState, clock }, config, {
         onOutcome: audit,
         shouldStop: () => remaining() < reserve,
         onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
@@ -148,8 +166,13 @@ export function createEvictorHandler({
         if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
         else logger.info('quarantine', { ...entry });
       }
+      if (result.sweep?.skippedFor !== undefined) {
+        logger.info('sweep skipped: another mass disconnect holds the lease', {
+          holder: result.sweep.skippedFor,
+        });
+      }
       const { outcomes: _perConnection, ...summary } = result;
-      logger.info('eviction summary', { result: summary });
+      logger.info(result.trigger === 'sweep' ? 'sweep summary' : 'eviction summary', { result: summary });
       record(result);
       await notify(result);
       if (result.status === 'continuing' && result.continuation) {

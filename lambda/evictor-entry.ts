@@ -2,6 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from './adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
+import { DynamoDbSweepStateStore } from './adapters/dynamodb-sweep-state';
 import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
 import { LambdaSelfInvoke } from './adapters/lambda-continuation';
 import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
@@ -22,13 +23,14 @@ import { logger, metrics, tracer } from './observability';
 const config = parseEvictorConfig(process.env);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
-/** The quarantine and the mass-disconnect lease share the table and one client. */
+/** The quarantine, the mass-disconnect lease and the session sweep's state share the table and one client. */
 function tableStores(table: string | undefined) {
   if (!table) return {};
   const dynamodb = tracer.captureAWSv3Client(createDynamoDbClient(EVICTOR_BUDGET));
   return {
     quarantine: new DynamoDbQuarantineStore(dynamodb, table),
     lease: new DynamoDbLeaseStore(dynamodb, table),
+    sweepState: new DynamoDbSweepStateStore(dynamodb, table),
   };
 }
 

@@ -141,6 +141,8 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         ),
       );
       listing.calls++;
+      // EC2's "current date and time" on every connection: the clock the sweep reads ages and stillness on.
+      for (const c of page.Connections ?? []) listing.listedAt ??= parseEc2Time(c.Timestamp);
       // Describe also returns connections terminated in the last hour; only active ones matter.
       for (const c of page.Connections ?? [])
         if (c.Status?.Code === 'active') listing.connections.push(toConnection(endpointId, c));
@@ -208,5 +210,11 @@ function toConnection(endpointId: string, c: ClientVpnConnection): VpnConnection
     commonName: c.CommonName ?? '',
     clientIp: c.ClientIp ?? '',
     establishedAt: parseEc2Time(c.ConnectionEstablishedTime),
+    counters: {
+      ingressBytes: c.IngressBytes,
+      egressBytes: c.EgressBytes,
+      ingressPackets: c.IngressPackets,
+      egressPackets: c.EgressPackets,
+    },
   };
 }

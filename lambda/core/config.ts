@@ -11,6 +11,7 @@ import {
   type SettingDeclaration,
   settingValue,
 } from './settings';
+import type { SessionsSetting } from './types';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
@@ -35,6 +36,8 @@ export interface EvictorConfig {
   quarantineTable?: string;
   /** The share of the account's mutating EC2 budget (Terminate) the evictor paces itself to. */
   ec2BudgetShare: number;
+  /** Idle and over-age sessions a scheduled sweep ends; none means `Sweep VPN Sessions` is rejected. */
+  sessions?: SessionsSetting;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -100,6 +103,7 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
+  const sessions = fromEnvironment(SETTINGS.sessions, env);
   return {
     endpointIds: fromEnvironment(SETTINGS.endpointIds, env),
     dryRun: fromEnvironment(SETTINGS.dryRun, env),
@@ -121,5 +125,6 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     quarantineMinutes: fromEnvironment(SETTINGS.quarantineMinutes, env),
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
+    ...(sessions ? { sessions } : {}),
   };
 }

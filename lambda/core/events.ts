@@ -18,6 +18,7 @@ type EventKind =
   | { kind: 'evict'; detail: EvictDetail }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
+  | { kind: 'sweep'; detail: SweepDetail }
   | { kind: 'continuation'; detail: ContinuationDetail };
 
 export class EventRejectedError extends Error {
@@ -29,6 +30,8 @@ export const DETAIL_TYPES = {
   evict: 'Evict VPN User',
   release: 'Release VPN User',
   disconnectAll: 'Disconnect All VPN Users',
+  /** What the sessions schedule sends: end idle and over-age sessions. */
+  sweep: 'Sweep VPN Sessions',
   /** What the evictor sends itself when a request goes on in a fresh round; no rule routes it. */
   continuation: 'Continue VPN Eviction',
 } as const;
@@ -80,6 +83,14 @@ const disconnectAllDetailSchema = z.object({
   dryRun: z.optional(z.boolean()),
 });
 export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
+
+/** Which sessions end, and after how long, is the deployment's `sessions` setting: an event only says where, and why. */
+const sweepDetailSchema = z.object({
+  reason,
+  endpointIds: z.optional(endpointIds),
+  dryRun: z.optional(z.boolean()),
+});
+export type SweepDetail = z.infer<typeof sweepDetailSchema>;
 
 /**
  * The already-decided request a round hands to the next: who (VPN usernames as EC2 listed them, or everyone but
@@ -185,6 +196,11 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       return {
         kind: 'disconnect-all',
         detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
+    case DETAIL_TYPES.sweep:
+      return {
+        kind: 'sweep',
+        detail: parseWith(sweepDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.continuation:
       return {

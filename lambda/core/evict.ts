@@ -1,34 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type ClientVpnApi,
-  ClientVpnApiError,
-  type ConnectionListing,
-  explainError,
-  type VpnConnection,
-} from './client-vpn-api';
+import type { ClientVpnApi, VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
-import type { LeaseHolder, LeaseStore } from './lease';
+import { LEASE_MS, type LeaseHolder, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
 import { MAX_ROUNDS } from './limits';
+import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import {
-  countOutcomes,
-  type EndpointSummary,
-  type EvictionResult,
-  FAILURE_CAUSE,
-  permanentFailures,
-} from './result';
+import { type EvictionResult, FAILURE_CAUSE, permanentFailures } from './result';
 import { SETTINGS } from './settings';
+import { sweepSessions } from './sweep-round';
+import type { SweepStateStore } from './sweep-state';
 import type { DecidedRequest, EvictionRequest, NamedUser, Outcome, Target } from './types';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
 
-/** Mass disconnects run one at a time per account and Region, under this lease. */
-export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
-const LEASE_MS = 16 * 60_000;
 const LEASE_POLL_MS = 5_000;
 
 /** The source of a name an earlier round resolved: no connection for it now means it was ended, not absent. */
@@ -41,13 +29,14 @@ export interface EvictionSettings extends IdentityRules {
 }
 
 /**
- * What the core talks to: EC2 Client VPN, the quarantine table and the mass-disconnect lease (optional: the CLI
- * may run without a table), and a clock.
+ * What the core talks to: EC2 Client VPN, the quarantine table, the mass-disconnect lease and the session sweep's
+ * state (optional: the CLI may run without a table), and a clock.
  */
 export interface EvictionPorts {
   api: ClientVpnApi;
   quarantine?: QuarantineStore;
   lease?: LeaseStore;
+  sweepState?: SweepStateStore;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -68,12 +57,6 @@ export interface EvictionHooks {
   runId?: string;
 }
 
-interface EndpointListing {
-  endpointId: string;
-  listing?: ConnectionListing;
-  error?: ClientVpnApiError;
-}
-
 /**
  * EC2's username filter is exact and case-sensitive, so it can only stand in for a full listing when every name
  * is an exact VPN username with no letters that have a case (an employee number, say). Otherwise list everything.
@@ -84,22 +67,6 @@ function usernameFilter(target: Target, settings: EvictionSettings): string[] | 
     (n) => n.match === 'username' && /^[\x20-\x7e]*$/.test(n.name) && !/[a-z]/i.test(n.name),
   );
   return caseless ? target.names.map((n) => n.name) : undefined;
-}
-
-async function listAll(api: ClientVpnApi, endpointIds: readonly string[], filter?: readonly string[]) {
-  return Promise.all(
-    endpointIds.map(async (endpointId): Promise<EndpointListing> => {
-      try {
-        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
-      } catch (error) {
-        const apiError =
-          error instanceof ClientVpnApiError
-            ? error
-            : new ClientVpnApiError('Error', String(error), { cause: error });
-        return { endpointId, error: apiError };
-      }
-    }),
-  );
 }
 
 /** Why the request must not go ahead, given what the listing showed; undefined when it may. */
@@ -131,19 +98,6 @@ function decidedTarget(target: Target, selection: Selection, allListed: boolean)
     (name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }),
   );
   return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
-}
-
-function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
-  return {
-    endpointId,
-    ...countOutcomes(outcomes),
-    ...(error
-      ? {
-          error: explainError(error, endpointId, 'DescribeClientVpnConnections'),
-          errorKind: error.transient ? ('transient' as const) : ('permanent' as const),
-        }
-      : {}),
-  };
 }
 
 type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'duplicate';
@@ -180,7 +134,8 @@ async function takeLease(
  * appeared meanwhile. Nothing is terminated until every endpoint has been listed and the request has passed the
  * checks that need the listing: an ambiguous identity or address, or more people than the blast-radius cap,
  * refuses it. When time runs short or a failure may pass, the rest is left in `continuation` for a fresh round.
- * A `Release VPN User` request lifts quarantines.
+ * A `Release VPN User` request lifts quarantines; a `Sweep VPN Sessions` ends idle and over-age sessions
+ * (sweep-round.ts).
  */
 export async function evict(
   decided: DecidedRequest,
@@ -194,6 +149,7 @@ export async function evict(
     if (!store) throw new Error('a release needs the quarantine table');
     return release(decided, store, clock());
   }
+  if (decided.trigger === 'sweep') return sweepSessions(decided, ports, settings, hooks);
   const request = withQuarantineEnd(decided, clock());
   const result: EvictionResult = {
     status: 'completed',

@@ -115,7 +115,7 @@ export async function executeEndpoint(
         status: 'failed',
         reason,
         transient,
-        ...(apiError?.mayHaveApplied ? { mayHaveApplied: true } : {}),
+        ...(apiError?.mayHaveApplied ? { mayHaveApplied: true as const } : {}),
       }));
     }
   };

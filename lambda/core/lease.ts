@@ -2,6 +2,11 @@
  * A lease that lets one holder at a time do a piece of work across processes: mass disconnects take it, so that
  * two overlapping runs (a schedule and an operator's CLI) never add up past the evictor's share of EC2's budget.
  */
+/** Mass disconnects (Disconnect All, the session sweep) run one at a time per account and Region, under this lease. */
+export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
+/** Longer than Lambda's 15 minutes: a holder that dies leaves a lease the next one can take soon after. */
+export const LEASE_MS = 16 * 60_000;
+
 export interface LeaseHolder {
   /** The work: a request's correlation id. Its later rounds take the lease over from its earlier ones. */
   id: string;

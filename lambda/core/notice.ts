@@ -1,5 +1,5 @@
 import { distinctNames } from './identity';
-import { type EvictionResult, permanentFailures } from './result';
+import { type EvictionResult, permanentFailures, type SweepSummary } from './result';
 import type { Outcome, QuarantineOutcome } from './types';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
@@ -25,7 +25,7 @@ function asciiSubject(subject: string): string {
  */
 type Kept = Extract<Outcome, { status: 'skipped' }>;
 export const keptForAPerson = (result: EvictionResult): Kept[] =>
-  result.trigger === 'disconnect-all'
+  result.trigger === 'disconnect-all' || result.trigger === 'sweep'
     ? []
     : result.outcomes.filter(
         (o): o is Kept =>
@@ -99,6 +99,36 @@ function headline(result: EvictionResult): string {
 }
 
 /**
+ * A sweep speaks up only when it failed, or when it ended more sessions than `noticeAbove`: ending idle and old
+ * sessions is its daily work, and a sudden wave of them is what a person should look at (counters that stopped
+ * moving, a clock that jumped).
+ */
+function sweepHeadline(result: EvictionResult, sweep: SweepSummary): string | undefined {
+  const ended = sweep.ended.idle + sweep.ended.overAge;
+  const verb = result.mode === 'DRY-RUN' ? 'would end' : 'ended';
+  if (result.status === 'failed') {
+    const failed = result.endpoints.reduce((n, e) => n + e.failed, 0);
+    const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+    const endpoints = (n: number) => `${n} ${n === 1 ? 'endpoint' : 'endpoints'}`;
+    const failures = [
+      ...(failed > 0 ? [`${failed} not terminated`] : []),
+      ...(unlisted > 0 ? [`${endpoints(unlisted)} not listed`] : []),
+      ...(sweep.stateFailed.length > 0
+        ? [`sweep state not kept on ${endpoints(sweep.stateFailed.length)}`]
+        : []),
+    ];
+    return `FAILED: ${failures.join(', ')}; ${ended} ${verb}`;
+  }
+  if (ended <= sweep.noticeAbove) return undefined;
+  return `${ended} ${verb} (${sweep.ended.idle} idle, ${sweep.ended.overAge} over age), above noticeAbove ${sweep.noticeAbove}`;
+}
+
+const summaryOf = (result: EvictionResult) => {
+  const { outcomes: _perConnection, ...summary } = result;
+  return JSON.stringify(summary, null, 2);
+};
+
+/**
  * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
  * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
  * connected, a protected user an alert named, and every release. A round that hands on to the next speaks only of
@@ -106,6 +136,15 @@ function headline(result: EvictionResult): string {
  * otherwise.
  */
 export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+  if (result.sweep) {
+    const sweep = sweepHeadline(result, result.sweep);
+    return sweep
+      ? {
+          subject: asciiSubject(`[client-vpn-evictor ${result.mode}] sweep: ${sweep}`),
+          message: summaryOf(result),
+        }
+      : undefined;
+  }
   if (result.status === 'continuing' && permanentFailures(result) === 0) return undefined;
   const acted =
     (result.endedEarlier ?? 0) > 0 ||
@@ -117,9 +156,5 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';
   const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${round}: ${headline(result)}`;
-  const { outcomes: _perConnection, ...summary } = result;
-  return {
-    subject: asciiSubject(subject),
-    message: JSON.stringify(summary, null, 2),
-  };
+  return { subject: asciiSubject(subject), message: summaryOf(result) };
 }

@@ -169,6 +169,23 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };
     }
+    case 'sweep': {
+      if (!config.sessions) {
+        throw new EventRejectedError(
+          '"Sweep VPN Sessions" needs the sessions setting, and none is configured',
+        );
+      }
+      const { detail } = event;
+      return {
+        trigger: 'sweep',
+        correlationId: event.correlationId,
+        reason: detail.reason,
+        endpointIds: scope(detail.endpointIds, config),
+        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        sessions: config.sessions,
+        notes,
+      };
+    }
     case 'release': {
       if (!config.quarantineTable) {
         throw new EventRejectedError('"Release VPN User" needs the quarantine table, and none is configured');

@@ -1,4 +1,5 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
+import type { TableUse } from './sweep-state';
 import type {
   ConnectionRef,
   EvictionRequest,
@@ -75,7 +76,29 @@ export interface EvictionResult {
   endedEarlier?: number;
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
+  /** What a session sweep found, when the trigger is `sweep`. */
+  sweep?: SweepSummary;
   [FAILURE_CAUSE]?: Error;
+}
+
+/** A session sweep, counted. */
+export interface SweepSummary {
+  /** Sessions ended (or that would have been, in a dry run), by why. */
+  ended: { idle: number; overAge: number };
+  /** Sessions due to end that stayed: protected users, and those the setting exempts. */
+  kept: { protected: number; exempt: number };
+  /** Connections left alone because their counters are not counts. */
+  unreadableCounters: number;
+  /** Endpoints whose clock read earlier than at their last sweep: nobody was ended there. */
+  clockWentBack: string[];
+  /** The sweep state's reads and writes, and the capacity DynamoDB charged for them. */
+  table: TableUse;
+  /** Endpoints whose sweep state could not be read or written. */
+  stateFailed: string[];
+  /** Who held the mass-disconnect lease, when this sweep was skipped for it: nothing was listed or ended. */
+  skippedFor?: string;
+  /** A sweep that ends more sessions than this sends a notice. */
+  noticeAbove: number;
 }
 
 /** Failures no retry can fix: connections EC2 refused for good, and endpoints that could not be listed for good. */

@@ -7,6 +7,8 @@ import {
 } from './access-hours';
 import { parseCidr } from './cidr';
 import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import { parseSessionsSetting, SessionsSettingError } from './sessions';
+import type { SessionsSetting } from './types';
 
 /**
  * Every setting of a deployment, declared once: its CDK context key, the environment variable that carries it to
@@ -266,6 +268,19 @@ function offHoursOf(raw: unknown): OffHoursSchedule[] {
   });
 }
 
+function sessionsOf(raw: unknown): SessionsSetting {
+  try {
+    return parseSessionsSetting(raw);
+  } catch (error) {
+    if (!(error instanceof SessionsSettingError)) throw error;
+    throw new InvalidSettingError(
+      error.expected,
+      error.got,
+      error.field === undefined ? '' : `.${error.field}`,
+    );
+  }
+}
+
 function accessHoursOf(raw: unknown): AccessHours {
   try {
     return parseAccessHours(raw);
@@ -436,6 +451,20 @@ export const SETTINGS = {
         '{"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"19:00","exempt":["oncall"]}',
       meaning:
         'The working window: the end-of-day disconnect, and the connect-time rule (see [Access hours](staying-out.md#access-hours)).',
+    },
+  }),
+  sessions: declared<SessionsSetting | undefined>({
+    key: 'sessions',
+    variable: 'SESSIONS',
+    readers: ['evictor'],
+    default: undefined,
+    parse: sessionsOf,
+    toVariable: (sessions) => (sessions ? JSON.stringify(sessions) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"idleMinutes":15,"maxSessionHours":8,"sweepMinutes":5,"exempt":["oncall"],"noticeAbove":50}',
+      meaning:
+        'A sweep every `sweepMinutes` ends idle and over-age sessions (see [Sessions that end on their own](sessions.md)).',
     },
   }),
   quarantineMinutes: numeric({

@@ -5,7 +5,7 @@
  */
 
 export type Mode = 'DRY-RUN' | 'ENFORCING';
-export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
+export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all' | 'sweep';
 
 /** Why the session sweep ends a session. It is not a security eviction: nobody is quarantined. */
 export type SessionEndReason = 'idle' | 'over-age';
@@ -30,11 +30,11 @@ export type Status =
   | 'ignored';
 
 /**
- * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
- * reassigned-address: found by a client address, but made after the alert's last activity, so it holds an
- * address Client VPN handed on.
+ * protected / excepted: kept by configuration or by the event. exempt: kept by the session sweep's exemptions.
+ * no-longer-active: gone before the call ended it. reassigned-address: found by a client address, but made after
+ * the alert's last activity, so it holds an address Client VPN handed on.
  */
-export type SkipReason = 'protected' | 'excepted' | 'no-longer-active' | 'reassigned-address';
+export type SkipReason = 'protected' | 'excepted' | 'exempt' | 'no-longer-active' | 'reassigned-address';
 
 export interface ConnectionRef {
   endpointId: string;
@@ -47,6 +47,8 @@ export interface ConnectionRef {
  * One connection's outcome. `answerLost`: the call's answer was lost but EC2 had applied it. `reappeared`: the
  * connection appeared after the first listing (the client reconnected) and was ended by the check that follows
  * the terminations. `transient`: a later retry may succeed; `mayHaveApplied`: the call may have taken effect.
+ * From the session sweep: `reason` says why a session was ended; one that failed or was kept says why it was due
+ * in `sessionEnd`.
  */
 export type Outcome =
   | (ConnectionRef & {
@@ -55,10 +57,17 @@ export type Outcome =
       currentStatus: string;
       answerLost?: true;
       reappeared?: true;
+      reason?: SessionEndReason;
     })
-  | (ConnectionRef & { status: 'would-terminate' })
-  | (ConnectionRef & { status: 'failed'; reason: string; transient: boolean; mayHaveApplied?: true })
-  | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
+  | (ConnectionRef & { status: 'would-terminate'; reason?: SessionEndReason })
+  | (ConnectionRef & {
+      status: 'failed';
+      reason: string;
+      transient: boolean;
+      mayHaveApplied?: true;
+      sessionEnd?: SessionEndReason;
+    })
+  | (ConnectionRef & { status: 'skipped'; reason: SkipReason; sessionEnd?: SessionEndReason });
 
 /** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
 export interface QuarantineOutcome {
@@ -105,7 +114,7 @@ export type Target =
 
 /** Who is to be disconnected, where, and how: the one request every front door hands the core. */
 export interface EvictionRequest {
-  trigger: Exclude<Trigger, 'release'>;
+  trigger: Exclude<Trigger, 'release' | 'sweep'>;
   correlationId: string;
   reason: string;
   endpointIds: string[];
@@ -141,5 +150,48 @@ export interface ReleaseRequest {
   notes: string[];
 }
 
-/** What the policy decided an event asks for: an eviction (or disconnect) or a release. */
-export type DecidedRequest = EvictionRequest | ReleaseRequest;
+/**
+ * The `sessions` setting: which sessions the scheduled sweep ends, and how often it runs (sessions.ts validates
+ * it). Client VPN has no idle timeout, and its own maximum session duration comes only in 8, 10, 12 or 24 hours.
+ */
+export interface SessionsSetting {
+  /**
+   * End a session whose four traffic counters stayed the same across sweeps spanning this many minutes. At least
+   * 10: how often Client VPN refreshes the counters is not documented, and a shorter idle time would risk reading
+   * a busy session whose counters were not refreshed yet as idle. No idle limit when unset.
+   */
+  idleMinutes?: number;
+  /** End a session that has lasted this many hours, whatever its traffic. No age limit when unset. */
+  maxSessionHours?: number;
+  /**
+   * How often the sweep runs. At most `idleMinutes`, so that an idle session ends within one sweep of its idle
+   * time.
+   * @default 5
+   */
+  sweepMinutes: number;
+  /**
+   * Never ended by the sweep: a session whose Username or certificate CommonName equals an entry ignoring case or
+   * shares its local part, as `except` and access-hours exemptions match. Protected users are never ended either.
+   * @default []
+   */
+  exempt: string[];
+  /**
+   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does.
+   * @default 50
+   */
+  noticeAbove: number;
+}
+
+/** `Sweep VPN Sessions`: end the idle and over-age sessions on these endpoints, under the deployment's setting. */
+export interface SweepRequest {
+  trigger: 'sweep';
+  correlationId: string;
+  reason: string;
+  endpointIds: string[];
+  dryRun: boolean;
+  sessions: SessionsSetting;
+  notes: string[];
+}
+
+/** What the policy decided an event asks for: an eviction (or disconnect), a release, or a session sweep. */
+export type DecidedRequest = EvictionRequest | ReleaseRequest | SweepRequest;

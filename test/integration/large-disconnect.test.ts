@@ -5,12 +5,8 @@ import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-client-vpn';
 import { parseEvent } from '../../lambda/core/events';
-import {
-  type EvictionHooks,
-  type EvictionPorts,
-  evict,
-  MASS_DISCONNECT_LEASE,
-} from '../../lambda/core/evict';
+import { type EvictionHooks, type EvictionPorts, evict } from '../../lambda/core/evict';
+import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
 import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionResult } from '../../lambda/core/result';
@@ -81,7 +77,7 @@ const config = (env: Record<string, string> = {}) =>
 const request = (detailType: string, detail: object, env: Record<string, string> = {}) => {
   const settings = config(env);
   const decided = decide(parseEvent(customEvent(detailType, detail), settings.eventSource), settings);
-  if (decided.trigger === 'release') throw new Error('expected an eviction');
+  if (decided.trigger === 'release' || decided.trigger === 'sweep') throw new Error('expected an eviction');
   return decided;
 };
 const disconnectAll = () => request('Disconnect All VPN Users', { reason: 'end of day' });

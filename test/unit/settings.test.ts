@@ -40,6 +40,7 @@ describe('the two readers of each setting', () => {
     { $label: 'eventSource', value: 'client-vpn-evictor' },
     { $label: 'matchCommonName', value: false },
     { $label: 'accessHours', value: undefined },
+    { $label: 'sessions', value: undefined },
     { $label: 'quarantineMinutes', value: 60 },
     { $label: 'supportContact', value: 'your IT help desk' },
     { $label: 'ec2BudgetShare', value: 0.6 },
@@ -170,7 +171,7 @@ describe('the two readers of each setting', () => {
   ] as const)(
     'the $label function reads exactly the variables the stack gives it',
     ({ $label, read, others }) => {
-      const values = atSynth({ accessHours: OFFICE });
+      const values = atSynth({ accessHours: OFFICE, sessions: '{"idleMinutes":15}' });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),
         QUARANTINE_TABLE: 'quarantine',
