@@ -7,8 +7,10 @@ import { summarize } from './summary';
 
 const USAGE = `usage: npm run emulator -- [--port <n>] [--seed <file.json>] [--faults <file.json>]
        [--throttle] [--time-scale <x>] [--termination-delay-ms <ms>]
+       [--traffic-seed <n>] [--counter-refresh-seconds <s>]
 
-Without --seed the emulator starts with a generated fleet. --port 0 picks any free port.`;
+Without --seed the emulator starts with a generated fleet. --port 0 picks any free port.
+The traffic model moves busy connections' counters every --counter-refresh-seconds (default 60).`;
 
 function fail(message: string): never {
   process.stderr.write(`emulator: ${message}\n${USAGE}\n`);
@@ -28,6 +30,11 @@ function number(value: string | undefined, name: string, fallback: number): numb
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a non-negative number, got "${value}"`);
   return n;
+}
+
+function wholeNumber(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) fail(`--${name} must be a whole number, got "${value}"`);
+  return Number(value);
 }
 
 async function main(): Promise<void> {
@@ -50,6 +57,14 @@ async function main(): Promise<void> {
       faults: values.faults ? (readJson(values.faults, 'faults') as Record<string, never>) : undefined,
       throttle: values.throttle ? { timeScale: number(values['time-scale'], 'time-scale', 1) } : undefined,
       terminationDelayMs: number(values['termination-delay-ms'], 'termination-delay-ms', 0),
+      traffic: {
+        ...(values['traffic-seed'] === undefined
+          ? {}
+          : { seed: wholeNumber(values['traffic-seed'], 'traffic-seed') }),
+        ...(values['counter-refresh-seconds'] === undefined
+          ? {}
+          : { refreshSeconds: number(values['counter-refresh-seconds'], 'counter-refresh-seconds', 60) }),
+      },
     });
   } catch (error) {
     return fail((error as Error).message);
@@ -74,6 +89,8 @@ function parseOptions() {
       throttle: { type: 'boolean' },
       'time-scale': { type: 'string' },
       'termination-delay-ms': { type: 'string' },
+      'traffic-seed': { type: 'string' },
+      'counter-refresh-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -41,7 +41,15 @@ import {
   type ThrottleSnapshot,
   throttleConfig,
 } from './throttle';
-import { errorXml, successXml } from './xml';
+import {
+  type Activity,
+  type Counters,
+  countersAt,
+  DEFAULT_TRAFFIC,
+  setActivity,
+  type TrafficSettings,
+} from './traffic';
+import { ec2Time, errorXml, successXml } from './xml';
 
 export interface EmulatorOptions {
   /** 0 (the default) picks any free port. */
@@ -55,6 +63,9 @@ export interface EmulatorOptions {
   maxBodyBytes?: number;
   /** How long "a client connects" waits for a client-connect handler; Client VPN's own limit is 30 s. */
   clientConnectLimitMs?: number;
+  /** The traffic model's seed and counter refresh (emulator/traffic.ts). */
+  traffic?: Partial<TrafficSettings>;
+  /** The clock the emulator starts from; `moveClock` moves it. */
   clock?: () => number;
   random?: () => number;
 }
@@ -72,6 +83,11 @@ export interface EmulatorSnapshot {
       commonName: string;
       clientIp: string;
       status: ConnectionStatus;
+      /** EC2's "YYYY-MM-DD HH:MM:SS" (UTC). */
+      connectionEstablishedTime: string;
+      activity: Activity;
+      /** As a listing shows them now. */
+      counters: Counters;
       postureComplianceStatuses: string[];
       /** Terminate calls that reached this connection: more than one ending it would be a double termination. */
       terminateCalls: number;
@@ -85,6 +101,8 @@ export interface EmulatorSnapshot {
   invocations: InvocationRecord[];
   /** Every "a client connects", allowed or denied. */
   connectAttempts: ConnectAttempt[];
+  /** The emulator's clock, ISO 8601: what EC2's `Timestamp` says. */
+  clock: string;
 }
 
 export interface ConnectResult {
@@ -117,6 +135,13 @@ export interface RunningEmulator {
   setFaults(faults: FaultConfig): void;
   setThrottle(throttle: Partial<ThrottleConfig>): void;
   setDeniedActions(actions: string[]): void;
+  /**
+   * Moves the emulator's clock by `ms` (back when negative): connection ages, EC2's `Timestamp`, the counters of
+   * busy connections and the throttling buckets all follow it. Returns the new time.
+   */
+  moveClock(ms: number): number;
+  /** Makes a connection's counters stand still (`idle`) or move (`busy`) from now on. */
+  setActivity(connectionId: string, activity: Activity): void;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -124,9 +149,12 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const clock = options.clock ?? Date.now;
+  const startClock = options.clock ?? Date.now;
+  let clockOffsetMs = 0;
+  const clock = () => startClock() + clockOffsetMs;
+  const traffic: TrafficSettings = trafficSettings(options.traffic);
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
-  let fleet: Fleet = loadSeed(initialSeed, clock());
+  let fleet: Fleet = loadSeed(initialSeed, clock(), traffic);
   let calls: CallCounts = {};
   let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
@@ -170,6 +198,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       endpoint.connections.length,
       clock(),
       'connection',
+      traffic,
     );
     if (taken.has(built.connectionId)) throw new SeedError(`duplicate ${built.connectionId}`);
     fleet.nextSeq = seq + 1;
@@ -270,7 +299,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           403,
         );
       }
-      const result = handler(params, { now: clock(), terminationDelayMs: options.terminationDelayMs ?? 0 });
+      const result = handler(params, {
+        now: clock(),
+        terminationDelayMs: options.terminationDelayMs ?? 0,
+        traffic,
+      });
       if (fault.loseAnswer) {
         count(action, 'AnswerLost');
         req.socket.destroy();
@@ -309,6 +342,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             commonName: c.commonName,
             clientIp: c.clientIp,
             status: c.status,
+            connectionEstablishedTime: ec2Time(c.establishedAt),
+            activity: c.traffic.activity,
+            counters: countersAt(c.traffic, clock(), traffic),
             postureComplianceStatuses: [...c.postureComplianceStatuses],
             terminateCalls: c.terminateCalls,
           };
@@ -318,9 +354,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throttle: throttle.snapshot(),
       invocations: lambda.invocations,
       connectAttempts: structuredClone(connectAttempts),
+      clock: new Date(clock()).toISOString(),
     }),
     reset: () => {
-      fleet = loadSeed(initialSeed, clock());
+      clockOffsetMs = 0;
+      fleet = loadSeed(initialSeed, clock(), traffic);
       calls = {};
       connectAttempts = [];
       lambda.clearRecords();
@@ -329,7 +367,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       deniedActions = new Set(options.deniedActions ?? []);
     },
     seed: (seed) => {
-      fleet = loadSeed(seed, clock());
+      fleet = loadSeed(seed, clock(), traffic);
       calls = {};
       connectAttempts = [];
     },
@@ -347,6 +385,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throttle.configure(throttleConfig(config, { ...throttle.settings, enabled: true })),
     setDeniedActions: (list) => {
       deniedActions = new Set(list);
+    },
+    moveClock: (ms) => {
+      if (!Number.isFinite(ms)) throw new Error('the clock moves by a finite number of milliseconds');
+      clockOffsetMs += ms;
+      return clock();
+    },
+    setActivity: (connectionId, activity) => {
+      if (activity !== 'busy' && activity !== 'idle') throw new Error('activity is "busy" or "idle"');
+      const connection = fleet.endpoints
+        .flatMap((e) => e.connections)
+        .find((c) => c.connectionId === connectionId);
+      if (!connection) throw new Error(`no connection ${connectionId}`);
+      setActivity(connection.traffic, activity, clock(), traffic);
     },
   };
 
@@ -380,6 +431,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           return json(200, { ok: true });
         case 'PUT /_emulator/throttle':
           controls.setThrottle(body as Partial<ThrottleConfig>);
+          return json(200, { ok: true });
+        case 'POST /_emulator/clock': {
+          const minutes = input.advanceMinutes;
+          if (typeof minutes !== 'number')
+            throw new Error('give { "advanceMinutes": <minutes, negative to go back> }');
+          return json(200, { now: new Date(controls.moveClock(minutes * 60_000)).toISOString() });
+        }
+        case 'PUT /_emulator/traffic':
+          controls.setActivity(String(input.connectionId), input.activity as Activity);
           return json(200, { ok: true });
         case 'PUT /_emulator/permissions':
           controls.setDeniedActions(
@@ -419,4 +479,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function trafficSettings(given: Partial<TrafficSettings> = {}): TrafficSettings {
+  const settings = { ...DEFAULT_TRAFFIC, ...given };
+  if (!Number.isSafeInteger(settings.seed)) throw new Error('traffic.seed is a whole number');
+  if (!(settings.refreshSeconds > 0 && Number.isFinite(settings.refreshSeconds))) {
+    throw new Error('traffic.refreshSeconds is a number > 0');
+  }
+  return settings;
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { prng } from '../../emulator/fleet';
 import type { Seed, SeedConnection } from '../../emulator/model';
+import { prng } from '../../emulator/random';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-client-vpn';
