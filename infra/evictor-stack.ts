@@ -195,7 +195,7 @@ export class EvictorStack extends Stack {
 
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.
     const schedulerRole =
-      settings.offHours.length > 0 || settings.accessHours
+      settings.offHours.length > 0 || settings.accessHours || settings.sessions
         ? new iam.Role(this, 'SchedulerRole', {
             assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
           })
@@ -209,19 +209,22 @@ export class EvictorStack extends Stack {
           'lambda:InvokeFunction on the evictor and its versions/aliases only; the wildcard is the version qualifier.',
       });
     }
+    /** What a schedule sends the evictor: an event as EventBridge would deliver it, its id the execution's. */
+    const scheduledEvent = (detailType: string, detail: object) =>
+      scheduler.ScheduleTargetInput.fromObject({
+        version: '0',
+        id: scheduler.ContextAttribute.executionId,
+        source: settings.eventSource,
+        'detail-type': detailType,
+        time: scheduler.ContextAttribute.scheduledTime,
+        detail,
+      });
     const disconnectAllSchedule = (id: string, schedule: EndOfDaySchedule, reason: string) =>
       new scheduler.Schedule(this, id, {
         description: `Disconnect all VPN users (${schedule.cron} ${schedule.timeZone})`,
         schedule: scheduler.ScheduleExpression.expression(schedule.cron, TimeZone.of(schedule.timeZone)),
         target: new schedulerTargets.LambdaInvoke(this.evictor, {
-          input: scheduler.ScheduleTargetInput.fromObject({
-            version: '0',
-            id: scheduler.ContextAttribute.executionId,
-            source: settings.eventSource,
-            'detail-type': DETAIL_TYPES.disconnectAll,
-            time: scheduler.ContextAttribute.scheduledTime,
-            detail: { reason, except: schedule.except },
-          }),
+          input: scheduledEvent(DETAIL_TYPES.disconnectAll, { reason, except: schedule.except }),
           role: schedulerRole,
           deadLetterQueue: deliveryDlq,
           retryAttempts: RETRY_ATTEMPTS,
@@ -233,6 +236,21 @@ export class EvictorStack extends Stack {
     }
     if (settings.accessHours) {
       disconnectAllSchedule('AccessHoursEnd', endOfDaySchedule(settings.accessHours), 'end of access hours');
+    }
+    if (settings.sessions) {
+      const every = Duration.minutes(settings.sessions.sweepMinutes);
+      new scheduler.Schedule(this, 'SessionSweep', {
+        description: `End idle and over-age VPN sessions (every ${settings.sessions.sweepMinutes} minutes)`,
+        schedule: scheduler.ScheduleExpression.rate(every),
+        target: new schedulerTargets.LambdaInvoke(this.evictor, {
+          input: scheduledEvent(DETAIL_TYPES.sweep, { reason: 'scheduled session sweep' }),
+          role: schedulerRole,
+          deadLetterQueue: deliveryDlq,
+          retryAttempts: RETRY_ATTEMPTS,
+          // A delivery retried past the next sweep's time would only sweep twice: the next one does the work.
+          maxEventAge: every,
+        }),
+      });
     }
 
     const alarmAction = new cloudwatchActions.SnsAction(this.topic);

@@ -15,6 +15,7 @@ export const INTEGRATION_CONTEXT = {
   maxUsersPerEvent: '3',
   supportContact: 'it-help@example.com',
   attachConnectHandler: 'true',
+  sessions: JSON.stringify({ idleMinutes: 15, maxSessionHours: 8, exempt: ['oncall'], noticeAbove: 3 }),
 };
 
 interface FunctionAsset {
