@@ -1,6 +1,7 @@
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
+import { DynamoDbSweepStateStore } from '../lambda/adapters/dynamodb-sweep-state';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { type Options, UsageError } from './command-line';
@@ -38,17 +39,24 @@ export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
   );
 }
 
+const tableClient = (values: Options) =>
+  createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB'));
+
 /**
  * The same quarantine and lease adapters, and retry budget, as the evictor Lambda, on the table `--table` names:
  * the CLI's mass disconnects take turns with the schedule's under the same lease.
  */
 export function tableStores(values: Options, tableName: string) {
-  const dynamodb = createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB'));
+  const dynamodb = tableClient(values);
   return {
     quarantine: new DynamoDbQuarantineStore(dynamodb, tableName),
     lease: new DynamoDbLeaseStore(dynamodb, tableName),
   };
 }
+
+/** The session sweep's state, which `sessions --table` reads and never writes. */
+export const sweepStateStore = (values: Options, tableName: string) =>
+  new DynamoDbSweepStateStore(tableClient(values), tableName);
 
 export const quarantineStore = (values: Options, tableName: string) =>
   tableStores(values, tableName).quarantine;

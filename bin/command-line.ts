@@ -11,6 +11,8 @@ commands:
   quarantine release <user...>
                               let these VPN users back in
   access-hours                whether the access window is open, and when it next opens and closes
+  sessions                    each connection's age and how long its counters have been still, and which ones
+                              the next session sweep would end (it ends nothing)
 
 options:
   --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands)
@@ -30,11 +32,14 @@ options:
                               evict, disconnect-all: the share of EC2's budget for mutating calls that the
                               Terminate calls are paced to (default 0.6, as the ec2BudgetShare context key)
   --reason <text>             recorded with the eviction or the quarantine
-  --table <name>              the quarantine table: the stack's QuarantineTableName output
+  --table <name>              the quarantine table: the stack's QuarantineTableName output (sessions: read the
+                              sweep state kept there)
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
   --minutes <n>               quarantine add: how long (1 to 43200)
   --access-hours <json>       access-hours: the setting (default: the accessHours key in ./cdk.json)
   --at <instant>              access-hours: an ISO 8601 instant with its offset (default: now)
+  --sessions <json>           sessions: the setting (default: the sessions key in ./cdk.json)
+  --interval <seconds>        sessions without --table: how far apart its two listings are (default 90)
   --json                      machine-readable output
   --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
 
@@ -72,6 +77,8 @@ export function parseCommandLine(argv: string[]) {
         minutes: { type: 'string' },
         'access-hours': { type: 'string' },
         at: { type: 'string' },
+        sessions: { type: 'string' },
+        interval: { type: 'string' },
         json: { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
