@@ -43,6 +43,12 @@ export function narrateEviction(step: EvictionStep): string {
     lines.push(
       `   EC2 API calls: ${result.apiCalls.describe} Describe, ${result.apiCalls.terminate} Terminate`,
     );
+    const { sweep } = result;
+    if (sweep) {
+      lines.push(
+        `   sessions ended: ${sweep.ended.idle} idle, ${sweep.ended.overAge} over age; kept: ${sweep.kept.protected} protected, ${sweep.kept.exempt} exempt; sweep state: ${sweep.table.reads} table reads, ${sweep.table.writes} writes`,
+      );
+    }
     for (const q of result.quarantine) {
       lines.push(`   quarantine: ${q.username} ${q.outcome}${q.until ? ` (until ${q.until})` : ''}`);
     }

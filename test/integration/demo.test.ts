@@ -18,9 +18,9 @@ describe('npm start', () => {
     );
     // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
     expect(stdout).toMatch(
-      /9\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+      /11\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
     );
-    expect(stdout).toMatch(/10\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
+    expect(stdout).toMatch(/12\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
@@ -30,10 +30,22 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       /4\. Evict VPN User[\s\S]*resolved: dave\.chen@corp\.example\.com\n\s+result: 6 terminated/,
     );
+    // Sessions end on their own: over age on the first sweep, idle once still for 15 minutes across sweeps, by
+    // connection id; the exempt and the protected stay.
+    expect(stdout).toMatch(
+      /7\. Sweep VPN Sessions[\s\S]*?resolved: grace\.kim@corp\.example\.com\n\s+result: 1 terminated[\s\S]*?sessions ended: 0 idle, 1 over age/,
+    );
+    const idle =
+      /8\. Twenty minutes later[\s\S]*?resolved: (.*)\n[\s\S]*?sessions ended: (\d+) idle, \d+ over age; kept: ([1-9]) protected, ([1-9]) exempt/.exec(
+        stdout,
+      );
+    expect(idle?.[1]).toContain('heidi.novak@corp.example.com, ivan.silva@corp.example.com');
+    expect(idle?.[2]).toBe('2');
+    expect(idle?.[1]).not.toMatch(/oncall|breakglass/);
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
     const endOfDay =
-      /8\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
+      /10\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
       );
     // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.
