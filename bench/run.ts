@@ -4,6 +4,7 @@ import { coldStart } from './cold-start';
 import { describeFleet, LAMBDA_TIMEOUT_MS, startLab, TIME_SCALE } from './lab';
 import { massDisconnect } from './mass-disconnect';
 import { singleUser } from './single-user';
+import { sessionSweeps } from './sweep';
 import { type BenchReport, markdownTable } from './table';
 
 /**
@@ -25,6 +26,8 @@ async function main() {
     const mass = await massDisconnect(lab, config);
     progress('single-user eviction');
     const single = await singleUser(lab, config);
+    progress('session sweeps');
+    const sweep = await sessionSweeps(lab);
     const report: BenchReport = {
       settings: {
         timeScale: TIME_SCALE,
@@ -38,6 +41,7 @@ async function main() {
       fleet: describeFleet(lab.seed),
       mass,
       singleUser: single,
+      sweep,
       coldStart: cold,
     };
     process.stdout.write(

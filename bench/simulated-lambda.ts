@@ -7,7 +7,7 @@ import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-
 import type { EvictorConfig } from '../lambda/core/config';
 import type { ContinuationEvent } from '../lambda/core/continuation';
 import { EvictionIncompleteError, type EvictionResult } from '../lambda/core/result';
-import { createEvictorHandler } from '../lambda/create-evictor-handler';
+import { createEvictorHandler, type EvictorDependencies } from '../lambda/create-evictor-handler';
 import { clientSettings, LAMBDA_TIMEOUT_MS, scaledShare, TIME_SCALE } from './lab';
 
 /**
@@ -39,9 +39,15 @@ export class SimulatedEvictor {
   private readonly handler: ReturnType<typeof createEvictorHandler>;
   private handedOff: ContinuationEvent | undefined;
 
-  constructor(emulator: RunningEmulator, config: EvictorConfig) {
+  /** `table`: the stores in the stack's table (the lease, the sweep state), when the benchmark needs them. */
+  constructor(
+    emulator: RunningEmulator,
+    config: EvictorConfig,
+    table: Pick<EvictorDependencies, 'lease' | 'sweepState'> = {},
+  ) {
     this.ec2 = createEc2Client(clientSettings(emulator, 'evictor'));
     this.handler = createEvictorHandler({
+      ...table,
       config,
       api: new Ec2ClientVpnApi(this.ec2, scaledShare(config.ec2BudgetShare)),
       logger,

@@ -2,6 +2,7 @@ import type { coldStart } from './cold-start';
 import type { FleetFigures } from './lab';
 import type { DisconnectFigures, massDisconnect } from './mass-disconnect';
 import type { singleUser } from './single-user';
+import { PRICES, type SweepFigures, type sessionSweeps } from './sweep';
 
 export interface BenchReport {
   settings: {
@@ -16,21 +17,78 @@ export interface BenchReport {
   fleet: FleetFigures;
   mass: Awaited<ReturnType<typeof massDisconnect>>;
   singleUser: Awaited<ReturnType<typeof singleUser>>;
+  sweep: Awaited<ReturnType<typeof sessionSweeps>>;
   coldStart: ReturnType<typeof coldStart>;
 }
 
 /** The issue's targets. */
 const WALL_TIME_PER_FLOOR = 1.1;
 const COLD_INIT_PER_NAIVE = 0.5;
+/** Fewer than one table write per this many connections per sweep. */
+const CONNECTIONS_PER_TABLE_WRITE = 500;
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const times = (ratio: number) => `${ratio.toFixed(2)}x`;
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 const exactlyOnce = (f: DisconnectFigures) => f.leftActive === 0 && f.terminatedMoreThanOnce === 0;
 
+const money = (usd: number) => `$${usd.toFixed(2)}`;
+
+/** The session sweeps: per sweep its calls, table use and time; the targets; the monthly cost at its schedule. */
+function sweepRows(sweep: BenchReport['sweep'], connections: number, timeScale: number): string[][] {
+  const each = (of: (s: SweepFigures) => string) => sweep.sweeps.map(of).join(' / ');
+  const writeCeiling = connections / CONNECTIONS_PER_TABLE_WRITE;
+  const mostWrites = Math.max(...sweep.sweeps.map((s) => s.table.writes));
+  const quiet = sweep.sweeps.filter((s) => s.endedIdle + s.endedOverAge === 0);
+  const quietWithoutTerminate = quiet.length > 0 && quiet.every((s) => s.terminateCalls === 0);
+  const time = (s: SweepFigures) =>
+    s.terminateCalls > 0 ? `${count((s.wallMs / 1000) * timeScale)} EC2-s` : `${count(s.wallMs)} ms`;
+  return [
+    [
+      'Session sweep',
+      `sessions ended, idle + over age (${each((s) => s.label)})`,
+      each((s) => `${count(s.endedIdle)} + ${count(s.endedOverAge)}`),
+      '',
+      '',
+    ],
+    ['', 'Describe calls', each((s) => count(s.describeCalls)), '', ''],
+    [
+      '',
+      'Terminate calls',
+      each((s) => count(s.terminateCalls)),
+      '',
+      `none when nobody is ended: ${verdict(quietWithoutTerminate)}`,
+    ],
+    [
+      '',
+      'table writes (lease and sweep state)',
+      each((s) => count(s.table.writes)),
+      '',
+      `< ${count(writeCeiling)} (one per ${CONNECTIONS_PER_TABLE_WRITE} connections): ${verdict(mostWrites < writeCeiling)}`,
+    ],
+    ['', 'table reads', each((s) => count(s.table.reads)), '', ''],
+    ['', 'write request units (1 KB each)', each((s) => count(s.table.writeUnits)), '', ''],
+    ['', 'read request units (4 KB, strongly consistent)', each((s) => count(s.table.readUnits)), '', ''],
+    [
+      '',
+      `wall time (EC2-seconds: wall × ${timeScale} where Terminate calls set the pace)`,
+      each(time),
+      '',
+      '',
+    ],
+    [
+      '',
+      `monthly cost, a sweep every ${sweep.sweepMinutes} min (${count(sweep.monthly.sweeps)} sweeps): DynamoDB, Lambda`,
+      `${money(sweep.monthly.dynamoDbUsd)}, ${money(sweep.monthly.lambdaUsd)}`,
+      '',
+      '',
+    ],
+  ];
+}
+
 /** One markdown table of every figure, with each target and whether it was met, and what was measured. */
 export function markdownTable(report: BenchReport): string {
-  const { settings, fleet, mass, singleUser, coldStart } = report;
+  const { settings, fleet, mass, singleUser, coldStart, sweep } = report;
   const { evictor, samples } = mass;
   const share = settings.share.toFixed(1);
   const withinFloor = evictor.ratioToFloor.configured <= WALL_TIME_PER_FLOOR && evictor.failures === 0;
@@ -89,6 +147,7 @@ export function markdownTable(report: BenchReport): string {
         '',
       ],
     ]),
+    ...sweepRows(sweep, fleet.connections, settings.timeScale),
     [
       'Cold start',
       `init, median of ${coldStart.rounds}`,
@@ -108,6 +167,6 @@ export function markdownTable(report: BenchReport): string {
   const table = rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
   return `${table}
 
-Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
+Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Session sweep: the same 10,000 connections, sessions ${JSON.stringify(sweep.sessions)}, every 25th connected 9 hours ago, every 20th standing still, the rest busy and connected up to 7 hours ago; three sweeps through the evictor's handler with the lease and the sweep state on dynalite, the emulator's clock moved between them. Monthly cost at the last sweep's table use and wall time, on-demand list prices in us-east-1 (aws.amazon.com/dynamodb/pricing/on-demand/, aws.amazon.com/lambda/pricing/): $${(PRICES.writeUnit * 1e6).toFixed(3)} per million write request units, $${(PRICES.readUnit * 1e6).toFixed(3)} per million read request units, $${PRICES.lambdaGbSecond} per GB-second (Arm, 512 MB), $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
 `;
 }
