@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
+import { DescribeClientVpnEndpointsCommand, ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
@@ -60,6 +60,9 @@ const ILLUSTRATIONS = [
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
 const ATTACH_BY_HAND =
   /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --client-connect-options Enabled=(true),LambdaFunctionArn=<ConnectHandlerArn>$/;
+/** The recommended session timeout: run below through the SDK against the emulator, with the same parameters. */
+const SESSION_TIMEOUT =
+  /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --session-timeout-hours (\d+) --disconnect-on-session-timeout$/;
 /** Looks up the deployed quarantine table's name, which CloudFormation generates, into TABLE for the commands after. */
 const TABLE_LOOKUP =
   /^TABLE=\$\(aws cloudformation describe-stacks --stack-name (\S+) --query "Stacks\[0\]\.Outputs\[\?OutputKey=='(\w+)'\]\.OutputValue" --output text\)$/;
@@ -68,6 +71,7 @@ const NEEDS_AN_AWS_ACCOUNT = [
   TABLE_LOOKUP,
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
   ATTACH_BY_HAND,
+  SESSION_TIMEOUT,
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -280,6 +284,10 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
+        {
+          code: 0,
+          out: / bob +1h0[01]m +0s\n[\s\S]*the next sweep would end 0 \(0 idle, 0 over age\)\nnote: no sweep state for cvpn-endpoint-0123456789abcdef0/,
+        },
       ];
       expect(lines).toHaveLength(expected.length);
       // Every output a page shows is compared, and only those commands go without a pattern.
@@ -398,6 +406,32 @@ describe('the README and the docs pages', () => {
       expect(output()).toContain('emulator stopped');
     }
   }, 60_000);
+
+  it('the recommended session timeout names real ModifyClientVpnEndpoint parameters and values', async () => {
+    const line = commands.find((l) => SESSION_TIMEOUT.test(l)) ?? '';
+    const [, endpointId, hours] = SESSION_TIMEOUT.exec(line) ?? [];
+    const emulator = await startEmulator({ seed: { endpoints: [{ clientVpnEndpointId: endpointId }] } });
+    const ec2 = ec2ClientFor(emulator.url);
+    try {
+      // The AWS CLI's --session-timeout-hours and --disconnect-on-session-timeout are the SDK's SessionTimeoutHours
+      // and DisconnectOnSessionTimeout: true; the emulator, like EC2, takes only Client VPN's choices of hours.
+      await ec2.send(
+        new ModifyClientVpnEndpointCommand({
+          ClientVpnEndpointId: endpointId,
+          SessionTimeoutHours: Number(hours),
+          DisconnectOnSessionTimeout: true,
+        }),
+      );
+      const { ClientVpnEndpoints } = await ec2.send(new DescribeClientVpnEndpointsCommand({}));
+      expect(ClientVpnEndpoints?.[0]).toMatchObject({
+        SessionTimeoutHours: 8,
+        DisconnectOnSessionTimeout: true,
+      });
+    } finally {
+      ec2.destroy();
+      await emulator.close();
+    }
+  });
 
   it('the command that attaches the connect handler by hand names real ModifyClientVpnEndpoint parameters', async () => {
     const line = commands.find((l) => ATTACH_BY_HAND.test(l)) ?? '';
