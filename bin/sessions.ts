@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { explainError, type VpnConnection } from '../lambda/core/client-vpn-api';
-import { parseSessionsSetting, SessionsSettingError } from '../lambda/core/sessions';
-import { jsonish } from '../lambda/core/settings';
+import { describeValue, InvalidSettingError, SETTINGS, settingValue } from '../lambda/core/settings';
 import { decideSweep, type SessionVerdict, type SweepRules } from '../lambda/core/sweep';
 import type { SweepState } from '../lambda/core/sweep-state';
 import type { SessionsSetting } from '../lambda/core/types';
@@ -15,16 +14,21 @@ import { config, protectionOf } from './settings';
 const DEFAULT_INTERVAL_SECONDS = 90;
 const MAX_INTERVAL_SECONDS = 3600;
 
+/** The setting as `cdk deploy` reads it from this folder, or as `--sessions` gives it, validated the same way. */
 function sessionsSettingOf(values: Options): { setting: SessionsSetting; source: string } {
   const { source, raw } = settingOf('--sessions', values.sessions, 'sessions');
+  let setting: SessionsSetting | undefined;
   try {
-    return { setting: parseSessionsSetting(jsonish(raw)), source };
+    setting = settingValue(SETTINGS.sessions, raw);
   } catch (error) {
-    if (!(error instanceof SessionsSettingError)) throw error;
+    if (!(error instanceof InvalidSettingError)) throw error;
     throw new UsageError(
-      raw === undefined ? `${source}: expected ${error.expected}` : `${source}: ${error.message}`,
+      `${source}: sessions${error.path}: expected ${error.expected}, got ${describeValue(error.got)}`,
     );
   }
+  if (!setting)
+    throw new UsageError(`${source}: give the setting, such as ${SETTINGS.sessions.docs.example}`);
+  return { setting, source };
 }
 
 function intervalOf(raw: string | undefined): number {

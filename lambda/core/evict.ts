@@ -8,7 +8,7 @@ import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
 import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import { type EvictionResult, FAILURE_CAUSE, permanentFailures } from './result';
+import { type EvictionResult, FAILURE_CAUSE, permanentFailures, resultFor } from './result';
 import { SETTINGS } from './settings';
 import { sweepSessions } from './sweep-round';
 import type { SweepStateStore } from './sweep-state';
@@ -152,19 +152,7 @@ export async function evict(
   if (decided.trigger === 'sweep') return sweepSessions(decided, ports, settings, hooks);
   const request = withQuarantineEnd(decided, clock());
   const result: EvictionResult = {
-    status: 'completed',
-    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
-    trigger: request.trigger,
-    correlationId: request.correlationId,
-    reason: request.reason,
-    users: [],
-    notConnected: [],
-    quarantine: [],
-    endpoints: [],
-    outcomes: [],
-    apiCalls: { describe: 0, terminate: 0 },
-    notes: [...request.notes],
-    round: request.round,
+    ...resultFor(request),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
   if (request.halt) {

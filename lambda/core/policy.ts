@@ -14,6 +14,20 @@ function scope(requested: readonly string[] | undefined, config: EvictorConfig):
   return [...new Set(requested)];
 }
 
+/** Where and how an event of the configured source asks to act: the endpoints (never others) and the mode. */
+function askedOf(
+  event: { correlationId: string; detail: { reason: string; endpointIds?: string[]; dryRun?: boolean } },
+  config: EvictorConfig,
+  notes: string[],
+) {
+  return {
+    correlationId: event.correlationId,
+    reason: event.detail.reason,
+    endpointIds: scope(event.detail.endpointIds, config),
+    dryRun: effectiveDryRun(config, event.detail.dryRun, notes),
+  };
+}
+
 /** An event may make the action safer, never less safe: it can ask for dry-run, not out of it. */
 function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, notes: string[]): boolean {
   if (asked === false && config.dryRun)
@@ -100,10 +114,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       return {
         trigger: 'evict',
-        correlationId: event.correlationId,
-        reason: detail.reason,
-        endpointIds: scope(detail.endpointIds, config),
-        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        ...askedOf(event, config, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
         round: 1,
         target: {
@@ -125,10 +136,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       return {
         trigger: 'disconnect-all',
-        correlationId: event.correlationId,
-        reason: detail.reason,
-        endpointIds: scope(detail.endpointIds, config),
-        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        ...askedOf(event, config, notes),
         target: { kind: 'everyone', except: distinctNames(detail.except ?? []) },
         // The end of the day is not a security event: nobody is kept out.
         quarantineMinutes: 0,
@@ -175,13 +183,9 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
           '"Sweep VPN Sessions" needs the sessions setting, and none is configured',
         );
       }
-      const { detail } = event;
       return {
         trigger: 'sweep',
-        correlationId: event.correlationId,
-        reason: detail.reason,
-        endpointIds: scope(detail.endpointIds, config),
-        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        ...askedOf(event, config, notes),
         sessions: config.sessions,
         notes,
       };

@@ -50,6 +50,32 @@ export interface ApiCalls {
 /** The original error behind a failure, kept off the result's JSON (it is the `cause` of the error thrown). */
 export const FAILURE_CAUSE = Symbol('failure cause');
 
+/** A request's result before anything is done: its trigger, mode, ids and notes, round 1 unless it says. */
+export function resultFor(request: {
+  trigger: Trigger;
+  correlationId: string;
+  reason: string;
+  dryRun: boolean;
+  notes: readonly string[];
+  round?: number;
+}): EvictionResult {
+  return {
+    status: 'completed',
+    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+    trigger: request.trigger,
+    correlationId: request.correlationId,
+    reason: request.reason,
+    users: [],
+    notConnected: [],
+    quarantine: [],
+    endpoints: [],
+    outcomes: [],
+    apiCalls: { describe: 0, terminate: 0 },
+    notes: [...request.notes],
+    round: request.round ?? 1,
+  };
+}
+
 /** What an eviction did, connection by connection, and how it ended. */
 export interface EvictionResult {
   status: Status;

@@ -7,7 +7,7 @@ import {
 } from './access-hours';
 import { parseCidr } from './cidr';
 import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
-import { parseSessionsSetting, SessionsSettingError } from './sessions';
+import { isVpnUsername } from './identity';
 import type { SessionsSetting } from './types';
 
 /**
@@ -268,17 +268,70 @@ function offHoursOf(raw: unknown): OffHoursSchedule[] {
   });
 }
 
+/**
+ * The session sweep's whole numbers: `idleMinutes` at least 10 (how often Client VPN refreshes its counters is not
+ * documented, and a shorter idle time would risk reading a busy session whose counters were not refreshed yet as
+ * idle); `maxSessionHours` any whole hour up to Client VPN's own longest session; `sweepMinutes` no shorter than
+ * EventBridge Scheduler's shortest rate, one minute.
+ */
+const SESSIONS_NUMBERS = {
+  idleMinutes: { min: 10, max: 24 * 60 },
+  maxSessionHours: { min: 1, max: 24 },
+  sweepMinutes: { min: 1, max: 60 },
+  noticeAbove: { min: 0, max: 100_000 },
+} as const;
+const SESSIONS_DEFAULTS = { sweepMinutes: 5, noticeAbove: 50 } as const;
+const SESSIONS_FIELDS = [...Object.keys(SESSIONS_NUMBERS), 'exempt'];
+const SESSIONS_FORM =
+  'an object such as {"idleMinutes":15,"maxSessionHours":8,"sweepMinutes":5,"exempt":["oncall"],"noticeAbove":50}, with idleMinutes or maxSessionHours or both';
+const MAX_EXEMPT = 100;
+
+/**
+ * The `sessions` setting with its defaults. Unknown fields are errors, so that a misspelt `exempt` cannot silently
+ * leave the on-call engineer to be disconnected; `sweepMinutes` may not exceed `idleMinutes`, so that an idle
+ * session ends within one sweep of its idle time.
+ */
 function sessionsOf(raw: unknown): SessionsSetting {
-  try {
-    return parseSessionsSetting(raw);
-  } catch (error) {
-    if (!(error instanceof SessionsSettingError)) throw error;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidSettingError(SESSIONS_FORM, raw);
+  }
+  const fields = raw as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((key) => !SESSIONS_FIELDS.includes(key));
+  if (unknown !== undefined) {
+    throw new InvalidSettingError(`one of the fields ${SESSIONS_FIELDS.join(', ')}`, unknown, `.${unknown}`);
+  }
+  const number = (field: keyof typeof SESSIONS_NUMBERS): number | undefined => {
+    const value = fields[field];
+    if (value === undefined) return undefined;
+    const { min, max } = SESSIONS_NUMBERS[field];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidSettingError(`a whole number from ${min} to ${max}`, value, `.${field}`);
+    }
+    return value;
+  };
+  const idleMinutes = number('idleMinutes');
+  const maxSessionHours = number('maxSessionHours');
+  if (idleMinutes === undefined && maxSessionHours === undefined)
+    throw new InvalidSettingError(SESSIONS_FORM, raw);
+  const sweepMinutes = number('sweepMinutes') ?? SESSIONS_DEFAULTS.sweepMinutes;
+  if (idleMinutes !== undefined && sweepMinutes > idleMinutes) {
     throw new InvalidSettingError(
-      error.expected,
-      error.got,
-      error.field === undefined ? '' : `.${error.field}`,
+      `at most idleMinutes (${idleMinutes}), so that an idle session ends within one sweep of its idle time`,
+      sweepMinutes,
+      '.sweepMinutes',
     );
   }
+  const { exempt = [] } = fields;
+  if (!Array.isArray(exempt) || exempt.length > MAX_EXEMPT || !exempt.every(isVpnUsername)) {
+    throw new InvalidSettingError(`a list of up to ${MAX_EXEMPT} VPN usernames`, exempt, '.exempt');
+  }
+  return {
+    ...(idleMinutes !== undefined ? { idleMinutes } : {}),
+    ...(maxSessionHours !== undefined ? { maxSessionHours } : {}),
+    sweepMinutes,
+    exempt: [...new Set(exempt)],
+    noticeAbove: number('noticeAbove') ?? SESSIONS_DEFAULTS.noticeAbove,
+  };
 }
 
 function accessHoursOf(raw: unknown): AccessHours {

@@ -5,7 +5,7 @@ import { distinctNames } from './identity';
 import { LEASE_MS, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
 import { type EndpointListing, listAll, summarize } from './listing';
 import type { PlannedCall } from './plan';
-import { type EvictionResult, FAILURE_CAUSE, refOf, type SweepSummary } from './result';
+import { type EvictionResult, FAILURE_CAUSE, refOf, resultFor, type SweepSummary } from './result';
 import { decideSweep, type SessionVerdict, sessionsToEnd } from './sweep';
 import { addTableUse, NO_TABLE_USE, type SweepState, type SweepStateStore } from './sweep-state';
 import type { Outcome, SessionEndReason, SweepRequest } from './types';
@@ -149,22 +149,7 @@ export async function sweepSessions(
     stateFailed: [],
     noticeAbove: request.sessions.noticeAbove,
   };
-  const result: EvictionResult = {
-    status: 'completed',
-    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
-    trigger: 'sweep',
-    correlationId: request.correlationId,
-    reason: request.reason,
-    users: [],
-    notConnected: [],
-    quarantine: [],
-    endpoints: [],
-    outcomes: [],
-    apiCalls: { describe: 0, terminate: 0 },
-    notes: [...request.notes],
-    round: 1,
-    sweep: summary,
-  };
+  const result: EvictionResult = { ...resultFor(request), sweep: summary };
   if (!sweepState && request.sessions.idleMinutes !== undefined) {
     result.notes.push('no table for the sweep state: no session can be seen to be idle, only over age');
   }

@@ -176,12 +176,13 @@ describe('cvpn-evict sessions', () => {
     {
       label: 'no setting anywhere',
       args: [],
-      error: /^cvpn-evict: no --sessions given, and no \.\/cdk\.json here: expected an object such as/,
+      error:
+        /^cvpn-evict: no --sessions given, and no \.\/cdk\.json here: give the setting, such as \{"idleMinutes":15,/,
     },
     {
       label: 'idleMinutes below 10',
       args: ['--sessions', '{"idleMinutes":5}'],
-      error: /^cvpn-evict: --sessions: idleMinutes: expected a whole number from 10 to 1440, got 5/,
+      error: /^cvpn-evict: --sessions: sessions\.idleMinutes: expected a whole number from 10 to 1440, got 5/,
     },
     {
       label: 'an interval of 0',

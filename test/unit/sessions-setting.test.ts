@@ -1,6 +1,6 @@
 import { readDeploymentSettings } from '../../infra/context';
 import { ConfigurationError, parseEvictorConfig } from '../../lambda/core/config';
-import { parseSessionsSetting } from '../../lambda/core/sessions';
+import { SETTINGS, settingValue } from '../../lambda/core/settings';
 import { ENDPOINT_A } from '../support/events';
 
 const context = (sessions: unknown) => (key: string) =>
@@ -8,14 +8,14 @@ const context = (sessions: unknown) => (key: string) =>
 
 describe('the sessions setting', () => {
   it('takes its defaults: a sweep every 5 minutes, nobody exempt, a notice above 50 sessions', () => {
-    expect(parseSessionsSetting({ idleMinutes: 15 })).toEqual({
+    expect(settingValue(SETTINGS.sessions, { idleMinutes: 15 })).toEqual({
       idleMinutes: 15,
       sweepMinutes: 5,
       exempt: [],
       noticeAbove: 50,
     });
     expect(
-      parseSessionsSetting({ maxSessionHours: 8, exempt: ['oncall', 'oncall'], noticeAbove: 0 }),
+      settingValue(SETTINGS.sessions, { maxSessionHours: 8, exempt: ['oncall', 'oncall'], noticeAbove: 0 }),
     ).toEqual({
       maxSessionHours: 8,
       sweepMinutes: 5,
