@@ -69,15 +69,16 @@ async function main(): Promise<void> {
   } catch (error) {
     return fail((error as Error).message);
   }
-  process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
-  process.stdout.write('Ctrl-C stops it.\n');
   const stop = async () => {
     await emulator.close();
     process.stdout.write('emulator stopped\n');
     process.exit(0);
   };
+  // Before it says it is listening: a Ctrl-C right after that line must stop it cleanly, not kill it.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
+  process.stdout.write('Ctrl-C stops it.\n');
 }
 
 function parseOptions() {
