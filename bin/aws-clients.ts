@@ -3,11 +3,32 @@ import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
 import { DynamoDbSweepStateStore } from '../lambda/adapters/dynamodb-sweep-state';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { ClientVpnApiByRegion } from '../lambda/core/client-vpn-by-region';
+import type { EndpointRef } from '../lambda/core/endpoint-ref';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { type Options, UsageError } from './command-line';
 
 const isLoopback = (url: string | undefined) =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+const isLocal = (service: 'EC2' | 'DYNAMODB', endpoint?: string) => {
+  const { env } = process;
+  return isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
+};
+
+/** The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION); a loopback endpoint assumes us-east-1. */
+const regionFor = (values: Options, local: boolean): string | undefined =>
+  values.region ??
+  process.env.AWS_REGION ??
+  process.env.AWS_DEFAULT_REGION ??
+  (local ? 'us-east-1' : undefined);
+
+/**
+ * The stack's own Region as the operator gives it: where the endpoints without a Region are, and where the
+ * quarantine table is read. Undefined: the SDK takes it from the profile.
+ */
+export const homeRegion = (values: Options): string | undefined =>
+  regionFor(values, isLocal('EC2', values['endpoint-url']));
 
 /**
  * Region, profile and credentials for a client of one service, whose endpoint is `--endpoint-url` or what the SDK
@@ -17,9 +38,8 @@ const isLoopback = (url: string | undefined) =>
  */
 function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?: string) {
   const { env } = process;
-  const local = isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
-  const region =
-    values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
+  const local = isLocal(service, endpoint);
+  const region = regionFor(values, local);
   const placeholder = local && !values.profile && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
   return {
     ...(region ? { region } : {}),
@@ -28,14 +48,29 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?:
   };
 }
 
-/** The same EC2 adapter as the Lambda, its Terminate calls paced to `budgetShare` of EC2's mutating budget. */
-export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
+/**
+ * The same EC2 adapters as the Lambda, one per Region of `endpoints` (each Region's Terminate calls paced to
+ * `budgetShare` of its own mutating budget). `--endpoint-url` serves every Region.
+ */
+export function ec2Api(
+  values: Options,
+  endpoints: readonly EndpointRef[],
+  budgetShare: number,
+): ClientVpnApiByRegion {
   const endpoint = values['endpoint-url'];
   if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
     throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
-  return new Ec2ClientVpnApi(
-    createEc2Client({ ...clientSettings(values, 'EC2', endpoint), ...(endpoint ? { endpoint } : {}) }),
-    shareOf(EC2_MUTATING_BUCKET, budgetShare),
+  return new ClientVpnApiByRegion(
+    endpoints,
+    (region) =>
+      new Ec2ClientVpnApi(
+        createEc2Client({
+          ...clientSettings(values, 'EC2', endpoint),
+          ...(region ? { region } : {}),
+          ...(endpoint ? { endpoint } : {}),
+        }),
+        shareOf(EC2_MUTATING_BUCKET, budgetShare),
+      ),
   );
 }
 

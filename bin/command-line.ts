@@ -15,8 +15,10 @@ commands:
                               the next session sweep would end (it ends nothing)
 
 options:
-  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands)
-  --region <region>           AWS Region (default: AWS_REGION / your profile)
+  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands); one in another Region
+                              than --region is <Region>:cvpn-endpoint-..., as in the endpointIds key
+  --region <region>           the stack's own Region: where the endpoints without a Region are, and where the
+                              quarantine table is read (default: AWS_REGION / your profile)
   --profile <name>            AWS profile
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
   --dry-run                   read for real, change nothing, report what would change

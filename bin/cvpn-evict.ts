@@ -10,7 +10,7 @@ import { sessionsCommand } from './sessions';
 import { config } from './settings';
 
 async function listConnections(values: Options, settings: EvictorConfig): Promise<number> {
-  const client = ec2Api(values, settings.ec2BudgetShare);
+  const client = ec2Api(values, settings.endpointIds, settings.ec2BudgetShare);
   let failed = false;
   const listings = await Promise.all(
     settings.endpointIds.map(async (endpointId) => {

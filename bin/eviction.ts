@@ -44,7 +44,7 @@ async function runEviction(
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const { quarantineTable } = settings;
   const ports = {
-    api: ec2Api(values, settings.ec2BudgetShare),
+    api: ec2Api(values, settings.endpointIds, settings.ec2BudgetShare),
     ...(quarantineTable ? tableStores(values, quarantineTable) : {}),
   };
   const hooks = {

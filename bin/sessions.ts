@@ -57,7 +57,7 @@ export async function sessionsCommand(values: Options, args: string[]): Promise<
   if (values.table !== undefined && values.interval !== undefined)
     throw new UsageError("--interval is for two listings; with --table the stillness is the sweep state's");
   const rules: SweepRules = { ...setting, protectedUsers: settings.protectedUsers };
-  const api = ec2Api(values, settings.ec2BudgetShare);
+  const api = ec2Api(values, settings.endpointIds, settings.ec2BudgetShare);
   const listAll = (): Promise<Listed[]> =>
     Promise.all(
       settings.endpointIds.map(async (endpointId): Promise<Listed> => {

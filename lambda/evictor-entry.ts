@@ -7,6 +7,7 @@ import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
 import { LambdaSelfInvoke } from './adapters/lambda-continuation';
 import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { traceClientVpnCalls } from './adapters/trace-client-vpn';
+import { ClientVpnApiByRegion } from './core/client-vpn-by-region';
 import { parseEvictorConfig } from './core/config';
 import { correlationIdOf } from './core/events';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
@@ -18,7 +19,8 @@ import { logger, metrics, tracer } from './observability';
  * What Lambda calls for EventBridge rules, Scheduler schedules and the evictor's own hand-offs: the handler from
  * create-evictor-handler.ts in the Powertools lifecycle (lifecycle.ts). The configuration is validated at cold
  * start, so an invalid variable fails the init with a message that names it; the SDK clients are created once per
- * container, and traced in X-Ray (each EC2 call with the endpoint it addressed).
+ * container, one EC2 client (and pacer) per Region of the endpoints, and traced in X-Ray (each EC2 call with the
+ * endpoint it addressed).
  */
 const config = parseEvictorConfig(process.env);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -37,9 +39,13 @@ function tableStores(table: string | undefined) {
 export const handler = withLifecycle(
   createEvictorHandler({
     config,
-    api: new Ec2ClientVpnApi(
-      traceClientVpnCalls(tracer, createEc2Client()),
-      shareOf(EC2_MUTATING_BUCKET, config.ec2BudgetShare),
+    api: new ClientVpnApiByRegion(
+      config.endpointIds,
+      (region) =>
+        new Ec2ClientVpnApi(
+          traceClientVpnCalls(tracer, createEc2Client(region ? { region } : {})),
+          shareOf(EC2_MUTATING_BUCKET, config.ec2BudgetShare),
+        ),
     ),
     logger,
     metrics,

@@ -1,9 +1,12 @@
+import { describeEndpoint, type EndpointRef, locateEndpoint } from './endpoint-ref';
+
 /**
- * The port through which the core talks to EC2 Client VPN. The EC2 adapter implements it with the AWS SDK;
- * tests hand the core a fake. Listing returns active connections only.
+ * The port through which the core talks to EC2 Client VPN. The EC2 adapter implements it with the AWS SDK, for one
+ * Region; ClientVpnApiByRegion puts one per Region behind it; tests hand the core a fake. Endpoints are named as
+ * the deployment names them (EndpointRef). Listing returns active connections only.
  */
 export interface VpnConnection {
-  endpointId: string;
+  endpointId: EndpointRef;
   connectionId: string;
   /** Empty for certificate-authenticated connections. */
   username: string;
@@ -64,9 +67,9 @@ export interface TerminateOptions {
 
 export interface ClientVpnApi {
   /** Active connections of an endpoint; with `usernames`, only theirs (EC2's case-sensitive username filter). */
-  listActiveConnections(endpointId: string, usernames?: readonly string[]): Promise<ConnectionListing>;
+  listActiveConnections(endpointId: EndpointRef, usernames?: readonly string[]): Promise<ConnectionListing>;
   terminate(
-    endpointId: string,
+    endpointId: EndpointRef,
     target: TerminateTarget,
     dryRun: boolean,
     options?: TerminateOptions,
@@ -105,14 +108,15 @@ export const isPermissionError = (error: unknown) =>
  * One line a person can act on, for the errors operators meet: missing permission, unknown endpoint,
  * credentials. `action` names the EC2 permission the failed call needed.
  */
-export function explainError(error: unknown, endpointId: string, action: string): string {
+export function explainError(error: unknown, endpoint: EndpointRef, action: string): string {
   const code =
     error instanceof ClientVpnApiError ? error.code : error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
+  const { region, endpointId } = locateEndpoint(endpoint);
   if (isPermissionError(error))
-    return `${code}: the caller lacks ec2:${action} on client-vpn-endpoint/${endpointId}`;
+    return `${code}: the caller lacks ec2:${action} on client-vpn-endpoint/${describeEndpoint(endpoint)}`;
   if (code === 'InvalidClientVpnEndpointId.NotFound')
-    return `${code}: no Client VPN endpoint ${endpointId} in this account and Region`;
+    return `${code}: no Client VPN endpoint ${endpointId} in this account and ${region ?? 'Region'}`;
   if (/^(ExpiredToken|RequestExpired|ExpiredTokenException)$/.test(code)) {
     return `${code}: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again`;
   }

@@ -1,6 +1,7 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
 import type { UsernameMatch } from './constants';
+import { canonicalEndpoints, EndpointListError, type EndpointRef } from './endpoint-ref';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
 import {
@@ -15,7 +16,13 @@ import type { SessionsSetting } from './types';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
-  endpointIds: readonly string[];
+  /** Each in its one spelling: unqualified in `region`, `<Region>:cvpn-endpoint-...` in another. */
+  endpointIds: readonly EndpointRef[];
+  /**
+   * The deployment's own Region, where the unqualified endpoints are: Lambda's AWS_REGION (the functions are in the
+   * stack's Region), the CLI's --region. Unknown, only unqualified endpoints may be named.
+   */
+  region?: string;
   dryRun: boolean;
   /** Never evicted: connections whose name equals one of these ignoring case, or shares its local part. */
   protectedUsers: readonly string[];
@@ -100,12 +107,25 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
   };
 }
 
+/** ENDPOINT_IDS, each endpoint in its one spelling for the Region in AWS_REGION. */
+function endpointIdsOf(env: NodeJS.ProcessEnv, region: string | undefined): EndpointRef[] {
+  const { variable } = SETTINGS.endpointIds;
+  try {
+    return canonicalEndpoints(fromEnvironment(SETTINGS.endpointIds, env), region);
+  } catch (error) {
+    if (error instanceof EndpointListError) throw new ConfigurationError(`${variable}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
   const sessions = fromEnvironment(SETTINGS.sessions, env);
+  const region = env.AWS_REGION?.trim() || undefined;
   return {
-    endpointIds: fromEnvironment(SETTINGS.endpointIds, env),
+    endpointIds: endpointIdsOf(env, region),
+    ...(region ? { region } : {}),
     dryRun: fromEnvironment(SETTINGS.dryRun, env),
     protectedUsers: fromEnvironment(SETTINGS.protectedUsers, env),
     identityMap: new Map(

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { ENDPOINT_ID, WELL_FORMED_TEXT } from './constants';
+import { WELL_FORMED_TEXT } from './constants';
+import { endpointRefProblem } from './endpoint-ref';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { MAX_ROUNDS } from './limits';
 import { SETTINGS } from './settings';
@@ -43,8 +44,16 @@ const username = z
 const reason = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(1024), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/** Endpoints as `endpointIds` names them: in another Region than the deployment's, `<Region>:cvpn-endpoint-...`. */
 const endpointIds = z
-  .array(z.string().check(z.regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')))
+  .array(
+    z.string().check(
+      z.superRefine((text, context) => {
+        const problem = endpointRefProblem(text);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+      }),
+    ),
+  )
   .check(z.minLength(1), z.maxLength(100));
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientVpnApi, VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
-import { LEASE_MS, type LeaseHolder, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
+import { LEASE_MS, type LeaseHolder, type LeaseStore, massDisconnectLeases } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
@@ -103,12 +103,14 @@ function decidedTarget(target: Target, selection: Selection, allListed: boolean)
 type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'duplicate';
 
 /**
- * Waits for the mass-disconnect lease. A later round of the same request takes it over from an earlier one; a
- * second delivery of a round that is already running (Lambda delivers asynchronous events at least once) does
- * not get it, and stops.
+ * Waits for the mass-disconnect leases, one after the other. A later round of the same request takes them over
+ * from an earlier one; a second delivery of a round that is already running (Lambda delivers asynchronous events at
+ * least once) does not get them, lets go of those it took before it found out, and stops. When time runs out it
+ * keeps those it holds: the next round takes them over, first in line.
  */
-async function takeLease(
+async function takeLeases(
   holder: LeaseHolder,
+  names: readonly string[],
   ports: EvictionPorts,
   hooks: EvictionHooks,
 ): Promise<LeaseTaken> {
@@ -118,14 +120,22 @@ async function takeLease(
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   } = ports;
   if (!lease) return 'taken';
-  for (let waited = false; ; waited = true) {
-    const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock());
-    if (attempt.acquired) return waited ? 'taken-after-waiting' : 'taken';
-    if (attempt.holder?.id === holder.id && attempt.holder.round >= holder.round) return 'duplicate';
-    if (hooks.shouldStop?.()) return 'time-ran-out';
-    hooks.onWaiting?.(attempt.holder?.id ?? MASS_DISCONNECT_LEASE);
-    await sleep(LEASE_POLL_MS);
+  let waited = false;
+  for (const [i, name] of names.entries()) {
+    for (;;) {
+      const attempt = await lease.acquire(name, holder, clock() + LEASE_MS, clock());
+      if (attempt.acquired) break;
+      if (attempt.holder?.id === holder.id && attempt.holder.round >= holder.round) {
+        await Promise.all(names.slice(0, i).map((taken) => lease.release(taken, holder.token)));
+        return 'duplicate';
+      }
+      if (hooks.shouldStop?.()) return 'time-ran-out';
+      waited = true;
+      hooks.onWaiting?.(attempt.holder?.id ?? name);
+      await sleep(LEASE_POLL_MS);
+    }
   }
+  return waited ? 'taken-after-waiting' : 'taken';
 }
 
 /**
@@ -167,7 +177,8 @@ export async function evict(
     round: request.round,
     token: hooks.runId ?? randomUUID(),
   };
-  const taken = await takeLease(holder, ports, hooks);
+  const leases = massDisconnectLeases(request.endpointIds);
+  const taken = await takeLeases(holder, leases, ports, hooks);
   if (taken === 'duplicate') {
     result.status = 'ignored';
     result.notes.push(`round ${request.round} of ${request.correlationId} is already running elsewhere`);
@@ -179,10 +190,10 @@ export async function evict(
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
   if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
-  // A long run (the CLI has no deadline) keeps renewing the lease it holds.
+  // A long run (the CLI has no deadline) keeps renewing the leases it holds.
   const renewal = lease
     ? setInterval(() => {
-        lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock()).catch(() => {});
+        for (const name of leases) lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {});
       }, LEASE_MS / 4)
     : undefined;
   renewal?.unref();
@@ -190,7 +201,8 @@ export async function evict(
     return await evictRound(request, ports, settings, hooks, result);
   } finally {
     clearInterval(renewal);
-    if (result.status !== 'continuing') await lease?.release(MASS_DISCONNECT_LEASE, holder.token);
+    if (result.status !== 'continuing' && lease)
+      await Promise.all(leases.map((name) => lease.release(name, holder.token)));
   }
 }
 

@@ -1,17 +1,38 @@
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
+import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint } from './endpoint-ref';
 import { EventRejectedError, type ParsedEvent } from './events';
 import { findingAddresses, findingIdentities, isSampleFinding, lastActivity } from './guardduty';
 import { distinctNames, foldCase } from './identity';
 import type { DecidedRequest, NamedUser, Target } from './types';
 
-function scope(requested: readonly string[] | undefined, config: EvictorConfig): string[] {
+/**
+ * The endpoints an event may act on: all the configured ones, or those it names, each in its one spelling (an
+ * endpoint of the deployment's own Region may be named with the Region or without). Any other is rejected, naming
+ * it; one in a Region where the deployment has no endpoint says so.
+ */
+function scope(requested: readonly string[] | undefined, config: EvictorConfig): EndpointRef[] {
   if (!requested) return [...config.endpointIds];
-  const unknown = requested.filter((id) => !config.endpointIds.includes(id));
+  let named: EndpointRef[];
+  try {
+    named = canonicalEndpoints(requested, config.region);
+  } catch (error) {
+    if (error instanceof EndpointListError) throw new EventRejectedError(`endpointIds: ${error.message}`);
+    throw error;
+  }
+  const regions = new Set(config.endpointIds.map((ref) => locateEndpoint(ref).region));
+  const elsewhere = named.filter((ref) => !regions.has(locateEndpoint(ref).region));
+  if (elsewhere.length > 0) {
+    const where = [...new Set(elsewhere.map((ref) => locateEndpoint(ref).region))].join(', ');
+    throw new EventRejectedError(
+      `endpointIds ${elsewhere.join(', ')}: the deployment has no endpoints in ${where}`,
+    );
+  }
+  const unknown = named.filter((ref) => !config.endpointIds.includes(ref));
   if (unknown.length > 0) {
     throw new EventRejectedError(`endpointIds ${unknown.join(', ')} are not among the configured endpoints`);
   }
-  return [...new Set(requested)];
+  return named;
 }
 
 /** Where and how an event of the configured source asks to act: the endpoints (never others) and the mode. */

@@ -6,7 +6,8 @@ import {
   TIME_ZONE_FORM,
 } from './access-hours';
 import { parseCidr } from './cidr';
-import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import { AWS_REGIONS, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import { isEndpointRef } from './endpoint-ref';
 import { isVpnUsername } from './identity';
 import type { SessionsSetting } from './types';
 
@@ -359,12 +360,34 @@ export const SETTINGS = {
     variable: 'ENDPOINT_IDS',
     readers: ['evictor'],
     required: 'at least one cvpn-endpoint-... id',
-    expected: 'a list or comma-separated string of cvpn-endpoint-... ids',
-    item: { expected: 'a Client VPN endpoint id (cvpn-endpoint-...)', check: (id) => ENDPOINT_ID.test(id) },
+    expected:
+      'a list or comma-separated string of cvpn-endpoint-... ids, each in another Region as <Region>:cvpn-endpoint-...',
+    item: {
+      expected:
+        'a Client VPN endpoint id (cvpn-endpoint-...), or <Region>:cvpn-endpoint-... with a Region of the aws partition (eu-west-1:cvpn-endpoint-...)',
+      check: isEndpointRef,
+    },
     docs: {
       default: '(required)',
-      example: 'cvpn-endpoint-0123456789abcdef0,cvpn-endpoint-0fedcba9876543210',
-      meaning: 'Endpoints the evictor may act on. IAM is scoped to exactly these.',
+      example: 'cvpn-endpoint-0123456789abcdef0,eu-west-1:cvpn-endpoint-0fedcba9876543210',
+      meaning:
+        'Endpoints the evictor may act on; one in another Region than `region` is written `<Region>:cvpn-endpoint-...`. IAM is scoped to exactly these.',
+    },
+  }),
+  region: declared<string | undefined>({
+    key: 'region',
+    default: undefined,
+    parse: (raw) => {
+      const region = typeof raw === 'string' ? raw.trim() : raw;
+      if (typeof region !== 'string' || !AWS_REGIONS.includes(region))
+        throw new InvalidSettingError('a Region of the aws partition, such as us-east-1', raw);
+      return region;
+    },
+    docs: {
+      default: 'the Region of your AWS profile',
+      example: 'us-east-1',
+      meaning:
+        "The stack's own Region: the evictor and the quarantine table are there, and so are the `endpointIds` without a Region. Needed once `endpointIds` names another Region.",
     },
   }),
   dryRun: flag({

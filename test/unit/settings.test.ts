@@ -165,16 +165,21 @@ describe('the two readers of each setting', () => {
     }
   });
 
+  // Beside the settings: the table the stack names, and the evictor's own Region, which Lambda sets.
   it.each([
-    { $label: 'evictor', read: parseEvictorConfig, others: ['QUARANTINE_TABLE'] },
-    { $label: 'connect', read: parseConnectConfig, others: ['QUARANTINE_TABLE'] },
+    {
+      $label: 'evictor',
+      read: parseEvictorConfig,
+      others: { QUARANTINE_TABLE: 'q', AWS_REGION: 'us-east-1' },
+    },
+    { $label: 'connect', read: parseConnectConfig, others: { QUARANTINE_TABLE: 'q' } },
   ] as const)(
-    'the $label function reads exactly the variables the stack gives it',
+    'the $label function reads exactly the variables the stack and Lambda give it',
     ({ $label, read, others }) => {
       const values = atSynth({ accessHours: OFFICE, sessions: '{"idleMinutes":15}' });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),
-        QUARANTINE_TABLE: 'quarantine',
+        ...others,
       };
       const asked = new Set<string>();
       read(
@@ -188,7 +193,7 @@ describe('the two readers of each setting', () => {
       expect([...asked].sort()).toEqual([...Object.keys(given)].sort());
       expect(Object.keys(given).sort()).toEqual(
         [
-          ...others,
+          ...Object.keys(others),
           ...Object.values(SETTINGS)
             .filter((setting) => setting.readers?.includes($label))
             .map((setting) => setting.variable),
