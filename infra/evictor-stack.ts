@@ -1,5 +1,4 @@
 import {
-  Aws,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -13,29 +12,42 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
+import { endpointsByRegion } from '../lambda/core/endpoint-ref';
 import { DETAIL_TYPES } from '../lambda/core/events';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { endpointArn } from './endpoint-arn';
 import { nodeFunction } from './node-function';
+import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineTable } from './quarantine-table';
 
 export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
+  /** The key of each other Region with endpoints (region-stacks.ts), where the quarantine table gets a replica. */
+  replicaKeys?: ReadonlyMap<string, kms.IKey>;
 }
+
+/**
+ * Replication to another Region slower than this raises an alarm: the AWS VPN client reconnects within seconds, so
+ * an entry later than that may arrive after the person is back in.
+ */
+const REPLICATION_LAG_ALARM = Duration.seconds(10);
+
+/** The output that names the quarantine table: for the CLI's --table, and for the other Regions' stacks. */
+export const QUARANTINE_TABLE_OUTPUT = 'QuarantineTableName';
 
 /** How long an undelivered event or failed invocation is still worth retrying: a stale eviction is no eviction. */
 const MAX_EVENT_AGE = Duration.hours(1);
@@ -51,24 +63,12 @@ export class EvictorStack extends Stack {
     const { settings } = props;
     const mode = settings.dryRun ? 'DRY-RUN' : 'ENFORCING';
 
-    // One customer-managed key for the topic and the queues: CloudWatch alarms (to the topic), EventBridge and
-    // SNS (to the dead-letter queue) can only write to encrypted targets whose key policy lets them, which the
-    // AWS-managed keys never do. It goes with the stack, as they do; the retained table has a retained key of its
-    // own (quarantine-table.ts).
-    const key = new kms.Key(this, 'Key', {
-      description: 'client-vpn-evictor: notifications and dead-letter queues',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']) {
-      key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    }
-
-    this.topic = new sns.Topic(this, 'Notifications', {
+    // One key for the topic and the queues; the retained table has a retained key of its own (quarantine-table.ts).
+    const { key, topic } = notificationsTopic(this, {
       displayName: `client-vpn-evictor (${mode})`,
-      masterKey: key,
-      enforceSSL: true,
+      keyDescription: 'client-vpn-evictor: notifications and dead-letter queues',
     });
+    this.topic = topic;
 
     const deadLetterQueue = (name: string, purpose: string) => {
       const queue = new sqs.Queue(this, name, {
@@ -98,11 +98,9 @@ export class EvictorStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine');
-    const endpointArns = settings.endpointIds.map(
-      (endpointId) =>
-        `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:client-vpn-endpoint/${endpointId}`,
-    );
+    // Each other Region with endpoints gets a replica of the table, and a connect handler of its own (app.ts).
+    const replicaKeys = props.replicaKeys ?? new Map<string, kms.IKey>();
+    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
 
     const role = new iam.Role(this, 'EvictorRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -112,7 +110,7 @@ export class EvictorStack extends Stack {
       new iam.PolicyStatement({
         sid: 'EvictConfiguredEndpointsOnly',
         actions: ['ec2:DescribeClientVpnConnections', 'ec2:TerminateClientVpnConnections'],
-        resources: endpointArns,
+        resources: settings.endpointIds.map(endpointArn),
       }),
     );
     logGroup.grantWrite(role);
@@ -253,16 +251,7 @@ export class EvictorStack extends Stack {
       });
     }
 
-    const alarmAction = new cloudwatchActions.SnsAction(this.topic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) =>
-      new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(alarmAction);
+    const alarm = alarmsTo(this, this.topic);
     alarm(
       'EvictorErrors',
       this.evictor.metricErrors({ period: Duration.minutes(5) }),
@@ -279,35 +268,44 @@ export class EvictorStack extends Stack {
       'EventBridge or Scheduler could not deliver an event to the evictor.',
     );
 
-    const evictorMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-      });
     // Neither fails the invocation by itself (a retry would not help), so the Errors alarm never sees them.
     alarm(
       'PermanentEvictionFailures',
-      evictorMetric('PermanentFailures'),
+      functionMetric('PermanentFailures'),
       'An eviction failed in a way no retry fixes (a missing permission, an invalid parameter): connections may still be up; act on it by hand.',
     );
     alarm(
       'NotificationFailures',
-      evictorMetric('NotificationFailures'),
+      functionMetric('NotificationFailures'),
       'The evictor could not publish a summary to this topic (so this alarm may not arrive either): check its logs, the topic and its key.',
     );
+
+    for (const region of replicaKeys.keys()) {
+      // AWS documents no bound on replication lag (typically under a second): until an entry reaches a Region,
+      // its connect handler lets the person in.
+      new cloudwatch.Alarm(this, `ReplicationLag-${region}`, {
+        metric: table.metric('ReplicationLatency', {
+          dimensionsMap: { TableName: table.tableName, ReceivingRegion: region },
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: Duration.minutes(5),
+        }),
+        threshold: REPLICATION_LAG_ALARM.toMilliseconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Quarantine entries took more than ${REPLICATION_LAG_ALARM.toSeconds()} s to reach ${region}: an evicted user could reconnect there meanwhile.`,
+      }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    }
 
     this.connectHandler = new ConnectHandler(this, 'ConnectHandler', {
       settings,
       table,
       tableKey,
-      endpointArns,
+      endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
     });
 
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
-    new CfnOutput(this, 'QuarantineTableName', {
+    new CfnOutput(this, QUARANTINE_TABLE_OUTPUT, {
       value: table.tableName,
       description: 'cvpn-evict quarantine ... --table <this>',
     });
