@@ -5,11 +5,12 @@ import type { Seed } from './model';
 import { type RunningEmulator, startEmulator } from './server';
 import { summarize } from './summary';
 
-const USAGE = `usage: npm run emulator -- [--port <n>] [--seed <file.json>] [--faults <file.json>]
+const USAGE = `usage: npm run emulator -- [--port <n>] [--region <Region>] [--seed <file.json>] [--faults <file.json>]
        [--throttle] [--time-scale <x>] [--termination-delay-ms <ms>]
        [--traffic-seed <n>] [--counter-refresh-seconds <s>]
 
-Without --seed the emulator starts with a generated fleet. --port 0 picks any free port.
+Without --seed the emulator starts with a generated fleet. --port 0 picks any free port. --region is the Region it
+stands for (default us-east-1): it refuses requests signed for another.
 The traffic model moves busy connections' counters every --counter-refresh-seconds (default 60).`;
 
 function fail(message: string): never {
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   try {
     emulator = await startEmulator({
       port: number(values.port, 'port', 0),
+      ...(values.region ? { region: values.region } : {}),
       seed,
       faults: values.faults ? (readJson(values.faults, 'faults') as Record<string, never>) : undefined,
       throttle: values.throttle ? { timeScale: number(values['time-scale'], 'time-scale', 1) } : undefined,
@@ -85,6 +87,7 @@ function parseOptions() {
   return parseArgs({
     options: {
       port: { type: 'string' },
+      region: { type: 'string' },
       seed: { type: 'string' },
       faults: { type: 'string' },
       throttle: { type: 'boolean' },

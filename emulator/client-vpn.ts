@@ -158,7 +158,11 @@ function endpointXml(e: Endpoint): XmlValue {
 
 /** The Client VPN actions the evictor and its client-connect handler's deployment use, over the emulator's fleet. */
 export class ClientVpnActions {
-  constructor(private readonly fleet: () => Fleet) {}
+  /** `region`: the emulator's, where a client-connect handler must be. */
+  constructor(
+    private readonly fleet: () => Fleet,
+    private readonly region: string,
+  ) {}
 
   private endpoint(params: QueryParams): Endpoint {
     const id = params.required('ClientVpnEndpointId');
@@ -292,7 +296,7 @@ export class ClientVpnActions {
     if (enabledGiven || arn !== undefined) {
       if (!enabledGiven) throw missingParameter('ClientConnectOptions.Enabled');
       const enabled = params.boolean('ClientConnectOptions.Enabled');
-      const problem = clientConnectOptionsProblem(enabled, arn);
+      const problem = clientConnectOptionsProblem(enabled, arn, this.region);
       if (problem) throw new Ec2Error('InvalidParameterValue', `Invalid ClientConnectOptions: ${problem}`);
       // Disabling detaches the handler: Describe then reports no function.
       clientConnect = { enabled, lambdaFunctionArn: enabled ? arn : undefined };

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { DEFAULT_REGION } from './account';
 import { functionArn } from './lambda-arn';
 
 export interface FunctionError {
@@ -27,6 +28,8 @@ export interface ContainerSettings {
   memoryMb?: number;
   /** Lambda's function timeout; the default is Lambda's maximum, 15 minutes. */
   timeoutMs?: number;
+  /** Where the function runs, for its ARN; the emulator's default Region when not given. */
+  region?: string;
 }
 
 export const LAMBDA_MAX_TIMEOUT_MS = 15 * 60_000;
@@ -48,12 +51,16 @@ export const EMULATOR_CREDENTIALS = {
 
 /**
  * The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2, and at
- * a local DynamoDB table when one is running.
+ * a local DynamoDB table when one is running; the function runs in `region`.
  */
-export function emulatorAwsEnv(emulatorUrl: string, dynamodbUrl?: string): Record<string, string> {
+export function emulatorAwsEnv(
+  emulatorUrl: string,
+  dynamodbUrl?: string,
+  region = DEFAULT_REGION,
+): Record<string, string> {
   return {
     ...(dynamodbUrl ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl } : {}),
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: region,
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_EC2: emulatorUrl,
@@ -91,7 +98,7 @@ export function startLambdaContainer(
   const runnerSettings = {
     functionName,
     memoryMb: settings.memoryMb ?? 512,
-    arn: functionArn(functionName),
+    arn: functionArn(functionName, settings.region),
   };
   const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle, JSON.stringify(runnerSettings)], {
     env: { ...RUNTIME_ENV, ...env },

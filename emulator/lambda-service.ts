@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACCOUNT_ID, REGION } from './account';
+import { ACCOUNT_ID } from './account';
 import { functionArn, isFunctionName, parseFunctionRef } from './lambda-arn';
 import {
   type FunctionError,
@@ -10,7 +10,7 @@ import {
 
 /** A function registered with the emulator's Lambda service. */
 export interface FunctionDefinition {
-  /** e.g. `AWSClientVPN-ClientVpnEvictor`; the ARN is `arn:aws:lambda:us-east-1:123456789012:function:<name>`. */
+  /** e.g. `AWSClientVPN-ClientVpnEvictor`; the ARN is `arn:aws:lambda:<the emulator's Region>:123456789012:function:<name>`. */
   name: string;
   /** A CommonJS bundle that exports `handler`. */
   bundle: string;
@@ -68,7 +68,7 @@ class FunctionRuntime {
   private eventQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly definition: Required<Omit<FunctionDefinition, 'env'>>,
+    readonly definition: Required<Omit<FunctionDefinition, 'env'>> & { region: string },
     private readonly env: Record<string, string | undefined>,
   ) {}
 
@@ -76,8 +76,13 @@ class FunctionRuntime {
     let container = this.idle.pop();
     while (container && !container.alive) container = this.idle.pop();
     if (container) return container;
-    const { bundle, name, timeoutMs, memoryMb } = this.definition;
-    const started = await startLambdaContainer(bundle, this.env, { functionName: name, timeoutMs, memoryMb });
+    const { bundle, name, timeoutMs, memoryMb, region } = this.definition;
+    const started = await startLambdaContainer(bundle, this.env, {
+      functionName: name,
+      timeoutMs,
+      memoryMb,
+      region,
+    });
     this.all.add(started);
     return started;
   }
@@ -137,10 +142,12 @@ export class LambdaService {
 
   /**
    * @param baseEnv what every function's environment starts from (the emulator's endpoints and credentials)
+   * @param region the emulator's Region: its functions run there, and are found by ARNs in it
    */
   constructor(
     private readonly baseEnv: () => Record<string, string | undefined>,
     private readonly clock: () => number,
+    private readonly region: string,
   ) {}
 
   async register(definition: FunctionDefinition): Promise<string> {
@@ -162,30 +169,35 @@ export class LambdaService {
     const memoryMb = definition.memoryMb ?? 128;
     const env = {
       ...this.baseEnv(),
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
       AWS_LAMBDA_FUNCTION_NAME: name,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
       ...definition.env,
     };
-    const runtime = new FunctionRuntime({ name, bundle, timeoutMs, memoryMb, reservedConcurrency }, env);
+    const runtime = new FunctionRuntime(
+      { name, bundle, timeoutMs, memoryMb, reservedConcurrency, region: this.region },
+      env,
+    );
     await runtime.warm();
     this.functions.set(name, runtime);
-    return functionArn(name);
+    return functionArn(name, this.region);
   }
 
   /** Resolves a name, partial ARN or ARN (any qualifier runs the one registered code) to its function. */
   private find(reference: string): { runtime: FunctionRuntime; invokedArn: string } {
     const ref = parseFunctionRef(reference);
-    const here = ref && (ref.account ?? ACCOUNT_ID) === ACCOUNT_ID && (ref.region ?? REGION) === REGION;
+    const here =
+      ref && (ref.account ?? ACCOUNT_ID) === ACCOUNT_ID && (ref.region ?? this.region) === this.region;
     const runtime = here ? this.functions.get(ref.name) : undefined;
     if (!ref || !runtime) {
-      const shown = here ? functionArn(ref.name) : reference.slice(0, 200);
+      const shown = here ? functionArn(ref.name, this.region) : reference.slice(0, 200);
       throw new LambdaApiError('ResourceNotFoundException', `Function not found: ${shown}`, 404);
     }
-    const invokedArn = ref.qualifier ? `${functionArn(ref.name)}:${ref.qualifier}` : functionArn(ref.name);
+    const arn = functionArn(ref.name, this.region);
+    const invokedArn = ref.qualifier ? `${arn}:${ref.qualifier}` : arn;
     return { runtime, invokedArn };
   }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_REGION } from './account';
 import { clientConnectOptionsProblem } from './lambda-arn';
 import { type Activity, DEFAULT_TRAFFIC, newTraffic, type Traffic, type TrafficSettings } from './traffic';
 
@@ -185,6 +186,7 @@ export function buildConnection(
 function seedClientConnectOptions(
   options: SeedEndpoint['clientConnectOptions'],
   at: string,
+  region: string,
 ): ClientConnectOptions {
   if (options === undefined) return { enabled: false, lambdaFunctionArn: undefined };
   const { enabled, lambdaFunctionArn } = options;
@@ -192,7 +194,7 @@ function seedClientConnectOptions(
   if (lambdaFunctionArn !== undefined && typeof lambdaFunctionArn !== 'string') {
     throw new SeedError(`${at}.lambdaFunctionArn: a Lambda function ARN`);
   }
-  const problem = clientConnectOptionsProblem(enabled, lambdaFunctionArn);
+  const problem = clientConnectOptionsProblem(enabled, lambdaFunctionArn, region);
   if (problem) throw new SeedError(`${at}: ${problem}`);
   return { enabled, lambdaFunctionArn };
 }
@@ -202,8 +204,13 @@ export interface Fleet {
   nextSeq: number;
 }
 
-/** Builds the emulator state from a seed, validating every field it reads. */
-export function loadSeed(seed: unknown, now: number, traffic: TrafficSettings = DEFAULT_TRAFFIC): Fleet {
+/** Builds the emulator state from a seed, validating every field it reads; `region` is the emulator's. */
+export function loadSeed(
+  seed: unknown,
+  now: number,
+  traffic: TrafficSettings = DEFAULT_TRAFFIC,
+  region = DEFAULT_REGION,
+): Fleet {
   if (typeof seed !== 'object' || seed === null || !Array.isArray((seed as Seed).endpoints)) {
     throw new SeedError('a seed is an object with an "endpoints" array');
   }
@@ -245,6 +252,7 @@ export function loadSeed(seed: unknown, now: number, traffic: TrafficSettings = 
     const clientConnectOptions = seedClientConnectOptions(
       e.clientConnectOptions,
       `${where}.clientConnectOptions`,
+      region,
     );
     const connections = (e.connections ?? []).map((c, ci) => {
       // A default id must not take an id that the seed names explicitly elsewhere.

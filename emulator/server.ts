@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACCOUNT_ID, REGION } from './account';
+import { AWS_REGIONS } from '../lambda/core/constants';
+import { ACCOUNT_ID, DEFAULT_REGION } from './account';
 import {
   askHandler,
   CLIENT_CONNECT_LIMIT_MS,
@@ -16,7 +17,7 @@ import {
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
-import { accountOf, BodyTooLarge, readBody, send } from './http';
+import { accountOf, BodyTooLarge, readBody, send, signedRegionOf } from './http';
 import { handleLambda, LAMBDA_API_PREFIX } from './lambda-api';
 import { emulatorAwsEnv } from './lambda-container';
 import { type FunctionDefinition, type InvocationRecord, LambdaService } from './lambda-service';
@@ -54,6 +55,11 @@ import { ec2Time, errorXml, successXml } from './xml';
 export interface EmulatorOptions {
   /** 0 (the default) picks any free port. */
   port?: number;
+  /**
+   * The Region it stands for (default us-east-1): its client-connect handlers and functions must be there, and it
+   * refuses EC2 requests signed for another Region, as EC2's endpoint in a Region does.
+   */
+  region?: string;
   seed?: Seed;
   throttle?: Partial<ThrottleConfig>;
   faults?: FaultConfig;
@@ -153,8 +159,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let clockOffsetMs = 0;
   const clock = () => startClock() + clockOffsetMs;
   const traffic: TrafficSettings = trafficSettings(options.traffic);
+  const region = options.region ?? DEFAULT_REGION;
+  if (!AWS_REGIONS.includes(region))
+    throw new Error(`region: "${region}" is not a Region of the aws partition`);
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
-  let fleet: Fleet = loadSeed(initialSeed, clock(), traffic);
+  let fleet: Fleet = loadSeed(initialSeed, clock(), traffic, region);
   let calls: CallCounts = {};
   let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
@@ -163,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     : EC2_DEFAULT_THROTTLE;
   const throttle = new Throttle(initialThrottle);
   const faults = new Faults(options.faults ?? {}, options.random);
-  const actions = new ClientVpnActions(() => fleet);
+  const actions = new ClientVpnActions(() => fleet, region);
   const handlers: Record<string, Handler> = {
     DescribeClientVpnEndpoints: (p, c) => actions.describeClientVpnEndpoints(p, c),
     DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
@@ -172,7 +181,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   let url = '';
   // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
-  const lambda = new LambdaService(() => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url) }), clock);
+  const lambda = new LambdaService(
+    () => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url, undefined, region) }),
+    clock,
+    region,
+  );
 
   const count = (action: string, outcome: string) => {
     const perAction = calls[action] ?? {};
@@ -256,6 +269,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           405,
         );
       }
+      const signedFor = signedRegionOf(req);
+      if (signedFor !== undefined && signedFor !== region) {
+        throw new Ec2Error(
+          'SignatureDoesNotMatch',
+          `Credential should be scoped to a valid Region, not '${signedFor.slice(0, 40)}'.`,
+          403,
+        );
+      }
       const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
       if (action === 'Unknown')
@@ -295,7 +316,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (deniedActions.has(action) || deniedActions.has(`${action}:${resource}`)) {
         throw new Ec2Error(
           'UnauthorizedOperation',
-          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${REGION}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
+          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${region}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
           403,
         );
       }
@@ -358,7 +379,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }),
     reset: () => {
       clockOffsetMs = 0;
-      fleet = loadSeed(initialSeed, clock(), traffic);
+      fleet = loadSeed(initialSeed, clock(), traffic, region);
       calls = {};
       connectAttempts = [];
       lambda.clearRecords();
@@ -367,7 +388,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       deniedActions = new Set(options.deniedActions ?? []);
     },
     seed: (seed) => {
-      fleet = loadSeed(seed, clock(), traffic);
+      fleet = loadSeed(seed, clock(), traffic, region);
       calls = {};
       connectAttempts = [];
     },
