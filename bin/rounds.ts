@@ -1,3 +1,4 @@
+import { connectionKey } from '../lambda/core/client-vpn-api';
 import {
   countOutcomes,
   type EndpointSummary,
@@ -21,7 +22,7 @@ const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
  */
 function outcomesOf(rounds: readonly EvictionResult[]): Outcome[] {
   const last = new Map<string, Outcome>();
-  for (const o of rounds.flatMap((r) => r.outcomes)) last.set(`${o.endpointId} ${o.connectionId}`, o);
+  for (const o of rounds.flatMap((r) => r.outcomes)) last.set(connectionKey(o), o);
   return [...last.values()];
 }
 

@@ -29,6 +29,13 @@ export interface TrafficCounters {
   egressPackets?: string;
 }
 
+/**
+ * What tells one connection from every other: its id on its endpoint. EC2's ids are random, but nothing promises
+ * one is never reused on an endpoint in another Region, and an emulator per Region counts its ids from the same start.
+ */
+export const connectionKey = (c: { endpointId: EndpointRef; connectionId: string }) =>
+  `${c.endpointId} ${c.connectionId}`;
+
 /** Who a connection belongs to: its Username, or the certificate's CommonName when it has none. */
 export const ownerOf = (c: VpnConnection) => c.username || c.commonName;
 

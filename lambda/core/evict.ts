@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientVpnApi, VpnConnection } from './client-vpn-api';
+import { type ClientVpnApi, connectionKey, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
 import { LEASE_MS, type LeaseHolder, type LeaseStore, massDisconnectLeases } from './lease';
@@ -387,12 +387,12 @@ async function evictRound(
         return settled;
       });
     }
-    const handled = new Set(runs.flatMap((r) => r.outcomes).map((o) => o.connectionId));
+    const handled = new Set(runs.flatMap((r) => r.outcomes).map(connectionKey));
     const appeared = selectConnections(
       target,
       again.flatMap((l) => l.listing?.connections ?? []),
       settings,
-    ).selected.filter((c) => !handled.has(c.connectionId));
+    ).selected.filter((c) => !handled.has(connectionKey(c)));
     if (appeared.length > 0) {
       const extra = await execute(appeared, again, true);
       for (const [i, run] of extra.entries()) {

@@ -1,4 +1,4 @@
-import { ownerOf, type VpnConnection } from './client-vpn-api';
+import { connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type UsernameMatch, WELL_FORMED_TEXT } from './constants';
 import { refOf } from './result';
 import type { NamedUser, Outcome, Target } from './types';
@@ -146,7 +146,7 @@ export function selectConnections(
   const wanted = new Map<string, VpnConnection>();
   const keep = (c: VpnConnection, skip?: Outcome) => {
     if (skip) selection.skipped.push(skip);
-    else wanted.set(c.connectionId, c);
+    else wanted.set(connectionKey(c), c);
   };
   const isProtected = connectionCoveredBy(rules.protectedUsers);
   const protect = (c: VpnConnection): Outcome | undefined =>
@@ -170,14 +170,14 @@ export function selectConnections(
         selection.notes.push(note);
         selection.needsEveryEndpoint = true;
       }
-      for (const c of found) byName.add(c.connectionId);
+      for (const c of found) byName.add(connectionKey(c));
     }
     const byAddress = connections.filter(
-      (c) => !byName.has(c.connectionId) && target.clientIps.includes(c.clientIp),
+      (c) => !byName.has(connectionKey(c)) && target.clientIps.includes(c.clientIp),
     );
     if (target.clientIps.length > 0) selection.needsEveryEndpoint = true;
     for (const c of connections) {
-      if (byName.has(c.connectionId)) keep(c, protect(c));
+      if (byName.has(connectionKey(c))) keep(c, protect(c));
     }
     for (const c of byAddress) {
       // Client VPN hands a released address to the next client: a connection made after the alert's last
@@ -197,7 +197,7 @@ export function selectConnections(
   selection.users = distinctNames(selection.selected.map(ownerOf));
   selection.named =
     target.kind === 'users'
-      ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(ownerOf))
+      ? distinctNames(selection.selected.filter((c) => byName.has(connectionKey(c))).map(ownerOf))
       : selection.users;
   return selection;
 }

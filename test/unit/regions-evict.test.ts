@@ -95,6 +95,19 @@ describe('an eviction over two Regions', () => {
     expect(apis.home.terminated.size + apis.eu.terminated.size).toBe(2);
   });
 
+  it('tells apart two connections with one id on endpoints in two Regions', async () => {
+    const connectionId = 'cvpn-connection-0123456789abcdef0';
+    const { api, apis } = regions([conn(A, 'alice', { connectionId })], [conn(B, 'bob', { connectionId })]);
+    const result = await evict(endOfDay(), { api }, config());
+    expect(result.outcomes.map((o) => [o.endpointId, o.username, o.status])).toEqual([
+      [A, 'alice', 'terminated'],
+      [EU_B, 'bob', 'terminated'],
+    ]);
+    expect([apis.home.terminated.size, apis.eu.terminated.size]).toEqual([1, 1]);
+    // Both in the first pass, not one of them only by the check that follows it.
+    expect(result.outcomes.some((o) => o.status === 'terminated' && o.reappeared)).toBe(false);
+  });
+
   it.each([
     {
       $label: 'that cannot be reached: its endpoints go on to the next round, the other Region is done',
