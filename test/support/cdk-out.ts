@@ -25,24 +25,40 @@ interface FunctionAsset {
   environment: Record<string, string>;
 }
 
+/** A template's function by the start of its logical id: `Evictor`, `ConnectHandlerFunction`, ... */
+function functionIn(template: { Resources: Record<string, any> }, logicalIdPrefix: string): any {
+  const functions = Object.entries(template.Resources).filter(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
+  );
+  if (functions.length !== 1)
+    throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
+  return (functions[0] as [string, any])[1];
+}
+
+/** A function's environment in a template; values that are CloudFormation references are left out. */
+export function functionEnvironment(
+  template: { Resources: Record<string, any> },
+  logicalIdPrefix: string,
+): Record<string, string> {
+  const variables = functionIn(template, logicalIdPrefix).Properties.Environment.Variables as Record<
+    string,
+    unknown
+  >;
+  return Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === 'string')) as Record<
+    string,
+    string
+  >;
+}
+
 /**
  * Finds a function's asset and environment in what `cdk synth` wrote (see test/global-setup.ts), by the start of
  * its logical id: `Evictor`, `ConnectHandlerFunction`, `ConnectHandlerAttachmentFunction`.
  */
 export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   const template = JSON.parse(readFileSync(join(SYNTH_OUT, 'ClientVpnEvictor.template.json'), 'utf8'));
-  const functions = Object.entries(template.Resources as Record<string, any>).filter(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
-  );
-  if (functions.length !== 1)
-    throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
-  const [, resource] = functions[0] as [string, any];
-  const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
   return {
-    bundle: join(SYNTH_OUT, resource.Metadata['aws:asset:path'], 'index.js'),
-    environment: Object.fromEntries(
-      Object.entries(variables).filter(([, v]) => typeof v === 'string'),
-    ) as Record<string, string>,
+    bundle: join(SYNTH_OUT, functionIn(template, logicalIdPrefix).Metadata['aws:asset:path'], 'index.js'),
+    environment: functionEnvironment(template, logicalIdPrefix),
   };
 }
 
