@@ -104,7 +104,7 @@ export async function sessionSweeps(lab: Lab) {
     QUARANTINE_TABLE: table.tableName,
     SESSIONS: JSON.stringify({ ...SWEEP_SESSIONS, sweepMinutes: SWEEP_MINUTES }),
   });
-  const evictor = new SimulatedEvictor(lab.emulator, config, {
+  const evictor = new SimulatedEvictor(() => lab.emulator, config, {
     lease: new DynamoDbLeaseStore(client, table.tableName),
     sweepState: new DynamoDbSweepStateStore(client, table.tableName),
   });
