@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientVpnApi } from './client-vpn-api';
 import { executeEndpoint } from './execute';
 import { distinctNames } from './identity';
-import { LEASE_MS, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
+import { LEASE_MS, type LeaseStore, massDisconnectLeases } from './lease';
 import { type EndpointListing, listAll, summarize } from './listing';
 import type { PlannedCall } from './plan';
 import { type EvictionResult, FAILURE_CAUSE, refOf, resultFor, type SweepSummary } from './result';
@@ -126,8 +126,9 @@ const withWhy = (outcome: Outcome, why: SessionEndReason): Outcome =>
  * nobody is quarantined, and `reason` says `idle` or `over-age`.
  *
  * It spends the EC2 budget like any mass disconnect: the same adapter, with its pacer's share and back-off, under
- * the same lease. It asks for the lease once and does not wait: while another mass disconnect (a Disconnect All, or
- * a sweep that is still running) holds it, this sweep is skipped, so sweeps never pile up behind one another; the
+ * the same leases (one per Region of its endpoints). It asks for each once and does not wait: while another mass
+ * disconnect (a Disconnect All, or a sweep that is still running) holds one, this sweep lets go of those it took and
+ * is skipped, so sweeps never pile up behind one another; the
  * next one, `sweepMinutes` later, lists and decides afresh. A sweep is its own round for the same reason: one that
  * runs short of time starts no new call and leaves the rest to the next sweep, never to a hand-off of its own.
  * A failure (an endpoint not listed, a Terminate refused, the state not read or written) is reported and sends a
@@ -154,13 +155,18 @@ export async function sweepSessions(
     result.notes.push('no table for the sweep state: no session can be seen to be idle, only over age');
   }
   const token = hooks.runId ?? randomUUID();
-  if (lease) {
+  // One lease per Region of the endpoints, as a Disconnect All takes them: EC2's budget is per account and Region.
+  const leases = lease ? massDisconnectLeases(request.endpointIds) : [];
+  const releaseAll = (names: readonly string[]) =>
+    Promise.all(names.map((name) => lease?.release(name, token)));
+  for (const [i, name] of leases.entries()) {
     const now = clock();
     const holder = { id: request.correlationId, round: 1, token };
-    const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, now + LEASE_MS, now);
-    if (!attempt.acquired) {
+    const attempt = await lease?.acquire(name, holder, now + LEASE_MS, now);
+    if (attempt && !attempt.acquired) {
+      await releaseAll(leases.slice(0, i));
       result.status = 'ignored';
-      summary.skippedFor = attempt.holder?.id ?? MASS_DISCONNECT_LEASE;
+      summary.skippedFor = attempt.holder?.id ?? name;
       result.notes.push(
         `another mass disconnect (${summary.skippedFor}) holds the lease: this sweep is skipped, and the next one goes on`,
       );
@@ -170,7 +176,7 @@ export async function sweepSessions(
   try {
     await sweepRound(request, ports, settings, hooks, result, summary);
   } finally {
-    await lease?.release(MASS_DISCONNECT_LEASE, token);
+    await releaseAll(leases);
   }
   return result;
 }

@@ -215,4 +215,53 @@ describe('the mass-disconnect lease, one per Region', () => {
     expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
     expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(running.id);
   });
+
+  describe('the session sweep', () => {
+    const HOUR = 3_600_000;
+    const sweepConfig = () =>
+      parseEvictorConfig({
+        ENDPOINT_IDS: `${A},${EU_B}`,
+        AWS_REGION: 'us-east-1',
+        DRY_RUN: 'false',
+        SESSIONS: JSON.stringify({ maxSessionHours: 8 }),
+      });
+    const counters = { ingressBytes: '1', egressBytes: '1', ingressPackets: '1', egressPackets: '1' };
+    const overAge = (endpointId: string, username: string) =>
+      conn(endpointId, username, { establishedAt: Date.now() - 9 * HOUR, counters });
+    const sweepRequest = () =>
+      decide(
+        parseEvent(
+          customEvent('Sweep VPN Sessions', { reason: 'scheduled sweep' }),
+          sweepConfig().eventSource,
+        ),
+        sweepConfig(),
+      );
+
+    it('holds the lease of every Region it sweeps while it runs, and lets go of them after', async () => {
+      const { api, apis } = regions([overAge(A, 'alice')], [overAge(B, 'carol')]);
+      const held: Array<string | undefined> = [];
+      const listAndLook = api.listActiveConnections.bind(api);
+      api.listActiveConnections = async (endpoint, usernames) => {
+        held.push(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`), await heldBy(MASS_DISCONNECT_LEASE));
+        return listAndLook(endpoint, usernames);
+      };
+      const result = await evict(sweepRequest(), { api, lease }, sweepConfig());
+      expect(result.status).toBe('completed');
+      expect(new Set(held)).toEqual(new Set([result.correlationId]));
+      expect([apis.home.terminated.size, apis.eu.terminated.size]).toEqual([1, 1]);
+      expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
+      expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBeUndefined();
+    });
+
+    it('is skipped while another run holds one Region’s lease: nothing listed or ended, the lease it took let go', async () => {
+      await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, other, Date.now() + 60_000, Date.now());
+      const { api, apis } = regions([overAge(A, 'alice')], [overAge(B, 'carol')]);
+      const result = await evict(sweepRequest(), { api, lease }, sweepConfig());
+      expect(result).toMatchObject({ status: 'ignored', sweep: { skippedFor: other.id } });
+      expect(apis.home.calls).toEqual([]);
+      expect(apis.eu.calls).toEqual([]);
+      expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
+      expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(other.id);
+    });
+  });
 });
