@@ -6,6 +6,7 @@ import { massDisconnect } from './mass-disconnect';
 import { singleUser } from './single-user';
 import { sessionSweeps } from './sweep';
 import { type BenchReport, markdownTable } from './table';
+import { massDisconnectTwoRegions } from './two-regions';
 
 /**
  * `npm run bench`: every comparison is measured side by side in one run, so that the machine's noise falls on
@@ -28,6 +29,8 @@ async function main() {
     const single = await singleUser(lab, config);
     progress('session sweeps');
     const sweep = await sessionSweeps(lab);
+    progress('mass disconnect over two Regions');
+    const twoRegions = await massDisconnectTwoRegions(config.ec2BudgetShare);
     const report: BenchReport = {
       settings: {
         timeScale: TIME_SCALE,
@@ -42,6 +45,7 @@ async function main() {
       mass,
       singleUser: single,
       sweep,
+      twoRegions,
       coldStart: cold,
     };
     process.stdout.write(

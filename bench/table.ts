@@ -3,6 +3,7 @@ import type { FleetFigures } from './lab';
 import type { DisconnectFigures, massDisconnect } from './mass-disconnect';
 import type { singleUser } from './single-user';
 import { PRICES, type SweepFigures, type sessionSweeps } from './sweep';
+import type { RegionFigures, TwoRegionFigures, TwoRegionRun } from './two-regions';
 
 export interface BenchReport {
   settings: {
@@ -18,6 +19,7 @@ export interface BenchReport {
   mass: Awaited<ReturnType<typeof massDisconnect>>;
   singleUser: Awaited<ReturnType<typeof singleUser>>;
   sweep: Awaited<ReturnType<typeof sessionSweeps>>;
+  twoRegions: TwoRegionFigures;
   coldStart: ReturnType<typeof coldStart>;
 }
 
@@ -33,6 +35,80 @@ const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 const exactlyOnce = (f: DisconnectFigures) => f.leftActive === 0 && f.terminatedMoreThanOnce === 0;
 
 const money = (usd: number) => `$${usd.toFixed(2)}`;
+
+/**
+ * The mass disconnect over two Regions: the wall time against the slower Region's floor (the Regions side by side),
+ * not the sum of both; then the same with one Region's bucket refilling slower, beside the even run, to show that
+ * only that Region slows.
+ */
+function twoRegionRows(figures: TwoRegionFigures, share: string): string[][] {
+  const { even, throttled, throttledRegion } = figures;
+  const regionOf = (run: TwoRegionRun, region: string) =>
+    run.regions.find((r) => r.region === region) as RegionFigures;
+  const [home] = even.regions.filter((r) => r.region !== throttledRegion).map((r) => r.region);
+  const finished = (r: RegionFigures) =>
+    `${count(r.finishedSeconds)} s, ${times(r.ratioToFloor)}, ${count(r.throttled)} throttled`;
+  const once = (run: TwoRegionRun) => run.leftActive === 0 && run.terminatedMoreThanOnce === 0;
+  const withinFloor = even.ratioToSlowerFloor <= WALL_TIME_PER_FLOOR && even.failures === 0;
+  const homeUnslowed = regionOf(throttled, home ?? '').ratioToFloor <= WALL_TIME_PER_FLOOR;
+  const perRegion = (run: TwoRegionRun, of: (r: RegionFigures) => string) =>
+    run.regions.map((r) => `${r.region} ${of(r)}`).join('; ');
+  return [
+    [
+      'Mass disconnect, 2 Regions',
+      'Terminate calls, per Region',
+      `${count(even.terminateCalls)} (${perRegion(even, (r) => count(r.terminateCalls))})`,
+      '',
+      `≤ ${count(figures.terminateCallCeiling)}: ${verdict(even.terminateCalls <= figures.terminateCallCeiling)}`,
+    ],
+    [
+      '',
+      `floor at share ${share}, per Region`,
+      perRegion(even, (r) => `${count(r.floorSeconds)} s`),
+      `${count(even.sumOfFloorsSeconds)} s (one Region after the other)`,
+      '',
+    ],
+    [
+      '',
+      "EC2-seconds, ratio to the slower Region's floor",
+      `${count(even.ec2Seconds)}, ${times(even.ratioToSlowerFloor)}`,
+      times(even.ec2Seconds / even.sumOfFloorsSeconds),
+      `≤ ${times(WALL_TIME_PER_FLOOR)}, no failures: ${verdict(withinFloor)}`,
+    ],
+    ['', 'each Region done (last Terminate), ratio to its floor', perRegion(even, finished), '', ''],
+    ['', 'rounds (Lambda invocations)', count(even.rounds), '', ''],
+    ['', 'failures', count(even.failures), '', '0'],
+    ['', 'every connection terminated exactly once', once(even) ? 'yes' : 'no', '', verdict(once(even))],
+    [
+      `… ${throttledRegion} throttled (refill ${figures.throttledRefillPerSecond}/s)`,
+      `${home} done, ratio to its floor`,
+      finished(regionOf(throttled, home ?? '')),
+      `${finished(regionOf(even, home ?? ''))} (even run)`,
+      `≤ ${times(WALL_TIME_PER_FLOOR)}: ${verdict(homeUnslowed)}`,
+    ],
+    [
+      '',
+      `${throttledRegion} done, ratio to its floor`,
+      finished(regionOf(throttled, throttledRegion)),
+      `${finished(regionOf(even, throttledRegion))} (even run)`,
+      '',
+    ],
+    [
+      '',
+      'rounds; connections a round failed for (retried in the next)',
+      `${count(throttled.rounds)}; ${count(throttled.failures)}`,
+      '',
+      '',
+    ],
+    [
+      '',
+      'every connection terminated exactly once',
+      once(throttled) ? 'yes' : 'no',
+      '',
+      verdict(once(throttled)),
+    ],
+  ];
+}
 
 /** The session sweeps: per sweep its calls, table use and time; the targets; the monthly cost at its schedule. */
 function sweepRows(sweep: BenchReport['sweep'], connections: number, timeScale: number): string[][] {
@@ -88,7 +164,7 @@ function sweepRows(sweep: BenchReport['sweep'], connections: number, timeScale: 
 
 /** One markdown table of every figure, with each target and whether it was met, and what was measured. */
 export function markdownTable(report: BenchReport): string {
-  const { settings, fleet, mass, singleUser, coldStart, sweep } = report;
+  const { settings, fleet, mass, singleUser, coldStart, sweep, twoRegions } = report;
   const { evictor, samples } = mass;
   const share = settings.share.toFixed(1);
   const withinFloor = evictor.ratioToFloor.configured <= WALL_TIME_PER_FLOOR && evictor.failures === 0;
@@ -148,6 +224,7 @@ export function markdownTable(report: BenchReport): string {
       ],
     ]),
     ...sweepRows(sweep, fleet.connections, settings.timeScale),
+    ...twoRegionRows(twoRegions, share),
     [
       'Cold start',
       `init, median of ${coldStart.rounds}`,
@@ -167,6 +244,6 @@ export function markdownTable(report: BenchReport): string {
   const table = rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
   return `${table}
 
-Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Session sweep: the same 10,000 connections, sessions ${JSON.stringify(sweep.sessions)}, every 25th connected 9 hours ago, every 20th standing still, the rest busy and connected up to 7 hours ago; three sweeps through the evictor's handler with the lease and the sweep state on dynalite, the emulator's clock moved between them. Monthly cost at the last sweep's table use and wall time, on-demand list prices in us-east-1 (aws.amazon.com/dynamodb/pricing/on-demand/, aws.amazon.com/lambda/pricing/): $${(PRICES.writeUnit * 1e6).toFixed(3)} per million write request units, $${(PRICES.readUnit * 1e6).toFixed(3)} per million read request units, $${PRICES.lambdaGbSecond} per GB-second (Arm, 512 MB), $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
+Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Session sweep: the same 10,000 connections, sessions ${JSON.stringify(sweep.sessions)}, every 25th connected 9 hours ago, every 20th standing still, the rest busy and connected up to 7 hours ago; three sweeps through the evictor's handler with the lease and the sweep state on dynalite, the emulator's clock moved between them. Mass disconnect, 2 Regions: ${count(twoRegions.connections)} connections of ${count(twoRegions.users)} users on 4 endpoints, two in us-east-1 (the stack's) and two in eu-west-1, an emulator for each Region with EC2's buckets of its own, the evictor with an EC2 client and pacer per Region, the same rounds; then again with eu-west-1's mutating bucket refilling at ${twoRegions.throttledRefillPerSecond}/s instead of 5/s, as if other work in the account spent the rest there. Monthly cost at the last sweep's table use and wall time, on-demand list prices in us-east-1 (aws.amazon.com/dynamodb/pricing/on-demand/, aws.amazon.com/lambda/pricing/): $${(PRICES.writeUnit * 1e6).toFixed(3)} per million write request units, $${(PRICES.readUnit * 1e6).toFixed(3)} per million read request units, $${PRICES.lambdaGbSecond} per GB-second (Arm, 512 MB), $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
 `;
 }
