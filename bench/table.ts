@@ -50,7 +50,9 @@ function twoRegionRows(figures: TwoRegionFigures, share: string): string[][] {
     `${count(r.finishedSeconds)} s, ${times(r.ratioToFloor)}, ${count(r.throttled)} throttled`;
   const once = (run: TwoRegionRun) => run.leftActive === 0 && run.terminatedMoreThanOnce === 0;
   const withinFloor = even.ratioToSlowerFloor <= WALL_TIME_PER_FLOOR && even.failures === 0;
-  const homeUnslowed = regionOf(throttled, home ?? '').ratioToFloor <= WALL_TIME_PER_FLOOR;
+  // Against the same Region in the even run, measured side by side: the machine's load falls on both.
+  const homeSlowdown =
+    regionOf(throttled, home ?? '').finishedSeconds / regionOf(even, home ?? '').finishedSeconds;
   const perRegion = (run: TwoRegionRun, of: (r: RegionFigures) => string) =>
     run.regions.map((r) => `${r.region} ${of(r)}`).join('; ');
   return [
@@ -84,7 +86,7 @@ function twoRegionRows(figures: TwoRegionFigures, share: string): string[][] {
       `${home} done, ratio to its floor`,
       finished(regionOf(throttled, home ?? '')),
       `${finished(regionOf(even, home ?? ''))} (even run)`,
-      `≤ ${times(WALL_TIME_PER_FLOOR)}: ${verdict(homeUnslowed)}`,
+      `≤ ${times(WALL_TIME_PER_FLOOR)} of the even run: ${times(homeSlowdown)}, ${verdict(homeSlowdown <= WALL_TIME_PER_FLOOR)}`,
     ],
     [
       '',
