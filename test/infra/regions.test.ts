@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
-import { synthesize } from '../support/synth';
+import { endpointArn, synthesize } from '../support/synth';
 
 /**
  * Endpoints in several Regions: a home stack (the evictor, the quarantine table as a global table), and for each
@@ -189,28 +189,22 @@ describe('two Regions', () => {
 
   it('lets the evictor act on each Region’s endpoints, each by its ARN in its Region, and nothing else', () => {
     const [ec2] = policiesOf(home, /^EvictorRole/).filter((s) => s.Sid === 'EvictConfiguredEndpointsOnly');
-    const arnOf = (region: unknown, id: string) => ({
-      'Fn::Join': [
-        '',
-        region === 'home'
-          ? [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':ec2:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              `:client-vpn-endpoint/${id}`,
-            ]
-          : [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              `:ec2:${region}:`,
-              { Ref: 'AWS::AccountId' },
-              `:client-vpn-endpoint/${id}`,
+    /** The home Region's as every one-Region template spells it; another Region's with that Region. */
+    const arnOf = (region: string, id: string) =>
+      region === 'home'
+        ? endpointArn(id)
+        : {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:ec2:${region}:`,
+                { Ref: 'AWS::AccountId' },
+                `:client-vpn-endpoint/${id}`,
+              ],
             ],
-      ],
-    });
+          };
     expect(ec2?.Resource).toEqual(
       expect.arrayContaining([arnOf('home', A), arnOf('eu-west-1', B), arnOf('eu-west-1', C)]),
     );
