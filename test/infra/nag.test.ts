@@ -36,6 +36,7 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
       attachConnectHandler: true,
       connectHandlerProvisionedConcurrency: 2,
       accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+      sessions: { idleMinutes: 15, maxSessionHours: 8 },
       notifyEmail: 'secops@example.com',
     });
     // The home stack, and a key stack and a connect handler stack for each other Region.
