@@ -14,6 +14,7 @@ import { DescribeClientVpnEndpointsCommand, ModifyClientVpnEndpointCommand } fro
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
+import { type RunningRegionRouter, startRegionRouter } from '../../emulator/region-router';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
 import { SYNTH_OUT } from '../support/cdk-out';
@@ -68,6 +69,7 @@ const TABLE_LOOKUP =
   /^TABLE=\$\(aws cloudformation describe-stacks --stack-name (\S+) --query "Stacks\[0\]\.Outputs\[\?OutputKey=='(\w+)'\]\.OutputValue" --output text\)$/;
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
+  /^npx cdk bootstrap aws:\/\/<account>\/[a-z]{2}-[a-z]+-\d$/,
   TABLE_LOOKUP,
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
   ATTACH_BY_HAND,
@@ -180,10 +182,10 @@ describe('the README and the docs pages', () => {
       for (const line of deploys) {
         const out = mkdtempSync(join(tmpdir(), 'readme-synth-'));
         scratch.push(out);
-        const synth = line.replace(
-          'npx cdk deploy',
-          `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`,
-        );
+        // cdk synth synthesizes every stack of the app; it has no --all of its own.
+        const synth = line
+          .replace('npx cdk deploy', `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`)
+          .replace(' --all ', ' ');
         const run = await bash(synth, offlineEnv());
         expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
           line,
@@ -244,6 +246,9 @@ describe('the README and the docs pages', () => {
 
   describe('against the emulator', () => {
     let emulator: RunningEmulator;
+    /** docs/regions.md's other Region, behind one address with the first (the Region router). */
+    let euWest1: RunningEmulator;
+    let router: RunningRegionRouter;
     let table: RunningDynamoDb;
     beforeAll(async () => {
       table = await startDynamoDb();
@@ -263,8 +268,22 @@ describe('the README and the docs pages', () => {
           ],
         },
       });
+      euWest1 = await startEmulator({
+        region: 'eu-west-1',
+        seed: {
+          endpoints: [
+            {
+              clientVpnEndpointId: 'cvpn-endpoint-0fedcba9876543210',
+              connections: [{ username: 'carol' }, { username: 'dave' }],
+            },
+          ],
+        },
+      });
+      router = await startRegionRouter({ 'us-east-1': emulator.url, 'eu-west-1': euWest1.url });
     });
     afterAll(async () => {
+      await router.close();
+      await euWest1.close();
       await emulator.close();
       await table.close();
     });
@@ -284,6 +303,11 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
+        { code: 0, out: /^ {2}written {9}carol {2}until /m },
+        {
+          code: 0,
+          out: /^eu-west-1:cvpn-endpoint-0fedcba9876543210 {2}\S+ {2}carol [\s\S]*active connections on 2 endpoints/m,
+        },
         {
           code: 0,
           out: / bob +1h0[01]m +0s\n[\s\S]*the next sweep would end 0 \(0 idle, 0 over age\)\nnote: no sweep state for cvpn-endpoint-0123456789abcdef0/,
@@ -297,8 +321,9 @@ describe('the README and the docs pages', () => {
       // docs/emulator.md's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and docs/cli.md's local quarantine
       // table with AWS_ENDPOINT_URL_DYNAMODB; TABLE is the local table's name, where the page's lookup finds the
       // stack's. The commands stay exactly as written.
+      // EC2 requests reach each Region's emulator by the Region they are signed for, as DNS sends them to EC2 there.
       const env = shellEnv({
-        ...emulatorAwsEnv(emulator.url),
+        ...emulatorAwsEnv(router.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
         TABLE: table.tableName,
         ...isolatedNpm().env,
