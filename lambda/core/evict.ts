@@ -153,6 +153,7 @@ export async function evict(
   const request = withQuarantineEnd(decided, clock());
   const result: EvictionResult = {
     ...resultFor(request),
+    ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
   if (request.halt) {
