@@ -5,6 +5,7 @@ import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
 import { recorders } from '../support/recorders';
 
 /**
@@ -285,26 +286,98 @@ describe('names across accounts', () => {
   });
 });
 
-describe('the handler: which account said it, and events of several findings', () => {
-  function setup(env: Record<string, string> = {}) {
-    const config = testConfig(env);
-    const api = new FakeClientVpnApi([
-      conn(ENDPOINT_A, 'alice.smith@corp.example.com'),
-      conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
-      conn(ENDPOINT_B, 'bob@corp.example.com'),
-    ]);
-    const published: string[] = [];
-    const { logger, metrics, lines, metricValues } = recorders();
-    const handler = createEvictorHandler({
-      config,
-      api,
-      logger,
-      metrics,
-      notifier: { publish: async (subject) => void published.push(subject) },
-    });
-    return { api, handler, lines, metricValues, published };
-  }
+function setup(
+  env: Record<string, string> = {},
+  connected = [
+    conn(ENDPOINT_A, 'alice.smith@corp.example.com'),
+    conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
+    conn(ENDPOINT_B, 'bob@corp.example.com'),
+  ],
+) {
+  const config = testConfig(env);
+  const api = new FakeClientVpnApi(connected);
+  const quarantine = new FakeQuarantineStore();
+  const published: string[] = [];
+  const { logger, metrics, lines, metricValues } = recorders();
+  const handler = createEvictorHandler({
+    config,
+    api,
+    quarantine,
+    logger,
+    metrics,
+    notifier: { publish: async (subject) => void published.push(subject) },
+  });
+  return { api, quarantine, handler, lines, metricValues, published };
+}
 
+describe('the same finding through both routes: one eviction, one notice', () => {
+  const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
+
+  it.each([
+    { $label: 'GuardDuty first, then Security Hub', first: viaGuardDuty, second: viaSecurityHub },
+    { $label: 'Security Hub first, then GuardDuty', first: viaSecurityHub, second: viaGuardDuty },
+  ])('$label: the second finds its work done and tells nobody', async ({ first, second }) => {
+    const { api, handler, published } = setup();
+    const once = await handler(first());
+    const again = await handler(second());
+    expect(once).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(again).toMatchObject({ status: 'completed', users: [], notConnected: [] });
+    if (again.status === 'findings' || again.status === 'rejected') return;
+    expect(again.notes).toContain(
+      `already evicted for this alert (7ecb2ba3a9b0473df6a5fc2ffd7e81e6), delivered again: ${ALICE}`,
+    );
+    expect(terminates(api)).toBe(2);
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
+    ]);
+  });
+
+  it('a person who was not connected is reported by the first delivery only', async () => {
+    const { handler, published } = setup({}, [conn(ENDPOINT_B, 'bob@corp.example.com')]);
+    expect(await handler(viaGuardDuty())).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+    expect(await handler(viaSecurityHub())).toMatchObject({ status: 'completed', notConnected: [] });
+    expect(published).toEqual([
+      expect.stringMatching(
+        /^\[client-vpn-evictor ENFORCING\] guardduty from 111122223333 eu-west-1: NOT CONNECTED: Alice/,
+      ),
+    ]);
+  });
+
+  it("another alert's quarantine of the same person does not silence this one", async () => {
+    const { quarantine, handler, published } = setup({}, []);
+    await quarantine.put(
+      {
+        username: ALICE,
+        expiresAt: Date.now() + 3_600_000,
+        reason: 'earlier',
+        trigger: 'guardduty',
+        correlationId: 'another-finding',
+      },
+      Date.now(),
+    );
+    expect(await handler(viaSecurityHub())).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+    expect(published).toHaveLength(1);
+  });
+
+  it('a quarantine table that cannot answer leaves the person not connected, so that someone hears of it', async () => {
+    const { quarantine, handler, published } = setup({}, []);
+    await handler(viaGuardDuty());
+    quarantine.failWith = new Error('ProvisionedThroughputExceededException');
+    const again = await handler(viaSecurityHub()).catch((error) => error.result);
+    expect(again).toMatchObject({ notConnected: [ALICE] });
+    expect(published).toHaveLength(2);
+  });
+
+  it('a dry run remembers nothing: each delivery says what it would do', async () => {
+    const { api, handler, published } = setup({ DRY_RUN: 'true' });
+    await handler(viaGuardDuty());
+    await handler(viaSecurityHub());
+    expect(api.terminated.size).toBe(0);
+    expect(published).toHaveLength(2);
+  });
+});
+
+describe('the handler: which account said it, and events of several findings', () => {
   it('every audit line, the result and the notice carry the account and Region of the finding', async () => {
     const { handler, lines, published } = setup();
     const result = await handler(viaGuardDuty());
