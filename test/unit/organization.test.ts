@@ -21,6 +21,12 @@ const viaGuardDuty = () => fixture('sso-session-other-account');
 const viaSecurityHub = () => fixture('sso-session-other-account', 'securityhub');
 /** The one finding in a Security Hub event, to change a field of it. */
 const findingOf = (event: Record<string, any>) => event.detail.findings[0] as Record<string, any>;
+/** Security Hub's copy with one field of its finding changed. */
+const withFinding = (change: (finding: Record<string, any>) => unknown) => {
+  const event = viaSecurityHub();
+  change(findingOf(event));
+  return event;
+};
 
 const decideFor = (event: unknown, env: Record<string, string> = {}): EvictionRequest => {
   const config = testConfig(env);
@@ -378,6 +384,46 @@ describe('the same finding through both routes: one eviction, one notice', () =>
 });
 
 describe('the handler: which account said it, and events of several findings', () => {
+  it.each([
+    {
+      $label: 'archived (RecordState ARCHIVED)',
+      event: () => withFinding((f) => (f.RecordState = 'ARCHIVED')),
+      status: 'ignored',
+      reason: 'the finding is archived (RecordState ARCHIVED)',
+    },
+    {
+      $label: 'suppressed (workflow status SUPPRESSED)',
+      event: () => withFinding((f) => (f.Workflow.Status = 'SUPPRESSED')),
+      status: 'ignored',
+      reason: 'its workflow status is SUPPRESSED',
+    },
+    {
+      $label: 'with no principal (an access key without PrincipalType)',
+      event: () => withFinding((f) => delete f.Resources[0].Details.AwsIamAccessKey.PrincipalType),
+      status: 'ignored',
+      reason: 'no VPN user or client address resolved',
+    },
+    {
+      $label: 'of another product (the real EC2.18 control capture)',
+      event: () => fixture('control-finding', 'securityhub'),
+      status: 'rejected',
+      reason:
+        'not a GuardDuty finding: Security Hub finding from product "arn:aws:securityhub:us-east-1::product/aws/securityhub"; only GuardDuty\'s are acted on',
+    },
+  ])(
+    'a Security Hub finding $label: $status with the reason, nothing terminated, nobody told',
+    async ({ event, status, reason }) => {
+      const { api, handler, published } = setup();
+      const result = await handler(event());
+      expect(result.status).toBe(status);
+      const said = result.status === 'rejected' ? [result.reason] : 'notes' in result ? result.notes : [];
+      expect(said).toContain(reason);
+      expect(api.calls.filter((c) => c.op === 'terminate')).toEqual([]);
+      expect(api.terminated.size).toBe(0);
+      expect(published).toEqual([]);
+    },
+  );
+
   it('every audit line, the result and the notice carry the account and Region of the finding', async () => {
     const { handler, lines, published } = setup();
     const result = await handler(viaGuardDuty());
