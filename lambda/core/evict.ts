@@ -305,9 +305,10 @@ async function evictRound(
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  // Read before this round writes the quarantine, which would otherwise answer for itself.
+  // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first round: a
+  // later one finds the entries its own first round wrote for the people it could not yet call absent.
   const repeated =
-    unlisted.length === 0 && store && !request.dryRun
+    request.round === 1 && unlisted.length === 0 && store && !request.dryRun
       ? await quarantinedByThisRequest(store, absent, request, clock())
       : [];
   if (repeated.length > 0) {

@@ -365,6 +365,25 @@ describe('the same finding through both routes: one eviction, one notice', () =>
     expect(published).toHaveLength(1);
   });
 
+  it('a later round of one eviction still reports whom its first round wrote in the quarantine but never found', async () => {
+    const config = testConfig();
+    const request = { ...decideFor(viaGuardDuty()), round: 2 };
+    const quarantine = new FakeQuarantineStore();
+    const now = Date.now();
+    await quarantine.put(
+      {
+        username: ALICE,
+        expiresAt: now + 3_600_000,
+        reason: request.reason,
+        trigger: 'guardduty',
+        correlationId: request.correlationId,
+      },
+      now,
+    );
+    const result = await evict(request, { api: new FakeClientVpnApi([]), quarantine }, config);
+    expect(result).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+  });
+
   it('a quarantine table that cannot answer leaves the person not connected, so that someone hears of it', async () => {
     const { quarantine, handler, published } = setup({}, []);
     await handler(viaGuardDuty());
