@@ -1,10 +1,11 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import type { UsernameMatch } from './constants';
+import { ACCOUNT_ID, type UsernameMatch } from './constants';
 import { canonicalEndpoints, EndpointListError, type EndpointRef } from './endpoint-ref';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
 import {
+  type AlertSources,
   describeValue,
   InvalidSettingError,
   MissingSettingError,
@@ -45,6 +46,13 @@ export interface EvictorConfig {
   ec2BudgetShare: number;
   /** Idle and over-age sessions a scheduled sweep ends; none means `Sweep VPN Sessions` is rejected. */
   sessions?: SessionsSetting;
+  /** Other accounts whose alerts reach the evictor; none: only this account's own bus carries alerts. */
+  alertSources?: AlertSources;
+  /**
+   * The account the evictor runs in: its own findings always count, and an IAM user name is only known to mean
+   * the same person in it. Unknown (the CLI): every finding is treated as another account's.
+   */
+  deploymentAccount?: string;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -92,6 +100,17 @@ function fromEnvironment<T>(setting: SettingDeclaration<T>, env: NodeJS.ProcessE
 /** The table the stack names, which is no setting: the stack creates it. */
 const quarantineTableOf = (env: NodeJS.ProcessEnv) => env.QUARANTINE_TABLE?.trim() || undefined;
 
+/** The account the stack deployed the function in, which the stack writes; no setting. */
+function deploymentAccountOf(env: NodeJS.ProcessEnv): string | undefined {
+  const account = env.DEPLOYMENT_ACCOUNT_ID?.trim();
+  if (!account) return undefined;
+  if (!ACCOUNT_ID.test(account))
+    throw new ConfigurationError(
+      `DEPLOYMENT_ACCOUNT_ID must be a 12-digit AWS account id, got ${describeValue(account)}`,
+    );
+  return account;
+}
+
 /** The connect handler's environment; like the evictor's, an invalid variable fails the cold start, naming it. */
 export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
   const quarantineTable = quarantineTableOf(env);
@@ -123,6 +142,8 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
   const sessions = fromEnvironment(SETTINGS.sessions, env);
   const region = env.AWS_REGION?.trim() || undefined;
+  const alertSources = fromEnvironment(SETTINGS.alertSources, env);
+  const deploymentAccount = deploymentAccountOf(env);
   return {
     endpointIds: endpointIdsOf(env, region),
     ...(region ? { region } : {}),
@@ -146,5 +167,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
     ...(sessions ? { sessions } : {}),
+    ...(alertSources ? { alertSources } : {}),
+    ...(deploymentAccount ? { deploymentAccount } : {}),
   };
 }

@@ -55,3 +55,9 @@ export const AWS_REGIONS: readonly string[] = [
   'us-west-1',
   'us-west-2',
 ];
+
+/** An AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+
+/** An AWS Region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;

@@ -163,6 +163,7 @@ export async function evict(
   const request = withQuarantineEnd(decided, clock());
   const result: EvictionResult = {
     ...resultFor(request),
+    ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
   if (request.halt) {
@@ -251,6 +252,24 @@ function handOff(
   return result;
 }
 
+/**
+ * Of the names found not connected, those this same request already quarantined: the same alert delivered again
+ * (GuardDuty's own event and Security Hub's copy of it share a correlation id, and EventBridge delivers at least
+ * once) finds them gone because it ended them, which is nothing new to tell anyone. A store that cannot answer
+ * leaves a name not connected, so that a person hears of it.
+ */
+async function quarantinedByThisRequest(
+  store: QuarantineStore,
+  names: readonly string[],
+  request: EvictionRequest,
+  now: number,
+): Promise<string[]> {
+  const entries = await Promise.all(names.map((name) => store.active(name, now).catch(() => undefined)));
+  return names.filter(
+    (_, i) => entries[i]?.correlationId === request.correlationId && entries[i]?.trigger === request.trigger,
+  );
+}
+
 async function evictRound(
   request: EvictionRequest,
   ports: EvictionPorts,
@@ -298,7 +317,21 @@ async function evictRound(
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  result.notConnected = [...(request.notConnected ?? []), ...(unlisted.length === 0 ? absent : [])];
+  // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first round: a
+  // later one finds the entries its own first round wrote for the people it could not yet call absent.
+  const repeated =
+    request.round === 1 && unlisted.length === 0 && store && !request.dryRun
+      ? await quarantinedByThisRequest(store, absent, request, clock())
+      : [];
+  if (repeated.length > 0) {
+    result.notes.push(
+      `already evicted for this alert (${request.correlationId}), delivered again: ${repeated.join(', ')}`,
+    );
+  }
+  result.notConnected = [
+    ...(request.notConnected ?? []),
+    ...(unlisted.length === 0 ? absent.filter((name) => !repeated.includes(name)) : []),
+  ];
   for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
   if (request.quarantineUntil !== undefined && !store) {

@@ -18,9 +18,9 @@ describe('npm start', () => {
     );
     // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
     expect(stdout).toMatch(
-      /11\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+      /12\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
     );
-    expect(stdout).toMatch(/12\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
+    expect(stdout).toMatch(/13\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
@@ -30,13 +30,17 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       /4\. Evict VPN User[\s\S]*resolved: dave\.chen@corp\.example\.com\n\s+result: 6 terminated/,
     );
+    // A finding from another account of the organisation evicts someone, and says which account raised it.
+    expect(stdout).toMatch(
+      /7\. GuardDuty, from another account of the organisation[\s\S]*?outcome: completed\n\s+raised in: account 111122223333, eu-west-1\n\s+resolved: erin\.lee@corp\.example\.com\n\s+result: [1-9]\d* terminated[\s\S]*?quarantine: erin\.lee@corp\.example\.com written/,
+    );
     // Sessions end on their own: over age on the first sweep, idle once still for 15 minutes across sweeps, by
     // connection id; the exempt and the protected stay.
     expect(stdout).toMatch(
-      /7\. Sweep VPN Sessions[\s\S]*?resolved: grace\.kim@corp\.example\.com\n\s+result: 1 terminated[\s\S]*?sessions ended: 0 idle, 1 over age/,
+      /8\. Sweep VPN Sessions[\s\S]*?resolved: grace\.kim@corp\.example\.com\n\s+result: 1 terminated[\s\S]*?sessions ended: 0 idle, 1 over age/,
     );
     const idle =
-      /8\. Twenty minutes later[\s\S]*?resolved: (.*)\n[\s\S]*?sessions ended: (\d+) idle, \d+ over age; kept: ([1-9]) protected, ([1-9]) exempt/.exec(
+      /9\. Twenty minutes later[\s\S]*?resolved: (.*)\n[\s\S]*?sessions ended: (\d+) idle, \d+ over age; kept: ([1-9]) protected, ([1-9]) exempt/.exec(
         stdout,
       );
     expect(idle?.[1]).toContain('heidi.novak@corp.example.com, ivan.silva@corp.example.com');
@@ -45,7 +49,7 @@ describe('npm start', () => {
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
     const endOfDay =
-      /10\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
+      /11\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
       );
     // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.

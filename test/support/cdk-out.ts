@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ACCOUNT_ID, DEFAULT_REGION as REGION } from '../../emulator/account';
 
 const ROOT = join(__dirname, '..', '..');
 export const SYNTH_OUT = join(ROOT, 'cdk.out', 'test-synth');
@@ -16,12 +17,19 @@ export const INTEGRATION_CONTEXT = {
   supportContact: 'it-help@example.com',
   attachConnectHandler: 'true',
   sessions: JSON.stringify({ idleMinutes: 15, maxSessionHours: 8, exempt: ['oncall'], noticeAbove: 3 }),
+  // Alerts from the organisation: findings of 111122223333 may evict; other accounts' are rejected.
+  alertSources: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}',
 };
+
+const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': ACCOUNT_ID, 'AWS::Region': REGION };
 
 interface FunctionAsset {
   /** The bundle the evictor function deploys: `<asset dir>/index.js`. */
   bundle: string;
-  /** The function's environment in the template; values that are CloudFormation references are left out. */
+  /**
+   * The function's environment in the template; the account and Region pseudo parameters resolved as
+   * CloudFormation would in the emulator's account and Region, other references (to resources) left out.
+   */
   environment: Record<string, string>;
 }
 
@@ -35,7 +43,10 @@ function functionIn(template: { Resources: Record<string, any> }, logicalIdPrefi
   return (functions[0] as [string, any])[1];
 }
 
-/** A function's environment in a template; values that are CloudFormation references are left out. */
+/**
+ * A function's environment in a template: the account and Region pseudo parameters resolved as CloudFormation would
+ * in the emulator's account and Region, other references (to resources) left out.
+ */
 export function functionEnvironment(
   template: { Resources: Record<string, any> },
   logicalIdPrefix: string,
@@ -44,10 +55,13 @@ export function functionEnvironment(
     string,
     unknown
   >;
-  return Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === 'string')) as Record<
-    string,
-    string
-  >;
+  return Object.fromEntries(
+    Object.entries(variables).flatMap(([name, value]) => {
+      const resolved =
+        typeof value === 'string' ? value : PSEUDO_PARAMETERS[(value as { Ref?: string }).Ref ?? ''];
+      return resolved === undefined ? [] : [[name, resolved]];
+    }),
+  ) as Record<string, string>;
 }
 
 /**

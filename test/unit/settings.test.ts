@@ -44,6 +44,7 @@ describe('the two readers of each setting', () => {
     { $label: 'quarantineMinutes', value: 60 },
     { $label: 'supportContact', value: 'your IT help desk' },
     { $label: 'ec2BudgetShare', value: 0.6 },
+    { $label: 'alertSources', value: undefined },
   ])(
     'default $label: the documented default, at synth and at a cold start without the variable',
     ({ $label, value }) => {
@@ -97,6 +98,18 @@ describe('the two readers of each setting', () => {
       value: { 'dave.chen': 'dchen@example.com' },
     },
     { $label: 'identityMap a list', key: 'identityMap', given: '["alice"]', value: rejected },
+    {
+      $label: 'identityMap with a key qualified by account',
+      key: 'identityMap',
+      given: '{"111122223333/deploy":"ops@example.com"}',
+      value: { '111122223333/deploy': 'ops@example.com' },
+    },
+    {
+      $label: 'identityMap qualified by an 11-digit account',
+      key: 'identityMap',
+      given: '{"11112222333/deploy":"ops@example.com"}',
+      value: rejected,
+    },
     { $label: 'identityMap to nobody', key: 'identityMap', given: '{"dave.chen":""}', value: rejected },
     { $label: 'endpointIds malformed', key: 'endpointIds', given: 'vpn-1', value: rejected },
     { $label: 'matchCommonName', key: 'matchCommonName', given: 'true', value: true },
@@ -125,6 +138,31 @@ describe('the two readers of each setting', () => {
       given: OFFICE.replace('europe/berlin', 'Mars/Olympus'),
       value: rejected,
     },
+    {
+      $label: 'alertSources: an organization and accounts',
+      key: 'alertSources',
+      given: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333","111122223333"]}',
+      value: { organizationId: 'o-a1b2c3d4e5', accounts: ['111122223333'] },
+    },
+    {
+      $label: 'alertSources: accounts alone',
+      key: 'alertSources',
+      given: '{"accounts":["444455556666"]}',
+      value: { accounts: ['444455556666'] },
+    },
+    {
+      $label: 'alertSources: an organization id in capitals',
+      key: 'alertSources',
+      given: '{"organizationId":"o-A1B2C3D4E5"}',
+      value: rejected,
+    },
+    {
+      $label: 'alertSources: an account of 11 digits',
+      key: 'alertSources',
+      given: '{"accounts":["11112222333"]}',
+      value: rejected,
+    },
+    { $label: 'alertSources: empty', key: 'alertSources', given: '{}', value: rejected },
   ])('$label: the same at synth and at a cold start', ({ key, given, value }) => {
     const variable = variableOf(key);
     if (value === rejected) {
@@ -165,18 +203,27 @@ describe('the two readers of each setting', () => {
     }
   });
 
-  // Beside the settings: the table the stack names, and the evictor's own Region, which Lambda sets.
+  // Beside the settings, each reads what the stack itself names (the table, the account it deployed in) and the
+  // evictor its own Region, which Lambda sets.
   it.each([
     {
       $label: 'evictor',
       read: parseEvictorConfig,
-      others: { QUARANTINE_TABLE: 'q', AWS_REGION: 'us-east-1' },
+      others: {
+        QUARANTINE_TABLE: 'quarantine',
+        DEPLOYMENT_ACCOUNT_ID: '123456789012',
+        AWS_REGION: 'us-east-1',
+      },
     },
-    { $label: 'connect', read: parseConnectConfig, others: { QUARANTINE_TABLE: 'q' } },
+    { $label: 'connect', read: parseConnectConfig, others: { QUARANTINE_TABLE: 'quarantine' } },
   ] as const)(
     'the $label function reads exactly the variables the stack and Lambda give it',
     ({ $label, read, others }) => {
-      const values = atSynth({ accessHours: OFFICE, sessions: '{"idleMinutes":15}' });
+      const values = atSynth({
+        accessHours: OFFICE,
+        sessions: '{"idleMinutes":15}',
+        alertSources: { accounts: ['111122223333'] },
+      });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),
         ...others,
