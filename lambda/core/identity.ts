@@ -58,14 +58,20 @@ export function coveredBy(entries: readonly string[]): (name: string) => boolean
   return (name) => name !== '' && localParts.has(localPart(name));
 }
 
-export const isNameCoveredBy = (entries: readonly string[], name: string): boolean =>
-  coveredBy(entries)(name);
+/** The names a connection, or a client connecting, goes by: its Username and its certificate's CommonName. */
+export type NamesOf = Pick<VpnConnection, 'username' | 'commonName'>;
 
-/** A connection is covered when its Username or its CommonName is. */
-export const connectionCoveredBy = (entries: readonly string[]): ((c: VpnConnection) => boolean) => {
+/**
+ * Protect broadly: a connection, or a client connecting, is covered by protected users, `except` or exempt entries
+ * when its Username or its CommonName is, whether or not `matchCommonName` is on (that setting decides whom a
+ * certificate name may evict or keep out, never whom it protects). The evictor and the client-connect handler
+ * decide "protected" and "exempt" with this one function, so a user the end-of-day disconnect keeps connected is
+ * let back in after a drop.
+ */
+export function namesCoveredBy(entries: readonly string[]): (who: NamesOf) => boolean {
   const covers = coveredBy(entries);
-  return (c) => covers(c.username) || covers(c.commonName);
-};
+  return (who) => covers(who.username) || covers(who.commonName);
+}
 
 export interface Ambiguity {
   name: string;
@@ -148,13 +154,13 @@ export function selectConnections(
     if (skip) selection.skipped.push(skip);
     else wanted.set(c.connectionId, c);
   };
-  const isProtected = connectionCoveredBy(rules.protectedUsers);
+  const isProtected = namesCoveredBy(rules.protectedUsers);
   const protect = (c: VpnConnection): Outcome | undefined =>
     isProtected(c) ? { ...refOf(c), status: 'skipped', reason: 'protected' } : undefined;
 
   const byName = new Set<string>();
   if (target.kind === 'everyone') {
-    const isExcepted = connectionCoveredBy(target.except);
+    const isExcepted = namesCoveredBy(target.except);
     for (const c of connections) {
       keep(
         c,

@@ -273,3 +273,66 @@ describe('access hours at connect time', () => {
     30_000,
   );
 });
+
+describe('the Berlin example (access hours, exempt oncall, protected breakglass): certificate users the end of the day keeps connected get back in', () => {
+  /** The hour it is now in Berlin, so that the window below is closed now, as at 23:00 in the issue's example. */
+  const berlinHour = () =>
+    Number(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/Berlin',
+        hour: 'numeric',
+        hourCycle: 'h23',
+      }).format(Date.now()),
+    );
+  const at = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+
+  it('protected and exempt common names stay connected at the end of the day and are let in after a drop; others are not', async () => {
+    const hour = berlinHour();
+    const accessHours = {
+      timeZone: 'Europe/Berlin',
+      days: 'MON-SUN',
+      start: at(hour - 3),
+      end: at(hour - 1),
+      exempt: ['oncall'],
+      contact: 'it-help@example.com',
+    };
+    // As deployed: protectedUsers breakglass (the synthesized environment), matchCommonName off, the default.
+    expect(connectEnv()).toMatchObject({ PROTECTED_USERS: 'breakglass', MATCH_COMMON_NAME: 'false' });
+    const arn = await emulator.registerFunction({
+      name: 'AWSClientVPN-Berlin',
+      bundle: functionAsset('ConnectHandlerFunction').bundle,
+      env: connectEnv({ ACCESS_HOURS: JSON.stringify(accessHours) }),
+    });
+    await useHandler(A, arn);
+    // Mutual (certificate) authentication: no username, the certificate's common name names the client.
+    const certificates = ['oncall', 'breakglass', 'kiosk-3'];
+    for (const commonName of certificates) emulator.addConnection(A, { username: '', commonName });
+    const byCommonName = (commonName: string) =>
+      emulator
+        .snapshot()
+        .endpoints.flatMap((e) => e.connections)
+        .filter((c) => c.commonName === commonName)
+        .map((c) => c.status);
+
+    // The end-of-day schedule's event: everyone off but the exempt; the protected are never touched.
+    const { result } = await evictor.invoke(
+      customEvent('Disconnect All VPN Users', { reason: 'end of access hours', except: accessHours.exempt }),
+      'req-end-of-day',
+    );
+    expect(result).toMatchObject({ status: 'completed' });
+    expect(certificates.map(byCommonName)).toEqual([['active'], ['active'], ['terminated']]);
+
+    // Their laptops sleep and the clients reconnect: the connect handler must agree with the disconnect.
+    const reconnect = (commonName: string) =>
+      emulator.connect({ clientVpnEndpointId: A, username: '', commonName });
+    expect(await reconnect('oncall')).toMatchObject({ allowed: true });
+    expect(await reconnect('breakglass')).toMatchObject({ allowed: true });
+    expect(await reconnect('kiosk-3')).toMatchObject({
+      allowed: false,
+      reason: 'client-connect-failed',
+      messageToUser: expect.stringMatching(
+        /^VPN access opens \w+day \d\d:00 Europe\/Berlin\. Outside these hours, contact it-help@example\.com\.$/,
+      ),
+    });
+  }, 60_000);
+});
