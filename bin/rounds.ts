@@ -13,6 +13,7 @@ const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
   permanentFailures({
     outcomes: round.outcomes.filter((o) => o.endpointId === endpoint.endpointId),
     endpoints: [endpoint],
+    quarantine: [],
   }) > 0;
 
 /**
@@ -40,9 +41,13 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
   const lastSeen = new Map<string, { round: EvictionResult; summary: EndpointSummary }>();
   for (const round of rounds)
     for (const summary of round.endpoints) lastSeen.set(summary.endpointId, { round, summary });
-  const failureLeft = [...lastSeen.values()].some(
-    ({ round, summary }) => round !== last && failedForGood(round, summary),
+  // A quarantine entry no retry could write stays unwritten, whichever round met it.
+  const unwritable = rounds.some(
+    (r) => permanentFailures({ outcomes: [], endpoints: [], quarantine: r.quarantine }) > 0,
   );
+  const failureLeft =
+    unwritable ||
+    [...lastSeen.values()].some(({ round, summary }) => round !== last && failedForGood(round, summary));
   const { continuation: _next, endedEarlier: _counted, ...final } = last;
   return {
     ...final,

@@ -92,6 +92,8 @@ export interface EmulatorSnapshot {
       /** Terminate calls that reached this connection: more than one ending it would be a double termination. */
       terminateCalls: number;
     }>;
+    /** The EC2 requests that named this endpoint, per action and outcome (denied and throttled ones too). */
+    calls: CallCounts;
   }>;
   /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
   calls: CallCounts;
@@ -156,6 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
   let fleet: Fleet = loadSeed(initialSeed, clock(), traffic);
   let calls: CallCounts = {};
+  let callsByEndpoint = new Map<string, CallCounts>();
   let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
@@ -174,10 +177,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
   const lambda = new LambdaService(() => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url) }), clock);
 
-  const count = (action: string, outcome: string) => {
-    const perAction = calls[action] ?? {};
+  const countIn = (counts: CallCounts, action: string, outcome: string) => {
+    const perAction = counts[action] ?? {};
     perAction[outcome] = (perAction[outcome] ?? 0) + 1;
-    calls[action] = perAction;
+    counts[action] = perAction;
+  };
+  /** Counts a request, and against the endpoint it named, if any. */
+  const count = (action: string, outcome: string, endpointId?: string) => {
+    countIn(calls, action, outcome);
+    if (endpointId === undefined) return;
+    const counts = callsByEndpoint.get(endpointId) ?? {};
+    countIn(counts, action, outcome);
+    callsByEndpoint.set(endpointId, counts);
   };
 
   const endpointById = (clientVpnEndpointId: string): Endpoint => {
@@ -246,6 +257,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
     let action = 'Unknown';
+    let endpointId: string | undefined;
     try {
       const body =
         req.method === 'POST' ? await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : '';
@@ -258,6 +270,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
+      endpointId = params.string('ClientVpnEndpointId');
       if (action === 'Unknown')
         throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
       const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
@@ -277,7 +290,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const fault = faults.decide(action);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.kind === 'drop') {
-        count(action, 'Dropped');
+        count(action, 'Dropped', endpointId);
         req.socket.destroy();
         return;
       }
@@ -291,7 +304,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (!throttle.tryTake(accountOf(req), action, clock())) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      const resource = params.string('ClientVpnEndpointId') ?? '*';
+      const resource = endpointId ?? '*';
       if (deniedActions.has(action) || deniedActions.has(`${action}:${resource}`)) {
         throw new Ec2Error(
           'UnauthorizedOperation',
@@ -305,11 +318,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         traffic,
       });
       if (fault.loseAnswer) {
-        count(action, 'AnswerLost');
+        count(action, 'AnswerLost', endpointId);
         req.socket.destroy();
         return;
       }
-      count(action, 'Success');
+      count(action, 'Success', endpointId);
       send(res, 200, 'text/xml;charset=UTF-8', successXml(action, requestId, result));
     } catch (error) {
       const ec2 =
@@ -322,7 +335,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 413,
               )
             : new Ec2Error('InternalError', 'An internal error has occurred', 500);
-      count(action, ec2.code);
+      count(action, ec2.code, endpointId);
       send(res, ec2.httpStatus, 'text/xml;charset=UTF-8', errorXml(ec2.code, ec2.message, requestId));
     }
   }
@@ -349,6 +362,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             terminateCalls: c.terminateCalls,
           };
         }),
+        calls: structuredClone(callsByEndpoint.get(e.clientVpnEndpointId) ?? {}),
       })),
       calls: structuredClone(calls),
       throttle: throttle.snapshot(),
@@ -360,6 +374,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       clockOffsetMs = 0;
       fleet = loadSeed(initialSeed, clock(), traffic);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
       lambda.clearRecords();
       faults.configure({});
@@ -369,6 +384,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: (seed) => {
       fleet = loadSeed(seed, clock(), traffic);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
     },
     addConnection: (clientVpnEndpointId, connection) => {

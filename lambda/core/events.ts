@@ -40,6 +40,13 @@ const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const username = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/**
+ * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
+ * identity, which GuardDuty allows up to 2,048 characters.
+ */
+const carriedName = z
+  .string()
+  .check(z.minLength(1), z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
 const reason = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(1024), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
@@ -110,7 +117,7 @@ const continuationDetailSchema = z.object({
       names: z
         .array(
           z.object({
-            name: username,
+            name: carriedName,
             match: z.enum(['username', 'identity']),
             source: z.string().check(z.maxLength(256)),
           }),
@@ -121,7 +128,7 @@ const continuationDetailSchema = z.object({
     }),
     z.object({ kind: z.literal('everyone'), except: z.array(username).check(z.maxLength(10_000)) }),
   ]),
-  notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
+  notConnected: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
 });

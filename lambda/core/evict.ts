@@ -396,7 +396,8 @@ async function evictRound(
   }
 
   // An endpoint goes on to the next round while anything on it may still be done: calls not started, a failure
-  // a retry may fix, or a listing that may work next time. One whose only failures no retry can fix does not.
+  // a retry may fix, or a listing that may work next time. One with a failure no retry can fix never does: each
+  // round would spend the shared budget on calls refused again (a missing permission), starving the others.
   const goOn: string[] = [];
   for (const [i, { endpointId, error }] of listings.entries()) {
     const run = runs[i] ?? { outcomes: [], terminateCalls: 0, notStarted: 0 };
@@ -405,14 +406,21 @@ async function evictRound(
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
     if (run.firstError) result[FAILURE_CAUSE] ??= run.firstError;
-    const transientFailures = outcomes.some((o) => o.status === 'failed' && o.transient);
-    if (run.notStarted > 0 || transientFailures || error?.transient) goOn.push(endpointId);
+    const failures = outcomes.filter((o) => o.status === 'failed');
+    const permanent = failures.some((o) => !o.transient) || (error !== undefined && !error.transient);
+    const workLeft = run.notStarted > 0 || failures.length > 0 || error !== undefined;
+    if (workLeft && !permanent) goOn.push(endpointId);
   }
 
-  if (result.quarantine.some((q) => q.outcome === 'failed')) {
+  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed');
+  if (unwritten.some((q) => q.transient !== false)) {
     result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
     result.status = 'partial-failure';
   } else {
+    if (unwritten.length > 0)
+      result.notes.push(
+        'a quarantine could not be written, and no retry can write it: the users may reconnect',
+      );
     if (permanentFailures(result) > 0) result.status = 'failed';
     else if (result.notConnected.length > 0) result.status = 'not-connected';
     if (runs.some((r) => r.notStarted > 0))

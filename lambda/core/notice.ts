@@ -1,5 +1,5 @@
 import { distinctNames } from './identity';
-import { type EvictionResult, permanentFailures, type SweepSummary } from './result';
+import { type EvictionResult, failuresOf, permanentFailures, type SweepSummary } from './result';
 import type { Outcome, QuarantineOutcome } from './types';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
@@ -61,22 +61,15 @@ function releaseHeadline(result: EvictionResult): string {
  */
 function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
-  const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
-    result.endpoints.reduce((n, e) => n + e[key], 0);
+  const total = (key: 'terminated' | 'wouldTerminate') => result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
   const verb = dryRun ? 'would be terminated' : 'terminated';
-  const quarantineFailures = result.quarantine.filter((q) => q.outcome === 'failed').length;
   switch (result.status) {
     case 'continuing':
     case 'failed':
     case 'partial-failure': {
-      const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
-      const failures = [
-        ...(total('failed') > 0 ? [`${total('failed')} not terminated`] : []),
-        ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
-        ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
-      ];
+      const failures = failuresOf(result);
       const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';

@@ -19,8 +19,14 @@ export async function release(
   );
   const failed = quarantine.filter((q) => q.outcome === 'failed');
   const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
+  // A failure a retry may fix fails the invocation for Lambda's retries; one no retry can fix is reported once.
+  const status = failed.some((q) => q.transient !== false)
+    ? 'partial-failure'
+    : failed.length > 0
+      ? 'failed'
+      : 'completed';
   return {
-    status: failed.length > 0 ? 'partial-failure' : 'completed',
+    status,
     mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
     trigger: 'release',
     correlationId: request.correlationId,

@@ -127,19 +127,45 @@ export interface SweepSummary {
   noticeAbove: number;
 }
 
-/** Failures no retry can fix: connections EC2 refused for good, and endpoints that could not be listed for good. */
-export const permanentFailures = (result: Pick<EvictionResult, 'outcomes' | 'endpoints'>): number =>
+/**
+ * Failures no retry can fix: connections EC2 refused for good, endpoints that could not be listed for good, and
+ * quarantine entries the table refused for good.
+ */
+export const permanentFailures = (
+  result: Pick<EvictionResult, 'outcomes' | 'endpoints' | 'quarantine'>,
+): number =>
   result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
-  result.endpoints.filter((e) => e.errorKind === 'permanent').length;
+  result.endpoints.filter((e) => e.errorKind === 'permanent').length +
+  result.quarantine.filter((q) => q.outcome === 'failed' && q.transient === false).length;
 
-/** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
+/**
+ * What failed, counted, in the words the notice's subject and the error Lambda records both use: `2 not
+ * terminated`, `1 endpoint not listed`, `quarantine not written for 1`.
+ */
+export function failuresOf(result: Pick<EvictionResult, 'endpoints' | 'quarantine'>): string[] {
+  const notTerminated = result.endpoints.reduce((n, e) => n + e.failed, 0);
+  const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed').length;
+  return [
+    ...(notTerminated > 0 ? [`${notTerminated} not terminated`] : []),
+    ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
+    ...(unwritten > 0 ? [`quarantine not written for ${unwritten}`] : []),
+  ];
+}
+
+/**
+ * Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. Its message says
+ * what failed and the first error behind it, which is all Lambda's error record and the dead-letter queue keep.
+ */
 export class EvictionIncompleteError extends Error {
   override readonly name = 'EvictionIncompleteError';
   constructor(readonly result: EvictionResult) {
-    const failed = result.endpoints.reduce((n, e) => n + e.failed + (e.error ? 1 : 0), 0);
-    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`, {
-      cause: result[FAILURE_CAUSE],
-    });
+    const cause = result[FAILURE_CAUSE];
+    const what = failuresOf(result).join(', ') || 'work left after the last round';
+    super(
+      `eviction ${result.correlationId} incomplete: ${what}${cause ? ` (${cause.message})` : ''}; see the audit lines`,
+      { cause },
+    );
   }
 }
 

@@ -86,6 +86,8 @@ export interface QuarantineOutcome {
     | 'failed';
   /** Why it failed: the store's error, for the audit line. */
   error?: string;
+  /** For a failure: whether a retry may write it (a store that does not answer), or never (a table not there). */
+  transient?: boolean;
 }
 
 /**

@@ -89,7 +89,7 @@ const disconnectAll = () => request('Disconnect All VPN Users', { reason: 'end o
 async function toTheEnd(
   first: EvictionRequest,
   ports: EvictionPorts,
-  options: { roundMs?: number; hooks?: EvictionHooks } = {},
+  options: { roundMs?: number; hooks?: EvictionHooks; afterRound?: (result: EvictionResult) => void } = {},
 ): Promise<EvictionResult[]> {
   const rounds: EvictionResult[] = [];
   let next: EvictionRequest | undefined = first;
@@ -100,6 +100,7 @@ async function toTheEnd(
       shouldStop: () => Date.now() >= deadline,
     });
     rounds.push(result);
+    options.afterRound?.(result);
     next = result.continuation;
   }
   return rounds;
@@ -366,6 +367,48 @@ describe('faults injected through the emulator', () => {
       transient: false,
       reason: `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${B}`,
     });
+  });
+
+  it('UnauthorizedOperation on one endpoint of a run that needs several rounds: no call goes there after the first', async () => {
+    emulator = await startEmulator({
+      seed: fleet(60),
+      throttle: { timeScale: TIME_SCALE },
+      deniedActions: [`TerminateClientVpnConnections:${B}`],
+    });
+    const callsOn = (endpointId: string) =>
+      emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === endpointId)?.calls;
+    const onB: Array<ReturnType<typeof callsOn>> = [];
+    const onlyB = () =>
+      emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === B)?.connections ?? [];
+    const activeOnB = onlyB().length;
+    const rounds = await toTheEnd(
+      disconnectAll(),
+      { api: adapter(emulator) },
+      {
+        roundMs: 1_200,
+        afterRound: () => onB.push(callsOn(B)),
+      },
+    );
+    expect(rounds.length).toBeGreaterThanOrEqual(3);
+    // Round 1 lists B and is denied for the calls already in flight; the rest of B is reported, not called, then
+    // or later.
+    const denied = onB[0]?.TerminateClientVpnConnections?.UnauthorizedOperation ?? 0;
+    expect(denied).toBeGreaterThan(0);
+    expect(denied).toBeLessThanOrEqual(config().concurrency);
+    expect(onB[0]?.TerminateClientVpnConnections).toEqual({ UnauthorizedOperation: denied });
+    expect(onB.slice(1)).toEqual(onB.slice(1).map(() => onB[0]));
+    expect(rounds.slice(1).every((r) => !r.endpoints.some((e) => e.endpointId === B))).toBe(true);
+    expect(rounds[0]?.outcomes.filter((o) => o.endpointId === B && o.status === 'failed')).toHaveLength(
+      activeOnB,
+    );
+    // The permitted endpoints are done, each connection ended once.
+    const endpoints = emulator.snapshot().endpoints;
+    for (const endpoint of endpoints.filter((e) => e.clientVpnEndpointId !== B)) {
+      expect(endpoint.connections.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+        true,
+      );
+    }
+    expect(onlyB().filter((c) => c.status === 'active')).toHaveLength(activeOnB);
   });
 
   it('a user who reconnects between the listing and the Terminate is ended by the check that follows', async () => {

@@ -228,6 +228,48 @@ describe('an evicted user stays out until released', () => {
   }, 60_000);
 });
 
+describe('names of any length a finding may carry', () => {
+  /** A finding from `name`'s fixture with its id and the access key's fields replaced. */
+  const findingNaming = (name: string, id: string, accessKey: Record<string, string>) => {
+    const event = fixture(name) as any;
+    event.detail.id = id;
+    Object.assign(event.detail.resource.accessKeyDetails, accessKey);
+    return event;
+  };
+
+  it('a 2,048-character IAM user who is not connected is quarantined by that name, and nothing fails', async () => {
+    const userName = 'a'.repeat(2048);
+    const { result, error } = await evictor.invoke(
+      findingNaming('iam-user', 'finding-long-user', { userName }),
+      'req-long-user',
+    );
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({
+      status: 'not-connected',
+      quarantine: [{ username: userName, outcome: 'written' }],
+    });
+  });
+
+  it('a session of 512 emoji is quarantined, and a client connecting by that name is kept out', async () => {
+    const session = '\u{1f600}'.repeat(512);
+    const { result, error } = await evictor.invoke(
+      findingNaming('sso-session', 'finding-emoji-session', {
+        principalId: `AROAJ52OTH4H7LEXAMPLE:${session}`,
+      }),
+      'req-emoji-session',
+    );
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({
+      status: 'not-connected',
+      quarantine: [{ username: session, outcome: 'written' }],
+    });
+    expect(await emulator.connect({ clientVpnEndpointId: A, username: session })).toMatchObject({
+      allowed: false,
+      messageToUser: 'Your VPN access is suspended. Contact it-help@example.com.',
+    });
+  });
+});
+
 describe('access hours at connect time', () => {
   /** A daily window that is open now, or one that opened and closed again an hour ago (UTC). */
   const windowAround = (open: boolean) => {

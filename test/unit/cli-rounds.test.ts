@@ -129,6 +129,23 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
       },
     ],
     [
+      'a quarantine entry the table refused for good in round 1 fails the request, though round 2 went well',
+      [
+        round(1, 'continuing', [failed(A, 1, 'bob', true)], [A], {
+          quarantine: [
+            { username: 'bob', outcome: 'failed', error: 'ValidationException', transient: false },
+          ],
+        }),
+        round(2, 'completed', [ended(A, 1, 'bob')], [A]),
+      ],
+      {
+        status: 'failed',
+        endpoints: [merged(A, 1, 0, 0)],
+        apiCalls: { describe: 4, terminate: 2 },
+        outcomes: 1,
+      },
+    ],
+    [
       'a connection refused for good on an endpoint that did not go on fails it, over a last round not connected',
       [
         round(1, 'continuing', [failed(A, 1, 'bob', true), failed(B, 5, 'carol', false)], [A, B]),

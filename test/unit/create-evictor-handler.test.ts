@@ -1,4 +1,6 @@
+import { CONNECT_HANDLER_BUDGET } from '../../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
 import { type ContinuationEvent, continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
@@ -6,7 +8,7 @@ import { decide } from '../../lambda/core/policy';
 import { EvictionIncompleteError } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler, UnexpectedEvictorError } from '../../lambda/create-evictor-handler';
-import { startLocalTable } from '../support/dynamodb';
+import { clientFor, closedPort, type LocalTable, startLocalTable } from '../support/dynamodb';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';
@@ -159,6 +161,81 @@ describe('errors by kind, and the hand-off', () => {
     } finally {
       await table.close();
     }
+  });
+
+  describe('a quarantine the table refuses', () => {
+    const evictBob = customEvent('Evict VPN User', { usernames: ['bob'], reason: 'phished' });
+    async function withStore(store: (table: LocalTable) => DynamoDbQuarantineStore) {
+      const table = await startLocalTable();
+      const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')]);
+      const published: string[] = [];
+      const { logger, metrics, metricValues, lines } = recorders();
+      const handler = createEvictorHandler({
+        config: testConfig({ QUARANTINE_TABLE: table.db.tableName }),
+        api,
+        logger,
+        metrics,
+        quarantine: store(table),
+        notifier: { publish: async (subject) => void published.push(subject) },
+      });
+      return { table, api, handler, published, metricValues, lines };
+    }
+
+    it('for good (a table that is not there): reported once, failed, counted, not retried, the cause named', async () => {
+      const { table, api, handler, published, metricValues } = await withStore(
+        (t) => new DynamoDbQuarantineStore(t.client, 'no-such-table'),
+      );
+      try {
+        // No throw: Lambda does not retry what no retry can fix.
+        const result = await handler(evictBob);
+        expect(result).toMatchObject({
+          status: 'failed',
+          quarantine: [
+            {
+              username: 'bob',
+              outcome: 'failed',
+              transient: false,
+              error: expect.stringMatching(
+                /^DynamoDB PutItem on table no-such-table failed with ResourceNotFoundException/,
+              ),
+            },
+          ],
+        });
+        // The eviction itself still happened.
+        expect(api.terminated.size).toBe(1);
+        expect(published).toEqual([
+          '[client-vpn-evictor ENFORCING] evict: FAILED: quarantine not written for 1; 1 terminated',
+        ]);
+        expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
+      } finally {
+        await table.close();
+      }
+    });
+
+    it('for now (nothing answers): fails the invocation for a retry, with a message that names the cause', async () => {
+      const port = await closedPort();
+      const { table, handler, published } = await withStore(
+        (t) =>
+          new DynamoDbQuarantineStore(
+            clientFor(`http://127.0.0.1:${port}`, CONNECT_HANDLER_BUDGET),
+            t.db.tableName,
+          ),
+      );
+      try {
+        const error = await handler(evictBob).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EvictionIncompleteError);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^eviction ${evictBob.id} incomplete: quarantine not written for 1 \\(DynamoDB PutItem on table ${table.db.tableName} failed with `,
+          ),
+        );
+        expect(published).toEqual([
+          '[client-vpn-evictor ENFORCING] evict: FAILED: quarantine not written for 1; 1 terminated',
+        ]);
+      } finally {
+        await table.close();
+      }
+    });
   });
 
   it('a hand-off that cannot be sent fails the invocation, so that Lambda retries the round', async () => {

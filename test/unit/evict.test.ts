@@ -457,6 +457,58 @@ describe('rounds', () => {
     expect(result.continuation).toMatchObject({ round: 2, target: { kind: 'everyone', except: [] } });
   });
 
+  it('never carries on an endpoint with a failure no retry can fix, though calls were left on it', async () => {
+    const config = testConfig();
+    const onA = times(6, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `a${i}` }));
+    const onB = times(6, () => conn(ENDPOINT_B, '')).map((c, i) => ({ ...c, username: `b${i}` }));
+    const api = new FakeClientVpnApi([...onA, ...onB]);
+    // EC2 refuses one connection on B for good, by Username and by id (not a permission: the other calls there
+    // would go through).
+    const refused = new ClientVpnApiError('InvalidParameterValue', 'refused');
+    api.failures.set(`${ENDPOINT_B}/user:b0`, refused);
+    api.failures.set(`${ENDPOINT_B}/${onB[0]?.connectionId}`, refused);
+    let started = 0;
+    const result = await evict(
+      decide(parseEvent(endOfDay(), config.eventSource), config),
+      { api },
+      { ...config, concurrency: 1 },
+      { shouldStop: () => started >= 4, onProgress: (n) => (started = n) },
+    );
+    expect(result.status).toBe('continuing');
+    expect(result.endpoints.find((e) => e.endpointId === ENDPOINT_B)?.failed).toBe(1);
+    // Both endpoints have calls left; only A goes on.
+    expect(result.continuation?.endpointIds).toEqual([ENDPOINT_A]);
+  });
+
+  it('after EC2 denies a permission on an endpoint, makes no more calls there, and reports each connection', async () => {
+    const config = testConfig();
+    const onB = times(5, () => conn(ENDPOINT_B, '')).map((c, i) => ({ ...c, username: `b${i}` }));
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), ...onB]);
+    api.failures.set(ENDPOINT_B, new ClientVpnApiError('UnauthorizedOperation', 'denied'));
+    const result = await evict(
+      decide(parseEvent(endOfDay(), config.eventSource), config),
+      { api },
+      {
+        ...config,
+        concurrency: 1,
+      },
+    );
+    const denied = `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${ENDPOINT_B}`;
+    expect(api.terminateCalls().filter((c) => c.endpointId === ENDPOINT_B)).toHaveLength(1);
+    expect(result.outcomes.filter((o) => o.endpointId === ENDPOINT_B)).toEqual(
+      onB.map((c) =>
+        expect.objectContaining({
+          connectionId: c.connectionId,
+          status: 'failed',
+          reason: denied,
+          transient: false,
+        }),
+      ),
+    );
+    expect(result).toMatchObject({ status: 'failed', apiCalls: { terminate: 2 } });
+    expect(result.continuation).toBeUndefined();
+  });
+
   it(`at round ${MAX_ROUNDS}, work left fails the invocation instead of going on`, async () => {
     const config = testConfig();
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
@@ -483,6 +535,24 @@ describe('rounds', () => {
     // A deployment in dry-run keeps the next round in dry-run, whatever the hand-off says.
     const dry = testConfig({ DRY_RUN: 'true' });
     expect(decide(parseEvent(event, dry.eventSource), dry)).toMatchObject({ dryRun: true });
+  });
+
+  it('a hand-off carries any name a finding may give: a 2,048-character IAM user not found yet', async () => {
+    const config = testConfig();
+    const finding = fixture('iam-user') as any;
+    finding.detail.resource.accessKeyDetails.userName = 'a'.repeat(2048);
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    const first = await evict(decide(parseEvent(finding, config.eventSource), config), { api }, config);
+    expect(first.status).toBe('continuing');
+    const event = continuationEvent(first.continuation as EvictionRequest, config.eventSource, 0);
+    expect(decide(parseEvent(event, config.eventSource), config)).toMatchObject({
+      round: 2,
+      target: { names: [{ name: 'a'.repeat(2048) }] },
+    });
   });
 
   it.each([

@@ -183,6 +183,7 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
         username: 'bob',
         outcome: 'failed',
         error: 'DynamoDB PutItem on table quarantine failed with ThrottlingException',
+        transient: true,
       },
     ]);
     expect(result.notes).toContain('a quarantine could not be written: the users may reconnect; retrying');
@@ -333,5 +334,21 @@ describe('Release VPN User', () => {
     store.failWith = new Error('table unreachable');
     const { handler } = handlerWith(store);
     await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
+  });
+
+  it('a store failure no retry can fix is reported once, as failed, and not retried', async () => {
+    const store = await quarantined();
+    store.failWith = Object.assign(
+      new Error('DynamoDB UpdateItem on table q failed with AccessDeniedException'),
+      {
+        transient: false,
+      },
+    );
+    const { handler, metricValues } = handlerWith(store);
+    expect(await handler(release(['alice@example.com']))).toMatchObject({
+      status: 'failed',
+      quarantine: [{ username: 'alice@example.com', outcome: 'failed', transient: false }],
+    });
+    expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
   });
 });
