@@ -1,3 +1,4 @@
+import { distinctNames } from '../lambda/core/identity';
 import {
   countOutcomes,
   type EndpointSummary,
@@ -53,6 +54,11 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
     ...final,
     status: failureLeft && NOTHING_FAILED.includes(last.status) ? 'failed' : last.status,
     users: [...new Set(rounds.flatMap((r) => r.users))].sort(),
+    // Whoever a connection's last outcome left connected, and whoever the last round left so.
+    stillConnected: distinctNames([
+      ...outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
+      ...last.stillConnected,
+    ]).sort(),
     quarantine: rounds.flatMap((r) => r.quarantine),
     endpoints: [...lastSeen.values()].map(({ summary }) => ({
       ...summary,

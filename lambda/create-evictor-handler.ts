@@ -6,7 +6,7 @@ import type { EvictorConfig } from './core/config';
 import { type Continuation, continuationEvent } from './core/continuation';
 import { EventRejectedError, parseEvent } from './core/events';
 import { evict } from './core/evict';
-import { distinctNames } from './core/identity';
+import { distinctNames, foldCase } from './core/identity';
 import type { LeaseStore } from './core/lease';
 import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
 import { decide } from './core/policy';
@@ -87,12 +87,16 @@ export function createEvictorHandler({
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
     // A session the sweep ends for being idle or old is no user evicted: it has metrics of its own.
     if (result.sweep) recordSweep(terminated, result.sweep);
-    else
+    else {
+      // Evicted: a session of theirs ended, and none is still up.
+      const stillUp = new Set(result.stillConnected.map(foldCase));
       metrics.addMetric(
         'UsersEvicted',
         MetricUnit.Count,
-        distinctNames(terminated.map((o) => o.username)).length,
+        distinctNames(terminated.map((o) => o.username)).filter((name) => !stillUp.has(foldCase(name)))
+          .length,
       );
+    }
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     const permanent = permanentFailures(result);
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);

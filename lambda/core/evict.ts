@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientVpnApi, VpnConnection } from './client-vpn-api';
+import { type ClientVpnApi, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
-import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
+import { distinctNames, type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
 import { LEASE_MS, type LeaseHolder, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
@@ -344,6 +344,8 @@ async function evictRound(
     return runs.map((run) => ({ ...run, outcomes: run.outcomes.map(mark) }));
   };
   const runs = await execute(selection.selected, listings, false);
+  /** Connections the check after the terminations found that the target stands for, and ended too. */
+  let appeared: VpnConnection[] = [];
   const target = decidedTarget(request.target, selection, unlisted.length === 0);
 
   // One more listing ends what appeared meanwhile (a client that reconnected between the listing and its
@@ -376,7 +378,7 @@ async function evictRound(
       });
     }
     const handled = new Set(runs.flatMap((r) => r.outcomes).map((o) => o.connectionId));
-    const appeared = selectConnections(
+    appeared = selectConnections(
       target,
       again.flatMap((l) => l.listing?.connections ?? []),
       settings,
@@ -411,6 +413,17 @@ async function evictRound(
     const workLeft = run.notStarted > 0 || failures.length > 0 || error !== undefined;
     if (workLeft && !permanent) goOn.push(endpointId);
   }
+
+  // A person is evicted only once every session of theirs has ended: one whose call failed, or was not made, is
+  // still connected, and the result and the notice say so.
+  const ended = new Set(
+    result.outcomes
+      .filter((o) => o.status === 'terminated' || o.status === 'would-terminate' || o.status === 'skipped')
+      .map((o) => o.connectionId),
+  );
+  result.stillConnected = distinctNames(
+    [...selection.selected, ...appeared].filter((c) => !ended.has(c.connectionId)).map(ownerOf),
+  ).sort();
 
   const unwritten = result.quarantine.filter((q) => q.outcome === 'failed');
   if (unwritten.some((q) => q.transient !== false)) {

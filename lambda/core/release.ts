@@ -33,6 +33,7 @@ export async function release(
     reason: request.reason,
     users: [...request.usernames],
     notConnected: [],
+    stillConnected: [],
     quarantine,
     endpoints: [],
     outcomes: [],

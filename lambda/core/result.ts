@@ -67,6 +67,7 @@ export function resultFor(request: {
     reason: request.reason,
     users: [],
     notConnected: [],
+    stillConnected: [],
     quarantine: [],
     endpoints: [],
     outcomes: [],
@@ -87,6 +88,11 @@ export interface EvictionResult {
   users: string[];
   /** Names the request gave that matched no active connection on any endpoint in scope. */
   notConnected: string[];
+  /**
+   * Of `users`, those with a session still up when the round ended (its call failed, or was not made): none of
+   * them has been evicted, whatever else the result says.
+   */
+  stillConnected: string[];
   /** Quarantine entries written, kept, released, or that would be in a dry run. */
   quarantine: QuarantineOutcome[];
   endpoints: EndpointSummary[];

@@ -65,6 +65,7 @@ function round(
     reason: 'INC-1',
     users: [...new Set(outcomes.map((o) => o.username))].sort(),
     notConnected: [],
+    stillConnected: [],
     quarantine: [],
     endpoints: endpoints.map((e) =>
       typeof e === 'string' ? line(e, outcomes) : line(e[0], outcomes, [e[1], e[2]]),

@@ -9,7 +9,7 @@ import { EvictionIncompleteError } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler, UnexpectedEvictorError } from '../../lambda/create-evictor-handler';
 import { clientFor, closedPort, type LocalTable, startLocalTable } from '../support/dynamodb';
-import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { recorders } from '../support/recorders';
 
@@ -24,16 +24,22 @@ function setup(connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')
   const api = new FakeClientVpnApi(connections);
   const handedOff: ContinuationEvent[] = [];
   const published: string[] = [];
+  const messages: string[] = [];
   const { logger, metrics, metricValues } = recorders();
   const handler = createEvictorHandler({
     config,
     api,
     logger,
     metrics,
-    notifier: { publish: async (subject) => void published.push(subject) },
+    notifier: {
+      publish: async (subject, message) => {
+        published.push(subject);
+        messages.push(message);
+      },
+    },
     continuation: { handOff: async (event) => void handedOff.push(event) },
   });
-  return { config, api, handler, handedOff, published, metricValues };
+  return { config, api, handler, handedOff, published, messages, metricValues };
 }
 
 const endOfDay = customEvent('Disconnect All VPN Users', { reason: 'end of day' });
@@ -161,6 +167,35 @@ describe('errors by kind, and the hand-off', () => {
     } finally {
       await table.close();
     }
+  });
+
+  it('a notice never says a person was evicted while a session of theirs is still up', async () => {
+    // A client address leads to erin on A; her session on B cannot be ended (EC2 denies the permission there).
+    const beforeFinding = Date.parse('2022-01-13T00:00:00Z');
+    const { api, handler, messages, published, metricValues } = setup([
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: beforeFinding }),
+      conn(ENDPOINT_B, 'erin', { clientIp: '172.17.0.8' }),
+    ]);
+    api.failures.set(ENDPOINT_B, new ClientVpnApiError('UnauthorizedOperation', 'denied'));
+    const result = await handler(fixture('network-connection'));
+    expect(result).toMatchObject({ status: 'failed', users: ['erin'], stillConnected: ['erin'] });
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 not terminated; 1 terminated',
+    ]);
+    expect(JSON.parse(messages[0] ?? '{}')).toMatchObject({ users: ['erin'], stillConnected: ['erin'] });
+    expect(metricValues).toContainEqual({ name: 'UsersEvicted', value: 0 });
+
+    // With both sessions ended, she is evicted, and nobody is still connected.
+    const ended = setup([
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: beforeFinding }),
+      conn(ENDPOINT_B, 'erin', { clientIp: '172.17.0.8' }),
+    ]);
+    expect(await ended.handler(fixture('network-connection'))).toMatchObject({
+      status: 'completed',
+      stillConnected: [],
+    });
+    expect(ended.published).toEqual(['[client-vpn-evictor ENFORCING] guardduty: 2 connections terminated']);
+    expect(ended.metricValues).toContainEqual({ name: 'UsersEvicted', value: 1 });
   });
 
   describe('a quarantine the table refuses', () => {

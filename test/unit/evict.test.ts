@@ -155,10 +155,10 @@ describe('eviction', () => {
     expect(api.terminated.size).toBe(2);
   });
 
-  it('evicts by client address from a network finding, with a full listing', async () => {
+  it('evicts the person a client address from a network finding leads to, everywhere, with a full listing', async () => {
     const connections = [
       conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
-      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.77', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_B, 'Erin', { clientIp: '172.17.0.77' }),
       conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10', establishedAt: BEFORE_FINDING }),
     ];
     const { result, api } = await run(fixture('network-connection'), connections);
@@ -168,8 +168,21 @@ describe('eviction', () => {
       { op: 'list', endpointId: ENDPOINT_A },
       { op: 'list', endpointId: ENDPOINT_B },
     ]);
-    expect([...api.terminated]).toEqual([connections[0]?.connectionId]);
-    expect(result.users).toEqual(['erin']);
+    expect([...api.terminated]).toEqual([connections[0]?.connectionId, connections[1]?.connectionId]);
+    expect(result).toMatchObject({ status: 'completed', users: ['erin'] });
+  });
+
+  it('counts a person found by address against maxUsersPerEvent, like a named one', async () => {
+    const finding = fixture('network-connection') as any;
+    finding.detail.resource.accessKeyDetails = { userType: 'IAMUser', userName: 'frank' };
+    const connections = [
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10' }),
+    ];
+    const { result, api } = await run(finding, connections, { MAX_USERS_PER_EVENT: '1' });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringMatching(/^matches 2 users/) });
+    expect(api.terminateCalls()).toEqual([]);
+    expect((await run(finding, connections, { MAX_USERS_PER_EVENT: '2' })).api.terminated.size).toBe(2);
   });
 
   it('refuses when a client address leads to more than one user', async () => {
