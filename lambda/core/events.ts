@@ -131,6 +131,8 @@ const continuationDetailSchema = z.object({
   notConnected: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
+  startedAt: z.optional(z.int().check(z.minimum(0))),
+  releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

@@ -6,9 +6,9 @@ import { LEASE_MS, type LeaseHolder, type LeaseStore, MASS_DISCONNECT_LEASE } fr
 import { MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
-import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
+import { type QuarantineStore, quarantineKey, quarantinesFor, writeQuarantines } from './quarantine';
 import { release } from './release';
-import { type EvictionResult, FAILURE_CAUSE, permanentFailures, resultFor } from './result';
+import { type EvictionResult, FAILURE_CAUSE, permanentFailures, refOf, resultFor } from './result';
 import { SETTINGS } from './settings';
 import { sweepSessions } from './sweep-round';
 import type { SweepStateStore } from './sweep-state';
@@ -88,15 +88,20 @@ function refusalOf(target: Target, selection: Selection, settings: EvictionSetti
 
 /**
  * The request as decided, for the check after the terminations and for the next round: the people resolved this
- * round, by the names EC2 listed (a local-part resolution is never made again against another listing), with the
- * same address rule; and, while an endpoint could not be listed, the names not found yet, as the request gave
- * them. Disconnect All stays everyone but the exceptions.
+ * round, by the names EC2 listed (a local-part resolution is never made again against another listing), but not
+ * those a release took out of it, with the same address rule; and, while an endpoint could not be listed, the
+ * names not found yet, as the request gave them. Disconnect All stays everyone but the exceptions.
  */
-function decidedTarget(target: Target, selection: Selection, allListed: boolean): Target {
+function decidedTarget(
+  target: Target,
+  selection: Selection,
+  allListed: boolean,
+  released: (name: string) => boolean,
+): Target {
   if (target.kind === 'everyone') return target;
-  const resolved = selection.named.map(
-    (name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }),
-  );
+  const resolved = selection.named
+    .filter((name) => !released(name))
+    .map((name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }));
   return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
 }
 
@@ -150,7 +155,7 @@ export async function evict(
     return release(decided, store, clock());
   }
   if (decided.trigger === 'sweep') return sweepSessions(decided, ports, settings, hooks);
-  const request = withQuarantineEnd(decided, clock());
+  const request = fixedByTheFirstRound(decided, clock());
   const result: EvictionResult = {
     ...resultFor(request),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
@@ -195,15 +200,17 @@ export async function evict(
 }
 
 /**
- * The request with the end of its quarantine fixed: the first round sets it from the minutes; a later round keeps
- * the one it was handed, though never past the longest a deployment may set.
+ * The request with what its first round fixes: when it began, and when its quarantine ends (from the minutes). A
+ * later round keeps what it was handed, the end never past the longest a deployment may set, the start never later
+ * than now; a hand-off that does not say when the request began lets every release win.
  */
-function withQuarantineEnd(request: EvictionRequest, now: number): EvictionRequest {
+function fixedByTheFirstRound(request: EvictionRequest, now: number): EvictionRequest {
+  const startedAt = request.round === 1 ? now : Math.min(request.startedAt ?? 0, now);
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
   if (request.quarantineUntil !== undefined)
-    return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
-  if (request.quarantineMinutes === 0) return request;
-  return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
+    return { ...request, startedAt, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineMinutes === 0) return { ...request, startedAt };
+  return { ...request, startedAt, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
 
 /**
@@ -232,6 +239,7 @@ function handOff(
     round: request.round + 1,
     // Reported by the last round.
     notConnected: result.notConnected,
+    releasedMeanwhile: result.releasedMeanwhile ?? [],
     endedEarlier:
       (request.endedEarlier ?? 0) + result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0),
     notes: [],
@@ -294,8 +302,13 @@ async function evictRound(
       'quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
   } else if (request.quarantineUntil !== undefined && store) {
-    // Keep out each person by a name the client-connect handler checks.
-    const names = selection.selected.map((c) => nameOf(c, settings));
+    // Keep out each person by a name the client-connect handler checks: those it selects now, and, in the first
+    // round, the named users who are not connected, so the block is in place before they come back. A later round
+    // writes for nobody it does not see now: the first round's entries stand, or were released since.
+    const names = [
+      ...selection.selected.map((c) => nameOf(c, settings)),
+      ...(request.round === 1 ? selection.notConnected.map((n) => n.name) : []),
+    ];
     const unenforceable = selection.selected.filter((c) => nameOf(c, settings) === '');
     if (unenforceable.length > 0) {
       result.notes.push(
@@ -305,12 +318,33 @@ async function evictRound(
     const now = clock();
     result.quarantine = await writeQuarantines(
       store,
-      quarantinesFor([...names, ...selection.notConnected.map((n) => n.name)], settings, {
-        ...request,
-        expiresAt: request.quarantineUntil,
-      }),
-      { dryRun: request.dryRun, now, onError: (error) => (result[FAILURE_CAUSE] ??= error as Error) },
+      quarantinesFor(names, settings, { ...request, expiresAt: request.quarantineUntil }),
+      {
+        dryRun: request.dryRun,
+        now,
+        // A release made since the request began wins: the table refuses to write over it.
+        ...(request.startedAt !== undefined ? { releasedSince: request.startedAt } : {}),
+        onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
+      },
     );
+  }
+  // Whom a release made meanwhile took out of this request: their connections are left alone from now on.
+  const releasedNow = result.quarantine
+    .filter((q) => q.outcome === 'released-meanwhile')
+    .map((q) => q.username);
+  const releasedAccounts = new Set(releasedNow.map(quarantineKey));
+  const isReleasedName = (name: string) => name !== '' && releasedAccounts.has(quarantineKey(name));
+  const isReleased = (c: VpnConnection) => isReleasedName(nameOf(c, settings));
+  const toEnd = selection.selected.filter((c) => !isReleased(c));
+  const leftAlone = selection.selected
+    .filter(isReleased)
+    .map((c): Outcome => ({ ...refOf(c), status: 'skipped', reason: 'released' }));
+  for (const outcome of leftAlone) hooks.onOutcome?.(outcome);
+  const skipped = [...selection.skipped, ...leftAlone];
+  const releasedMeanwhile = distinctNames([...(request.releasedMeanwhile ?? []), ...releasedNow]);
+  if (releasedMeanwhile.length > 0) {
+    result.releasedMeanwhile = releasedMeanwhile;
+    result.users = result.users.filter((name) => !isReleasedName(name));
   }
 
   let started = 0;
@@ -343,10 +377,10 @@ async function evictRound(
     );
     return runs.map((run) => ({ ...run, outcomes: run.outcomes.map(mark) }));
   };
-  const runs = await execute(selection.selected, listings, false);
+  const runs = await execute(toEnd, listings, false);
   /** Connections the check after the terminations found that the target stands for, and ended too. */
   let appeared: VpnConnection[] = [];
-  const target = decidedTarget(request.target, selection, unlisted.length === 0);
+  const target = decidedTarget(request.target, selection, unlisted.length === 0, isReleasedName);
 
   // One more listing ends what appeared meanwhile (a client that reconnected between the listing and its
   // Terminate) and settles calls whose answer was lost: a connection that is gone was ended. One pass: that is
@@ -382,7 +416,7 @@ async function evictRound(
       target,
       again.flatMap((l) => l.listing?.connections ?? []),
       settings,
-    ).selected.filter((c) => !handled.has(c.connectionId));
+    ).selected.filter((c) => !handled.has(c.connectionId) && !isReleased(c));
     if (appeared.length > 0) {
       const extra = await execute(appeared, again, true);
       for (const [i, run] of extra.entries()) {
@@ -403,7 +437,7 @@ async function evictRound(
   const goOn: string[] = [];
   for (const [i, { endpointId, error }] of listings.entries()) {
     const run = runs[i] ?? { outcomes: [], terminateCalls: 0, notStarted: 0 };
-    const outcomes = [...selection.skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
+    const outcomes = [...skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
     result.outcomes.push(...outcomes);
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
@@ -422,7 +456,7 @@ async function evictRound(
       .map((o) => o.connectionId),
   );
   result.stillConnected = distinctNames(
-    [...selection.selected, ...appeared].filter((c) => !ended.has(c.connectionId)).map(ownerOf),
+    [...toEnd, ...appeared].filter((c) => !ended.has(c.connectionId)).map(ownerOf),
   ).sort();
 
   const unwritten = result.quarantine.filter((q) => q.outcome === 'failed');

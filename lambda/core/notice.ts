@@ -82,7 +82,9 @@ function headline(result: EvictionResult): string {
     default: {
       const protectedUsers = protectedUsersNamed(result).join(', ');
       const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
+      const released = namesOf(result.releasedMeanwhile ?? []);
       const why = [
+        ...(released ? [`RELEASED MEANWHILE: ${released}`] : []),
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
       ];
@@ -124,7 +126,8 @@ const summaryOf = (result: EvictionResult) => {
 /**
  * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
  * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
- * connected, a protected user an alert named, and every release. A round that hands on to the next speaks only of
+ * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
+ * while its rounds went on. A round that hands on to the next speaks only of
  * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
  * otherwise.
  */
@@ -145,6 +148,7 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   const needsAPerson =
     ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(result.status) ||
     (result.trigger === 'release' && result.quarantine.length > 0) ||
+    (result.releasedMeanwhile?.length ?? 0) > 0 ||
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';

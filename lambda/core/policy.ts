@@ -173,6 +173,8 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
           : {}),
         round: detail.round,
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
+        ...(detail.releasedMeanwhile ? { releasedMeanwhile: detail.releasedMeanwhile } : {}),
+        ...(detail.startedAt !== undefined ? { startedAt: detail.startedAt } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };

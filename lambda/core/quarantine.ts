@@ -31,8 +31,11 @@ export interface QuarantineEntry extends QuarantineRequest {
   released?: QuarantineRelease & { at: number };
 }
 
-/** `kept-longer`: an unreleased entry that expires later was already there and stays as it is. */
-export type QuarantineWrite = 'written' | 'kept-longer';
+/**
+ * `kept-longer`: an unreleased entry that expires later was already there and stays as it is.
+ * `released-meanwhile`: the entry was released at or after `releasedSince`, and stays released.
+ */
+export type QuarantineWrite = 'written' | 'kept-longer' | 'released-meanwhile';
 
 /**
  * The store's errors say whether a retry may help, as the EC2 port's do: `transient: false` for a failure no retry
@@ -42,10 +45,12 @@ export const mayPass = (error: unknown): boolean => (error as { transient?: unkn
 
 export interface QuarantineStore {
   /**
-   * Writes the entry unless an unreleased, unexpired entry for the same name expires later. The check and the
-   * write are one conditional write, so two evictions racing for one user can never shorten the quarantine.
+   * Writes the entry unless an unreleased, unexpired entry for the same name expires later, or, with
+   * `releasedSince`, unless the entry was released at or after that time: a release made after an eviction began
+   * wins over every later round of it. The checks and the write are one conditional write, so two evictions
+   * racing for one user can never shorten the quarantine, and no round can undo a release it raced with.
    */
-  put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite>;
+  put(entry: QuarantineRequest, now: number, options?: { releasedSince?: number }): Promise<QuarantineWrite>;
   /** The unreleased, unexpired entry that denies `username` (its account, by `quarantineKey`), if any. */
   active(username: string, now: number): Promise<QuarantineEntry | undefined>;
   /** Marks the active entry for `username` released, keeping who and why; returns what it lifted. */
@@ -88,14 +93,16 @@ const isoTime = (ms: number) => new Date(ms).toISOString();
 export async function writeQuarantines(
   store: QuarantineStore,
   entries: readonly QuarantineRequest[],
-  options: { dryRun: boolean; now: number; onError?: (error: unknown) => void },
+  options: { dryRun: boolean; now: number; releasedSince?: number; onError?: (error: unknown) => void },
 ): Promise<QuarantineOutcome[]> {
+  const since = options.releasedSince === undefined ? {} : { releasedSince: options.releasedSince };
   return Promise.all(
     entries.map(async ({ username, expiresAt }, i): Promise<QuarantineOutcome> => {
       if (options.dryRun) return { username, until: isoTime(expiresAt), outcome: 'would-write' };
       try {
-        const written = await store.put(entries[i] as QuarantineRequest, options.now);
+        const written = await store.put(entries[i] as QuarantineRequest, options.now, since);
         if (written === 'written') return { username, until: isoTime(expiresAt), outcome: written };
+        if (written === 'released-meanwhile') return { username, outcome: written };
         // Say until when the longer quarantine that stays runs, not the shorter one asked for.
         const kept = await store.active(username, options.now);
         return { username, ...(kept ? { until: isoTime(kept.expiresAt) } : {}), outcome: written };

@@ -106,6 +106,8 @@ export interface EvictionResult {
   round: number;
   /** Connections the earlier rounds ended (or would have, in a dry run). */
   endedEarlier?: number;
+  /** People released after the eviction began, whom its rounds left alone from then on (this round and earlier). */
+  releasedMeanwhile?: string[];
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
   /** What a session sweep found, when the trigger is `sweep`. */

@@ -161,6 +161,38 @@ describe('longer wins', () => {
   });
 });
 
+describe('a release made after an eviction began wins over its later rounds', () => {
+  const longer = request({ expiresAt: T + 120 * MINUTE });
+
+  it('the write is refused, in one conditional write, over an entry released at or after the time given', async () => {
+    await store.put(request(), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    for (const since of [T + 5, T + 10]) {
+      expect(await store.put(longer, T + 20, { releasedSince: since })).toBe('released-meanwhile');
+    }
+    expect(await store.active('alice.smith@example.com', T + 21)).toBeUndefined();
+    expect((await table.rawItem('quarantine#user#alice.smith@example.com'))?.released?.M?.by).toEqual({
+      S: RELEASE.by,
+    });
+  });
+
+  it('an entry released before the eviction began is written over: a new eviction keeps the user out again', async () => {
+    await store.put(request(), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    expect(await store.put(longer, T + 20, { releasedSince: T + 11 })).toBe('written');
+    expect(await store.active('alice.smith@example.com', T + 21)).toMatchObject({
+      expiresAt: longer.expiresAt,
+    });
+  });
+
+  it('the other rules stand: a new entry is written, a longer one kept', async () => {
+    expect(await store.put(request(), T, { releasedSince: T })).toBe('written');
+    expect(await store.put(request({ expiresAt: T + MINUTE }), T, { releasedSince: T })).toBe('kept-longer');
+  });
+});
+
 describe('release', () => {
   it('lifts the entry of the name under any case, keeping who, why and when', async () => {
     await store.put(request(), T);
