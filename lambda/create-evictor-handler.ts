@@ -163,6 +163,7 @@ export function createEvictorHandler({
       const result = await evict(request, { api, quarantine, lease, sweepState, clock }, config, {
         onOutcome: audit,
         shouldStop: () => remaining() < reserve,
+        timeLeft: () => remaining() - reserve,
         onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
         ...(context ? { runId: context.awsRequestId } : {}),
       });

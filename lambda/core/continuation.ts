@@ -40,6 +40,8 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       ...(next.quarantineUntil !== undefined ? { quarantineUntil: next.quarantineUntil } : {}),
       ...(next.startedAt !== undefined ? { startedAt: next.startedAt } : {}),
       ...(next.releasedMeanwhile?.length ? { releasedMeanwhile: next.releasedMeanwhile } : {}),
+      ...(next.backoffMs ? { backoffMs: next.backoffMs } : {}),
+      ...(next.idleRounds ? { idleRounds: next.idleRounds } : {}),
     },
   };
 }

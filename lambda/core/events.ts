@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ENDPOINT_ID, WELL_FORMED_TEXT } from './constants';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
-import { MAX_ROUNDS } from './limits';
+import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { SETTINGS } from './settings';
 import { validate } from './validation';
 
@@ -133,6 +133,8 @@ const continuationDetailSchema = z.object({
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
   startedAt: z.optional(z.int().check(z.minimum(0))),
   releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
+  backoffMs: z.optional(z.int().check(z.minimum(0), z.maximum(BACKOFF.longestMs))),
+  idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

@@ -3,7 +3,7 @@ import { type ClientVpnApi, ownerOf, type VpnConnection } from './client-vpn-api
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { distinctNames, type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
 import { LEASE_MS, type LeaseHolder, type LeaseStore, MASS_DISCONNECT_LEASE } from './lease';
-import { MAX_ROUNDS } from './limits';
+import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
 import { type QuarantineStore, quarantineKey, quarantinesFor, writeQuarantines } from './quarantine';
@@ -17,6 +17,7 @@ import type { DecidedRequest, EvictionRequest, NamedUser, Outcome, Target } from
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
 
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const LEASE_POLL_MS = 5_000;
 
 /** The source of a name an earlier round resolved: no connection for it now means it was ended, not absent. */
@@ -49,6 +50,8 @@ export interface EvictionHooks {
   shouldStop?: () => boolean;
   /** Told while a mass disconnect waits for another one to finish. */
   onWaiting?: (holder: string) => void;
+  /** How long, in ms, calls may still start: a round waits its back-off only this long. Unbounded when not given. */
+  timeLeft?: () => number;
   /**
    * This run, for the lease: Lambda's request id, which Lambda keeps when it retries a failed invocation, so that
    * the retry takes back the lease its failed attempt held, while a second delivery of the event, with a request
@@ -117,11 +120,7 @@ async function takeLease(
   ports: EvictionPorts,
   hooks: EvictionHooks,
 ): Promise<LeaseTaken> {
-  const {
-    lease,
-    clock = Date.now,
-    sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  } = ports;
+  const { lease, clock = Date.now, sleep = wait } = ports;
   if (!lease) return 'taken';
   for (let waited = false; ; waited = true) {
     const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock());
@@ -165,6 +164,17 @@ export async function evict(
     result.notes.push(request.halt.why);
     return result;
   }
+  if (request.backoffMs) {
+    // The round before met failures a retry may fix: give them time to pass, as long as this invocation allows.
+    const waitMs = Math.max(0, Math.min(request.backoffMs, hooks.timeLeft?.() ?? Number.POSITIVE_INFINITY));
+    await (ports.sleep ?? wait)(waitMs);
+    result.notes.push(
+      `waited ${waitMs / 1000} s before this round: the one before met failures a retry may fix`,
+    );
+  }
+  // The round before spent its share at full pace: this one starts at the refill rate, without a burst, whether a
+  // warm container's pacer still holds tokens or a fresh one would start full.
+  if (request.round > 1) ports.api.spendBurst?.();
   if (request.target.kind !== 'everyone') return evictRound(request, ports, settings, hooks, result);
 
   const holder: LeaseHolder = {
@@ -180,7 +190,7 @@ export async function evict(
   }
   if (taken === 'time-ran-out') {
     result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
-    return handOff(result, request, request.target, request.endpointIds);
+    return handOff(result, request, request.target, request.endpointIds, 'time');
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
   if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
@@ -222,21 +232,36 @@ function handOff(
   request: EvictionRequest,
   target: Target,
   endpointIds: readonly string[],
+  why: 'time' | 'failures',
 ): EvictionResult {
   if (endpointIds.length === 0) return result;
-  if (request.round >= MAX_ROUNDS) {
+  const ended = result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0);
+  const idleRounds = (request.idleRounds ?? 0) + (ended > 0 ? 0 : 1);
+  if (request.round >= MAX_ROUNDS || idleRounds >= MAX_IDLE_ROUNDS) {
     result.status = 'partial-failure';
     result.notes.push(
-      `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
+      request.round >= MAX_ROUNDS
+        ? `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`
+        : `${MAX_IDLE_ROUNDS} rounds ended nothing and work is left; failing for Lambda's retries`,
     );
     return result;
   }
+  // After failures a retry may fix, the next round waits for them to pass, longer each time; after a round that
+  // ran out of time, it starts at once.
+  const backoffMs =
+    why === 'time'
+      ? 0
+      : request.backoffMs
+        ? Math.min(request.backoffMs * 2, BACKOFF.longestMs)
+        : BACKOFF.firstMs;
   result.status = 'continuing';
   result.continuation = {
     ...request,
     endpointIds: [...endpointIds],
     target,
     round: request.round + 1,
+    backoffMs,
+    idleRounds,
     // Reported by the last round.
     notConnected: result.notConnected,
     releasedMeanwhile: result.releasedMeanwhile ?? [],
@@ -287,7 +312,7 @@ async function evictRound(
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
     return failedFor('permanent').length === 0
-      ? handOff(result, request, request.target, request.endpointIds)
+      ? handOff(result, request, request.target, request.endpointIds, 'failures')
       : result;
   }
   result.users = [...selection.users].sort();
@@ -470,9 +495,9 @@ async function evictRound(
       );
     if (permanentFailures(result) > 0) result.status = 'failed';
     else if (result.notConnected.length > 0) result.status = 'not-connected';
-    if (runs.some((r) => r.notStarted > 0))
-      result.notes.push('time ran short: the rest goes on in the next round');
-    handOff(result, request, target, goOn);
+    const timeRanShort = runs.some((r) => r.notStarted > 0);
+    if (timeRanShort) result.notes.push('time ran short: the rest goes on in the next round');
+    handOff(result, request, target, goOn, timeRanShort ? 'time' : 'failures');
   }
   if (result.notConnected.length > 0 && result.status !== 'continuing') {
     result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);

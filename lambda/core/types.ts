@@ -147,6 +147,10 @@ export interface EvictionRequest {
   round: number;
   /** People released while the rounds went on, whom the later rounds left alone: the last round reports them. */
   releasedMeanwhile?: string[];
+  /** How long this round waits before it starts: the round before met failures a retry may fix. */
+  backoffMs?: number;
+  /** Rounds before this one that ended nothing, for the cap (MAX_IDLE_ROUNDS). */
+  idleRounds?: number;
   /** Named users an earlier round found not connected: the last round reports them. */
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */

@@ -18,6 +18,8 @@ export type FakeCall =
 export class FakeClientVpnApi implements ClientVpnApi {
   readonly calls: FakeCall[] = [];
   readonly terminated = new Set<string>();
+  /** How often the core said a round starts without a burst. */
+  burstsSpent = 0;
   /**
    * Errors to throw: listing an endpoint by `list:endpoint`; a Terminate by `endpoint/connectionId`,
    * `endpoint/user:name`, or `endpoint` for every Terminate there.
@@ -72,6 +74,10 @@ export class FakeClientVpnApi implements ClientVpnApi {
       };
     });
     return { dryRun: false, changes };
+  }
+
+  spendBurst(): void {
+    this.burstsSpent++;
   }
 
   terminateCalls() {

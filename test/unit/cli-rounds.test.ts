@@ -1,4 +1,3 @@
-import { pauseBefore } from '../../bin/eviction';
 import { mergeRounds } from '../../bin/rounds';
 import type { EndpointSummary, EvictionResult } from '../../lambda/core/result';
 import type { Outcome, Status } from '../../lambda/core/types';
@@ -251,17 +250,5 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
     });
     expect(result).not.toHaveProperty('continuation');
     expect(result).not.toHaveProperty('endedEarlier');
-  });
-});
-
-describe('the pause before a round, in the CLI', () => {
-  it.each([
-    [2, 1_000],
-    [3, 2_000],
-    [6, 16_000],
-    [7, 30_000],
-    [20, 30_000],
-  ])('before round %i: %i ms', (round, ms) => {
-    expect(pauseBefore(round)).toBe(ms);
   });
 });

@@ -4,6 +4,7 @@ import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quaranti
 import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
 import { type ContinuationEvent, continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
+import { MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
 import { EvictionIncompleteError } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
@@ -124,7 +125,7 @@ describe('errors by kind, and the hand-off', () => {
     const original = new ClientVpnApiError('InternalError', 'busy', { transient: true });
     api.failures.set(`${ENDPOINT_B}/user:bob`, original);
     const request = decide(parseEvent(endOfDay, config.eventSource), config);
-    const lastRound = { ...request, round: 20 };
+    const lastRound = { ...request, round: MAX_ROUNDS };
     const error = await handler(continuationEvent(lastRound as EvictionRequest, config.eventSource, 0)).catch(
       (e: unknown) => e,
     );

@@ -2,9 +2,9 @@ import { ClientVpnApiError, explainError, type VpnConnection } from '../../lambd
 import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
-import { MAX_ROUNDS } from '../../lambda/core/limits';
+import { MAX_IDLE_ROUNDS, MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
-import { FAILURE_CAUSE } from '../../lambda/core/result';
+import { type EvictionResult, FAILURE_CAUSE } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
@@ -522,7 +522,113 @@ describe('rounds', () => {
     expect(result.continuation).toBeUndefined();
   });
 
-  it(`at round ${MAX_ROUNDS}, work left fails the invocation instead of going on`, async () => {
+  /**
+   * Runs a request round after round, as the hand-off would, each round with a fresh budget of `callsPerRound`
+   * Terminate calls (its time), on a clock that the rounds' waits move on. Stops after `maxRounds`.
+   */
+  async function roundAfterRound(
+    first: EvictionRequest,
+    api: FakeClientVpnApi,
+    options: { callsPerRound?: number; maxRounds?: number; onRound?: (now: number) => void } = {},
+  ) {
+    const config = testConfig();
+    let now = Date.parse('2026-11-29T15:00:00Z');
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+    };
+    const rounds: EvictionResult[] = [];
+    for (
+      let next: EvictionRequest | undefined = first;
+      next && rounds.length < (options.maxRounds ?? 200);
+    ) {
+      let started = 0;
+      const budget = options.callsPerRound ?? Number.POSITIVE_INFINITY;
+      const result = await evict(
+        next,
+        { api, clock: () => now, sleep },
+        { ...config, concurrency: 1 },
+        {
+          shouldStop: () => started >= budget,
+          onProgress: (n) => (started = n),
+        },
+      );
+      rounds.push(result);
+      options.onRound?.(now);
+      next = result.continuation;
+      now += 1_000;
+    }
+    return { rounds, waits };
+  }
+
+  const evictAlice = () => {
+    const config = testConfig();
+    return decide(
+      parseEvent(evictUsers(['alice'], { endpointIds: undefined }), config.eventSource),
+      config,
+    ) as EvictionRequest;
+  };
+
+  it('a round after failures a retry may fix waits before it starts: 1 s, doubling, at most 5 minutes', async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'down', { transient: true }),
+    );
+    const { rounds, waits } = await roundAfterRound(evictAlice(), api, { maxRounds: 12 });
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300].map((s) => s * 1000));
+    expect(rounds.slice(1).map((r) => r.notes.find((n) => n.startsWith('waited')))).toEqual(
+      waits.map(
+        (ms) => `waited ${ms / 1000} s before this round: the one before met failures a retry may fix`,
+      ),
+    );
+  });
+
+  it('an outage of 30 minutes on one endpoint ends with everyone evicted, each connection once', async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    const outage = new ClientVpnApiError('InternalError', 'down', { transient: true });
+    api.failures.set(`list:${ENDPOINT_B}`, outage);
+    const outageEnds = Date.parse('2026-11-29T15:30:00Z');
+    const { rounds } = await roundAfterRound(evictAlice(), api, {
+      onRound: (now) => {
+        if (now >= outageEnds) api.failures.clear();
+      },
+    });
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(api.terminated.size).toBe(2);
+    expect(api.terminateCalls()).toHaveLength(2);
+  });
+
+  it(`the cap counts rounds that ended nothing: after ${MAX_IDLE_ROUNDS} of them, work left fails the invocation`, async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'down', { transient: true }),
+    );
+    const { rounds } = await roundAfterRound(evictAlice(), api);
+    // Round 1 ended alice's connection on A; the 20 after it ended nothing.
+    expect(rounds).toHaveLength(1 + MAX_IDLE_ROUNDS);
+    expect(rounds.at(-1)).toMatchObject({ status: 'partial-failure', round: 1 + MAX_IDLE_ROUNDS });
+    expect(rounds.at(-1)?.notes).toContain(
+      `${MAX_IDLE_ROUNDS} rounds ended nothing and work is left; failing for Lambda's retries`,
+    );
+  });
+
+  it('rounds that end something do not count: a disconnect of many rounds goes on to the end', async () => {
+    const config = testConfig();
+    const users = times(30, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `u${i}` }));
+    const api = new FakeClientVpnApi(users);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    const { rounds, waits } = await roundAfterRound(first, api, { callsPerRound: 1 });
+    expect(rounds.length).toBeGreaterThan(MAX_IDLE_ROUNDS);
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(api.terminated.size).toBe(30);
+    // Rounds that ran out of time hand on at once.
+    expect(waits).toEqual([]);
+  });
+
+  it(`at round ${MAX_ROUNDS}, whatever each round did, work left fails the invocation`, async () => {
     const config = testConfig();
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
     const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
@@ -533,6 +639,16 @@ describe('rounds', () => {
       `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
     );
     expect(api.terminated.size).toBe(0);
+  });
+
+  it('a round after another starts without a fresh burst: the one before spent it', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice')]);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    await evict(first, { api }, config);
+    expect(api.burstsSpent).toBe(0);
+    await evict({ ...first, round: 2 }, { api }, config);
+    expect(api.burstsSpent).toBe(1);
   });
 
   it('a hand-off event is decided again like any event: it can only make the action safer', () => {
