@@ -287,7 +287,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           `Version ${version.slice(0, 40)} is not supported; use 2016-11-15`,
         );
       }
-      const fault = faults.decide(action);
+      const fault = faults.decide(action, endpointId);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.kind === 'drop') {
         count(action, 'Dropped', endpointId);

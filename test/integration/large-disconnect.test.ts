@@ -7,6 +7,7 @@ import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-clie
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionHooks, type EvictionPorts, evict } from '../../lambda/core/evict';
 import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
+import { MAX_IDLE_ROUNDS } from '../../lambda/core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionResult } from '../../lambda/core/result';
@@ -60,7 +61,7 @@ beforeEach(() => {
   sentTerminates = [];
 });
 
-const adapter = (emulator: RunningEmulator, share = 0.6) => {
+const adapter = (emulator: RunningEmulator, share = 0.6, backoffMs?: number) => {
   const client = createEc2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -69,7 +70,7 @@ const adapter = (emulator: RunningEmulator, share = 0.6) => {
     },
     { step: 'finalizeRequest', name: 'timeTerminateCalls' },
   );
-  return new Ec2ClientVpnApi(client, scaled(share));
+  return new Ec2ClientVpnApi(client, scaled(share), backoffMs);
 };
 
 const config = (env: Record<string, string> = {}) =>
@@ -245,6 +246,69 @@ describe('throttling the evictor did not cause', () => {
     } finally {
       await table.close();
     }
+  });
+});
+
+describe('rounds that wait, and rounds that follow rounds', () => {
+  it('an outage of 30 minutes on one endpoint: the rounds back off, and once it passes everyone is evicted, once', async () => {
+    // The emulator's clock, which the rounds' waits move on; the adapter's own tries again wait a millisecond.
+    let now = Date.parse('2026-11-27T17:00:00Z');
+    const outageEnds = now + 30 * 60_000;
+    const outage = { errorRate: 1, code: 'InternalError', status: 500 };
+    emulator = await startEmulator({
+      seed: fleet(5),
+      clock: () => now,
+      faults: {
+        [`DescribeClientVpnConnections:${B}`]: outage,
+        [`TerminateClientVpnConnections:${B}`]: outage,
+      },
+    });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+      if (now >= outageEnds) emulator.setFaults({});
+    };
+    const rounds = await toTheEnd(disconnectAll(), {
+      api: adapter(emulator, 0.6, 1),
+      clock: () => now,
+      sleep,
+    });
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(connections(emulator).every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+      true,
+    );
+    // A and C in round 1; B, listed in none of the rounds of the outage, once it is over.
+    expect(waits.reduce((total, ms) => total + ms, 0)).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(rounds.length).toBeLessThan(MAX_IDLE_ROUNDS);
+    expect(emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === B)?.calls).toMatchObject({
+      TerminateClientVpnConnections: { Success: expect.any(Number) },
+    });
+  });
+
+  it('rounds in cold containers, each with a pacer of its own, together stay within the share: none beats the floor', async () => {
+    // The held-back check: 3 endpoints, 422 connections, rounds of 40 EC2-seconds (2 s here), share 0.6.
+    emulator = await startEmulator({ seed: fleet(55), throttle: { timeScale: TIME_SCALE } });
+    for (const username of ['late1@corp.example.com', 'late2@corp.example.com'])
+      emulator.addConnection(C, { username });
+    expect(connections(emulator)).toHaveLength(422);
+    const rounds: EvictionResult[] = [];
+    for (let next: EvictionRequest | undefined = disconnectAll(); next; next = rounds.at(-1)?.continuation) {
+      const deadline = Date.now() + 40_000 / TIME_SCALE;
+      rounds.push(
+        await evict(next, { api: adapter(emulator) }, config(), { shouldStop: () => Date.now() >= deadline }),
+      );
+    }
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.at(-1)?.status).toBe('completed');
+    const admitted =
+      emulator.snapshot().throttle.accounts[CREDENTIALS.accessKeyId]?.TerminateClientVpnConnections
+        ?.admittedAt ?? [];
+    const { burst, refillPerSecond } = shareOf(EC2_MUTATING_BUCKET, 0.6);
+    // The fastest these calls may go at the share: the burst at once, then the refill (in EC2-seconds).
+    const floor = (admitted.length - burst) / refillPerSecond;
+    const took = ((Math.max(...admitted) - Math.min(...admitted)) / 1000) * TIME_SCALE;
+    expect(took / floor).toBeGreaterThanOrEqual(0.97);
   });
 });
 
