@@ -14,7 +14,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -25,6 +25,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { MAX_EVENT_AGE_SECONDS } from '../lambda/core/limits';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
@@ -37,8 +38,7 @@ export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
 }
 
-/** How long an undelivered event or failed invocation is still worth retrying: a stale eviction is no eviction. */
-const MAX_EVENT_AGE = Duration.hours(1);
+const MAX_EVENT_AGE = Duration.seconds(MAX_EVENT_AGE_SECONDS);
 const RETRY_ATTEMPTS = 2;
 
 export class EvictorStack extends Stack {
@@ -126,6 +126,11 @@ export class EvictorStack extends Stack {
       // A mass disconnect is paced to its share of EC2's mutating bucket (3 Terminate calls/s at the default
       // 0.6), so 15 minutes covers some 2,600 calls; a longer one hands the rest to a fresh invocation.
       timeout: Duration.minutes(15),
+      // A long eviction goes on in rounds, each a fresh invocation of this function by itself. Lambda's recursive
+      // loop detection stops such a chain at about its 16th invocation, which would leave people connected; the
+      // evictor bounds its rounds itself (MAX_ROUNDS in all, MAX_IDLE_ROUNDS that end nothing, in
+      // lambda/core/limits.ts), so Lambda may let the chain run.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
       role,
       logGroup,
       description: `Evicts Client VPN users on security alerts and schedules (${mode})`,

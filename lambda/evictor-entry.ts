@@ -1,5 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
+import { DynamoDbDeliveries } from './adapters/dynamodb-deliveries';
 import { DynamoDbLeaseStore } from './adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
 import { DynamoDbSweepStateStore } from './adapters/dynamodb-sweep-state';
@@ -9,6 +10,7 @@ import { createSnsClient, SnsNotifier } from './adapters/sns-notifier';
 import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { parseEvictorConfig } from './core/config';
 import { correlationIdOf } from './core/events';
+import { MAX_EVENT_AGE_SECONDS } from './core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
 import { createEvictorHandler } from './create-evictor-handler';
 import { withLifecycle } from './lifecycle';
@@ -23,7 +25,8 @@ import { logger, metrics, tracer } from './observability';
 const config = parseEvictorConfig(process.env);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
-/** The quarantine, the mass-disconnect lease and the session sweep's state share the table and one client. */
+/** The quarantine, the mass-disconnect lease, the session sweep's state and the record of deliveries share the table
+ * and one client. */
 function tableStores(table: string | undefined) {
   if (!table) return {};
   const dynamodb = tracer.captureAWSv3Client(createDynamoDbClient(EVICTOR_BUDGET));
@@ -31,6 +34,7 @@ function tableStores(table: string | undefined) {
     quarantine: new DynamoDbQuarantineStore(dynamodb, table),
     lease: new DynamoDbLeaseStore(dynamodb, table),
     sweepState: new DynamoDbSweepStateStore(dynamodb, table),
+    deliveries: new DynamoDbDeliveries(dynamodb, table, MAX_EVENT_AGE_SECONDS),
   };
 }
 

@@ -54,8 +54,7 @@ export interface EvictionHooks {
   timeLeft?: () => number;
   /**
    * This run, for the lease: Lambda's request id, which Lambda keeps when it retries a failed invocation, so that
-   * the retry takes back the lease its failed attempt held, while a second delivery of the event, with a request
-   * id of its own, is still told apart. A fresh id when not given.
+   * the retry takes back the lease its failed attempt held. A fresh id when not given.
    */
   runId?: string;
 }
@@ -108,12 +107,12 @@ function decidedTarget(
   return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
 }
 
-type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'duplicate';
+type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'superseded';
 
 /**
- * Waits for the mass-disconnect lease. A later round of the same request takes it over from an earlier one; a
- * second delivery of a round that is already running (Lambda delivers asynchronous events at least once) does
- * not get it, and stops.
+ * Waits for the mass-disconnect lease. A later round of the same request takes it over from an earlier one, and an
+ * earlier round that finds a later one holding it (Lambda's late retry of a round that had handed on) stops: the
+ * later round has the work. A second delivery of a round is not run at all (the handler's record of deliveries).
  */
 async function takeLease(
   holder: LeaseHolder,
@@ -125,7 +124,7 @@ async function takeLease(
   for (let waited = false; ; waited = true) {
     const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock());
     if (attempt.acquired) return waited ? 'taken-after-waiting' : 'taken';
-    if (attempt.holder?.id === holder.id && attempt.holder.round >= holder.round) return 'duplicate';
+    if (attempt.holder?.id === holder.id && attempt.holder.round > holder.round) return 'superseded';
     if (hooks.shouldStop?.()) return 'time-ran-out';
     hooks.onWaiting?.(attempt.holder?.id ?? MASS_DISCONNECT_LEASE);
     await sleep(LEASE_POLL_MS);
@@ -183,9 +182,9 @@ export async function evict(
     token: hooks.runId ?? randomUUID(),
   };
   const taken = await takeLease(holder, ports, hooks);
-  if (taken === 'duplicate') {
+  if (taken === 'superseded') {
     result.status = 'ignored';
-    result.notes.push(`round ${request.round} of ${request.correlationId} is already running elsewhere`);
+    result.notes.push(`a later round of ${request.correlationId} has taken over`);
     return result;
   }
   if (taken === 'time-ran-out') {

@@ -28,3 +28,10 @@ export const BACKOFF = { firstMs: 1_000, longestMs: 5 * 60_000 } as const;
  * while each call waits some 100 ms for EC2's answer.
  */
 export const TERMINATE_CONCURRENCY = 4;
+
+/**
+ * How long an undelivered event or a failed invocation is still worth retrying (the stack sets it as EventBridge's
+ * and Lambda's maximum event age): a stale eviction is no eviction. A second delivery of a request comes within it,
+ * so a request's record keeps other deliveries from running this long after its run.
+ */
+export const MAX_EVENT_AGE_SECONDS = 3600;

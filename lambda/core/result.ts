@@ -2,6 +2,7 @@ import { ownerOf, type VpnConnection } from './client-vpn-api';
 import type { TableUse } from './sweep-state';
 import type {
   ConnectionRef,
+  DecidedRequest,
   EvictionRequest,
   Mode,
   Outcome,
@@ -175,6 +176,16 @@ export class EvictionIncompleteError extends Error {
       { cause },
     );
   }
+}
+
+/**
+ * The answer to a request that is not run, as another delivery of it ran or is running: nothing is listed,
+ * touched or sent.
+ */
+export function notRunAgain(request: DecidedRequest, why: string): EvictionResult {
+  const result: EvictionResult = { ...resultFor(request), status: 'ignored' };
+  result.notes.push(why);
+  return result;
 }
 
 /** The answer to an event that was not valid: nothing was touched and a retry would not help. */

@@ -499,6 +499,63 @@ describe('faults injected through the emulator', () => {
 });
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
+  /**
+   * A disconnect that needs some 20 rounds: 60 users on one endpoint, one Terminate call in flight, 3 s invocations
+   * that keep 2.5 s back, and the whole of EC2's budget (5 calls a second after the first round's burst).
+   */
+  const USERS = 60;
+  async function longDisconnect(recursiveLoop: 'Allow' | 'Terminate') {
+    const [endpoint, other] = INTEGRATION_ENDPOINTS as [string, string];
+    const lab = await startEmulator({
+      seed: {
+        endpoints: [
+          {
+            clientVpnEndpointId: endpoint,
+            connections: Array.from({ length: USERS }, (_, u) => ({ username: `user${u}@corp.example.com` })),
+          },
+          { clientVpnEndpointId: other },
+        ],
+      },
+    });
+    try {
+      const asset = functionAsset('Evictor');
+      const name = 'ClientVpnEvictor-Evictor';
+      await lab.registerFunction({
+        name,
+        bundle: asset.bundle,
+        env: { ...asset.environment, TERMINATE_CONCURRENCY: '1', EC2_BUDGET_SHARE: '1' },
+        timeoutMs: 3_000,
+        recursiveLoop,
+      });
+      const lambda = lambdaClientFor(lab.url);
+      await invoke(lambda, name, customEvent('Disconnect All VPN Users', { reason: 'end of day' }), 'Event');
+      await lab.idle();
+      lambda.destroy();
+      const { invocations, endpoints } = lab.snapshot();
+      return { invocations, connections: endpoints.flatMap((e) => e.connections) };
+    } finally {
+      await lab.close();
+    }
+  }
+
+  it('a disconnect past 16 rounds completes as deployed (recursive loops allowed); Lambda would stop it otherwise', async () => {
+    expect(functionAsset('Evictor').recursiveLoop).toBe('Allow');
+    const [deployed, terminate] = await Promise.all([longDisconnect('Allow'), longDisconnect('Terminate')]);
+
+    expect(deployed.invocations.length).toBeGreaterThan(16);
+    expect(deployed.invocations.every((i) => i.outcome === 'success')).toBe(true);
+    expect(deployed.invocations.map((i) => i.chainCount)).toEqual(deployed.invocations.map((_, i) => i + 1));
+    expect(deployed.connections.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(true);
+
+    // With Lambda's default, the 17th round is stopped, and people stay connected.
+    expect(terminate.invocations).toHaveLength(17);
+    expect(terminate.invocations.at(-1)).toMatchObject({
+      outcome: 'error',
+      errorType: 'RecursiveInvocationException',
+    });
+    expect(terminate.connections.some((c) => c.status === 'active')).toBe(true);
+  }, 120_000);
+
   it('hands a disconnect that outlasts its invocation on to itself, round after round, until all are ended once', async () => {
     const [endpoint] = INTEGRATION_ENDPOINTS as [string];
     emulator = await startEmulator({

@@ -228,6 +228,65 @@ describe('an evicted user stays out until released', () => {
   }, 60_000);
 });
 
+describe('a request delivered more than once: its record in the table', () => {
+  const evictEvent = (id: string, usernames: string[]) => ({
+    ...customEvent('Evict VPN User', { usernames, reason: 'phished' }),
+    id,
+  });
+  const terminateCalls = () => emulator.snapshot().calls.TerminateClientVpnConnections ?? {};
+
+  it('a second delivery of an eviction runs nothing: no EC2 call, no second quarantine', async () => {
+    emulator.addConnection(B, { username: 'dup@corp.example.com' });
+    const event = evictEvent('evt-delivered-twice', ['dup@corp.example.com']);
+    const { result } = await evictor.invoke(event, 'req-first-delivery');
+    expect(result).toMatchObject({ status: 'completed', quarantine: [{ outcome: 'written' }] });
+    const before = emulator.snapshot().calls;
+    const { result: again, error } = await evictor.invoke(event, 'req-second-delivery');
+    expect(error).toBeUndefined();
+    expect(again).toMatchObject({
+      status: 'ignored',
+      quarantine: [],
+      notes: ['another delivery of this request has run, or is running'],
+    });
+    expect(emulator.snapshot().calls).toEqual(before);
+  });
+
+  it("Lambda's retry of an invocation that failed runs again and finishes", async () => {
+    // Seven connections: one Terminate call each (a Username call takes five at most).
+    const user = 'retry@corp.example.com';
+    for (let i = 0; i < 7; i++) emulator.addConnection(B, { username: user });
+    // 2.7 s invocations keep 2.5 s back; slow Terminate answers leave calls for a next round, and the hand-off
+    // fails (no function of that name): the invocation fails.
+    const evictorAsset = functionAsset('Evictor');
+    const short = await startLambdaContainer(
+      evictorAsset.bundle,
+      {
+        PATH: process.env.PATH,
+        ...evictorAsset.environment,
+        QUARANTINE_TABLE: dynamodb.tableName,
+        AWS_LAMBDA_FUNCTION_NAME: 'ClientVpnEvictor-NotRegistered',
+        ...emulatorAwsEnv(emulator.url, dynamodb.url),
+      },
+      { timeoutMs: 2_700 },
+    );
+    try {
+      emulator.setFaults({ TerminateClientVpnConnections: { latencyMs: 400 } });
+      const event = evictEvent('evt-retried', [user]);
+      const failed = await short.invoke(event, 'req-retried');
+      expect(failed.error).toMatchObject({ name: 'UnexpectedEvictorError' });
+      const afterFailure = terminateCalls().Success ?? 0;
+      emulator.setFaults({});
+      const retried = await short.invoke(event, 'req-retried');
+      expect(retried.error).toBeUndefined();
+      expect(retried.result).toMatchObject({ status: 'completed' });
+      expect(terminateCalls().Success ?? 0).toBeGreaterThan(afterFailure);
+      expect(active(user)).toEqual([]);
+    } finally {
+      short.stop();
+    }
+  }, 30_000);
+});
+
 describe('names of any length a finding may carry', () => {
   /** A finding from `name`'s fixture with its id and the access key's fields replaced. */
   const findingNaming = (name: string, id: string, accessKey: Record<string, string>) => {

@@ -23,6 +23,8 @@ interface FunctionAsset {
   bundle: string;
   /** The function's environment in the template; values that are CloudFormation references are left out. */
   environment: Record<string, string>;
+  /** Its recursive loop setting in the template: Lambda's default, `Terminate`, when the template says none. */
+  recursiveLoop: 'Allow' | 'Terminate';
 }
 
 /**
@@ -43,6 +45,7 @@ export function functionAsset(logicalIdPrefix: string): FunctionAsset {
     environment: Object.fromEntries(
       Object.entries(variables).filter(([, v]) => typeof v === 'string'),
     ) as Record<string, string>,
+    recursiveLoop: resource.Properties.RecursiveLoop ?? 'Terminate',
   };
 }
 

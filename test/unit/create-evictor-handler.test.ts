@@ -1,4 +1,5 @@
 import { CONNECT_HANDLER_BUDGET } from '../../lambda/adapters/dynamodb-client';
+import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
@@ -133,43 +134,6 @@ describe('errors by kind, and the hand-off', () => {
     expect((error as Error).cause).toBe(original);
   });
 
-  it("Lambda's retry of a round whose hand-off failed takes back the lease; another delivery of it does not", async () => {
-    const table = await startLocalTable();
-    try {
-      const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')]);
-      api.failures.set(
-        `${ENDPOINT_B}/user:bob`,
-        new ClientVpnApiError('InternalError', 'busy', { transient: true }),
-      );
-      const { logger, metrics } = recorders();
-      let lambdaIsDown = true;
-      const handedOff: ContinuationEvent[] = [];
-      const handler = createEvictorHandler({
-        config: testConfig(),
-        api,
-        logger,
-        metrics,
-        lease: new DynamoDbLeaseStore(table.client, table.db.tableName),
-        continuation: {
-          handOff: async (event) => {
-            if (lambdaIsDown) throw new Error('Lambda is down');
-            handedOff.push(event);
-          },
-        },
-      });
-      // Lambda keeps the request id when it retries an asynchronous invocation.
-      const attempt = { ...contextFor(60_000), awsRequestId: 'request-1' };
-      await expect(handler(endOfDay, attempt)).rejects.toThrow('Lambda is down');
-      lambdaIsDown = false;
-      expect(await handler(endOfDay, attempt)).toMatchObject({ status: 'continuing' });
-      expect(handedOff).toHaveLength(1);
-      const again = await handler(endOfDay, { ...contextFor(60_000), awsRequestId: 'request-2' });
-      expect(again).toMatchObject({ status: 'ignored' });
-    } finally {
-      await table.close();
-    }
-  });
-
   it('a notice never says a person was evicted while a session of theirs is still up', async () => {
     // A client address leads to erin on A; her session on B cannot be ended (EC2 denies the permission there).
     const beforeFinding = Date.parse('2022-01-13T00:00:00Z');
@@ -296,5 +260,158 @@ describe('errors by kind, and the hand-off', () => {
     const error = await broken(endOfDay).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnexpectedEvictorError);
     expect((error as Error).message).toBe('Lambda is down');
+  });
+});
+
+describe('a request delivered more than once (its record of deliveries on dynalite)', () => {
+  const evictBob = customEvent('Evict VPN User', { usernames: ['bob'], reason: 'phished' });
+  /** A Lambda invocation: Lambda keeps the request id when it retries; another delivery has its own. */
+  const attempt = (awsRequestId: string) => ({ ...contextFor(60_000), awsRequestId });
+  let table: LocalTable;
+  beforeEach(async () => {
+    table = await startLocalTable();
+  });
+  afterEach(() => table.close());
+
+  function withDeliveries(
+    connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')],
+    deliveries = new DynamoDbDeliveries(table.client, table.db.tableName, 3600),
+  ) {
+    const api = new FakeClientVpnApi(connections);
+    const published: string[] = [];
+    const handedOff: ContinuationEvent[] = [];
+    let lambdaIsDown = false;
+    const { logger, metrics, metricValues, lines } = recorders();
+    const handler = createEvictorHandler({
+      config: testConfig(),
+      api,
+      logger,
+      metrics,
+      lease: new DynamoDbLeaseStore(table.client, table.db.tableName),
+      deliveries,
+      notifier: { publish: async (subject) => void published.push(subject) },
+      continuation: {
+        handOff: async (event) => {
+          if (lambdaIsDown) throw new Error('Lambda is down');
+          handedOff.push(event);
+        },
+      },
+    });
+    return {
+      api,
+      handler,
+      published,
+      handedOff,
+      metricValues,
+      lines,
+      setLambdaDown: (down: boolean) => {
+        lambdaIsDown = down;
+      },
+    };
+  }
+
+  /** Makes the next listing wait until the returned function is called: an attempt still running, or one that died. */
+  function holdTheNextListing(api: FakeClientVpnApi): () => void {
+    const list = api.listActiveConnections.bind(api);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let held = false;
+    api.listActiveConnections = async (...args) => {
+      if (!held) {
+        held = true;
+        await gate;
+      }
+      return list(...args);
+    };
+    return open;
+  }
+
+  it('a second delivery of a single-user eviction does not run again, nor send a second notice', async () => {
+    const { api, handler, published, metricValues } = withDeliveries();
+    expect(await handler(evictBob, attempt('request-1'))).toMatchObject({ status: 'completed' });
+    const calls = api.calls.length;
+    const again = await handler(evictBob, attempt('request-2'));
+    expect(again).toMatchObject({
+      status: 'ignored',
+      notes: ['another delivery of this request has run, or is running'],
+    });
+    expect(api.calls).toHaveLength(calls);
+    expect(published).toEqual(['[client-vpn-evictor ENFORCING] evict: 1 connections terminated']);
+    expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
+  });
+
+  it("Lambda's retry of an invocation that failed runs again, and ends what the first could not", async () => {
+    const { api, handler } = withDeliveries();
+    api.failures.set(
+      `${ENDPOINT_B}/user:bob`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    // The last round there may be: a failure a retry may fix fails the invocation, for Lambda's retry.
+    const config = testConfig();
+    const decided = decide(parseEvent(evictBob, config.eventSource), config) as EvictionRequest;
+    const lastRound = continuationEvent({ ...decided, round: MAX_ROUNDS }, config.eventSource, 0);
+    await expect(handler(lastRound, attempt('request-1'))).rejects.toBeInstanceOf(EvictionIncompleteError);
+    expect(api.terminated.size).toBe(0);
+    api.failures.clear();
+    expect(await handler(lastRound, attempt('request-1'))).toMatchObject({ status: 'completed' });
+    expect(api.terminated.size).toBe(1);
+  });
+
+  it('another delivery while the first still runs is not run; the first finishes alone', async () => {
+    const { api, handler, published } = withDeliveries();
+    const open = holdTheNextListing(api);
+    const first = handler(evictBob, attempt('request-1'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await handler(evictBob, attempt('request-2'))).toMatchObject({ status: 'ignored' });
+    open();
+    expect(await first).toMatchObject({ status: 'completed' });
+    expect(api.terminateCalls()).toHaveLength(1);
+    expect(published).toHaveLength(1);
+  });
+
+  it("Lambda's retry of an attempt that died before it could clear its record takes over", async () => {
+    const { api, handler } = withDeliveries();
+    // The first attempt never gets past its listing, as a process killed there would not.
+    holdTheNextListing(api);
+    void handler(evictBob, attempt('request-1'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await handler(evictBob, attempt('request-1'))).toMatchObject({ status: 'completed' });
+    expect(api.terminateCalls()).toHaveLength(1);
+  });
+
+  it("a round's hand-off that failed: Lambda's retry hands on; another delivery of the round does not run", async () => {
+    const { api, handler, handedOff, setLambdaDown } = withDeliveries();
+    api.failures.set(
+      `${ENDPOINT_B}/user:bob`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    setLambdaDown(true);
+    await expect(handler(endOfDay, attempt('request-1'))).rejects.toThrow('Lambda is down');
+    setLambdaDown(false);
+    expect(await handler(endOfDay, attempt('request-1'))).toMatchObject({ status: 'continuing' });
+    expect(await handler(endOfDay, attempt('request-2'))).toMatchObject({ status: 'ignored' });
+    expect(handedOff).toHaveLength(1);
+    // The next round is a request of its own: it runs, once.
+    api.failures.clear();
+    const next = handedOff[0];
+    expect(await handler(next, attempt('request-3'))).toMatchObject({ status: 'completed', round: 2 });
+    expect(await handler(next, attempt('request-4'))).toMatchObject({ status: 'ignored', round: 2 });
+  });
+
+  it('a record that cannot be written does not stop an eviction: it runs, and says a second delivery may too', async () => {
+    const nobody = clientFor(`http://127.0.0.1:${await closedPort()}`, CONNECT_HANDLER_BUDGET);
+    try {
+      const { api, handler, lines } = withDeliveries(
+        undefined,
+        new DynamoDbDeliveries(nobody, table.db.tableName, 3600),
+      );
+      expect(await handler(evictBob, attempt('request-1'))).toMatchObject({ status: 'completed' });
+      expect(api.terminateCalls()).toHaveLength(1);
+      expect(lines.find((l) => l.message === 'delivery not recorded')).toMatchObject({ level: 'warn' });
+    } finally {
+      nobody.destroy();
+    }
   });
 });
