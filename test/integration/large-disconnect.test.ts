@@ -500,10 +500,11 @@ describe('faults injected through the emulator', () => {
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
   /**
-   * A disconnect that needs some 20 rounds: 60 users on one endpoint, one Terminate call in flight, 3 s invocations
-   * that keep 2.5 s back, and the whole of EC2's budget (5 calls a second after the first round's burst).
+   * A disconnect that needs some 20 rounds: 100 users on one endpoint, invocations of 2.8 s that keep 2.5 s back (so
+   * each round starts a few calls, and finishes them), and the whole of EC2's budget: 5 calls a second once the
+   * first round has spent the burst.
    */
-  const USERS = 60;
+  const USERS = 100;
   async function longDisconnect(recursiveLoop: 'Allow' | 'Terminate') {
     const [endpoint, other] = INTEGRATION_ENDPOINTS as [string, string];
     const lab = await startEmulator({
@@ -523,8 +524,8 @@ describe('the synthesized evictor bundle in the emulator Lambda service', () => 
       await lab.registerFunction({
         name,
         bundle: asset.bundle,
-        env: { ...asset.environment, TERMINATE_CONCURRENCY: '1', EC2_BUDGET_SHARE: '1' },
-        timeoutMs: 3_000,
+        env: { ...asset.environment, EC2_BUDGET_SHARE: '1' },
+        timeoutMs: 2_800,
         recursiveLoop,
       });
       const lambda = lambdaClientFor(lab.url);
