@@ -23,6 +23,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { QUARANTINE_TABLE } from '../lambda/adapters/quarantine-table';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { DETAIL_TYPES } from '../lambda/core/events';
 import { MAX_EVENT_AGE_SECONDS } from '../lambda/core/limits';
@@ -117,8 +118,20 @@ export class EvictorStack extends Stack {
     );
     logGroup.grantWrite(role);
     this.topic.grantPublish(role);
-    // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
-    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // Write and lift quarantines, take the mass-disconnect lease, keep the session sweep's state and record
+    // deliveries, and touch no other item (the attachment's); never scan or delete the table.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvictorItemsOnly',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': Object.values(QUARANTINE_TABLE.keyPrefixes).map((prefix) => `${prefix}*`),
+          },
+        },
+      }),
+    );
     tableKey.grantEncryptDecrypt(role);
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {

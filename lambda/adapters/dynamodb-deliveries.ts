@@ -11,6 +11,8 @@ import type { Context } from 'aws-lambda';
 import type { Attempt, Delivered, Deliveries, DeliveryKey } from '../core/deliveries';
 import { QUARANTINE_TABLE } from './quarantine-table';
 
+const DELIVERY_KEY_PREFIX = QUARANTINE_TABLE.keyPrefixes.delivery.replace(/#$/, '');
+
 /** What a run leaves the record to say, and what it hands back to this invocation only. */
 interface Box<T> {
   started: boolean;
@@ -72,7 +74,8 @@ export class DynamoDbDeliveries implements Deliveries {
         }
         return { ran: true };
       },
-      { persistenceStore: this.persistence, config: this.config, keyPrefix: 'idempotency' },
+      // Powertools keys a record `<keyPrefix>#<digest>`.
+      { persistenceStore: this.persistence, config: this.config, keyPrefix: DELIVERY_KEY_PREFIX },
     );
     // What makeIdempotent reads of the Lambda context: how long this attempt may still run.
     const context = { getRemainingTimeInMillis: attempt.remainingMs } as Context;

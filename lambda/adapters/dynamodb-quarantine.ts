@@ -22,8 +22,8 @@ type Item = Record<string, AttributeValue>;
 
 const PK = QUARANTINE_TABLE.partitionKey.name;
 
-/** Every key `quarantineKey` makes starts with it; the table's other items (leases) do not. */
-const QUARANTINE_KEY_PREFIX = 'quarantine#';
+/** Every key `quarantineKey` makes starts with it; the table's other items (leases, deliveries) do not. */
+const QUARANTINE_KEY_PREFIX = QUARANTINE_TABLE.keyPrefixes.quarantine;
 
 /** Placeholders for every attribute an expression names, so no attribute name can clash with a reserved word. */
 const NAMES = { '#pk': PK, '#expiresAt': 'expiresAt', '#released': 'released' };

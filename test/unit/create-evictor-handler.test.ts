@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CONNECT_HANDLER_BUDGET } from '../../lambda/adapters/dynamodb-client';
 import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
@@ -340,6 +341,11 @@ describe('a request delivered more than once (its record of deliveries on dynali
     expect(api.calls).toHaveLength(calls);
     expect(published).toEqual(['[client-vpn-evictor ENFORCING] evict: 1 connections terminated']);
     expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
+    // One record for the request, in the key family the evictor's role may touch, expiring through the table's TTL.
+    const records = (await table.client.send(new ScanCommand({ TableName: table.db.tableName }))).Items ?? [];
+    const delivery = records.filter((item) => item.pk?.S?.startsWith('idempotency#'));
+    expect(delivery).toHaveLength(1);
+    expect(Number(delivery[0]?.expiresAtEpochSeconds?.N)).toBeGreaterThan(Date.now() / 1000 + 3500);
   });
 
   it("Lambda's retry of an invocation that failed runs again, and ends what the first could not", async () => {
