@@ -277,6 +277,7 @@ describe('a request delivered more than once (its record of deliveries on dynali
   function withDeliveries(
     connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')],
     deliveries = new DynamoDbDeliveries(table.client, table.db.tableName, 3600),
+    config = testConfig(),
   ) {
     const api = new FakeClientVpnApi(connections);
     const published: string[] = [];
@@ -284,7 +285,7 @@ describe('a request delivered more than once (its record of deliveries on dynali
     let lambdaIsDown = false;
     const { logger, metrics, metricValues, lines } = recorders();
     const handler = createEvictorHandler({
-      config: testConfig(),
+      config,
       api,
       logger,
       metrics,
@@ -346,6 +347,36 @@ describe('a request delivered more than once (its record of deliveries on dynali
     const delivery = records.filter((item) => item.pk?.S?.startsWith('idempotency#'));
     expect(delivery).toHaveLength(1);
     expect(Number(delivery[0]?.expiresAtEpochSeconds?.N)).toBeGreaterThan(Date.now() / 1000 + 3500);
+  });
+
+  it('a second delivery of a session sweep does not sweep again', async () => {
+    // Nine hours connected, past the setting's eight: the sweep ends the session by its connection id.
+    const old = conn(ENDPOINT_B, 'bob', {
+      establishedAt: Date.now() - 9 * 3_600_000,
+      counters: { ingressBytes: '1000', egressBytes: '4096', ingressPackets: '30', egressPackets: '41' },
+    });
+    const sessions = testConfig({ SESSIONS: JSON.stringify({ maxSessionHours: 8 }) });
+    const { api, handler, metricValues } = withDeliveries(
+      [conn(ENDPOINT_A, 'alice'), old],
+      undefined,
+      sessions,
+    );
+    // Scheduler's execution id is the event's id: a second delivery of one sweep carries the same.
+    const sweep = {
+      ...customEvent('Sweep VPN Sessions', { reason: 'scheduled sweep' }),
+      id: 'sweep-execution-1',
+    };
+    expect(await handler(sweep, attempt('request-1'))).toMatchObject({
+      status: 'completed',
+      trigger: 'sweep',
+    });
+    expect(api.terminateCalls()).toEqual([
+      expect.objectContaining({ target: { connectionId: old.connectionId } }),
+    ]);
+    const calls = api.calls.length;
+    expect(await handler(sweep, attempt('request-2'))).toMatchObject({ status: 'ignored', trigger: 'sweep' });
+    expect(api.calls).toHaveLength(calls);
+    expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
   });
 
   it("Lambda's retry of an invocation that failed runs again, and ends what the first could not", async () => {
