@@ -117,7 +117,7 @@ export interface ConnectResult {
 
 export interface RunningEmulator {
   readonly url: string;
-  /** Stops the server and every function process. */
+  /** Stops the server and every function process; once stopped, a second call resolves at once. */
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
   /**
@@ -490,6 +490,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        // Closed already: a harness that closes whatever it last started may close it twice.
+        if (!server.listening) return resolve();
         lambda.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
