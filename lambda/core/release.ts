@@ -1,5 +1,5 @@
 import { type QuarantineStore, releaseQuarantines } from './quarantine';
-import type { EvictionResult } from './result';
+import { type EvictionResult, resultFor } from './result';
 import type { ReleaseRequest } from './types';
 
 /**
@@ -26,19 +26,10 @@ export async function release(
       ? 'failed'
       : 'completed';
   return {
+    ...resultFor(request),
     status,
-    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
-    trigger: 'release',
-    correlationId: request.correlationId,
-    reason: request.reason,
     users: [...request.usernames],
-    notConnected: [],
-    stillConnected: [],
     quarantine,
-    endpoints: [],
-    outcomes: [],
-    apiCalls: { describe: 0, terminate: 0 },
-    round: 1,
     notes: [
       ...request.notes,
       ...(notQuarantined.length > 0 ? [`not quarantined: ${notQuarantined.join(', ')}`] : []),
