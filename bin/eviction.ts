@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EvictorConfig } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../lambda/core/events';
 import { evict } from '../lambda/core/evict';
@@ -18,9 +17,6 @@ async function confirm(question: string): Promise<boolean> {
   prompt.close();
   return /^y(es)?$/i.test(answer.trim());
 }
-
-/** 1 s before round 2, doubling each round, at most 30 s. */
-export const pauseBefore = (round: number) => Math.min(30_000, 1000 * 2 ** (round - 2));
 
 async function runEviction(
   values: Options,
@@ -51,13 +47,13 @@ async function runEviction(
     onProgress: bar?.update,
     onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),
   };
-  // No deadline here: a round hands on only after failures a retry may fix, so the next one waits a little longer
-  // each time for them to pass, rather than hammer an endpoint that keeps failing.
+  // No deadline here: a round hands on only after failures a retry may fix, and the core waits before the next
+  // one as it does in Lambda, longer each time, rather than hammer an endpoint that keeps failing.
   const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, settings, hooks)];
   for (let next = rounds[0].continuation; next; next = rounds.at(-1)?.continuation) {
-    const pause = pauseBefore(next.round);
-    process.stderr.write(`round ${next.round}: going on with what is left in ${pause / 1000} s\n`);
-    await sleep(pause);
+    process.stderr.write(
+      `round ${next.round}: going on with what is left in ${(next.backoffMs ?? 0) / 1000} s\n`,
+    );
     rounds.push(await evict(next, ports, settings, hooks));
   }
   bar?.finish();

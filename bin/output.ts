@@ -61,6 +61,7 @@ function describeQuarantine(q: QuarantineOutcome): string {
     released: `${entry}  was until ${q.until}`,
     'would-release': `${entry}  until ${q.until}`,
     'not-quarantined': q.username,
+    'released-meanwhile': `${entry}  released after the eviction began: the release stands`,
     protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
   }[q.outcome];

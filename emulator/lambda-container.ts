@@ -15,7 +15,13 @@ export type Invocation =
   | { result?: undefined; error: FunctionError };
 
 export interface LambdaContainer {
-  invoke(event: unknown, requestId?: string, invokedFunctionArn?: string): Promise<Invocation>;
+  /** `traceHeader` is what the function finds in `_X_AMZN_TRACE_ID` during the invocation, as on Lambda. */
+  invoke(
+    event: unknown,
+    requestId?: string,
+    invokedFunctionArn?: string,
+    traceHeader?: string,
+  ): Promise<Invocation>;
   /** The JSON lines (Powertools logs, EMF metrics) printed since the last call. */
   takeLogs(): Array<Record<string, unknown>>;
   /** False once the process has ended: stopped, crashed, or killed after a timeout (Lambda resets it then). */
@@ -148,7 +154,12 @@ export function startLambdaContainer(
       pending.clear();
     });
     const container: LambdaContainer = {
-      invoke: (event, requestId = `req-${next + 1}`, invokedFunctionArn = undefined) =>
+      invoke: (
+        event,
+        requestId = `req-${next + 1}`,
+        invokedFunctionArn = undefined,
+        traceHeader = undefined,
+      ) =>
         new Promise((done) => {
           if (!alive) {
             done({ error: { name: 'Runtime.ExitError', message: 'Runtime exited before the invocation' } });
@@ -164,7 +175,14 @@ export function startLambdaContainer(
             clearTimeout(timer);
             done(invocation);
           });
-          child.send({ id, event, requestId, deadline: Date.now() + timeoutMs, invokedFunctionArn });
+          child.send({
+            id,
+            event,
+            requestId,
+            deadline: Date.now() + timeoutMs,
+            invokedFunctionArn,
+            traceHeader,
+          });
         }),
       takeLogs: () => {
         const taken = logs.map((line) => JSON.parse(line) as Record<string, unknown>);

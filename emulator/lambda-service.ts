@@ -7,6 +7,7 @@ import {
   type LambdaContainer,
   startLambdaContainer,
 } from './lambda-container';
+import { type ChainStep, type RecursiveLoop, stepInChain } from './recursion';
 
 /** A function registered with the emulator's Lambda service. */
 export interface FunctionDefinition {
@@ -21,6 +22,8 @@ export interface FunctionDefinition {
   memoryMb?: number;
   /** Concurrent executions; one more is refused with TooManyRequestsException. Default 10. */
   reservedConcurrency?: number;
+  /** Lambda's recursive loop setting (see recursion.ts): `Terminate`, Lambda's default, or `Allow`. */
+  recursiveLoop?: RecursiveLoop;
 }
 
 export type InvocationType = 'RequestResponse' | 'Event';
@@ -41,6 +44,8 @@ export interface InvocationRecord {
   outcome: 'queued' | 'running' | 'success' | 'error';
   /** The function error's type (`Error`, `Sandbox.Timedout`, ...) or the Lambda error that refused it. */
   errorType?: string;
+  /** How many times its chain of requests has invoked the function, this one included (recursion.ts). */
+  chainCount: number;
 }
 
 /** An error of the Lambda API itself (not of the function), as its REST-JSON protocol reports it. */
@@ -58,6 +63,14 @@ export class LambdaApiError extends Error {
 }
 
 const DEFAULT_RESERVED_CONCURRENCY = 10;
+
+/** What Lambda answers when it stops an invocation in a recursive loop (the Invoke API reference's error). */
+const RECURSIVE_INVOCATION = {
+  code: 'RecursiveInvocationException',
+  message:
+    "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.",
+  httpStatus: 400,
+};
 
 /** One function: warm containers (one Node.js process each) reused between invocations, more when busy. */
 class FunctionRuntime {
@@ -92,7 +105,12 @@ class FunctionRuntime {
     this.idle.push(await this.container());
   }
 
-  async run(event: unknown, requestId: string, invokedArn: string): Promise<InvokeResult> {
+  async run(
+    event: unknown,
+    requestId: string,
+    invokedArn: string,
+    traceHeader: string,
+  ): Promise<InvokeResult> {
     if (this.running >= this.definition.reservedConcurrency) {
       throw new LambdaApiError(
         'TooManyRequestsException',
@@ -110,7 +128,7 @@ class FunctionRuntime {
         // A cold start after a timeout or crash can fail to load the bundle: that is the invocation's error.
         return { error: { name: (error as Error).name, message: (error as Error).message } };
       }
-      const invocation = await container.invoke(event, requestId, invokedArn);
+      const invocation = await container.invoke(event, requestId, invokedArn, traceHeader);
       if (container.alive) this.idle.push(container);
       else this.all.delete(container);
       return invocation.error ? { error: invocation.error } : { payload: invocation.result };
@@ -177,8 +195,12 @@ export class LambdaService {
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
       ...definition.env,
     };
+    const recursiveLoop = definition.recursiveLoop ?? 'Terminate';
+    if (recursiveLoop !== 'Allow' && recursiveLoop !== 'Terminate') {
+      throw new Error(`function ${name}: recursiveLoop is Allow or Terminate`);
+    }
     const runtime = new FunctionRuntime(
-      { name, bundle, timeoutMs, memoryMb, reservedConcurrency, region: this.region },
+      { name, bundle, timeoutMs, memoryMb, reservedConcurrency, recursiveLoop, region: this.region },
       env,
     );
     await runtime.warm();
@@ -218,11 +240,12 @@ export class LambdaService {
     invokedArn: string,
     event: unknown,
     record: InvocationRecord,
+    traceHeader: string,
   ): Promise<InvokeResult> {
     record.outcome = 'running';
     const started = performance.now();
     try {
-      const result = await runtime.run(event, record.requestId, invokedArn);
+      const result = await runtime.run(event, record.requestId, invokedArn, traceHeader);
       record.outcome = result.error ? 'error' : 'success';
       if (result.error) record.errorType = result.error.name;
       return result;
@@ -235,7 +258,12 @@ export class LambdaService {
     }
   }
 
-  private recordFor(runtime: FunctionRuntime, type: InvocationType, payloadBytes: number): InvocationRecord {
+  private recordFor(
+    runtime: FunctionRuntime,
+    type: InvocationType,
+    payloadBytes: number,
+    step: ChainStep,
+  ): InvocationRecord {
     const record: InvocationRecord = {
       requestId: randomUUID(),
       functionName: runtime.definition.name,
@@ -244,24 +272,55 @@ export class LambdaService {
       startedAt: this.clock(),
       durationMs: undefined,
       outcome: 'queued',
+      chainCount: step.count,
     };
+    if (step.stopped) {
+      record.outcome = 'error';
+      record.errorType = RECURSIVE_INVOCATION.code;
+      record.durationMs = 0;
+    }
     this.records.push(record);
     return record;
   }
 
-  /** A RequestResponse invocation: the function's result or error. */
-  invoke(reference: string, event: unknown, payloadBytes: number): Promise<InvokeResult> {
-    const { runtime, invokedArn } = this.find(reference);
-    const record = this.recordFor(runtime, 'RequestResponse', payloadBytes);
-    return this.track(this.execute(runtime, invokedArn, event, record));
+  /** Counts the invocation in the chain its request's trace header carries (recursion.ts). */
+  private step(runtime: FunctionRuntime, traceHeader: string | undefined): ChainStep {
+    return stepInChain(traceHeader, functionArn(runtime.definition.name), runtime.definition.recursiveLoop);
   }
 
-  /** An Event invocation: queued behind the function's earlier events; returns its request id at once. */
-  invokeAsync(reference: string, event: unknown, payloadBytes: number): string {
+  /**
+   * A RequestResponse invocation: the function's result or error. `traceHeader` is the request's
+   * X-Amzn-Trace-Id, which a function's SDK sets: an invocation past the recursion limit is refused.
+   */
+  invoke(
+    reference: string,
+    event: unknown,
+    payloadBytes: number,
+    traceHeader?: string,
+  ): Promise<InvokeResult> {
     const { runtime, invokedArn } = this.find(reference);
-    const record = this.recordFor(runtime, 'Event', payloadBytes);
+    const step = this.step(runtime, traceHeader);
+    const record = this.recordFor(runtime, 'RequestResponse', payloadBytes, step);
+    if (step.stopped) {
+      const { code, message, httpStatus } = RECURSIVE_INVOCATION;
+      return Promise.reject(new LambdaApiError(code, message, httpStatus));
+    }
+    return this.track(this.execute(runtime, invokedArn, event, record, step.traceHeader));
+  }
+
+  /**
+   * An Event invocation: queued behind the function's earlier events; returns its request id at once. One past
+   * the recursion limit is accepted and not run.
+   */
+  invokeAsync(reference: string, event: unknown, payloadBytes: number, traceHeader?: string): string {
+    const { runtime, invokedArn } = this.find(reference);
+    const step = this.step(runtime, traceHeader);
+    const record = this.recordFor(runtime, 'Event', payloadBytes, step);
+    if (step.stopped) return record.requestId;
     // Its outcome is in the record; nobody waits for the result.
-    this.track(runtime.enqueue(() => this.execute(runtime, invokedArn, event, record))).catch(() => {});
+    this.track(
+      runtime.enqueue(() => this.execute(runtime, invokedArn, event, record, step.traceHeader)),
+    ).catch(() => {});
     return record.requestId;
   }
 

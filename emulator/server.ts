@@ -98,6 +98,8 @@ export interface EmulatorSnapshot {
       /** Terminate calls that reached this connection: more than one ending it would be a double termination. */
       terminateCalls: number;
     }>;
+    /** The EC2 requests that named this endpoint, per action and outcome (denied and throttled ones too). */
+    calls: CallCounts;
   }>;
   /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
   calls: CallCounts;
@@ -121,7 +123,7 @@ export interface ConnectResult {
 
 export interface RunningEmulator {
   readonly url: string;
-  /** Stops the server and every function process. */
+  /** Stops the server and every function process; once stopped, a second call resolves at once. */
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
   /**
@@ -165,6 +167,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
   let fleet: Fleet = loadSeed(initialSeed, clock(), traffic, region);
   let calls: CallCounts = {};
+  let callsByEndpoint = new Map<string, CallCounts>();
   let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
@@ -187,10 +190,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     region,
   );
 
-  const count = (action: string, outcome: string) => {
-    const perAction = calls[action] ?? {};
+  const countIn = (counts: CallCounts, action: string, outcome: string) => {
+    const perAction = counts[action] ?? {};
     perAction[outcome] = (perAction[outcome] ?? 0) + 1;
-    calls[action] = perAction;
+    counts[action] = perAction;
+  };
+  /** Counts a request, and against the endpoint it named, if any. */
+  const count = (action: string, outcome: string, endpointId?: string) => {
+    countIn(calls, action, outcome);
+    if (endpointId === undefined) return;
+    const counts = callsByEndpoint.get(endpointId) ?? {};
+    countIn(counts, action, outcome);
+    callsByEndpoint.set(endpointId, counts);
   };
 
   const endpointById = (clientVpnEndpointId: string): Endpoint => {
@@ -259,6 +270,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
     let action = 'Unknown';
+    let endpointId: string | undefined;
     try {
       const body =
         req.method === 'POST' ? await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : '';
@@ -279,6 +291,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
+      endpointId = params.string('ClientVpnEndpointId');
       if (action === 'Unknown')
         throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
       const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
@@ -295,10 +308,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           `Version ${version.slice(0, 40)} is not supported; use 2016-11-15`,
         );
       }
-      const fault = faults.decide(action);
+      const fault = faults.decide(action, endpointId);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.kind === 'drop') {
-        count(action, 'Dropped');
+        count(action, 'Dropped', endpointId);
         req.socket.destroy();
         return;
       }
@@ -312,7 +325,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (!throttle.tryTake(accountOf(req), action, clock())) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      const resource = params.string('ClientVpnEndpointId') ?? '*';
+      const resource = endpointId ?? '*';
       if (deniedActions.has(action) || deniedActions.has(`${action}:${resource}`)) {
         throw new Ec2Error(
           'UnauthorizedOperation',
@@ -326,11 +339,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         traffic,
       });
       if (fault.loseAnswer) {
-        count(action, 'AnswerLost');
+        count(action, 'AnswerLost', endpointId);
         req.socket.destroy();
         return;
       }
-      count(action, 'Success');
+      count(action, 'Success', endpointId);
       send(res, 200, 'text/xml;charset=UTF-8', successXml(action, requestId, result));
     } catch (error) {
       const ec2 =
@@ -343,7 +356,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 413,
               )
             : new Ec2Error('InternalError', 'An internal error has occurred', 500);
-      count(action, ec2.code);
+      count(action, ec2.code, endpointId);
       send(res, ec2.httpStatus, 'text/xml;charset=UTF-8', errorXml(ec2.code, ec2.message, requestId));
     }
   }
@@ -370,6 +383,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             terminateCalls: c.terminateCalls,
           };
         }),
+        calls: structuredClone(callsByEndpoint.get(e.clientVpnEndpointId) ?? {}),
       })),
       calls: structuredClone(calls),
       throttle: throttle.snapshot(),
@@ -381,6 +395,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       clockOffsetMs = 0;
       fleet = loadSeed(initialSeed, clock(), traffic, region);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
       lambda.clearRecords();
       faults.configure({});
@@ -390,6 +405,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: (seed) => {
       fleet = loadSeed(seed, clock(), traffic, region);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
     },
     addConnection: (clientVpnEndpointId, connection) => {
@@ -495,6 +511,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        // Closed already: a harness that closes whatever it last started may close it twice.
+        if (!server.listening) return resolve();
         lambda.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));

@@ -14,7 +14,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -23,9 +23,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { QUARANTINE_TABLE } from '../lambda/adapters/quarantine-table';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
 import { endpointsByRegion } from '../lambda/core/endpoint-ref';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { MAX_EVENT_AGE_SECONDS } from '../lambda/core/limits';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { AlertBus } from './alert-bus';
@@ -53,7 +55,7 @@ const REPLICATION_LAG_ALARM = Duration.seconds(10);
 export const QUARANTINE_TABLE_OUTPUT = 'QuarantineTableName';
 
 /** How long an undelivered event or failed invocation is still worth retrying: a stale eviction is no eviction. */
-const MAX_EVENT_AGE = Duration.hours(1);
+const MAX_EVENT_AGE = Duration.seconds(MAX_EVENT_AGE_SECONDS);
 const RETRY_ATTEMPTS = 2;
 
 export class EvictorStack extends Stack {
@@ -118,8 +120,20 @@ export class EvictorStack extends Stack {
     );
     logGroup.grantWrite(role);
     this.topic.grantPublish(role);
-    // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
-    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // Write and lift quarantines, take the mass-disconnect lease, keep the session sweep's state and record
+    // deliveries, and touch no other item (the attachment's); never scan or delete the table.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvictorItemsOnly',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': Object.values(QUARANTINE_TABLE.keyPrefixes).map((prefix) => `${prefix}*`),
+          },
+        },
+      }),
+    );
     tableKey.grantEncryptDecrypt(role);
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {
@@ -127,6 +141,11 @@ export class EvictorStack extends Stack {
       // A mass disconnect is paced to its share of EC2's mutating bucket (3 Terminate calls/s at the default
       // 0.6), so 15 minutes covers some 2,600 calls; a longer one hands the rest to a fresh invocation.
       timeout: Duration.minutes(15),
+      // A long eviction goes on in rounds, each a fresh invocation of this function by itself. Lambda's recursive
+      // loop detection stops such a chain at about its 16th invocation, which would leave people connected; the
+      // evictor bounds its rounds itself (MAX_ROUNDS in all, MAX_IDLE_ROUNDS that end nothing, in
+      // lambda/core/limits.ts), so Lambda may let the chain run.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
       role,
       logGroup,
       description: `Evicts Client VPN users on security alerts and schedules (${mode})`,

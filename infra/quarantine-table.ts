@@ -13,8 +13,8 @@ export interface QuarantineTableProps {
 }
 
 /**
- * The quarantine table (and the mass-disconnect lease): on-demand, point-in-time recovery, expired entries removed
- * by TTL. It is retained when the stack is deleted, like the log groups: it records who was kept out, why, and who
+ * The quarantine table (and the mass-disconnect lease, and the evictor's record of deliveries): on-demand,
+ * point-in-time recovery, expired entries removed by TTL. It is retained when the stack is deleted, like the log groups: it records who was kept out, why, and who
  * let them back in.
  *
  * It is encrypted with a key of its own, retained with it. DynamoDB makes a table whose key is pending deletion

@@ -4,9 +4,10 @@ import type { Context } from 'aws-lambda';
 import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { type Continuation, continuationEvent } from './core/continuation';
+import type { Deliveries } from './core/deliveries';
 import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
 import { evict } from './core/evict';
-import { distinctNames } from './core/identity';
+import { distinctNames, foldCase } from './core/identity';
 import type { LeaseStore } from './core/lease';
 import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
 import { AlertFromUnlistedAccountError, decide } from './core/policy';
@@ -15,6 +16,7 @@ import {
   EvictionIncompleteError,
   type EvictionResult,
   type FindingsResult,
+  notRunAgain,
   permanentFailures,
   type RejectedEvent,
   type SweepSummary,
@@ -25,7 +27,7 @@ import type { DecidedRequest, Outcome, QuarantineOutcome, SessionEndReason } fro
 export interface EvictorDependencies {
   config: EvictorConfig;
   api: ClientVpnApi;
-  logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'removeKeys' | 'setCorrelationId'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys' | 'setCorrelationId'>;
   metrics: Pick<Metrics, 'addMetric'>;
   /** Where summaries and alerts go; none means logs and metrics only. */
   notifier?: Notifier;
@@ -37,6 +39,8 @@ export interface EvictorDependencies {
   sweepState?: SweepStateStore;
   /** Hands what is left of a request to a fresh invocation; without it, the invocation fails instead. */
   continuation?: Continuation;
+  /** Records each request's run, so that a second delivery of it does not run again; without it, every one runs. */
+  deliveries?: Deliveries;
   clock?: () => number;
 }
 
@@ -87,6 +91,7 @@ export function createEvictorHandler({
   lease,
   sweepState,
   continuation,
+  deliveries,
   clock = Date.now,
 }: EvictorDependencies) {
   const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
@@ -99,12 +104,16 @@ export function createEvictorHandler({
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
     // A session the sweep ends for being idle or old is no user evicted: it has metrics of its own.
     if (result.sweep) recordSweep(terminated, result.sweep);
-    else
+    else {
+      // Evicted: a session of theirs ended, and none is still up.
+      const stillUp = new Set(result.stillConnected.map(foldCase));
       metrics.addMetric(
         'UsersEvicted',
         MetricUnit.Count,
-        distinctNames(terminated.map((o) => o.username)).length,
+        distinctNames(terminated.map((o) => o.username)).filter((name) => !stillUp.has(foldCase(name)))
+          .length,
       );
+    }
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     const permanent = permanentFailures(result);
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
@@ -149,6 +158,41 @@ export function createEvictorHandler({
     }
   }
 
+  /** Runs one decided request: evict (or release), then audit, count, tell, and hand on what is left. */
+  async function run(request: DecidedRequest, context?: Context): Promise<EvictionResult> {
+    // Stop starting calls while there is still time to finish them, log, and hand the rest on.
+    const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+    const reserve = reserveFor(remaining());
+    const result = await evict(request, { api, quarantine, lease, sweepState, clock }, config, {
+      onOutcome: audit,
+      shouldStop: () => remaining() < reserve,
+      timeLeft: () => remaining() - reserve,
+      onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
+      ...(context ? { runId: context.awsRequestId } : {}),
+    });
+    for (const entry of result.quarantine) {
+      if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
+      else logger.info('quarantine', { ...entry });
+    }
+    if (result.sweep?.skippedFor !== undefined) {
+      logger.info('sweep skipped: another mass disconnect holds the lease', {
+        holder: result.sweep.skippedFor,
+      });
+    }
+    const { outcomes: _perConnection, ...summary } = result;
+    logger.info(result.trigger === 'sweep' ? 'sweep summary' : 'eviction summary', { result: summary });
+    record(result);
+    await notify(result);
+    if (result.status === 'continuing' && result.continuation) {
+      if (!continuation) throw new EvictionIncompleteError(result);
+      await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
+      logger.info('handed on to the next round', { round: result.continuation.round });
+    }
+    // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
+    if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
+    return result;
+  }
+
   /** One event, or one finding of a Security Hub event: parse, decide, evict, report. */
   async function handleOne(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
     logger.removeKeys(['trigger', 'origin']);
@@ -178,36 +222,25 @@ export function createEvictorHandler({
     logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
     // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
     if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
-    // Stop starting calls while there is still time to finish them, log, and hand the rest on.
-    const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
-    const reserve = reserveFor(remaining());
-    const result = await evict(request, { api, quarantine, lease, sweepState, clock }, config, {
-      onOutcome: audit,
-      shouldStop: () => remaining() < reserve,
-      onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
-      ...(context ? { runId: context.awsRequestId } : {}),
-    });
-    for (const entry of result.quarantine) {
-      if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
-      else logger.info('quarantine', { ...entry });
+    if (!deliveries || !context) return await run(request, context);
+    // Keyed on the request as decided, which no field of an event that is not valid can set.
+    const key = {
+      trigger: request.trigger,
+      correlationId: request.correlationId,
+      ...('round' in request ? { round: request.round } : {}),
+    };
+    const attempt = {
+      requestId: context.awsRequestId,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    };
+    const delivered = await deliveries.once(key, attempt, () => run(request, context));
+    if (!delivered.ran) {
+      logger.info('delivered again: not run', { why: delivered.why });
+      metrics.addMetric('DeliveriesIgnored', MetricUnit.Count, 1);
+      return notRunAgain(request, delivered.why);
     }
-    if (result.sweep?.skippedFor !== undefined) {
-      logger.info('sweep skipped: another mass disconnect holds the lease', {
-        holder: result.sweep.skippedFor,
-      });
-    }
-    const { outcomes: _perConnection, ...summary } = result;
-    logger.info(result.trigger === 'sweep' ? 'sweep summary' : 'eviction summary', { result: summary });
-    record(result);
-    await notify(result);
-    if (result.status === 'continuing' && result.continuation) {
-      if (!continuation) throw new EvictionIncompleteError(result);
-      await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
-      logger.info('handed on to the next round', { round: result.continuation.round });
-    }
-    // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
-    if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
-    return result;
+    if (delivered.note) logger.warn('delivery not recorded', { note: delivered.note });
+    return delivered.value;
   }
 
   /**

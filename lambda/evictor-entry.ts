@@ -1,5 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
+import { DynamoDbDeliveries } from './adapters/dynamodb-deliveries';
 import { DynamoDbLeaseStore } from './adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
 import { DynamoDbSweepStateStore } from './adapters/dynamodb-sweep-state';
@@ -10,6 +11,7 @@ import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { ClientVpnApiByRegion } from './core/client-vpn-by-region';
 import { parseEvictorConfig } from './core/config';
 import { correlationIdOf } from './core/events';
+import { MAX_EVENT_AGE_SECONDS } from './core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
 import { createEvictorHandler } from './create-evictor-handler';
 import { withLifecycle } from './lifecycle';
@@ -25,7 +27,8 @@ import { logger, metrics, tracer } from './observability';
 const config = parseEvictorConfig(process.env);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
-/** The quarantine, the mass-disconnect lease and the session sweep's state share the table and one client. */
+/** The quarantine, the mass-disconnect lease, the session sweep's state and the record of deliveries share the table
+ * and one client. */
 function tableStores(table: string | undefined) {
   if (!table) return {};
   const dynamodb = tracer.captureAWSv3Client(createDynamoDbClient(EVICTOR_BUDGET));
@@ -33,6 +36,7 @@ function tableStores(table: string | undefined) {
     quarantine: new DynamoDbQuarantineStore(dynamodb, table),
     lease: new DynamoDbLeaseStore(dynamodb, table),
     sweepState: new DynamoDbSweepStateStore(dynamodb, table),
+    deliveries: new DynamoDbDeliveries(dynamodb, table, MAX_EVENT_AGE_SECONDS),
   };
 }
 

@@ -37,7 +37,9 @@ const MAX_PARTS = 100;
 
 const CONNECTION_PREFIX = 'cvpn-connection-';
 
-const keyOf = (endpointId: string, part: number) => ({ [PK]: { S: `sweep#${endpointId}#${part}` } });
+const keyOf = (endpointId: string, part: number) => ({
+  [PK]: { S: `${QUARANTINE_TABLE.keyPrefixes.sweepState}${endpointId}#${part}` },
+});
 
 /**
  * One session per line: the connection id without its `cvpn-connection-` prefix, the counters' fingerprint, and

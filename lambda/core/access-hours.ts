@@ -1,5 +1,5 @@
 import { WELL_FORMED_TEXT } from './constants';
-import { isNameCoveredBy, isVpnUsername } from './identity';
+import { isVpnUsername, type NamesOf, namesCoveredBy } from './identity';
 
 /**
  * Access hours: one setting from which both the connect-time policy (is the VPN open now, and when does it
@@ -308,9 +308,11 @@ export function deniedMessage(hours: AccessHours, instant: number, contact = hou
   return contact ? `${message} Outside these hours, contact ${contact}.` : message;
 }
 
-/** Exempt users, by the identity rules: the same name ignoring case, or the same local part. */
-export const isExempt = (hours: AccessHours, username: string): boolean =>
-  isNameCoveredBy(hours.exempt, username);
+/**
+ * Exempt users, by the identity rules the end-of-day disconnect's `except` follows: the username or the
+ * certificate's common name is an entry ignoring case, or shares its local part.
+ */
+export const isExempt = (hours: AccessHours, who: NamesOf): boolean => namesCoveredBy(hours.exempt)(who);
 
 /** The local days on which the window ends: its days, or the next ones when it crosses midnight. */
 const endDays = (hours: AccessHours): Weekday[] =>

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
 import { endpointRefProblem } from './endpoint-ref';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
-import { MAX_ROUNDS } from './limits';
+import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import {
   GUARDDUTY_PRODUCT_ARN,
   guardDutyFindingIdOf,
@@ -54,6 +54,13 @@ const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const username = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/**
+ * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
+ * identity, which GuardDuty allows up to 2,048 characters.
+ */
+const carriedName = z
+  .string()
+  .check(z.minLength(1), z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
 const reason = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(1024), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
@@ -132,7 +139,7 @@ const continuationDetailSchema = z.object({
       names: z
         .array(
           z.object({
-            name: username,
+            name: carriedName,
             match: z.enum(['username', 'identity']),
             source: z.string().check(z.maxLength(256)),
           }),
@@ -143,12 +150,16 @@ const continuationDetailSchema = z.object({
     }),
     z.object({ kind: z.literal('everyone'), except: z.array(username).check(z.maxLength(10_000)) }),
   ]),
-  notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
+  notConnected: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
   origin: z.optional(
     z.object({ account: z.string().check(z.regex(ACCOUNT_ID)), region: z.string().check(z.regex(REGION)) }),
   ),
+  startedAt: z.optional(z.int().check(z.minimum(0))),
+  releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
+  backoffMs: z.optional(z.int().check(z.minimum(0), z.maximum(BACKOFF.longestMs))),
+  idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

@@ -1,5 +1,5 @@
 import { distinctNames } from './identity';
-import { type EvictionResult, permanentFailures, type SweepSummary } from './result';
+import { type EvictionResult, failuresOf, permanentFailures, type SweepSummary } from './result';
 import type { Outcome, QuarantineOutcome } from './types';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
@@ -61,22 +61,15 @@ function releaseHeadline(result: EvictionResult): string {
  */
 function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
-  const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
-    result.endpoints.reduce((n, e) => n + e[key], 0);
+  const total = (key: 'terminated' | 'wouldTerminate') => result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
   const verb = dryRun ? 'would be terminated' : 'terminated';
-  const quarantineFailures = result.quarantine.filter((q) => q.outcome === 'failed').length;
   switch (result.status) {
     case 'continuing':
     case 'failed':
     case 'partial-failure': {
-      const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
-      const failures = [
-        ...(total('failed') > 0 ? [`${total('failed')} not terminated`] : []),
-        ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
-        ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
-      ];
+      const failures = failuresOf(result);
       const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
@@ -89,7 +82,9 @@ function headline(result: EvictionResult): string {
     default: {
       const protectedUsers = protectedUsersNamed(result).join(', ');
       const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
+      const released = namesOf(result.releasedMeanwhile ?? []);
       const why = [
+        ...(released ? [`RELEASED MEANWHILE: ${released}`] : []),
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
       ];
@@ -131,7 +126,8 @@ const summaryOf = (result: EvictionResult) => {
 /**
  * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
  * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
- * connected, a protected user an alert named, and every release. A round that hands on to the next speaks only of
+ * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
+ * while its rounds went on. A round that hands on to the next speaks only of
  * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
  * otherwise.
  */
@@ -152,6 +148,7 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   const needsAPerson =
     ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(result.status) ||
     (result.trigger === 'release' && result.quarantine.length > 0) ||
+    (result.releasedMeanwhile?.length ?? 0) > 0 ||
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';

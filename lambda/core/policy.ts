@@ -243,6 +243,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         round: detail.round,
         ...(detail.origin ? { origin: detail.origin } : {}),
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
+        ...(detail.releasedMeanwhile ? { releasedMeanwhile: detail.releasedMeanwhile } : {}),
+        ...(detail.startedAt !== undefined ? { startedAt: detail.startedAt } : {}),
+        ...(detail.backoffMs ? { backoffMs: detail.backoffMs } : {}),
+        ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };

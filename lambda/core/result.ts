@@ -3,6 +3,7 @@ import type { TableUse } from './sweep-state';
 import type {
   AlertOrigin,
   ConnectionRef,
+  DecidedRequest,
   EvictionRequest,
   Mode,
   Outcome,
@@ -68,6 +69,7 @@ export function resultFor(request: {
     reason: request.reason,
     users: [],
     notConnected: [],
+    stillConnected: [],
     quarantine: [],
     endpoints: [],
     outcomes: [],
@@ -90,6 +92,11 @@ export interface EvictionResult {
   users: string[];
   /** Names the request gave that matched no active connection on any endpoint in scope. */
   notConnected: string[];
+  /**
+   * Of `users`, those with a session still up when the round ended (its call failed, or was not made): none of
+   * them has been evicted, whatever else the result says.
+   */
+  stillConnected: string[];
   /** Quarantine entries written, kept, released, or that would be in a dry run. */
   quarantine: QuarantineOutcome[];
   endpoints: EndpointSummary[];
@@ -103,6 +110,8 @@ export interface EvictionResult {
   round: number;
   /** Connections the earlier rounds ended (or would have, in a dry run). */
   endedEarlier?: number;
+  /** People released after the eviction began, whom its rounds left alone from then on (this round and earlier). */
+  releasedMeanwhile?: string[];
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
   /** What a session sweep found, when the trigger is `sweep`. */
@@ -130,20 +139,56 @@ export interface SweepSummary {
   noticeAbove: number;
 }
 
-/** Failures no retry can fix: connections EC2 refused for good, and endpoints that could not be listed for good. */
-export const permanentFailures = (result: Pick<EvictionResult, 'outcomes' | 'endpoints'>): number =>
+/**
+ * Failures no retry can fix: connections EC2 refused for good, endpoints that could not be listed for good, and
+ * quarantine entries the table refused for good.
+ */
+export const permanentFailures = (
+  result: Pick<EvictionResult, 'outcomes' | 'endpoints' | 'quarantine'>,
+): number =>
   result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
-  result.endpoints.filter((e) => e.errorKind === 'permanent').length;
+  result.endpoints.filter((e) => e.errorKind === 'permanent').length +
+  result.quarantine.filter((q) => q.outcome === 'failed' && q.transient === false).length;
 
-/** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
+/**
+ * What failed, counted, in the words the notice's subject and the error Lambda records both use: `2 not
+ * terminated`, `1 endpoint not listed`, `quarantine not written for 1`.
+ */
+export function failuresOf(result: Pick<EvictionResult, 'endpoints' | 'quarantine'>): string[] {
+  const notTerminated = result.endpoints.reduce((n, e) => n + e.failed, 0);
+  const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed').length;
+  return [
+    ...(notTerminated > 0 ? [`${notTerminated} not terminated`] : []),
+    ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
+    ...(unwritten > 0 ? [`quarantine not written for ${unwritten}`] : []),
+  ];
+}
+
+/**
+ * Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. Its message says
+ * what failed and the first error behind it, which is all Lambda's error record and the dead-letter queue keep.
+ */
 export class EvictionIncompleteError extends Error {
   override readonly name = 'EvictionIncompleteError';
   constructor(readonly result: EvictionResult) {
-    const failed = result.endpoints.reduce((n, e) => n + e.failed + (e.error ? 1 : 0), 0);
-    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`, {
-      cause: result[FAILURE_CAUSE],
-    });
+    const cause = result[FAILURE_CAUSE];
+    const what = failuresOf(result).join(', ') || 'work left after the last round';
+    super(
+      `eviction ${result.correlationId} incomplete: ${what}${cause ? ` (${cause.message})` : ''}; see the audit lines`,
+      { cause },
+    );
   }
+}
+
+/**
+ * The answer to a request that is not run, as another delivery of it ran or is running: nothing is listed,
+ * touched or sent.
+ */
+export function notRunAgain(request: DecidedRequest, why: string): EvictionResult {
+  const result: EvictionResult = { ...resultFor(request), status: 'ignored' };
+  result.notes.push(why);
+  return result;
 }
 
 /** The answer to an event that was not valid: nothing was touched and a retry would not help. */

@@ -583,7 +583,8 @@ export const SETTINGS = {
     default: false,
     docs: {
       example: 'true',
-      meaning: 'Also match certificate-authenticated connections (no `Username`) by `CommonName`.',
+      meaning:
+        'Also evict and quarantine certificate connections (no `Username`) by `CommonName`; protection and exemptions always cover it.',
     },
   }),
   offHours: declared<OffHoursSchedule[]>({

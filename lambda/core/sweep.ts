@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TrafficCounters, VpnConnection } from './client-vpn-api';
-import { connectionCoveredBy } from './identity';
+import { namesCoveredBy } from './identity';
 import type { StillCounters, SweepState } from './sweep-state';
 import type { SessionEndReason } from './types';
 
@@ -93,8 +93,8 @@ export function decideSweep(
 ): SweepDecision {
   const clockWentBack = previous !== undefined && now < previous.sweptAt;
   const remembered = previous?.endpointId === endpointId && !clockWentBack ? previous.sessions : new Map();
-  const isProtected = connectionCoveredBy(rules.protectedUsers);
-  const isExempt = connectionCoveredBy(rules.exempt);
+  const isProtected = namesCoveredBy(rules.protectedUsers);
+  const isExempt = namesCoveredBy(rules.exempt);
   const state: SweepState = { endpointId, sweptAt: now, sessions: new Map() };
   const sessions = listing.map((connection): SessionVerdict => {
     const ageMs = connection.establishedAt === undefined ? undefined : now - connection.establishedAt;

@@ -50,9 +50,16 @@ export type Status =
 /**
  * protected / excepted: kept by configuration or by the event. exempt: kept by the session sweep's exemptions.
  * no-longer-active: gone before the call ended it. reassigned-address: found by a client address, but made after
- * the alert's last activity, so it holds an address Client VPN handed on.
+ * the alert's last activity, so it holds an address Client VPN handed on. released: its user was released after
+ * the eviction began, which wins over the eviction's later rounds.
  */
-export type SkipReason = 'protected' | 'excepted' | 'exempt' | 'no-longer-active' | 'reassigned-address';
+export type SkipReason =
+  | 'protected'
+  | 'excepted'
+  | 'exempt'
+  | 'no-longer-active'
+  | 'reassigned-address'
+  | 'released';
 
 export interface ConnectionRef {
   endpointId: string;
@@ -99,11 +106,15 @@ export interface QuarantineOutcome {
     | 'released'
     | 'would-release'
     | 'not-quarantined'
+    /** Released after the eviction began: the release wins, and the person's connections are left alone. */
+    | 'released-meanwhile'
     /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
     | 'protected'
     | 'failed';
   /** Why it failed: the store's error, for the audit line. */
   error?: string;
+  /** For a failure: whether a retry may write it (a store that does not answer), or never (a table not there). */
+  transient?: boolean;
 }
 
 /**
@@ -145,8 +156,19 @@ export interface EvictionRequest {
    * the people it finds, so a user a later round ends is kept out too, and until the same time.
    */
   quarantineUntil?: number;
+  /**
+   * When the first round began (epoch ms), fixed by it: a release made since then wins over every later round, which
+   * neither quarantines nor ends the person released.
+   */
+  startedAt?: number;
   /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
   round: number;
+  /** People released while the rounds went on, whom the later rounds left alone: the last round reports them. */
+  releasedMeanwhile?: string[];
+  /** How long this round waits before it starts: the round before met failures a retry may fix. */
+  backoffMs?: number;
+  /** Rounds before this one that ended nothing, for the cap (MAX_IDLE_ROUNDS). */
+  idleRounds?: number;
   /** Named users an earlier round found not connected: the last round reports them. */
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */

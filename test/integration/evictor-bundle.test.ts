@@ -170,6 +170,33 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     }
   });
 
+  it('a finding whose client address leads to one person ends that person everywhere, as if named', async () => {
+    // Dora's laptop held 172.16.0.9 before the finding's last activity; she is connected on B too, from another
+    // address. Alice's connection holds 172.16.0.9 now, made after the activity: a reassigned address.
+    const dora = emulator.addConnection(A, {
+      username: 'dora@corp.example.com',
+      clientIp: '172.16.0.9',
+      connectionEstablishedTime: '2022-01-12 23:00:00',
+    });
+    const doraOnB = emulator.addConnection(B, { username: 'Dora@corp.example.com', clientIp: '172.17.0.44' });
+    const { result } = await invoke(fixture('network-connection'), 'req-by-address');
+    expect(result).toMatchObject({
+      status: 'completed',
+      users: ['dora@corp.example.com'],
+      stillConnected: [],
+    });
+    const status = (id: string) =>
+      emulator
+        .snapshot()
+        .endpoints.flatMap((e) => e.connections)
+        .find((c) => c.connectionId === id)?.status;
+    expect([status(dora), status(doraOnB)]).toEqual(['terminated', 'terminated']);
+    expect(result.outcomes).toContainEqual(
+      expect.objectContaining({ username: 'Alice.Smith@corp.example.com', reason: 'reassigned-address' }),
+    );
+    expect(active()).toHaveLength(15);
+  });
+
   it('refuses an identity whose local part fits two VPN users: nothing terminated, an alert with the candidates', async () => {
     emulator.addConnection(A, { username: 'dave.chen@corp.example.com' });
     emulator.addConnection(B, { username: 'CORP\\dave.chen' });

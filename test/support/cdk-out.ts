@@ -31,6 +31,8 @@ interface FunctionAsset {
    * CloudFormation would in the emulator's account and Region, other references (to resources) left out.
    */
   environment: Record<string, string>;
+  /** Its recursive loop setting in the template: Lambda's default, `Terminate`, when the template says none. */
+  recursiveLoop: 'Allow' | 'Terminate';
 }
 
 /** A template's function by the start of its logical id: `Evictor`, `ConnectHandlerFunction`, ... */
@@ -73,6 +75,7 @@ export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   return {
     bundle: join(SYNTH_OUT, functionIn(template, logicalIdPrefix).Metadata['aws:asset:path'], 'index.js'),
     environment: functionEnvironment(template, logicalIdPrefix),
+    recursiveLoop: functionIn(template, logicalIdPrefix).Properties.RecursiveLoop ?? 'Terminate',
   };
 }
 
