@@ -146,7 +146,9 @@ describe('errors by kind, and the hand-off', () => {
     const result = await handler(fixture('network-connection'));
     expect(result).toMatchObject({ status: 'failed', users: ['erin'], stillConnected: ['erin'] });
     expect(published).toEqual([
-      '[client-vpn-evictor ENFORCING] guardduty: FAILED: 1 not terminated; 1 terminated',
+      // The finding names its account and Region, which no deployment account is configured to leave out; SNS
+      // subjects stop at 100 characters.
+      '[client-vpn-evictor ENFORCING] guardduty from 123456789012 us-east-1: FAILED: 1 not terminated; 1...',
     ]);
     expect(JSON.parse(messages[0] ?? '{}')).toMatchObject({ users: ['erin'], stillConnected: ['erin'] });
     expect(metricValues).toContainEqual({ name: 'UsersEvicted', value: 0 });
