@@ -125,7 +125,7 @@ export interface SweepSummary {
   ended: { idle: number; overAge: number };
   /** Sessions due to end that stayed: protected users, and those the setting exempts. */
   kept: { protected: number; exempt: number };
-  /** Connections left alone because their counters are not counts. */
+  /** Connections not judged idle because their counters are not counts (over age, they still end). */
   unreadableCounters: number;
   /** Endpoints whose clock read earlier than at their last sweep: nobody was ended there. */
   clockWentBack: string[];

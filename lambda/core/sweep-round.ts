@@ -95,7 +95,7 @@ async function decideEndpoint(
       .map((s) => `${s.connection.connectionId} (${s.unreadable})`);
     const more = unreadable.length > NAMED_IN_NOTES ? ` and ${unreadable.length - NAMED_IN_NOTES} more` : '';
     result.notes.push(
-      `${unreadable.length} connections on ${endpointId} left alone, their counters not counts: ${named.join(', ')}${more}`,
+      `${unreadable.length} connections on ${endpointId} not judged idle, their counters not counts (their age still counts): ${named.join(', ')}${more}`,
     );
   }
   if (sweepState && readable) {

@@ -236,31 +236,40 @@ describe('bad input, and the safe choice', () => {
     expect(await s.sweep()).toMatchObject({ status: 'completed', sweep: { ended: { overAge: 1 } } });
   });
 
-  it('counters that are not counts: the connection is left alone, named in the summary, counted', async () => {
+  it('counters that are not counts: never idle, named in the summary, counted; over age they still end', async () => {
     const dash = conn(ENDPOINT_A, 'alice', {
-      establishedAt: NOW - 9 * HOUR,
+      establishedAt: NOW - HOUR,
       counters: { ...counters(1), ingressBytes: '-' },
     });
     const none = conn(ENDPOINT_A, 'bob', { establishedAt: NOW - 9 * HOUR });
     const s = sweeper([dash, none]);
-    const result = await s.sweep();
-    expect(s.api.terminateCalls()).toEqual([]);
-    expect(result.sweep.unreadableCounters).toBe(2);
-    expect(result.notes).toContainEqual(
-      `2 connections on ${ENDPOINT_A} left alone, their counters not counts: ${dash.connectionId} (ingressBytes "-" is not a count), ${none.connectionId} (ingressBytes is missing)`,
+    const first = await s.sweep();
+    // bob has lasted nine hours: the age limit needs no counters.
+    expect(s.api.terminateCalls()).toEqual([
+      { op: 'terminate', endpointId: ENDPOINT_A, target: { connectionId: none.connectionId }, dryRun: false },
+    ]);
+    expect(s.audit()).toEqual([
+      expect.objectContaining({ connectionId: none.connectionId, status: 'terminated', reason: 'over-age' }),
+    ]);
+    expect(first.sweep.unreadableCounters).toBe(2);
+    expect(first.notes).toContainEqual(
+      `2 connections on ${ENDPOINT_A} not judged idle, their counters not counts (their age still counts): ${dash.connectionId} (ingressBytes "-" is not a count), ${none.connectionId} (ingressBytes is missing)`,
     );
     expect(s.metric('SessionCountersUnreadable')).toEqual([2]);
+    // alice's counters read the same "-" for 20 minutes: that is no evidence of idleness.
+    s.later(20);
+    const second = await s.sweep();
+    expect(s.api.terminateCalls()).toHaveLength(1);
+    expect(second.sweep.unreadableCounters).toBe(1);
   });
 
   it('a clock that goes backwards ends nobody, and says so', async () => {
-    const alice = conn(ENDPOINT_A, 'alice', {
-      establishedAt: NOW - 20 * HOUR,
-      counters: { ...counters(1), ingressBytes: '-' },
-    });
-    const s = sweeper([alice]);
-    // The first sweep leaves alice alone (her counters do not read) and remembers when it ran.
+    const alice = session(ENDPOINT_A, 'alice', 20);
+    const fleet: VpnConnection[] = [];
+    const s = sweeper(fleet);
+    // The first sweep finds nobody on the endpoint and remembers when it ran; then alice is listed.
     await s.sweep({ endpointIds: [ENDPOINT_A] });
-    alice.counters = counters(1);
+    fleet.push(alice);
     s.later(-30);
     const back = await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminateCalls()).toEqual([]);

@@ -167,7 +167,7 @@ describe('the sweep decision: one connection across two sweeps', () => {
   });
 });
 
-describe('counters that are not counts: the connection is left alone', () => {
+describe('counters that are not counts: never judged idle, but the age limit still holds', () => {
   it.each([
     { label: 'a dash', ingressBytes: '-' },
     { label: 'empty', ingressBytes: '' },
@@ -176,17 +176,18 @@ describe('counters that are not counts: the connection is left alone', () => {
     { label: 'padded with a space', ingressBytes: ' 12' },
     { label: 'an exponent', ingressBytes: '1e3' },
     { label: 'twenty-one digits', ingressBytes: '123456789012345678901' },
-  ])('$label: not ended even when over age, named in the verdict, and forgotten', ({ ingressBytes }) => {
-    const { verdict, second, connectionId } = twoSweeps(counters(ingressBytes), counters(ingressBytes), {
-      establishedAt: NOW - 12 * HOUR,
-    });
-    expect(verdict?.due).toBeUndefined();
-    expect(verdict?.stillMs).toBeUndefined();
-    expect(verdict?.unreadable).toMatch(/^ingressBytes ".*" is not a count$/);
-    expect(verdict?.ageMs).toBe(12 * HOUR);
-    expect(sessionsToEnd(second.sessions)).toEqual([]);
-    expect(second.state.sessions.has(connectionId)).toBe(false);
-  });
+  ])(
+    '$label: not idle although the same for 20 minutes, named in the verdict, and forgotten',
+    ({ ingressBytes }) => {
+      const { verdict, second, connectionId } = twoSweeps(counters(ingressBytes), counters(ingressBytes));
+      expect(verdict?.due).toBeUndefined();
+      expect(verdict?.stillMs).toBeUndefined();
+      expect(verdict?.unreadable).toMatch(/^ingressBytes ".*" is not a count$/);
+      expect(verdict?.ageMs).toBe(HOUR);
+      expect(sessionsToEnd(second.sessions)).toEqual([]);
+      expect(second.state.sessions.has(connectionId)).toBe(false);
+    },
+  );
 
   it.each([
     { label: 'no counters at all', now: undefined, problem: 'ingressBytes is missing' },
@@ -195,10 +196,33 @@ describe('counters that are not counts: the connection is left alone', () => {
       now: { ingressBytes: '1', egressBytes: '2', ingressPackets: '3' },
       problem: 'egressPackets is missing',
     },
-  ])('$label: left alone', ({ now, problem }) => {
-    const { verdict, second } = twoSweeps(counters('1'), now, { establishedAt: NOW - 12 * HOUR });
-    expect(verdict?.unreadable).toBe(problem);
-    expect(sessionsToEnd(second.sessions)).toEqual([]);
+    { label: 'a dash', now: counters('-'), problem: 'ingressBytes "-" is not a count' },
+  ])(
+    '$label, over maxSessionHours: ends over age, since the age limit needs no counters',
+    ({ now, problem }) => {
+      const { verdict, second, connectionId } = twoSweeps(counters('1'), now, {
+        establishedAt: NOW - 12 * HOUR,
+      });
+      expect(verdict).toMatchObject({ unreadable: problem, due: 'over-age', ageMs: 12 * HOUR });
+      expect(verdict?.stillMs).toBeUndefined();
+      expect(sessionsToEnd(second.sessions).map((s) => [s.connection.connectionId, s.due])).toEqual([
+        [connectionId, 'over-age'],
+      ]);
+    },
+  );
+
+  it('unreadable counters and over age, but protected or exempt: kept', () => {
+    for (const [username, kept] of [
+      ['breakglass', 'protected'],
+      ['oncall', 'exempt'],
+    ] as const) {
+      const { verdict, second } = twoSweeps(counters('-'), counters('-'), {
+        username,
+        establishedAt: NOW - 12 * HOUR,
+      });
+      expect(verdict).toMatchObject({ due: 'over-age', kept });
+      expect(sessionsToEnd(second.sessions)).toEqual([]);
+    }
   });
 
   it('a connection whose counters were unreadable counts from when they read again', () => {
