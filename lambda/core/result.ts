@@ -123,6 +123,11 @@ export interface EvictionResult {
 export interface SweepSummary {
   /** Sessions ended (or that would have been, in a dry run), by why. */
   ended: { idle: number; overAge: number };
+  /**
+   * Of those ended (or that would have been), how many were not due yet at their endpoint's last sweep. A dry run's
+   * notice counts these: it ends nobody, so the same sessions stay due and every sweep would name them again.
+   */
+  newlyDue: number;
   /** Sessions due to end that stayed: protected users, and those the setting exempts. */
   kept: { protected: number; exempt: number };
   /** Connections not judged idle because their counters are not counts (over age, they still end). */

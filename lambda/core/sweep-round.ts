@@ -143,6 +143,7 @@ export async function sweepSessions(
   const { lease, sweepState, clock = Date.now } = ports;
   const summary: SweepSummary = {
     ended: { idle: 0, overAge: 0 },
+    newlyDue: 0,
     kept: { protected: 0, exempt: 0 },
     unreadableCounters: 0,
     clockWentBack: [],
@@ -237,6 +238,8 @@ async function sweepRound(
     idle: ended.filter((o) => o.reason === 'idle').length,
     overAge: ended.filter((o) => o.reason === 'over-age').length,
   };
+  const dueBefore = new Set(verdicts.flat().flatMap((v) => (v.dueBefore ? [v.connection.connectionId] : [])));
+  summary.newlyDue = ended.filter((o) => !dueBefore.has(o.connectionId)).length;
   const keptFor = (why: 'protected' | 'exempt') =>
     result.outcomes.filter((o) => o.status === 'skipped' && o.reason === why).length;
   summary.kept = { protected: keptFor('protected'), exempt: keptFor('exempt') };

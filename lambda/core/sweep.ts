@@ -35,6 +35,8 @@ export interface SessionVerdict {
   kept?: 'protected' | 'exempt';
   /** Why its counters could not be read: the connection is not judged idle (its age still counts). */
   unreadable?: string;
+  /** Due, and already due at this endpoint's last sweep: a dry run, which ends nobody, named it then too. */
+  dueBefore?: true;
 }
 
 export interface SweepDecision {
@@ -98,16 +100,17 @@ export function decideSweep(
   rules: SweepRules,
 ): SweepDecision {
   const clockWentBack = previous !== undefined && now < previous.sweptAt;
-  const remembered = previous?.endpointId === endpointId && !clockWentBack ? previous.sessions : new Map();
+  const last = previous?.endpointId === endpointId && !clockWentBack ? previous : undefined;
+  const remembered = last?.sessions ?? new Map<string, StillCounters>();
   const isProtected = namesCoveredBy(rules.protectedUsers);
   const isExempt = namesCoveredBy(rules.exempt);
   const state: SweepState = { endpointId, sweptAt: now, sessions: new Map() };
   const sessions = listing.map((connection): SessionVerdict => {
     const ageMs = connection.establishedAt === undefined ? undefined : now - connection.establishedAt;
     const read = countersFingerprint(connection.counters);
+    const before = remembered.get(connection.connectionId);
     let stillMs: number | undefined;
     if ('fingerprint' in read) {
-      const before: StillCounters | undefined = remembered.get(connection.connectionId);
       const still: StillCounters =
         before?.fingerprint === read.fingerprint ? before : { fingerprint: read.fingerprint, since: now };
       state.sessions.set(connection.connectionId, still);
@@ -116,6 +119,16 @@ export function decideSweep(
     // The age limit needs no counters: a session over age ends even when its counters cannot be read; only the
     // idle judgement waits for counters that read.
     const due = clockWentBack ? undefined : dueEnd(ageMs, stillMs, rules);
+    // The same rules at the last sweep's time, on what it saw then. A connection over age now by more than the time
+    // since then was over age then, and listed (it was active).
+    const dueBefore =
+      due !== undefined &&
+      last !== undefined &&
+      dueEnd(
+        ageMs === undefined ? undefined : ageMs - (now - last.sweptAt),
+        before === undefined ? undefined : last.sweptAt - before.since,
+        rules,
+      ) !== undefined;
     const kept = !due
       ? undefined
       : isProtected(connection)
@@ -129,6 +142,7 @@ export function decideSweep(
       ...('problem' in read ? { unreadable: read.problem } : { stillMs }),
       ...(due ? { due } : {}),
       ...(kept ? { kept } : {}),
+      ...(dueBefore ? { dueBefore } : {}),
     };
   });
   return { sessions, state, clockWentBack };

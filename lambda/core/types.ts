@@ -218,7 +218,9 @@ export interface SessionsSetting {
    */
   exempt: string[];
   /**
-   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does.
+   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does. A dry run,
+   * which ends nobody, counts only the sessions that were not due at the last sweep, so that the same idle sessions
+   * are not announced every sweep.
    * @default 50
    */
   noticeAbove: number;

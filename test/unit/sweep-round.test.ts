@@ -203,6 +203,54 @@ describe('a sweep through the evictor handler', () => {
     expect(s.metric('SessionsEndedIdle')).toEqual([0]);
   });
 
+  it('a dry run announces sessions above noticeAbove once, when they become due, not at every sweep', async () => {
+    // noticeAbove is 3. Nothing ends in a dry run, so the same four idle sessions stay due sweep after sweep. Four
+    // more reach eight hours 40 minutes in; their counters never read, so they are never idle.
+    const idle = Array.from({ length: 4 }, (_, i) => session(ENDPOINT_A, `idle${i}`, 1));
+    const ageing = Array.from({ length: 4 }, (_, i) =>
+      conn(ENDPOINT_A, `old${i}`, { establishedAt: NOW - 8 * HOUR + 38 * MINUTE }),
+    );
+    const s = sweeper([...idle, ...ageing], { env: { DRY_RUN: 'true' } });
+    await s.sweep();
+    expect(s.published).toEqual([]);
+    s.later(20);
+    const due = await s.sweep();
+    expect(due.sweep).toMatchObject({ ended: { idle: 4, overAge: 0 }, newlyDue: 4 });
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: 4 newly due (4 would end in all), above noticeAbove 3',
+    ]);
+    for (const minutes of [5, 5, 5]) {
+      s.later(minutes);
+      const again = await s.sweep();
+      expect(again.sweep).toMatchObject({ ended: { idle: 4, overAge: 0 }, newlyDue: 0 });
+      expect(s.published).toEqual([]);
+    }
+    // Forty minutes in, the four others are over age: a new wave, announced, with the four idle counted in all.
+    s.later(5);
+    expect((await s.sweep()).sweep).toMatchObject({ ended: { idle: 4, overAge: 4 }, newlyDue: 4 });
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: 4 newly due (8 would end in all), above noticeAbove 3',
+    ]);
+    s.later(5);
+    await s.sweep();
+    expect(s.published).toEqual([]);
+    expect(s.api.terminated.size).toBe(0);
+    // A failure is announced in a dry run, as ever.
+    s.api.failures.set(`list:${ENDPOINT_B}`, new ClientVpnApiError('UnauthorizedOperation', 'no'));
+    s.later(5);
+    await s.sweep();
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: FAILED: 1 endpoint not listed; 8 would end',
+    ]);
+  });
+
+  it('a sweep that ends exactly noticeAbove sessions sends no notice: only more than that does', async () => {
+    const s = sweeper(Array.from({ length: 3 }, (_, i) => session(ENDPOINT_A, `user${i}`, 9)));
+    const result = await s.sweep();
+    expect(result.sweep.ended).toEqual({ idle: 0, overAge: 3 });
+    expect(s.published).toEqual([]);
+  });
+
   it('an event can ask for a dry run, never out of one', async () => {
     const s = sweeper([session(ENDPOINT_A, 'alice', 9)]);
     const result = await s.sweep({ dryRun: true });

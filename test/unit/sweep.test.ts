@@ -268,6 +268,41 @@ describe('who stays although due', () => {
   });
 });
 
+describe('due before: what the last sweep of the endpoint already found due', () => {
+  const c = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - HOUR, counters: counters('1') });
+  const sweepsAt = (minutes: number[], connection = c, rules = RULES) => {
+    let state: SweepState | undefined;
+    return minutes.map((minute) => {
+      const decision = decideSweep(state, ENDPOINT_A, [connection], NOW + minute * MINUTE, rules);
+      state = decision.state;
+      return decision.sessions[0];
+    });
+  };
+
+  it('an idle session: newly due at the first sweep that finds it idle, due before at the next', () => {
+    const [, first, second] = sweepsAt([0, 15, 20]);
+    expect(first).toMatchObject({ due: 'idle' });
+    expect(first?.dueBefore).toBeUndefined();
+    expect(second).toMatchObject({ due: 'idle', dueBefore: true });
+  });
+
+  it('a session that crosses maxSessionHours between two sweeps is newly due; one over age then is due before', () => {
+    const ageing = { ...c, establishedAt: NOW - 8 * HOUR + 3 * MINUTE };
+    const busyRules = { ...RULES, idleMinutes: undefined };
+    const [before, crossed, after] = sweepsAt([0, 5, 10], ageing, busyRules);
+    expect(before?.due).toBeUndefined();
+    expect(crossed).toMatchObject({ due: 'over-age' });
+    expect(crossed?.dueBefore).toBeUndefined();
+    expect(after).toMatchObject({ due: 'over-age', dueBefore: true });
+  });
+
+  it('with no last sweep (or none of this endpoint), nothing is due before', () => {
+    const [first] = sweepsAt([0], { ...c, establishedAt: NOW - 9 * HOUR });
+    expect(first).toMatchObject({ due: 'over-age' });
+    expect(first?.dueBefore).toBeUndefined();
+  });
+});
+
 describe('a clock that goes backwards', () => {
   it('ends nobody, over age or idle, and restarts every connection from now', () => {
     const old = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - 20 * HOUR, counters: counters('1') });
