@@ -113,6 +113,9 @@ function sweepHeadline(result: EvictionResult, sweep: SweepSummary): string | un
       ...(sweep.stateFailed.length > 0
         ? [`sweep state not kept on ${endpoints(sweep.stateFailed.length)}`]
         : []),
+      ...(sweep.leaseFailed
+        ? [`mass-disconnect lease not ${sweep.leaseFailed === 'take' ? 'taken' : 'given back'}`]
+        : []),
     ];
     return `FAILED: ${failures.join(', ')}; ${ended} ${verb}`;
   }

@@ -140,6 +140,11 @@ export interface SweepSummary {
   stateFailed: string[];
   /** Who held the mass-disconnect lease, when this sweep was skipped for it: nothing was listed or ended. */
   skippedFor?: string;
+  /**
+   * The mass-disconnect lease could not be taken (nothing was listed or ended) or given back (it expires by itself,
+   * and mass disconnects until then wait or are skipped): the table failed.
+   */
+  leaseFailed?: 'take' | 'give back';
   /** A sweep that ends more sessions than this sends a notice. */
   noticeAbove: number;
 }

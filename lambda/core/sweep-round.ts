@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientVpnApi } from './client-vpn-api';
 import { executeEndpoint } from './execute';
 import { distinctNames } from './identity';
-import { LEASE_MS, type LeaseStore, massDisconnectLeases } from './lease';
+import { LEASE_MS, type LeaseAttempt, type LeaseStore, massDisconnectLeases } from './lease';
 import { type EndpointListing, listAll, summarize } from './listing';
 import type { PlannedCall } from './plan';
 import { type EvictionResult, FAILURE_CAUSE, refOf, resultFor, type SweepSummary } from './result';
@@ -158,15 +158,36 @@ export async function sweepSessions(
   const token = hooks.runId ?? randomUUID();
   // One lease per Region of the endpoints, as a Disconnect All takes them: EC2's budget is per account and Region.
   const leases = lease ? massDisconnectLeases(request.endpointIds) : [];
-  const releaseAll = (names: readonly string[]) =>
-    Promise.all(names.map((name) => lease?.release(name, token)));
+  // Never throws: a lease that cannot be given back expires by itself, and what this sweep did is reported whatever
+  // becomes of it.
+  const releaseAll = async (names: readonly string[]) => {
+    const released = await Promise.allSettled(names.map((name) => lease?.release(name, token)));
+    const failure = released.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failure) return;
+    const error = failure.reason as Error;
+    leaseFailed(result, summary, 'give back', error);
+    result.notes.push(
+      `the mass-disconnect lease could not be given back (${error.message}): it expires by itself within ${LEASE_MS / 60_000} minutes, and until then sweeps are skipped and a Disconnect All waits`,
+    );
+  };
   for (const [i, name] of leases.entries()) {
     const now = clock();
     const holder = { id: request.correlationId, round: 1, token };
-    const attempt = await lease?.acquire(name, holder, now + LEASE_MS, now);
+    let attempt: LeaseAttempt | undefined;
+    try {
+      attempt = await lease?.acquire(name, holder, now + LEASE_MS, now);
+    } catch (error) {
+      // A table that fails is a failed sweep, reported like any other; Lambda's retries would only sweep late.
+      await releaseAll(leases.slice(0, i));
+      leaseFailed(result, summary, 'take', error as Error);
+      result.notes.push(
+        `the mass-disconnect lease ${name} could not be taken (${(error as Error).message}): this sweep listed and ended nothing, and the next one tries again`,
+      );
+      return result;
+    }
     if (attempt && !attempt.acquired) {
       await releaseAll(leases.slice(0, i));
-      result.status = 'ignored';
+      if (result.status !== 'failed') result.status = 'ignored';
       summary.skippedFor = attempt.holder?.id ?? name;
       result.notes.push(
         `another mass disconnect (${summary.skippedFor}) holds the lease: this sweep is skipped, and the next one goes on`,
@@ -180,6 +201,17 @@ export async function sweepSessions(
     await releaseAll(leases);
   }
   return result;
+}
+
+function leaseFailed(
+  result: EvictionResult,
+  summary: SweepSummary,
+  step: NonNullable<SweepSummary['leaseFailed']>,
+  error: Error,
+): void {
+  summary.leaseFailed = step;
+  result[FAILURE_CAUSE] ??= error;
+  result.status = 'failed';
 }
 
 async function sweepRound(

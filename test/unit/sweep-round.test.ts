@@ -5,7 +5,7 @@ import {
   type TrafficCounters,
   type VpnConnection,
 } from '../../lambda/core/client-vpn-api';
-import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
+import { type LeaseStore, MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
 import type { SweepStateStore } from '../../lambda/core/sweep-state';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { clientFor, closedPort, type LocalTable, startLocalTable } from '../support/dynamodb';
@@ -45,14 +45,17 @@ afterEach(async () => {
 /** The evictor's handler with a sessions setting, over fake EC2 and the real table adapters on dynalite. */
 function sweeper(
   connections: VpnConnection[],
-  { env = {}, sweepState }: { env?: Record<string, string>; sweepState?: SweepStateStore } = {},
+  {
+    env = {},
+    sweepState,
+    lease = new DynamoDbLeaseStore(table.client, table.db.tableName),
+  }: { env?: Record<string, string>; sweepState?: SweepStateStore; lease?: LeaseStore } = {},
 ) {
   let now = NOW;
   const config = testConfig({ SESSIONS: JSON.stringify(SESSIONS), PROTECTED_USERS: 'breakglass', ...env });
   const api = new FakeClientVpnApi(connections);
   const published: string[] = [];
   const { logger, metrics, lines, metricValues } = recorders();
-  const lease = new DynamoDbLeaseStore(table.client, table.db.tableName);
   const handler = createEvictorHandler({
     config,
     api,
@@ -379,6 +382,65 @@ describe('bad input, and the safe choice', () => {
     s.later(1);
     await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminated.has(idle.connectionId)).toBe(true);
+  });
+
+  it('a lease that cannot be taken: nothing listed or ended, the sweep fails with a notice and a metric, the invocation does not', async () => {
+    const nowhere = clientFor(`http://127.0.0.1:${await closedPort()}`);
+    const s = sweeper([session(ENDPOINT_A, 'alice', 9)], {
+      lease: new DynamoDbLeaseStore(nowhere, table.db.tableName),
+    });
+    try {
+      const result = await s.sweep();
+      expect(result).toMatchObject({ status: 'failed', sweep: { leaseFailed: 'take' } });
+      expect(result.notes.join('\n')).toMatch(
+        /lease could not be taken .*: this sweep listed and ended nothing/,
+      );
+      expect(s.api.calls).toEqual([]);
+      expect(await table.itemCount()).toBe(0);
+      expect(s.published).toEqual([
+        '[client-vpn-evictor ENFORCING] sweep: FAILED: mass-disconnect lease not taken; 0 ended',
+      ]);
+      expect(s.metric('SweepsFailed')).toEqual([1]);
+      expect(s.lines.find((l) => l.message === 'sweep summary')?.attributes.result).toMatchObject({
+        status: 'failed',
+      });
+    } finally {
+      nowhere.destroy();
+    }
+  });
+
+  it('a lease that cannot be given back after sessions ended: the summary, audit, metrics and notice are kept, nothing ends twice', async () => {
+    const real = new DynamoDbLeaseStore(table.client, table.db.tableName);
+    const old = session(ENDPOINT_A, 'alice', 9);
+    const s = sweeper([old, session(ENDPOINT_A, 'bob', 1)], {
+      lease: {
+        acquire: (...args) => real.acquire(...args),
+        release: () => Promise.reject(new Error('table down')),
+      },
+    });
+    const result = await s.sweep();
+    expect(s.api.terminateCalls()).toEqual([
+      { op: 'terminate', endpointId: ENDPOINT_A, target: { connectionId: old.connectionId }, dryRun: false },
+    ]);
+    expect(result).toMatchObject({
+      status: 'failed',
+      sweep: { ended: { idle: 0, overAge: 1 }, leaseFailed: 'give back' },
+    });
+    expect(result.notes.join('\n')).toMatch(
+      /lease could not be given back \(table down\): it expires by itself/,
+    );
+    expect(s.audit()).toEqual([
+      expect.objectContaining({ connectionId: old.connectionId, status: 'terminated', reason: 'over-age' }),
+    ]);
+    expect(s.metric('SessionsEndedOverAge')).toEqual([1]);
+    expect(s.metric('SweepsFailed')).toEqual([1]);
+    expect(s.published).toEqual([
+      '[client-vpn-evictor ENFORCING] sweep: FAILED: mass-disconnect lease not given back; 1 ended',
+    ]);
+    // The lease is still this sweep's until it expires: the next sweep is skipped, and ends nothing twice.
+    s.later(5);
+    expect(await s.sweep()).toMatchObject({ status: 'ignored' });
+    expect(s.api.terminateCalls()).toHaveLength(1);
   });
 
   it('a Terminate EC2 refuses for good: reported, a notice, the PermanentFailures metric, and no throw', async () => {
