@@ -177,6 +177,34 @@ describe('the admin API for traffic and the clock', () => {
       error: /advanceMinutes/,
     },
     {
+      label: 'a clock move that is not a number',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: '20' },
+      error: /advanceMinutes/,
+    },
+    {
+      label: 'a clock move past any date (1e300 minutes)',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: 1e300 },
+      error: /within 366 days/,
+    },
+    {
+      label: 'a clock move back to the year 125 (-1e9 minutes)',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: -1e9 },
+      error: /within 366 days/,
+    },
+    {
+      label: 'a clock move a minute past a year ahead',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: 366 * 24 * 60 + 1 },
+      error: /within 366 days/,
+    },
+    {
       label: 'an activity that is neither',
       path: '/_emulator/traffic',
       method: 'PUT',
@@ -191,12 +219,35 @@ describe('the admin API for traffic and the clock', () => {
       error: /no connection cvpn-connection-0ffffffffffffffff/,
     },
   ])('refuses $label with 400, and changes nothing', async ({ path, method, body, error }) => {
-    const { emulator } = await started();
+    const { emulator, listed } = await started();
     const before = emulator.snapshot();
     const answer = await admin(emulator, method, path, body);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(error);
     expect(emulator.snapshot()).toEqual(before);
+    // EC2 still answers, on the clock it had.
+    expect(ec2Ms((await listed(BUSY)).ConnectionEstablishedTime)).toBe(Date.parse('2026-11-27T08:00:05Z'));
+    expect(emulator.snapshot().clock).toBe(before.clock);
+  });
+
+  it('moves the clock up to 366 days either way, in one move or several, and no further', async () => {
+    const { emulator, listed } = await started();
+    const YEAR_MINUTES = 366 * 24 * 60;
+    expect(await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: YEAR_MINUTES })).toEqual({
+      status: 200,
+      body: { now: '2027-11-28T09:00:05.000Z' },
+    });
+    expect((await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: 1 })).status).toBe(400);
+    expect(emulator.snapshot().clock).toBe('2027-11-28T09:00:05.000Z');
+    expect(await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: -2 * YEAR_MINUTES })).toEqual({
+      status: 200,
+      body: { now: '2025-11-26T09:00:05.000Z' },
+    });
+    expect(() => emulator.moveClock(-MINUTE)).toThrow(/within 366 days/);
+    expect(() => emulator.moveClock(Number.NaN)).toThrow(/finite/);
+    expect(emulator.snapshot().clock).toBe('2025-11-26T09:00:05.000Z');
+    // A clock before the connection's time is a clock that went back: EC2 still lists it.
+    expect((await listed(BUSY)).ConnectionId).toBe(BUSY);
   });
 
   it('a seed with an activity that is neither is refused, naming the field', async () => {
