@@ -79,6 +79,8 @@ function sweeper(
     lines,
     metricValues,
     published,
+    /** The handler's clock, which the lease and the sweep read. */
+    now: () => now,
     later: (minutes: number) => {
       now += minutes * MINUTE;
     },
@@ -265,9 +267,9 @@ describe('a sweep through the evictor handler', () => {
 describe('bad input, and the safe choice', () => {
   it('a sweep while another mass disconnect runs is skipped: nothing listed, kept or ended; a log line and a metric', async () => {
     const s = sweeper([session(ENDPOINT_A, 'alice', 9)]);
-    const now = Date.now();
+    // Taken on the handler's clock, as the Disconnect All's handler would: held for ten more minutes.
     const schedule = { id: 'evt-end-of-day', round: 1, token: 'disconnect-all-run' };
-    expect(await s.lease.acquire(MASS_DISCONNECT_LEASE, schedule, now + 10 * MINUTE, now)).toEqual({
+    expect(await s.lease.acquire(MASS_DISCONNECT_LEASE, schedule, s.now() + 10 * MINUTE, s.now())).toEqual({
       acquired: true,
     });
     const result = await s.sweep();
@@ -330,6 +332,25 @@ describe('bad input, and the safe choice', () => {
     s.later(5);
     await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminated.has(alice.connectionId)).toBe(true);
+  });
+
+  it('the sweep state is written before any session is ended, on every endpoint', async () => {
+    const good = new DynamoDbSweepStateStore(table.client, table.db.tableName);
+    // How many Terminate calls had been made when each endpoint's state was written.
+    const terminatesAtWrite: number[] = [];
+    const fleet = [session(ENDPOINT_A, 'alice', 9), session(ENDPOINT_B, 'bob', 9)];
+    const s = sweeper(fleet, {
+      sweepState: {
+        read: (endpointId, now) => good.read(endpointId, now),
+        write: (state) => {
+          terminatesAtWrite.push(s.api.terminateCalls().length);
+          return good.write(state);
+        },
+      },
+    });
+    await s.sweep();
+    expect(terminatesAtWrite).toEqual([0, 0]);
+    expect(s.api.terminateCalls()).toHaveLength(2);
   });
 
   it('a sweep state that cannot be written: the sessions due still end, the sweep fails with a notice, the invocation does not', async () => {
