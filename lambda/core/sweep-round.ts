@@ -181,7 +181,7 @@ export async function sweepSessions(
       await releaseAll(leases.slice(0, i));
       leaseFailed(result, summary, 'take', error as Error);
       result.notes.push(
-        `the mass-disconnect lease ${name} could not be taken (${(error as Error).message}): this sweep listed and ended nothing, and the next one tries again`,
+        `the lease ${name} could not be taken (${(error as Error).message}): this sweep listed and ended nothing, and the next one tries again`,
       );
       return result;
     }

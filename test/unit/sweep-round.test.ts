@@ -414,7 +414,7 @@ describe('bad input, and the safe choice', () => {
       const result = await s.sweep();
       expect(result).toMatchObject({ status: 'failed', sweep: { leaseFailed: 'take' } });
       expect(result.notes.join('\n')).toMatch(
-        /lease could not be taken .*: this sweep listed and ended nothing/,
+        /^the lease mass-disconnect could not be taken \(.*ECONNREFUSED.*\): this sweep listed and ended nothing/m,
       );
       expect(s.api.calls).toEqual([]);
       expect(await table.itemCount()).toBe(0);
