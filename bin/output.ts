@@ -198,9 +198,9 @@ function duration(ms: number | undefined): string {
 }
 
 function nextSweep(s: SessionVerdict): string {
-  if (s.unreadable) return `left alone: ${s.unreadable}`;
-  if (!s.due) return '';
-  return s.kept ? `kept: ${s.kept} (${s.due})` : `ends: ${s.due}`;
+  // Over age ends a session whatever its counters; unreadable ones only keep it from being judged idle.
+  if (s.due) return s.kept ? `kept: ${s.kept} (${s.due})` : `ends: ${s.due}`;
+  return s.unreadable ? `not judged idle: ${s.unreadable}` : '';
 }
 
 /**

@@ -145,7 +145,8 @@ export interface RunningEmulator {
   setDeniedActions(actions: string[]): void;
   /**
    * Moves the emulator's clock by `ms` (back when negative): connection ages, EC2's `Timestamp`, the counters of
-   * busy connections and the throttling buckets all follow it. Returns the new time.
+   * busy connections and the throttling buckets all follow it. Returns the new time. Refused, the clock unmoved,
+   * for a move that is not a finite number or would take the clock more than 366 days from the time it started from.
    */
   moveClock(ms: number): number;
   /** Makes a connection's counters stand still (`idle`) or move (`busy`) from now on. */
@@ -153,6 +154,11 @@ export interface RunningEmulator {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How far the clock may be moved from the time it started from, either way: far beyond any Client VPN session (24
+ * hours at most) or sweep state (25 hours), and always a time EC2's date formats, the SDK and the AWS CLI can carry.
+ */
+const MAX_CLOCK_OFFSET_MS = 366 * 86_400_000;
 
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
 
@@ -424,8 +430,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       deniedActions = new Set(list);
     },
     moveClock: (ms) => {
+      // Checked before anything moves: a refused move leaves the clock where it was.
       if (!Number.isFinite(ms)) throw new Error('the clock moves by a finite number of milliseconds');
-      clockOffsetMs += ms;
+      const offsetMs = clockOffsetMs + ms;
+      if (Math.abs(offsetMs) > MAX_CLOCK_OFFSET_MS) {
+        throw new Error(
+          `the clock stays within ${MAX_CLOCK_OFFSET_MS / 86_400_000} days of the time it started from; it is ${clockOffsetMs / 60_000} minutes from it now`,
+        );
+      }
+      clockOffsetMs = offsetMs;
       return clock();
     },
     setActivity: (connectionId, activity) => {

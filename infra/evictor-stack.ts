@@ -194,6 +194,8 @@ export class EvictorStack extends Stack {
       eventPattern: guardDutyFindingPattern(settings),
       targets: [ruleTarget],
     });
+    // Not Sweep VPN Sessions: the schedule invokes the function with it directly. A sweep on demand through the bus
+    // would only run off the schedule and hold the lease a Disconnect All waits for.
     new events.Rule(this, 'EvictionRequests', {
       description: `Evict, Release and Disconnect All events from ${settings.eventSource}`,
       eventPattern: {

@@ -103,7 +103,7 @@ export function createEvictorHandler({
     metrics.addMetric('ConnectionsTerminated', MetricUnit.Count, terminated.length);
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
     // A session the sweep ends for being idle or old is no user evicted: it has metrics of its own.
-    if (result.sweep) recordSweep(terminated, result.sweep);
+    if (result.sweep) recordSweep(terminated, result.sweep, result.status);
     else {
       // Evicted: a session of theirs ended, and none is still up.
       const stillUp = new Set(result.stillConnected.map(foldCase));
@@ -130,12 +130,13 @@ export function createEvictorHandler({
     }
   }
 
-  function recordSweep(terminated: Outcome[], sweep: SweepSummary): void {
+  function recordSweep(terminated: Outcome[], sweep: SweepSummary, status: EvictionResult['status']): void {
     const ended = (why: SessionEndReason) =>
       terminated.filter((o) => o.status === 'terminated' && o.reason === why).length;
     metrics.addMetric('SessionsEndedIdle', MetricUnit.Count, ended('idle'));
     metrics.addMetric('SessionsEndedOverAge', MetricUnit.Count, ended('over-age'));
     if (sweep.skippedFor !== undefined) metrics.addMetric('SweepsSkipped', MetricUnit.Count, 1);
+    if (status === 'failed') metrics.addMetric('SweepsFailed', MetricUnit.Count, 1);
     if (sweep.unreadableCounters > 0)
       metrics.addMetric('SessionCountersUnreadable', MetricUnit.Count, sweep.unreadableCounters);
   }

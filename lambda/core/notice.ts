@@ -96,7 +96,9 @@ function headline(result: EvictionResult): string {
 /**
  * A sweep speaks up only when it failed, or when it ended more sessions than `noticeAbove`: ending idle and old
  * sessions is its daily work, and a sudden wave of them is what a person should look at (counters that stopped
- * moving, a clock that jumped).
+ * moving, a clock that jumped). A dry run ends nobody, so the sessions it would end stay due and every sweep would
+ * name them again (a notice every few minutes, all day): it counts only those due for the first time, so that a
+ * wave still shows before anyone enforces, and the same idle sessions are announced once.
  */
 function sweepHeadline(result: EvictionResult, sweep: SweepSummary): string | undefined {
   const ended = sweep.ended.idle + sweep.ended.overAge;
@@ -111,8 +113,15 @@ function sweepHeadline(result: EvictionResult, sweep: SweepSummary): string | un
       ...(sweep.stateFailed.length > 0
         ? [`sweep state not kept on ${endpoints(sweep.stateFailed.length)}`]
         : []),
+      ...(sweep.leaseFailed
+        ? [`mass-disconnect lease not ${sweep.leaseFailed === 'take' ? 'taken' : 'given back'}`]
+        : []),
     ];
     return `FAILED: ${failures.join(', ')}; ${ended} ${verb}`;
+  }
+  if (result.mode === 'DRY-RUN') {
+    if (sweep.newlyDue <= sweep.noticeAbove) return undefined;
+    return `${sweep.newlyDue} newly due (${ended} ${verb} in all), above noticeAbove ${sweep.noticeAbove}`;
   }
   if (ended <= sweep.noticeAbove) return undefined;
   return `${ended} ${verb} (${sweep.ended.idle} idle, ${sweep.ended.overAge} over age), above noticeAbove ${sweep.noticeAbove}`;

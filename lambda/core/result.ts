@@ -123,9 +123,14 @@ export interface EvictionResult {
 export interface SweepSummary {
   /** Sessions ended (or that would have been, in a dry run), by why. */
   ended: { idle: number; overAge: number };
+  /**
+   * Of those ended (or that would have been), how many were not due yet at their endpoint's last sweep. A dry run's
+   * notice counts these: it ends nobody, so the same sessions stay due and every sweep would name them again.
+   */
+  newlyDue: number;
   /** Sessions due to end that stayed: protected users, and those the setting exempts. */
   kept: { protected: number; exempt: number };
-  /** Connections left alone because their counters are not counts. */
+  /** Connections not judged idle because their counters are not counts (over age, they still end). */
   unreadableCounters: number;
   /** Endpoints whose clock read earlier than at their last sweep: nobody was ended there. */
   clockWentBack: string[];
@@ -135,6 +140,11 @@ export interface SweepSummary {
   stateFailed: string[];
   /** Who held the mass-disconnect lease, when this sweep was skipped for it: nothing was listed or ended. */
   skippedFor?: string;
+  /**
+   * The mass-disconnect lease could not be taken (nothing was listed or ended) or given back (it expires by itself,
+   * and mass disconnects until then wait or are skipped): the table failed.
+   */
+  leaseFailed?: 'take' | 'give back';
   /** A sweep that ends more sessions than this sends a notice. */
   noticeAbove: number;
 }

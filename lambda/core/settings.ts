@@ -312,8 +312,11 @@ const MAX_EXEMPT = 100;
 
 /**
  * The `sessions` setting with its defaults. Unknown fields are errors, so that a misspelt `exempt` cannot silently
- * leave the on-call engineer to be disconnected; `sweepMinutes` may not exceed `idleMinutes`, so that an idle
- * session ends within one sweep of its idle time.
+ * leave the on-call engineer to be disconnected; `sweepMinutes` may not exceed `idleMinutes`: stillness counts from
+ * the first sweep that reads a session's final counters, up to a sweep after its last traffic, and the session
+ * ends at the first sweep idleMinutes after that one, so it ends at most
+ * sweepMinutes + ceil(idleMinutes / sweepMinutes) × sweepMinutes after its last traffic (less than idleMinutes plus
+ * two sweeps), plus however late Client VPN refreshes the counters.
  */
 function sessionsOf(raw: unknown): SessionsSetting {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -340,7 +343,7 @@ function sessionsOf(raw: unknown): SessionsSetting {
   const sweepMinutes = number('sweepMinutes') ?? SESSIONS_DEFAULTS.sweepMinutes;
   if (idleMinutes !== undefined && sweepMinutes > idleMinutes) {
     throw new InvalidSettingError(
-      `at most idleMinutes (${idleMinutes}), so that an idle session ends within one sweep of its idle time`,
+      `at most idleMinutes (${idleMinutes}): an idle session runs on up to two sweeps past idleMinutes, so the sweep must come at least once per idle time`,
       sweepMinutes,
       '.sweepMinutes',
     );

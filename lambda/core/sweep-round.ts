@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientVpnApi } from './client-vpn-api';
 import { executeEndpoint } from './execute';
 import { distinctNames } from './identity';
-import { LEASE_MS, type LeaseStore, massDisconnectLeases } from './lease';
+import { LEASE_MS, type LeaseAttempt, type LeaseStore, massDisconnectLeases } from './lease';
 import { type EndpointListing, listAll, summarize } from './listing';
 import type { PlannedCall } from './plan';
 import { type EvictionResult, FAILURE_CAUSE, refOf, resultFor, type SweepSummary } from './result';
@@ -95,7 +95,7 @@ async function decideEndpoint(
       .map((s) => `${s.connection.connectionId} (${s.unreadable})`);
     const more = unreadable.length > NAMED_IN_NOTES ? ` and ${unreadable.length - NAMED_IN_NOTES} more` : '';
     result.notes.push(
-      `${unreadable.length} connections on ${endpointId} left alone, their counters not counts: ${named.join(', ')}${more}`,
+      `${unreadable.length} connections on ${endpointId} not judged idle, their counters not counts (their age still counts): ${named.join(', ')}${more}`,
     );
   }
   if (sweepState && readable) {
@@ -143,6 +143,7 @@ export async function sweepSessions(
   const { lease, sweepState, clock = Date.now } = ports;
   const summary: SweepSummary = {
     ended: { idle: 0, overAge: 0 },
+    newlyDue: 0,
     kept: { protected: 0, exempt: 0 },
     unreadableCounters: 0,
     clockWentBack: [],
@@ -157,15 +158,36 @@ export async function sweepSessions(
   const token = hooks.runId ?? randomUUID();
   // One lease per Region of the endpoints, as a Disconnect All takes them: EC2's budget is per account and Region.
   const leases = lease ? massDisconnectLeases(request.endpointIds) : [];
-  const releaseAll = (names: readonly string[]) =>
-    Promise.all(names.map((name) => lease?.release(name, token)));
+  // Never throws: a lease that cannot be given back expires by itself, and what this sweep did is reported whatever
+  // becomes of it.
+  const releaseAll = async (names: readonly string[]) => {
+    const released = await Promise.allSettled(names.map((name) => lease?.release(name, token)));
+    const failure = released.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failure) return;
+    const error = failure.reason as Error;
+    leaseFailed(result, summary, 'give back', error);
+    result.notes.push(
+      `the mass-disconnect lease could not be given back (${error.message}): it expires by itself within ${LEASE_MS / 60_000} minutes, and until then sweeps are skipped and a Disconnect All waits`,
+    );
+  };
   for (const [i, name] of leases.entries()) {
     const now = clock();
     const holder = { id: request.correlationId, round: 1, token };
-    const attempt = await lease?.acquire(name, holder, now + LEASE_MS, now);
+    let attempt: LeaseAttempt | undefined;
+    try {
+      attempt = await lease?.acquire(name, holder, now + LEASE_MS, now);
+    } catch (error) {
+      // A table that fails is a failed sweep, reported like any other; Lambda's retries would only sweep late.
+      await releaseAll(leases.slice(0, i));
+      leaseFailed(result, summary, 'take', error as Error);
+      result.notes.push(
+        `the lease ${name} could not be taken (${(error as Error).message}): this sweep listed and ended nothing, and the next one tries again`,
+      );
+      return result;
+    }
     if (attempt && !attempt.acquired) {
       await releaseAll(leases.slice(0, i));
-      result.status = 'ignored';
+      if (result.status !== 'failed') result.status = 'ignored';
       summary.skippedFor = attempt.holder?.id ?? name;
       result.notes.push(
         `another mass disconnect (${summary.skippedFor}) holds the lease: this sweep is skipped, and the next one goes on`,
@@ -179,6 +201,17 @@ export async function sweepSessions(
     await releaseAll(leases);
   }
   return result;
+}
+
+function leaseFailed(
+  result: EvictionResult,
+  summary: SweepSummary,
+  step: NonNullable<SweepSummary['leaseFailed']>,
+  error: Error,
+): void {
+  summary.leaseFailed = step;
+  result[FAILURE_CAUSE] ??= error;
+  result.status = 'failed';
 }
 
 async function sweepRound(
@@ -237,6 +270,8 @@ async function sweepRound(
     idle: ended.filter((o) => o.reason === 'idle').length,
     overAge: ended.filter((o) => o.reason === 'over-age').length,
   };
+  const dueBefore = new Set(verdicts.flat().flatMap((v) => (v.dueBefore ? [v.connection.connectionId] : [])));
+  summary.newlyDue = ended.filter((o) => !dueBefore.has(o.connectionId)).length;
   const keptFor = (why: 'protected' | 'exempt') =>
     result.outcomes.filter((o) => o.status === 'skipped' && o.reason === why).length;
   summary.kept = { protected: keptFor('protected'), exempt: keptFor('exempt') };

@@ -6,13 +6,14 @@ import type { SessionEndReason } from './types';
 
 /**
  * The session sweep's decision, over one endpoint: which active connections it ends (idle or over age), which it
- * keeps although they are due (protected, exempt), which it leaves alone (counters that are not counts), and what
- * it remembers for the next sweep. Pure: the listing, the previous state and the time come in; nothing is called.
+ * keeps although they are due (protected, exempt), which it cannot judge idle (counters that are not counts), and
+ * what it remembers for the next sweep. Pure: the listing, the previous state and the time come in; nothing is called.
  *
  * Counters are evidence, handled carefully. How often Client VPN refreshes them is not documented, so a session is
  * idle only when its counters read the same across sweeps spanning at least `idleMinutes`: a connection seen for
  * the first time counts from now, any change counts as activity (a counter that goes down is a reset, not
- * silence), and a value that is not a non-negative integer leaves the connection alone and restarts its evidence.
+ * silence), and a value that is not a non-negative integer is no evidence of idleness and restarts the connection's
+ * evidence (its age still counts: the age limit needs no counters).
  * A clock that reads earlier than the last sweep's ends nobody and restarts every connection's evidence from now.
  */
 export interface SweepRules {
@@ -32,8 +33,10 @@ export interface SessionVerdict {
   due?: SessionEndReason;
   /** Due, but kept: a protected user (never ended), or one the setting exempts. */
   kept?: 'protected' | 'exempt';
-  /** Why its counters could not be read: the connection is left alone. */
+  /** Why its counters could not be read: the connection is not judged idle (its age still counts). */
   unreadable?: string;
+  /** Due, and already due at this endpoint's last sweep: a dry run, which ends nobody, named it then too. */
+  dueBefore?: true;
 }
 
 export interface SweepDecision {
@@ -72,10 +75,15 @@ const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
 /** The due end under the rules, from the session's age and stillness; over age comes first, as a hard limit. */
-function dueEnd(ageMs: number | undefined, stillMs: number, rules: SweepRules): SessionEndReason | undefined {
+function dueEnd(
+  ageMs: number | undefined,
+  stillMs: number | undefined,
+  rules: SweepRules,
+): SessionEndReason | undefined {
   if (rules.maxSessionHours !== undefined && ageMs !== undefined && ageMs >= rules.maxSessionHours * HOUR_MS)
     return 'over-age';
-  if (rules.idleMinutes !== undefined && stillMs >= rules.idleMinutes * MINUTE_MS) return 'idle';
+  if (rules.idleMinutes !== undefined && stillMs !== undefined && stillMs >= rules.idleMinutes * MINUTE_MS)
+    return 'idle';
   return undefined;
 }
 
@@ -92,20 +100,35 @@ export function decideSweep(
   rules: SweepRules,
 ): SweepDecision {
   const clockWentBack = previous !== undefined && now < previous.sweptAt;
-  const remembered = previous?.endpointId === endpointId && !clockWentBack ? previous.sessions : new Map();
+  const last = previous?.endpointId === endpointId && !clockWentBack ? previous : undefined;
+  const remembered = last?.sessions ?? new Map<string, StillCounters>();
   const isProtected = namesCoveredBy(rules.protectedUsers);
   const isExempt = namesCoveredBy(rules.exempt);
   const state: SweepState = { endpointId, sweptAt: now, sessions: new Map() };
   const sessions = listing.map((connection): SessionVerdict => {
     const ageMs = connection.establishedAt === undefined ? undefined : now - connection.establishedAt;
     const read = countersFingerprint(connection.counters);
-    if ('problem' in read) return { connection, ageMs, unreadable: read.problem };
-    const before: StillCounters | undefined = remembered.get(connection.connectionId);
-    const still: StillCounters =
-      before?.fingerprint === read.fingerprint ? before : { fingerprint: read.fingerprint, since: now };
-    state.sessions.set(connection.connectionId, still);
-    const stillMs = now - still.since;
+    const before = remembered.get(connection.connectionId);
+    let stillMs: number | undefined;
+    if ('fingerprint' in read) {
+      const still: StillCounters =
+        before?.fingerprint === read.fingerprint ? before : { fingerprint: read.fingerprint, since: now };
+      state.sessions.set(connection.connectionId, still);
+      stillMs = now - still.since;
+    }
+    // The age limit needs no counters: a session over age ends even when its counters cannot be read; only the
+    // idle judgement waits for counters that read.
     const due = clockWentBack ? undefined : dueEnd(ageMs, stillMs, rules);
+    // The same rules at the last sweep's time, on what it saw then. A connection over age now by more than the time
+    // since then was over age then, and listed (it was active).
+    const dueBefore =
+      due !== undefined &&
+      last !== undefined &&
+      dueEnd(
+        ageMs === undefined ? undefined : ageMs - (now - last.sweptAt),
+        before === undefined ? undefined : last.sweptAt - before.since,
+        rules,
+      ) !== undefined;
     const kept = !due
       ? undefined
       : isProtected(connection)
@@ -113,7 +136,14 @@ export function decideSweep(
         : isExempt(connection)
           ? 'exempt'
           : undefined;
-    return { connection, ageMs, stillMs, ...(due ? { due } : {}), ...(kept ? { kept } : {}) };
+    return {
+      connection,
+      ageMs,
+      ...('problem' in read ? { unreadable: read.problem } : { stillMs }),
+      ...(due ? { due } : {}),
+      ...(kept ? { kept } : {}),
+      ...(dueBefore ? { dueBefore } : {}),
+    };
   });
   return { sessions, state, clockWentBack };
 }

@@ -206,8 +206,9 @@ export interface SessionsSetting {
   /** End a session that has lasted this many hours, whatever its traffic. No age limit when unset. */
   maxSessionHours?: number;
   /**
-   * How often the sweep runs. At most `idleMinutes`, so that an idle session ends within one sweep of its idle
-   * time.
+   * How often the sweep runs. At most `idleMinutes`: an idle session ends at most
+   * sweepMinutes + ceil(idleMinutes / sweepMinutes) × sweepMinutes after its last traffic (less than two sweeps past
+   * `idleMinutes`), plus however late Client VPN refreshes the counters.
    * @default 5
    */
   sweepMinutes: number;
@@ -218,7 +219,9 @@ export interface SessionsSetting {
    */
   exempt: string[];
   /**
-   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does.
+   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does. A dry run,
+   * which ends nobody, counts only the sessions that were not due at the last sweep, so that the same idle sessions
+   * are not announced every sweep.
    * @default 50
    */
   noticeAbove: number;

@@ -47,6 +47,14 @@ describe('the sessions setting in the stack', () => {
     expect(schedule.Target.DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^UndeliveredEvents/);
   });
 
+  it('no EventBridge rule routes Sweep VPN Sessions: put-events cannot start a sweep off the schedule', () => {
+    const routed = Object.values(template.findResources('AWS::Events::Rule')).flatMap(
+      (rule) => rule.Properties.EventPattern['detail-type'] ?? [],
+    );
+    expect(routed).toContain('Disconnect All VPN Users');
+    expect(routed).not.toContain('Sweep VPN Sessions');
+  });
+
   it('hands the evictor the setting, with its defaults, in SESSIONS', () => {
     expect(JSON.parse(evictorOf(template)?.Properties.Environment.Variables.SESSIONS)).toEqual({
       ...sessions,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   type ClientVpnConnection,
   DescribeClientVpnConnectionsCommand,
@@ -5,9 +6,11 @@ import {
   type EC2Client,
   ModifyClientVpnEndpointCommand,
 } from '@aws-sdk/client-ec2';
+import { EMULATOR_CREDENTIALS } from '../../emulator/lambda-container';
 import { SeedError } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { ec2ClientFor, sdkError } from '../support/ec2';
+import { offlineEnv, run } from '../support/process';
 
 const ENDPOINT = 'cvpn-endpoint-0123456789abcdef0';
 const BUSY = 'cvpn-connection-0a000000000000001';
@@ -177,6 +180,34 @@ describe('the admin API for traffic and the clock', () => {
       error: /advanceMinutes/,
     },
     {
+      label: 'a clock move that is not a number',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: '20' },
+      error: /advanceMinutes/,
+    },
+    {
+      label: 'a clock move past any date (1e300 minutes)',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: 1e300 },
+      error: /within 366 days/,
+    },
+    {
+      label: 'a clock move back to the year 125 (-1e9 minutes)',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: -1e9 },
+      error: /within 366 days/,
+    },
+    {
+      label: 'a clock move a minute past a year ahead',
+      path: '/_emulator/clock',
+      method: 'POST',
+      body: { advanceMinutes: 366 * 24 * 60 + 1 },
+      error: /within 366 days/,
+    },
+    {
       label: 'an activity that is neither',
       path: '/_emulator/traffic',
       method: 'PUT',
@@ -191,12 +222,35 @@ describe('the admin API for traffic and the clock', () => {
       error: /no connection cvpn-connection-0ffffffffffffffff/,
     },
   ])('refuses $label with 400, and changes nothing', async ({ path, method, body, error }) => {
-    const { emulator } = await started();
+    const { emulator, listed } = await started();
     const before = emulator.snapshot();
     const answer = await admin(emulator, method, path, body);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(error);
     expect(emulator.snapshot()).toEqual(before);
+    // EC2 still answers, on the clock it had.
+    expect(ec2Ms((await listed(BUSY)).ConnectionEstablishedTime)).toBe(Date.parse('2026-11-27T08:00:05Z'));
+    expect(emulator.snapshot().clock).toBe(before.clock);
+  });
+
+  it('moves the clock up to 366 days either way, in one move or several, and no further', async () => {
+    const { emulator, listed } = await started();
+    const YEAR_MINUTES = 366 * 24 * 60;
+    expect(await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: YEAR_MINUTES })).toEqual({
+      status: 200,
+      body: { now: '2027-11-28T09:00:05.000Z' },
+    });
+    expect((await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: 1 })).status).toBe(400);
+    expect(emulator.snapshot().clock).toBe('2027-11-28T09:00:05.000Z');
+    expect(await admin(emulator, 'POST', '/_emulator/clock', { advanceMinutes: -2 * YEAR_MINUTES })).toEqual({
+      status: 200,
+      body: { now: '2025-11-26T09:00:05.000Z' },
+    });
+    expect(() => emulator.moveClock(-MINUTE)).toThrow(/within 366 days/);
+    expect(() => emulator.moveClock(Number.NaN)).toThrow(/finite/);
+    expect(emulator.snapshot().clock).toBe('2025-11-26T09:00:05.000Z');
+    // A clock before the connection's time is a clock that went back: EC2 still lists it.
+    expect((await listed(BUSY)).ConnectionId).toBe(BUSY);
   });
 
   it('a seed with an activity that is neither is refused, naming the field', async () => {
@@ -233,4 +287,76 @@ describe("the endpoint's own session timeout (ModifyClientVpnEndpoint)", () => {
       InvalidParameterValue: 1,
     });
   });
+});
+
+/*
+ * The AWS CLI (Python botocore, its own parser) reads what the emulator answers. CI installs only npm packages and
+ * has no AWS CLI, so these run where one is on the PATH (the machines this project is developed on) and are skipped
+ * elsewhere; the real SDK reads every answer in every run above.
+ */
+const awsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
+(awsCli ? describe : describe.skip)('the AWS CLI parses the answers', () => {
+  const cli = async (emulator: RunningEmulator, ...args: string[]) => {
+    const env = {
+      ...offlineEnv(),
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
+    const out = await run('aws', ['--endpoint-url', emulator.url, '--output', 'json', 'ec2', ...args], {
+      env,
+    });
+    expect({ args, code: out.code, stderr: out.stderr }).toEqual({ args, code: 0, stderr: '' });
+    return out.stdout.trim() ? JSON.parse(out.stdout) : undefined;
+  };
+
+  it('describe-client-vpn-connections: the counters as the strings EC2 sends, with the times', async () => {
+    const { emulator, listed } = await started();
+    emulator.moveClock(10 * MINUTE);
+    const { Connections } = await cli(
+      emulator,
+      'describe-client-vpn-connections',
+      '--client-vpn-endpoint-id',
+      ENDPOINT,
+    );
+    // The SDK reads the same listing (above); the CLI must read the same counters from it.
+    const busy = await listed(BUSY);
+    expect(Connections.map((c: ClientVpnConnection) => c.ConnectionId)).toEqual([BUSY, IDLE]);
+    expect(Connections[0]).toMatchObject({
+      Username: 'alice',
+      ConnectionEstablishedTime: '2026-11-27 08:00:05',
+      Timestamp: '2026-11-27 09:10:05',
+      IngressBytes: busy.IngressBytes,
+      EgressBytes: busy.EgressBytes,
+      IngressPackets: busy.IngressPackets,
+      EgressPackets: busy.EgressPackets,
+      Status: { Code: 'active' },
+    });
+    expect(Number(busy.IngressBytes)).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('modify-client-vpn-endpoint --session-timeout-hours 8 --disconnect-on-session-timeout, then describe-client-vpn-endpoints', async () => {
+    const { emulator } = await started();
+    expect(
+      await cli(
+        emulator,
+        'modify-client-vpn-endpoint',
+        '--client-vpn-endpoint-id',
+        ENDPOINT,
+        '--session-timeout-hours',
+        '8',
+        '--disconnect-on-session-timeout',
+      ),
+    ).toEqual({ Return: true });
+    const { ClientVpnEndpoints } = await cli(emulator, 'describe-client-vpn-endpoints');
+    expect(ClientVpnEndpoints).toEqual([
+      expect.objectContaining({
+        ClientVpnEndpointId: ENDPOINT,
+        SessionTimeoutHours: 8,
+        DisconnectOnSessionTimeout: true,
+      }),
+    ]);
+  }, 30_000);
 });

@@ -1,3 +1,5 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
 import type { Seed, SeedConnection } from '../../emulator/model';
@@ -40,10 +42,24 @@ const fleet = {
   erin: seeded('erin@corp.example.com', 9, 'busy'),
   frank: seeded('frank@corp.example.com', 2, 'idle'),
   kiosk: seeded('', 3, 'idle'),
+  // One user, two sessions: the phone goes idle, the laptop stays busy.
+  davePhone: seeded('dave@corp.example.com', 1, 'idle'),
+  daveLaptop: seeded('dave@corp.example.com', 1, 'busy'),
 };
 const seed: Seed = {
   endpoints: [
-    { clientVpnEndpointId: A, connections: [fleet.alice, fleet.bob, fleet.carol, fleet.glass, fleet.oncall] },
+    {
+      clientVpnEndpointId: A,
+      connections: [
+        fleet.alice,
+        fleet.bob,
+        fleet.carol,
+        fleet.glass,
+        fleet.oncall,
+        fleet.davePhone,
+        fleet.daveLaptop,
+      ],
+    },
     {
       clientVpnEndpointId: B,
       authenticationType: 'certificate-authentication',
@@ -56,6 +72,33 @@ const asset = evictorAsset();
 let emulator: RunningEmulator;
 let table: RunningDynamoDb;
 let container: LambdaContainer;
+let recorder: Server;
+/** The parameters of every TerminateClientVpnConnections request the function sent, as sent. */
+const terminateRequests: Array<Record<string, string>> = [];
+
+/** Passes the function's EC2 requests on to the emulator, keeping the parameters of each Terminate. */
+async function startRecorder(target: string): Promise<string> {
+  recorder = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const params = Object.fromEntries(new URLSearchParams(body.toString()));
+      if (params.Action === 'TerminateClientVpnConnections') terminateRequests.push(params);
+      const onward = request(
+        `${target}${req.url}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      onward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+}
 
 beforeAll(async () => {
   emulator = await startEmulator({ seed });
@@ -63,12 +106,13 @@ beforeAll(async () => {
   container = await startLambdaContainer(asset.bundle, {
     PATH: process.env.PATH,
     ...asset.environment,
-    ...emulatorAwsEnv(emulator.url, table.url),
+    ...emulatorAwsEnv(await startRecorder(emulator.url), table.url),
     QUARANTINE_TABLE: table.tableName,
   });
 });
 afterAll(async () => {
   container.stop();
+  await new Promise((resolve) => recorder.close(resolve));
   await emulator.close();
   await table.close();
 });
@@ -162,22 +206,25 @@ describe('Sweep VPN Sessions: the synthesized bundle on the emulator, sweep afte
   it('sixteen minutes on, the idle sessions end, the exempt one stays, and the busy one too', async () => {
     emulator.moveClock(6 * MINUTE);
     const third = await sweep();
-    expect(ended()).toEqual(ids(fleet.erin, fleet.carol, fleet.bob, fleet.frank, fleet.kiosk));
+    expect(ended()).toEqual(
+      ids(fleet.erin, fleet.carol, fleet.bob, fleet.frank, fleet.kiosk, fleet.davePhone),
+    );
     expect(auditOf(third.audit)).toEqual(
       [
         [fleet.bob.connectionId, 'terminated', 'idle', undefined],
+        [fleet.davePhone.connectionId, 'terminated', 'idle', undefined],
         [fleet.frank.connectionId, 'terminated', 'idle', undefined],
         [fleet.kiosk.connectionId, 'terminated', 'idle', undefined],
         [fleet.glass.connectionId, 'skipped', 'protected', 'over-age'],
         [fleet.oncall.connectionId, 'skipped', 'exempt', 'idle'],
       ].sort(),
     );
-    expect(third.emf).toMatchObject({ SessionsEndedIdle: 3, SessionsEndedOverAge: 0 });
+    expect(third.emf).toMatchObject({ SessionsEndedIdle: 4, SessionsEndedOverAge: 0 });
     expect(third.result.sweep).toMatchObject({
-      ended: { idle: 3, overAge: 0 },
+      ended: { idle: 4, overAge: 0 },
       kept: { protected: 1, exempt: 1 },
     });
-    expect(third.terminates).toBe(3);
+    expect(third.terminates).toBe(4);
   });
 
   it('alice goes quiet: five minutes later she is not idle yet, and a sweep that ends nobody makes no Terminate call', async () => {
@@ -237,12 +284,25 @@ describe('Sweep VPN Sessions: the synthesized bundle on the emulator, sweep afte
       .endpoints.flatMap((e) => e.connections)
       .filter((c) => c.terminateCalls > 0);
     expect(calls.map((c) => c.terminateCalls)).toEqual(calls.map(() => 1));
-    expect(ended()).toEqual(ids(fleet.erin, fleet.carol, fleet.bob, fleet.frank, fleet.kiosk, fleet.alice));
+    const endedIds = ids(
+      fleet.erin,
+      fleet.carol,
+      fleet.bob,
+      fleet.frank,
+      fleet.kiosk,
+      fleet.davePhone,
+      fleet.alice,
+    );
+    expect(ended()).toEqual(endedIds);
+    // As the function sent them: one request per session, naming its ConnectionId and never a Username.
+    expect(terminateRequests.map((p) => p.ConnectionId).sort()).toEqual(endedIds);
+    expect(terminateRequests.filter((p) => 'Username' in p)).toEqual([]);
+    // Dave's idle phone ended; his busy laptop, the same Username, is still connected.
     const left = emulator
       .snapshot()
       .endpoints.flatMap((e) => e.connections)
-      .filter((c) => c.status === 'active')
-      .map((c) => c.username);
-    expect(left.sort()).toEqual(['OnCall@corp.example.com', 'breakglass']);
+      .filter((c) => c.status === 'active');
+    expect(left.map((c) => c.connectionId).sort()).toEqual(ids(fleet.glass, fleet.oncall, fleet.daveLaptop));
+    expect(left.find((c) => c.connectionId === fleet.daveLaptop.connectionId)?.terminateCalls).toBe(0);
   });
 });

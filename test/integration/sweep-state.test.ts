@@ -1,9 +1,11 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStoreError } from '../../lambda/adapters/dynamodb-client';
 import { DynamoDbSweepStateStore, SWEEP_STATE_LIFETIME_MS } from '../../lambda/adapters/dynamodb-sweep-state';
+import { countersFingerprint, decideSweep } from '../../lambda/core/sweep';
 import type { StillCounters, SweepState } from '../../lambda/core/sweep-state';
 import { clientFor, closedPort, failure, type LocalTable, startLocalTable } from '../support/dynamodb';
 import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
 
 /** DynamoDB's item size limit, which dynalite enforces as DynamoDB does. */
 const ITEM_LIMIT = 400 * 1024;
@@ -116,6 +118,33 @@ describe('the sweep state in the table, over the real SDK (dynalite)', () => {
     );
     expect((await store.read(ENDPOINT_A, SWEPT_AT + SWEEP_STATE_LIFETIME_MS - 1)).state).toBeDefined();
     expect((await store.read(ENDPOINT_A, SWEPT_AT + SWEEP_STATE_LIFETIME_MS)).state).toBeUndefined();
+  });
+
+  it('times that are not whole seconds are kept rounded towards the sweep: nobody turns idle sooner than they are', async () => {
+    // EC2's times are whole seconds; the function's own clock, used when EC2 gives none, is not.
+    const sweptAt = SWEPT_AT + 700;
+    const counters = { ingressBytes: '10', egressBytes: '20', ingressPackets: '1', egressPackets: '2' };
+    const { fingerprint } = countersFingerprint(counters) as { fingerprint: string };
+    const stillForMs = [0, 400, 10_700, 899_600, 899_999];
+    const sessions = new Map(
+      stillForMs.map((ms, i) => [
+        `cvpn-connection-${(i + 1).toString(16).padStart(17, '0')}`,
+        { fingerprint, since: sweptAt - ms },
+      ]),
+    );
+    await store.write({ endpointId: ENDPOINT_A, sweptAt, sessions });
+    const read = await store.read(ENDPOINT_A, sweptAt);
+    for (const [id, { since }] of sessions) {
+      const kept = read.state?.sessions.get(id)?.since ?? Number.NaN;
+      // Never earlier than the time seen, which would make the session idle sooner, and less than a second later.
+      expect(kept).toBeGreaterThanOrEqual(since);
+      expect(kept - since).toBeLessThan(1000);
+    }
+    // Still for 14 min 59.6 s when the state was written: not idle at 15 minutes, then or at once after.
+    const connectionId = [...sessions.keys()][3] ?? '';
+    const listing = [{ ...conn(ENDPOINT_A, 'alice'), connectionId, counters }];
+    const rules = { idleMinutes: 15, exempt: [], protectedUsers: [] };
+    expect(decideSweep(read.state, ENDPOINT_A, listing, sweptAt, rules).sessions[0]?.due).toBeUndefined();
   });
 
   it('an item not in the form this version writes is not read, and says so', async () => {

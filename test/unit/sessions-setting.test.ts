@@ -99,7 +99,8 @@ describe('the sessions setting', () => {
       label: 'sweepMinutes above idleMinutes',
       value: { idleMinutes: 15, sweepMinutes: 20 },
       key: 'sessions.sweepMinutes',
-      expected: 'at most idleMinutes (15), so that an idle session ends within one sweep of its idle time',
+      expected:
+        'at most idleMinutes (15): an idle session runs on up to two sweeps past idleMinutes, so the sweep must come at least once per idle time',
     },
     {
       label: 'noticeAbove negative',

@@ -5,7 +5,7 @@ import {
   type TrafficCounters,
   type VpnConnection,
 } from '../../lambda/core/client-vpn-api';
-import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
+import { type LeaseStore, MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
 import type { SweepStateStore } from '../../lambda/core/sweep-state';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { clientFor, closedPort, type LocalTable, startLocalTable } from '../support/dynamodb';
@@ -45,14 +45,17 @@ afterEach(async () => {
 /** The evictor's handler with a sessions setting, over fake EC2 and the real table adapters on dynalite. */
 function sweeper(
   connections: VpnConnection[],
-  { env = {}, sweepState }: { env?: Record<string, string>; sweepState?: SweepStateStore } = {},
+  {
+    env = {},
+    sweepState,
+    lease = new DynamoDbLeaseStore(table.client, table.db.tableName),
+  }: { env?: Record<string, string>; sweepState?: SweepStateStore; lease?: LeaseStore } = {},
 ) {
   let now = NOW;
   const config = testConfig({ SESSIONS: JSON.stringify(SESSIONS), PROTECTED_USERS: 'breakglass', ...env });
   const api = new FakeClientVpnApi(connections);
   const published: string[] = [];
   const { logger, metrics, lines, metricValues } = recorders();
-  const lease = new DynamoDbLeaseStore(table.client, table.db.tableName);
   const handler = createEvictorHandler({
     config,
     api,
@@ -76,6 +79,8 @@ function sweeper(
     lines,
     metricValues,
     published,
+    /** The handler's clock, which the lease and the sweep read. */
+    now: () => now,
     later: (minutes: number) => {
       now += minutes * MINUTE;
     },
@@ -203,6 +208,54 @@ describe('a sweep through the evictor handler', () => {
     expect(s.metric('SessionsEndedIdle')).toEqual([0]);
   });
 
+  it('a dry run announces sessions above noticeAbove once, when they become due, not at every sweep', async () => {
+    // noticeAbove is 3. Nothing ends in a dry run, so the same four idle sessions stay due sweep after sweep. Four
+    // more reach eight hours 40 minutes in; their counters never read, so they are never idle.
+    const idle = Array.from({ length: 4 }, (_, i) => session(ENDPOINT_A, `idle${i}`, 1));
+    const ageing = Array.from({ length: 4 }, (_, i) =>
+      conn(ENDPOINT_A, `old${i}`, { establishedAt: NOW - 8 * HOUR + 38 * MINUTE }),
+    );
+    const s = sweeper([...idle, ...ageing], { env: { DRY_RUN: 'true' } });
+    await s.sweep();
+    expect(s.published).toEqual([]);
+    s.later(20);
+    const due = await s.sweep();
+    expect(due.sweep).toMatchObject({ ended: { idle: 4, overAge: 0 }, newlyDue: 4 });
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: 4 newly due (4 would end in all), above noticeAbove 3',
+    ]);
+    for (const minutes of [5, 5, 5]) {
+      s.later(minutes);
+      const again = await s.sweep();
+      expect(again.sweep).toMatchObject({ ended: { idle: 4, overAge: 0 }, newlyDue: 0 });
+      expect(s.published).toEqual([]);
+    }
+    // Forty minutes in, the four others are over age: a new wave, announced, with the four idle counted in all.
+    s.later(5);
+    expect((await s.sweep()).sweep).toMatchObject({ ended: { idle: 4, overAge: 4 }, newlyDue: 4 });
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: 4 newly due (8 would end in all), above noticeAbove 3',
+    ]);
+    s.later(5);
+    await s.sweep();
+    expect(s.published).toEqual([]);
+    expect(s.api.terminated.size).toBe(0);
+    // A failure is announced in a dry run, as ever.
+    s.api.failures.set(`list:${ENDPOINT_B}`, new ClientVpnApiError('UnauthorizedOperation', 'no'));
+    s.later(5);
+    await s.sweep();
+    expect(s.published).toEqual([
+      '[client-vpn-evictor DRY-RUN] sweep: FAILED: 1 endpoint not listed; 8 would end',
+    ]);
+  });
+
+  it('a sweep that ends exactly noticeAbove sessions sends no notice: only more than that does', async () => {
+    const s = sweeper(Array.from({ length: 3 }, (_, i) => session(ENDPOINT_A, `user${i}`, 9)));
+    const result = await s.sweep();
+    expect(result.sweep.ended).toEqual({ idle: 0, overAge: 3 });
+    expect(s.published).toEqual([]);
+  });
+
   it('an event can ask for a dry run, never out of one', async () => {
     const s = sweeper([session(ENDPOINT_A, 'alice', 9)]);
     const result = await s.sweep({ dryRun: true });
@@ -214,9 +267,9 @@ describe('a sweep through the evictor handler', () => {
 describe('bad input, and the safe choice', () => {
   it('a sweep while another mass disconnect runs is skipped: nothing listed, kept or ended; a log line and a metric', async () => {
     const s = sweeper([session(ENDPOINT_A, 'alice', 9)]);
-    const now = Date.now();
+    // Taken on the handler's clock, as the Disconnect All's handler would: held for ten more minutes.
     const schedule = { id: 'evt-end-of-day', round: 1, token: 'disconnect-all-run' };
-    expect(await s.lease.acquire(MASS_DISCONNECT_LEASE, schedule, now + 10 * MINUTE, now)).toEqual({
+    expect(await s.lease.acquire(MASS_DISCONNECT_LEASE, schedule, s.now() + 10 * MINUTE, s.now())).toEqual({
       acquired: true,
     });
     const result = await s.sweep();
@@ -236,31 +289,40 @@ describe('bad input, and the safe choice', () => {
     expect(await s.sweep()).toMatchObject({ status: 'completed', sweep: { ended: { overAge: 1 } } });
   });
 
-  it('counters that are not counts: the connection is left alone, named in the summary, counted', async () => {
+  it('counters that are not counts: never idle, named in the summary, counted; over age they still end', async () => {
     const dash = conn(ENDPOINT_A, 'alice', {
-      establishedAt: NOW - 9 * HOUR,
+      establishedAt: NOW - HOUR,
       counters: { ...counters(1), ingressBytes: '-' },
     });
     const none = conn(ENDPOINT_A, 'bob', { establishedAt: NOW - 9 * HOUR });
     const s = sweeper([dash, none]);
-    const result = await s.sweep();
-    expect(s.api.terminateCalls()).toEqual([]);
-    expect(result.sweep.unreadableCounters).toBe(2);
-    expect(result.notes).toContainEqual(
-      `2 connections on ${ENDPOINT_A} left alone, their counters not counts: ${dash.connectionId} (ingressBytes "-" is not a count), ${none.connectionId} (ingressBytes is missing)`,
+    const first = await s.sweep();
+    // bob has lasted nine hours: the age limit needs no counters.
+    expect(s.api.terminateCalls()).toEqual([
+      { op: 'terminate', endpointId: ENDPOINT_A, target: { connectionId: none.connectionId }, dryRun: false },
+    ]);
+    expect(s.audit()).toEqual([
+      expect.objectContaining({ connectionId: none.connectionId, status: 'terminated', reason: 'over-age' }),
+    ]);
+    expect(first.sweep.unreadableCounters).toBe(2);
+    expect(first.notes).toContainEqual(
+      `2 connections on ${ENDPOINT_A} not judged idle, their counters not counts (their age still counts): ${dash.connectionId} (ingressBytes "-" is not a count), ${none.connectionId} (ingressBytes is missing)`,
     );
     expect(s.metric('SessionCountersUnreadable')).toEqual([2]);
+    // alice's counters read the same "-" for 20 minutes: that is no evidence of idleness.
+    s.later(20);
+    const second = await s.sweep();
+    expect(s.api.terminateCalls()).toHaveLength(1);
+    expect(second.sweep.unreadableCounters).toBe(1);
   });
 
   it('a clock that goes backwards ends nobody, and says so', async () => {
-    const alice = conn(ENDPOINT_A, 'alice', {
-      establishedAt: NOW - 20 * HOUR,
-      counters: { ...counters(1), ingressBytes: '-' },
-    });
-    const s = sweeper([alice]);
-    // The first sweep leaves alice alone (her counters do not read) and remembers when it ran.
+    const alice = session(ENDPOINT_A, 'alice', 20);
+    const fleet: VpnConnection[] = [];
+    const s = sweeper(fleet);
+    // The first sweep finds nobody on the endpoint and remembers when it ran; then alice is listed.
     await s.sweep({ endpointIds: [ENDPOINT_A] });
-    alice.counters = counters(1);
+    fleet.push(alice);
     s.later(-30);
     const back = await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminateCalls()).toEqual([]);
@@ -270,6 +332,25 @@ describe('bad input, and the safe choice', () => {
     s.later(5);
     await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminated.has(alice.connectionId)).toBe(true);
+  });
+
+  it('the sweep state is written before any session is ended, on every endpoint', async () => {
+    const good = new DynamoDbSweepStateStore(table.client, table.db.tableName);
+    // How many Terminate calls had been made when each endpoint's state was written.
+    const terminatesAtWrite: number[] = [];
+    const fleet = [session(ENDPOINT_A, 'alice', 9), session(ENDPOINT_B, 'bob', 9)];
+    const s = sweeper(fleet, {
+      sweepState: {
+        read: (endpointId, now) => good.read(endpointId, now),
+        write: (state) => {
+          terminatesAtWrite.push(s.api.terminateCalls().length);
+          return good.write(state);
+        },
+      },
+    });
+    await s.sweep();
+    expect(terminatesAtWrite).toEqual([0, 0]);
+    expect(s.api.terminateCalls()).toHaveLength(2);
   });
 
   it('a sweep state that cannot be written: the sessions due still end, the sweep fails with a notice, the invocation does not', async () => {
@@ -322,6 +403,65 @@ describe('bad input, and the safe choice', () => {
     s.later(1);
     await s.sweep({ endpointIds: [ENDPOINT_A] });
     expect(s.api.terminated.has(idle.connectionId)).toBe(true);
+  });
+
+  it('a lease that cannot be taken: nothing listed or ended, the sweep fails with a notice and a metric, the invocation does not', async () => {
+    const nowhere = clientFor(`http://127.0.0.1:${await closedPort()}`);
+    const s = sweeper([session(ENDPOINT_A, 'alice', 9)], {
+      lease: new DynamoDbLeaseStore(nowhere, table.db.tableName),
+    });
+    try {
+      const result = await s.sweep();
+      expect(result).toMatchObject({ status: 'failed', sweep: { leaseFailed: 'take' } });
+      expect(result.notes.join('\n')).toMatch(
+        /^the lease mass-disconnect could not be taken \(.*ECONNREFUSED.*\): this sweep listed and ended nothing/m,
+      );
+      expect(s.api.calls).toEqual([]);
+      expect(await table.itemCount()).toBe(0);
+      expect(s.published).toEqual([
+        '[client-vpn-evictor ENFORCING] sweep: FAILED: mass-disconnect lease not taken; 0 ended',
+      ]);
+      expect(s.metric('SweepsFailed')).toEqual([1]);
+      expect(s.lines.find((l) => l.message === 'sweep summary')?.attributes.result).toMatchObject({
+        status: 'failed',
+      });
+    } finally {
+      nowhere.destroy();
+    }
+  });
+
+  it('a lease that cannot be given back after sessions ended: the summary, audit, metrics and notice are kept, nothing ends twice', async () => {
+    const real = new DynamoDbLeaseStore(table.client, table.db.tableName);
+    const old = session(ENDPOINT_A, 'alice', 9);
+    const s = sweeper([old, session(ENDPOINT_A, 'bob', 1)], {
+      lease: {
+        acquire: (...args) => real.acquire(...args),
+        release: () => Promise.reject(new Error('table down')),
+      },
+    });
+    const result = await s.sweep();
+    expect(s.api.terminateCalls()).toEqual([
+      { op: 'terminate', endpointId: ENDPOINT_A, target: { connectionId: old.connectionId }, dryRun: false },
+    ]);
+    expect(result).toMatchObject({
+      status: 'failed',
+      sweep: { ended: { idle: 0, overAge: 1 }, leaseFailed: 'give back' },
+    });
+    expect(result.notes.join('\n')).toMatch(
+      /lease could not be given back \(table down\): it expires by itself/,
+    );
+    expect(s.audit()).toEqual([
+      expect.objectContaining({ connectionId: old.connectionId, status: 'terminated', reason: 'over-age' }),
+    ]);
+    expect(s.metric('SessionsEndedOverAge')).toEqual([1]);
+    expect(s.metric('SweepsFailed')).toEqual([1]);
+    expect(s.published).toEqual([
+      '[client-vpn-evictor ENFORCING] sweep: FAILED: mass-disconnect lease not given back; 1 ended',
+    ]);
+    // The lease is still this sweep's until it expires: the next sweep is skipped, and ends nothing twice.
+    s.later(5);
+    expect(await s.sweep()).toMatchObject({ status: 'ignored' });
+    expect(s.api.terminateCalls()).toHaveLength(1);
   });
 
   it('a Terminate EC2 refuses for good: reported, a notice, the PermanentFailures metric, and no throw', async () => {

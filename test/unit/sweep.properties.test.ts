@@ -11,7 +11,8 @@ import { ENDPOINT_A } from '../support/events';
  * and the time they were first seen as they are now:
  * - a connection is idle when its counters read the same across sweeps spanning at least idleMinutes; one seen for
  *   the first time counts from now; any counter that differs (up, or down: a reset) counts as activity;
- * - one whose counters are not non-negative integers is left alone, and counts from when they read again;
+ * - one whose counters are not non-negative integers is never idle, and counts from when they read again; its age
+ *   still counts (the age limit needs no counters);
  * - one that has lasted maxSessionHours is over age, which comes before idle;
  * - protected and exempt users (equal ignoring case, or the same local part) are never ended;
  * - a sweep whose clock reads earlier than the last one's ends nobody, and everything counts from then.
@@ -51,13 +52,16 @@ class Oracle {
     const ended = new Map<string, string>();
     const seen = new Set<string>();
     for (const { connection, reading } of fleet) {
-      if (reading.kind !== 'counts') continue;
-      seen.add(connection.connectionId);
-      const before = this.remembered.get(connection.connectionId);
-      const same =
-        !backwards && before !== undefined && before.values.every((v, i) => v === reading.values[i]);
-      const since = same && before ? before.since : now;
-      this.remembered.set(connection.connectionId, { values: reading.values, since });
+      if (reading.kind === 'absent') continue;
+      let since: number | undefined;
+      if (reading.kind === 'counts') {
+        seen.add(connection.connectionId);
+        const before = this.remembered.get(connection.connectionId);
+        const same =
+          !backwards && before !== undefined && before.values.every((v, i) => v === reading.values[i]);
+        since = same && before ? before.since : now;
+        this.remembered.set(connection.connectionId, { values: reading.values, since });
+      }
       if (backwards) continue;
       const age = connection.establishedAt === undefined ? undefined : now - connection.establishedAt;
       let why: string | undefined;
@@ -67,7 +71,11 @@ class Oracle {
         age >= this.rules.maxSessionHours * HOUR
       )
         why = 'over-age';
-      else if (this.rules.idleMinutes !== undefined && now - since >= this.rules.idleMinutes * MINUTE)
+      else if (
+        this.rules.idleMinutes !== undefined &&
+        since !== undefined &&
+        now - since >= this.rules.idleMinutes * MINUTE
+      )
         why = 'idle';
       if (
         why &&

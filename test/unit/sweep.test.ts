@@ -167,7 +167,96 @@ describe('the sweep decision: one connection across two sweeps', () => {
   });
 });
 
-describe('counters that are not counts: the connection is left alone', () => {
+/*
+ * How late an idle session ends, worked out here rather than read from sweep.ts. A client's last traffic shows in
+ * the counters at Client VPN's next refresh, up to `refresh` later; the first sweep after that, up to a sweep later,
+ * is the first to read the final counters, and stillness counts from it; the session ends at the first sweep at least
+ * idleMinutes after that one, ceil(idleMinutes / sweepMinutes) sweeps on. So it ends at most
+ *   refresh + sweepMinutes + ceil(idleMinutes / sweepMinutes) * sweepMinutes
+ * after its last traffic, and never less than idleMinutes after it. When idleMinutes is a whole number of sweeps, a
+ * sweep that runs a moment early finds the counters still for a moment less than idleMinutes: one sweep more.
+ */
+const worstCaseMs = (idleMinutes: number, sweepMinutes: number, refreshMs: number) =>
+  refreshMs + (sweepMinutes + Math.ceil(idleMinutes / sweepMinutes) * sweepMinutes) * MINUTE;
+const worstCaseEarlyMs = (idleMinutes: number, sweepMinutes: number, refreshMs: number) =>
+  worstCaseMs(idleMinutes, sweepMinutes, refreshMs) +
+  (idleMinutes % sweepMinutes === 0 ? sweepMinutes * MINUTE : 0);
+
+interface Cadence {
+  idleMinutes: number;
+  sweepMinutes: number;
+  refreshMs: number;
+}
+
+/**
+ * Sweeps every sweepMinutes (the first at `phaseMs`, one of them `earlySweep.byMs` early) over one connection whose
+ * traffic stops at `lastTrafficMs`: how long after that the sweep ends it, and which sweep does.
+ */
+function idleEnd(
+  { idleMinutes, sweepMinutes, refreshMs }: Cadence,
+  lastTrafficMs: number,
+  phaseMs: number,
+  earlySweep?: { index: number; byMs: number },
+): { delayMs: number; index: number } {
+  const rules = { ...RULES, idleMinutes, maxSessionHours: undefined };
+  const c = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - HOUR });
+  // One byte a second until the traffic stops, as the counters show it at their last refresh.
+  const shown = (t: number) => Math.min(Math.floor(t / refreshMs) * refreshMs, lastTrafficMs) / 1000;
+  let state: SweepState | undefined;
+  for (let index = 0; index < 1000; index++) {
+    const t = phaseMs + index * sweepMinutes * MINUTE - (earlySweep?.index === index ? earlySweep.byMs : 0);
+    const listing = [{ ...c, counters: counters(String(shown(t))) }];
+    const decision = decideSweep(state, ENDPOINT_A, listing, NOW + t, rules);
+    state = decision.state;
+    if (decision.sessions[0]?.due === 'idle') return { delayMs: t - lastTrafficMs, index };
+  }
+  throw new Error('never ended');
+}
+
+describe('how late an idle session ends: the worst case against the formula', () => {
+  it.each([
+    { label: 'idleMinutes 12, sweepMinutes 5', idleMinutes: 12, sweepMinutes: 5, worst: 20, early: 20 },
+    { label: 'idleMinutes 15, sweepMinutes 5', idleMinutes: 15, sweepMinutes: 5, worst: 20, early: 25 },
+    { label: 'idleMinutes 10, sweepMinutes 1', idleMinutes: 10, sweepMinutes: 1, worst: 11, early: 12 },
+    { label: 'idleMinutes 10, sweepMinutes 2', idleMinutes: 10, sweepMinutes: 2, worst: 12, early: 14 },
+    { label: 'idleMinutes 10, sweepMinutes 3', idleMinutes: 10, sweepMinutes: 3, worst: 15, early: 15 },
+    { label: 'idleMinutes 10, sweepMinutes 5', idleMinutes: 10, sweepMinutes: 5, worst: 15, early: 20 },
+  ])(
+    "$label: $worst minutes, $early with a sweep a second early, plus the counters' refresh",
+    ({ idleMinutes, sweepMinutes, worst, early }) => {
+      const cadence = { idleMinutes, sweepMinutes, refreshMs: MINUTE };
+      const bound = worstCaseMs(idleMinutes, sweepMinutes, MINUTE);
+      const earlyBound = worstCaseEarlyMs(idleMinutes, sweepMinutes, MINUTE);
+      // The figures docs/sessions.md gives, the refresh (here a minute, as the emulator assumes) added.
+      expect([bound, earlyBound]).toEqual([(worst + 1) * MINUTE, (early + 1) * MINUTE]);
+      let latest = 0;
+      let latestEarly = 0;
+      // The last traffic and the sweeps' phase at steps that meet every offset from the refreshes and the sweeps.
+      for (let lastTrafficMs = MINUTE; lastTrafficMs < (sweepMinutes + 2) * MINUTE; lastTrafficMs += 13_000) {
+        for (let phaseMs = 0; phaseMs < MINUTE; phaseMs += 17_000) {
+          const punctual = idleEnd(cadence, lastTrafficMs, phaseMs);
+          expect(punctual.delayMs).toBeGreaterThanOrEqual(idleMinutes * MINUTE);
+          expect(punctual.delayMs).toBeLessThanOrEqual(bound);
+          latest = Math.max(latest, punctual.delayMs);
+          // A second early: the sweep that ended it, or the one that first read the final counters (an early sweep
+          // before that could only bring the end sooner).
+          const first = punctual.index - Math.ceil(idleMinutes / sweepMinutes);
+          for (const index of [first, punctual.index]) {
+            const { delayMs } = idleEnd(cadence, lastTrafficMs, phaseMs, { index, byMs: 1000 });
+            expect(delayMs).toBeGreaterThanOrEqual(idleMinutes * MINUTE);
+            expect(delayMs).toBeLessThanOrEqual(earlyBound);
+            latestEarly = Math.max(latestEarly, delayMs);
+          }
+        }
+      }
+      // The bounds are reached, to within the steps: the documented figures are not loose.
+      expect(latest).toBeGreaterThan(bound - 30_000);
+      expect(latestEarly).toBeGreaterThan(earlyBound - 30_000);
+    },
+  );
+});
+
+describe('counters that are not counts: never judged idle, but the age limit still holds', () => {
   it.each([
     { label: 'a dash', ingressBytes: '-' },
     { label: 'empty', ingressBytes: '' },
@@ -176,17 +265,18 @@ describe('counters that are not counts: the connection is left alone', () => {
     { label: 'padded with a space', ingressBytes: ' 12' },
     { label: 'an exponent', ingressBytes: '1e3' },
     { label: 'twenty-one digits', ingressBytes: '123456789012345678901' },
-  ])('$label: not ended even when over age, named in the verdict, and forgotten', ({ ingressBytes }) => {
-    const { verdict, second, connectionId } = twoSweeps(counters(ingressBytes), counters(ingressBytes), {
-      establishedAt: NOW - 12 * HOUR,
-    });
-    expect(verdict?.due).toBeUndefined();
-    expect(verdict?.stillMs).toBeUndefined();
-    expect(verdict?.unreadable).toMatch(/^ingressBytes ".*" is not a count$/);
-    expect(verdict?.ageMs).toBe(12 * HOUR);
-    expect(sessionsToEnd(second.sessions)).toEqual([]);
-    expect(second.state.sessions.has(connectionId)).toBe(false);
-  });
+  ])(
+    '$label: not idle although the same for 20 minutes, named in the verdict, and forgotten',
+    ({ ingressBytes }) => {
+      const { verdict, second, connectionId } = twoSweeps(counters(ingressBytes), counters(ingressBytes));
+      expect(verdict?.due).toBeUndefined();
+      expect(verdict?.stillMs).toBeUndefined();
+      expect(verdict?.unreadable).toMatch(/^ingressBytes ".*" is not a count$/);
+      expect(verdict?.ageMs).toBe(HOUR);
+      expect(sessionsToEnd(second.sessions)).toEqual([]);
+      expect(second.state.sessions.has(connectionId)).toBe(false);
+    },
+  );
 
   it.each([
     { label: 'no counters at all', now: undefined, problem: 'ingressBytes is missing' },
@@ -195,10 +285,33 @@ describe('counters that are not counts: the connection is left alone', () => {
       now: { ingressBytes: '1', egressBytes: '2', ingressPackets: '3' },
       problem: 'egressPackets is missing',
     },
-  ])('$label: left alone', ({ now, problem }) => {
-    const { verdict, second } = twoSweeps(counters('1'), now, { establishedAt: NOW - 12 * HOUR });
-    expect(verdict?.unreadable).toBe(problem);
-    expect(sessionsToEnd(second.sessions)).toEqual([]);
+    { label: 'a dash', now: counters('-'), problem: 'ingressBytes "-" is not a count' },
+  ])(
+    '$label, over maxSessionHours: ends over age, since the age limit needs no counters',
+    ({ now, problem }) => {
+      const { verdict, second, connectionId } = twoSweeps(counters('1'), now, {
+        establishedAt: NOW - 12 * HOUR,
+      });
+      expect(verdict).toMatchObject({ unreadable: problem, due: 'over-age', ageMs: 12 * HOUR });
+      expect(verdict?.stillMs).toBeUndefined();
+      expect(sessionsToEnd(second.sessions).map((s) => [s.connection.connectionId, s.due])).toEqual([
+        [connectionId, 'over-age'],
+      ]);
+    },
+  );
+
+  it('unreadable counters and over age, but protected or exempt: kept', () => {
+    for (const [username, kept] of [
+      ['breakglass', 'protected'],
+      ['oncall', 'exempt'],
+    ] as const) {
+      const { verdict, second } = twoSweeps(counters('-'), counters('-'), {
+        username,
+        establishedAt: NOW - 12 * HOUR,
+      });
+      expect(verdict).toMatchObject({ due: 'over-age', kept });
+      expect(sessionsToEnd(second.sessions)).toEqual([]);
+    }
   });
 
   it('a connection whose counters were unreadable counts from when they read again', () => {
@@ -241,6 +354,41 @@ describe('who stays although due', () => {
     const rules = { ...RULES, exempt: ['breakglass'] };
     const { verdict } = twoSweeps(counters('1'), counters('1'), { username: 'breakglass', rules });
     expect(verdict?.kept).toBe('protected');
+  });
+});
+
+describe('due before: what the last sweep of the endpoint already found due', () => {
+  const c = conn(ENDPOINT_A, 'alice', { establishedAt: NOW - HOUR, counters: counters('1') });
+  const sweepsAt = (minutes: number[], connection = c, rules = RULES) => {
+    let state: SweepState | undefined;
+    return minutes.map((minute) => {
+      const decision = decideSweep(state, ENDPOINT_A, [connection], NOW + minute * MINUTE, rules);
+      state = decision.state;
+      return decision.sessions[0];
+    });
+  };
+
+  it('an idle session: newly due at the first sweep that finds it idle, due before at the next', () => {
+    const [, first, second] = sweepsAt([0, 15, 20]);
+    expect(first).toMatchObject({ due: 'idle' });
+    expect(first?.dueBefore).toBeUndefined();
+    expect(second).toMatchObject({ due: 'idle', dueBefore: true });
+  });
+
+  it('a session that crosses maxSessionHours between two sweeps is newly due; one over age then is due before', () => {
+    const ageing = { ...c, establishedAt: NOW - 8 * HOUR + 3 * MINUTE };
+    const busyRules = { ...RULES, idleMinutes: undefined };
+    const [before, crossed, after] = sweepsAt([0, 5, 10], ageing, busyRules);
+    expect(before?.due).toBeUndefined();
+    expect(crossed).toMatchObject({ due: 'over-age' });
+    expect(crossed?.dueBefore).toBeUndefined();
+    expect(after).toMatchObject({ due: 'over-age', dueBefore: true });
+  });
+
+  it('with no last sweep (or none of this endpoint), nothing is due before', () => {
+    const [first] = sweepsAt([0], { ...c, establishedAt: NOW - 9 * HOUR });
+    expect(first).toMatchObject({ due: 'over-age' });
+    expect(first?.dueBefore).toBeUndefined();
   });
 });
 
