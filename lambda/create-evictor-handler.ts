@@ -127,7 +127,7 @@ export function createEvictorHandler({
 
   /** A summary that cannot be sent is logged and counted; it never undoes or repeats an eviction. */
   async function notify(result: EvictionResult): Promise<void> {
-    const notice = notifier && noticeFor(result);
+    const notice = notifier && noticeFor(result, config.noticeFormat);
     if (!notice) return;
     try {
       await notifier.publish(notice.subject, notice.message);

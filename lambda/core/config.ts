@@ -1,6 +1,6 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import type { UsernameMatch } from './constants';
+import type { NoticeFormat, UsernameMatch } from './constants';
 import { canonicalEndpoints, EndpointListError, type EndpointRef } from './endpoint-ref';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
@@ -45,6 +45,8 @@ export interface EvictorConfig {
   ec2BudgetShare: number;
   /** Idle and over-age sessions a scheduled sweep ends; none means `Sweep VPN Sessions` is rejected. */
   sessions?: SessionsSetting;
+  /** How the topic's notices read: for e-mail, or for chat. */
+  noticeFormat: NoticeFormat;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -146,5 +148,6 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
     ...(sessions ? { sessions } : {}),
+    noticeFormat: fromEnvironment(SETTINGS.noticeFormat, env),
   };
 }

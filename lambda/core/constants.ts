@@ -55,3 +55,10 @@ export const AWS_REGIONS: readonly string[] = [
   'us-west-1',
   'us-west-2',
 ];
+
+/**
+ * How notices read: `text` (a subject and the result as JSON, for e-mail) or `chat` (the custom notification schema of
+ * Amazon Q Developer in chat applications, which drops messages of any other shape).
+ */
+export const NOTICE_FORMATS = ['text', 'chat'] as const;
+export type NoticeFormat = (typeof NOTICE_FORMATS)[number];

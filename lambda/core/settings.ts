@@ -6,7 +6,14 @@ import {
   TIME_ZONE_FORM,
 } from './access-hours';
 import { parseCidr } from './cidr';
-import { AWS_REGIONS, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import {
+  AWS_REGIONS,
+  NOTICE_FORMATS,
+  type NoticeFormat,
+  USERNAME_MATCHES,
+  type UsernameMatch,
+  WELL_FORMED_TEXT,
+} from './constants';
 import { isEndpointRef } from './endpoint-ref';
 import { isVpnUsername } from './identity';
 import type { SessionsSetting } from './types';
@@ -620,6 +627,18 @@ export const SETTINGS = {
       default: 'none',
       example: 'secops@example.com',
       meaning: 'E-mail subscription to the summaries and alarms topic.',
+    },
+  }),
+  noticeFormat: choice<NoticeFormat>({
+    key: 'noticeFormat',
+    variable: 'NOTICE_FORMAT',
+    readers: ['evictor'],
+    default: 'text',
+    choices: NOTICE_FORMATS,
+    docs: {
+      example: 'chat',
+      meaning:
+        '`text` (e-mail) or `chat` (Amazon Q Developer in chat applications): see [Notices in chat](operations.md#notices-in-chat).',
     },
   }),
   stackName: text({
