@@ -29,6 +29,7 @@ import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { evictorDashboard } from './dashboard';
 import { endpointArn } from './endpoint-arn';
 import { nodeFunction } from './node-function';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
@@ -302,6 +303,17 @@ export class EvictorStack extends Stack {
       table,
       tableKey,
       endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
+    });
+
+    evictorDashboard(this, 'Dashboard', {
+      evictor: this.evictor,
+      connectHandler: this.connectHandler.function,
+      deadLetterQueues: [
+        { queue: invocationDlq, label: 'failed invocations waiting' },
+        { queue: deliveryDlq, label: 'undelivered events waiting' },
+      ],
+      sessions: settings.sessions !== undefined,
+      mode,
     });
 
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
