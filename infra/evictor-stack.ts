@@ -34,6 +34,7 @@ import { endpointArn } from './endpoint-arn';
 import { nodeFunction } from './node-function';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineTable } from './quarantine-table';
+import { savedQueries } from './queries';
 
 export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
@@ -315,6 +316,8 @@ export class EvictorStack extends Stack {
       sessions: settings.sessions !== undefined,
       mode,
     });
+
+    savedQueries(this, { evictor: logGroup, connect: this.connectHandler.logGroup });
 
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
     new CfnOutput(this, QUARANTINE_TABLE_OUTPUT, {

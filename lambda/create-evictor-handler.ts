@@ -152,7 +152,13 @@ export function createEvictorHandler({
         metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
         return { status: 'rejected', mode: configuredMode, reason: error.message };
       }
-      logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
+      // The request's reason (and a release's sender) on every line, so that a saved query answers who and why.
+      logger.appendKeys({
+        mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+        trigger: request.trigger,
+        reason: request.reason,
+        ...(request.trigger === 'release' ? { releasedBy: request.releasedBy } : {}),
+      });
       // Stop starting calls while there is still time to finish them, log, and hand the rest on.
       const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
       const reserve = reserveFor(remaining());

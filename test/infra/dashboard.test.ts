@@ -195,3 +195,29 @@ describe('the operations dashboard', () => {
       expect(title).toMatch(/\((not zero|a message waiting|store errors|rounds without end)[^)]*: /);
   });
 });
+
+describe('the saved queries', () => {
+  const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0], stackName: 'Queries' });
+  const definitions = Object.values(template.findResources('AWS::Logs::QueryDefinition')).map(
+    (r) => r.Properties,
+  );
+  const logGroupIds = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+  const evictorLogs = logGroupIds.find((id) => id.startsWith('EvictorLogs'));
+  const connectLogs = logGroupIds.find((id) => id.startsWith('ConnectHandlerLogs'));
+
+  it('saves each question under the stack, over the log groups that hold its lines', () => {
+    const byName = Object.fromEntries(definitions.map((d) => [d.Name, d]));
+    expect(Object.keys(byName).sort()).toEqual(
+      ['correlation-id', 'denied-by-rule', 'evicted', 'one-user', 'releases'].map((n) => `Queries/${n}`),
+    );
+    const groups = (name: string) => byName[`Queries/${name}`].LogGroupNames;
+    expect(groups('evicted')).toEqual([{ Ref: evictorLogs }]);
+    expect(groups('releases')).toEqual([{ Ref: evictorLogs }]);
+    expect(groups('denied-by-rule')).toEqual([{ Ref: connectLogs }]);
+    expect(groups('one-user')).toEqual([{ Ref: evictorLogs }, { Ref: connectLogs }]);
+    expect(groups('correlation-id')).toEqual([{ Ref: evictorLogs }, { Ref: connectLogs }]);
+    expect(byName['Queries/denied-by-rule'].QueryString).toContain(
+      'stats count(*) as connects by rule, mode',
+    );
+  });
+});

@@ -56,6 +56,9 @@ const ILLUSTRATIONS = [
   'mermaid', // the architecture picture
   '', // the source layout
   'ts', // the emulator's in-process API and a client-connect request, as the emulator's own tests use them
+  // The saved queries and their samples: demo.test.ts runs each over the demo's log lines and compares the sample.
+  'logs-insights',
+  'logs-insights-sample',
 ];
 
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
