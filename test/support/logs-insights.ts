@@ -8,7 +8,7 @@
 export type LogLine = Record<string, unknown>;
 export type Row = Record<string, string>;
 
-const valueOf = (line: LogLine, field: string): unknown =>
+const fieldOf = (line: LogLine, field: string): unknown =>
   field === '@timestamp' ? line.timestamp : line[field];
 const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
 
@@ -19,14 +19,14 @@ function condition(source: string): (line: LogLine) => boolean {
       const compare = /^([@\w]+)\s*(=|!=)\s*"([^"]*)"$/.exec(term.trim());
       if (compare) {
         const [, field = '', op, value] = compare;
-        return (line: LogLine) => (text(valueOf(line, field)) === value) === (op === '=');
+        return (line: LogLine) => (text(fieldOf(line, field)) === value) === (op === '=');
       }
       const like = /^([@\w]+)\s+like\s+\/(\(\?i\))?(.*)\/$/.exec(term.trim());
       if (like) {
         const [, field = '', caseless, pattern = ''] = like;
         const regex = new RegExp(pattern, caseless ? 'i' : '');
         return (line: LogLine) =>
-          valueOf(line, field) !== undefined && regex.test(text(valueOf(line, field)));
+          fieldOf(line, field) !== undefined && regex.test(text(fieldOf(line, field)));
       }
       throw new Error(`the evaluator does not read the filter term: ${term}`);
     }),
@@ -48,9 +48,9 @@ export function runQuery(query: string, lines: readonly LogLine[]): Row[] {
       const keys = by.split(/\s*,\s*/);
       const groups = new Map<string, LogLine>();
       for (const row of rows) {
-        const group = keys.map((key) => text(valueOf(row, key))).join('\u0000');
+        const group = keys.map((key) => text(fieldOf(row, key))).join('\u0000');
         const counted =
-          groups.get(group) ?? Object.fromEntries(keys.map((key) => [key, text(valueOf(row, key))]));
+          groups.get(group) ?? Object.fromEntries(keys.map((key) => [key, text(fieldOf(row, key))]));
         counted[as] = Number(counted[as] ?? 0) + 1;
         groups.set(group, counted);
       }
@@ -59,7 +59,7 @@ export function runQuery(query: string, lines: readonly LogLine[]): Row[] {
     } else if (verb === 'sort') {
       const [field = '', order] = rest.split(/\s+/);
       const sign = order === 'desc' ? -1 : 1;
-      const key = (row: LogLine) => valueOf(row, field);
+      const key = (row: LogLine) => fieldOf(row, field);
       rows = [...rows].sort((a, b) => {
         const [x, y] = [key(a), key(b)];
         return (
@@ -70,7 +70,7 @@ export function runQuery(query: string, lines: readonly LogLine[]): Row[] {
     else throw new Error(`the evaluator does not read the command: ${command}`);
   }
   const shown = fields ?? Object.keys(rows[0] ?? {});
-  return rows.map((row) => Object.fromEntries(shown.map((field) => [field, text(valueOf(row, field))])));
+  return rows.map((row) => Object.fromEntries(shown.map((field) => [field, text(fieldOf(row, field))])));
 }
 
 /** Rows as a text table, `@timestamp` left out (it differs from run to run). */
