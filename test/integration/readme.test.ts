@@ -306,6 +306,11 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
+        // docs/operations.md: alice.smith evicted then released, bob added, on the page before.
+        {
+          code: 0,
+          out: /since \S+: 1 active, 0 open-ended, 1 released, 0 expired\n[\s\S]*bob +active[\s\S]*alice\.smith +released/,
+        },
         { code: 0, out: /^ {2}written {9}carol {2}until /m },
         {
           code: 0,
