@@ -1,4 +1,7 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { connectHandlerDashboard } from '../../infra/dashboard';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/metrics-namespace';
 import { emittedMetricNames } from '../support/emitted-metrics';
 import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
@@ -219,5 +222,32 @@ describe('the saved queries', () => {
     expect(byName['Queries/denied-by-rule'].QueryString).toContain(
       'stats count(*) as connects by rule, mode',
     );
+  });
+});
+
+describe("a Region's own connect-handler dashboard", () => {
+  it('shows the handler of that stack alone, every metric one the handler emits', () => {
+    const app = new App();
+    const stack = new Stack(app, 'ClientVpnEvictor-eu-west-1', { env: { region: 'eu-west-1' } });
+    const handler = new lambda.Function(stack, 'Handler', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    connectHandlerDashboard(stack, 'Dashboard', handler);
+    const template = Template.fromStack(stack);
+    const [dashboard, ...others] = dashboards(template);
+    expect(others).toEqual([]);
+    expect(dashboard?.name).toBe('ClientVpnEvictor-eu-west-1');
+    const metrics = shownMetrics(dashboard?.widgets ?? []);
+    expect(notEmitted(metrics, emittedMetricNames().names)).toEqual([]);
+    const handlerId = Object.keys(template.findResources('AWS::Lambda::Function'))[0];
+    expect(
+      new Set(metrics.filter((m) => m.namespace === 'AWS/Lambda').map((m) => m.dimensions.FunctionName)),
+    ).toEqual(new Set([`REF(${handlerId})`]));
+    expect(metrics.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['DenialsByRule', 'ConnectsAllowed', 'Duration']),
+    );
+    expect(metrics.map((m) => m.name)).not.toContain('ConnectionsTerminated');
   });
 });
