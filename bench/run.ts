@@ -1,6 +1,7 @@
 import { parseEvictorConfig } from '../lambda/core/config';
 import { reserveFor } from '../lambda/create-evictor-handler';
 import { coldStart } from './cold-start';
+import { connectStorm } from './connect-storm';
 import { describeFleet, LAMBDA_TIMEOUT_MS, startLab, TIME_SCALE } from './lab';
 import { massDisconnect } from './mass-disconnect';
 import { singleUser } from './single-user';
@@ -31,6 +32,8 @@ async function main() {
     const sweep = await sessionSweeps(lab);
     progress('mass disconnect over two Regions');
     const twoRegions = await massDisconnectTwoRegions(config.ec2BudgetShare);
+    progress('connect storm');
+    const storm = await connectStorm();
     const report: BenchReport = {
       settings: {
         timeScale: TIME_SCALE,
@@ -47,6 +50,7 @@ async function main() {
       sweep,
       twoRegions,
       coldStart: cold,
+      connectStorm: storm,
     };
     process.stdout.write(
       process.argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : markdownTable(report),

@@ -1,4 +1,5 @@
 import type { coldStart } from './cold-start';
+import type { ConnectStormFigures } from './connect-storm';
 import type { FleetFigures } from './lab';
 import type { DisconnectFigures, massDisconnect } from './mass-disconnect';
 import type { singleUser } from './single-user';
@@ -21,11 +22,56 @@ export interface BenchReport {
   sweep: Awaited<ReturnType<typeof sessionSweeps>>;
   twoRegions: TwoRegionFigures;
   coldStart: ReturnType<typeof coldStart>;
+  connectStorm: ConnectStormFigures;
 }
 
 /** The issue's targets. */
 const WALL_TIME_PER_FLOOR = 1.1;
 const COLD_INIT_PER_NAIVE = 0.5;
+/** The connect handler's warm p99, and its cold start plus first decision as a share of its deadline. */
+const WARM_P99_MS = 50;
+const COLD_SHARE_OF_DEADLINE = 0.5;
+/** Provisioned concurrency, Arm, us-east-1 list price (aws.amazon.com/lambda/pricing/), per GB-second. */
+const PROVISIONED_GB_SECOND = 0.0000033334;
+const CONNECT_HANDLER_GB = 0.25;
+const SECONDS_A_MONTH = 30 * 24 * 3600;
+
+/** The connect storm's rows: warm and cold decision times against the deadline, reads, and wrong answers. */
+function stormRows(storm: ConnectStormFigures): string[][] {
+  const ms = (n: number) => `${count(n)} ms`;
+  return [
+    [
+      'Connect storm',
+      `warm decision p50 / p99 / max (${count(storm.connects)} connects, ${storm.environments} environments, ${storm.wallSeconds.toFixed(0)} s)`,
+      `${ms(storm.warm.p50Ms)} / ${ms(storm.warm.p99Ms)} / ${ms(storm.warm.maxMs)}`,
+      `deadline ${ms(storm.deadlineMs)}`,
+      `p99 < ${WARM_P99_MS} ms: ${verdict(storm.warm.p99Ms < WARM_P99_MS)}`,
+    ],
+    [
+      '',
+      `cold start + first decision, median / max of ${storm.cold.starts}`,
+      `${ms(storm.cold.medianMs)} / ${ms(storm.cold.maxMs)}`,
+      `deadline ${ms(storm.deadlineMs)}`,
+      `≤ ${times(COLD_SHARE_OF_DEADLINE)} of it: ${verdict(storm.cold.maxMs <= storm.deadlineMs * COLD_SHARE_OF_DEADLINE)}`,
+    ],
+    ['', 'table reads per connect', storm.tableReadsPerConnect.toFixed(2), '', '1'],
+    [
+      '',
+      'allowed users denied / quarantined users let in',
+      `${storm.allowedUsersDenied} / ${storm.quarantinedUsersAllowed}`,
+      '',
+      `0 / 0: ${verdict(storm.allowedUsersDenied === 0 && storm.quarantinedUsersAllowed === 0)}`,
+    ],
+    [
+      '',
+      'provisioned concurrency, one environment a month',
+      money(PROVISIONED_GB_SECOND * CONNECT_HANDLER_GB * SECONDS_A_MONTH),
+      '',
+      '',
+    ],
+  ];
+}
+
 /** Fewer than one table write per this many connections per sweep. */
 const CONNECTIONS_PER_TABLE_WRITE = 500;
 
@@ -166,7 +212,7 @@ function sweepRows(sweep: BenchReport['sweep'], connections: number, timeScale: 
 
 /** One markdown table of every figure, with each target and whether it was met, and what was measured. */
 export function markdownTable(report: BenchReport): string {
-  const { settings, fleet, mass, singleUser, coldStart, sweep, twoRegions } = report;
+  const { settings, fleet, mass, singleUser, coldStart, sweep, twoRegions, connectStorm } = report;
   const { evictor, samples } = mass;
   const share = settings.share.toFixed(1);
   const withinFloor = evictor.ratioToFloor.configured <= WALL_TIME_PER_FLOOR && evictor.failures === 0;
@@ -242,10 +288,11 @@ export function markdownTable(report: BenchReport): string {
       '',
       times(coldStart.deployedWithoutSourceMaps.initMs / coldStart.naive.initMs),
     ],
+    ...stormRows(connectStorm),
   ];
   const table = rows.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
   return `${table}
 
-Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Session sweep: the same 10,000 connections, sessions ${JSON.stringify(sweep.sessions)}, every 25th connected 9 hours ago, every 20th standing still, the rest busy and connected up to 7 hours ago; three sweeps through the evictor's handler with the lease and the sweep state on dynalite, the emulator's clock moved between them. Mass disconnect, 2 Regions: ${count(twoRegions.connections)} connections of ${count(twoRegions.users)} users on 4 endpoints, two in us-east-1 (the stack's) and two in eu-west-1, an emulator for each Region with EC2's buckets of its own, the evictor with an EC2 client and pacer per Region, the same rounds; then again with eu-west-1's mutating bucket refilling at ${twoRegions.throttledRefillPerSecond}/s instead of 5/s, as if other work in the account spent the rest there. Monthly cost at the last sweep's table use and wall time, on-demand list prices in us-east-1 (aws.amazon.com/dynamodb/pricing/on-demand/, aws.amazon.com/lambda/pricing/): $${(PRICES.writeUnit * 1e6).toFixed(3)} per million write request units, $${(PRICES.readUnit * 1e6).toFixed(3)} per million read request units, $${PRICES.lambdaGbSecond} per GB-second (Arm, 512 MB), $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests. Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
+Mass disconnect: ${count(fleet.connections)} connections of ${count(fleet.users)} users (${count(fleet.usersOverFive)} with more than five on an endpoint) on ${fleet.endpoints} endpoints. The evictor disconnects everyone in rounds of Lambda's ${settings.lambdaTimeoutSeconds / 60} minutes (keeping ${settings.reserveSeconds} s back), at share ${share} of EC2's mutating budget, ${settings.concurrency} calls in flight per endpoint. The samples' way: one Terminate per connection on the first page of each endpoint's listing, the SDK's default retries, ${mass.samplesConcurrency} in flight, in one invocation. The Terminate-call target is one call per user with at most five connections, plus the others' connections. EC2's buckets (Terminate 50 burst and 5/s, Describe 100 and 20/s), the pacer and Lambda's clock run ${settings.timeScale} times faster. Single-user eviction: a user with ${fleet.evictedUserConnections.join(', ')} connections on the endpoints. Cold start: alternating fresh processes; the naive bundle is the clients' CommonJS builds, not minified. Session sweep: the same 10,000 connections, sessions ${JSON.stringify(sweep.sessions)}, every 25th connected 9 hours ago, every 20th standing still, the rest busy and connected up to 7 hours ago; three sweeps through the evictor's handler with the lease and the sweep state on dynalite, the emulator's clock moved between them. Mass disconnect, 2 Regions: ${count(twoRegions.connections)} connections of ${count(twoRegions.users)} users on 4 endpoints, two in us-east-1 (the stack's) and two in eu-west-1, an emulator for each Region with EC2's buckets of its own, the evictor with an EC2 client and pacer per Region, the same rounds; then again with eu-west-1's mutating bucket refilling at ${twoRegions.throttledRefillPerSecond}/s instead of 5/s, as if other work in the account spent the rest there. Monthly cost at the last sweep's table use and wall time, on-demand list prices in us-east-1 (aws.amazon.com/dynamodb/pricing/on-demand/, aws.amazon.com/lambda/pricing/): $${(PRICES.writeUnit * 1e6).toFixed(3)} per million write request units, $${(PRICES.readUnit * 1e6).toFixed(3)} per million read request units, $${PRICES.lambdaGbSecond} per GB-second (Arm, 512 MB), $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests. Connect storm: the connect handler's bundle as the stack builds it, each environment a Node.js process, the quarantine on dynalite (a tenth of 500 users quarantined); a warm decision is timed from request to answer, one request per environment at a time (Lambda starts more environments rather than queue); cold is a fresh environment from its start to its first decision; provisioned concurrency at $${PROVISIONED_GB_SECOND} per GB-second (Arm, ${CONNECT_HANDLER_GB * 1024} MB). Node.js ${settings.node}; the run took ${count(settings.runSeconds)} s.
 `;
 }

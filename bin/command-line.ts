@@ -11,6 +11,8 @@ commands:
   quarantine release <user...>
                               let these VPN users back in
   access-hours                whether the access window is open, and when it next opens and closes
+  report                      the quarantine table since --since: active, open-ended, released and expired
+                              entries, with who and why
   sessions                    each connection's age and how long its counters have been still, and which ones
                               the next session sweep would end (it ends nothing)
 
@@ -41,6 +43,7 @@ options:
   --access-hours <json>       access-hours: the setting (default: the accessHours key in ./cdk.json)
   --at <instant>              access-hours: an ISO 8601 instant with its offset (default: now)
   --sessions <json>           sessions: the setting (default: the sessions key in ./cdk.json)
+  --since <period>            report: 24h (default), 90m, 7d, or an ISO 8601 instant with its offset
   --interval <seconds>        sessions without --table: how far apart its two listings are (default 90)
   --json                      machine-readable output
   --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
@@ -81,6 +84,7 @@ export function parseCommandLine(argv: string[]) {
         at: { type: 'string' },
         sessions: { type: 'string' },
         interval: { type: 'string' },
+        since: { type: 'string' },
         json: { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },

@@ -6,6 +6,7 @@ import { EXIT, type Options, parseCommandLine, USAGE, UsageError } from './comma
 import { disconnectAllCommand, evictCommand } from './eviction';
 import { connectionsTable } from './output';
 import { quarantineCommand } from './quarantine';
+import { reportCommand } from './report';
 import { sessionsCommand } from './sessions';
 import { config } from './settings';
 
@@ -51,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       return accessHoursCommand(values, rest);
     case 'sessions':
       return sessionsCommand(values, rest);
+    case 'report':
+      return reportCommand(values, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -6,7 +6,7 @@ import type { SessionVerdict } from '../lambda/core/sweep';
 import type { Mode, Outcome, QuarantineOutcome, SessionsSetting } from '../lambda/core/types';
 import type { Protection } from './settings';
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
     .map((r) =>

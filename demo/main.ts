@@ -235,9 +235,11 @@ async function main(): Promise<void> {
       credentials: EMULATOR_CREDENTIALS,
     });
     /** Deploys the connect handler with `env` and attaches it, as `-c attachConnectHandler=true` does. */
+    let connectHandlerName = CONNECT_HANDLER;
     const deployConnectHandler = async (version: number, env: Record<string, string> = {}) => {
+      connectHandlerName = `${CONNECT_HANDLER}${version > 1 ? `-v${version}` : ''}`;
       const arn = await emulator?.registerFunction({
-        name: `${CONNECT_HANDLER}${version > 1 ? `-v${version}` : ''}`,
+        name: connectHandlerName,
         bundle: connectBundle,
         env: {
           ...common,
@@ -284,7 +286,10 @@ async function main(): Promise<void> {
       } else {
         const endpointId = endpointIds[0] ?? '';
         const result = await emulator.connect({ clientVpnEndpointId: endpointId, username: step.username });
-        process.stdout.write(narrateConnect({ ...step, index: number, endpointId, result }));
+        const logs = emulator.takeFunctionLogs(connectHandlerName);
+        process.stdout.write(
+          narrateConnect({ ...step, index: number, endpointId, result, logs, verbose: values.verbose }),
+        );
       }
     }
     process.stdout.write(

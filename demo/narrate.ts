@@ -67,6 +67,8 @@ export function narrateConnect(step: {
   username: string;
   endpointId: string;
   result: ConnectResult;
+  logs: Array<Record<string, unknown>>;
+  verbose: boolean;
 }): string {
   const lines = [``, `${step.index}. ${step.title}`, `   ${step.explain}`];
   lines.push(`   connect: ${step.username} to ${step.endpointId}`);
@@ -75,5 +77,6 @@ export function narrateConnect(step: {
       ? `   allowed: connection ${step.result.connectionId}`
       : `   denied (${step.result.reason}): "${step.result.messageToUser}"`,
   );
+  if (step.verbose) lines.push(...step.logs.map((line) => `   | ${JSON.stringify(line)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -137,6 +137,11 @@ class FunctionRuntime {
     }
   }
 
+  /** The JSON lines its containers printed since the last call. */
+  takeLogs(): Array<Record<string, unknown>> {
+    return [...this.all].flatMap((container) => container.takeLogs());
+  }
+
   enqueue(work: () => Promise<unknown>): Promise<unknown> {
     this.eventQueue = this.eventQueue.then(work, work);
     return this.eventQueue;
@@ -327,6 +332,11 @@ export class LambdaService {
   /** Resolves once every accepted invocation, queued or running, has finished. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The JSON lines (Powertools logs, EMF metrics) a function printed since the last call. */
+  takeLogs(name: string): Array<Record<string, unknown>> {
+    return this.functions.get(name)?.takeLogs() ?? [];
   }
 
   get invocations(): InvocationRecord[] {

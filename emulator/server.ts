@@ -138,6 +138,8 @@ export interface RunningEmulator {
   connect(input: ConnectInput): Promise<ConnectResult>;
   /** Registers a Lambda function (its first container starts now); resolves to its ARN. */
   registerFunction(definition: FunctionDefinition): Promise<string>;
+  /** The JSON lines a registered function printed since the last call, as its log group would hold them. */
+  takeFunctionLogs(name: string): Array<Record<string, unknown>>;
   /** Resolves once every queued or running Lambda invocation has finished. */
   idle(): Promise<void>;
   setFaults(faults: FaultConfig): void;
@@ -422,6 +424,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     connect,
     registerFunction: (definition) => lambda.register(definition),
+    takeFunctionLogs: (name) => lambda.takeLogs(name),
     idle: () => lambda.idle(),
     setFaults: (config) => faults.configure(config),
     setThrottle: (config) =>

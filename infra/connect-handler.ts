@@ -38,6 +38,7 @@ const yearOfLogs = (scope: Construct, id: string) =>
  */
 export class ConnectHandler extends Construct {
   readonly function: lambda.Function;
+  readonly logGroup: logs.ILogGroup;
   /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
   readonly arn: string;
 
@@ -56,6 +57,7 @@ export class ConnectHandler extends Construct {
     );
     tableKey.grantDecrypt(role);
     const logGroup = yearOfLogs(this, 'Logs');
+    this.logGroup = logGroup;
     logGroup.grantWrite(role);
 
     this.function = nodeFunction(this, 'Function', 'connect-entry.ts', {

@@ -33,11 +33,13 @@ import { acknowledgeKeyGrant } from './acknowledge';
 import { AlertBus } from './alert-bus';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { evictorDashboard } from './dashboard';
 import { endpointArn } from './endpoint-arn';
 import { guardDutyFindingPattern } from './finding-patterns';
 import { nodeFunction } from './node-function';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineTable } from './quarantine-table';
+import { savedQueries } from './queries';
 
 export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
@@ -317,6 +319,19 @@ export class EvictorStack extends Stack {
       tableKey,
       endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
     });
+
+    evictorDashboard(this, 'Dashboard', {
+      evictor: this.evictor,
+      connectHandler: this.connectHandler.function,
+      deadLetterQueues: [
+        { queue: invocationDlq, label: 'failed invocations waiting' },
+        { queue: deliveryDlq, label: 'undelivered events waiting' },
+      ],
+      sessions: settings.sessions !== undefined,
+      mode,
+    });
+
+    savedQueries(this, { evictor: logGroup, connect: this.connectHandler.logGroup });
 
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
     new CfnOutput(this, QUARANTINE_TABLE_OUTPUT, {

@@ -6,9 +6,11 @@ import type { Construct } from 'constructs';
 import { endpointsByRegion } from '../lambda/core/endpoint-ref';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { connectHandlerDashboard } from './dashboard';
 import { type EvictorStack, QUARANTINE_TABLE_OUTPUT } from './evictor-stack';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineKeyStack } from './quarantine-table';
+import { savedQueries } from './queries';
 
 export interface ConnectHandlerStackProps {
   settings: DeploymentSettings;
@@ -72,6 +74,10 @@ export class ConnectHandlerStack extends Stack {
       functionMetric('QuarantineStoreErrors'),
       `The client-connect handler in ${region} could not read the quarantine replica there, and denied the connections it could not check.`,
     );
+
+    // What the home stack's dashboard and saved queries show of its own handler, for this Region's.
+    connectHandlerDashboard(this, 'Dashboard', this.connectHandler.function);
+    savedQueries(this, { connect: this.connectHandler.logGroup });
 
     new CfnOutput(this, 'ConnectHandlerArn', {
       value: this.connectHandler.arn,

@@ -149,7 +149,7 @@ export function createEvictorHandler({
 
   /** A summary that cannot be sent is logged and counted; it never undoes or repeats an eviction. */
   async function notify(result: EvictionResult): Promise<void> {
-    const notice = notifier && noticeFor(result);
+    const notice = notifier && noticeFor(result, config.noticeFormat);
     if (!notice) return;
     try {
       await notifier.publish(notice.subject, notice.message);
@@ -196,7 +196,7 @@ export function createEvictorHandler({
 
   /** One event, or one finding of a Security Hub event: parse, decide, evict, report. */
   async function handleOne(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
-    logger.removeKeys(['trigger', 'origin']);
+    logger.removeKeys(['trigger', 'origin', 'reason', 'releasedBy']);
     logger.appendKeys({ mode: configuredMode });
     let request: DecidedRequest;
     try {
@@ -220,7 +220,13 @@ export function createEvictorHandler({
         ...(origin ? { origin } : {}),
       };
     }
-    logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
+    // The request's reason (and a release's sender) on every line, so that a saved query answers who and why.
+    logger.appendKeys({
+      mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+      trigger: request.trigger,
+      reason: request.reason,
+      ...(request.trigger === 'release' ? { releasedBy: request.releasedBy } : {}),
+    });
     // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
     if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
     if (!deliveries || !context) return await run(request, context);

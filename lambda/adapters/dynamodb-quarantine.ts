@@ -185,6 +185,29 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   }
 
   async listActive(now: number): Promise<QuarantineEntry[]> {
+    return this.scan(ACTIVE, now);
+  }
+
+  /**
+   * Every entry written or released since `since`, and every active one however old: what `cvpn-evict report`
+   * summarises. Not on the port: only the CLI reads it, with the operator's credentials (the functions have no Scan
+   * on the table).
+   */
+  async listSince(since: number, now: number): Promise<QuarantineEntry[]> {
+    return this.scan(
+      `(${ACTIVE}) OR #quarantinedAt >= :since OR #released.#at >= :since`,
+      now,
+      { '#quarantinedAt': 'quarantinedAt', '#at': 'at' },
+      { ':since': num(since) },
+    );
+  }
+
+  private async scan(
+    filter: string,
+    now: number,
+    names: Record<string, string> = {},
+    values: Record<string, AttributeValue> = {},
+  ): Promise<QuarantineEntry[]> {
     const entries: QuarantineEntry[] = [];
     await callTable(this.tableName, 'Scan', async () => {
       const pages = paginateScan(
@@ -192,9 +215,9 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
         {
           TableName: this.tableName,
           ConsistentRead: true,
-          FilterExpression: `begins_with(#pk, :prefix) AND ${ACTIVE}`,
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':prefix': str(QUARANTINE_KEY_PREFIX), ':now': num(now) },
+          FilterExpression: `begins_with(#pk, :prefix) AND (${filter})`,
+          ExpressionAttributeNames: { ...NAMES, ...names },
+          ExpressionAttributeValues: { ':prefix': str(QUARANTINE_KEY_PREFIX), ':now': num(now), ...values },
         },
       );
       for await (const page of pages) for (const item of page.Items ?? []) entries.push(toEntry(item));

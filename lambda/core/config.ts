@@ -1,6 +1,6 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import { ACCOUNT_ID, type UsernameMatch } from './constants';
+import { ACCOUNT_ID, type NoticeFormat, type UsernameMatch } from './constants';
 import { canonicalEndpoints, EndpointListError, type EndpointRef } from './endpoint-ref';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
@@ -53,6 +53,8 @@ export interface EvictorConfig {
    * the same person in it. Unknown (the CLI): every finding is treated as another account's.
    */
   deploymentAccount?: string;
+  /** How the topic's notices read: for e-mail, or for chat. */
+  noticeFormat: NoticeFormat;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -169,5 +171,6 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ...(sessions ? { sessions } : {}),
     ...(alertSources ? { alertSources } : {}),
     ...(deploymentAccount ? { deploymentAccount } : {}),
+    noticeFormat: fromEnvironment(SETTINGS.noticeFormat, env),
   };
 }

@@ -61,3 +61,10 @@ export const ACCOUNT_ID = /^\d{12}$/;
 
 /** An AWS Region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * How notices read: `text` (a subject and the result as JSON, for e-mail) or `chat` (the custom notification schema of
+ * Amazon Q Developer in chat applications, which drops messages of any other shape).
+ */
+export const NOTICE_FORMATS = ['text', 'chat'] as const;
+export type NoticeFormat = (typeof NOTICE_FORMATS)[number];

@@ -1,3 +1,5 @@
+import { type ChatHeadline, chatNotification } from './chat-notice';
+import type { NoticeFormat } from './constants';
 import { distinctNames } from './identity';
 import { type EvictionResult, failuresOf, permanentFailures, type SweepSummary } from './result';
 import type { Outcome, QuarantineOutcome } from './types';
@@ -132,23 +134,17 @@ const summaryOf = (result: EvictionResult) => {
   return JSON.stringify(summary, null, 2);
 };
 
-/**
- * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
- * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
- * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
- * while its rounds went on. A round that hands on to the next speaks only of
- * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
- * otherwise.
- */
-export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+/** What a notice says: a subject (for e-mail) and a message, in the form `noticeFormat` chooses. */
+export interface Notice {
+  subject: string;
+  message: string;
+}
+
+/** The trigger (and round) and what needs a person first; undefined when the result is not worth a notice. */
+function leadOf(result: EvictionResult): ChatHeadline | undefined {
   if (result.sweep) {
     const sweep = sweepHeadline(result, result.sweep);
-    return sweep
-      ? {
-          subject: asciiSubject(`[client-vpn-evictor ${result.mode}] sweep: ${sweep}`),
-          message: summaryOf(result),
-        }
-      : undefined;
+    return sweep ? { headline: `sweep: ${sweep}`, needsAPerson: result.status === 'failed' } : undefined;
   }
   if (result.status === 'continuing' && permanentFailures(result) === 0) return undefined;
   const acted =
@@ -163,6 +159,23 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   const round = result.round > 1 ? ` (round ${result.round})` : '';
   // Which account said it comes before the headline, so that a long list of names never cuts it off.
   const origin = result.origin ? ` from ${result.origin.account} ${result.origin.region}` : '';
-  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${origin}${round}: ${headline(result)}`;
-  return { subject: asciiSubject(subject), message: summaryOf(result) };
+  return { headline: `${result.trigger}${origin}${round}: ${headline(result)}`, needsAPerson };
+}
+
+/**
+ * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
+ * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
+ * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
+ * while its rounds went on. A round that hands on to the next speaks only of
+ * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
+ * otherwise. The `text` form's message is the result as JSON; the `chat` form's is the custom notification that Amazon
+ * Q Developer in chat applications relays (chat-notice.ts).
+ */
+export function noticeFor(result: EvictionResult, format: NoticeFormat = 'text'): Notice | undefined {
+  const lead = leadOf(result);
+  if (!lead) return undefined;
+  return {
+    subject: asciiSubject(`[client-vpn-evictor ${result.mode}] ${lead.headline}`),
+    message: format === 'chat' ? JSON.stringify(chatNotification(result, lead)) : summaryOf(result),
+  };
 }

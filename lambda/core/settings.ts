@@ -9,6 +9,8 @@ import { parseCidr } from './cidr';
 import {
   ACCOUNT_ID,
   AWS_REGIONS,
+  NOTICE_FORMATS,
+  type NoticeFormat,
   REGION,
   USERNAME_MATCHES,
   type UsernameMatch,
@@ -748,6 +750,18 @@ export const SETTINGS = {
       default: 'none',
       example: 'secops@example.com',
       meaning: 'E-mail subscription to the summaries and alarms topic.',
+    },
+  }),
+  noticeFormat: choice<NoticeFormat>({
+    key: 'noticeFormat',
+    variable: 'NOTICE_FORMAT',
+    readers: ['evictor'],
+    default: 'text',
+    choices: NOTICE_FORMATS,
+    docs: {
+      example: 'chat',
+      meaning:
+        '`text` (e-mail) or `chat` (Amazon Q Developer in chat applications): see [Notices in chat](operations.md#notices-in-chat).',
     },
   }),
   stackName: text({

@@ -100,7 +100,14 @@ describe('one Region', () => {
     ({ fixture, region }) => {
       const { assembly, template } = synthesize({ ...before[fixture].context, ...region });
       expect(assembly.stacks.map((s) => s.stackName)).toEqual(['ClientVpnEvictor']);
-      expect(stable(typesOf(template))).toEqual(stable(before[fixture].resources));
+      // The dashboard and the saved queries came later (issue 20), to one Region and several alike.
+      const operations = ['AWS::CloudWatch::Dashboard', 'AWS::Logs::QueryDefinition'];
+      const types = typesOf(template);
+      expect(Object.values(types).filter((type) => operations.includes(type))).toHaveLength(6);
+      const others = Object.fromEntries(
+        Object.entries(types).filter(([, type]) => !operations.includes(type)),
+      );
+      expect(stable(others)).toEqual(stable(before[fixture].resources));
     },
   );
 });

@@ -1,4 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QueryString } from 'aws-cdk-lib/aws-logs';
+import { SAVED_QUERIES } from '../../infra/queries';
+import { type LogLine, runQuery, tableOf } from '../support/logs-insights';
 import { run } from '../support/process';
+
+const OPERATIONS_PAGE = join(__dirname, '..', '..', 'docs', 'operations.md');
+/** What the docs' examples fill the placeholders with: a user and a request of the demo's story. */
+const PLACEHOLDERS = { USERNAME: 'alice.smith', CORRELATION_ID: 'finding-sso-session' };
+
+/** The query text and the sample the docs show for a saved query, from the blocks under its heading. */
+function shownFor(name: string) {
+  const page = readFileSync(OPERATIONS_PAGE, 'utf8');
+  const section = page.slice(page.indexOf(`### ${name}`));
+  const block = (lang: string) => new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\n\`\`\``).exec(section)?.[1];
+  return { query: block('logs-insights'), sample: block('logs-insights-sample') };
+}
 
 const npm = async (args: string[]) => {
   const { code, stdout, stderr } = await run('npm', args, { env: { ...process.env, NO_COLOR: '1' } });
@@ -74,5 +91,27 @@ describe('npm start', () => {
       ),
     ).toBe(true);
     expect(lines.some((l) => l.message === 'eviction summary')).toBe(true);
+
+    // The saved queries, run over the lines each log group would hold, give the samples the docs show.
+    const logGroups: Record<string, LogLine[]> = {
+      evictor: lines.filter((l) => l.function_name === 'ClientVpnEvictor-Evictor'),
+      connect: lines.filter((l) => String(l.function_name).startsWith('AWSClientVPN-')),
+    };
+    expect(logGroups.connect?.some((l) => l.message === 'connect decision')).toBe(true);
+    const shown = SAVED_QUERIES.map(({ name, query, logs }) => {
+      const text = new QueryString(query).toString();
+      const filled = Object.entries(PLACEHOLDERS).reduce((q, [key, value]) => q.replaceAll(key, value), text);
+      const rows = runQuery(
+        filled,
+        logs.flatMap((which) => logGroups[which] ?? []),
+      );
+      return { name, rows: rows.length, query: text, sample: tableOf(rows) };
+    });
+    for (const { rows } of shown) expect(rows).toBeGreaterThan(0);
+    // Lines of one instant (the Terminate calls run side by side) come in any order: rows compare as a set.
+    const rowsOf = (sample = '') => sample.split('\n').sort();
+    expect(
+      shown.map(({ name }) => ({ name, ...shownFor(name) })).map((s) => ({ ...s, sample: rowsOf(s.sample) })),
+    ).toEqual(shown.map(({ name, query, sample }) => ({ name, query, sample: rowsOf(sample) })));
   }, 120_000);
 });

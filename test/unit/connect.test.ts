@@ -174,7 +174,10 @@ describe('the client-connect handler', () => {
       wouldDeny: true,
       rule: 'quarantined',
     });
-    expect(metricValues).toEqual([{ name: 'ConnectsWouldDeny', value: 1 }]);
+    expect(metricValues).toEqual([
+      { name: 'ConnectsWouldDeny', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantined' } },
+    ]);
   });
 
   it('an unexpected error in the decision denies, logs it and counts it', async () => {
@@ -224,6 +227,7 @@ describe('the client-connect handler', () => {
     expect(metricValues).toEqual([
       { name: 'ConnectsDenied', value: 1 },
       { name: 'QuarantineStoreErrors', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantine-unavailable' } },
     ]);
   });
 
@@ -253,7 +257,10 @@ describe('the client-connect handler', () => {
       commonName: 'alice@example.com',
       publicIp: '198.51.100.7',
     });
-    expect(metricValues).toEqual([{ name: 'ConnectsDenied', value: 1 }]);
+    expect(metricValues).toEqual([
+      { name: 'ConnectsDenied', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantined' } },
+    ]);
   });
 });
 

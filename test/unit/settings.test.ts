@@ -45,6 +45,7 @@ describe('the two readers of each setting', () => {
     { $label: 'supportContact', value: 'your IT help desk' },
     { $label: 'ec2BudgetShare', value: 0.6 },
     { $label: 'alertSources', value: undefined },
+    { $label: 'noticeFormat', value: 'text' },
   ])(
     'default $label: the documented default, at synth and at a cold start without the variable',
     ({ $label, value }) => {
@@ -78,6 +79,8 @@ describe('the two readers of each setting', () => {
     { $label: 'ec2BudgetShare 1.5', key: 'ec2BudgetShare', given: '1.5', value: rejected },
     { $label: 'usernameMatch exact', key: 'usernameMatch', given: 'exact', value: 'exact' },
     { $label: 'usernameMatch fuzzy', key: 'usernameMatch', given: 'fuzzy', value: rejected },
+    { $label: 'noticeFormat chat', key: 'noticeFormat', given: ' chat ', value: 'chat' },
+    { $label: 'noticeFormat slack', key: 'noticeFormat', given: 'slack', value: rejected },
     { $label: 'eventSource custom', key: 'eventSource', given: 'corp.security', value: 'corp.security' },
     { $label: 'eventSource aws.', key: 'eventSource', given: 'aws.guardduty', value: rejected },
     { $label: 'eventSource with a space', key: 'eventSource', given: 'corp security', value: rejected },
