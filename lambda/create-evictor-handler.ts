@@ -230,9 +230,11 @@ export function createEvictorHandler({
     // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
     if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
     if (!deliveries || !context) return await run(request, context);
-    // Keyed on the request as decided, which no field of an event that is not valid can set.
+    // Keyed on the event's id and the request as decided, which no field of an event that is not valid can set.
     const key = {
       trigger: request.trigger,
+      // Parsing accepted the event, so its envelope has an id.
+      eventId: String((event as { id: unknown }).id),
       correlationId: request.correlationId,
       ...('round' in request ? { round: request.round } : {}),
     };

@@ -5,11 +5,15 @@
  */
 
 /**
- * One request as the evictor decided it: what a second delivery of it has in common with the first. A type, not an
- * interface, so that it is the JSON value Powertools hashes.
+ * One delivered event as the evictor decided it: what a second delivery of it has in common with the first. The
+ * event's own id is part of it because EventBridge and Lambda keep the id when they deliver again, while GuardDuty
+ * publishes each update of a finding (new activity) as a new event with the same finding id: an update must run.
+ * A type, not an interface, so that it is the JSON value Powertools hashes.
  */
 export type DeliveryKey = {
   trigger: string;
+  /** The event's `id`: a hand-off's names the request and its round, a schedule's is the execution's. */
+  eventId: string;
   correlationId: string;
   /** The round of an eviction; none for a release. */
   round?: number;

@@ -162,7 +162,9 @@ describe('errors by kind, and the hand-off', () => {
       status: 'completed',
       stillConnected: [],
     });
-    expect(ended.published).toEqual(['[client-vpn-evictor ENFORCING] guardduty: 2 connections terminated']);
+    expect(ended.published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 123456789012 us-east-1: 2 connections terminated',
+    ]);
     expect(ended.metricValues).toContainEqual({ name: 'UsersEvicted', value: 1 });
   });
 
@@ -349,6 +351,23 @@ describe('a request delivered more than once (its record of deliveries on dynali
     const delivery = records.filter((item) => item.pk?.S?.startsWith('idempotency#'));
     expect(delivery).toHaveLength(1);
     expect(Number(delivery[0]?.expiresAtEpochSeconds?.N)).toBeGreaterThan(Date.now() / 1000 + 3500);
+  });
+
+  it('an update of a finding (a new event with the same finding id) runs: only a delivery of the same event is not run again', async () => {
+    const { api, handler, published } = withDeliveries([
+      conn(ENDPOINT_A, 'dave.chen'),
+      conn(ENDPOINT_B, 'bob'),
+    ]);
+    const finding = fixture('iam-user');
+    expect(await handler(finding, attempt('request-1'))).toMatchObject({ status: 'completed' });
+    expect(await handler(finding, attempt('request-2'))).toMatchObject({ status: 'ignored' });
+    const calls = api.calls.length;
+    // GuardDuty publishes new activity on a finding as a new event (its own id) with the same finding id.
+    const update = { ...finding, id: 'a-later-event-of-the-same-finding' };
+    const updated = await handler(update, attempt('request-3'));
+    expect(updated).not.toMatchObject({ status: 'ignored' });
+    expect(api.calls.length).toBeGreaterThan(calls);
+    expect(published).toHaveLength(2);
   });
 
   it('a second delivery of a session sweep does not sweep again', async () => {

@@ -203,17 +203,18 @@ describe('the mass-disconnect lease, one per Region', () => {
     expect(both.apis.eu.terminated.size).toBe(2);
   });
 
-  it('a second delivery of a running round lets go of the leases it took before it found out', async () => {
-    const running = { id: endOfDay().correlationId, round: 1, token: 'first-delivery' };
-    await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, running, Date.now() + 60_000, Date.now());
+  it('a round that finds a later round of its request holding a lease lets go of the leases it took and stops', async () => {
+    // Lambda's late retry of round 1 after round 2 took over: round 2 has the work.
+    const later = { id: endOfDay().correlationId, round: 2, token: 'round-two' };
+    await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, later, Date.now() + 60_000, Date.now());
     const { api, apis } = regions();
-    const result = await evict(endOfDay(), { api, lease }, config(), { runId: 'second-delivery' });
+    const result = await evict(endOfDay(), { api, lease }, config(), { runId: 'late-retry-of-round-one' });
     expect(result.status).toBe('ignored');
     expect(apis.home.calls).toEqual([]);
     expect(apis.eu.calls).toEqual([]);
-    // The home Region's lease, which it took first, is free again; the first delivery keeps its own.
+    // The home Region's lease, which it took first, is free again; the later round keeps its own.
     expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
-    expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(running.id);
+    expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(later.id);
   });
 
   describe('the session sweep', () => {
