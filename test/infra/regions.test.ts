@@ -53,6 +53,12 @@ describe('the Regions of the endpoints, at synth', () => {
       message:
         'context "region": expected a Region with endpoints, where the evictor and the quarantine table\'s first replica go: one of eu-west-1, ap-southeast-2, got "us-east-1"',
     },
+    {
+      $label: 'a quarantine replica in a Region with no endpoints (all endpoints in one other Region)',
+      context: { region: 'us-east-1', endpointIds: `eu-west-1:${B}`, attachConnectHandler: 'true' },
+      message:
+        'context "region": expected a Region with endpoints, where the evictor and the quarantine table\'s first replica go: one of eu-west-1, got "us-east-1"',
+    },
   ])('refuses $label, and writes no template', ({ context, message }) => {
     expect(() => build(context)).toThrow(message);
   });
