@@ -86,6 +86,8 @@ export function tableStores(values: Options, tableName: string) {
   return {
     quarantine: new DynamoDbQuarantineStore(dynamodb, tableName),
     lease: new DynamoDbLeaseStore(dynamodb, tableName),
+    /** The table's Region: without --region, the one the SDK takes from the profile, as for EC2. */
+    region: () => dynamodb.config.region(),
   };
 }
 

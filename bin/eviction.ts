@@ -39,22 +39,25 @@ async function runEviction(
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const { quarantineTable } = settings;
+  const stores = quarantineTable ? tableStores(values, quarantineTable) : undefined;
   const ports = {
     api: ec2Api(values, settings.endpointIds, settings.ec2BudgetShare),
-    ...(quarantineTable ? tableStores(values, quarantineTable) : {}),
+    ...(stores && { quarantine: stores.quarantine, lease: stores.lease }),
   };
+  // The mass-disconnect leases are named by Region, so the Region must be known wherever a lease may be taken.
+  const runSettings = { ...settings, region: settings.region ?? (await stores?.region()) };
   const hooks = {
     onProgress: bar?.update,
     onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),
   };
   // No deadline here: a round hands on only after failures a retry may fix, and the core waits before the next
   // one as it does in Lambda, longer each time, rather than hammer an endpoint that keeps failing.
-  const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, settings, hooks)];
+  const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, runSettings, hooks)];
   for (let next = rounds[0].continuation; next; next = rounds.at(-1)?.continuation) {
     process.stderr.write(
       `round ${next.round}: going on with what is left in ${(next.backoffMs ?? 0) / 1000} s\n`,
     );
-    rounds.push(await evict(next, ports, settings, hooks));
+    rounds.push(await evict(next, ports, runSettings, hooks));
   }
   bar?.finish();
   const result = mergeRounds(rounds);

@@ -94,7 +94,7 @@ export function accessHoursContextError(error: AccessHoursError): ContextError {
 
 /**
  * `endpointIds` in their one spelling for the stack's Region (`region`), the Region known whenever an endpoint
- * names another, and the stack's Region among those with endpoints once there are several: its replica of the
+ * names another, and the stack's Region always among those with endpoints: its replica of the
  * quarantine table would serve no connect handler, and the evictor is best beside the endpoints.
  */
 function withRegions(settings: DeploymentSettings): DeploymentSettings {
@@ -111,7 +111,9 @@ function withRegions(settings: DeploymentSettings): DeploymentSettings {
     throw new ContextError('endpointIds', expected, settings.endpointIds, error.message);
   }
   const regions = endpointsByRegion(endpointIds);
-  if (regions.size > 1 && !regions.has(undefined)) {
+  // One other Region alone is refused too: the stack would still make a global table with a replica here, and a
+  // connect handler here that no endpoint calls.
+  if (!regions.has(undefined)) {
     throw new ContextError(
       'region',
       `a Region with endpoints, where the evictor and the quarantine table's first replica go: one of ${[...regions.keys()].join(', ')}`,

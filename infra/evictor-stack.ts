@@ -298,7 +298,10 @@ export class EvictorStack extends Stack {
 
     for (const region of replicaKeys.keys()) {
       // AWS documents no bound on replication lag (typically under a second): until an entry reaches a Region,
-      // its connect handler lets the person in.
+      // its connect handler lets the person in. ReplicationLatency has a datapoint only for an entry that arrives
+      // (global tables of version 2019.11.21 publish no PendingReplicationCount), so while replication is stopped
+      // there is nothing to alarm on, and the alarm fires when the late entries land. Missing data is the usual
+      // state (quarantine writes are rare), so treating it as breaching would keep the alarm on for nothing.
       new cloudwatch.Alarm(this, `ReplicationLag-${region}`, {
         metric: table.metric('ReplicationLatency', {
           dimensionsMap: { TableName: table.tableName, ReceivingRegion: region },
@@ -309,7 +312,7 @@ export class EvictorStack extends Stack {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `Quarantine entries took more than ${REPLICATION_LAG_ALARM.toSeconds()} s to reach ${region}: an evicted user could reconnect there meanwhile.`,
+        alarmDescription: `Quarantine entries took more than ${REPLICATION_LAG_ALARM.toSeconds()} s to reach ${region}: an evicted user could reconnect there meanwhile. It fires when late entries arrive, not while replication is stopped (see docs/regions.md, When a Region is cut off).`,
       }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
     }
 

@@ -27,6 +27,8 @@ export interface EvictionSettings extends IdentityRules {
   maxUsersPerEvent: number;
   /** Terminate calls in flight per endpoint. */
   concurrency: number;
+  /** The caller's own Region, where the unqualified endpoints are: it names their mass-disconnect lease. */
+  region?: string;
 }
 
 /**
@@ -193,7 +195,7 @@ export async function evict(
     round: request.round,
     token: hooks.runId ?? randomUUID(),
   };
-  const leases = massDisconnectLeases(request.endpointIds);
+  const leases = massDisconnectLeases(request.endpointIds, settings.region);
   const taken = await takeLeases(holder, leases, ports, hooks);
   if (taken === 'superseded') {
     result.status = 'ignored';

@@ -26,6 +26,8 @@ export interface SweepSettings {
   protectedUsers: readonly string[];
   /** Terminate calls in flight per endpoint. */
   concurrency: number;
+  /** The caller's own Region, where the unqualified endpoints are: it names their mass-disconnect lease. */
+  region?: string;
 }
 
 /** What the caller hears during a sweep, as during any eviction. */
@@ -157,7 +159,7 @@ export async function sweepSessions(
   }
   const token = hooks.runId ?? randomUUID();
   // One lease per Region of the endpoints, as a Disconnect All takes them: EC2's budget is per account and Region.
-  const leases = lease ? massDisconnectLeases(request.endpointIds) : [];
+  const leases = lease ? massDisconnectLeases(request.endpointIds, settings.region) : [];
   // Never throws: a lease that cannot be given back expires by itself, and what this sweep did is reported whatever
   // becomes of it.
   const releaseAll = async (names: readonly string[]) => {

@@ -5,7 +5,6 @@ import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../.
 import type { Seed, SeedConnection } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
-import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
 import { evictorAsset, INTEGRATION_CONTEXT, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { clientFor } from '../support/dynamodb';
 
@@ -256,8 +255,10 @@ describe('Sweep VPN Sessions: the synthesized bundle on the emulator, sweep afte
     const dynamodb = clientFor(table.url);
     const lease = new DynamoDbLeaseStore(dynamodb, table.tableName);
     const run = { id: 'evt-end-of-day', round: 1, token: 'disconnect-all-run' };
+    // The Disconnect All's lease for the function's Region, named by that Region.
+    const HOME_LEASE = 'mass-disconnect#us-east-1';
     try {
-      expect(await lease.acquire(MASS_DISCONNECT_LEASE, run, Date.now() + 10 * MINUTE, Date.now())).toEqual({
+      expect(await lease.acquire(HOME_LEASE, run, Date.now() + 10 * MINUTE, Date.now())).toEqual({
         acquired: true,
       });
       const skipped = await sweep();
@@ -272,7 +273,7 @@ describe('Sweep VPN Sessions: the synthesized bundle on the emulator, sweep afte
       );
       expect(skipped.emf).toMatchObject({ SweepsSkipped: 1 });
     } finally {
-      await lease.release(MASS_DISCONNECT_LEASE, run.token);
+      await lease.release(HOME_LEASE, run.token);
       dynamodb.destroy();
     }
     expect((await sweep()).result.status).toBe('completed');

@@ -276,7 +276,7 @@ describe('Disconnect All VPN Users over both Regions', () => {
     // Side by side: each Region's calls run while the other's do, so the whole takes as long as one Region.
     const span = (times: number[]) => Math.max(...times) - Math.min(...times);
     expect(span([...usTimes, ...euTimes])).toBeLessThan(Math.max(span(usTimes), span(euTimes)) + 1_000);
-    for (const lease of ['lease#mass-disconnect', 'lease#mass-disconnect#eu-west-1']) {
+    for (const lease of ['lease#mass-disconnect#us-east-1', 'lease#mass-disconnect#eu-west-1']) {
       const item = await clientFor(usTable.url).send(
         new GetItemCommand({ TableName: TABLE, Key: { pk: { S: lease } } }),
       );

@@ -4,7 +4,7 @@ import { ClientVpnApiByRegion } from '../../lambda/core/client-vpn-by-region';
 import { parseEvictorConfig } from '../../lambda/core/config';
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionPorts, evict } from '../../lambda/core/evict';
-import { MASS_DISCONNECT_LEASE, massDisconnectLeases } from '../../lambda/core/lease';
+import { massDisconnectLeases } from '../../lambda/core/lease';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
@@ -151,15 +151,42 @@ describe('the mass-disconnect lease, one per Region', () => {
   afterEach(() => table.close());
 
   const other = { id: 'cli-operator', round: 1, token: 'operator-run' };
+  /** Each Region's lease, named by its Region whoever takes it (docs/regions.md, Costs and limits). */
+  const US_LEASE = 'mass-disconnect#us-east-1';
+  const EU_LEASE = 'mass-disconnect#eu-west-1';
   const heldBy = async (name: string) => (await table.rawItem(`lease#${name}`))?.holderId?.S;
 
-  it('is named for each Region a run touches, the deployment’s own as before, always in one order', () => {
-    expect(massDisconnectLeases([EU_B, A, `ap-southeast-2:${B}`, `eu-west-1:${A}`])).toEqual([
-      MASS_DISCONNECT_LEASE,
-      `${MASS_DISCONNECT_LEASE}#ap-southeast-2`,
-      `${MASS_DISCONNECT_LEASE}#eu-west-1`,
+  it('is named for each Region a run touches by the Region itself, always in one order', () => {
+    expect(massDisconnectLeases([EU_B, A, `ap-southeast-2:${B}`, `eu-west-1:${A}`], 'us-east-1')).toEqual([
+      'mass-disconnect#ap-southeast-2',
+      'mass-disconnect#eu-west-1',
+      US_LEASE,
     ]);
-    expect(massDisconnectLeases([A])).toEqual([MASS_DISCONNECT_LEASE]);
+    expect(massDisconnectLeases([A], 'us-east-1')).toEqual([US_LEASE]);
+  });
+
+  it('is the same lease for a Region whichever Region the caller calls its own', async () => {
+    // The CLI run with --region eu-west-1 names eu-west-1's endpoint without a Region; the evictor in us-east-1
+    // holds eu-west-1's lease for its Disconnect All there. The operator's run must wait for it.
+    await lease.acquire(EU_LEASE, other, Date.now() + 60_000, Date.now());
+    const euHome = parseEvictorConfig({ ENDPOINT_IDS: B, AWS_REGION: 'eu-west-1', DRY_RUN: 'false' });
+    const request = decide(
+      parseEvent(customEvent('Disconnect All VPN Users', { reason: 'end of day' }), euHome.eventSource),
+      euHome,
+    );
+    const eu = new FakeClientVpnApi([conn(B, 'carol')]);
+    const api = new ClientVpnApiByRegion(euHome.endpointIds, () => eu);
+    const waits: string[] = [];
+    const sleep = async () => {
+      expect(eu.calls).toEqual([]);
+      await lease.release(EU_LEASE, other.token);
+    };
+    const result = await evict(request, { api, lease, sleep }, euHome, {
+      onWaiting: (holder) => void waits.push(holder),
+    });
+    expect(waits).toEqual([other.id]);
+    expect(result.status).toBe('completed');
+    expect(eu.terminated.size).toBe(1);
   });
 
   it('is held for every Region while a disconnect of both runs, and let go after', async () => {
@@ -168,18 +195,18 @@ describe('the mass-disconnect lease, one per Region', () => {
     const ports: EvictionPorts = { api, lease };
     const listAndLook = api.listActiveConnections.bind(api);
     api.listActiveConnections = async (endpoint, usernames) => {
-      held.push(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`), await heldBy(MASS_DISCONNECT_LEASE));
+      held.push(await heldBy(EU_LEASE), await heldBy(US_LEASE));
       return listAndLook(endpoint, usernames);
     };
     const result = await evict(endOfDay(), ports, config());
     expect(result.status).toBe('completed');
     expect(new Set(held)).toEqual(new Set([result.correlationId]));
-    expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
-    expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBeUndefined();
+    expect(await heldBy(US_LEASE)).toBeUndefined();
+    expect(await heldBy(EU_LEASE)).toBeUndefined();
   });
 
   it('a run in one Region does not wait for a run in another; a run in both waits for it', async () => {
-    await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, other, Date.now() + 60_000, Date.now());
+    await lease.acquire(EU_LEASE, other, Date.now() + 60_000, Date.now());
     const homeOnly = decided('Disconnect All VPN Users', { reason: 'end of day', endpointIds: [A] });
     const waits: string[] = [];
     const { api } = regions();
@@ -193,7 +220,7 @@ describe('the mass-disconnect lease, one per Region', () => {
     // Both Regions: it waits for eu-west-1's lease, then runs once the other run lets it go.
     const both = regions();
     const sleep = async () => {
-      await lease.release(`${MASS_DISCONNECT_LEASE}#eu-west-1`, other.token);
+      await lease.release(EU_LEASE, other.token);
     };
     const bothRun = await evict(endOfDay(), { api: both.api, lease, sleep }, config(), {
       onWaiting: (holder) => void waits.push(holder),
@@ -206,15 +233,15 @@ describe('the mass-disconnect lease, one per Region', () => {
   it('a round that finds a later round of its request holding a lease lets go of the leases it took and stops', async () => {
     // Lambda's late retry of round 1 after round 2 took over: round 2 has the work.
     const later = { id: endOfDay().correlationId, round: 2, token: 'round-two' };
-    await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, later, Date.now() + 60_000, Date.now());
+    await lease.acquire(EU_LEASE, later, Date.now() + 60_000, Date.now());
     const { api, apis } = regions();
     const result = await evict(endOfDay(), { api, lease }, config(), { runId: 'late-retry-of-round-one' });
     expect(result.status).toBe('ignored');
     expect(apis.home.calls).toEqual([]);
     expect(apis.eu.calls).toEqual([]);
     // The home Region's lease, which it took first, is free again; the later round keeps its own.
-    expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
-    expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(later.id);
+    expect(await heldBy(US_LEASE)).toBeUndefined();
+    expect(await heldBy(EU_LEASE)).toBe(later.id);
   });
 
   describe('the session sweep', () => {
@@ -243,26 +270,26 @@ describe('the mass-disconnect lease, one per Region', () => {
       const held: Array<string | undefined> = [];
       const listAndLook = api.listActiveConnections.bind(api);
       api.listActiveConnections = async (endpoint, usernames) => {
-        held.push(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`), await heldBy(MASS_DISCONNECT_LEASE));
+        held.push(await heldBy(EU_LEASE), await heldBy(US_LEASE));
         return listAndLook(endpoint, usernames);
       };
       const result = await evict(sweepRequest(), { api, lease }, sweepConfig());
       expect(result.status).toBe('completed');
       expect(new Set(held)).toEqual(new Set([result.correlationId]));
       expect([apis.home.terminated.size, apis.eu.terminated.size]).toEqual([1, 1]);
-      expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
-      expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBeUndefined();
+      expect(await heldBy(US_LEASE)).toBeUndefined();
+      expect(await heldBy(EU_LEASE)).toBeUndefined();
     });
 
     it('is skipped while another run holds one Region’s lease: nothing listed or ended, the lease it took let go', async () => {
-      await lease.acquire(`${MASS_DISCONNECT_LEASE}#eu-west-1`, other, Date.now() + 60_000, Date.now());
+      await lease.acquire(EU_LEASE, other, Date.now() + 60_000, Date.now());
       const { api, apis } = regions([overAge(A, 'alice')], [overAge(B, 'carol')]);
       const result = await evict(sweepRequest(), { api, lease }, sweepConfig());
       expect(result).toMatchObject({ status: 'ignored', sweep: { skippedFor: other.id } });
       expect(apis.home.calls).toEqual([]);
       expect(apis.eu.calls).toEqual([]);
-      expect(await heldBy(MASS_DISCONNECT_LEASE)).toBeUndefined();
-      expect(await heldBy(`${MASS_DISCONNECT_LEASE}#eu-west-1`)).toBe(other.id);
+      expect(await heldBy(US_LEASE)).toBeUndefined();
+      expect(await heldBy(EU_LEASE)).toBe(other.id);
     });
   });
 });
