@@ -47,8 +47,14 @@ const LISTED = 10;
  * they cannot become a Slack mention (`<!channel>`) or a link.
  */
 export const inCode = (text: string) => `\`${text.replace(/[`<>]/g, "'")}\``;
-/** An argument in a shell command a person may copy: single-quoted, so nothing in it is expanded. */
-const shellWord = (text: string) => `'${text.replace(/[<>]/g, '').replace(/'/g, `'\\''`)}'`;
+/**
+ * An argument in a shell command a person may copy, inside a code span: single-quoted, so nothing in it is
+ * expanded, and without backticks, which would close the span and let the rest of a name render as markdown (where
+ * a renderer's backslash escapes would undo the quoting).
+ */
+const shellWord = (text: string) => `'${text.replace(/[`<>]/g, '').replace(/'/g, `'\\''`)}'`;
+/** A title or summary, which chat renders as markdown: no character in it may format, link or mention. */
+const plain = (text: string) => text.replace(/[`*_~[\]<>]/g, "'");
 
 const cut = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit - 3)}...` : text);
 
@@ -149,14 +155,17 @@ export function chatNotification(
     source: 'custom',
     content: {
       textType: 'client-markdown',
-      title: cut(`${needsAPerson ? ':rotating_light: ' : ''}VPN ${result.mode}: ${headline}`, TITLE_LIMIT),
+      title: cut(
+        `${needsAPerson ? ':rotating_light: ' : ''}VPN ${result.mode}: ${plain(headline)}`,
+        TITLE_LIMIT,
+      ),
       description: cut(lines.join('\n'), DESCRIPTION_LIMIT),
       nextSteps: nextSteps(result, users),
       keywords: [result.mode, result.trigger, result.status],
     },
     metadata: {
       threadId: result.correlationId,
-      summary: cut(headline, TITLE_LIMIT),
+      summary: cut(plain(headline), TITLE_LIMIT),
       eventType: `client-vpn-evictor/${result.trigger}`,
       additionalContext: {
         correlationId: result.correlationId,

@@ -363,7 +363,24 @@ describe('notices in both forms, for every result status', () => {
     ).content;
     expect(description).not.toMatch(/<!channel>/);
     expect(description).toContain("`'!channel' 'x' $(rm -rf ~) o'brien`");
-    expect(nextSteps.join('\n')).toContain(`'!channel \`x\` $(rm -rf ~) o'\\''brien'`);
+    // No backtick survives into a command, so no name can close the code span the command sits in.
+    expect(nextSteps.join('\n')).toContain(
+      "`cvpn-evict quarantine release '!channel x $(rm -rf ~) o'\\''brien'",
+    );
+  });
+
+  it('a name in the title or summary cannot mention, link or format', () => {
+    const name = '<!channel> *URGENT* [re-enrol your VPN](https://evil.example) `x`';
+    const chat = noticeFor(
+      result({ status: 'not-connected', users: [], notConnected: [name], quarantine: [] }),
+      'chat',
+    );
+    const { content, metadata } = customNotification.parse(JSON.parse(chat?.message ?? '{}'));
+    for (const text of [content.title, metadata?.summary ?? '']) {
+      expect(text).toContain('!channel');
+      // No mention, no bold, no link, no code span: what the name spelled is left as plain text.
+      expect(text).not.toMatch(/<!channel>|\*URGENT\*|\]\(|`/);
+    }
   });
 
   it('a disconnect of thousands stays within what a chat message shows, saying how many more', () => {
