@@ -500,11 +500,11 @@ describe('faults injected through the emulator', () => {
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
   /**
-   * A disconnect that needs some 20 rounds: 100 users on one endpoint, invocations of 2.8 s that keep 2.5 s back (so
+   * A disconnect that needs well over 16 rounds however fast the machine: 200 users on one endpoint, invocations of 2.8 s that keep 2.5 s back (so
    * each round starts a few calls, and finishes them), and the whole of EC2's budget: 5 calls a second once the
    * first round has spent the burst.
    */
-  const USERS = 100;
+  const USERS = 200;
   async function longDisconnect(recursiveLoop: 'Allow' | 'Terminate') {
     const [endpoint, other] = INTEGRATION_ENDPOINTS as [string, string];
     const lab = await startEmulator({
