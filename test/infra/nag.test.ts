@@ -1,11 +1,15 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { DEFAULT_RULES_FLAG } from '../support/cdk-out';
 import { EXAMPLE_ENDPOINTS, synthesize, synthesizeForwarder } from '../support/synth';
 
 const ALERT_BUS = 'arn:aws:events:eu-west-1:999988887777:event-bus/ClientVpnEvictor-alerts';
 
-describe('cdk-nag AwsSolutions and Serverless packs', () => {
+/** As `cdk deploy` validates with cdk.json's flags: the cdk-nag packs and CloudFormation's default rules. */
+const AS_DEPLOYED = { defaultRules: true };
+
+describe('cdk-nag AwsSolutions and Serverless packs, and CloudFormation default rules', () => {
   it.each([
     ['defaults', { endpointIds: EXAMPLE_ENDPOINTS[0] }],
     [
@@ -33,21 +37,24 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
       },
     ],
   ])('the stack synthesizes with zero unacknowledged violations (%s)', (_label, context) => {
-    const { assembly } = synthesize(context);
+    const { assembly } = synthesize(context, AS_DEPLOYED);
     expect(assembly.stacks).toHaveLength(1);
   });
 
   it('every stack of a deployment in three Regions synthesizes with zero unacknowledged violations', () => {
-    const { assembly } = synthesize({
-      region: 'us-east-1',
-      endpointIds: `${EXAMPLE_ENDPOINTS[0]},eu-west-1:${EXAMPLE_ENDPOINTS[1]},ap-southeast-2:${EXAMPLE_ENDPOINTS[0]}`,
-      dryRun: false,
-      attachConnectHandler: true,
-      connectHandlerProvisionedConcurrency: 2,
-      accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
-      sessions: { idleMinutes: 15, maxSessionHours: 8 },
-      notifyEmail: 'secops@example.com',
-    });
+    const { assembly } = synthesize(
+      {
+        region: 'us-east-1',
+        endpointIds: `${EXAMPLE_ENDPOINTS[0]},eu-west-1:${EXAMPLE_ENDPOINTS[1]},ap-southeast-2:${EXAMPLE_ENDPOINTS[0]}`,
+        dryRun: false,
+        attachConnectHandler: true,
+        connectHandlerProvisionedConcurrency: 2,
+        accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+        sessions: { idleMinutes: 15, maxSessionHours: 8 },
+        notifyEmail: 'secops@example.com',
+      },
+      AS_DEPLOYED,
+    );
     // The home stack, and a key stack and a connect handler stack for each other Region.
     expect(assembly.stacks).toHaveLength(5);
   });
@@ -59,7 +66,7 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
       context: { forwardSecurityHubFindings: true, notifyEmail: 'secops@example.com' },
     },
   ])('the forwarder synthesizes with zero unacknowledged violations ($label)', ({ context }) => {
-    const { assembly } = synthesizeForwarder({ alertBusArn: ALERT_BUS, ...context });
+    const { assembly } = synthesizeForwarder({ alertBusArn: ALERT_BUS, ...context }, AS_DEPLOYED);
     expect(assembly.stacks.map((s) => s.stackName)).toEqual(['ClientVpnEvictorForwarder']);
   });
 
@@ -109,5 +116,23 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
     if (compliant) expect(() => app.synth()).not.toThrow();
     else expect(() => app.synth()).toThrow(/AwsSolutions-SQS4|AwsSolutions-SQS2/);
+  });
+
+  it.each([
+    { $label: 'a valid queue synthesizes', visibilityTimeout: 30, failure: undefined },
+    {
+      $label: 'a queue whose timeout is past the schema maximum fails',
+      visibilityTimeout: 99_999,
+      failure: /43200/,
+    },
+  ])('the default rules are really active: $label', ({ visibilityTimeout, failure }) => {
+    const app = new App({ context: { [DEFAULT_RULES_FLAG]: true } });
+    const stack = new Stack(app, 'Probe');
+    new CfnResource(stack, 'Queue', {
+      type: 'AWS::SQS::Queue',
+      properties: { VisibilityTimeout: visibilityTimeout },
+    });
+    if (failure) expect(() => app.synth()).toThrow(failure);
+    else expect(() => app.synth()).not.toThrow();
   });
 });

@@ -5,6 +5,9 @@ import { ACCOUNT_ID, DEFAULT_REGION as REGION } from '../../emulator/account';
 const ROOT = join(__dirname, '..', '..');
 export const SYNTH_OUT = join(ROOT, 'cdk.out', 'test-synth');
 
+/** The cdk.json flag that validates every template against AWS's default rules when the app synthesizes. */
+export const DEFAULT_RULES_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
+
 export const INTEGRATION_ENDPOINTS = ['cvpn-endpoint-0123456789abcdef0', 'cvpn-endpoint-0fedcba9876543210'];
 
 /** The deployment the integration tests exercise, as `-c` flags to `cdk synth`. */

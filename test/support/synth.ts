@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
 import type { EvictorStack } from '../../infra/evictor-stack';
 import type { ForwarderStack } from '../../infra/forwarder-stack';
+import { DEFAULT_RULES_FLAG } from './cdk-out';
 
 const ROOT = join(__dirname, '..', '..');
 /** The feature flags `cdk synth` reads from cdk.json, so the tested template is the deployed one. */
@@ -32,16 +33,25 @@ export const endpointArn = (id: string) => ({
   ],
 });
 
+interface SynthOptions {
+  /** Build the Lambda bundles with esbuild; without it CDK skips bundling (the key the CLI sets for `--exclusively`). */
+  bundle?: boolean;
+  /** Validate against AWS's default rules, as `cdk deploy` does with cdk.json's flag on. */
+  defaultRules?: boolean;
+}
+
 /**
- * Synthesizes the real app with `context`. Without `bundle`, CDK skips asset bundling (the context key the CLI
- * uses for `--exclusively`), which keeps template tests fast; with it, esbuild builds the Lambda bundles.
+ * Synthesizes the real app with `context`. Template tests skip bundling and the default-rules validation, which
+ * starts a WebAssembly engine of several seconds in every test file: the cdk-nag suite keeps that validation on
+ * for each configuration it checks, so the deployed templates are still held to it.
  */
-function synthesizeApp(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
+function synthesizeApp(context: Record<string, unknown>, options: SynthOptions = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
   const app = new App({
     outdir,
     context: {
       ...CDK_JSON_CONTEXT,
+      ...(options.defaultRules ? {} : { [DEFAULT_RULES_FLAG]: false }),
       ...context,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
@@ -51,15 +61,15 @@ function synthesizeApp(context: Record<string, unknown>, options: { bundle?: boo
 }
 
 /** The evictor stack of the app `context` makes. */
-export function synthesize(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
+export function synthesize(context: Record<string, unknown>, options: SynthOptions = {}) {
   const { app, assembly, outdir } = synthesizeApp(context, options);
   const stack = app.node.findChild(String(context.stackName ?? 'ClientVpnEvictor')) as EvictorStack;
   return { app, assembly, outdir, stack, template: Template.fromStack(stack) };
 }
 
 /** The forwarder stack of the app `context` makes (it needs `alertBusArn`). */
-export function synthesizeForwarder(context: Record<string, unknown>) {
-  const { app, assembly, outdir } = synthesizeApp(context);
+export function synthesizeForwarder(context: Record<string, unknown>, options: SynthOptions = {}) {
+  const { app, assembly, outdir } = synthesizeApp(context, options);
   const stack = app.node.findChild(
     `${String(context.stackName ?? 'ClientVpnEvictor')}Forwarder`,
   ) as ForwarderStack;
