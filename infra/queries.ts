@@ -46,6 +46,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     query: {
       fields: [
         '@timestamp',
+        'username',
         'message',
         'trigger',
         'status',
@@ -54,7 +55,11 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
         'endpointId',
         'correlation_id',
       ],
-      filterStatements: ['username like /(?i)USERNAME/ or commonName like /(?i)USERNAME/'],
+      // The whole name, ignoring case (VPN clients report what the user typed): a part of a name matches nobody, so
+      // the answer is one user's lines, never also those of a name that contains it.
+      filterStatements: [
+        'tolower(username) = tolower("USERNAME") or tolower(commonName) = tolower("USERNAME")',
+      ],
       sort: '@timestamp desc',
       limit: 1000,
     },
