@@ -32,7 +32,10 @@ export const emitted = (metricName: string, label: string, dimensions: Record<st
 const graph = (title: string, left: cloudwatch.IMetric[], props: Partial<cloudwatch.GraphWidgetProps> = {}) =>
   new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, period: PERIOD, ...props });
 
-/** Each rule that denies a connection, its own line (the handler's list of them, every one labelled): which one fires says what to do. */
+/**
+ * A label for each rule by which the connect handler denies (its DENYING_RULES, every one, which the type holds): each
+ * its own line, since which one fires says what to do.
+ */
 const DENYING_RULE_LABELS: Record<DenyingRule, string> = {
   quarantined: 'quarantined',
   'outside-access-hours': 'outside access hours',
