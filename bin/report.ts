@@ -1,3 +1,4 @@
+import { UNTIL_RELEASED } from '../lambda/core/constants';
 import type { QuarantineEntry } from '../lambda/core/quarantine';
 import { tableName, tableStores } from './aws-clients';
 import { EXIT, type Options, UsageError } from './command-line';
@@ -7,17 +8,52 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** The table keeps a released or expired entry until DynamoDB's TTL removes it, within days of its end. */
 const LONGEST_MS = 90 * UNIT_MS.d;
 
+/** An ISO 8601 date, then its time of day and offset: `2026-11-30T09:00Z`, `2026-11-30T09:00:00.5+01:00`. */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?=T|$)/;
+const TIME = /^T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * The instant `text` names, or why it names none. Date.parse would roll a day the month does not have over into the
+ * next month (`2026-11-31` as 1 December), so each field is checked against the calendar first.
+ */
+function instantOf(text: string): number | string {
+  const date = DATE.exec(text);
+  if (!date) return 'neither a duration nor an ISO 8601 instant';
+  const [year = 0, month = 0, day = 0] = date.slice(1).map(Number);
+  // Day 0 of the month after: the last day of this one.
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth)
+    return `${date[0]} is not a day of the calendar`;
+  const time = TIME.exec(text.slice(date[0].length));
+  if (!time) return `an instant needs its time of day and offset, such as ${date[0]}T00:00Z`;
+  const [hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = time
+    .slice(1)
+    .map((field) => Number(field ?? 0));
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59)
+    return `${time[0].slice(1)} is not a time of day and offset`;
+  return Date.parse(text);
+}
+
 /** `--since`: a duration back from now (`90m`, `24h`, `7d`, at most 90 days), or an ISO 8601 instant with its offset. */
 export function sinceOf(raw: string | undefined, now: number): number {
   const given = raw?.trim() ?? '24h';
   const duration = /^(\d+)([mhd])$/.exec(given);
-  const instant = /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(given)
-    ? Date.parse(given)
-    : Number.NaN;
-  const since = duration ? now - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS] : instant;
-  if (!Number.isFinite(since) || since > now || now - since > LONGEST_MS)
+  const since = duration
+    ? Number(duration[1]) === 0
+      ? 'a period of no time'
+      : now - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]
+    : instantOf(given);
+  const wrong =
+    typeof since === 'string'
+      ? since
+      : since > now
+        ? 'in the future'
+        : now - since > LONGEST_MS
+          ? 'more than 90 days ago'
+          : undefined;
+  if (typeof since === 'string' || wrong !== undefined)
     throw new UsageError(
-      `--since must be a duration such as 24h, 90m or 7d (at most 90 days), or an ISO 8601 instant with its offset in the past, got "${given}"`,
+      `--since must be a duration such as 24h, 90m or 7d (at most 90 days), or an ISO 8601 instant with its offset in the past, got "${given}": ${wrong}`,
     );
   return since;
 }
@@ -38,27 +74,31 @@ export interface ReportEntry {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/**
- * Where an entry stands now. Open-ended: active with no end, which an offboarding writes; every other active entry
- * ends at `expiresAt`.
- */
-export function stateOf(entry: QuarantineEntry, now: number): ReportState {
+/** An entry as the report reads it: one whose expiry is missing holds until released, as one at UNTIL_RELEASED. */
+export type ReportedEntry = Omit<QuarantineEntry, 'expiresAt'> & { expiresAt?: number };
+
+/** No end: an expiry that is missing or not a number, or UNTIL_RELEASED (what an offboarding writes). */
+const isOpenEnded = (entry: ReportedEntry) =>
+  entry.expiresAt === undefined || !Number.isFinite(entry.expiresAt) || entry.expiresAt >= UNTIL_RELEASED;
+
+/** Where an entry stands now. Open-ended: unreleased with no end; every other unreleased entry ends at `expiresAt`. */
+export function stateOf(entry: ReportedEntry, now: number): ReportState {
   if (entry.released) return 'released';
-  if (!Number.isFinite(entry.expiresAt)) return 'open-ended';
-  return entry.expiresAt > now ? 'active' : 'expired';
+  if (isOpenEnded(entry)) return 'open-ended';
+  return (entry.expiresAt as number) > now ? 'active' : 'expired';
 }
 
 const ORDER: ReportState[] = ['open-ended', 'active', 'released', 'expired'];
 
 /** The entries, those that need a person's eye first (still keeping someone out), then the newest first. */
-export function reportOf(entries: readonly QuarantineEntry[], now: number): ReportEntry[] {
+export function reportOf(entries: readonly ReportedEntry[], now: number): ReportEntry[] {
   return entries
     .map(
       (e): ReportEntry => ({
         username: e.username,
         state: stateOf(e, now),
         quarantinedAt: iso(e.quarantinedAt),
-        ...(Number.isFinite(e.expiresAt) ? { until: iso(e.expiresAt) } : {}),
+        ...(isOpenEnded(e) ? {} : { until: iso(e.expiresAt as number) }),
         trigger: e.trigger,
         correlationId: e.correlationId,
         reason: e.reason,

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { ConnectRule } from '../lambda/core/connect';
+import { DENYING_RULES, type DenyingRule } from '../lambda/core/connect';
 import { DEFAULT_DEADLINE_MS } from '../lambda/create-connect-handler';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 
@@ -32,20 +32,36 @@ export const emitted = (metricName: string, label: string, dimensions: Record<st
 const graph = (title: string, left: cloudwatch.IMetric[], props: Partial<cloudwatch.GraphWidgetProps> = {}) =>
   new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, period: PERIOD, ...props });
 
-/** The rules that deny a connection, each its own line: which one fires says what to do. */
-const DENYING_RULES: Array<{ rule: ConnectRule; label: string }> = [
-  { rule: 'quarantined', label: 'quarantined' },
-  { rule: 'outside-access-hours', label: 'outside access hours' },
-  { rule: 'quarantine-unavailable', label: 'quarantine table not answering (store errors)' },
-  { rule: 'malformed-request', label: 'request not readable' },
-  { rule: 'internal-error', label: 'handler error' },
-];
+/**
+ * A label for each rule by which the connect handler denies (its DENYING_RULES, every one, which the type holds): each
+ * its own line, since which one fires says what to do.
+ */
+const DENYING_RULE_LABELS: Record<DenyingRule, string> = {
+  quarantined: 'quarantined',
+  'outside-access-hours': 'outside access hours',
+  'quarantine-unavailable': 'quarantine table not answering (store errors)',
+  'malformed-request': 'request not readable',
+  'internal-error': 'handler error',
+};
+
+/**
+ * The denials widget's title. A dry-run handler lets everyone in and counts under DenialsByRule whom it would have
+ * denied, so there the lines are denials to come when it enforces, not people kept out now.
+ */
+export const denialsTitle = (dryRun: boolean) =>
+  dryRun
+    ? 'Denials a dry run would make, by rule: everyone is let in (store errors or handler errors not zero: once enforcing, those users would be denied; check the table and the handler logs)'
+    : 'Denials by rule (store errors or handler errors not zero: those users are denied although nobody kept them out; check the table and the handler logs)';
 
 /**
  * The connect handler's widgets, for the home dashboard and for each Region's own: connects allowed and denied,
  * denials by rule, the handler's duration against its deadline, and its errors.
  */
-export function connectHandlerWidgets(handler: lambda.IFunction, heading: string): cloudwatch.IWidget[] {
+export function connectHandlerWidgets(
+  handler: lambda.IFunction,
+  heading: string,
+  dryRun: boolean,
+): cloudwatch.IWidget[] {
   const deadline = DEFAULT_DEADLINE_MS;
   return [
     new cloudwatch.TextWidget({
@@ -59,8 +75,8 @@ export function connectHandlerWidgets(handler: lambda.IFunction, heading: string
       emitted('ConnectsWouldDeny', 'would deny (dry run)'),
     ]),
     graph(
-      'Denials by rule (store errors or handler errors above zero: everyone is being denied; check the table and the handler logs)',
-      DENYING_RULES.map(({ rule, label }) => emitted('DenialsByRule', label, { rule })),
+      denialsTitle(dryRun),
+      DENYING_RULES.map((rule) => emitted('DenialsByRule', DENYING_RULE_LABELS[rule], { rule })),
     ),
     graph(
       `Connect handler duration p50 and p99 against its ${deadline} ms deadline (p99 near the line: read "When provisioned concurrency pays" in docs/benchmarks.md)`,
@@ -87,11 +103,16 @@ export function connectHandlerWidgets(handler: lambda.IFunction, heading: string
 }
 
 /** A dashboard of the connect handler alone: one per Region where connect handlers run. */
-export function connectHandlerDashboard(scope: Construct, id: string, handler: lambda.IFunction) {
+export function connectHandlerDashboard(
+  scope: Construct,
+  id: string,
+  handler: lambda.IFunction,
+  dryRun: boolean,
+) {
   const region = Stack.of(scope).region;
   return new cloudwatch.Dashboard(scope, id, {
     dashboardName: Stack.of(scope).stackName,
-    widgets: [connectHandlerWidgets(handler, `Client-connect handler (${region})`)],
+    widgets: [connectHandlerWidgets(handler, `Client-connect handler (${region})`, dryRun)],
   });
 }
 
@@ -102,12 +123,13 @@ export interface EvictorDashboardProps {
   deadLetterQueues: Array<{ queue: sqs.IQueue; label: string }>;
   /** With the `sessions` setting: the sweep's widget. */
   sessions: boolean;
-  mode: string;
+  dryRun: boolean;
 }
 
 /** The home Region's dashboard: the evictor's work and failures, then the connect handler's widgets. */
 export function evictorDashboard(scope: Construct, id: string, props: EvictorDashboardProps) {
-  const { evictor, connectHandler, deadLetterQueues, sessions, mode } = props;
+  const { evictor, connectHandler, deadLetterQueues, sessions, dryRun } = props;
+  const mode = dryRun ? 'DRY-RUN' : 'ENFORCING';
   const rows: cloudwatch.IWidget[][] = [
     [
       new cloudwatch.TextWidget({
@@ -148,8 +170,11 @@ export function evictorDashboard(scope: Construct, id: string, props: EvictorDas
     ],
     [
       graph(
-        'Mass disconnects: rounds handed on, and the evictor run time (rounds without end: EC2 is throttling; find who else spends the budget)',
-        [emitted('Continuations', 'rounds handed on')],
+        "Mass disconnects: rounds handed on, EC2's throttles, the evictor run time (rounds without end or throttles not zero: another caller spends the account's EC2 budget; find it in CloudTrail, RequestLimitExceeded)",
+        [
+          emitted('Continuations', 'rounds handed on'),
+          emitted('Ec2Throttles', 'EC2 calls throttled (RequestLimitExceeded)'),
+        ],
         {
           right: [
             evictor.metricDuration({ statistic: 'Maximum', period: PERIOD, label: 'longest run (ms)' }),
@@ -170,10 +195,11 @@ export function evictorDashboard(scope: Construct, id: string, props: EvictorDas
       ? [
           [
             graph(
-              'Session sweeps: sessions ended (skipped or unreadable counters not zero: read docs/sessions.md)',
+              'Session sweeps: sessions ended (failed, skipped or unreadable counters not zero: read the sweep notice and docs/sessions.md)',
               [
                 emitted('SessionsEndedIdle', 'ended idle'),
                 emitted('SessionsEndedOverAge', 'ended over age'),
+                emitted('SweepsFailed', 'sweeps failed'),
                 emitted('SweepsSkipped', 'sweeps skipped for a mass disconnect'),
                 emitted('SessionCountersUnreadable', 'counters unreadable'),
               ],
@@ -181,7 +207,7 @@ export function evictorDashboard(scope: Construct, id: string, props: EvictorDas
           ],
         ]
       : []),
-    connectHandlerWidgets(connectHandler, 'Client-connect handler'),
+    connectHandlerWidgets(connectHandler, 'Client-connect handler', dryRun),
   ];
   return new cloudwatch.Dashboard(scope, id, { dashboardName: Stack.of(scope).stackName, widgets: rows });
 }

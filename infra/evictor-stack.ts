@@ -331,7 +331,7 @@ export class EvictorStack extends Stack {
         { queue: deliveryDlq, label: 'undelivered events waiting' },
       ],
       sessions: settings.sessions !== undefined,
-      mode,
+      dryRun: settings.dryRun,
     });
 
     savedQueries(this, { evictor: logGroup, connect: this.connectHandler.logGroup });

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ALLOWING_RULES } from '../lambda/core/connect';
 
 /** Which function's log group a query reads. */
 export type QueryLogs = 'evictor' | 'connect';
@@ -45,6 +46,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     query: {
       fields: [
         '@timestamp',
+        'username',
         'message',
         'trigger',
         'status',
@@ -53,7 +55,11 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
         'endpointId',
         'correlation_id',
       ],
-      filterStatements: ['username like /(?i)USERNAME/ or commonName like /(?i)USERNAME/'],
+      // The whole name, ignoring case (VPN clients report what the user typed): a part of a name matches nobody, so
+      // the answer is one user's lines, never also those of a name that contains it.
+      filterStatements: [
+        'tolower(username) = tolower("USERNAME") or tolower(commonName) = tolower("USERNAME")',
+      ],
       sort: '@timestamp desc',
       limit: 1000,
     },
@@ -63,8 +69,9 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     question: 'Connects denied (or that would be, in a dry run), by rule.',
     logs: ['connect'],
     query: {
+      // Every rule but those that let a connection in: the handler's own list, so a new denying rule is counted too.
       filterStatements: [
-        'message = "connect decision" and rule != "allowed" and rule != "protected" and rule != "exempt"',
+        `message = "connect decision" and ${ALLOWING_RULES.map((rule) => `rule != "${rule}"`).join(' and ')}`,
       ],
       statsStatements: ['count(*) as connects by rule, mode'],
       sort: 'connects desc',

@@ -76,7 +76,7 @@ export class ConnectHandlerStack extends Stack {
     );
 
     // What the home stack's dashboard and saved queries show of its own handler, for this Region's.
-    connectHandlerDashboard(this, 'Dashboard', this.connectHandler.function);
+    connectHandlerDashboard(this, 'Dashboard', this.connectHandler.function, settings.dryRun);
     savedQueries(this, { connect: this.connectHandler.logGroup });
 
     new CfnOutput(this, 'ConnectHandlerArn', {

@@ -121,6 +121,9 @@ export function createEvictorHandler({
     const protectedNamed = protectedUsersNamed(result).length;
     if (protectedNamed > 0) metrics.addMetric('ProtectedUsersNamed', MetricUnit.Count, protectedNamed);
     if (result.status === 'continuing') metrics.addMetric('Continuations', MetricUnit.Count, 1);
+    // The pacer keeps to the evictor's share of EC2's budget: a throttle means another caller spends it too.
+    const throttles = api.takeThrottles?.() ?? 0;
+    if (throttles > 0) metrics.addMetric('Ec2Throttles', MetricUnit.Count, throttles);
     const quarantines = (outcome: QuarantineOutcome['outcome']) =>
       result.quarantine.filter((q) => q.outcome === outcome).length;
     if (result.quarantine.length > 0) {

@@ -189,13 +189,13 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   }
 
   /**
-   * Every entry written or released since `since`, and every active one however old: what `cvpn-evict report`
-   * summarises. Not on the port: only the CLI reads it, with the operator's credentials (the functions have no Scan
-   * on the table).
+   * Every entry that kept someone out at some time since `since` or changed since: written or released since, active
+   * now however old, or unreleased until it expired since. What `cvpn-evict report` summarises. Not on the port:
+   * only the CLI reads it, with the operator's credentials (the functions have no Scan on the table).
    */
   async listSince(since: number, now: number): Promise<QuarantineEntry[]> {
     return this.scan(
-      `(${ACTIVE}) OR #quarantinedAt >= :since OR #released.#at >= :since`,
+      `(${ACTIVE}) OR #quarantinedAt >= :since OR #released.#at >= :since OR (attribute_not_exists(#released) AND #expiresAt > :since)`,
       now,
       { '#quarantinedAt': 'quarantinedAt', '#at': 'at' },
       { ':since': num(since) },

@@ -72,6 +72,7 @@ const DESCRIBE_PAGE_SIZE = 1000;
 /** ClientVpnApi over the EC2 API: the only place the evictor's core meets EC2. */
 export class Ec2ClientVpnApi implements ClientVpnApi {
   private readonly pacer: AdaptivePacer;
+  private throttles = 0;
 
   /**
    * Terminate calls are paced to the evictor's share of EC2's mutating bucket (`bucket`, by default 0.6 of
@@ -110,6 +111,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         return { out, afterLostAnswer };
       } catch (error) {
         const apiError = toApiError(error);
+        if (THROTTLED.has(apiError.code)) this.throttles++;
         if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED && !giveUp()) {
           if (paced) this.pacer.throttled(Date.now());
           else await sleep(this.backoffMs * 2 ** Math.min(throttled, 5));
@@ -156,6 +158,12 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
 
   spendBurst(): void {
     this.pacer.spendBurst(Date.now());
+  }
+
+  takeThrottles(): number {
+    const taken = this.throttles;
+    this.throttles = 0;
+    return taken;
   }
 
   async terminate(

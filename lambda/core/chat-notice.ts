@@ -58,6 +58,24 @@ const plain = (text: string) => text.replace(/[`*_~[\]<>]/g, "'");
 
 const cut = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit - 3)}...` : text);
 
+/**
+ * Markdown cut to `limit` (its `...` included) at the last place outside every code span and bold label, so that no
+ * span is left open: an open one would set the rest as code, or show its backtick, and a cut name would read as a
+ * whole one. Spans hold no backtick of their own (`inCode`), so the backticks before a place say whether it is inside.
+ */
+function cutMarkdown(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let cutAt = 0;
+  let inSpan = false;
+  let inBold = false;
+  for (let i = 0; i <= limit - 3; i++) {
+    if (!inSpan && !inBold) cutAt = i;
+    if (text[i] === '`') inSpan = !inSpan;
+    else if (text[i] === '*' && !inSpan) inBold = !inBold;
+  }
+  return `${text.slice(0, cutAt).trimEnd()}...`;
+}
+
 function listed(items: readonly string[], show: (item: string) => string = inCode): string {
   const more = items.length - LISTED;
   return `${items.slice(0, LISTED).map(show).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
@@ -159,7 +177,7 @@ export function chatNotification(
         `${needsAPerson ? ':rotating_light: ' : ''}VPN ${result.mode}: ${plain(headline)}`,
         TITLE_LIMIT,
       ),
-      description: cut(lines.join('\n'), DESCRIPTION_LIMIT),
+      description: cutMarkdown(lines.join('\n'), DESCRIPTION_LIMIT),
       nextSteps: nextSteps(result, users),
       keywords: [result.mode, result.trigger, result.status],
     },

@@ -83,6 +83,11 @@ export interface ClientVpnApi {
   ): Promise<TerminateResponse>;
   /** The next calls start without a burst: another run has just spent the budget. */
   spendBurst?(): void;
+  /**
+   * How many of EC2's answers were throttles (RequestLimitExceeded) since the last time it was asked, whether a
+   * retry then got through or not: the evictor counts them, since its own pacing should leave none.
+   */
+  takeThrottles?(): number;
 }
 
 /**

@@ -56,4 +56,11 @@ export class ClientVpnApiByRegion implements ClientVpnApi {
   spendBurst(): void {
     for (const api of this.regions.values()) api.spendBurst?.();
   }
+
+  /** Every Region's throttles together: the dashboard shows one line for the deployment. */
+  takeThrottles(): number {
+    let taken = 0;
+    for (const api of this.regions.values()) taken += api.takeThrottles?.() ?? 0;
+    return taken;
+  }
 }

@@ -37,15 +37,21 @@ export interface ConnectResponse {
 /** Client VPN shows at most this many characters of the denial message. */
 export const DENIAL_MESSAGE_LIMIT = 255;
 
-export type ConnectRule =
-  | 'allowed'
-  | 'protected'
-  | 'exempt'
-  | 'quarantined'
-  | 'outside-access-hours'
-  | 'malformed-request'
-  | 'quarantine-unavailable'
-  | 'internal-error';
+/** The rules that let a connection in: anyone not kept out, a protected user, one exempt from the access hours. */
+export const ALLOWING_RULES = ['allowed', 'protected', 'exempt'] as const;
+/**
+ * The rules that deny a connection (or would, in a dry run): the only ones `deny` takes, so that the dashboard's line
+ * per denying rule and the denials the handler counts come from this one list.
+ */
+export const DENYING_RULES = [
+  'quarantined',
+  'outside-access-hours',
+  'quarantine-unavailable',
+  'malformed-request',
+  'internal-error',
+] as const;
+export type DenyingRule = (typeof DENYING_RULES)[number];
+export type ConnectRule = (typeof ALLOWING_RULES)[number] | DenyingRule;
 
 export interface ConnectDecision {
   /** What the handler answers; in a dry-run deployment always true. */
@@ -81,7 +87,7 @@ export const cannotCheck = (settings: Pick<ConnectSettings, 'supportContact'>) =
 /** A denial; in a dry run, an answer that lets the user in and says it would have denied. */
 export const deny = (
   settings: Pick<ConnectSettings, 'dryRun'>,
-  rule: ConnectRule,
+  rule: DenyingRule,
   message: string,
   detail?: string,
 ): ConnectDecision => ({

@@ -1,95 +1,27 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { connectHandlerDashboard } from '../../infra/dashboard';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { denialsTitle } from '../../infra/dashboard';
+import { DENYING_RULES } from '../../lambda/core/connect';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/metrics-namespace';
+import { dashboards, type ShownMetric, shownMetrics, unexplainedMetrics } from '../support/dashboards';
 import { emittedMetricNames } from '../support/emitted-metrics';
 import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
-
-type Part = string | { Ref: string } | { 'Fn::GetAtt': [string, string] };
-interface Widget {
-  type: string;
-  properties: {
-    title?: string;
-    markdown?: string;
-    metrics?: unknown[][];
-    annotations?: { horizontal?: Array<{ value: number; label: string }> };
-  };
-}
-interface ShownMetric {
-  widget: string;
-  namespace: string;
-  name: string;
-  dimensions: Record<string, string>;
-  options: Record<string, unknown>;
-}
-
-/** The dashboards' bodies, with each reference to a resource written as REF(id) or GETATT(id.attribute). */
-function dashboards(template: Template): Array<{ name: string; widgets: Widget[] }> {
-  return Object.values(template.findResources('AWS::CloudWatch::Dashboard')).map(({ Properties }) => {
-    const body = Properties.DashboardBody as string | { 'Fn::Join': [string, Part[]] };
-    const text =
-      typeof body === 'string'
-        ? body
-        : body['Fn::Join'][1]
-            .map((part) =>
-              typeof part === 'string'
-                ? part
-                : 'Ref' in part
-                  ? `REF(${part.Ref})`
-                  : `GETATT(${part['Fn::GetAtt'].join('.')})`,
-            )
-            .join('');
-    return { name: Properties.DashboardName, widgets: JSON.parse(text).widgets };
-  });
-}
-
-/** Every metric a dashboard shows, from CloudWatch's metric arrays: namespace, name, dimension pairs, options. */
-function shownMetrics(widgets: Widget[]): ShownMetric[] {
-  return widgets.flatMap((widget) =>
-    (widget.properties.metrics ?? []).map((array) => {
-      const options = (typeof array.at(-1) === 'object' ? array.at(-1) : {}) as Record<string, unknown>;
-      const [namespace, name, ...pairs] = array.filter((item) => typeof item === 'string') as string[];
-      const dimensions: Record<string, string> = {};
-      for (let i = 0; i + 1 < pairs.length; i += 2) dimensions[pairs[i] as string] = pairs[i + 1] as string;
-      return {
-        widget: widget.properties.title ?? '',
-        namespace: namespace ?? '',
-        name: name ?? '',
-        dimensions,
-        options,
-      };
-    }),
-  );
-}
-
-/** What a dashboard shows that no function emits, or not with the dimensions Powertools gives it. */
-function notEmitted(metrics: ShownMetric[], emitted: Set<string>): string[] {
-  return metrics
-    .filter((m) => m.namespace === METRICS_NAMESPACE)
-    .filter((m) => {
-      const { service, rule, ...other } = m.dimensions;
-      const dimensionsEmitted =
-        service === SERVICE_NAME &&
-        Object.keys(other).length === 0 &&
-        // Only the denials carry a rule, as a single metric of their own (create-connect-handler.ts).
-        (rule === undefined) === (m.name !== 'DenialsByRule');
-      return !emitted.has(m.name) || !dimensionsEmitted;
-    })
-    .map((m) => `${m.name} ${JSON.stringify(m.dimensions)}`);
-}
 
 const functionId = (template: Template, pattern: RegExp) =>
   Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => pattern.test(id)) as string;
 
 describe('the operations dashboard', () => {
   const emitted = emittedMetricNames();
+  // The default deployment is a dry run; the one with sweeps enforces, so that both titles are seen.
   const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
   const withSessions = synthesize({
     endpointIds: EXAMPLE_ENDPOINTS[0],
     stackName: 'WithSessions',
     sessions: { idleMinutes: 15 },
+    dryRun: 'false',
   }).template;
+  const widgetsOf = (t: Template) => dashboards(t)[0]?.widgets ?? [];
+  const titled = (t: Template, start: string) =>
+    widgetsOf(t).find((w) => w.properties.title?.startsWith(start));
 
   it('the code that emits names every metric, each as a literal', () => {
     expect(emitted.unresolved).toEqual([]);
@@ -99,68 +31,88 @@ describe('the operations dashboard', () => {
   });
 
   it.each([
-    { label: 'the default stack', synthesized: () => template },
-    { label: 'a stack with session sweeps', synthesized: () => withSessions },
+    { $label: 'the default stack', synthesized: () => template },
+    { $label: 'a stack with session sweeps', synthesized: () => withSessions },
   ])(
-    '$label: every metric it shows is one a function emits, with the dimensions it emits',
+    '$label: every metric it shows, of every namespace, is one a function emits or AWS publishes for a resource of the stack',
     ({ synthesized }) => {
       const [dashboard, ...others] = dashboards(synthesized());
       expect(others).toEqual([]);
       const metrics = shownMetrics(dashboard?.widgets ?? []);
       expect(metrics.length).toBeGreaterThan(20);
-      expect(notEmitted(metrics, emitted.names)).toEqual([]);
+      expect(new Set(metrics.map((m) => m.namespace))).toEqual(
+        new Set([METRICS_NAMESPACE, 'AWS/Lambda', 'AWS/SQS']),
+      );
+      expect(unexplainedMetrics(metrics, emitted.names, synthesized())).toEqual([]);
     },
   );
 
-  it('a metric nobody emits, or one without the service dimension, is caught', () => {
-    const shown = (name: string, dimensions: Record<string, string>): ShownMetric => ({
+  it('a metric nobody emits or AWS does not publish, with the wrong dimensions, or of a resource not in the stack, is caught', () => {
+    const evictor = functionId(template, /^Evictor[0-9A-F]{8}$/);
+    const queue = Object.keys(template.findResources('AWS::SQS::Queue'))[0];
+    const shown = (namespace: string, name: string, dimensions: Record<string, string>): ShownMetric => ({
       widget: 'w',
-      namespace: METRICS_NAMESPACE,
+      namespace,
       name,
       dimensions,
       options: {},
     });
+    const ours = (name: string, dimensions: Record<string, string>) =>
+      shown(METRICS_NAMESPACE, name, dimensions);
     expect(
-      notEmitted(
+      unexplainedMetrics(
         [
-          shown('ConnectionsTerminated', { service: SERVICE_NAME }),
-          shown('ConnectionsEvicted', { service: SERVICE_NAME }),
-          shown('ConnectsDenied', {}),
-          shown('ConnectsDenied', { service: SERVICE_NAME, rule: 'quarantined' }),
-          shown('DenialsByRule', { service: SERVICE_NAME }),
+          ours('ConnectionsTerminated', { service: SERVICE_NAME }),
+          ours('ConnectionsEvicted', { service: SERVICE_NAME }),
+          ours('ConnectsDenied', {}),
+          ours('ConnectsDenied', { service: SERVICE_NAME, rule: 'quarantined' }),
+          ours('DenialsByRule', { service: SERVICE_NAME }),
+          shown('AWS/Lambda', 'Duration', { FunctionName: `REF(${evictor})` }),
+          shown('AWS/Lambda', 'Durations', { FunctionName: `REF(${evictor})` }),
+          shown('AWS/Lambda', 'Errors', { FunctionName: 'REF(SomeoneElsesFunction)' }),
+          shown('AWS/Lambda', 'Errors', { QueueName: `GETATT(${queue}.QueueName)` }),
+          shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `GETATT(${queue}.QueueName)` }),
+          shown('AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+            QueueName: `GETATT(${queue}.QueueName)`,
+            FunctionName: `REF(${evictor})`,
+          }),
+          shown('AWS/Events', 'FailedInvocations', { RuleName: 'REF(NoSuchRule)' }),
+          shown('AWS/DynamoDB', 'ThrottledRequests', { TableName: 'REF(Quarantine)' }),
         ],
         emitted.names,
+        template,
       ),
     ).toEqual([
-      'ConnectionsEvicted {"service":"client-vpn-evictor"}',
-      'ConnectsDenied {}',
-      'ConnectsDenied {"service":"client-vpn-evictor","rule":"quarantined"}',
-      'DenialsByRule {"service":"client-vpn-evictor"}',
+      `${METRICS_NAMESPACE} ConnectionsEvicted {"service":"client-vpn-evictor"}: no function emits it`,
+      `${METRICS_NAMESPACE} ConnectsDenied {}: not the dimensions the functions emit it with`,
+      `${METRICS_NAMESPACE} ConnectsDenied {"service":"client-vpn-evictor","rule":"quarantined"}: not the dimensions the functions emit it with`,
+      `${METRICS_NAMESPACE} DenialsByRule {"service":"client-vpn-evictor"}: not the dimensions the functions emit it with`,
+      `AWS/Lambda Durations {"FunctionName":"REF(${evictor})"}: AWS publishes no such metric in AWS/Lambda`,
+      'AWS/Lambda Errors {"FunctionName":"REF(SomeoneElsesFunction)"}: no AWS::Lambda::Function of this stack',
+      `AWS/Lambda Errors {"QueueName":"GETATT(${queue}.QueueName)"}: AWS publishes it by FunctionName alone`,
+      `AWS/SQS ApproximateNumberOfMessagesVisible {"QueueName":"GETATT(${queue}.QueueName)","FunctionName":"REF(${evictor})"}: AWS publishes it by QueueName alone`,
+      'AWS/Events FailedInvocations {"RuleName":"REF(NoSuchRule)"}: no AWS::Events::Rule of this stack',
+      `AWS/DynamoDB ThrottledRequests {"TableName":"REF(Quarantine)"}: a namespace neither the functions nor the stack's resources publish to`,
     ]);
   });
 
-  it("AWS's own metrics are the stack's functions and dead-letter queues", () => {
-    const [dashboard] = dashboards(template);
+  it("AWS's own metrics are the stack's two functions and both dead-letter queues", () => {
     const evictor = functionId(template, /^Evictor[0-9A-F]{8}$/);
     const handler = functionId(template, /^ConnectHandlerFunction/);
-    const aws = shownMetrics(dashboard?.widgets ?? []).filter((m) => m.namespace.startsWith('AWS/'));
+    const aws = shownMetrics(widgetsOf(template)).filter((m) => m.namespace.startsWith('AWS/'));
     const lambdaMetrics = aws.filter((m) => m.namespace === 'AWS/Lambda');
     expect(new Set(lambdaMetrics.map((m) => m.dimensions.FunctionName))).toEqual(
       new Set([`REF(${evictor})`, `REF(${handler})`]),
     );
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
     const queueMetrics = aws.filter((m) => m.namespace === 'AWS/SQS');
-    expect(queueMetrics.map((m) => m.name)).toEqual([
-      'ApproximateNumberOfMessagesVisible',
-      'ApproximateNumberOfMessagesVisible',
-    ]);
-    for (const m of queueMetrics)
-      expect(queues.map((q) => `GETATT(${q}.QueueName)`)).toContain(m.dimensions.QueueName);
+    expect(queueMetrics.map((m) => m.dimensions.QueueName).sort()).toEqual(
+      queues.map((q) => `GETATT(${q}.QueueName)`).sort(),
+    );
   });
 
   it("shows the connect handler's p50 and p99 against its 1 s deadline", () => {
-    const [dashboard] = dashboards(template);
-    const widget = dashboard?.widgets.find((w) => w.properties.title?.startsWith('Connect handler duration'));
+    const widget = titled(template, 'Connect handler duration');
     const durations = shownMetrics(widget ? [widget] : []);
     expect(durations.map((m) => [m.name, m.options.stat])).toEqual([
       ['Duration', 'p50'],
@@ -171,31 +123,61 @@ describe('the operations dashboard', () => {
     ]);
   });
 
-  it('shows connects denied by rule: quarantined, outside access hours, store errors', () => {
-    const rules = shownMetrics(dashboards(template)[0]?.widgets ?? [])
+  it('shows a line for every rule by which the connect handler denies: quarantined, outside access hours, store errors and the rest', () => {
+    const rules = shownMetrics(widgetsOf(template))
       .filter((m) => m.name === 'DenialsByRule')
       .map((m) => m.dimensions.rule);
+    // The issue names these three; the handler's own list holds every rule `deny` takes.
     expect(rules).toEqual(
       expect.arrayContaining(['quarantined', 'outside-access-hours', 'quarantine-unavailable']),
     );
+    expect([...(rules as string[])].sort()).toEqual([...DENYING_RULES].sort());
   });
 
-  it('shows the sweep only where sessions are swept', () => {
-    const names = (t: Template) => shownMetrics(dashboards(t)[0]?.widgets ?? []).map((m) => m.name);
+  it('titles the denials for what the mode does: a dry run denies nobody, and says so', () => {
+    const titleIn = (t: Template) => titled(t, 'Denials')?.properties.title;
+    expect(titleIn(template)).toBe(denialsTitle(true));
+    expect(titleIn(template)).toMatch(/dry run .*everyone is let in/);
+    expect(titleIn(template)).not.toMatch(/users are denied|are being denied/);
+    expect(titleIn(withSessions)).toBe(denialsTitle(false));
+    expect(titleIn(withSessions)).toMatch(/^Denials by rule \(/);
+  });
+
+  it("shows the mass disconnects' rounds and EC2's throttles of them", () => {
+    const widget = titled(template, 'Mass disconnects');
+    expect(shownMetrics(widget ? [widget] : []).map((m) => m.name)).toEqual([
+      'Continuations',
+      'Ec2Throttles',
+      'Duration',
+    ]);
+    expect(widget?.properties.title).toMatch(/throttles not zero[^)]*: /);
+  });
+
+  it('shows the sweep only where sessions are swept: ended, failed, skipped, unreadable, and what to do', () => {
+    const names = (t: Template) => shownMetrics(widgetsOf(t)).map((m) => m.name);
     expect(names(template)).not.toContain('SessionsEndedIdle');
-    expect(names(withSessions)).toEqual(
-      expect.arrayContaining(['SessionsEndedIdle', 'SessionsEndedOverAge']),
-    );
+    const sweep = titled(withSessions, 'Session sweeps');
+    expect(shownMetrics(sweep ? [sweep] : []).map((m) => m.name)).toEqual([
+      'SessionsEndedIdle',
+      'SessionsEndedOverAge',
+      'SweepsFailed',
+      'SweepsSkipped',
+      'SessionCountersUnreadable',
+    ]);
+    expect(sweep?.properties.title).toMatch(/\(failed, skipped or unreadable counters not zero: read /);
   });
 
-  it('says what to do in the title of every widget that counts trouble', () => {
-    const titles = (dashboards(template)[0]?.widgets ?? []).flatMap((w) => w.properties.title ?? []);
+  it.each([
+    { $label: 'dry run', synthesized: () => template },
+    { $label: 'enforcing, with sweeps', synthesized: () => withSessions },
+  ])('$label: says what to do in the title of every widget that counts trouble', ({ synthesized }) => {
+    const titles = widgetsOf(synthesized()).flatMap((w) => w.properties.title ?? []);
     const trouble = titles.filter((t) =>
-      /Refusals|Failures|Errors|errors|Denials|dead-letter|rounds/.test(t),
+      /Refusals|Failures|Errors|errors|Denials|dead-letter|rounds|throttles|sweeps/.test(t),
     );
     expect(trouble.length).toBeGreaterThanOrEqual(6);
     for (const title of trouble)
-      expect(title).toMatch(/\((not zero|a message waiting|store errors|rounds without end)[^)]*: /);
+      expect(title).toMatch(/\((not zero|a message waiting|store errors|rounds without end|failed)[^)]*: /);
   });
 });
 
@@ -222,32 +204,5 @@ describe('the saved queries', () => {
     expect(byName['Queries/denied-by-rule'].QueryString).toContain(
       'stats count(*) as connects by rule, mode',
     );
-  });
-});
-
-describe("a Region's own connect-handler dashboard", () => {
-  it('shows the handler of that stack alone, every metric one the handler emits', () => {
-    const app = new App();
-    const stack = new Stack(app, 'ClientVpnEvictor-eu-west-1', { env: { region: 'eu-west-1' } });
-    const handler = new lambda.Function(stack, 'Handler', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
-    });
-    connectHandlerDashboard(stack, 'Dashboard', handler);
-    const template = Template.fromStack(stack);
-    const [dashboard, ...others] = dashboards(template);
-    expect(others).toEqual([]);
-    expect(dashboard?.name).toBe('ClientVpnEvictor-eu-west-1');
-    const metrics = shownMetrics(dashboard?.widgets ?? []);
-    expect(notEmitted(metrics, emittedMetricNames().names)).toEqual([]);
-    const handlerId = Object.keys(template.findResources('AWS::Lambda::Function'))[0];
-    expect(
-      new Set(metrics.filter((m) => m.namespace === 'AWS/Lambda').map((m) => m.dimensions.FunctionName)),
-    ).toEqual(new Set([`REF(${handlerId})`]));
-    expect(metrics.map((m) => m.name)).toEqual(
-      expect.arrayContaining(['DenialsByRule', 'ConnectsAllowed', 'Duration']),
-    );
-    expect(metrics.map((m) => m.name)).not.toContain('ConnectionsTerminated');
   });
 });

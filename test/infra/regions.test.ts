@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
+import { dashboards, shownMetrics, unexplainedMetrics } from '../support/dashboards';
+import { emittedMetricNames } from '../support/emitted-metrics';
 import { endpointArn, synthesize } from '../support/synth';
 
 /**
@@ -308,6 +310,29 @@ describe('two Regions', () => {
       );
       expect(JSON.stringify(modify?.Resource)).not.toContain(A);
       expect(modify?.Resource).toHaveLength(2);
+    });
+
+    it('has a dashboard of its own, named after its stack: the handler of this stack alone, every metric one the handler emits or AWS publishes for it', () => {
+      const [dashboard, ...others] = dashboards(eu);
+      expect(others).toEqual([]);
+      expect(dashboard?.name).toBe('ClientVpnEvictor-ConnectHandler-eu-west-1');
+      const metrics = shownMetrics(dashboard?.widgets ?? []);
+      expect(unexplainedMetrics(metrics, emittedMetricNames().names, eu)).toEqual([]);
+      const handlerId = Object.entries(eu.findResources('AWS::Lambda::Function')).find(([, f]) =>
+        String(f.Properties.FunctionName).startsWith('AWSClientVPN-'),
+      )?.[0];
+      expect(
+        new Set(metrics.filter((m) => m.namespace === 'AWS/Lambda').map((m) => m.dimensions.FunctionName)),
+      ).toEqual(new Set([`REF(${handlerId})`]));
+      const names = metrics.map((m) => m.name);
+      expect(names).toEqual(
+        expect.arrayContaining(['ConnectsAllowed', 'ConnectsDenied', 'DenialsByRule', 'Duration', 'Errors']),
+      );
+      // The evictor and its queues live in the home stack: their metrics are on its dashboard, not here.
+      expect(names).not.toContain('ConnectionsTerminated');
+      expect(metrics.filter((m) => m.namespace === 'AWS/SQS')).toEqual([]);
+      // This deployment enforces: the denials are people kept out.
+      expect(dashboard?.widgets.some((w) => w.properties.title?.startsWith('Denials by rule ('))).toBe(true);
     });
 
     it('raises its alarms on a topic of its own Region', () => {

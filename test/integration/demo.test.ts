@@ -7,7 +7,7 @@ import { run } from '../support/process';
 
 const OPERATIONS_PAGE = join(__dirname, '..', '..', 'docs', 'operations.md');
 /** What the docs' examples fill the placeholders with: a user and a request of the demo's story. */
-const PLACEHOLDERS = { USERNAME: 'alice.smith', CORRELATION_ID: 'finding-sso-session' };
+const PLACEHOLDERS = { USERNAME: 'alice.smith@corp.example.com', CORRELATION_ID: 'finding-sso-session' };
 
 /** The query text and the sample the docs show for a saved query, from the blocks under its heading. */
 function shownFor(name: string) {
@@ -108,6 +108,19 @@ describe('npm start', () => {
       return { name, rows: rows.length, query: text, sample: tableOf(rows) };
     });
     for (const { rows } of shown) expect(rows).toBeGreaterThan(0);
+    // one-user answers for one whole name, in any case, and for nobody whose name merely contains the one asked for.
+    const oneUser = SAVED_QUERIES.find((q) => q.name === 'one-user');
+    const linesOf = (username: string) =>
+      runQuery(new QueryString(oneUser?.query ?? {}).toString().replaceAll('USERNAME', username), [
+        ...(logGroups.evictor ?? []),
+        ...(logGroups.connect ?? []),
+      ]);
+    const alice = linesOf(PLACEHOLDERS.USERNAME);
+    expect(new Set(alice.map((row) => row.username?.toLowerCase()))).toEqual(
+      new Set([PLACEHOLDERS.USERNAME]),
+    );
+    expect(linesOf('ALICE.Smith@corp.example.com')).toEqual(alice);
+    for (const part of ['alice', 'alice.smith', 'corp.example.com', 'a']) expect(linesOf(part)).toEqual([]);
     // Lines of one instant (the Terminate calls run side by side) come in any order: rows compare as a set.
     const rowsOf = (sample = '') => sample.split('\n').sort();
     expect(

@@ -200,8 +200,13 @@ describe('throttling the evictor did not cause', () => {
       seed: fleet(40),
       throttle: { timeScale: TIME_SCALE, mutating: { burst: 50, refillPerSecond: 3 } },
     });
-    const rounds = await toTheEnd(disconnectAll(), { api: adapter(emulator, 1) });
+    const api = adapter(emulator, 1);
+    const rounds = await toTheEnd(disconnectAll(), { api });
     expect(throttled(emulator)).toBeGreaterThan(0);
+    // What the evictor counts as Ec2Throttles: every RequestLimitExceeded the emulator answered, once.
+    const { refused } = emulator.snapshot().throttle;
+    expect(api.takeThrottles()).toBe(refused.mutating + refused.nonMutating);
+    expect(api.takeThrottles()).toBe(0);
     expect(rounds.map((r) => r.status)).toEqual(['completed']);
     expect(connections(emulator).filter((c) => c.status === 'active')).toEqual([]);
   });

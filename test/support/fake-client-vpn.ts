@@ -80,6 +80,15 @@ export class FakeClientVpnApi implements ClientVpnApi {
     this.burstsSpent++;
   }
 
+  /** Throttles EC2 answered, as the EC2 adapter counts them: handed over once, then zero. */
+  throttles = 0;
+
+  takeThrottles(): number {
+    const taken = this.throttles;
+    this.throttles = 0;
+    return taken;
+  }
+
   terminateCalls() {
     return this.calls.filter((c) => c.op === 'terminate');
   }

@@ -1,7 +1,8 @@
 /**
  * A small evaluator of the part of CloudWatch Logs Insights' query language the saved queries use (infra/queries.ts),
  * so that the docs' samples come from running the queries over the lines an emulator run printed: `fields a, b`;
- * `filter` with `=`, `!=`, `like /regex/` (with a leading `(?i)`), `and`, `or`; `stats count(*) as n by a, b`;
+ * `filter` with `=`, `!=`, `like /regex/` (with a leading `(?i)`), `tolower(field) = tolower("text")`, `and`, `or`;
+ * `stats count(*) as n by a, b`;
  * `sort f asc|desc`; `limit n`. Anything else is an error, so a query cannot use more than this checks.
  * `@timestamp` is the line's `timestamp`, as Logs Insights takes it from a JSON line.
  */
@@ -20,6 +21,12 @@ function condition(source: string): (line: LogLine) => boolean {
       if (compare) {
         const [, field = '', op, value] = compare;
         return (line: LogLine) => (text(fieldOf(line, field)) === value) === (op === '=');
+      }
+      const caseless = /^tolower\(([@\w]+)\)\s*(=|!=)\s*tolower\("([^"]*)"\)$/.exec(term.trim());
+      if (caseless) {
+        const [, field = '', op, value = ''] = caseless;
+        return (line: LogLine) =>
+          (text(fieldOf(line, field)).toLowerCase() === value.toLowerCase()) === (op === '=');
       }
       const like = /^([@\w]+)\s+like\s+\/(\(\?i\))?(.*)\/$/.exec(term.trim());
       if (like) {

@@ -395,6 +395,26 @@ describe('notices in both forms, for every result status', () => {
     expect(description).toContain('• and 20 more');
   });
 
+  it('a description past its limit is cut between code spans, never inside one, wherever the limit falls', () => {
+    // Ten names of 290 to 330 characters make a line of users past 3,000 characters, so the limit falls inside a
+    // name, on its backtick, between two names, and inside the label of the line that follows, as the length moves.
+    for (let length = 290; length <= 330; length++) {
+      const users = Array.from({ length: 10 }, (_, i) => `${String(i).repeat(length - 12)}@example.com`);
+      const chat = noticeFor(result({ users, quarantine: [] }), 'chat');
+      const { description } = customNotification.parse(JSON.parse(chat?.message ?? '{}')).content;
+      expect(description.length).toBeLessThanOrEqual(DESCRIPTION_LIMIT);
+      expect(description.endsWith('...')).toBe(true);
+      const kept = description.slice(0, -3);
+      // Every span closes, and every one it shows is a whole value: a name, the endpoint, the correlation id.
+      expect(kept.split('`').length % 2).toBe(1);
+      const spans = [...kept.matchAll(/`([^`]*)`/g)].map((m) => m[1]);
+      expect(spans.length).toBeGreaterThan(0);
+      for (const span of spans) expect([...users, ENDPOINT_A, 'finding-7f3a']).toContain(span);
+      // No bold label left open either.
+      expect(kept.replace(/`[^`]*`/g, '').split('*').length % 2).toBe(1);
+    }
+  });
+
   it('the handler publishes the chat form when noticeFormat is chat', async () => {
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice')]);
     const { logger, metrics } = recorders();

@@ -63,6 +63,17 @@ describe('errors by kind, and the hand-off', () => {
     expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
   });
 
+  it("counts EC2's throttles of a run as Ec2Throttles, each once, and none when there were none", async () => {
+    const { api, handler, metricValues } = setup();
+    api.throttles = 7;
+    await handler(endOfDay);
+    expect(metricValues.filter((m) => m.name === 'Ec2Throttles')).toEqual([
+      { name: 'Ec2Throttles', value: 7 },
+    ]);
+    await handler(customEvent('Disconnect All VPN Users', { reason: 'again' }));
+    expect(metricValues.filter((m) => m.name === 'Ec2Throttles')).toHaveLength(1);
+  });
+
   it('a transient failure hands the rest on, with the decided request, and stays quiet until the last round', async () => {
     const { config, api, handler, handedOff, published } = setup();
     api.failures.set(

@@ -77,6 +77,14 @@ describe('one API per Region', () => {
     api.spendBurst();
     expect(spent).toEqual(['home', 'eu-west-1']);
   });
+
+  it("counts every Region's throttles together, each once", () => {
+    const { api, apis } = regions();
+    apis.home.throttles = 2;
+    apis.eu.throttles = 3;
+    expect(api.takeThrottles()).toBe(5);
+    expect(api.takeThrottles()).toBe(0);
+  });
 });
 
 describe('an eviction over two Regions', () => {
