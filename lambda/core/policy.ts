@@ -1,3 +1,4 @@
+import { IDENTITY_CENTER_ROLE_PREFIX } from './access-key';
 import type { Alert } from './alert';
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
@@ -82,14 +83,16 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
  * account, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
  * gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its account,
  * so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing else: no
- * local-part guess across accounts. A session name (IAM Identity Center's is the person's sign-in) is the same
- * person everywhere, and resolves as in the deployment's own account.
+ * local-part guess across accounts. An IAM Identity Center session name (the person's sign-in, set by AWS) is the
+ * same person everywhere, and resolves as in the deployment's own account. Any other session's name was chosen by
+ * whoever assumed the role, in any account: unmapped, it goes to `refusals`, and the finding evicts nobody.
  */
 function findingNames(
   candidates: readonly IdentityCandidate[],
   origin: AlertOrigin,
   config: EvictorConfig,
   notes: string[],
+  refusals: string[],
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
@@ -101,6 +104,10 @@ function findingNames(
       names.push({ name: mapped, match: 'username', source: `identityMap["${key}"]` });
     else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
+    else if (candidate.kind === 'chosen-session')
+      refusals.push(
+        `session "${candidate.value}" of ${candidate.principal ?? 'a role'} in account ${origin.account} is not an IAM Identity Center session (role ${IDENTITY_CENTER_ROLE_PREFIX}*): whoever started it chose its name, so it names no person (map "${origin.account}/${candidate.value}" in identityMap to evict its person)`,
+      );
     else if (candidate.kind === 'iam-user' && origin.account !== config.deploymentAccount) {
       if (config.usernameMatch === 'local-part')
         notes.push(
@@ -149,12 +156,18 @@ function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig)
     return { ...base, target: nobody, halt: { status: 'ignored', why } };
   }
   notes.push(...alert.identities.notes);
+  const refusals: string[] = [];
   const target: Target = {
     kind: 'users',
-    names: findingNames(alert.identities.candidates, alert.origin, config, notes),
+    names: findingNames(alert.identities.candidates, alert.origin, config, notes, refusals),
     clientIps: clientAddresses(alert.addresses, config.clientCidrs),
     lastActivity: alert.lastActivity,
   };
+  // A name nobody can vouch for refuses the whole finding: a person decides, rather than a guess evicting someone.
+  if (refusals.length > 0) {
+    const why = `${refusals.join('; ')}; nobody was evicted`;
+    return { ...base, target: nobody, halt: { status: 'refused', why } };
+  }
   if (target.names.length === 0 && target.clientIps.length === 0) {
     return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };
   }

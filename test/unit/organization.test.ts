@@ -316,6 +316,102 @@ function setup(
   return { api, quarantine, handler, lines, metricValues, published };
 }
 
+describe('whose session names a person: IAM Identity Center sessions only, in every account', () => {
+  /**
+   * The same finding about a session named Alice.Smith@corp.example.com, of a role that is not IAM Identity
+   * Center's (`AWSReservedSSO_...`): anyone who may assume `ci-deploy` picks that session name.
+   */
+  const roleSession = {
+    viaGuardDuty: () => {
+      const event = viaGuardDuty();
+      event.detail.resource.accessKeyDetails.userName = 'ci-deploy';
+      return event;
+    },
+    viaSecurityHub: () =>
+      withFinding((f) => (f.Resources[0].Details.AwsIamAccessKey.PrincipalName = 'ci-deploy')),
+  };
+  const terminateCalls = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate');
+
+  it.each([
+    { $label: "GuardDuty's event", event: viaGuardDuty },
+    { $label: "Security Hub's copy", event: viaSecurityHub },
+  ])('an IAM Identity Center session of another account evicts its person ($label)', async ({ event }) => {
+    const { api, handler } = setup();
+    const result = await handler(event());
+    expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(api.terminated.size).toBe(2);
+  });
+
+  it.each([
+    {
+      $label: "another account's role session, GuardDuty's event",
+      event: roleSession.viaGuardDuty,
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
+    },
+    {
+      $label: "another account's role session, Security Hub's copy",
+      event: roleSession.viaSecurityHub,
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
+    },
+    {
+      $label: "the deployment's own role session",
+      event: () => {
+        const event = roleSession.viaGuardDuty();
+        event.detail.accountId = HOME;
+        return event;
+      },
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${HOME} is not an IAM Identity Center session`,
+    },
+    {
+      $label: 'a federated user (GetFederationToken)',
+      event: () => fixture('federated-user'),
+      refusal: `session "bob" of FederatedUser in account ${HOME} is not an IAM Identity Center session`,
+    },
+  ])(
+    '$label, named like a VPN user: refused with the reason, counted, nothing terminated, a person told',
+    async ({ event, refusal }) => {
+      const { api, handler, metricValues, published } = setup();
+      const result = await handler(event());
+      expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(refusal) });
+      if (result.status !== 'refused') return;
+      expect(result.refusal).toMatch(/identityMap/);
+      expect(result.refusal).toMatch(/nobody was evicted$/);
+      expect(api.calls).toEqual([]);
+      expect(terminateCalls(api)).toEqual([]);
+      expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+      expect(published).toEqual([expect.stringContaining('REFUSED, nobody evicted: se')]);
+    },
+  );
+
+  it.each([
+    {
+      $label: 'a key qualified by its account',
+      map: { [`${WORKLOAD}/${ALICE}`]: 'alice.smith@corp.example.com' },
+      evicted: true,
+    },
+    {
+      $label: 'a bare key, for every account',
+      map: { [ALICE]: 'alice.smith@corp.example.com' },
+      evicted: true,
+    },
+    {
+      $label: "another account's qualified key: still refused",
+      map: { [`444455556666/${ALICE}`]: 'alice.smith@corp.example.com' },
+      evicted: false,
+    },
+  ])('a role session mapped in identityMap by $label', async ({ map, evicted }) => {
+    const { api, handler } = setup({ IDENTITY_MAP: JSON.stringify(map) });
+    const result = await handler(roleSession.viaSecurityHub());
+    if (evicted) {
+      expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+      expect(api.terminated.size).toBe(2);
+    } else {
+      expect(result.status).toBe('refused');
+      expect(terminateCalls(api)).toEqual([]);
+    }
+  });
+});
+
 describe('the same finding through both routes: one eviction, one notice', () => {
   const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
 
