@@ -53,16 +53,17 @@ function rulesByBus(template: Template) {
 }
 
 describe("the evictor's alert bus", () => {
-  it('admits findings from the organisation and the listed accounts, and Evict VPN User from the listed accounts alone', () => {
+  const onlySources = (sources: string[]) => ({
+    'ForAllValues:StringEquals': { 'events:source': sources },
+    Null: { 'events:source': 'false' },
+  });
+  const principalOf = (account: string) => ({
+    AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] },
+  });
+
+  it('admits findings from the organisation and the listed accounts; by default no account may command an eviction', () => {
     const template = evictorWith({ organizationId: ORG, accounts: [LISTED] });
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'ClientVpnEvictor-alerts' });
-    const onlySources = (sources: string[]) => ({
-      'ForAllValues:StringEquals': { 'events:source': sources },
-      Null: { 'events:source': 'false' },
-    });
-    const account = {
-      AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${LISTED}:root`]] },
-    };
     expect(busStatements(template)).toEqual([
       {
         Sid: 'FindingsFromTheOrganization',
@@ -75,32 +76,54 @@ describe("the evictor's alert bus", () => {
       {
         Sid: 'FindingsFromListedAccounts',
         Effect: 'Allow',
-        Principal: account,
+        Principal: principalOf(LISTED),
         Action: 'events:PutEvents',
         Resource: busArn,
         Condition: onlySources(FINDING_SOURCES),
       },
-      {
-        Sid: 'EvictRequestsFromListedAccounts',
-        Effect: 'Allow',
-        Principal: account,
-        Action: 'events:PutEvents',
-        Resource: busArn,
-        Condition: {
-          'ForAllValues:StringEquals': {
-            'events:source': ['client-vpn-evictor'],
-            'events:detail-type': ['Evict VPN User'],
-          },
-          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
-        },
-      },
     ]);
+    // Nothing on the alert bus reads Evict VPN User either.
+    expect(rulesByBus(template).alertBus.map((r) => r.EventPattern.source)).not.toContainEqual([
+      'client-vpn-evictor',
+    ]);
+  });
+
+  it('admits Evict VPN User only from alertSources.commandAccounts, which send no findings by being listed', () => {
+    const COMMANDER = '444455556666';
+    const template = evictorWith({ organizationId: ORG, accounts: [LISTED], commandAccounts: [COMMANDER] });
+    const statements = busStatements(template);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'FindingsFromTheOrganization',
+      'FindingsFromListedAccounts',
+      'EvictRequestsFromCommandAccounts',
+    ]);
+    expect(statements[1]?.Principal).toEqual(principalOf(LISTED));
+    expect(statements[2]).toEqual({
+      Sid: 'EvictRequestsFromCommandAccounts',
+      Effect: 'Allow',
+      Principal: principalOf(COMMANDER),
+      Action: 'events:PutEvents',
+      Resource: busArn,
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'events:source': ['client-vpn-evictor'],
+          'events:detail-type': ['Evict VPN User'],
+        },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
+    });
+    expect(rulesByBus(template).alertBus.map((r) => r.EventPattern)).toContainEqual({
+      source: ['client-vpn-evictor'],
+      'detail-type': ['Evict VPN User'],
+    });
   });
 
   it.each([
     { $label: 'the organisation alone', sources: { organizationId: ORG } },
     { $label: 'accounts alone', sources: { accounts: [LISTED, '444455556666'] } },
     { $label: 'both', sources: { organizationId: ORG, accounts: [LISTED] } },
+    { $label: 'commands alone', sources: { commandAccounts: [LISTED] } },
+    { $label: 'all three', sources: { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] } },
   ])(
     'never admits "*" but with the organisation, nor any source the evictor does not read ($label)',
     ({ sources }) => {
@@ -120,13 +143,13 @@ describe("the evictor's alert bus", () => {
         s.Condition['ForAllValues:StringEquals']['events:source'].includes('client-vpn-evictor'),
       );
       expect(custom.every((s) => s.Principal !== '*')).toBe(true);
-      expect(custom).toHaveLength(sources.accounts ? 1 : 0);
+      expect(custom).toHaveLength('commandAccounts' in sources ? 1 : 0);
     },
   );
 
   it('reads GuardDuty findings on both buses with one pattern, Security Hub and Evict VPN User on its own', () => {
     const template = evictorWith(
-      { organizationId: ORG, accounts: [LISTED] },
+      { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] },
       { minSeverity: '5.5', eventSource: 'corp.security' },
     );
     const { alertBus, defaultBus } = rulesByBus(template);
@@ -352,7 +375,22 @@ describe('context for the organisation, refused at synth naming the key', () => 
     {
       $label: 'a misspelt field',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { organisationId: ORG } },
-      error: 'context "alertSources.organisationId": expected one of the fields organizationId, accounts',
+      error:
+        'context "alertSources.organisationId": expected one of the fields organizationId, accounts, commandAccounts',
+    },
+    {
+      $label: 'a command account of 11 digits',
+      context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { commandAccounts: ['11112222333'] } },
+      error:
+        'context "alertSources.commandAccounts": expected a list of 12-digit AWS account ids ("11112222333" is not one)',
+    },
+    {
+      $label: 'no command accounts',
+      context: {
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        alertSources: { organizationId: ORG, commandAccounts: [] },
+      },
+      error: 'context "alertSources.commandAccounts": expected a non-empty list of 12-digit AWS account ids',
     },
     {
       $label: 'neither an organization nor accounts',
