@@ -16,7 +16,10 @@ import type {
   Target,
 } from './types';
 
-/** A finding of an account whose findings may not evict: rejected, and counted apart, with the account named. */
+/**
+ * A finding of an account whose findings may not evict, or an `Evict VPN User` of an account that may not command
+ * one: rejected, and counted apart, with the account named.
+ */
 export class AlertFromUnlistedAccountError extends EventRejectedError {
   override readonly name = 'AlertFromUnlistedAccountError';
   constructor(
@@ -131,6 +134,26 @@ function originRefusal(origin: AlertOrigin, config: EvictorConfig): string | und
   return `account ${origin.account} (${origin.region}) is not among alertSources.accounts: its findings evict nobody`;
 }
 
+/**
+ * Who sent an `Evict VPN User`, when it is not the deployment's own account and Region: recorded on the request, so
+ * that every audit line and the notice say it. Another account must be among `alertSources.commandAccounts`, which
+ * the alert bus's policy already requires; checked here too, so that the setting holds whatever bus or grant
+ * delivered the event.
+ */
+function commandOrigin(sender: AlertOrigin | undefined, config: EvictorConfig): AlertOrigin | undefined {
+  if (!sender || (sender.account === config.deploymentAccount && sender.region === config.region))
+    return undefined;
+  if (
+    sender.account !== config.deploymentAccount &&
+    !config.alertSources?.commandAccounts?.includes(sender.account)
+  )
+    throw new AlertFromUnlistedAccountError(
+      `account ${sender.account} (${sender.region}) is not among alertSources.commandAccounts: its Evict VPN User evicts nobody`,
+      sender,
+    );
+  return sender;
+}
+
 /** A finding, through either route, under the deployment's policy. */
 function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig): EvictionRequest {
   const refusal = originRefusal(alert.origin, config);
@@ -194,8 +217,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       return decideAlert(securityHubAlert(event.finding), event.correlationId, config);
     case 'evict': {
       const { detail } = event;
+      const origin = commandOrigin(event.sender, config);
       return {
         trigger: 'evict',
+        ...(origin ? { origin } : {}),
         ...askedOf(event, config, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
         round: 1,

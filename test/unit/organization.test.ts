@@ -3,7 +3,7 @@ import { evict } from '../../lambda/core/evict';
 import { AlertFromUnlistedAccountError, decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
-import { ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
 import { recorders } from '../support/recorders';
@@ -550,6 +550,70 @@ describe('the handler: which account said it, and events of several findings', (
     expect(published).toEqual([
       '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
     ]);
+  });
+
+  describe('Evict VPN User from another account: only from alertSources.commandAccounts, and recorded with it', () => {
+    const COMMANDER = '444455556666';
+    /** An Evict VPN User as EventBridge delivers it: the envelope names the account and Region that put it. */
+    const evictFrom = (account: string, region = 'eu-west-1') => ({
+      ...customEvent('Evict VPN User', { usernames: ['bob@corp.example.com'], reason: 'SOAR playbook 12' }),
+      account,
+      region,
+    });
+
+    it('from a command account: evicts, and every audit line, the result and the notice name the sender', async () => {
+      const { api, handler, lines, published } = setup({
+        ALERT_SOURCES: JSON.stringify({ commandAccounts: [COMMANDER] }),
+      });
+      const result = await handler(evictFrom(COMMANDER));
+      expect(result).toMatchObject({
+        status: 'completed',
+        users: ['bob@corp.example.com'],
+        origin: { account: COMMANDER, region: 'eu-west-1' },
+      });
+      expect(api.terminated.size).toBe(1);
+      const audit = lines.filter((l) => l.message === 'connection');
+      expect(audit).toHaveLength(1);
+      expect(audit[0]?.attributes.origin).toEqual({ account: COMMANDER, region: 'eu-west-1' });
+      expect(lines.find((l) => l.message === 'eviction summary')?.attributes.result).toMatchObject({
+        origin: { account: COMMANDER, region: 'eu-west-1' },
+      });
+      expect(published).toEqual([
+        '[client-vpn-evictor ENFORCING] evict from 444455556666 eu-west-1: 1 connections terminated',
+      ]);
+    });
+
+    it.each([
+      { $label: 'no alertSources', sources: undefined },
+      { $label: 'the account listed for its findings only', sources: { accounts: [COMMANDER] } },
+      { $label: 'the organisation', sources: { organizationId: 'o-a1b2c3d4e5' } },
+    ])(
+      'from an account not among commandAccounts ($label): rejected, naming it, nothing terminated',
+      async ({ sources }) => {
+        const { api, handler, metricValues, published } = setup(
+          sources ? { ALERT_SOURCES: JSON.stringify(sources) } : {},
+        );
+        const result = await handler(evictFrom(COMMANDER));
+        expect(result).toMatchObject({
+          status: 'rejected',
+          reason: `account ${COMMANDER} (eu-west-1) is not among alertSources.commandAccounts: its Evict VPN User evicts nobody`,
+          origin: { account: COMMANDER, region: 'eu-west-1' },
+        });
+        expect(api.calls).toEqual([]);
+        expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+        expect(published).toEqual([]);
+      },
+    );
+
+    it("the deployment's own, in its own Region, names no origin; from another Region it names the Region", async () => {
+      const home = setup({ AWS_REGION: 'us-east-1' });
+      expect(await home.handler(evictFrom(HOME, 'us-east-1'))).not.toHaveProperty('origin');
+      expect(home.published).toEqual(['[client-vpn-evictor ENFORCING] evict: 1 connections terminated']);
+      const elsewhere = setup({ AWS_REGION: 'us-east-1' });
+      expect(await elsewhere.handler(evictFrom(HOME, 'eu-west-1'))).toMatchObject({
+        origin: { account: HOME, region: 'eu-west-1' },
+      });
+    });
   });
 
   it('a finding of an unlisted account: rejected with the reason, counted, nothing terminated', async () => {
