@@ -286,6 +286,78 @@ describe('the forwarder stack', () => {
     });
   });
 
+  /**
+   * What CloudWatch needs to publish an alarm to an SSE-KMS topic (SNS: "Enable compatibility between event sources
+   * from AWS services and encrypted topics"; re:Post "cloudwatch-receive-sns-for-alarm-trigger"): an Allow for
+   * `cloudwatch.amazonaws.com` in the topic policy, which replaces SNS's default one, and kms:Decrypt and
+   * kms:GenerateDataKey* in the key policy; both held to this account's alarms (confused deputy).
+   */
+  const alarmsMayPublish = (template: Template, topicId: string) => {
+    const thisAccount = { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp(`^${topicId}`) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AlarmsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp(`^${topicId}`) },
+            Condition: {
+              StringEquals: thisAccount,
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+    // The key the topic is encrypted with.
+    const topics = Object.entries(template.findResources('AWS::SNS::Topic')).filter(([id]) =>
+      id.startsWith(topicId),
+    );
+    expect(topics).toHaveLength(1);
+    const [keyId] = topics[0]?.[1]?.Properties.KmsMasterKeyId['Fn::GetAtt'] ?? [];
+    const key = template.findResources('AWS::KMS::Key')[keyId];
+    const cloudWatchStatements = key?.Properties.KeyPolicy.Statement.filter(
+      (s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+    // Only the conditioned one: no unconditioned grant to CloudWatch is left beside it.
+    expect(cloudWatchStatements).toEqual([
+      {
+        Sid: 'AlarmsOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: thisAccount },
+      },
+    ]);
+  };
+
+  it("lets only this account's CloudWatch alarms publish to its encrypted topic: topic policy and key policy", () => {
+    alarmsMayPublish(forwarder().template, 'Alarms');
+  });
+
+  it("the evictor's encrypted topic lets its alarms publish the same way", () => {
+    alarmsMayPublish(synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] }).template, 'Notifications');
+  });
+
   it("forwards exactly what the evictor reads: the same filter, one function's pattern", () => {
     const context = {
       endpointIds: EXAMPLE_ENDPOINTS[0],
