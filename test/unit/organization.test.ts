@@ -1,6 +1,7 @@
 import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
 import { AlertFromUnlistedAccountError, decide } from '../../lambda/core/policy';
+import { labelsReaching } from '../../lambda/core/securityhub';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
@@ -121,6 +122,68 @@ describe("Security Hub's findings", () => {
     expect(decideFor(event).halt).toEqual({ status: 'ignored', why });
   });
 
+  /**
+   * ASFF's Severity: `Label` (or the deprecated `Normalized`) is always there; `Original` is the provider's own value
+   * as text, GuardDuty's 0-10; `Product` is deprecated and "isn't included in findings" (Security Hub API
+   * reference, Severity). GuardDuty's levels: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
+   */
+  it.each([
+    {
+      $label: 'Original, without Product',
+      severity: { Label: 'HIGH', Normalized: 70, Original: '7.5' },
+      read: 7.5,
+    },
+    { $label: 'Original before Product', severity: { Label: 'LOW', Original: '3', Product: 8 }, read: 3 },
+    {
+      $label: 'Product, in an older finding (the real capture)',
+      severity: { Label: 'LOW', Normalized: 40, Product: 2 },
+      read: 2,
+    },
+    {
+      $label: 'Original that is no number: Product',
+      severity: { Label: 'HIGH', Original: 'High', Product: 8 },
+      read: 8,
+    },
+    { $label: 'Label alone: the top of its level', severity: { Label: 'HIGH' }, read: 8.9 },
+    { $label: 'Normalized alone: its label, then the top', severity: { Normalized: 55 }, read: 6.9 },
+    { $label: 'Label CRITICAL alone', severity: { Label: 'CRITICAL' }, read: 10 },
+  ])("reads GuardDuty's severity from $label", ({ severity, read }) => {
+    const event = withFinding((f) => (f.Severity = severity));
+    expect(decideFor(event, { MIN_SEVERITY: '0' }).reason).toBe(
+      `GuardDuty via Security Hub TTPs/Credential Access/IAMUser-AnomalousBehavior (severity ${read})`,
+    );
+  });
+
+  it.each([
+    { $label: 'MEDIUM alone under minSeverity 7', severity: { Label: 'MEDIUM' }, halted: true },
+    { $label: 'HIGH alone under minSeverity 8', severity: { Label: 'HIGH' }, halted: false },
+    {
+      $label: 'HIGH with Original 7.2 under minSeverity 8',
+      severity: { Label: 'HIGH', Original: '7.2' },
+      halted: true,
+    },
+  ])('minSeverity against $label', ({ severity, halted }) => {
+    const event = withFinding((f) => (f.Severity = severity));
+    const min = severity.Label === 'MEDIUM' ? '7' : '8';
+    expect(decideFor(event, { MIN_SEVERITY: min }).halt !== undefined).toBe(halted);
+  });
+
+  it.each([
+    { minSeverity: 0, labels: ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 1, labels: ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 4, labels: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 5.5, labels: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 7, labels: ['HIGH', 'CRITICAL'] },
+    { minSeverity: 8.9, labels: ['HIGH', 'CRITICAL'] },
+    { minSeverity: 9, labels: ['CRITICAL'] },
+    { minSeverity: 10, labels: ['CRITICAL'] },
+  ])(
+    'the rules let through the labels whose GuardDuty level may reach minSeverity $minSeverity',
+    ({ minSeverity, labels }) => {
+      expect(labelsReaching(minSeverity)).toEqual(labels);
+    },
+  );
+
   it('a finding an analyst has seen (NOTIFIED) still acts', () => {
     const event = viaSecurityHub();
     findingOf(event).Workflow.Status = 'NOTIFIED';
@@ -138,9 +201,9 @@ describe("Security Hub's findings", () => {
 
   it.each([
     {
-      $label: 'no Severity.Product, the only 0-10 severity',
-      change: (f: any) => delete f.Severity.Product,
-      field: 'Severity.Product',
+      $label: 'a Severity with neither Label nor Normalized, one of which ASFF requires',
+      change: (f: any) => (f.Severity = { Product: 8 }),
+      field: 'Severity: must have a Label or Normalized, as ASFF requires',
     },
     {
       $label: 'an AwsAccountId other than the account in its Id',
