@@ -21,8 +21,9 @@ export interface AlertBusProps {
  * A bus of the evictor's own for alerts from other accounts, so that the account's default bus stays closed to
  * them. Its policy lets `events:PutEvents` only from principals of the organisation and/or the listed accounts, and
  * only with the sources the evictor reads: findings (`aws.guardduty`, `aws.securityhub`, which EventBridge lets
- * nobody but AWS put) from either; `Evict VPN User` from the listed accounts alone (a security account's SOAR, say),
- * never from every account of the organisation. A release and the end-of-day disconnect stay with this account.
+ * nobody but AWS put) from either; `Evict VPN User` only from `commandAccounts` (a security account's SOAR, say),
+ * never from the finding accounts or the organisation by default. A release and the end-of-day disconnect stay with
+ * this account.
  */
 export class AlertBus extends Construct {
   readonly bus: events.EventBus;
@@ -64,9 +65,12 @@ export class AlertBus extends Construct {
       });
     }
     const accounts = (sources.accounts ?? []).map((account) => new iam.AccountPrincipal(account));
-    if (accounts.length > 0) {
+    if (accounts.length > 0)
       allow('FindingsFromListedAccounts', accounts, only('events:source', findingSources));
-      allow('EvictRequestsFromListedAccounts', accounts, {
+    // Naming whom to evict is more trust than sending findings: only the accounts given for it, never by default.
+    const commanders = (sources.commandAccounts ?? []).map((account) => new iam.AccountPrincipal(account));
+    if (commanders.length > 0) {
+      allow('EvictRequestsFromCommandAccounts', commanders, {
         'ForAllValues:StringEquals': {
           'events:source': [eventSource],
           'events:detail-type': [DETAIL_TYPES.evict],
@@ -75,7 +79,7 @@ export class AlertBus extends Construct {
       });
       new events.Rule(this, 'EvictRequests', {
         eventBus: this.bus,
-        description: `Evict VPN User from ${eventSource}, put by the listed accounts`,
+        description: `Evict VPN User from ${eventSource}, put by alertSources.commandAccounts`,
         eventPattern: { source: [eventSource], detailType: [DETAIL_TYPES.evict] },
         targets: [target],
       });

@@ -1,5 +1,6 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
+import { labelsReaching } from '../lambda/core/securityhub';
 import type { DeploymentSettings } from './context';
 
 /** The settings that say which findings are worth an eviction: the evictor's rules and the forwarder's read them. */
@@ -23,10 +24,13 @@ export function guardDutyFindingPattern({ minSeverity, findingTypes }: FindingFi
 }
 
 /**
- * Security Hub's copies of GuardDuty findings at or above `minSeverity`, by GuardDuty's own 0-10 severity, which
- * Security Hub keeps in `Severity.Product`. There is none with `findingTypes`: Security Hub renames GuardDuty's
- * types (`CredentialAccess:IAMUser/AnomalousBehavior` is `TTPs/Credential Access/IAMUser-AnomalousBehavior`),
- * not by a rule a prefix can follow, so the type filter could not hold for them.
+ * Security Hub's copies of GuardDuty findings that may reach `minSeverity`, by `Severity.Label`, which every ASFF
+ * finding has (GuardDuty's own 0-10 value is text in `Severity.Original`, which a rule cannot compare, or in the
+ * deprecated `Product`, which findings no longer promise): the labels whose GuardDuty level may reach it. The
+ * function then reads the exact severity where the finding gives one. There is none with `findingTypes`: Security
+ * Hub renames GuardDuty's types (`CredentialAccess:IAMUser/AnomalousBehavior` is
+ * `TTPs/Credential Access/IAMUser-AnomalousBehavior`), not by a rule a prefix can follow, so the type filter could
+ * not hold for them.
  */
 export function securityHubFindingPattern({
   minSeverity,
@@ -39,7 +43,7 @@ export function securityHubFindingPattern({
     detail: {
       findings: {
         ProductArn: events.Match.suffix('::product/aws/guardduty'),
-        Severity: { Product: events.Match.greaterThanOrEqual(minSeverity) },
+        Severity: { Label: labelsReaching(minSeverity) },
       },
     },
   };

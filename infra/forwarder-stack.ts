@@ -19,7 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ForwarderSettings } from './context';
 import { guardDutyFindingPattern, securityHubFindingPattern } from './finding-patterns';
-import { alarmsTo } from './notifications';
+import { alarmsTo, letAlarmsPublish } from './notifications';
 
 export interface ForwarderStackProps extends StackProps {
   settings: ForwarderSettings;
@@ -84,18 +84,18 @@ export class ForwarderStack extends Stack {
 
     // The alarms cannot go to the evictor's topic, in another account, nor through the route that is failing:
     // they have a topic of their own here. CloudWatch publishes only to a topic whose key lets it, which AWS's own
-    // key for SNS never does.
+    // key for SNS never does, and whose policy lets it.
     const key = new kms.Key(this, 'Key', {
       description: 'client-vpn-evictor forwarder: its alarm topic',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const topic = new sns.Topic(this, 'Alarms', {
       displayName: 'client-vpn-evictor forwarder alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    letAlarmsPublish(topic, key);
     if (settings.notifyEmail) {
       topic.addSubscription(
         new snsSubscriptions.EmailSubscription(settings.notifyEmail, { deadLetterQueue: undelivered }),

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,7 +23,8 @@ export function notificationsTopic(
     enableKeyRotation: true,
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']) {
+  // EventBridge (to a dead-letter queue) sends no aws:SourceAccount to KMS, so its grant can carry no condition.
+  for (const service of ['events.amazonaws.com', 'sns.amazonaws.com']) {
     key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
   }
   const topic = new sns.Topic(scope, 'Notifications', {
@@ -31,7 +32,45 @@ export function notificationsTopic(
     masterKey: key,
     enforceSSL: true,
   });
+  letAlarmsPublish(topic, key);
   return { key, topic };
+}
+
+/**
+ * Lets the CloudWatch alarms of this account and Region publish to `topic`, encrypted with `key`. The topic has a
+ * policy of its own (enforceSSL writes one), which replaces SNS's default one that let the account publish, so
+ * CloudWatch needs an Allow there; and it encrypts each message with the topic's key, so it needs the key too.
+ * Both grants hold only for this account's requests (aws:SourceAccount), the topic's only for its alarms
+ * (aws:SourceArn), so that CloudWatch cannot be made to publish here on another account's behalf.
+ */
+export function letAlarmsPublish(topic: sns.Topic, key: kms.Key): void {
+  const stack = Stack.of(topic);
+  const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+  const thisAccount = { StringEquals: { 'aws:SourceAccount': stack.account } };
+  const alarms = stack.formatArn({
+    service: 'cloudwatch',
+    resource: 'alarm',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AlarmsOfThisAccount',
+      principals: [cloudWatch],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: { ...thisAccount, ArnLike: { 'aws:SourceArn': alarms } },
+    }),
+  );
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AlarmsOfThisAccount',
+      principals: [cloudWatch],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: thisAccount,
+    }),
+  );
 }
 
 /** Raises an alarm to `topic` as soon as `metric` reaches 1 in a period; no data is no alarm. */

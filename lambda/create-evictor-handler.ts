@@ -233,11 +233,18 @@ export function createEvictorHandler({
     // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
     if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
     if (!deliveries || !context) return await run(request, context);
-    // Keyed on the event's id and the request as decided, which no field of an event that is not valid can set.
+    // Keyed on the request as decided, which no field of an event that is not valid can set, and on the event's
+    // id or, for a finding's first round, what the finding reports: the same finding through both routes is one.
+    const activity =
+      request.trigger === 'guardduty' && request.round === 1 && request.target.kind === 'users'
+        ? request.target.lastActivity
+        : undefined;
     const key = {
       trigger: request.trigger,
       // Parsing accepted the event, so its envelope has an id.
-      eventId: String((event as { id: unknown }).id),
+      ...(activity === undefined
+        ? { eventId: String((event as { id: unknown }).id) }
+        : { lastActivity: activity }),
       correlationId: request.correlationId,
       ...('round' in request ? { round: request.round } : {}),
     };

@@ -6,14 +6,19 @@
 
 /**
  * One delivered event as the evictor decided it: what a second delivery of it has in common with the first. The
- * event's own id is part of it because EventBridge and Lambda keep the id when they deliver again, while GuardDuty
- * publishes each update of a finding (new activity) as a new event with the same finding id: an update must run.
+ * event's own id is part of it because EventBridge and Lambda keep the id when they deliver again. A finding is
+ * keyed by what it reports instead: GuardDuty's event and Security Hub's copy of the same finding are two events
+ * with two ids, but one finding id (the correlation id) and one last activity (`eventLastSeen`, which Security Hub
+ * carries as `LastObservedAt`), so they are one delivery however close together they come; GuardDuty publishes an
+ * update of a finding (new activity) with a later one, and an update runs.
  * A type, not an interface, so that it is the JSON value Powertools hashes.
  */
 export type DeliveryKey = {
   trigger: string;
   /** The event's `id`: a hand-off's names the request and its round, a schedule's is the execution's. */
-  eventId: string;
+  eventId?: string;
+  /** A finding's last activity (epoch ms), in place of the event's id. */
+  lastActivity?: number;
   correlationId: string;
   /** The round of an eviction; none for a release. */
   round?: number;

@@ -11,6 +11,7 @@ import {
   securityHubProductSchema,
 } from './securityhub';
 import { SETTINGS } from './settings';
+import type { AlertOrigin } from './types';
 import { validate } from './validation';
 
 /**
@@ -24,7 +25,7 @@ export type ParsedEvent = EventKind & { correlationId: string };
 type EventKind =
   | { kind: 'guardduty'; finding: GuardDutyFinding }
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
-  | { kind: 'evict'; detail: EvictDetail }
+  | { kind: 'evict'; detail: EvictDetail; sender?: AlertOrigin }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'sweep'; detail: SweepDetail }
@@ -170,6 +171,10 @@ const envelopeSchema = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   source: z.string().check(z.minLength(1), z.maxLength(256)),
   'detail-type': z.string().check(z.minLength(1), z.maxLength(256)),
+  // The account and Region that put a custom event: whether another account may command, and what to record.
+  // EventBridge always writes both; an event invoked directly (the CLI, a test) may have neither.
+  account: z.optional(z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id'))),
+  region: z.optional(z.string().check(z.regex(REGION, 'must be an AWS Region such as eu-west-1'))),
   detail: z.unknown(),
 });
 
@@ -276,6 +281,9 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       return {
         kind: 'evict',
         detail: parseWith(evictDetailSchema, envelope.detail, `"${detailType}" detail`),
+        ...(envelope.account && envelope.region
+          ? { sender: { account: envelope.account, region: envelope.region } }
+          : {}),
       };
     case DETAIL_TYPES.disconnectAll:
       return {

@@ -175,6 +175,7 @@ export async function evict(
   if (request.halt) {
     result.status = request.halt.status;
     result.notes.push(request.halt.why);
+    if (request.halt.status === 'refused') result.refusal = request.halt.why;
     return result;
   }
   if (request.backoffMs) {

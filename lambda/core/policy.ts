@@ -1,3 +1,4 @@
+import { IDENTITY_CENTER_ROLE_PREFIX } from './access-key';
 import type { Alert } from './alert';
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
@@ -15,7 +16,10 @@ import type {
   Target,
 } from './types';
 
-/** A finding of an account whose findings may not evict: rejected, and counted apart, with the account named. */
+/**
+ * A finding of an account whose findings may not evict, or an `Evict VPN User` of an account that may not command
+ * one: rejected, and counted apart, with the account named.
+ */
 export class AlertFromUnlistedAccountError extends EventRejectedError {
   override readonly name = 'AlertFromUnlistedAccountError';
   constructor(
@@ -82,14 +86,16 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
  * account, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
  * gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its account,
  * so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing else: no
- * local-part guess across accounts. A session name (IAM Identity Center's is the person's sign-in) is the same
- * person everywhere, and resolves as in the deployment's own account.
+ * local-part guess across accounts. An IAM Identity Center session name (the person's sign-in, set by AWS) is the
+ * same person everywhere, and resolves as in the deployment's own account. Any other session's name was chosen by
+ * whoever assumed the role, in any account: unmapped, it goes to `refusals`, and the finding evicts nobody.
  */
 function findingNames(
   candidates: readonly IdentityCandidate[],
   origin: AlertOrigin,
   config: EvictorConfig,
   notes: string[],
+  refusals: string[],
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
@@ -101,6 +107,10 @@ function findingNames(
       names.push({ name: mapped, match: 'username', source: `identityMap["${key}"]` });
     else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
+    else if (candidate.kind === 'chosen-session')
+      refusals.push(
+        `session "${candidate.value}" of ${candidate.principal ?? 'a role'} in account ${origin.account} is not an IAM Identity Center session (role ${IDENTITY_CENTER_ROLE_PREFIX}*): whoever started it chose its name, so it names no person (map "${origin.account}/${candidate.value}" in identityMap to evict its person)`,
+      );
     else if (candidate.kind === 'iam-user' && origin.account !== config.deploymentAccount) {
       if (config.usernameMatch === 'local-part')
         notes.push(
@@ -122,6 +132,26 @@ function originRefusal(origin: AlertOrigin, config: EvictorConfig): string | und
   if (origin.account === config.deploymentAccount || listed === undefined || listed.includes(origin.account))
     return undefined;
   return `account ${origin.account} (${origin.region}) is not among alertSources.accounts: its findings evict nobody`;
+}
+
+/**
+ * Who sent an `Evict VPN User`, when it is not the deployment's own account and Region: recorded on the request, so
+ * that every audit line and the notice say it. Another account must be among `alertSources.commandAccounts`, which
+ * the alert bus's policy already requires; checked here too, so that the setting holds whatever bus or grant
+ * delivered the event.
+ */
+function commandOrigin(sender: AlertOrigin | undefined, config: EvictorConfig): AlertOrigin | undefined {
+  if (!sender || (sender.account === config.deploymentAccount && sender.region === config.region))
+    return undefined;
+  if (
+    sender.account !== config.deploymentAccount &&
+    !config.alertSources?.commandAccounts?.includes(sender.account)
+  )
+    throw new AlertFromUnlistedAccountError(
+      `account ${sender.account} (${sender.region}) is not among alertSources.commandAccounts: its Evict VPN User evicts nobody`,
+      sender,
+    );
+  return sender;
 }
 
 /** A finding, through either route, under the deployment's policy. */
@@ -149,12 +179,18 @@ function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig)
     return { ...base, target: nobody, halt: { status: 'ignored', why } };
   }
   notes.push(...alert.identities.notes);
+  const refusals: string[] = [];
   const target: Target = {
     kind: 'users',
-    names: findingNames(alert.identities.candidates, alert.origin, config, notes),
+    names: findingNames(alert.identities.candidates, alert.origin, config, notes, refusals),
     clientIps: clientAddresses(alert.addresses, config.clientCidrs),
     lastActivity: alert.lastActivity,
   };
+  // A name nobody can vouch for refuses the whole finding: a person decides, rather than a guess evicting someone.
+  if (refusals.length > 0) {
+    const why = `${refusals.join('; ')}; nobody was evicted`;
+    return { ...base, target: nobody, halt: { status: 'refused', why } };
+  }
   if (target.names.length === 0 && target.clientIps.length === 0) {
     return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };
   }
@@ -181,8 +217,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       return decideAlert(securityHubAlert(event.finding), event.correlationId, config);
     case 'evict': {
       const { detail } = event;
+      const origin = commandOrigin(event.sender, config);
       return {
         trigger: 'evict',
+        ...(origin ? { origin } : {}),
         ...askedOf(event, config, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
         round: 1,

@@ -196,7 +196,11 @@ export class EvictionIncompleteError extends Error {
  * touched or sent.
  */
 export function notRunAgain(request: DecidedRequest, why: string): EvictionResult {
-  const result: EvictionResult = { ...resultFor(request), status: 'ignored' };
+  const result: EvictionResult = {
+    ...resultFor(request),
+    status: 'ignored',
+    ...('origin' in request && request.origin ? { origin: request.origin } : {}),
+  };
   result.notes.push(why);
   return result;
 }

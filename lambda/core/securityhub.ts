@@ -25,6 +25,40 @@ export function guardDutyFindingIdOf(asffId: unknown): string | undefined {
   return typeof asffId === 'string' ? GUARDDUTY_FINDING_ARN.exec(asffId)?.[3] : undefined;
 }
 
+/**
+ * Security Hub's severity labels, each with the highest of GuardDuty's 0-10 severities it stands for (GuardDuty's
+ * levels: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0; GuardDuty raises nothing informational).
+ * A finding whose exact severity is not given is taken at the top of its label's level: the eviction is the
+ * protection, so a level that may reach `minSeverity` acts. The forwarder's and the evictor's rules select on the
+ * label by the same table.
+ */
+export const SEVERITY_LABEL_TOPS = {
+  INFORMATIONAL: 0.9,
+  LOW: 3.9,
+  MEDIUM: 6.9,
+  HIGH: 8.9,
+  CRITICAL: 10,
+} as const;
+export type SeverityLabel = keyof typeof SEVERITY_LABEL_TOPS;
+
+/** The labels whose level may reach `minSeverity`: what a rule on `Severity.Label` must let through. */
+export const labelsReaching = (minSeverity: number): SeverityLabel[] =>
+  (Object.keys(SEVERITY_LABEL_TOPS) as SeverityLabel[]).filter(
+    (label) => SEVERITY_LABEL_TOPS[label] >= minSeverity,
+  );
+
+/** Security Hub's documented mapping of the deprecated `Normalized` (0-100) to a label, for a finding with no label. */
+const labelOfNormalized = (normalized: number): SeverityLabel =>
+  normalized === 0
+    ? 'INFORMATIONAL'
+    : normalized < 40
+      ? 'LOW'
+      : normalized < 70
+        ? 'MEDIUM'
+        : normalized < 90
+          ? 'HIGH'
+          : 'CRITICAL';
+
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const name = z.string().check(z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
 const timestamp = z.optional(z.string().check(z.maxLength(64)));
@@ -48,8 +82,20 @@ export const securityHubGuardDutyFindingSchema = z
     ProductArn: z.string().check(z.regex(GUARDDUTY_PRODUCT_ARN, 'must be GuardDuty in Security Hub')),
     AwsAccountId: z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
     Types: z.array(name.check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(50)),
-    // GuardDuty's own 0-10 severity: the one the evictor's minSeverity means (Label and Normalized are coarser).
-    Severity: z.object({ Product: z.number().check(z.minimum(0), z.maximum(10)) }),
+    // ASFF requires Label or Normalized (Security Hub fills in the other); GuardDuty's own 0-10 severity, the one
+    // minSeverity means, is in Original (as text), or in the deprecated Product of older findings.
+    Severity: z
+      .object({
+        Label: z.optional(z.enum(Object.keys(SEVERITY_LABEL_TOPS) as [SeverityLabel, ...SeverityLabel[]])),
+        Normalized: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
+        Original: z.optional(z.string().check(z.maxLength(64))),
+        Product: z.optional(z.number().check(z.minimum(0), z.maximum(10))),
+      })
+      .check(
+        z.refine((s) => s.Label !== undefined || s.Normalized !== undefined, {
+          message: 'must have a Label or Normalized, as ASFF requires',
+        }),
+      ),
     UpdatedAt: timestamp,
     LastObservedAt: timestamp,
     RecordState: z.enum(['ACTIVE', 'ARCHIVED']),
@@ -109,6 +155,18 @@ export type SecurityHubGuardDutyFinding = z.infer<typeof securityHubGuardDutyFin
 /** A flag in GuardDuty's product fields, which Security Hub carries as text: anything but "false" counts. */
 const flagged = (text: string | undefined) => text !== undefined && text.trim().toLowerCase() !== 'false';
 
+/**
+ * GuardDuty's 0-10 severity of the finding: `Original`, GuardDuty's own value as text, where it is one; else the
+ * deprecated `Product`, which AWS no longer promises in findings; else the top of the label's level.
+ */
+function severityOf({ Severity }: SecurityHubGuardDutyFinding): number {
+  const original = Severity.Original?.trim() ? Number(Severity.Original) : Number.NaN;
+  if (original >= 0 && original <= 10) return original;
+  if (Severity.Product !== undefined) return Severity.Product;
+  // The schema holds one of the two.
+  return SEVERITY_LABEL_TOPS[Severity.Label ?? labelOfNormalized(Severity.Normalized ?? 0)];
+}
+
 /** Why the finding is closed: archived in Security Hub or in GuardDuty, or suppressed or resolved by a person. */
 function closedBecause(finding: SecurityHubGuardDutyFinding): string | undefined {
   if (finding.RecordState === 'ARCHIVED') return 'the finding is archived (RecordState ARCHIVED)';
@@ -164,7 +222,7 @@ export function securityHubAlert(finding: SecurityHubGuardDutyFinding): Alert {
     service: 'Security Hub',
     findingId,
     type: finding.Types[0] ?? '',
-    severity: finding.Severity.Product,
+    severity: severityOf(finding),
     origin: { account: finding.AwsAccountId, region },
     sample:
       finding.Sample === true ||

@@ -377,19 +377,40 @@ function accessHoursOf(raw: unknown): AccessHours {
 }
 
 /**
- * Who else may send the evictor alerts: the stack's alert bus admits findings from principals of the organisation
- * and/or these accounts, and only the accounts listed (with the deployment's own) may have their findings evict.
+ * Who else may send the evictor alerts, and who else may command it: the stack's alert bus admits findings from
+ * principals of the organisation and/or `accounts`, of which only the accounts listed (with the deployment's own)
+ * may have their findings evict; and `Evict VPN User` from `commandAccounts` alone. Sending findings, which only AWS
+ * can write, and naming whom to evict are different trust, so listing an account for one never grants the other.
  */
 export interface AlertSources {
   /** `o-` and 10 to 32 lowercase letters or digits. */
   organizationId?: string;
   accounts?: string[];
+  /**
+   * Accounts that may put `Evict VPN User` on the alert bus (a security account's SOAR, say).
+   * @default none: no account but the deployment's own may command an eviction
+   */
+  commandAccounts?: string[];
 }
 
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const ALERT_SOURCES_FIELDS = ['organizationId', 'accounts'];
+const ALERT_SOURCES_FIELDS = ['organizationId', 'accounts', 'commandAccounts'];
 const ALERT_SOURCES_FORM =
-  'an object with an organizationId, accounts, or both, such as {"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}';
+  'an object with an organizationId, accounts, commandAccounts, or several, such as {"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}';
+
+/** A field of 12-digit account ids, deduplicated; `field` names it in the error. */
+function accountIdsOf(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw new InvalidSettingError('a non-empty list of 12-digit AWS account ids', value, `.${field}`);
+  const bad = value.find((account) => typeof account !== 'string' || !ACCOUNT_ID.test(account));
+  if (bad !== undefined)
+    throw new InvalidSettingError(
+      `a list of 12-digit AWS account ids (${describeValue(bad)} is not one)`,
+      value,
+      `.${field}`,
+    );
+  return [...new Set(value as string[])];
+}
 
 function alertSourcesOf(raw: unknown): AlertSources {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -401,7 +422,7 @@ function alertSourcesOf(raw: unknown): AlertSources {
       unknown,
       `.${unknown}`,
     );
-  const { organizationId, accounts } = raw as Record<string, unknown>;
+  const { organizationId, accounts, commandAccounts } = raw as Record<string, unknown>;
   if (
     organizationId !== undefined &&
     (typeof organizationId !== 'string' || !ORGANIZATION_ID.test(organizationId))
@@ -411,22 +432,14 @@ function alertSourcesOf(raw: unknown): AlertSources {
       organizationId,
       '.organizationId',
     );
-  if (accounts !== undefined) {
-    if (!Array.isArray(accounts) || accounts.length === 0)
-      throw new InvalidSettingError('a non-empty list of 12-digit AWS account ids', accounts, '.accounts');
-    const bad = accounts.find((account) => typeof account !== 'string' || !ACCOUNT_ID.test(account));
-    if (bad !== undefined)
-      throw new InvalidSettingError(
-        `a list of 12-digit AWS account ids (${describeValue(bad)} is not one)`,
-        accounts,
-        '.accounts',
-      );
-  }
-  if (organizationId === undefined && accounts === undefined)
+  if (organizationId === undefined && accounts === undefined && commandAccounts === undefined)
     throw new InvalidSettingError(ALERT_SOURCES_FORM, raw);
   return {
     ...(organizationId !== undefined ? { organizationId: organizationId as string } : {}),
-    ...(accounts !== undefined ? { accounts: [...new Set(accounts as string[])] } : {}),
+    ...(accounts !== undefined ? { accounts: accountIdsOf(accounts, 'accounts') } : {}),
+    ...(commandAccounts !== undefined
+      ? { commandAccounts: accountIdsOf(commandAccounts, 'commandAccounts') }
+      : {}),
   };
 }
 
@@ -708,7 +721,7 @@ export const SETTINGS = {
       default: 'none: this account only',
       example: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333","444455556666"]}',
       meaning:
-        'Alerts from other accounts: an alert bus that admits findings from the organisation and/or these accounts; findings of accounts not listed evict nobody (see [Alerts from the whole organisation](organization.md)).',
+        'Alerts from other accounts: an alert bus that admits findings from the organisation and/or `accounts`; findings of accounts not listed evict nobody. `commandAccounts` may also send `Evict VPN User` (none by default) (see [Alerts from the whole organisation](organization.md)).',
     },
   }),
   alertBusArn: declared<string | undefined>({

@@ -16,12 +16,18 @@ export interface AlertOrigin {
   region: string;
 }
 
-/** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
+/**
+ * An identity a finding names, before the identity map. `session` is an IAM Identity Center session, whose name AWS
+ * sets to the person's sign-in; `chosen-session` is any other assumed-role or federated session, whose name the
+ * caller chose. Kubernetes and RDS users, and chosen sessions, resolve only through the map.
+ */
 export interface IdentityCandidate {
-  kind: 'iam-user' | 'session' | 'kubernetes' | 'rds';
+  kind: 'iam-user' | 'session' | 'chosen-session' | 'kubernetes' | 'rds';
   value: string;
   /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
   source: string;
+  /** Whose session it is, for a chosen session's refusal: `AssumedRole "deploy"`, `FederatedUser`. */
+  principal?: string;
 }
 export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all' | 'sweep';
 

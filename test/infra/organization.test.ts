@@ -53,16 +53,17 @@ function rulesByBus(template: Template) {
 }
 
 describe("the evictor's alert bus", () => {
-  it('admits findings from the organisation and the listed accounts, and Evict VPN User from the listed accounts alone', () => {
+  const onlySources = (sources: string[]) => ({
+    'ForAllValues:StringEquals': { 'events:source': sources },
+    Null: { 'events:source': 'false' },
+  });
+  const principalOf = (account: string) => ({
+    AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] },
+  });
+
+  it('admits findings from the organisation and the listed accounts; by default no account may command an eviction', () => {
     const template = evictorWith({ organizationId: ORG, accounts: [LISTED] });
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'ClientVpnEvictor-alerts' });
-    const onlySources = (sources: string[]) => ({
-      'ForAllValues:StringEquals': { 'events:source': sources },
-      Null: { 'events:source': 'false' },
-    });
-    const account = {
-      AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${LISTED}:root`]] },
-    };
     expect(busStatements(template)).toEqual([
       {
         Sid: 'FindingsFromTheOrganization',
@@ -75,32 +76,54 @@ describe("the evictor's alert bus", () => {
       {
         Sid: 'FindingsFromListedAccounts',
         Effect: 'Allow',
-        Principal: account,
+        Principal: principalOf(LISTED),
         Action: 'events:PutEvents',
         Resource: busArn,
         Condition: onlySources(FINDING_SOURCES),
       },
-      {
-        Sid: 'EvictRequestsFromListedAccounts',
-        Effect: 'Allow',
-        Principal: account,
-        Action: 'events:PutEvents',
-        Resource: busArn,
-        Condition: {
-          'ForAllValues:StringEquals': {
-            'events:source': ['client-vpn-evictor'],
-            'events:detail-type': ['Evict VPN User'],
-          },
-          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
-        },
-      },
     ]);
+    // Nothing on the alert bus reads Evict VPN User either.
+    expect(rulesByBus(template).alertBus.map((r) => r.EventPattern.source)).not.toContainEqual([
+      'client-vpn-evictor',
+    ]);
+  });
+
+  it('admits Evict VPN User only from alertSources.commandAccounts, which send no findings by being listed', () => {
+    const COMMANDER = '444455556666';
+    const template = evictorWith({ organizationId: ORG, accounts: [LISTED], commandAccounts: [COMMANDER] });
+    const statements = busStatements(template);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'FindingsFromTheOrganization',
+      'FindingsFromListedAccounts',
+      'EvictRequestsFromCommandAccounts',
+    ]);
+    expect(statements[1]?.Principal).toEqual(principalOf(LISTED));
+    expect(statements[2]).toEqual({
+      Sid: 'EvictRequestsFromCommandAccounts',
+      Effect: 'Allow',
+      Principal: principalOf(COMMANDER),
+      Action: 'events:PutEvents',
+      Resource: busArn,
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'events:source': ['client-vpn-evictor'],
+          'events:detail-type': ['Evict VPN User'],
+        },
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+      },
+    });
+    expect(rulesByBus(template).alertBus.map((r) => r.EventPattern)).toContainEqual({
+      source: ['client-vpn-evictor'],
+      'detail-type': ['Evict VPN User'],
+    });
   });
 
   it.each([
     { $label: 'the organisation alone', sources: { organizationId: ORG } },
     { $label: 'accounts alone', sources: { accounts: [LISTED, '444455556666'] } },
     { $label: 'both', sources: { organizationId: ORG, accounts: [LISTED] } },
+    { $label: 'commands alone', sources: { commandAccounts: [LISTED] } },
+    { $label: 'all three', sources: { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] } },
   ])(
     'never admits "*" but with the organisation, nor any source the evictor does not read ($label)',
     ({ sources }) => {
@@ -120,13 +143,13 @@ describe("the evictor's alert bus", () => {
         s.Condition['ForAllValues:StringEquals']['events:source'].includes('client-vpn-evictor'),
       );
       expect(custom.every((s) => s.Principal !== '*')).toBe(true);
-      expect(custom).toHaveLength(sources.accounts ? 1 : 0);
+      expect(custom).toHaveLength('commandAccounts' in sources ? 1 : 0);
     },
   );
 
   it('reads GuardDuty findings on both buses with one pattern, Security Hub and Evict VPN User on its own', () => {
     const template = evictorWith(
-      { organizationId: ORG, accounts: [LISTED] },
+      { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] },
       { minSeverity: '5.5', eventSource: 'corp.security' },
     );
     const { alertBus, defaultBus } = rulesByBus(template);
@@ -151,7 +174,8 @@ describe("the evictor's alert bus", () => {
         detail: {
           findings: {
             ProductArn: [{ suffix: '::product/aws/guardduty' }],
-            Severity: { Product: [{ numeric: ['>=', 5.5] }] },
+            // GuardDuty's Medium level (4.0-6.9) may reach 5.5; Low (up to 3.9) may not.
+            Severity: { Label: ['MEDIUM', 'HIGH', 'CRITICAL'] },
           },
         },
       },
@@ -263,6 +287,78 @@ describe('the forwarder stack', () => {
     });
   });
 
+  /**
+   * What CloudWatch needs to publish an alarm to an SSE-KMS topic (SNS: "Enable compatibility between event sources
+   * from AWS services and encrypted topics"; re:Post "cloudwatch-receive-sns-for-alarm-trigger"): an Allow for
+   * `cloudwatch.amazonaws.com` in the topic policy, which replaces SNS's default one, and kms:Decrypt and
+   * kms:GenerateDataKey* in the key policy; both held to this account's alarms (confused deputy).
+   */
+  const alarmsMayPublish = (template: Template, topicId: string) => {
+    const thisAccount = { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp(`^${topicId}`) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AlarmsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp(`^${topicId}`) },
+            Condition: {
+              StringEquals: thisAccount,
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+    // The key the topic is encrypted with.
+    const topics = Object.entries(template.findResources('AWS::SNS::Topic')).filter(([id]) =>
+      id.startsWith(topicId),
+    );
+    expect(topics).toHaveLength(1);
+    const [keyId] = topics[0]?.[1]?.Properties.KmsMasterKeyId['Fn::GetAtt'] ?? [];
+    const key = template.findResources('AWS::KMS::Key')[keyId];
+    const cloudWatchStatements = key?.Properties.KeyPolicy.Statement.filter(
+      (s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+    // Only the conditioned one: no unconditioned grant to CloudWatch is left beside it.
+    expect(cloudWatchStatements).toEqual([
+      {
+        Sid: 'AlarmsOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: thisAccount },
+      },
+    ]);
+  };
+
+  it("lets only this account's CloudWatch alarms publish to its encrypted topic: topic policy and key policy", () => {
+    alarmsMayPublish(forwarder().template, 'Alarms');
+  });
+
+  it("the evictor's encrypted topic lets its alarms publish the same way", () => {
+    alarmsMayPublish(synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] }).template, 'Notifications');
+  });
+
   it("forwards exactly what the evictor reads: the same filter, one function's pattern", () => {
     const context = {
       endpointIds: EXAMPLE_ENDPOINTS[0],
@@ -352,7 +448,22 @@ describe('context for the organisation, refused at synth naming the key', () => 
     {
       $label: 'a misspelt field',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { organisationId: ORG } },
-      error: 'context "alertSources.organisationId": expected one of the fields organizationId, accounts',
+      error:
+        'context "alertSources.organisationId": expected one of the fields organizationId, accounts, commandAccounts',
+    },
+    {
+      $label: 'a command account of 11 digits',
+      context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { commandAccounts: ['11112222333'] } },
+      error:
+        'context "alertSources.commandAccounts": expected a list of 12-digit AWS account ids ("11112222333" is not one)',
+    },
+    {
+      $label: 'no command accounts',
+      context: {
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        alertSources: { organizationId: ORG, commandAccounts: [] },
+      },
+      error: 'context "alertSources.commandAccounts": expected a non-empty list of 12-digit AWS account ids',
     },
     {
       $label: 'neither an organization nor accounts',

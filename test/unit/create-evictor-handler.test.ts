@@ -373,12 +373,51 @@ describe('a request delivered more than once (its record of deliveries on dynali
     expect(await handler(finding, attempt('request-1'))).toMatchObject({ status: 'completed' });
     expect(await handler(finding, attempt('request-2'))).toMatchObject({ status: 'ignored' });
     const calls = api.calls.length;
-    // GuardDuty publishes new activity on a finding as a new event (its own id) with the same finding id.
-    const update = { ...finding, id: 'a-later-event-of-the-same-finding' };
+    // GuardDuty publishes new activity on a finding as a new event (its own id) with the same finding id, a higher
+    // count and a later eventLastSeen.
+    const update = structuredClone(finding);
+    update.id = 'a-later-event-of-the-same-finding';
+    update.detail.service.count += 1;
+    update.detail.service.eventLastSeen = '2022-01-13T00:20:47.000Z';
     const updated = await handler(update, attempt('request-3'));
     expect(updated).not.toMatchObject({ status: 'ignored' });
     expect(api.calls.length).toBeGreaterThan(calls);
     expect(published).toHaveLength(2);
+  });
+
+  it("one finding through both routes at once, GuardDuty's event and Security Hub's copy: one eviction, one notice", async () => {
+    const alice = 'alice.smith@corp.example.com';
+    const api = new FakeClientVpnApi([
+      conn(ENDPOINT_A, alice),
+      conn(ENDPOINT_B, alice),
+      conn(ENDPOINT_B, 'bob'),
+    ]);
+    const published: string[] = [];
+    const { logger, metrics, metricValues } = recorders();
+    const handler = createEvictorHandler({
+      config: testConfig(),
+      api,
+      logger,
+      metrics,
+      quarantine: new DynamoDbQuarantineStore(table.client, table.db.tableName),
+      deliveries: new DynamoDbDeliveries(table.client, table.db.tableName, 3600),
+      notifier: { publish: async (subject) => void published.push(subject) },
+    });
+    // Two events (each its own id), two invocations (each its own request id), started together.
+    const results = await Promise.all([
+      handler(fixture('sso-session-other-account'), attempt('request-guardduty')),
+      handler(fixture('sso-session-other-account', 'securityhub'), attempt('request-securityhub')),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['completed', 'ignored']);
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
+    ]);
+    // Each of Alice's two connections ended by one call, none twice; Bob's left alone.
+    const terminates = api.calls.filter((c) => c.op === 'terminate');
+    expect(terminates).toHaveLength(2);
+    expect(new Set(terminates.map((c) => c.endpointId))).toEqual(new Set([ENDPOINT_A, ENDPOINT_B]));
+    expect(api.terminated.size).toBe(2);
+    expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
   });
 
   it('a second delivery of a session sweep does not sweep again', async () => {

@@ -39,7 +39,7 @@ describe('GuardDuty findings', () => {
   it.each([
     ['iam-user', [{ kind: 'iam-user', value: 'Dave.Chen' }], ['198.51.100.0']],
     ['sso-session', [{ kind: 'session', value: 'Alice.Smith@corp.example.com' }], ['198.51.100.0']],
-    ['federated-user', [{ kind: 'session', value: 'bob' }], ['198.51.100.0']],
+    ['federated-user', [{ kind: 'chosen-session', value: 'bob' }], ['198.51.100.0']],
     ['root', [], ['198.51.100.0']],
     [
       'kubernetes',

@@ -1,9 +1,10 @@
 import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
 import { AlertFromUnlistedAccountError, decide } from '../../lambda/core/policy';
+import { labelsReaching } from '../../lambda/core/securityhub';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
-import { ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
 import { recorders } from '../support/recorders';
@@ -121,6 +122,68 @@ describe("Security Hub's findings", () => {
     expect(decideFor(event).halt).toEqual({ status: 'ignored', why });
   });
 
+  /**
+   * ASFF's Severity: `Label` (or the deprecated `Normalized`) is always there; `Original` is the provider's own value
+   * as text, GuardDuty's 0-10; `Product` is deprecated and "isn't included in findings" (Security Hub API
+   * reference, Severity). GuardDuty's levels: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
+   */
+  it.each([
+    {
+      $label: 'Original, without Product',
+      severity: { Label: 'HIGH', Normalized: 70, Original: '7.5' },
+      read: 7.5,
+    },
+    { $label: 'Original before Product', severity: { Label: 'LOW', Original: '3', Product: 8 }, read: 3 },
+    {
+      $label: 'Product, in an older finding (the real capture)',
+      severity: { Label: 'LOW', Normalized: 40, Product: 2 },
+      read: 2,
+    },
+    {
+      $label: 'Original that is no number: Product',
+      severity: { Label: 'HIGH', Original: 'High', Product: 8 },
+      read: 8,
+    },
+    { $label: 'Label alone: the top of its level', severity: { Label: 'HIGH' }, read: 8.9 },
+    { $label: 'Normalized alone: its label, then the top', severity: { Normalized: 55 }, read: 6.9 },
+    { $label: 'Label CRITICAL alone', severity: { Label: 'CRITICAL' }, read: 10 },
+  ])("reads GuardDuty's severity from $label", ({ severity, read }) => {
+    const event = withFinding((f) => (f.Severity = severity));
+    expect(decideFor(event, { MIN_SEVERITY: '0' }).reason).toBe(
+      `GuardDuty via Security Hub TTPs/Credential Access/IAMUser-AnomalousBehavior (severity ${read})`,
+    );
+  });
+
+  it.each([
+    { $label: 'MEDIUM alone under minSeverity 7', severity: { Label: 'MEDIUM' }, halted: true },
+    { $label: 'HIGH alone under minSeverity 8', severity: { Label: 'HIGH' }, halted: false },
+    {
+      $label: 'HIGH with Original 7.2 under minSeverity 8',
+      severity: { Label: 'HIGH', Original: '7.2' },
+      halted: true,
+    },
+  ])('minSeverity against $label', ({ severity, halted }) => {
+    const event = withFinding((f) => (f.Severity = severity));
+    const min = severity.Label === 'MEDIUM' ? '7' : '8';
+    expect(decideFor(event, { MIN_SEVERITY: min }).halt !== undefined).toBe(halted);
+  });
+
+  it.each([
+    { minSeverity: 0, labels: ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 1, labels: ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 4, labels: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 5.5, labels: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+    { minSeverity: 7, labels: ['HIGH', 'CRITICAL'] },
+    { minSeverity: 8.9, labels: ['HIGH', 'CRITICAL'] },
+    { minSeverity: 9, labels: ['CRITICAL'] },
+    { minSeverity: 10, labels: ['CRITICAL'] },
+  ])(
+    'the rules let through the labels whose GuardDuty level may reach minSeverity $minSeverity',
+    ({ minSeverity, labels }) => {
+      expect(labelsReaching(minSeverity)).toEqual(labels);
+    },
+  );
+
   it('a finding an analyst has seen (NOTIFIED) still acts', () => {
     const event = viaSecurityHub();
     findingOf(event).Workflow.Status = 'NOTIFIED';
@@ -138,9 +201,9 @@ describe("Security Hub's findings", () => {
 
   it.each([
     {
-      $label: 'no Severity.Product, the only 0-10 severity',
-      change: (f: any) => delete f.Severity.Product,
-      field: 'Severity.Product',
+      $label: 'a Severity with neither Label nor Normalized, one of which ASFF requires',
+      change: (f: any) => (f.Severity = { Product: 8 }),
+      field: 'Severity: must have a Label or Normalized, as ASFF requires',
     },
     {
       $label: 'an AwsAccountId other than the account in its Id',
@@ -316,6 +379,102 @@ function setup(
   return { api, quarantine, handler, lines, metricValues, published };
 }
 
+describe('whose session names a person: IAM Identity Center sessions only, in every account', () => {
+  /**
+   * The same finding about a session named Alice.Smith@corp.example.com, of a role that is not IAM Identity
+   * Center's (`AWSReservedSSO_...`): anyone who may assume `ci-deploy` picks that session name.
+   */
+  const roleSession = {
+    viaGuardDuty: () => {
+      const event = viaGuardDuty();
+      event.detail.resource.accessKeyDetails.userName = 'ci-deploy';
+      return event;
+    },
+    viaSecurityHub: () =>
+      withFinding((f) => (f.Resources[0].Details.AwsIamAccessKey.PrincipalName = 'ci-deploy')),
+  };
+  const terminateCalls = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate');
+
+  it.each([
+    { $label: "GuardDuty's event", event: viaGuardDuty },
+    { $label: "Security Hub's copy", event: viaSecurityHub },
+  ])('an IAM Identity Center session of another account evicts its person ($label)', async ({ event }) => {
+    const { api, handler } = setup();
+    const result = await handler(event());
+    expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(api.terminated.size).toBe(2);
+  });
+
+  it.each([
+    {
+      $label: "another account's role session, GuardDuty's event",
+      event: roleSession.viaGuardDuty,
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
+    },
+    {
+      $label: "another account's role session, Security Hub's copy",
+      event: roleSession.viaSecurityHub,
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
+    },
+    {
+      $label: "the deployment's own role session",
+      event: () => {
+        const event = roleSession.viaGuardDuty();
+        event.detail.accountId = HOME;
+        return event;
+      },
+      refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${HOME} is not an IAM Identity Center session`,
+    },
+    {
+      $label: 'a federated user (GetFederationToken)',
+      event: () => fixture('federated-user'),
+      refusal: `session "bob" of FederatedUser in account ${HOME} is not an IAM Identity Center session`,
+    },
+  ])(
+    '$label, named like a VPN user: refused with the reason, counted, nothing terminated, a person told',
+    async ({ event, refusal }) => {
+      const { api, handler, metricValues, published } = setup();
+      const result = await handler(event());
+      expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(refusal) });
+      if (result.status !== 'refused') return;
+      expect(result.refusal).toMatch(/identityMap/);
+      expect(result.refusal).toMatch(/nobody was evicted$/);
+      expect(api.calls).toEqual([]);
+      expect(terminateCalls(api)).toEqual([]);
+      expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+      expect(published).toEqual([expect.stringContaining('REFUSED, nobody evicted: se')]);
+    },
+  );
+
+  it.each([
+    {
+      $label: 'a key qualified by its account',
+      map: { [`${WORKLOAD}/${ALICE}`]: 'alice.smith@corp.example.com' },
+      evicted: true,
+    },
+    {
+      $label: 'a bare key, for every account',
+      map: { [ALICE]: 'alice.smith@corp.example.com' },
+      evicted: true,
+    },
+    {
+      $label: "another account's qualified key: still refused",
+      map: { [`444455556666/${ALICE}`]: 'alice.smith@corp.example.com' },
+      evicted: false,
+    },
+  ])('a role session mapped in identityMap by $label', async ({ map, evicted }) => {
+    const { api, handler } = setup({ IDENTITY_MAP: JSON.stringify(map) });
+    const result = await handler(roleSession.viaSecurityHub());
+    if (evicted) {
+      expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+      expect(api.terminated.size).toBe(2);
+    } else {
+      expect(result.status).toBe('refused');
+      expect(terminateCalls(api)).toEqual([]);
+    }
+  });
+});
+
 describe('the same finding through both routes: one eviction, one notice', () => {
   const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
 
@@ -454,6 +613,70 @@ describe('the handler: which account said it, and events of several findings', (
     expect(published).toEqual([
       '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
     ]);
+  });
+
+  describe('Evict VPN User from another account: only from alertSources.commandAccounts, and recorded with it', () => {
+    const COMMANDER = '444455556666';
+    /** An Evict VPN User as EventBridge delivers it: the envelope names the account and Region that put it. */
+    const evictFrom = (account: string, region = 'eu-west-1') => ({
+      ...customEvent('Evict VPN User', { usernames: ['bob@corp.example.com'], reason: 'SOAR playbook 12' }),
+      account,
+      region,
+    });
+
+    it('from a command account: evicts, and every audit line, the result and the notice name the sender', async () => {
+      const { api, handler, lines, published } = setup({
+        ALERT_SOURCES: JSON.stringify({ commandAccounts: [COMMANDER] }),
+      });
+      const result = await handler(evictFrom(COMMANDER));
+      expect(result).toMatchObject({
+        status: 'completed',
+        users: ['bob@corp.example.com'],
+        origin: { account: COMMANDER, region: 'eu-west-1' },
+      });
+      expect(api.terminated.size).toBe(1);
+      const audit = lines.filter((l) => l.message === 'connection');
+      expect(audit).toHaveLength(1);
+      expect(audit[0]?.attributes.origin).toEqual({ account: COMMANDER, region: 'eu-west-1' });
+      expect(lines.find((l) => l.message === 'eviction summary')?.attributes.result).toMatchObject({
+        origin: { account: COMMANDER, region: 'eu-west-1' },
+      });
+      expect(published).toEqual([
+        '[client-vpn-evictor ENFORCING] evict from 444455556666 eu-west-1: 1 connections terminated',
+      ]);
+    });
+
+    it.each([
+      { $label: 'no alertSources', sources: undefined },
+      { $label: 'the account listed for its findings only', sources: { accounts: [COMMANDER] } },
+      { $label: 'the organisation', sources: { organizationId: 'o-a1b2c3d4e5' } },
+    ])(
+      'from an account not among commandAccounts ($label): rejected, naming it, nothing terminated',
+      async ({ sources }) => {
+        const { api, handler, metricValues, published } = setup(
+          sources ? { ALERT_SOURCES: JSON.stringify(sources) } : {},
+        );
+        const result = await handler(evictFrom(COMMANDER));
+        expect(result).toMatchObject({
+          status: 'rejected',
+          reason: `account ${COMMANDER} (eu-west-1) is not among alertSources.commandAccounts: its Evict VPN User evicts nobody`,
+          origin: { account: COMMANDER, region: 'eu-west-1' },
+        });
+        expect(api.calls).toEqual([]);
+        expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+        expect(published).toEqual([]);
+      },
+    );
+
+    it("the deployment's own, in its own Region, names no origin; from another Region it names the Region", async () => {
+      const home = setup({ AWS_REGION: 'us-east-1' });
+      expect(await home.handler(evictFrom(HOME, 'us-east-1'))).not.toHaveProperty('origin');
+      expect(home.published).toEqual(['[client-vpn-evictor ENFORCING] evict: 1 connections terminated']);
+      const elsewhere = setup({ AWS_REGION: 'us-east-1' });
+      expect(await elsewhere.handler(evictFrom(HOME, 'eu-west-1'))).toMatchObject({
+        origin: { account: HOME, region: 'eu-west-1' },
+      });
+    });
   });
 
   it('a finding of an unlisted account: rejected with the reason, counted, nothing terminated', async () => {

@@ -29,10 +29,10 @@ describe('names a finding gives: identity map first, the rest resolved against t
       [],
     ],
     [
-      'federated user session name',
+      'a federated user (GetFederationToken: its caller chose the name) only through the map',
       'federated-user',
-      {},
-      [identity('bob', 'accessKeyDetails.principalId')],
+      { IDENTITY_MAP: '{"123456789012/bob":"bob@example.com"}' },
+      [vpnUser('bob@example.com', 'identityMap["123456789012/bob"]')],
       [],
     ],
     ['root names nobody', 'root', {}, [], []],
