@@ -225,17 +225,15 @@ export async function evict(
 }
 
 /**
- * The request with what its first round fixes: when it began, and when its quarantine ends (from the minutes). A
- * later round keeps what it was handed, the end never past the longest a deployment may set, the start never later
- * than now; a hand-off that does not say when the request began lets every release win.
+ * The request with what its first round fixes: when its quarantine ends (from the minutes). A later round keeps
+ * what it was handed, never past the longest a deployment may set.
  */
 function fixedByTheFirstRound(request: EvictionRequest, now: number): EvictionRequest {
-  const startedAt = request.round === 1 ? now : Math.min(request.startedAt ?? 0, now);
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
   if (request.quarantineUntil !== undefined)
-    return { ...request, startedAt, quarantineUntil: Math.min(request.quarantineUntil, longest) };
-  if (request.quarantineMinutes === 0) return { ...request, startedAt };
-  return { ...request, startedAt, quarantineUntil: now + request.quarantineMinutes * 60_000 };
+    return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineMinutes === 0) return request;
+  return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
 
 /**
@@ -394,8 +392,9 @@ async function evictRound(
       {
         dryRun: request.dryRun,
         now,
-        // A release made since the request began wins: the table refuses to write over it.
-        ...(request.startedAt !== undefined ? { releasedSince: request.startedAt } : {}),
+        // In a later round, a release of the entry this request wrote wins: the table refuses to write over it.
+        // The first round writes over any release, as a new alert does: it is the request's first look.
+        ownReleaseStands: request.round > 1,
         onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
       },
     );
