@@ -259,12 +259,13 @@ function handOff(
     );
     return result;
   }
-  // After failures a retry may fix, the next round waits for them to pass, longer each time; after a round that
-  // ran out of time, it starts at once.
+  // After failures a retry may fix, the next round waits for them to pass, longer each round that ends nothing;
+  // a round that ended something made progress, so the wait starts again from the first. After a round that ran
+  // out of time, the next starts at once.
   const backoffMs =
     why === 'time'
       ? 0
-      : request.backoffMs
+      : request.backoffMs && ended === 0
         ? Math.min(request.backoffMs * 2, BACKOFF.longestMs)
         : BACKOFF.firstMs;
   result.status = 'continuing';
