@@ -287,9 +287,10 @@ function handOff(
 }
 
 /**
- * Of the names found not connected, those this same request already quarantined: the same alert delivered again
- * (GuardDuty's own event and Security Hub's copy of it share a correlation id, and EventBridge delivers at least
- * once) finds them gone because it ended them, which is nothing new to tell anyone. A store that cannot answer
+ * Of the names found not connected, those this same alert already quarantined. It covers what the record of
+ * deliveries cannot: GuardDuty's own event and Security Hub's copy of one finding share a correlation id but each
+ * has its own event id, which the record keys on (so that GuardDuty's update of a finding runs), so the copy runs
+ * and finds the person gone because the first ended them, nothing new to tell anyone. A store that cannot answer
  * leaves a name not connected, so that a person hears of it.
  */
 async function quarantinedByThisRequest(
