@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type ClientVpnApi, connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { distinctNames, type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
-import { LEASE_MS, type LeaseHolder, type LeaseStore, massDisconnectLeases } from './lease';
+import {
+  HAND_OFF_LEASE_MS,
+  LEASE_MS,
+  type LeaseHolder,
+  type LeaseStore,
+  massDisconnectLeases,
+} from './lease';
 import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
@@ -115,17 +121,17 @@ type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'superseded
  * Waits for the mass-disconnect leases, one after the other. A later round of the same request takes them over
  * from an earlier one, and an earlier round that finds a later one holding one (Lambda's late retry of a round that
  * had handed on) lets go of those it took and stops: the later round has the work. A second delivery of a round is
- * not run at all (the handler's record of deliveries). When time runs out it keeps those it holds: the next round
- * takes them over, first in line.
+ * not run at all (the handler's record of deliveries). When time runs out it says which it holds (`held`), for
+ * the round to hand on, first in line.
  */
 async function takeLeases(
   holder: LeaseHolder,
   names: readonly string[],
   ports: EvictionPorts,
   hooks: EvictionHooks,
-): Promise<LeaseTaken> {
+): Promise<{ taken: LeaseTaken; held: string[] }> {
   const { lease, clock = Date.now, sleep = wait } = ports;
-  if (!lease) return 'taken';
+  if (!lease) return { taken: 'taken', held: [] };
   let waited = false;
   for (const [i, name] of names.entries()) {
     for (;;) {
@@ -133,15 +139,43 @@ async function takeLeases(
       if (attempt.acquired) break;
       if (attempt.holder?.id === holder.id && attempt.holder.round > holder.round) {
         await Promise.all(names.slice(0, i).map((taken) => lease.release(taken, holder.token)));
-        return 'superseded';
+        return { taken: 'superseded', held: [] };
       }
-      if (hooks.shouldStop?.()) return 'time-ran-out';
+      if (hooks.shouldStop?.()) return { taken: 'time-ran-out', held: names.slice(0, i) };
       waited = true;
       hooks.onWaiting?.(attempt.holder?.id ?? name);
       await sleep(LEASE_POLL_MS);
     }
   }
-  return waited ? 'taken-after-waiting' : 'taken';
+  return { taken: waited ? 'taken-after-waiting' : 'taken', held: [...names] };
+}
+
+/**
+ * What a mass disconnect does with the leases it holds when its round ends. Done, it gives them back. Going on, it
+ * hands them to the next round: held only until that round is due (its back-off, and HAND_OFF_LEASE_MS for Lambda
+ * to start it), which takes them over whenever it comes, so that a next round that never comes (a failed hand-off)
+ * blocks no other disconnect for a whole LEASE_MS. A lease that cannot be shortened expires by itself.
+ */
+async function settleLeases(
+  names: readonly string[],
+  holder: LeaseHolder,
+  result: EvictionResult,
+  ports: EvictionPorts,
+): Promise<void> {
+  const { lease, clock = Date.now } = ports;
+  if (!lease || names.length === 0) return;
+  if (result.status !== 'continuing') {
+    await Promise.all(names.map((name) => lease.release(name, holder.token)));
+    return;
+  }
+  const until = clock() + (result.continuation?.backoffMs ?? 0) + HAND_OFF_LEASE_MS;
+  try {
+    await Promise.all(names.map((name) => lease.acquire(name, holder, until, clock())));
+  } catch (error) {
+    result.notes.push(
+      `the mass-disconnect lease could not be handed on (${(error as Error).message}): it expires by itself within ${LEASE_MS / 60_000} minutes`,
+    );
+  }
 }
 
 /**
@@ -196,7 +230,7 @@ export async function evict(
     token: hooks.runId ?? randomUUID(),
   };
   const leases = massDisconnectLeases(request.endpointIds, settings.region);
-  const taken = await takeLeases(holder, leases, ports, hooks);
+  const { taken, held } = await takeLeases(holder, leases, ports, hooks);
   if (taken === 'superseded') {
     result.status = 'ignored';
     result.notes.push(`a later round of ${request.correlationId} has taken over`);
@@ -204,14 +238,19 @@ export async function evict(
   }
   if (taken === 'time-ran-out') {
     result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
-    return handOff(result, request, request.target, request.endpointIds, 'time');
+    handOff(result, request, request.target, request.endpointIds, 'time');
+    await settleLeases(held, holder, result, ports);
+    return result;
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
   if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
   // A long run (the CLI has no deadline) keeps renewing the leases it holds.
+  let renewing: Promise<unknown> = Promise.resolve();
   const renewal = lease
     ? setInterval(() => {
-        for (const name of leases) lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {});
+        renewing = Promise.all(
+          leases.map((name) => lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {})),
+        );
       }, LEASE_MS / 4)
     : undefined;
   renewal?.unref();
@@ -219,8 +258,9 @@ export async function evict(
     return await evictRound(request, ports, settings, hooks, result);
   } finally {
     clearInterval(renewal);
-    if (result.status !== 'continuing' && lease)
-      await Promise.all(leases.map((name) => lease.release(name, holder.token)));
+    // A renewal still on its way must not land after the hand-on and hold the leases for a whole LEASE_MS again.
+    await renewing;
+    await settleLeases(held, holder, result, ports);
   }
 }
 

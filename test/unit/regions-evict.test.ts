@@ -5,6 +5,7 @@ import { parseEvictorConfig } from '../../lambda/core/config';
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionPorts, evict } from '../../lambda/core/evict';
 import { massDisconnectLeases } from '../../lambda/core/lease';
+import { MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
@@ -242,6 +243,90 @@ describe('the mass-disconnect lease, one per Region', () => {
     // The home Region's lease, which it took first, is free again; the later round keeps its own.
     expect(await heldBy(US_LEASE)).toBeUndefined();
     expect(await heldBy(EU_LEASE)).toBe(later.id);
+  });
+
+  describe('a round that runs out of time hands its leases on, and leaves none stale', () => {
+    const T = Date.parse('2026-11-29T18:00:00Z');
+    const MINUTE = 60_000;
+    /** Another mass disconnect (the operator's) tries a Region's lease at `at`. */
+    const anotherTakes = async (name: string, at: number) =>
+      (
+        await lease.acquire(
+          name,
+          { id: 'cli-operator-2', round: 1, token: 'operator-run-2' },
+          at + MINUTE,
+          at,
+        )
+      ).acquired;
+
+    it('out of time waiting for one Region: the lease it holds stays its own until the next round, which takes it over', async () => {
+      // The operator holds us-east-1's lease; the end of day takes eu-west-1's first (the one order), then waits.
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api, apis } = regions();
+      let now = T;
+      const first = await evict(endOfDay(), { api, lease, clock: () => now }, config(), {
+        shouldStop: () => true,
+        runId: 'round-one',
+      });
+      expect(first.status).toBe('continuing');
+      expect(apis.home.calls).toEqual([]);
+      expect(await heldBy(EU_LEASE)).toBe(first.correlationId);
+      // Still one disconnect at a time while the next round is due.
+      now = T + 1_000;
+      expect(await anotherTakes(EU_LEASE, now)).toBe(false);
+
+      // The next round comes and takes it over, then waits its turn for us-east-1's.
+      await lease.release(US_LEASE, other.token);
+      const second = await evict(
+        first.continuation as EvictionRequest,
+        { api, lease, clock: () => now },
+        config(),
+        {
+          runId: 'round-two',
+        },
+      );
+      expect(second.status).toBe('completed');
+      expect(apis.home.terminated.size + apis.eu.terminated.size).toBe(4);
+    });
+
+    it('out of time waiting, and the next round never comes: the lease it held is free well before the 16 minutes a dead holder leaves', async () => {
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api } = regions();
+      const first = await evict(endOfDay(), { api, lease, clock: () => T }, config(), {
+        shouldStop: () => true,
+      });
+      expect(first.status).toBe('continuing');
+      expect(await anotherTakes(EU_LEASE, T + 5 * MINUTE)).toBe(true);
+    });
+
+    it('out of time waiting at the round cap: no next round, so the lease it held is given back at once', async () => {
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api } = regions();
+      const lastRound = { ...endOfDay(), round: MAX_ROUNDS };
+      const result = await evict(lastRound, { api, lease, clock: () => T }, config(), {
+        shouldStop: () => true,
+      });
+      expect(result.status).toBe('partial-failure');
+      expect(await heldBy(EU_LEASE)).toBeUndefined();
+      expect(await anotherTakes(EU_LEASE, T + 1)).toBe(true);
+    });
+
+    it('out of time while ending connections: both Regions’ leases go to the next round, and a disconnect is not held off by them for long', async () => {
+      const { api } = regions();
+      let calls = 0;
+      const first = await evict(endOfDay(), { api, lease, clock: () => T }, config(), {
+        onProgress: (started) => (calls = started),
+        shouldStop: () => calls >= 1,
+      });
+      expect(first.status).toBe('continuing');
+      expect([await heldBy(EU_LEASE), await heldBy(US_LEASE)]).toEqual([
+        first.correlationId,
+        first.correlationId,
+      ]);
+      expect(await anotherTakes(US_LEASE, T + 1_000)).toBe(false);
+      expect(await anotherTakes(EU_LEASE, T + 5 * MINUTE)).toBe(true);
+      expect(await anotherTakes(US_LEASE, T + 5 * MINUTE)).toBe(true);
+    });
   });
 
   describe('the session sweep', () => {
