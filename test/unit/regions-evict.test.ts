@@ -9,7 +9,7 @@ import { MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
-import { customEvent } from '../support/events';
+import { customEvent, fixture } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 
 /**
@@ -139,6 +139,74 @@ describe('an eviction over two Regions', () => {
     expect(apis.home.terminated.size).toBe(1);
     expect(apis.eu.terminateCalls()).toEqual([]);
     expect(result.continuation?.endpointIds).toEqual(nextRound);
+  });
+});
+
+/**
+ * While eu-west-1 cannot be reached, a name that can only mean one person is ended where EC2 answers; a name
+ * resolved by its local part is acted on nowhere, since the Region that did not answer may hold a second person
+ * with that local part (evict narrowly: a name that could mean two people is never acted on).
+ */
+describe('while one Region cannot be reached', () => {
+  const DAVE = 'dchen@example.com';
+  const unreachable = new ClientVpnApiError('TimeoutError', 'connect ETIMEDOUT', { transient: true });
+  // The finding's account is the deployment's own, where an IAM user name may resolve by its local part.
+  const settingsWith = (env: Record<string, string>) =>
+    parseEvictorConfig({
+      ENDPOINT_IDS: `${A},${EU_B}`,
+      AWS_REGION: 'us-east-1',
+      DRY_RUN: 'false',
+      DEPLOYMENT_ACCOUNT_ID: '123456789012',
+      ...env,
+    });
+  const decideIn = (settings: ReturnType<typeof settingsWith>, event: unknown) => {
+    const request = decide(parseEvent(event, settings.eventSource), settings);
+    if (request.trigger === 'release' || request.trigger === 'sweep') throw new Error('expected an eviction');
+    return request;
+  };
+
+  it.each([
+    {
+      $label: 'an exact VPN username (Evict VPN User)',
+      vpnUser: DAVE,
+      env: {} as Record<string, string>,
+      event: () => customEvent('Evict VPN User', { usernames: [DAVE], reason: 'phished' }),
+    },
+    {
+      $label: "a finding's IAM user mapped in identityMap",
+      vpnUser: DAVE,
+      env: { IDENTITY_MAP: JSON.stringify({ 'Dave.Chen': DAVE }) },
+      event: () => fixture('iam-user'),
+    },
+  ])(
+    '$label: ended in the Region that answers; the other Region goes on in the next round',
+    async ({ vpnUser, env, event }) => {
+      const settings = settingsWith(env);
+      const { api, apis } = regions([conn(A, vpnUser), conn(A, 'bob')], []);
+      apis.eu.failures.set(`list:${B}`, unreachable);
+      const result = await evict(decideIn(settings, event()), { api }, settings);
+      expect(result.status).toBe('continuing');
+      expect(result.outcomes.map((o) => [o.endpointId, o.username, o.status])).toEqual([
+        [A, vpnUser, 'terminated'],
+      ]);
+      expect(apis.home.terminated.size).toBe(1);
+      expect(result.continuation?.endpointIds).toEqual([EU_B]);
+    },
+  );
+
+  it("a finding's IAM user found by its local part: nothing terminated in any Region, and the result says why", async () => {
+    const settings = settingsWith({});
+    const { api, apis } = regions([conn(A, 'Dave.Chen@example.com'), conn(A, 'bob')], []);
+    apis.eu.failures.set(`list:${B}`, unreachable);
+    const result = await evict(decideIn(settings, fixture('iam-user')), { api }, settings);
+    expect(result.status).toBe('continuing');
+    expect(result.notes).toContain(
+      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
+    expect(apis.home.terminateCalls()).toEqual([]);
+    expect(result.outcomes).toEqual([]);
+    // Both Regions again: the name is resolved over every endpoint, or not at all.
+    expect(result.continuation?.endpointIds).toEqual([A, EU_B]);
   });
 });
 
