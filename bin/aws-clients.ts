@@ -16,12 +16,18 @@ const isLocal = (service: 'EC2' | 'DYNAMODB', endpoint?: string) => {
   return isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
 };
 
-/** The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION); a loopback endpoint assumes us-east-1. */
+/** Whether the operator chose a profile (`--profile`, AWS_PROFILE): its Region and credentials then count. */
+const profileChosen = (values: Options) => !!values.profile || !!process.env.AWS_PROFILE;
+
+/**
+ * The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION). Undefined: the SDK takes it from the
+ * profile. A loopback endpoint with no profile chosen assumes us-east-1, so a clone runs with no AWS config at all.
+ */
 const regionFor = (values: Options, local: boolean): string | undefined =>
   values.region ??
   process.env.AWS_REGION ??
   process.env.AWS_DEFAULT_REGION ??
-  (local ? 'us-east-1' : undefined);
+  (local && !profileChosen(values) ? 'us-east-1' : undefined);
 
 /**
  * The stack's own Region as the operator gives it: where the endpoints without a Region are, and where the
@@ -40,7 +46,7 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?:
   const { env } = process;
   const local = isLocal(service, endpoint);
   const region = regionFor(values, local);
-  const placeholder = local && !values.profile && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
+  const placeholder = local && !profileChosen(values) && !env.AWS_ACCESS_KEY_ID;
   return {
     ...(region ? { region } : {}),
     ...(values.profile ? { profile: values.profile } : {}),

@@ -61,7 +61,7 @@ function describeQuarantine(q: QuarantineOutcome): string {
     released: `${entry}  was until ${q.until}`,
     'would-release': `${entry}  until ${q.until}`,
     'not-quarantined': q.username,
-    'released-meanwhile': `${entry}  released after the eviction began: the release stands`,
+    'released-meanwhile': `${entry}  the entry this eviction wrote was released since: the release stands`,
     protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
   }[q.outcome];

@@ -53,6 +53,21 @@ export interface EvictorStackProps extends StackProps {
  */
 const REPLICATION_LAG_ALARM = Duration.seconds(10);
 
+type ItemFamily = keyof typeof QUARANTINE_TABLE.keyPrefixes;
+
+/**
+ * What the evictor does to each family of its items in the table: quarantine entries are written, read and
+ * released (a release is an update that keeps the record; nothing deletes an entry), a lease is taken, read and
+ * given back by deleting it, the sweep's state is read and written whole, and Powertools' idempotency records are
+ * written, read, completed and deleted when a run fails.
+ */
+const EVICTOR_ITEM_ACTIONS: Record<ItemFamily, readonly string[]> = {
+  quarantine: ['GetItem', 'PutItem', 'UpdateItem'],
+  lease: ['GetItem', 'PutItem', 'DeleteItem'],
+  sweepState: ['GetItem', 'PutItem'],
+  delivery: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+};
+
 /** The output that names the quarantine table: for the CLI's --table, and for the other Regions' stacks. */
 export const QUARANTINE_TABLE_OUTPUT = 'QuarantineTableName';
 
@@ -122,20 +137,19 @@ export class EvictorStack extends Stack {
     );
     logGroup.grantWrite(role);
     this.topic.grantPublish(role);
-    // Write and lift quarantines, take the mass-disconnect lease, keep the session sweep's state and record
-    // deliveries, and touch no other item (the attachment's); never scan or delete the table.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'EvictorItemsOnly',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': Object.values(QUARANTINE_TABLE.keyPrefixes).map((prefix) => `${prefix}*`),
-          },
-        },
-      }),
-    );
+    // Each family of the evictor's items gets only what its adapter sends there, and no other item (the
+    // attachment's) is touched; the table is never scanned.
+    for (const [family, actions] of Object.entries(EVICTOR_ITEM_ACTIONS)) {
+      const prefix = QUARANTINE_TABLE.keyPrefixes[family as ItemFamily];
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `Evictor${family.charAt(0).toUpperCase()}${family.slice(1)}ItemsOnly`,
+          actions: actions.map((action) => `dynamodb:${action}`),
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } },
+        }),
+      );
+    }
     tableKey.grantEncryptDecrypt(role);
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {

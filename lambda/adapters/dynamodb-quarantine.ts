@@ -95,37 +95,38 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   async put(
     entry: QuarantineRequest,
     now: number,
-    options: { releasedSince?: number } = {},
+    options: { ownReleaseStands?: boolean } = {},
   ): Promise<QuarantineWrite> {
     // Replace only what does not hold the user out for longer: two racing evictions both run this check inside
-    // DynamoDB, so the later expiry always ends up stored. With `releasedSince`, never what was released since.
+    // DynamoDB, so the later expiry always ends up stored. With `ownReleaseStands`, never the entry this request
+    // wrote once someone has released it: known by its correlation id, whatever the clocks of who wrote and released.
     const replaceable =
       '(attribute_not_exists(#pk) OR attribute_exists(#released) OR #expiresAt <= :now OR #expiresAt <= :expiresAt)';
-    const since = options.releasedSince;
+    const own = options.ownReleaseStands === true;
     const written = await writeIf(this.tableName, 'PutItem', () =>
       this.dynamodb.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: toItem(entry, now),
-          ConditionExpression:
-            since === undefined
-              ? replaceable
-              : `${replaceable} AND (attribute_not_exists(#released) OR #released.#at < :since)`,
-          ExpressionAttributeNames: since === undefined ? NAMES : { ...NAMES, '#at': 'at' },
+          ConditionExpression: own
+            ? `${replaceable} AND (attribute_not_exists(#released) OR #correlationId <> :correlationId)`
+            : replaceable,
+          ExpressionAttributeNames: own ? { ...NAMES, '#correlationId': 'correlationId' } : NAMES,
           ExpressionAttributeValues: {
             ':now': num(now),
             ':expiresAt': num(entry.expiresAt),
-            ...(since === undefined ? {} : { ':since': num(since) }),
+            ...(own ? { ':correlationId': str(entry.correlationId) } : {}),
           },
         }),
       ),
     );
     if (written) return 'written';
-    if (since === undefined) return 'kept-longer';
+    if (!own) return 'kept-longer';
     // Only to say why the write was refused: the refusal itself was the one conditional write.
     const there = await this.entry(entry.username);
-    const releasedAt = there?.released?.at;
-    return releasedAt !== undefined && releasedAt >= since ? 'released-meanwhile' : 'kept-longer';
+    return there?.released && there.correlationId === entry.correlationId
+      ? 'released-meanwhile'
+      : 'kept-longer';
   }
 
   /** The entry for `username`'s account, whatever its state, by one strongly consistent GetItem. */

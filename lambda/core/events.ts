@@ -157,7 +157,6 @@ const continuationDetailSchema = z.object({
   origin: z.optional(
     z.object({ account: z.string().check(z.regex(ACCOUNT_ID)), region: z.string().check(z.regex(REGION)) }),
   ),
-  startedAt: z.optional(z.int().check(z.minimum(0))),
   releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   backoffMs: z.optional(z.int().check(z.minimum(0), z.maximum(BACKOFF.longestMs))),
   idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type ClientVpnApi, connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
 import { distinctNames, type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
-import { LEASE_MS, type LeaseHolder, type LeaseStore, massDisconnectLeases } from './lease';
+import {
+  HAND_OFF_LEASE_MS,
+  LEASE_MS,
+  type LeaseHolder,
+  type LeaseStore,
+  massDisconnectLeases,
+} from './lease';
 import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
@@ -115,17 +121,17 @@ type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'superseded
  * Waits for the mass-disconnect leases, one after the other. A later round of the same request takes them over
  * from an earlier one, and an earlier round that finds a later one holding one (Lambda's late retry of a round that
  * had handed on) lets go of those it took and stops: the later round has the work. A second delivery of a round is
- * not run at all (the handler's record of deliveries). When time runs out it keeps those it holds: the next round
- * takes them over, first in line.
+ * not run at all (the handler's record of deliveries). When time runs out it says which it holds (`held`), for
+ * the round to hand on, first in line.
  */
 async function takeLeases(
   holder: LeaseHolder,
   names: readonly string[],
   ports: EvictionPorts,
   hooks: EvictionHooks,
-): Promise<LeaseTaken> {
+): Promise<{ taken: LeaseTaken; held: string[] }> {
   const { lease, clock = Date.now, sleep = wait } = ports;
-  if (!lease) return 'taken';
+  if (!lease) return { taken: 'taken', held: [] };
   let waited = false;
   for (const [i, name] of names.entries()) {
     for (;;) {
@@ -133,15 +139,43 @@ async function takeLeases(
       if (attempt.acquired) break;
       if (attempt.holder?.id === holder.id && attempt.holder.round > holder.round) {
         await Promise.all(names.slice(0, i).map((taken) => lease.release(taken, holder.token)));
-        return 'superseded';
+        return { taken: 'superseded', held: [] };
       }
-      if (hooks.shouldStop?.()) return 'time-ran-out';
+      if (hooks.shouldStop?.()) return { taken: 'time-ran-out', held: names.slice(0, i) };
       waited = true;
       hooks.onWaiting?.(attempt.holder?.id ?? name);
       await sleep(LEASE_POLL_MS);
     }
   }
-  return waited ? 'taken-after-waiting' : 'taken';
+  return { taken: waited ? 'taken-after-waiting' : 'taken', held: [...names] };
+}
+
+/**
+ * What a mass disconnect does with the leases it holds when its round ends. Done, it gives them back. Going on, it
+ * hands them to the next round: held only until that round is due (its back-off, and HAND_OFF_LEASE_MS for Lambda
+ * to start it), which takes them over whenever it comes, so that a next round that never comes (a failed hand-off)
+ * blocks no other disconnect for a whole LEASE_MS. A lease that cannot be shortened expires by itself.
+ */
+async function settleLeases(
+  names: readonly string[],
+  holder: LeaseHolder,
+  result: EvictionResult,
+  ports: EvictionPorts,
+): Promise<void> {
+  const { lease, clock = Date.now } = ports;
+  if (!lease || names.length === 0) return;
+  if (result.status !== 'continuing') {
+    await Promise.all(names.map((name) => lease.release(name, holder.token)));
+    return;
+  }
+  const until = clock() + (result.continuation?.backoffMs ?? 0) + HAND_OFF_LEASE_MS;
+  try {
+    await Promise.all(names.map((name) => lease.acquire(name, holder, until, clock())));
+  } catch (error) {
+    result.notes.push(
+      `the mass-disconnect lease could not be handed on (${(error as Error).message}): it expires by itself within ${LEASE_MS / 60_000} minutes`,
+    );
+  }
 }
 
 /**
@@ -197,7 +231,7 @@ export async function evict(
     token: hooks.runId ?? randomUUID(),
   };
   const leases = massDisconnectLeases(request.endpointIds, settings.region);
-  const taken = await takeLeases(holder, leases, ports, hooks);
+  const { taken, held } = await takeLeases(holder, leases, ports, hooks);
   if (taken === 'superseded') {
     result.status = 'ignored';
     result.notes.push(`a later round of ${request.correlationId} has taken over`);
@@ -205,14 +239,19 @@ export async function evict(
   }
   if (taken === 'time-ran-out') {
     result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
-    return handOff(result, request, request.target, request.endpointIds, 'time');
+    handOff(result, request, request.target, request.endpointIds, 'time');
+    await settleLeases(held, holder, result, ports);
+    return result;
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
   if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
   // A long run (the CLI has no deadline) keeps renewing the leases it holds.
+  let renewing: Promise<unknown> = Promise.resolve();
   const renewal = lease
     ? setInterval(() => {
-        for (const name of leases) lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {});
+        renewing = Promise.all(
+          leases.map((name) => lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {})),
+        );
       }, LEASE_MS / 4)
     : undefined;
   renewal?.unref();
@@ -220,23 +259,22 @@ export async function evict(
     return await evictRound(request, ports, settings, hooks, result);
   } finally {
     clearInterval(renewal);
-    if (result.status !== 'continuing' && lease)
-      await Promise.all(leases.map((name) => lease.release(name, holder.token)));
+    // A renewal still on its way must not land after the hand-on and hold the leases for a whole LEASE_MS again.
+    await renewing;
+    await settleLeases(held, holder, result, ports);
   }
 }
 
 /**
- * The request with what its first round fixes: when it began, and when its quarantine ends (from the minutes). A
- * later round keeps what it was handed, the end never past the longest a deployment may set, the start never later
- * than now; a hand-off that does not say when the request began lets every release win.
+ * The request with what its first round fixes: when its quarantine ends (from the minutes). A later round keeps
+ * what it was handed, never past the longest a deployment may set.
  */
 function fixedByTheFirstRound(request: EvictionRequest, now: number): EvictionRequest {
-  const startedAt = request.round === 1 ? now : Math.min(request.startedAt ?? 0, now);
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
   if (request.quarantineUntil !== undefined)
-    return { ...request, startedAt, quarantineUntil: Math.min(request.quarantineUntil, longest) };
-  if (request.quarantineMinutes === 0) return { ...request, startedAt };
-  return { ...request, startedAt, quarantineUntil: now + request.quarantineMinutes * 60_000 };
+    return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineMinutes === 0) return request;
+  return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
 
 /**
@@ -262,12 +300,13 @@ function handOff(
     );
     return result;
   }
-  // After failures a retry may fix, the next round waits for them to pass, longer each time; after a round that
-  // ran out of time, it starts at once.
+  // After failures a retry may fix, the next round waits for them to pass, longer each round that ends nothing;
+  // a round that ended something made progress, so the wait starts again from the first. After a round that ran
+  // out of time, the next starts at once.
   const backoffMs =
     why === 'time'
       ? 0
-      : request.backoffMs
+      : request.backoffMs && ended === 0
         ? Math.min(request.backoffMs * 2, BACKOFF.longestMs)
         : BACKOFF.firstMs;
   result.status = 'continuing';
@@ -289,9 +328,10 @@ function handOff(
 }
 
 /**
- * Of the names found not connected, those this same request already quarantined: the same alert delivered again
- * (GuardDuty's own event and Security Hub's copy of it share a correlation id, and EventBridge delivers at least
- * once) finds them gone because it ended them, which is nothing new to tell anyone. A store that cannot answer
+ * Of the names found not connected, those this same alert already quarantined. It covers what the record of
+ * deliveries cannot: GuardDuty's own event and Security Hub's copy of one finding share a correlation id but each
+ * has its own event id, which the record keys on (so that GuardDuty's update of a finding runs), so the copy runs
+ * and finds the person gone because the first ended them, nothing new to tell anyone. A store that cannot answer
  * leaves a name not connected, so that a person hears of it.
  */
 async function quarantinedByThisRequest(
@@ -395,8 +435,9 @@ async function evictRound(
       {
         dryRun: request.dryRun,
         now,
-        // A release made since the request began wins: the table refuses to write over it.
-        ...(request.startedAt !== undefined ? { releasedSince: request.startedAt } : {}),
+        // In a later round, a release of the entry this request wrote wins: the table refuses to write over it.
+        // The first round writes over any release, as a new alert does: it is the request's first look.
+        ownReleaseStands: request.round > 1,
         onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
       },
     );

@@ -13,6 +13,13 @@ export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
 export const LEASE_MS = 16 * 60_000;
 
 /**
+ * How long a round that hands on keeps its leases past the next round's back-off: time for Lambda to start the
+ * asynchronous invocation (seconds, usually). The next round takes them over whenever it comes; if it never comes,
+ * another mass disconnect waits this long, not a whole LEASE_MS.
+ */
+export const HAND_OFF_LEASE_MS = 2 * 60_000;
+
+/**
  * The leases a mass disconnect on `endpoints` takes, one per Region (EC2's budget is per account and Region), in
  * the one order every run takes them, so that two runs that share Regions never each hold a lease the other waits
  * for. Each is named by its absolute Region (`mass-disconnect#eu-west-1`), never relative to `home`, the caller's

@@ -19,7 +19,8 @@ export const MAX_ROUNDS = 100;
 
 /**
  * The wait before a round that follows failures a retry may fix (5xx, throttling, lost answers): the first, doubled
- * each such round, up to the longest. A round that ran out of time is followed at once.
+ * each such round that ended nothing, up to the longest, and the first again after one that ended something. A
+ * round that ran out of time is followed at once.
  */
 export const BACKOFF = { firstMs: 1_000, longestMs: 5 * 60_000 } as const;
 

@@ -282,7 +282,6 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         ...(detail.origin ? { origin: detail.origin } : {}),
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
         ...(detail.releasedMeanwhile ? { releasedMeanwhile: detail.releasedMeanwhile } : {}),
-        ...(detail.startedAt !== undefined ? { startedAt: detail.startedAt } : {}),
         ...(detail.backoffMs ? { backoffMs: detail.backoffMs } : {}),
         ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),

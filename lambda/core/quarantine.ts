@@ -33,7 +33,7 @@ export interface QuarantineEntry extends QuarantineRequest {
 
 /**
  * `kept-longer`: an unreleased entry that expires later was already there and stays as it is.
- * `released-meanwhile`: the entry was released at or after `releasedSince`, and stays released.
+ * `released-meanwhile`: with `ownReleaseStands`, the entry this request wrote was released since, and stays so.
  */
 export type QuarantineWrite = 'written' | 'kept-longer' | 'released-meanwhile';
 
@@ -46,11 +46,17 @@ export const mayPass = (error: unknown): boolean => (error as { transient?: unkn
 export interface QuarantineStore {
   /**
    * Writes the entry unless an unreleased, unexpired entry for the same name expires later, or, with
-   * `releasedSince`, unless the entry was released at or after that time: a release made after an eviction began
-   * wins over every later round of it. The checks and the write are one conditional write, so two evictions
-   * racing for one user can never shorten the quarantine, and no round can undo a release it raced with.
+   * `ownReleaseStands`, unless the entry there is released and carries this entry's correlation id: the entry this
+   * request wrote, which someone released since, so a release wins over every later round of the eviction. Told by
+   * identity, never by comparing the operator's clock with the evictor's. The checks and the write are one
+   * conditional write, so two evictions racing for one user can never shorten the quarantine, and no later round
+   * can undo a release it raced with.
    */
-  put(entry: QuarantineRequest, now: number, options?: { releasedSince?: number }): Promise<QuarantineWrite>;
+  put(
+    entry: QuarantineRequest,
+    now: number,
+    options?: { ownReleaseStands?: boolean },
+  ): Promise<QuarantineWrite>;
   /** The unreleased, unexpired entry that denies `username` (its account, by `quarantineKey`), if any. */
   active(username: string, now: number): Promise<QuarantineEntry | undefined>;
   /** Marks the active entry for `username` released, keeping who and why; returns what it lifted. */
@@ -93,9 +99,9 @@ const isoTime = (ms: number) => new Date(ms).toISOString();
 export async function writeQuarantines(
   store: QuarantineStore,
   entries: readonly QuarantineRequest[],
-  options: { dryRun: boolean; now: number; releasedSince?: number; onError?: (error: unknown) => void },
+  options: { dryRun: boolean; now: number; ownReleaseStands?: boolean; onError?: (error: unknown) => void },
 ): Promise<QuarantineOutcome[]> {
-  const since = options.releasedSince === undefined ? {} : { releasedSince: options.releasedSince };
+  const since = options.ownReleaseStands ? { ownReleaseStands: true } : {};
   return Promise.all(
     entries.map(async ({ username, expiresAt }, i): Promise<QuarantineOutcome> => {
       if (options.dryRun) return { username, until: isoTime(expiresAt), outcome: 'would-write' };

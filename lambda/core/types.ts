@@ -56,8 +56,8 @@ export type Status =
 /**
  * protected / excepted: kept by configuration or by the event. exempt: kept by the session sweep's exemptions.
  * no-longer-active: gone before the call ended it. reassigned-address: found by a client address, but made after
- * the alert's last activity, so it holds an address Client VPN handed on. released: its user was released after
- * the eviction began, which wins over the eviction's later rounds.
+ * the alert's last activity, so it holds an address Client VPN handed on. released: the entry this eviction wrote
+ * for its user was released since, which wins over the eviction's later rounds.
  */
 export type SkipReason =
   | 'protected'
@@ -162,11 +162,6 @@ export interface EvictionRequest {
    * the people it finds, so a user a later round ends is kept out too, and until the same time.
    */
   quarantineUntil?: number;
-  /**
-   * When the first round began (epoch ms), fixed by it: a release made since then wins over every later round, which
-   * neither quarantines nor ends the person released.
-   */
-  startedAt?: number;
   /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
   round: number;
   /** People released while the rounds went on, whom the later rounds left alone: the last round reports them. */

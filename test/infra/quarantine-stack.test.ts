@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_ENDPOINTS, endpointArn, synthesize } from '../support/synth';
 
@@ -10,8 +12,71 @@ const TABLE_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineTable/), 'A
 /** The table's own key, which nothing else uses. */
 const TABLE_KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineKey/), 'Arn'] };
 
+/**
+ * The oracle for the evictor's table permissions: which DynamoDB commands each adapter sends on which family of
+ * items, read off the adapters (and Powertools' persistence layer, which records deliveries). Scan is not here:
+ * only the CLI lists entries, with the operator's credentials.
+ */
+const EVICTOR_ITEMS = [
+  {
+    $label: 'quarantine entries',
+    family: 'quarantine',
+    prefix: 'quarantine#',
+    adapter: 'lambda/adapters/dynamodb-quarantine.ts',
+    source: 'lambda/adapters/dynamodb-quarantine.ts',
+    // Written by an eviction, read for the repeat rule and the connect handler, released by an update.
+    commands: ['PutItem', 'GetItem', 'UpdateItem'],
+  },
+  {
+    $label: 'mass-disconnect leases',
+    family: 'lease',
+    prefix: 'lease#',
+    adapter: 'lambda/adapters/dynamodb-lease.ts',
+    source: 'lambda/adapters/dynamodb-lease.ts',
+    // Taken by a conditional put, its holder read on refusal, given back by a conditional delete.
+    commands: ['PutItem', 'GetItem', 'DeleteItem'],
+  },
+  {
+    $label: "the session sweep's state",
+    family: 'sweepState',
+    prefix: 'sweep#',
+    adapter: 'lambda/adapters/dynamodb-sweep-state.ts',
+    source: 'lambda/adapters/dynamodb-sweep-state.ts',
+    commands: ['PutItem', 'GetItem'],
+  },
+  {
+    $label: 'the record of deliveries',
+    family: 'delivery',
+    prefix: 'idempotency#',
+    adapter: 'lambda/adapters/dynamodb-deliveries.ts',
+    source: 'node_modules/@aws-lambda-powertools/idempotency/lib/cjs/persistence/DynamoDBPersistenceLayer.js',
+    // Powertools puts the record in progress, reads it, completes it by an update, and deletes it when a run fails.
+    commands: ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem'],
+  },
+];
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The DynamoDB commands a source file constructs (`new GetItemCommand(`, or `new client_dynamodb_1.GetItemCommand(`). */
+const commandsSentBy = (file: string): string[] =>
+  [
+    ...new Set(
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(/new (?:\w+\.)?(\w+)Command\(/g)].map((m) =>
+        String(m[1]),
+      ),
+    ),
+  ].sort();
+
+const onlyKeys = (prefix: string) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+});
+
 describe('the quarantine table', () => {
   const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
+  const evictorTableStatements = () =>
+    policiesOf(template, /^EvictorRole/).filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+    );
 
   it('is on-demand, recoverable to a point in time, encrypted with its own key, with TTL, and retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
@@ -51,25 +116,39 @@ describe('the quarantine table', () => {
     expect(usersOfTableKey.map((resource) => resource.Type)).toEqual(['AWS::DynamoDB::Table']);
   });
 
-  it('the evictor may read and write entries, the lease, the sweep state and its record of deliveries, and nothing else of the table', () => {
-    const dynamodb = policiesOf(template, /^EvictorRole/).filter((s) =>
-      [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
-    );
-    expect(dynamodb).toEqual([
-      {
-        Sid: 'EvictorItemsOnly',
-        Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Resource: TABLE_ARN,
-        Condition: {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': ['quarantine#*', 'lease#*', 'sweep#*', 'idempotency#*'],
-          },
+  it.each(EVICTOR_ITEMS)(
+    '$label: the evictor may send only what its adapter sends, and only on $prefix items',
+    ({ prefix, commands }) => {
+      const statements = evictorTableStatements().filter(
+        (s) => JSON.stringify(s.Condition) === JSON.stringify(onlyKeys(prefix)),
+      );
+      expect(statements).toEqual([
+        {
+          Sid: expect.any(String),
+          Effect: 'Allow',
+          Action: commands.map((command) => `dynamodb:${command}`).sort(),
+          Resource: TABLE_ARN,
+          Condition: onlyKeys(prefix),
         },
-      },
-    ]);
+      ]);
+    },
+  );
+
+  it('the evictor may touch no other item of the table, and may never scan it', () => {
+    expect(evictorTableStatements().map((s) => s.Condition)).toEqual(
+      expect.arrayContaining(EVICTOR_ITEMS.map(({ prefix }) => onlyKeys(prefix))),
+    );
+    expect(evictorTableStatements()).toHaveLength(EVICTOR_ITEMS.length);
   });
 
+  it.each(EVICTOR_ITEMS)(
+    '$label: the oracle is what the adapter sends ($source)',
+    ({ family, source, adapter, commands }) => {
+      expect(commandsSentBy(source)).toEqual([...commands].sort());
+      // The adapter keys its items with this family's prefix, which the stack's condition names.
+      expect(readFileSync(join(ROOT, adapter), 'utf8')).toContain(`QUARANTINE_TABLE.keyPrefixes.${family}`);
+    },
+  );
   it('names the table in an output, for the CLI', () => {
     template.hasOutput('QuarantineTableName', { Value: { Ref: Match.stringLikeRegexp('^QuarantineTable') } });
   });

@@ -228,9 +228,12 @@ describe('two Regions', () => {
     const table = policiesOf(home, /^EvictorRole/).filter((s) =>
       [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
     );
-    expect(table.map((s) => s.Resource)).toEqual([
-      { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineGlobalTable/), 'Arn'] },
-    ]);
+    expect(table.length).toBeGreaterThan(0);
+    for (const statement of table) {
+      expect(statement.Resource).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^QuarantineGlobalTable/), 'Arn'],
+      });
+    }
   });
 
   it('tells the evictor every endpoint, the other Region’s with its Region', () => {

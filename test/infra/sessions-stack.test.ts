@@ -63,14 +63,19 @@ describe('the sessions setting in the stack', () => {
     });
   });
 
-  it('asks no more of the table than before: item reads and writes, never a scan', () => {
+  it("may only read and write the sweep's own items (sweep#...), never scan the table", () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => /^EvictorRole/.test(r.Ref)))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-    expect(statements.map((s) => s.Action)).toEqual([
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    const onSweepItems = statements.filter((s) =>
+      s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']?.includes('sweep#*'),
+    );
+    expect(onSweepItems.map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'])).toEqual([
+      ['sweep#*'],
     ]);
+    expect(onSweepItems.map((s) => s.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem']]);
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('dynamodb:Scan');
   });
 
   it('a sweep every 10 minutes: rate(10 minutes), and retries for at most 10 minutes', () => {

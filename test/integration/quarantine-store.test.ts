@@ -161,35 +161,61 @@ describe('longer wins', () => {
   });
 });
 
-describe('a release made after an eviction began wins over its later rounds', () => {
-  const longer = request({ expiresAt: T + 120 * MINUTE });
+describe('a later round never writes over a release of the entry its request wrote (ownReleaseStands)', () => {
+  const longer = request({ expiresAt: T + 240 * MINUTE });
+  const alice = 'quarantine#user#alice.smith@example.com';
+  /** The Lambda writes the entry at T; an operator releases it at `releasedAt` by the operator's own clock. */
+  const writtenThenReleased = async (correlationId: string, releasedAt: number) => {
+    await store.put(request({ correlationId, expiresAt: T + 180 * MINUTE }), T);
+    expect(await store.release('alice.smith@example.com', RELEASE, releasedAt)).toBeDefined();
+  };
 
-  it('the write is refused, in one conditional write, over an entry released at or after the time given', async () => {
-    await store.put(request(), T);
-    await store.release('alice.smith@example.com', RELEASE, T + 10);
+  it.each([
+    // The operator's clock against the Lambda's, which wrote the entry at T and writes again at T + 20.
+    { $label: 'the same clocks', releasedAt: T + 10 },
+    { $label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
+    { $label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
+  ])('$label: refused in one conditional write, the release kept as it was', async ({ releasedAt }) => {
+    await writtenThenReleased('finding-1', releasedAt);
+    const released = await table.rawItem(alice);
 
-    for (const since of [T + 5, T + 10]) {
-      expect(await store.put(longer, T + 20, { releasedSince: since })).toBe('released-meanwhile');
-    }
+    expect(await store.put(longer, T + 20, { ownReleaseStands: true })).toBe('released-meanwhile');
+    expect(await table.rawItem(alice)).toEqual(released);
     expect(await store.active('alice.smith@example.com', T + 21)).toBeUndefined();
-    expect((await table.rawItem('quarantine#user#alice.smith@example.com'))?.released?.M?.by).toEqual({
-      S: RELEASE.by,
-    });
   });
 
-  it('an entry released before the eviction began is written over: a new eviction keeps the user out again', async () => {
+  it.each([
+    { $label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
+    { $label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
+  ])(
+    '$label: a released entry another alert wrote is written over, the user kept out again',
+    async ({ releasedAt }) => {
+      await store.put(request({ correlationId: 'finding-0' }), T);
+      await store.release('alice.smith@example.com', RELEASE, releasedAt);
+
+      expect(await store.put(longer, T + 20, { ownReleaseStands: true })).toBe('written');
+      expect(await store.active('alice.smith@example.com', T + 21)).toEqual({
+        ...longer,
+        quarantinedAt: T + 20,
+      });
+    },
+  );
+
+  it("without it (a request's first round), a release of the same alert's entry is written over", async () => {
     await store.put(request(), T);
     await store.release('alice.smith@example.com', RELEASE, T + 10);
 
-    expect(await store.put(longer, T + 20, { releasedSince: T + 11 })).toBe('written');
+    expect(await store.put(longer, T + 20)).toBe('written');
     expect(await store.active('alice.smith@example.com', T + 21)).toMatchObject({
       expiresAt: longer.expiresAt,
     });
   });
 
-  it('the other rules stand: a new entry is written, a longer one kept', async () => {
-    expect(await store.put(request(), T, { releasedSince: T })).toBe('written');
-    expect(await store.put(request({ expiresAt: T + MINUTE }), T, { releasedSince: T })).toBe('kept-longer');
+  it('the other rules stand: a new entry is written, a longer unreleased one of the same request kept', async () => {
+    expect(await store.put(request(), T, { ownReleaseStands: true })).toBe('written');
+    expect(await store.put(request({ expiresAt: T + MINUTE }), T, { ownReleaseStands: true })).toBe(
+      'kept-longer',
+    );
   });
 });
 

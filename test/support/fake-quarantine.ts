@@ -25,17 +25,12 @@ export class FakeQuarantineStore implements QuarantineStore {
   async put(
     entry: QuarantineRequest,
     now: number,
-    options: { releasedSince?: number } = {},
+    options: { ownReleaseStands?: boolean } = {},
   ): Promise<QuarantineWrite> {
     this.check('put', entry.username);
     const key = quarantineKey(entry.username);
     const existing = this.entries.get(key);
-    const releasedAt = existing?.released?.at;
-    if (
-      releasedAt !== undefined &&
-      options.releasedSince !== undefined &&
-      releasedAt >= options.releasedSince
-    )
+    if (options.ownReleaseStands && existing?.released && existing.correlationId === entry.correlationId)
       return 'released-meanwhile';
     if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
     this.entries.set(key, { ...entry, quarantinedAt: now });

@@ -585,6 +585,34 @@ describe('rounds', () => {
     );
   });
 
+  it('a round that ended something starts the back-off again from 1 s; rounds that end nothing double it', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([
+      conn(ENDPOINT_A, 'u0'),
+      conn(ENDPOINT_B, 'u1'),
+      conn(ENDPOINT_B, 'u2'),
+    ]);
+    const down = new ClientVpnApiError('InternalError', 'down', { transient: true });
+    api.failures.set(`list:${ENDPOINT_B}`, down);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    let round = 0;
+    const { rounds, waits } = await roundAfterRound(first, api, {
+      onRound: () => {
+        round += 1;
+        // B answers again after round 4: round 5 ends u1, and ending u2 fails once more; round 6 ends u2.
+        if (round === 4) {
+          api.failures.clear();
+          api.failures.set(`${ENDPOINT_B}/user:u2`, down);
+        }
+        if (round === 5) api.failures.clear();
+      },
+    });
+    expect(rounds.map((r) => r.status)).toEqual([...Array(5).fill('continuing'), 'completed']);
+    // Round 1 ended u0 (1 s); rounds 2 to 4 ended nothing (2, 4, 8 s); round 5 ended u1, so 1 s again.
+    expect(waits).toEqual([1, 2, 4, 8, 1].map((s) => s * 1000));
+    expect(api.terminated.size).toBe(3);
+  });
+
   it('an outage of 30 minutes on one endpoint ends with everyone evicted, each connection once', async () => {
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
     const outage = new ClientVpnApiError('InternalError', 'down', { transient: true });

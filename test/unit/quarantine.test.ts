@@ -18,6 +18,7 @@ import { recorders } from '../support/recorders';
 
 const NOW = Date.parse('2026-11-29T15:00:00Z');
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 async function run(event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) {
   const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
@@ -241,8 +242,15 @@ describe('a quarantine across rounds', () => {
     });
     afterEach(() => table.close());
 
-    /** Round 1 evicts alice on A and fails for now on B, where bob is; the SOC then releases alice. */
-    async function releasedAfterRoundOne(config: EvictorConfig, connections: VpnConnection[]) {
+    /**
+     * Round 1 evicts alice on A and fails for now on B, where bob is; the SOC then releases alice, at `releasedAt` by
+     * the operator's clock (the Lambda's reads NOW in round 1, NOW + 2 minutes in round 2).
+     */
+    async function releasedAfterRoundOne(
+      config: EvictorConfig,
+      connections: VpnConnection[],
+      releasedAt = NOW + MINUTE,
+    ) {
       const api = new FakeClientVpnApi(connections);
       api.failures.set(`${ENDPOINT_B}/user:bob`, busy());
       const store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
@@ -256,11 +264,13 @@ describe('a quarantine across rounds', () => {
         ['alice', 'written'],
         ['bob', 'written'],
       ]);
-      await store.release(
-        'alice',
-        { by: 'soc', reason: 'false positive', correlationId: 'r-1' },
-        NOW + MINUTE,
-      );
+      expect(
+        await store.release(
+          'alice',
+          { by: 'soc', reason: 'false positive', correlationId: 'r-1' },
+          releasedAt,
+        ),
+      ).toBeDefined();
       api.failures.clear();
       return { api, store, first };
     }
@@ -281,36 +291,48 @@ describe('a quarantine across rounds', () => {
       expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
     });
 
-    it('alice reconnected: the table refuses her quarantine, her connection stays, and the last round says so', async () => {
-      const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
-      const connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')];
-      const { api, store, first } = await releasedAfterRoundOne(config, connections);
-      // On B, which round 2 lists again (A had nothing left to do).
-      const reconnected = conn(ENDPOINT_B, 'Alice');
-      connections.push(reconnected);
-      const second = await evict(
-        handedOn(first, config),
-        { api, quarantine: store, clock: () => NOW + 2 * MINUTE },
-        config,
-      );
-      expect(second).toMatchObject({ status: 'completed', releasedMeanwhile: ['Alice'] });
-      expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([
-        ['bob', 'written'],
-        ['Alice', 'released-meanwhile'],
-      ]);
-      expect(api.terminated.has(reconnected.connectionId)).toBe(false);
-      expect(second.outcomes).toContainEqual(
-        expect.objectContaining({
-          connectionId: reconnected.connectionId,
-          status: 'skipped',
-          reason: 'released',
-        }),
-      );
-      expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
-      expect(noticeFor(second)?.subject).toBe(
-        '[client-vpn-evictor ENFORCING] evict (round 2): RELEASED MEANWHILE: Alice; 2 terminated',
-      );
-    });
+    it.each([
+      { $label: 'one clock', skew: 0 },
+      // The release is told by identity, not by time: it wins by whichever clock the operator's machine keeps.
+      {
+        $label: "an operator's clock an hour behind the Lambda's (the release reads before round 1)",
+        skew: -HOUR,
+      },
+      { $label: "an operator's clock an hour ahead of the Lambda's", skew: HOUR },
+    ])(
+      '$label: alice reconnected: the table refuses her quarantine, her connection stays, and the last round says so',
+      async ({ skew }) => {
+        // Quarantined for longer than the skew, so that the release finds the entry active by either clock.
+        const config = testConfig({ QUARANTINE_TABLE: table.db.tableName, QUARANTINE_MINUTES: '240' });
+        const connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')];
+        const { api, store, first } = await releasedAfterRoundOne(config, connections, NOW + MINUTE + skew);
+        // On B, which round 2 lists again (A had nothing left to do).
+        const reconnected = conn(ENDPOINT_B, 'Alice');
+        connections.push(reconnected);
+        const second = await evict(
+          handedOn(first, config),
+          { api, quarantine: store, clock: () => NOW + 2 * MINUTE },
+          config,
+        );
+        expect(second).toMatchObject({ status: 'completed', releasedMeanwhile: ['Alice'] });
+        expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+          ['bob', 'written'],
+          ['Alice', 'released-meanwhile'],
+        ]);
+        expect(api.terminated.has(reconnected.connectionId)).toBe(false);
+        expect(second.outcomes).toContainEqual(
+          expect.objectContaining({
+            connectionId: reconnected.connectionId,
+            status: 'skipped',
+            reason: 'released',
+          }),
+        );
+        expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+        expect(noticeFor(second)?.subject).toBe(
+          '[client-vpn-evictor ENFORCING] evict (round 2): RELEASED MEANWHILE: Alice; 2 terminated',
+        );
+      },
+    );
   });
 
   it.each([

@@ -5,10 +5,11 @@ import { parseEvictorConfig } from '../../lambda/core/config';
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionPorts, evict } from '../../lambda/core/evict';
 import { massDisconnectLeases } from '../../lambda/core/lease';
+import { MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
-import { customEvent } from '../support/events';
+import { customEvent, fixture } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 
 /**
@@ -149,6 +150,74 @@ describe('an eviction over two Regions', () => {
   });
 });
 
+/**
+ * While eu-west-1 cannot be reached, a name that can only mean one person is ended where EC2 answers; a name
+ * resolved by its local part is acted on nowhere, since the Region that did not answer may hold a second person
+ * with that local part (evict narrowly: a name that could mean two people is never acted on).
+ */
+describe('while one Region cannot be reached', () => {
+  const DAVE = 'dchen@example.com';
+  const unreachable = new ClientVpnApiError('TimeoutError', 'connect ETIMEDOUT', { transient: true });
+  // The finding's account is the deployment's own, where an IAM user name may resolve by its local part.
+  const settingsWith = (env: Record<string, string>) =>
+    parseEvictorConfig({
+      ENDPOINT_IDS: `${A},${EU_B}`,
+      AWS_REGION: 'us-east-1',
+      DRY_RUN: 'false',
+      DEPLOYMENT_ACCOUNT_ID: '123456789012',
+      ...env,
+    });
+  const decideIn = (settings: ReturnType<typeof settingsWith>, event: unknown) => {
+    const request = decide(parseEvent(event, settings.eventSource), settings);
+    if (request.trigger === 'release' || request.trigger === 'sweep') throw new Error('expected an eviction');
+    return request;
+  };
+
+  it.each([
+    {
+      $label: 'an exact VPN username (Evict VPN User)',
+      vpnUser: DAVE,
+      env: {} as Record<string, string>,
+      event: () => customEvent('Evict VPN User', { usernames: [DAVE], reason: 'phished' }),
+    },
+    {
+      $label: "a finding's IAM user mapped in identityMap",
+      vpnUser: DAVE,
+      env: { IDENTITY_MAP: JSON.stringify({ 'Dave.Chen': DAVE }) },
+      event: () => fixture('iam-user'),
+    },
+  ])(
+    '$label: ended in the Region that answers; the other Region goes on in the next round',
+    async ({ vpnUser, env, event }) => {
+      const settings = settingsWith(env);
+      const { api, apis } = regions([conn(A, vpnUser), conn(A, 'bob')], []);
+      apis.eu.failures.set(`list:${B}`, unreachable);
+      const result = await evict(decideIn(settings, event()), { api }, settings);
+      expect(result.status).toBe('continuing');
+      expect(result.outcomes.map((o) => [o.endpointId, o.username, o.status])).toEqual([
+        [A, vpnUser, 'terminated'],
+      ]);
+      expect(apis.home.terminated.size).toBe(1);
+      expect(result.continuation?.endpointIds).toEqual([EU_B]);
+    },
+  );
+
+  it("a finding's IAM user found by its local part: nothing terminated in any Region, and the result says why", async () => {
+    const settings = settingsWith({});
+    const { api, apis } = regions([conn(A, 'Dave.Chen@example.com'), conn(A, 'bob')], []);
+    apis.eu.failures.set(`list:${B}`, unreachable);
+    const result = await evict(decideIn(settings, fixture('iam-user')), { api }, settings);
+    expect(result.status).toBe('continuing');
+    expect(result.notes).toContain(
+      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
+    expect(apis.home.terminateCalls()).toEqual([]);
+    expect(result.outcomes).toEqual([]);
+    // Both Regions again: the name is resolved over every endpoint, or not at all.
+    expect(result.continuation?.endpointIds).toEqual([A, EU_B]);
+  });
+});
+
 describe('the mass-disconnect lease, one per Region', () => {
   let table: LocalTable;
   let lease: DynamoDbLeaseStore;
@@ -250,6 +319,90 @@ describe('the mass-disconnect lease, one per Region', () => {
     // The home Region's lease, which it took first, is free again; the later round keeps its own.
     expect(await heldBy(US_LEASE)).toBeUndefined();
     expect(await heldBy(EU_LEASE)).toBe(later.id);
+  });
+
+  describe('a round that runs out of time hands its leases on, and leaves none stale', () => {
+    const T = Date.parse('2026-11-29T18:00:00Z');
+    const MINUTE = 60_000;
+    /** Another mass disconnect (the operator's) tries a Region's lease at `at`. */
+    const anotherTakes = async (name: string, at: number) =>
+      (
+        await lease.acquire(
+          name,
+          { id: 'cli-operator-2', round: 1, token: 'operator-run-2' },
+          at + MINUTE,
+          at,
+        )
+      ).acquired;
+
+    it('out of time waiting for one Region: the lease it holds stays its own until the next round, which takes it over', async () => {
+      // The operator holds us-east-1's lease; the end of day takes eu-west-1's first (the one order), then waits.
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api, apis } = regions();
+      let now = T;
+      const first = await evict(endOfDay(), { api, lease, clock: () => now }, config(), {
+        shouldStop: () => true,
+        runId: 'round-one',
+      });
+      expect(first.status).toBe('continuing');
+      expect(apis.home.calls).toEqual([]);
+      expect(await heldBy(EU_LEASE)).toBe(first.correlationId);
+      // Still one disconnect at a time while the next round is due.
+      now = T + 1_000;
+      expect(await anotherTakes(EU_LEASE, now)).toBe(false);
+
+      // The next round comes and takes it over, then waits its turn for us-east-1's.
+      await lease.release(US_LEASE, other.token);
+      const second = await evict(
+        first.continuation as EvictionRequest,
+        { api, lease, clock: () => now },
+        config(),
+        {
+          runId: 'round-two',
+        },
+      );
+      expect(second.status).toBe('completed');
+      expect(apis.home.terminated.size + apis.eu.terminated.size).toBe(4);
+    });
+
+    it('out of time waiting, and the next round never comes: the lease it held is free well before the 16 minutes a dead holder leaves', async () => {
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api } = regions();
+      const first = await evict(endOfDay(), { api, lease, clock: () => T }, config(), {
+        shouldStop: () => true,
+      });
+      expect(first.status).toBe('continuing');
+      expect(await anotherTakes(EU_LEASE, T + 5 * MINUTE)).toBe(true);
+    });
+
+    it('out of time waiting at the round cap: no next round, so the lease it held is given back at once', async () => {
+      await lease.acquire(US_LEASE, other, T + 16 * MINUTE, T);
+      const { api } = regions();
+      const lastRound = { ...endOfDay(), round: MAX_ROUNDS };
+      const result = await evict(lastRound, { api, lease, clock: () => T }, config(), {
+        shouldStop: () => true,
+      });
+      expect(result.status).toBe('partial-failure');
+      expect(await heldBy(EU_LEASE)).toBeUndefined();
+      expect(await anotherTakes(EU_LEASE, T + 1)).toBe(true);
+    });
+
+    it('out of time while ending connections: both Regions’ leases go to the next round, and a disconnect is not held off by them for long', async () => {
+      const { api } = regions();
+      let calls = 0;
+      const first = await evict(endOfDay(), { api, lease, clock: () => T }, config(), {
+        onProgress: (started) => (calls = started),
+        shouldStop: () => calls >= 1,
+      });
+      expect(first.status).toBe('continuing');
+      expect([await heldBy(EU_LEASE), await heldBy(US_LEASE)]).toEqual([
+        first.correlationId,
+        first.correlationId,
+      ]);
+      expect(await anotherTakes(US_LEASE, T + 1_000)).toBe(false);
+      expect(await anotherTakes(EU_LEASE, T + 5 * MINUTE)).toBe(true);
+      expect(await anotherTakes(US_LEASE, T + 5 * MINUTE)).toBe(true);
+    });
   });
 
   describe('the session sweep', () => {
