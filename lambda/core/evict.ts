@@ -329,8 +329,8 @@ function handOff(
 
 /**
  * Of the names found not connected, those this same alert already quarantined. It covers what the record of
- * deliveries cannot: GuardDuty's own event and Security Hub's copy of one finding share a correlation id but each
- * has its own event id, which the record keys on (so that GuardDuty's update of a finding runs), so the copy runs
+ * deliveries cannot: the record knows GuardDuty's event and Security Hub's copy of one finding as one delivery by
+ * the finding's last activity, and where one of them lacks it each is keyed by its own event id, so the copy runs
  * and finds the person gone because the first ended them, nothing new to tell anyone. A store that cannot answer
  * leaves a name not connected, so that a person hears of it.
  */
