@@ -8,4 +8,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 30000,
+  // Jest's default on two cores is one worker, which leaves the second core idle while a suite waits on the
+  // emulator, a local table or a child process: two workers keep both busy.
+  maxWorkers: 2,
 };
