@@ -4,16 +4,17 @@ import type { Context } from 'aws-lambda';
 import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { type Continuation, continuationEvent } from './core/continuation';
-import { EventRejectedError, parseEvent } from './core/events';
+import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import type { LeaseStore } from './core/lease';
 import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
-import { decide } from './core/policy';
+import { AlertFromUnlistedAccountError, decide } from './core/policy';
 import type { QuarantineStore } from './core/quarantine';
 import {
   EvictionIncompleteError,
   type EvictionResult,
+  type FindingsResult,
   permanentFailures,
   type RejectedEvent,
 } from './core/result';
@@ -22,7 +23,7 @@ import type { DecidedRequest, Outcome, QuarantineOutcome } from './core/types';
 export interface EvictorDependencies {
   config: EvictorConfig;
   api: ClientVpnApi;
-  logger: Pick<Logger, 'info' | 'error' | 'appendKeys'>;
+  logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'removeKeys' | 'setCorrelationId'>;
   metrics: Pick<Metrics, 'addMetric'>;
   /** Where summaries and alerts go; none means logs and metrics only. */
   notifier?: Notifier;
@@ -47,12 +48,23 @@ export class UnexpectedEvictorError extends Error {
   override readonly name = 'UnexpectedEvictorError';
 }
 
-/** The envelope fields that identify a rejected event; never the detail, which may hold credentials. */
+/**
+ * The fields that identify a rejected event: the envelope's, and the id of the finding it carries (GuardDuty's, or
+ * a Security Hub finding's `Id`); never the rest of the detail, which may hold credentials.
+ */
 function describeRejected(event: unknown) {
-  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
-  const field = (name: string) =>
-    typeof e[name] === 'string' ? (e[name] as string).slice(0, 200) : undefined;
-  return { eventId: field('id'), source: field('source'), detailType: field('detail-type') };
+  const record = (value: unknown) =>
+    (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined);
+  const e = record(event);
+  const detail = record(e.detail);
+  const findings = Array.isArray(detail.findings) ? detail.findings : [];
+  return {
+    eventId: text(e.id),
+    source: text(e.source),
+    detailType: text(e['detail-type']),
+    findingId: text(findings.length === 1 ? record(findings[0]).Id : detail.id),
+  };
 }
 
 /**
@@ -119,47 +131,92 @@ export function createEvictorHandler({
     }
   }
 
-  return async function handler(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
+  /** One event, or one finding of a Security Hub event: parse, decide, evict, report. */
+  async function handleOne(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
+    logger.removeKeys(['trigger', 'origin']);
     logger.appendKeys({ mode: configuredMode });
+    let request: DecidedRequest;
     try {
-      let request: DecidedRequest;
-      try {
-        request = decide(parseEvent(event, config.eventSource), config);
-      } catch (error) {
-        if (!(error instanceof EventRejectedError)) throw error;
-        logger.error('event rejected: nothing was touched', {
-          reason: error.message,
-          ...describeRejected(event),
-        });
-        metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
-        return { status: 'rejected', mode: configuredMode, reason: error.message };
-      }
-      logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
-      // Stop starting calls while there is still time to finish them, log, and hand the rest on.
-      const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
-      const reserve = reserveFor(remaining());
-      const result = await evict(request, { api, quarantine, lease, clock }, config, {
-        onOutcome: audit,
-        shouldStop: () => remaining() < reserve,
-        onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
-        ...(context ? { runId: context.awsRequestId } : {}),
+      request = decide(parseEvent(event, config.eventSource), config);
+    } catch (error) {
+      if (!(error instanceof EventRejectedError)) throw error;
+      const origin = error instanceof AlertFromUnlistedAccountError ? error.origin : undefined;
+      const correlationId = correlationIdOf(event, config.eventSource);
+      logger.error('event rejected: nothing was touched', {
+        reason: error.message,
+        ...describeRejected(event),
+        ...(origin ? { origin } : {}),
       });
-      for (const entry of result.quarantine) {
-        if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
-        else logger.info('quarantine', { ...entry });
+      metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
+      if (origin) metrics.addMetric('AlertsFromUnlistedAccounts', MetricUnit.Count, 1);
+      return {
+        status: 'rejected',
+        mode: configuredMode,
+        reason: error.message,
+        ...(correlationId ? { correlationId } : {}),
+        ...(origin ? { origin } : {}),
+      };
+    }
+    logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
+    // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
+    if (request.trigger !== 'release' && request.origin) logger.appendKeys({ origin: request.origin });
+    // Stop starting calls while there is still time to finish them, log, and hand the rest on.
+    const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+    const reserve = reserveFor(remaining());
+    const result = await evict(request, { api, quarantine, lease, clock }, config, {
+      onOutcome: audit,
+      shouldStop: () => remaining() < reserve,
+      onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
+      ...(context ? { runId: context.awsRequestId } : {}),
+    });
+    for (const entry of result.quarantine) {
+      if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
+      else logger.info('quarantine', { ...entry });
+    }
+    const { outcomes: _perConnection, ...summary } = result;
+    logger.info('eviction summary', { result: summary });
+    record(result);
+    await notify(result);
+    if (result.status === 'continuing' && result.continuation) {
+      if (!continuation) throw new EvictionIncompleteError(result);
+      await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
+      logger.info('handed on to the next round', { round: result.continuation.round });
+    }
+    // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
+    if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
+    return result;
+  }
+
+  /**
+   * Each finding of a Security Hub event is a request of its own, with its own correlation id on its lines. One
+   * that fails in a way a retry may fix does not stop the others; the invocation then fails for Lambda's retries,
+   * in which the others, decided again, find their work done.
+   */
+  async function handleEach(events: unknown[], context?: Context): Promise<FindingsResult> {
+    const results: FindingsResult['results'] = [];
+    let incomplete: EvictionIncompleteError | undefined;
+    for (const event of events) {
+      const correlationId = correlationIdOf(event, config.eventSource);
+      if (correlationId !== undefined) logger.setCorrelationId(correlationId);
+      try {
+        results.push(await handleOne(event, context));
+      } catch (error) {
+        if (!(error instanceof EvictionIncompleteError)) throw error;
+        incomplete ??= error;
+        results.push(error.result);
       }
-      const { outcomes: _perConnection, ...summary } = result;
-      logger.info('eviction summary', { result: summary });
-      record(result);
-      await notify(result);
-      if (result.status === 'continuing' && result.continuation) {
-        if (!continuation) throw new EvictionIncompleteError(result);
-        await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
-        logger.info('handed on to the next round', { round: result.continuation.round });
-      }
-      // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
-      if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
-      return result;
+    }
+    if (incomplete) throw incomplete;
+    return { status: 'findings', results };
+  }
+
+  return async function handler(
+    event: unknown,
+    context?: Context,
+  ): Promise<EvictionResult | RejectedEvent | FindingsResult> {
+    try {
+      const events = eventsIn(event);
+      return events.length === 1 ? await handleOne(event, context) : await handleEach(events, context);
     } catch (error) {
       if (error instanceof EvictionIncompleteError) throw error;
       logger.error('evictor failed unexpectedly', { error: error as Error });

@@ -1,9 +1,10 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import type { UsernameMatch } from './constants';
+import { ACCOUNT_ID, type UsernameMatch } from './constants';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
 import {
+  type AlertSources,
   describeValue,
   InvalidSettingError,
   MissingSettingError,
@@ -35,6 +36,13 @@ export interface EvictorConfig {
   quarantineTable?: string;
   /** The share of the account's mutating EC2 budget (Terminate) the evictor paces itself to. */
   ec2BudgetShare: number;
+  /** Other accounts whose alerts reach the evictor; none: only this account's own bus carries alerts. */
+  alertSources?: AlertSources;
+  /**
+   * The account the evictor runs in: its own findings always count, and an IAM user name is only known to mean
+   * the same person in it. Unknown (the CLI): every finding is treated as another account's.
+   */
+  deploymentAccount?: string;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -82,6 +90,17 @@ function fromEnvironment<T>(setting: SettingDeclaration<T>, env: NodeJS.ProcessE
 /** The table the stack names, which is no setting: the stack creates it. */
 const quarantineTableOf = (env: NodeJS.ProcessEnv) => env.QUARANTINE_TABLE?.trim() || undefined;
 
+/** The account the stack deployed the function in, which the stack writes; no setting. */
+function deploymentAccountOf(env: NodeJS.ProcessEnv): string | undefined {
+  const account = env.DEPLOYMENT_ACCOUNT_ID?.trim();
+  if (!account) return undefined;
+  if (!ACCOUNT_ID.test(account))
+    throw new ConfigurationError(
+      `DEPLOYMENT_ACCOUNT_ID must be a 12-digit AWS account id, got ${describeValue(account)}`,
+    );
+  return account;
+}
+
 /** The connect handler's environment; like the evictor's, an invalid variable fails the cold start, naming it. */
 export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
   const quarantineTable = quarantineTableOf(env);
@@ -100,6 +119,8 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
+  const alertSources = fromEnvironment(SETTINGS.alertSources, env);
+  const deploymentAccount = deploymentAccountOf(env);
   return {
     endpointIds: fromEnvironment(SETTINGS.endpointIds, env),
     dryRun: fromEnvironment(SETTINGS.dryRun, env),
@@ -121,5 +142,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     quarantineMinutes: fromEnvironment(SETTINGS.quarantineMinutes, env),
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
+    ...(alertSources ? { alertSources } : {}),
+    ...(deploymentAccount ? { deploymentAccount } : {}),
   };
 }

@@ -15,3 +15,9 @@ export const ENDPOINT_ID = /^cvpn-endpoint-[0-9a-f]{8,17}$/;
 /** `local-part` (the default) lets an identity from an alert fall back to its local part; `exact` does not. */
 export const USERNAME_MATCHES = ['local-part', 'exact'] as const;
 export type UsernameMatch = (typeof USERNAME_MATCHES)[number];
+
+/** An AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+
+/** An AWS Region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;

@@ -38,6 +38,7 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       ...(next.notConnected?.length ? { notConnected: next.notConnected } : {}),
       ...(next.endedEarlier ? { endedEarlier: next.endedEarlier } : {}),
       ...(next.quarantineUntil !== undefined ? { quarantineUntil: next.quarantineUntil } : {}),
+      ...(next.origin ? { origin: next.origin } : {}),
     },
   };
 }

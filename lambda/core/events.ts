@@ -1,7 +1,14 @@
 import * as z from 'zod/mini';
-import { ENDPOINT_ID, WELL_FORMED_TEXT } from './constants';
+import { ACCOUNT_ID, ENDPOINT_ID, REGION, WELL_FORMED_TEXT } from './constants';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { MAX_ROUNDS } from './limits';
+import {
+  GUARDDUTY_PRODUCT_ARN,
+  guardDutyFindingIdOf,
+  type SecurityHubGuardDutyFinding,
+  securityHubGuardDutyFindingSchema,
+  securityHubProductSchema,
+} from './securityhub';
 import { SETTINGS } from './settings';
 import { validate } from './validation';
 
@@ -15,17 +22,23 @@ export type ParsedEvent = EventKind & { correlationId: string };
 /** What an event asks for, by kind. */
 type EventKind =
   | { kind: 'guardduty'; finding: GuardDutyFinding }
+  | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'continuation'; detail: ContinuationDetail };
 
 export class EventRejectedError extends Error {
-  override readonly name = 'EventRejectedError';
+  override readonly name: string = 'EventRejectedError';
 }
+
+/** The AWS services whose findings the evictor reads; `aws.` sources are AWS's alone, nobody else may use them. */
+export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.securityhub' } as const;
 
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
+  /** Security Hub's import of a finding in ASFF; GuardDuty's findings are among them. */
+  securityHub: 'Security Hub Findings - Imported',
   evict: 'Evict VPN User',
   release: 'Release VPN User',
   disconnectAll: 'Disconnect All VPN Users',
@@ -113,8 +126,14 @@ const continuationDetailSchema = z.object({
   notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
+  origin: z.optional(
+    z.object({ account: z.string().check(z.regex(ACCOUNT_ID)), region: z.string().check(z.regex(REGION)) }),
+  ),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
+
+/** One finding: eventsIn() splits an event that carries several. */
+const securityHubDetailSchema = z.object({ findings: z.tuple([z.unknown()]) });
 
 const envelopeSchema = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
@@ -126,22 +145,55 @@ const envelopeSchema = z.object({
 const isCorrelationId = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= 512 && WELL_FORMED_TEXT.test(value);
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** More findings than this in one Security Hub event reject the event: Security Hub sends one at a time. */
+const MAX_FINDINGS_PER_EVENT = 100;
+
+/** The findings of a Security Hub event, when `raw` is one; undefined for every other event. */
+function securityHubFindings(raw: unknown): unknown[] | undefined {
+  if (!isRecord(raw)) return undefined;
+  if (raw.source !== ALERT_SOURCES.securityHub || raw['detail-type'] !== DETAIL_TYPES.securityHub)
+    return undefined;
+  return isRecord(raw.detail) && Array.isArray(raw.detail.findings) ? raw.detail.findings : undefined;
+}
+
+/**
+ * The events to decide one by one: a Security Hub event with several findings becomes one event per finding, so
+ * that each is parsed, decided, logged and reported on its own (a malformed one rejects itself, not the others);
+ * any other event is itself.
+ */
+export function eventsIn(raw: unknown): unknown[] {
+  const findings = securityHubFindings(raw);
+  if (!findings || findings.length <= 1 || findings.length > MAX_FINDINGS_PER_EVENT) return [raw];
+  const event = raw as Record<string, unknown>;
+  return findings.map((finding) => ({
+    ...event,
+    detail: { ...(event.detail as object), findings: [finding] },
+  }));
+}
+
 /**
  * The id that ties an event's log lines, result and notice together: the finding id for GuardDuty (stable across
- * the re-publications of one finding), the first round's for a continuation, else the event's id. It reads the
- * envelope alone, so that the lifecycle can put it on every log line before the event is decided; an event without
- * a well-formed one (1-512 characters, no control characters) has none, and is rejected.
+ * the re-publications of one finding, and the same in Security Hub's copy of it, whose `Id` ends with it), the
+ * first round's for a continuation, else the event's id. It reads the envelope alone, so that the lifecycle can
+ * put it on every log line before the event is decided; an event without a well-formed one (1-512 characters, no
+ * control characters) has none, and is rejected.
  */
 export function correlationIdOf(raw: unknown, eventSource: string): string | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { id, source, 'detail-type': detailType, detail } = raw as Record<string, unknown>;
-  const fields = (typeof detail === 'object' && detail !== null ? detail : {}) as Record<string, unknown>;
+  if (!isRecord(raw)) return undefined;
+  const { id, source, 'detail-type': detailType, detail } = raw;
+  const fields = isRecord(detail) ? detail : {};
+  const findings = securityHubFindings(raw);
   const correlationId =
-    source === 'aws.guardduty' && detailType === DETAIL_TYPES.guardDuty
+    source === ALERT_SOURCES.guardDuty && detailType === DETAIL_TYPES.guardDuty
       ? fields.id
-      : source === eventSource && detailType === DETAIL_TYPES.continuation
-        ? fields.correlationId
-        : id;
+      : findings?.length === 1 && isRecord(findings[0]) && guardDutyFindingIdOf(findings[0].Id) !== undefined
+        ? guardDutyFindingIdOf(findings[0].Id)
+        : source === eventSource && detailType === DETAIL_TYPES.continuation
+          ? fields.correlationId
+          : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
 }
 
@@ -164,10 +216,23 @@ export function parseEvent(raw: unknown, eventSource: string): ParsedEvent {
 
 function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: string): EventKind {
   const detailType = envelope['detail-type'];
-  if (envelope.source === 'aws.guardduty' && detailType === DETAIL_TYPES.guardDuty) {
+  if (envelope.source === ALERT_SOURCES.guardDuty && detailType === DETAIL_TYPES.guardDuty) {
     return {
       kind: 'guardduty',
       finding: parseWith(guardDutyFindingSchema, envelope.detail, 'GuardDuty finding'),
+    };
+  }
+  if (envelope.source === ALERT_SOURCES.securityHub && detailType === DETAIL_TYPES.securityHub) {
+    const [finding] = parseWith(securityHubDetailSchema, envelope.detail, 'Security Hub event').findings;
+    const { ProductArn } = parseWith(securityHubProductSchema, finding, 'Security Hub finding');
+    if (!GUARDDUTY_PRODUCT_ARN.test(ProductArn)) {
+      throw new EventRejectedError(
+        `not a GuardDuty finding: Security Hub finding from product "${ProductArn.slice(0, 200)}"; only GuardDuty's are acted on`,
+      );
+    }
+    return {
+      kind: 'security-hub',
+      finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
     };
   }
   if (envelope.source !== eventSource) {

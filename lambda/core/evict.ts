@@ -209,6 +209,7 @@ export async function evict(
     apiCalls: { describe: 0, terminate: 0 },
     notes: [...request.notes],
     round: request.round,
+    ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
   if (request.halt) {

@@ -1,13 +1,8 @@
 import * as z from 'zod/mini';
-import { WELL_FORMED_TEXT } from './constants';
-
-/** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
-export interface IdentityCandidate {
-  kind: 'iam-user' | 'session' | 'kubernetes' | 'rds';
-  value: string;
-  /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
-  source: string;
-}
+import { accessKeyIdentities } from './access-key';
+import type { Alert } from './alert';
+import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
+import type { IdentityCandidate } from './types';
 
 /**
  * The parts of a GuardDuty finding the evictor acts on. Everything else in a finding is ignored, whatever its
@@ -21,6 +16,9 @@ const timestamp = z.optional(z.string().check(z.maxLength(64)));
 
 export const guardDutyFindingSchema = z.object({
   id: name.check(z.minLength(1), z.maxLength(512)),
+  // Which account said it: acted on (the allow-list of alertSources, identityMap keys by account), so strict.
+  accountId: z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+  region: z.string().check(z.regex(REGION, 'must be an AWS Region such as eu-west-1')),
   type: name.check(z.minLength(1), z.maxLength(512)),
   severity: z.number().check(z.minimum(0), z.maximum(10)),
   updatedAt: timestamp,
@@ -78,29 +76,15 @@ export function findingIdentities(finding: GuardDutyFinding): {
   candidates: IdentityCandidate[];
   notes: string[];
 } {
-  const candidates: IdentityCandidate[] = [];
-  const notes: string[] = [];
   const key = finding.resource?.accessKeyDetails;
-  if (key?.userType) {
-    const sessionName = key.principalId?.includes(':')
-      ? key.principalId.slice(key.principalId.indexOf(':') + 1)
-      : '';
-    switch (key.userType) {
-      case 'IAMUser':
-        if (key.userName)
-          candidates.push({ kind: 'iam-user', value: key.userName, source: 'accessKeyDetails.userName' });
-        break;
-      // IAM Identity Center sessions carry the person in the session name; userName is the AWSReservedSSO_ role.
-      case 'AssumedRole':
-      case 'FederatedUser':
-        if (sessionName)
-          candidates.push({ kind: 'session', value: sessionName, source: 'accessKeyDetails.principalId' });
-        else notes.push(`${key.userType} principalId "${key.principalId ?? ''}" has no session name`);
-        break;
-      default:
-        notes.push(`accessKeyDetails.userType ${key.userType} names no person`);
-    }
-  }
+  const { candidates, notes } = accessKeyIdentities(
+    { type: key?.userType, name: key?.userName, principalId: key?.principalId },
+    {
+      type: 'accessKeyDetails.userType',
+      name: 'accessKeyDetails.userName',
+      principalId: 'accessKeyDetails.principalId',
+    },
+  );
   const k8sUser = finding.resource?.kubernetesDetails?.kubernetesUserDetails?.username;
   if (k8sUser)
     candidates.push({ kind: 'kubernetes', value: k8sUser, source: 'kubernetesUserDetails.username' });
@@ -136,4 +120,20 @@ export function lastActivity(finding: GuardDutyFinding): number | undefined {
     if (!Number.isNaN(ms)) return ms;
   }
   return undefined;
+}
+
+/** What a GuardDuty finding says, as the policy reads every alert. */
+export function guardDutyAlert(finding: GuardDutyFinding): Alert {
+  return {
+    service: 'GuardDuty',
+    findingId: finding.id,
+    type: finding.type,
+    severity: finding.severity,
+    origin: { account: finding.accountId, region: finding.region },
+    sample: isSampleFinding(finding),
+    ...(finding.service?.archived === true ? { closed: 'the finding is archived' } : {}),
+    identities: findingIdentities(finding),
+    addresses: findingAddresses(finding),
+    lastActivity: lastActivity(finding),
+  };
 }

@@ -116,7 +116,9 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';
-  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${round}: ${headline(result)}`;
+  // Which account said it comes before the headline, so that a long list of names never cuts it off.
+  const origin = result.origin ? ` from ${result.origin.account} ${result.origin.region}` : '';
+  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${origin}${round}: ${headline(result)}`;
   const { outcomes: _perConnection, ...summary } = result;
   return {
     subject: asciiSubject(subject),

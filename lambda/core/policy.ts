@@ -1,9 +1,29 @@
+import type { Alert } from './alert';
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
 import { EventRejectedError, type ParsedEvent } from './events';
-import { findingAddresses, findingIdentities, isSampleFinding, lastActivity } from './guardduty';
+import { guardDutyAlert } from './guardduty';
 import { distinctNames, foldCase } from './identity';
-import type { DecidedRequest, NamedUser, Target } from './types';
+import { securityHubAlert } from './securityhub';
+import type {
+  AlertOrigin,
+  DecidedRequest,
+  EvictionRequest,
+  IdentityCandidate,
+  NamedUser,
+  Target,
+} from './types';
+
+/** A finding of an account whose findings may not evict: rejected, and counted apart, with the account named. */
+export class AlertFromUnlistedAccountError extends EventRejectedError {
+  override readonly name = 'AlertFromUnlistedAccountError';
+  constructor(
+    message: string,
+    readonly origin: AlertOrigin,
+  ) {
+    super(message);
+  }
+}
 
 function scope(requested: readonly string[] | undefined, config: EvictorConfig): string[] {
   if (!requested) return [...config.endpointIds];
@@ -23,24 +43,87 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
 }
 
 /**
- * The names a finding gives, after the identity map (keys compared ignoring case): a mapped identity becomes the
- * VPN username the map gives; Kubernetes and RDS users resolve only through the map.
+ * The names a finding gives, after the identity map (keys compared ignoring case; a key qualified by the finding's
+ * account, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
+ * gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its account,
+ * so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing else: no
+ * local-part guess across accounts. A session name (IAM Identity Center's is the person's sign-in) is the same
+ * person everywhere, and resolves as in the deployment's own account.
  */
 function findingNames(
-  candidates: ReturnType<typeof findingIdentities>['candidates'],
+  candidates: readonly IdentityCandidate[],
+  origin: AlertOrigin,
   config: EvictorConfig,
   notes: string[],
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
-    const mapped = config.identityMap.get(foldCase(candidate.value));
+    const key = [`${origin.account}/${candidate.value}`, candidate.value].find((k) =>
+      config.identityMap.has(foldCase(k)),
+    );
+    const mapped = key === undefined ? undefined : config.identityMap.get(foldCase(key));
     if (mapped !== undefined)
-      names.push({ name: mapped, match: 'username', source: `identityMap["${candidate.value}"]` });
+      names.push({ name: mapped, match: 'username', source: `identityMap["${key}"]` });
     else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
-    else names.push({ name: candidate.value, match: 'identity', source: candidate.source });
+    else if (candidate.kind === 'iam-user' && origin.account !== config.deploymentAccount) {
+      if (config.usernameMatch === 'local-part')
+        notes.push(
+          `IAM user "${candidate.value}" of account ${origin.account} matches only the VPN username equal to it: IAM user names are per account`,
+        );
+      names.push({ name: candidate.value, match: 'username', source: candidate.source });
+    } else names.push({ name: candidate.value, match: 'identity', source: candidate.source });
   }
   return names;
+}
+
+/**
+ * Whose findings may evict: the deployment's own account always; with `alertSources.accounts`, those accounts
+ * too and no others. Without a list, any account that could reach the function may: the organisation, which the
+ * alert bus alone admits, or, with no alert sources at all, whatever reaches the account's own default bus.
+ */
+function originRefusal(origin: AlertOrigin, config: EvictorConfig): string | undefined {
+  const listed = config.alertSources?.accounts;
+  if (origin.account === config.deploymentAccount || listed === undefined || listed.includes(origin.account))
+    return undefined;
+  return `account ${origin.account} (${origin.region}) is not among alertSources.accounts: its findings evict nobody`;
+}
+
+/** A finding, through either route, under the deployment's policy. */
+function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig): EvictionRequest {
+  const refusal = originRefusal(alert.origin, config);
+  if (refusal) throw new AlertFromUnlistedAccountError(refusal, alert.origin);
+  const notes: string[] = [];
+  if (alert.sample) notes.push('GuardDuty sample finding: always a dry run');
+  const via = alert.service === 'GuardDuty' ? 'GuardDuty' : 'GuardDuty via Security Hub';
+  const base = {
+    trigger: 'guardduty' as const,
+    correlationId,
+    reason: `${via} ${alert.type} (severity ${alert.severity})`,
+    endpointIds: [...config.endpointIds],
+    dryRun: config.dryRun || alert.sample,
+    quarantineMinutes: config.quarantineMinutes,
+    round: 1,
+    origin: alert.origin,
+    notes,
+  };
+  const nobody: Target = { kind: 'users', names: [], clientIps: [] };
+  if (alert.closed) return { ...base, target: nobody, halt: { status: 'ignored', why: alert.closed } };
+  if (alert.severity < config.minSeverity) {
+    const why = `severity ${alert.severity} is below minSeverity ${config.minSeverity}`;
+    return { ...base, target: nobody, halt: { status: 'ignored', why } };
+  }
+  notes.push(...alert.identities.notes);
+  const target: Target = {
+    kind: 'users',
+    names: findingNames(alert.identities.candidates, alert.origin, config, notes),
+    clientIps: clientAddresses(alert.addresses, config.clientCidrs),
+    lastActivity: alert.lastActivity,
+  };
+  if (target.names.length === 0 && target.clientIps.length === 0) {
+    return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };
+  }
+  return { ...base, target };
 }
 
 /** An event may ask for a longer quarantine than the deployment's, never a shorter one. */
@@ -57,45 +140,10 @@ function quarantineMinutes(config: EvictorConfig, asked: number | undefined, not
 export function decide(event: ParsedEvent, config: EvictorConfig): DecidedRequest {
   const notes: string[] = [];
   switch (event.kind) {
-    case 'guardduty': {
-      const { finding } = event;
-      const sample = isSampleFinding(finding);
-      if (sample) notes.push('GuardDuty sample finding: always a dry run');
-      const base = {
-        trigger: 'guardduty' as const,
-        correlationId: event.correlationId,
-        reason: `GuardDuty ${finding.type} (severity ${finding.severity})`,
-        endpointIds: [...config.endpointIds],
-        dryRun: config.dryRun || sample,
-        quarantineMinutes: config.quarantineMinutes,
-        round: 1,
-        notes,
-      };
-      const nobody: Target = { kind: 'users', names: [], clientIps: [] };
-      if (finding.service?.archived === true) {
-        return { ...base, target: nobody, halt: { status: 'ignored', why: 'the finding is archived' } };
-      }
-      if (finding.severity < config.minSeverity) {
-        const why = `severity ${finding.severity} is below minSeverity ${config.minSeverity}`;
-        return { ...base, target: nobody, halt: { status: 'ignored', why } };
-      }
-      const identities = findingIdentities(finding);
-      notes.push(...identities.notes);
-      const target: Target = {
-        kind: 'users',
-        names: findingNames(identities.candidates, config, notes),
-        clientIps: clientAddresses(findingAddresses(finding), config.clientCidrs),
-        lastActivity: lastActivity(finding),
-      };
-      if (target.names.length === 0 && target.clientIps.length === 0) {
-        return {
-          ...base,
-          target,
-          halt: { status: 'ignored', why: 'no VPN user or client address resolved' },
-        };
-      }
-      return { ...base, target };
-    }
+    case 'guardduty':
+      return decideAlert(guardDutyAlert(event.finding), event.correlationId, config);
+    case 'security-hub':
+      return decideAlert(securityHubAlert(event.finding), event.correlationId, config);
     case 'evict': {
       const { detail } = event;
       return {
@@ -164,6 +212,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
           ? { quarantineUntil: detail.quarantineUntil }
           : {}),
         round: detail.round,
+        ...(detail.origin ? { origin: detail.origin } : {}),
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],

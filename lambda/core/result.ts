@@ -1,5 +1,6 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
 import type {
+  AlertOrigin,
   ConnectionRef,
   EvictionRequest,
   Mode,
@@ -56,6 +57,8 @@ export interface EvictionResult {
   trigger: Trigger;
   correlationId: string;
   reason: string;
+  /** Which account and Region raised the alert behind a security eviction. */
+  origin?: AlertOrigin;
   /** The VPN users whose connections were selected, one spelling per person, as EC2 lists them. */
   users: string[];
   /** Names the request gave that matched no active connection on any endpoint in scope. */
@@ -99,4 +102,14 @@ export interface RejectedEvent {
   status: 'rejected';
   mode: Mode;
   reason: string;
+  /** The event's correlation id, when it has one. */
+  correlationId?: string;
+  /** The account and Region of a finding rejected for where it came from. */
+  origin?: AlertOrigin;
+}
+
+/** The answer to a Security Hub event that carried several findings: each finding's, in order. */
+export interface FindingsResult {
+  status: 'findings';
+  results: Array<EvictionResult | RejectedEvent>;
 }

@@ -6,7 +6,14 @@ import {
   TIME_ZONE_FORM,
 } from './access-hours';
 import { parseCidr } from './cidr';
-import { ENDPOINT_ID, USERNAME_MATCHES, type UsernameMatch, WELL_FORMED_TEXT } from './constants';
+import {
+  ACCOUNT_ID,
+  ENDPOINT_ID,
+  REGION,
+  USERNAME_MATCHES,
+  type UsernameMatch,
+  WELL_FORMED_TEXT,
+} from './constants';
 
 /**
  * Every setting of a deployment, declared once: its CDK context key, the environment variable that carries it to
@@ -279,6 +286,65 @@ function accessHoursOf(raw: unknown): AccessHours {
   }
 }
 
+/**
+ * Who else may send the evictor alerts: the stack's alert bus admits findings from principals of the organisation
+ * and/or these accounts, and only the accounts listed (with the deployment's own) may have their findings evict.
+ */
+export interface AlertSources {
+  /** `o-` and 10 to 32 lowercase letters or digits. */
+  organizationId?: string;
+  accounts?: string[];
+}
+
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ALERT_SOURCES_FIELDS = ['organizationId', 'accounts'];
+const ALERT_SOURCES_FORM =
+  'an object with an organizationId, accounts, or both, such as {"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}';
+
+function alertSourcesOf(raw: unknown): AlertSources {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidSettingError(ALERT_SOURCES_FORM, raw);
+  const unknown = Object.keys(raw).find((field) => !ALERT_SOURCES_FIELDS.includes(field));
+  if (unknown !== undefined)
+    throw new InvalidSettingError(
+      `one of the fields ${ALERT_SOURCES_FIELDS.join(', ')}`,
+      unknown,
+      `.${unknown}`,
+    );
+  const { organizationId, accounts } = raw as Record<string, unknown>;
+  if (
+    organizationId !== undefined &&
+    (typeof organizationId !== 'string' || !ORGANIZATION_ID.test(organizationId))
+  )
+    throw new InvalidSettingError(
+      'an organization id: "o-" and 10 to 32 lowercase letters or digits',
+      organizationId,
+      '.organizationId',
+    );
+  if (accounts !== undefined) {
+    if (!Array.isArray(accounts) || accounts.length === 0)
+      throw new InvalidSettingError('a non-empty list of 12-digit AWS account ids', accounts, '.accounts');
+    const bad = accounts.find((account) => typeof account !== 'string' || !ACCOUNT_ID.test(account));
+    if (bad !== undefined)
+      throw new InvalidSettingError(
+        `a list of 12-digit AWS account ids (${describeValue(bad)} is not one)`,
+        accounts,
+        '.accounts',
+      );
+  }
+  if (organizationId === undefined && accounts === undefined)
+    throw new InvalidSettingError(ALERT_SOURCES_FORM, raw);
+  return {
+    ...(organizationId !== undefined ? { organizationId: organizationId as string } : {}),
+    ...(accounts !== undefined ? { accounts: [...new Set(accounts as string[])] } : {}),
+  };
+}
+
+/** The evictor's alert bus, as its stack outputs it: a custom bus in some account and Region, never a default bus. */
+const ALERT_BUS_ARN = new RegExp(
+  `^arn:aws[a-z-]*:events:${REGION.source.slice(1, -1)}:\\d{12}:event-bus/(?!default$)[\\w.-]{1,256}$`,
+);
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** A declaration whose parse is its own. */
@@ -329,7 +395,8 @@ export const SETTINGS = {
     docs: {
       default: 'all types',
       example: 'UnauthorizedAccess:IAMUser/,CredentialAccess:',
-      meaning: 'Finding type prefixes to act on.',
+      meaning:
+        "GuardDuty finding type prefixes to act on. When set, Security Hub's copies are not read: their types rename GuardDuty's.",
     },
   }),
   /**
@@ -501,6 +568,47 @@ export const SETTINGS = {
       example: '2',
       meaning:
         'Warm instances of the connect handler (on a `live` alias), as AWS advises for connect handlers.',
+    },
+  }),
+  alertSources: declared<AlertSources | undefined>({
+    key: 'alertSources',
+    variable: 'ALERT_SOURCES',
+    readers: ['evictor'],
+    default: undefined,
+    parse: alertSourcesOf,
+    toVariable: (sources) => (sources ? JSON.stringify(sources) : undefined),
+    docs: {
+      default: 'none: this account only',
+      example: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333","444455556666"]}',
+      meaning:
+        'Alerts from other accounts: an alert bus that admits findings from the organisation and/or these accounts; findings of accounts not listed evict nobody (see [Alerts from the whole organisation](organization.md)).',
+    },
+  }),
+  alertBusArn: declared<string | undefined>({
+    key: 'alertBusArn',
+    default: undefined,
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !ALERT_BUS_ARN.test(raw.trim()))
+        throw new InvalidSettingError(
+          "the evictor's alert bus ARN (its AlertBusArn output), such as arn:aws:events:eu-west-1:111122223333:event-bus/ClientVpnEvictor-alerts",
+          raw,
+        );
+      return raw.trim();
+    },
+    docs: {
+      default: 'none',
+      example: 'arn:aws:events:eu-west-1:111122223333:event-bus/ClientVpnEvictor-alerts',
+      meaning:
+        "Synthesizes the forwarder (`<stackName>Forwarder`), for the GuardDuty administrator account: it sends findings to this bus, the evictor's `AlertBusArn` output.",
+    },
+  }),
+  forwardSecurityHubFindings: flag({
+    key: 'forwardSecurityHubFindings',
+    default: false,
+    docs: {
+      example: 'true',
+      meaning:
+        "With `alertBusArn`: the forwarder also sends Security Hub's copies of GuardDuty findings (in its aggregation Region, every linked Region's).",
     },
   }),
   notifyEmail: declared<string | undefined>({

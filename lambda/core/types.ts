@@ -5,6 +5,24 @@
  */
 
 export type Mode = 'DRY-RUN' | 'ENFORCING';
+
+/**
+ * The account and Region an alert is about, as the finding itself says (GuardDuty's `accountId` and `region`,
+ * Security Hub's `AwsAccountId` and its finding ARN), never the bus that carried it: a finding forwarded by the
+ * GuardDuty administrator names the member account where the credentials were used.
+ */
+export interface AlertOrigin {
+  account: string;
+  region: string;
+}
+
+/** An identity a finding names, before the identity map. Kubernetes and RDS users resolve only through the map. */
+export interface IdentityCandidate {
+  kind: 'iam-user' | 'session' | 'kubernetes' | 'rds';
+  value: string;
+  /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
+  source: string;
+}
 export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
 
 /**
@@ -121,6 +139,8 @@ export interface EvictionRequest {
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
   endedEarlier?: number;
+  /** Which account and Region raised the alert behind a security eviction; every result and notice says it. */
+  origin?: AlertOrigin;
   /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */
   halt?: { status: 'ignored' | 'refused'; why: string };
   notes: string[];

@@ -6,12 +6,15 @@ export const ENDPOINT_A = 'cvpn-endpoint-0123456789abcdef0';
 export const ENDPOINT_B = 'cvpn-endpoint-0fedcba9876543210';
 
 /**
- * A GuardDuty event from `test/fixtures/guardduty-<name>.json`; `sample-iam-finding` is GuardDuty's own sample
- * (provenance in test/fixtures/README.md).
+ * A GuardDuty event from `test/fixtures/guardduty-<name>.json`, or a Security Hub one from
+ * `securityhub-<name>.json`; `sample-iam-finding` is GuardDuty's own sample (provenance in test/fixtures/README.md).
  */
-export function fixture(name: string): Record<string, unknown> {
-  const path = join(__dirname, '..', 'fixtures', `guardduty-${name}.json`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+export function fixture(
+  name: string,
+  service: 'guardduty' | 'securityhub' = 'guardduty',
+): Record<string, any> {
+  const path = join(__dirname, '..', 'fixtures', `${service}-${name}.json`);
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
 }
 
 export function customEvent(detailType: string, detail: unknown, source = 'client-vpn-evictor') {
@@ -30,6 +33,8 @@ export function testConfig(env: Record<string, string> = {}): EvictorConfig {
     ENDPOINT_IDS: `${ENDPOINT_A},${ENDPOINT_B}`,
     DRY_RUN: 'false',
     CLIENT_CIDRS: '172.16.0.0/16,172.17.0.0/16',
+    // The account the fixtures' findings are about: the deployment's own.
+    DEPLOYMENT_ACCOUNT_ID: '123456789012',
     ...env,
   });
 }

@@ -37,6 +37,12 @@ export function recorders() {
     appendKeys: (attributes) => {
       keys = { ...keys, ...attributes };
     },
+    removeKeys: (names) => {
+      keys = Object.fromEntries(Object.entries(keys).filter(([name]) => !names.includes(name)));
+    },
+    setCorrelationId: (value) => {
+      keys = { ...keys, correlation_id: value };
+    },
   } as EvictorDependencies['logger'] & ConnectDependencies['logger'];
   const metrics = {
     addMetric: (name: string, _unit: unknown, value: number) => {

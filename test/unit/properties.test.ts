@@ -334,7 +334,7 @@ describe('event properties', () => {
           });
           expect(api.terminated.size).toBe(0);
           expect(api.terminateCalls().every((c) => c.op === 'terminate' && c.dryRun)).toBe(true);
-          if (result && result.status !== 'rejected') expect(result.mode).toBe('DRY-RUN');
+          if (result && 'mode' in result) expect(result.mode).toBe('DRY-RUN');
         },
       ),
       { numRuns: 1000 },

@@ -43,6 +43,7 @@ describe('the two readers of each setting', () => {
     { $label: 'quarantineMinutes', value: 60 },
     { $label: 'supportContact', value: 'your IT help desk' },
     { $label: 'ec2BudgetShare', value: 0.6 },
+    { $label: 'alertSources', value: undefined },
   ])(
     'default $label: the documented default, at synth and at a cold start without the variable',
     ({ $label, value }) => {
@@ -124,6 +125,31 @@ describe('the two readers of each setting', () => {
       given: OFFICE.replace('europe/berlin', 'Mars/Olympus'),
       value: rejected,
     },
+    {
+      $label: 'alertSources: an organization and accounts',
+      key: 'alertSources',
+      given: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333","111122223333"]}',
+      value: { organizationId: 'o-a1b2c3d4e5', accounts: ['111122223333'] },
+    },
+    {
+      $label: 'alertSources: accounts alone',
+      key: 'alertSources',
+      given: '{"accounts":["444455556666"]}',
+      value: { accounts: ['444455556666'] },
+    },
+    {
+      $label: 'alertSources: an organization id in capitals',
+      key: 'alertSources',
+      given: '{"organizationId":"o-A1B2C3D4E5"}',
+      value: rejected,
+    },
+    {
+      $label: 'alertSources: an account of 11 digits',
+      key: 'alertSources',
+      given: '{"accounts":["11112222333"]}',
+      value: rejected,
+    },
+    { $label: 'alertSources: empty', key: 'alertSources', given: '{}', value: rejected },
   ])('$label: the same at synth and at a cold start', ({ key, given, value }) => {
     const variable = variableOf(key);
     if (value === rejected) {
@@ -164,16 +190,21 @@ describe('the two readers of each setting', () => {
     }
   });
 
+  // Beside the settings, each reads what the stack itself names: the table, and the account it deployed in.
   it.each([
-    { $label: 'evictor', read: parseEvictorConfig, others: ['QUARANTINE_TABLE'] },
-    { $label: 'connect', read: parseConnectConfig, others: ['QUARANTINE_TABLE'] },
+    {
+      $label: 'evictor',
+      read: parseEvictorConfig,
+      others: { QUARANTINE_TABLE: 'quarantine', DEPLOYMENT_ACCOUNT_ID: '123456789012' },
+    },
+    { $label: 'connect', read: parseConnectConfig, others: { QUARANTINE_TABLE: 'quarantine' } },
   ] as const)(
     'the $label function reads exactly the variables the stack gives it',
     ({ $label, read, others }) => {
-      const values = atSynth({ accessHours: OFFICE });
+      const values = atSynth({ accessHours: OFFICE, alertSources: { accounts: ['111122223333'] } });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),
-        QUARANTINE_TABLE: 'quarantine',
+        ...others,
       };
       const asked = new Set<string>();
       read(
@@ -187,7 +218,7 @@ describe('the two readers of each setting', () => {
       expect([...asked].sort()).toEqual([...Object.keys(given)].sort());
       expect(Object.keys(given).sort()).toEqual(
         [
-          ...others,
+          ...Object.keys(others),
           ...Object.values(SETTINGS)
             .filter((setting) => setting.readers?.includes($label))
             .map((setting) => setting.variable),

@@ -1,0 +1,387 @@
+import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from '../../lambda/core/events';
+import { evict } from '../../lambda/core/evict';
+import { AlertFromUnlistedAccountError, decide } from '../../lambda/core/policy';
+import type { EvictionRequest } from '../../lambda/core/types';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
+import { ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { recorders } from '../support/recorders';
+
+/**
+ * Alerts from the whole organisation: GuardDuty findings of other accounts, the same findings as Security Hub
+ * imports them (ASFF), and which accounts' findings may evict. Fixtures: test/fixtures/README.md.
+ */
+const WORKLOAD = '111122223333';
+const HOME = '123456789012';
+const ALICE = 'Alice.Smith@corp.example.com';
+
+/** The same finding about Alice's IAM Identity Center session, through each route. */
+const viaGuardDuty = () => fixture('sso-session-other-account');
+const viaSecurityHub = () => fixture('sso-session-other-account', 'securityhub');
+/** The one finding in a Security Hub event, to change a field of it. */
+const findingOf = (event: Record<string, any>) => event.detail.findings[0] as Record<string, any>;
+
+const decideFor = (event: unknown, env: Record<string, string> = {}): EvictionRequest => {
+  const config = testConfig(env);
+  const request = decide(parseEvent(event, config.eventSource), config);
+  if (request.trigger === 'release') throw new Error('expected an eviction');
+  return request;
+};
+
+describe('one finding, two routes', () => {
+  it("GuardDuty's event and Security Hub's copy have one correlation id: GuardDuty's finding id", () => {
+    const guardDuty = correlationIdOf(viaGuardDuty(), 'client-vpn-evictor');
+    expect(guardDuty).toBe('7ecb2ba3a9b0473df6a5fc2ffd7e81e6');
+    expect(correlationIdOf(viaSecurityHub(), 'client-vpn-evictor')).toBe(guardDuty);
+    // The real capture: Security Hub's Id is GuardDuty's finding ARN, which ends with /finding/<id>.
+    expect(correlationIdOf(fixture('guardduty-root', 'securityhub'), 'client-vpn-evictor')).toBe(
+      'aecd9f3bf3543645c3154b30f2661c3a',
+    );
+  });
+
+  it.each([
+    { $label: "GuardDuty's own event", event: viaGuardDuty, source: 'accessKeyDetails.principalId' },
+    { $label: "Security Hub's copy", event: viaSecurityHub, source: 'AwsIamAccessKey.PrincipalId' },
+  ])(
+    '$label names the person in the session, and the account and Region it came from',
+    ({ event, source }) => {
+      const request = decideFor(event());
+      expect(request).toMatchObject({
+        trigger: 'guardduty',
+        correlationId: '7ecb2ba3a9b0473df6a5fc2ffd7e81e6',
+        origin: { account: WORKLOAD, region: 'eu-west-1' },
+        dryRun: false,
+        target: { kind: 'users', names: [{ name: ALICE, match: 'identity', source }], clientIps: [] },
+      });
+      expect(request.halt).toBeUndefined();
+    },
+  );
+
+  it('the reason says which route carried it', () => {
+    expect(decideFor(viaGuardDuty()).reason).toBe(
+      'GuardDuty CredentialAccess:IAMUser/AnomalousBehavior (severity 8)',
+    );
+    expect(decideFor(viaSecurityHub()).reason).toBe(
+      'GuardDuty via Security Hub TTPs/Credential Access/IAMUser-AnomalousBehavior (severity 8)',
+    );
+  });
+});
+
+describe("Security Hub's findings", () => {
+  it('the real root-credential capture names nobody, and says why', () => {
+    // Its severity (2, GuardDuty's for root credential usage) is below the default floor: lower the floor.
+    const request = decideFor(fixture('guardduty-root', 'securityhub'), { MIN_SEVERITY: '0' });
+    expect(request.halt).toEqual({ status: 'ignored', why: 'no VPN user or client address resolved' });
+    expect(request.notes).toContain('AwsIamAccessKey.PrincipalType Root names no person');
+    expect(request.origin).toEqual({ account: '176087999560', region: 'us-east-1' });
+  });
+
+  it("another product's finding (the real EC2.18 control capture) is rejected, naming the product", () => {
+    expect(() => parseEvent(fixture('control-finding', 'securityhub'), 'client-vpn-evictor')).toThrow(
+      'not a GuardDuty finding: Security Hub finding from product "arn:aws:securityhub:us-east-1::product/aws/securityhub"',
+    );
+  });
+
+  it.each([
+    {
+      $label: 'archived in Security Hub',
+      change: (f: any) => (f.RecordState = 'ARCHIVED'),
+      why: 'the finding is archived (RecordState ARCHIVED)',
+    },
+    {
+      $label: 'archived in GuardDuty',
+      change: (f: any) => (f.ProductFields['aws/guardduty/service/archived'] = 'true'),
+      why: 'the finding is archived in GuardDuty',
+    },
+    {
+      $label: 'suppressed',
+      change: (f: any) => (f.Workflow.Status = 'SUPPRESSED'),
+      why: 'its workflow status is SUPPRESSED',
+    },
+    {
+      $label: 'resolved by an analyst',
+      change: (f: any) => (f.Workflow.Status = 'RESOLVED'),
+      why: 'its workflow status is RESOLVED',
+    },
+    {
+      $label: 'below minSeverity',
+      change: (f: any) => (f.Severity.Product = 6.9),
+      why: 'severity 6.9 is below minSeverity 7',
+    },
+  ])('a finding $label is ignored, with the reason', ({ change, why }) => {
+    const event = viaSecurityHub();
+    change(findingOf(event));
+    expect(decideFor(event).halt).toEqual({ status: 'ignored', why });
+  });
+
+  it('a finding an analyst has seen (NOTIFIED) still acts', () => {
+    const event = viaSecurityHub();
+    findingOf(event).Workflow.Status = 'NOTIFIED';
+    expect(decideFor(event).halt).toBeUndefined();
+  });
+
+  it("GuardDuty's sample, as Security Hub flags it, is always a dry run", () => {
+    const event = viaSecurityHub();
+    findingOf(event).Sample = true;
+    expect(decideFor(event)).toMatchObject({
+      dryRun: true,
+      notes: ['GuardDuty sample finding: always a dry run'],
+    });
+  });
+
+  it.each([
+    {
+      $label: 'no Severity.Product, the only 0-10 severity',
+      change: (f: any) => delete f.Severity.Product,
+      field: 'Severity.Product',
+    },
+    {
+      $label: 'an AwsAccountId other than the account in its Id',
+      change: (f: any) => (f.AwsAccountId = '999988887777'),
+      field: 'AwsAccountId: must be the account in Id',
+    },
+    {
+      $label: 'an Id that is no GuardDuty finding ARN',
+      change: (f: any) => (f.Id = 'arn:aws:guardduty:eu-west-1:111122223333:detector/x'),
+      field: 'Id: must be a GuardDuty finding ARN',
+    },
+    {
+      $label: 'a session name with a control character',
+      change: (f: any) => (f.Resources[0].Details.AwsIamAccessKey.PrincipalId = 'AROA:alice\u0007'),
+      field: 'Resources.0.Details.AwsIamAccessKey.PrincipalId',
+    },
+    {
+      $label: 'an unknown record state',
+      change: (f: any) => (f.RecordState = 'GONE'),
+      field: 'RecordState',
+    },
+  ])('rejects a GuardDuty finding with $label, naming the field', ({ change, field }) => {
+    const event = viaSecurityHub();
+    change(findingOf(event));
+    expect(() => parseEvent(event, 'client-vpn-evictor')).toThrow(EventRejectedError);
+    expect(() => parseEvent(event, 'client-vpn-evictor')).toThrow(field);
+  });
+
+  it('a finding whose only resource is an instance names nobody', () => {
+    const event = viaSecurityHub();
+    findingOf(event).Resources = [
+      { Type: 'AwsEc2Instance', Id: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-1' },
+    ];
+    expect(decideFor(event).halt).toEqual({
+      status: 'ignored',
+      why: 'no VPN user or client address resolved',
+    });
+  });
+
+  it('an event of several findings is split into one event per finding; one finding stays as it is', () => {
+    const event = viaSecurityHub();
+    const other = fixture('control-finding', 'securityhub');
+    event.detail.findings.push(findingOf(other), 'not a finding');
+    const split = eventsIn(event);
+    expect(split).toHaveLength(3);
+    expect(split.map((e: any) => e.detail.findings)).toEqual([
+      [findingOf(viaSecurityHub())],
+      [findingOf(other)],
+      ['not a finding'],
+    ]);
+    expect(split.every((e: any) => e.id === event.id && e.account === event.account)).toBe(true);
+    const single = viaSecurityHub();
+    expect(eventsIn(single)).toEqual([single]);
+  });
+});
+
+describe('which accounts may evict: alertSources', () => {
+  const sources = (value: object) => ({ ALERT_SOURCES: JSON.stringify(value) });
+  it.each([
+    { $label: 'no alert sources (only this account has a way in)', env: {}, evicts: true },
+    { $label: 'the organisation alone', env: sources({ organizationId: 'o-a1b2c3d4e5' }), evicts: true },
+    { $label: 'a listed account', env: sources({ accounts: ['444455556666', WORKLOAD] }), evicts: true },
+    {
+      $label: 'an account not listed, even with the organisation',
+      env: sources({ organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] }),
+      evicts: false,
+    },
+  ])('a finding of another account, $label', ({ env, evicts }) => {
+    for (const event of [viaGuardDuty(), viaSecurityHub()]) {
+      if (evicts) expect(decideFor(event, env).origin).toEqual({ account: WORKLOAD, region: 'eu-west-1' });
+      else {
+        expect(() => decideFor(event, env)).toThrow(AlertFromUnlistedAccountError);
+        expect(() => decideFor(event, env)).toThrow(
+          'account 111122223333 (eu-west-1) is not among alertSources.accounts: its findings evict nobody',
+        );
+      }
+    }
+  });
+
+  it("the deployment's own findings act, listed or not", () => {
+    const request = decideFor(fixture('sso-session'), sources({ accounts: ['444455556666'] }));
+    expect(request.origin).toEqual({ account: HOME, region: 'us-east-1' });
+    expect(request.halt).toBeUndefined();
+  });
+});
+
+describe('names across accounts', () => {
+  /** The IAM-user fixture (Dave.Chen) as a finding of `account`. */
+  const iamUserOf = (account: string) => {
+    const event = fixture('iam-user');
+    event.detail.accountId = account;
+    return event;
+  };
+
+  it.each([
+    {
+      $label: 'a key qualified by the finding account beats the bare name',
+      map: { [`${WORKLOAD}/dave.chen`]: 'dchen@example.com', 'Dave.Chen': 'dave@example.com' },
+      account: WORKLOAD,
+      names: [
+        { name: 'dchen@example.com', match: 'username', source: `identityMap["${WORKLOAD}/Dave.Chen"]` },
+      ],
+    },
+    {
+      $label: "another account's qualified key does not apply; the bare name does",
+      map: { '444455556666/Dave.Chen': 'dchen@example.com', 'dave.chen': 'dave@example.com' },
+      account: WORKLOAD,
+      names: [{ name: 'dave@example.com', match: 'username', source: 'identityMap["Dave.Chen"]' }],
+    },
+    {
+      $label: 'an IAM user of another account, unmapped, matches its equal VPN username only',
+      map: {},
+      account: WORKLOAD,
+      names: [{ name: 'Dave.Chen', match: 'username', source: 'accessKeyDetails.userName' }],
+    },
+    {
+      $label: "an IAM user of the deployment's account keeps the local-part fallback",
+      map: {},
+      account: HOME,
+      names: [{ name: 'Dave.Chen', match: 'identity', source: 'accessKeyDetails.userName' }],
+    },
+  ])('$label', ({ map, account, names }) => {
+    const request = decideFor(iamUserOf(account), { IDENTITY_MAP: JSON.stringify(map) });
+    expect(request.target).toMatchObject({ kind: 'users', names });
+  });
+
+  it('no local-part guess across accounts: the IAM user dave.chen of another account is not dave.chen@corp', async () => {
+    const config = testConfig();
+    const connected = [conn(ENDPOINT_A, 'dave.chen@corp.example.com')];
+    const elsewhere = new FakeClientVpnApi(connected);
+    const other = await evict(
+      decide(parseEvent(iamUserOf(WORKLOAD), config.eventSource), config),
+      { api: elsewhere },
+      config,
+    );
+    expect(other).toMatchObject({ status: 'not-connected', notConnected: ['Dave.Chen'] });
+    expect(other.notes).toContain(
+      'IAM user "Dave.Chen" of account 111122223333 matches only the VPN username equal to it: IAM user names are per account',
+    );
+    expect(elsewhere.terminated.size).toBe(0);
+
+    const home = new FakeClientVpnApi(connected);
+    const own = await evict(
+      decide(parseEvent(iamUserOf(HOME), config.eventSource), config),
+      { api: home },
+      config,
+    );
+    expect(own).toMatchObject({ status: 'completed', users: ['dave.chen@corp.example.com'] });
+  });
+});
+
+describe('the handler: which account said it, and events of several findings', () => {
+  function setup(env: Record<string, string> = {}) {
+    const config = testConfig(env);
+    const api = new FakeClientVpnApi([
+      conn(ENDPOINT_A, 'alice.smith@corp.example.com'),
+      conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
+      conn(ENDPOINT_B, 'bob@corp.example.com'),
+    ]);
+    const published: string[] = [];
+    const { logger, metrics, lines, metricValues } = recorders();
+    const handler = createEvictorHandler({
+      config,
+      api,
+      logger,
+      metrics,
+      notifier: { publish: async (subject) => void published.push(subject) },
+    });
+    return { api, handler, lines, metricValues, published };
+  }
+
+  it('every audit line, the result and the notice carry the account and Region of the finding', async () => {
+    const { handler, lines, published } = setup();
+    const result = await handler(viaGuardDuty());
+    expect(result).toMatchObject({ status: 'completed', origin: { account: WORKLOAD, region: 'eu-west-1' } });
+    const audit = lines.filter((l) => l.message === 'connection');
+    expect(audit).toHaveLength(2);
+    for (const line of audit)
+      expect(line.attributes.origin).toEqual({ account: WORKLOAD, region: 'eu-west-1' });
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
+    ]);
+  });
+
+  it('a finding of an unlisted account: rejected with the reason, counted, nothing terminated', async () => {
+    const { api, handler, lines, metricValues, published } = setup({
+      ALERT_SOURCES: JSON.stringify({ accounts: ['444455556666'] }),
+    });
+    const result = await handler(viaSecurityHub());
+    expect(result).toEqual({
+      status: 'rejected',
+      mode: 'ENFORCING',
+      reason:
+        'account 111122223333 (eu-west-1) is not among alertSources.accounts: its findings evict nobody',
+      correlationId: '7ecb2ba3a9b0473df6a5fc2ffd7e81e6',
+      origin: { account: WORKLOAD, region: 'eu-west-1' },
+    });
+    expect(api.calls).toEqual([]);
+    expect(metricValues).toEqual(
+      expect.arrayContaining([
+        { name: 'RejectedEvents', value: 1 },
+        { name: 'AlertsFromUnlistedAccounts', value: 1 },
+      ]),
+    );
+    expect(lines.find((l) => l.message === 'event rejected: nothing was touched')?.attributes).toMatchObject({
+      findingId: findingOf(viaSecurityHub()).Id,
+      origin: { account: WORKLOAD, region: 'eu-west-1' },
+    });
+    expect(published).toEqual([]);
+  });
+
+  it('several findings, some malformed or of another product: the valid one acts, the rest are reported', async () => {
+    const { api, handler, lines, metricValues } = setup();
+    const event = viaSecurityHub();
+    const malformed = structuredClone(findingOf(event));
+    malformed.Id = malformed.Id.replace(
+      '7ecb2ba3a9b0473df6a5fc2ffd7e81e6',
+      '0badf00d0badf00d0badf00d0badf00d',
+    );
+    delete malformed.Severity;
+    event.detail.findings.unshift(malformed);
+    event.detail.findings.push(findingOf(fixture('control-finding', 'securityhub')));
+    const result = await handler(event);
+    expect(result.status).toBe('findings');
+    if (result.status !== 'findings') return;
+    expect(result.results.map((r) => r.status)).toEqual(['rejected', 'completed', 'rejected']);
+    expect(result.results[0]).toMatchObject({
+      correlationId: '0badf00d0badf00d0badf00d0badf00d',
+      reason: expect.stringMatching(/^invalid Security Hub GuardDuty finding: Severity: /),
+    });
+    expect(result.results[2]).toMatchObject({ reason: expect.stringMatching(/^not a GuardDuty finding/) });
+    // Only Alice's connections were ended.
+    expect([...api.terminated].length).toBe(2);
+    expect(api.calls.filter((c) => c.op === 'terminate').map((c: any) => c.target)).toEqual([
+      { username: 'alice.smith@corp.example.com' },
+      { username: 'alice.smith@corp.example.com' },
+    ]);
+    // Each finding's lines carry its own correlation id.
+    const rejected = lines.filter((l) => l.message === 'event rejected: nothing was touched');
+    expect(rejected.map((l) => l.attributes.correlation_id)).toEqual([
+      '0badf00d0badf00d0badf00d0badf00d',
+      event.id,
+    ]);
+    expect(
+      lines
+        .filter((l) => l.message === 'connection')
+        .every((l) => l.attributes.correlation_id === '7ecb2ba3a9b0473df6a5fc2ffd7e81e6'),
+    ).toBe(true);
+    expect(metricValues.filter((m) => m.name === 'RejectedEvents')).toHaveLength(2);
+  });
+});
