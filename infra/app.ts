@@ -1,18 +1,31 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { CONTEXT_KEYS, ContextError, readDeploymentSettings } from './context';
+import { CONTEXT_KEYS, ContextError, readDeploymentSettings, readForwarderSettings } from './context';
 import { EvictorStack } from './evictor-stack';
+import { ForwarderStack } from './forwarder-stack';
 
 /**
  * The CDK app: `cdk deploy -c endpointIds=cvpn-endpoint-...`. Context is validated before anything is built,
- * so a bad value fails synthesis with its key and expected form, and no template is written.
+ * so a bad value fails synthesis with its key and expected form, and no template is written. With `alertBusArn`
+ * it holds the forwarder for the GuardDuty administrator account, `<stackName>Forwarder`, and the evictor only
+ * when `endpointIds` is given too: the forwarder is deployed where the evictor's settings are not.
  */
 export function buildApp(app = new App()): App {
-  const settings = readDeploymentSettings((key) => app.node.tryGetContext(key));
-  new EvictorStack(app, settings.stackName, {
-    settings,
-    description: 'client-vpn-evictor: evicts AWS Client VPN users on security alerts and schedules',
-  });
+  const get = (key: string) => app.node.tryGetContext(key);
+  const forwarder = readForwarderSettings(get);
+  if (!forwarder || get('endpointIds') !== undefined) {
+    const settings = readDeploymentSettings(get);
+    new EvictorStack(app, settings.stackName, {
+      settings,
+      description: 'client-vpn-evictor: evicts AWS Client VPN users on security alerts and schedules',
+    });
+  }
+  if (forwarder) {
+    new ForwarderStack(app, `${forwarder.stackName}Forwarder`, {
+      settings: forwarder,
+      description: "client-vpn-evictor forwarder: GuardDuty findings to the evictor's alert bus",
+    });
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return app;
 }

@@ -44,6 +44,38 @@ export function readSetting<T>(setting: SettingDeclaration<T>, get: Lookup): T {
   }
 }
 
+/** What the forwarder stack reads: where to forward, and the evictor's own filter. */
+export type ForwarderSettings = Pick<
+  DeploymentSettings,
+  'minSeverity' | 'findingTypes' | 'forwardSecurityHubFindings' | 'notifyEmail' | 'stackName'
+> & { alertBusArn: string };
+
+/**
+ * The forwarder's settings when `alertBusArn` is given, else undefined. It needs none of the evictor's own
+ * (`endpointIds` above all): it is deployed in another account. Security Hub's copies cannot be filtered by
+ * `findingTypes`, so forwarding them with a type filter is refused rather than forwarding types it would exclude.
+ */
+export function readForwarderSettings(get: Lookup): ForwarderSettings | undefined {
+  const alertBusArn = readSetting(SETTINGS.alertBusArn, get);
+  if (alertBusArn === undefined) return undefined;
+  const settings = {
+    alertBusArn,
+    minSeverity: readSetting(SETTINGS.minSeverity, get),
+    findingTypes: readSetting(SETTINGS.findingTypes, get),
+    forwardSecurityHubFindings: readSetting(SETTINGS.forwardSecurityHubFindings, get),
+    notifyEmail: readSetting(SETTINGS.notifyEmail, get),
+    stackName: readSetting(SETTINGS.stackName, get),
+  };
+  if (settings.forwardSecurityHubFindings && settings.findingTypes.length > 0) {
+    throw new ContextError(
+      'forwardSecurityHubFindings',
+      "false while findingTypes is set (Security Hub renames GuardDuty's finding types, so the type filter cannot apply to its findings)",
+      true,
+    );
+  }
+  return settings;
+}
+
 /** `protectedUsers`: never evicted by any trigger; the CLI applies them too. */
 export const readProtectedUsers = (get: Lookup): string[] => readSetting(SETTINGS.protectedUsers, get);
 

@@ -28,8 +28,10 @@ import { DETAIL_TYPES } from '../lambda/core/events';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
+import { AlertBus } from './alert-bus';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { guardDutyFindingPattern } from './finding-patterns';
 import { nodeFunction } from './node-function';
 import { QuarantineTable } from './quarantine-table';
 
@@ -133,6 +135,8 @@ export class EvictorStack extends Stack {
         ...settingsEnvironment('evictor', settings),
         QUARANTINE_TABLE: table.tableName,
         TOPIC_ARN: this.topic.topicArn,
+        // Its own account's findings always count, and an IAM user name means one person only within it.
+        DEPLOYMENT_ACCOUNT_ID: Aws.ACCOUNT_ID,
       },
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
@@ -167,21 +171,9 @@ export class EvictorStack extends Stack {
       retryAttempts: 8,
       maxEventAge: MAX_EVENT_AGE,
     });
-    const severityAndType: Record<string, unknown> = {
-      severity: events.Match.greaterThanOrEqual(settings.minSeverity),
-    };
-    if (settings.findingTypes.length > 0) {
-      severityAndType.type = events.Match.anyOf(
-        ...settings.findingTypes.map((prefix) => events.Match.prefix(prefix)),
-      );
-    }
     new events.Rule(this, 'GuardDutyFindings', {
       description: `GuardDuty findings of severity >= ${settings.minSeverity} to the Client VPN evictor`,
-      eventPattern: {
-        source: ['aws.guardduty'],
-        detailType: [DETAIL_TYPES.guardDuty],
-        detail: severityAndType,
-      },
+      eventPattern: guardDutyFindingPattern(settings),
       targets: [ruleTarget],
     });
     new events.Rule(this, 'EvictionRequests', {
@@ -300,6 +292,19 @@ export class EvictorStack extends Stack {
         : 'Not attached: see the README for the one AWS CLI command that attaches it',
     });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    if (settings.alertSources) {
+      const alerts = new AlertBus(this, 'Alerts', {
+        sources: settings.alertSources,
+        busName: `${this.stackName}-alerts`,
+        eventSource: settings.eventSource,
+        filter: settings,
+        target: ruleTarget,
+      });
+      new CfnOutput(this, 'AlertBusArn', {
+        value: alerts.bus.eventBusArn,
+        description: 'alertBusArn of the forwarder in the GuardDuty administrator account',
+      });
+    }
     new CfnOutput(this, 'Mode', { value: mode, description: 'DRY-RUN until deployed with -c dryRun=false' });
   }
 }

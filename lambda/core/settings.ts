@@ -214,10 +214,26 @@ function list(
 }
 
 const IDENTITY_MAP_FORM =
-  'an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}';
+  'an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), optionally after the account it is in, e.g. {"Dave.Chen":"dchen@example.com","111122223333/deploy":"ops@example.com"}';
 
-/** Identity -> VPN username; the identity is compared ignoring case, the name is what events accept. */
+/** A key that starts like an account-qualified one, `<digits>/...`: it must be a whole account id and a name. */
+const QUALIFIED_KEY = /^\d+\//;
+const ACCOUNT_QUALIFIED_KEY = /^\d{12}\/./;
+
+/**
+ * Identity -> VPN username; the identity is compared ignoring case, the name is what events accept. A key may be
+ * qualified by the account of the finding, `111122223333/alice`, which then beats the bare `alice`.
+ */
 function identityMapOf(raw: unknown): Record<string, string> {
+  const misqualified =
+    typeof raw === 'object' && raw !== null
+      ? Object.keys(raw).find((key) => QUALIFIED_KEY.test(key) && !ACCOUNT_QUALIFIED_KEY.test(key))
+      : undefined;
+  if (misqualified !== undefined)
+    throw new InvalidSettingError(
+      'a key qualified by account to start with a 12-digit account id and "/", such as "111122223333/alice"',
+      misqualified,
+    );
   if (
     typeof raw !== 'object' ||
     raw === null ||
@@ -414,7 +430,7 @@ export const SETTINGS = {
     docs: {
       example: '{"Dave.Chen":"dchen@example.com","Alice.Smith@corp.example.com":"alice@example.com"}',
       meaning:
-        'Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN.',
+        "Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN. `111122223333/name` applies to that account's findings only, before `name`.",
     },
   }),
   usernameMatch: choice<UsernameMatch>({

@@ -32,7 +32,7 @@ describe('context validation', () => {
     [
       'identityMap not an object',
       { identityMap: '["alice"]' },
-      'context "identityMap": expected an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), e.g. {"Dave.Chen":"dchen@example.com"}',
+      'context "identityMap": expected an object of identity -> VPN username, the identity as the finding names it (an IAM user name, the session name after ":" in principalId, a Kubernetes or RDS user name), optionally after the account it is in, e.g. {"Dave.Chen":"dchen@example.com","111122223333/deploy":"ops@example.com"}',
     ],
     ['identityMap with an empty username', { identityMap: { 'Dave.Chen': '' } }, 'context "identityMap"'],
     [

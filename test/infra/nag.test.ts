@@ -1,7 +1,9 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EXAMPLE_ENDPOINTS, synthesize } from '../support/synth';
+import { EXAMPLE_ENDPOINTS, synthesize, synthesizeForwarder } from '../support/synth';
+
+const ALERT_BUS = 'arn:aws:events:eu-west-1:999988887777:event-bus/ClientVpnEvictor-alerts';
 
 describe('cdk-nag AwsSolutions and Serverless packs', () => {
   it.each([
@@ -17,6 +19,13 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
       },
     ],
     [
+      'alerts from the organisation',
+      {
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        alertSources: { organizationId: 'o-a1b2c3d4e5', accounts: ['111122223333'] },
+      },
+    ],
+    [
       'access hours only',
       {
         endpointIds: EXAMPLE_ENDPOINTS[0],
@@ -28,12 +37,30 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
     expect(assembly.stacks).toHaveLength(1);
   });
 
-  it('every acknowledgement gives a reason of substance', () => {
-    const { stack } = synthesize({
-      endpointIds: EXAMPLE_ENDPOINTS,
-      offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'UTC' }],
-      notifyEmail: 'secops@example.com',
-    });
+  it.each([
+    { $label: 'GuardDuty findings', context: {} },
+    {
+      $label: 'and Security Hub, with an alarm e-mail',
+      context: { forwardSecurityHubFindings: true, notifyEmail: 'secops@example.com' },
+    },
+  ])('the forwarder synthesizes with zero unacknowledged violations ($label)', ({ context }) => {
+    const { assembly } = synthesizeForwarder({ alertBusArn: ALERT_BUS, ...context });
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['ClientVpnEvictorForwarder']);
+  });
+
+  it.each([
+    {
+      $label: 'evictor',
+      stack: () =>
+        synthesize({
+          endpointIds: EXAMPLE_ENDPOINTS,
+          offHours: [{ cron: 'cron(0 19 ? * MON-FRI *)', timeZone: 'UTC' }],
+          notifyEmail: 'secops@example.com',
+        }).stack,
+    },
+    { $label: 'forwarder', stack: () => synthesizeForwarder({ alertBusArn: ALERT_BUS }).stack },
+  ])('every acknowledgement gives a reason of substance ($label)', ({ stack: synthesized }) => {
+    const stack = synthesized();
     const acknowledged = stack.node
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))

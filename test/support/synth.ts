@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
 import type { EvictorStack } from '../../infra/evictor-stack';
+import type { ForwarderStack } from '../../infra/forwarder-stack';
 
 const ROOT = join(__dirname, '..', '..');
 /** The feature flags `cdk synth` reads from cdk.json, so the tested template is the deployed one. */
@@ -35,7 +36,7 @@ export const endpointArn = (id: string) => ({
  * Synthesizes the real app with `context`. Without `bundle`, CDK skips asset bundling (the context key the CLI
  * uses for `--exclusively`), which keeps template tests fast; with it, esbuild builds the Lambda bundles.
  */
-export function synthesize(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
+function synthesizeApp(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
   const app = new App({
     outdir,
@@ -46,7 +47,21 @@ export function synthesize(context: Record<string, unknown>, options: { bundle?:
     },
   });
   buildApp(app);
-  const assembly = app.synth();
+  return { app, assembly: app.synth(), outdir };
+}
+
+/** The evictor stack of the app `context` makes. */
+export function synthesize(context: Record<string, unknown>, options: { bundle?: boolean } = {}) {
+  const { app, assembly, outdir } = synthesizeApp(context, options);
   const stack = app.node.findChild(String(context.stackName ?? 'ClientVpnEvictor')) as EvictorStack;
+  return { app, assembly, outdir, stack, template: Template.fromStack(stack) };
+}
+
+/** The forwarder stack of the app `context` makes (it needs `alertBusArn`). */
+export function synthesizeForwarder(context: Record<string, unknown>) {
+  const { app, assembly, outdir } = synthesizeApp(context);
+  const stack = app.node.findChild(
+    `${String(context.stackName ?? 'ClientVpnEvictor')}Forwarder`,
+  ) as ForwarderStack;
   return { app, assembly, outdir, stack, template: Template.fromStack(stack) };
 }

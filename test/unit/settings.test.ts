@@ -97,6 +97,18 @@ describe('the two readers of each setting', () => {
       value: { 'dave.chen': 'dchen@example.com' },
     },
     { $label: 'identityMap a list', key: 'identityMap', given: '["alice"]', value: rejected },
+    {
+      $label: 'identityMap with a key qualified by account',
+      key: 'identityMap',
+      given: '{"111122223333/deploy":"ops@example.com"}',
+      value: { '111122223333/deploy': 'ops@example.com' },
+    },
+    {
+      $label: 'identityMap qualified by an 11-digit account',
+      key: 'identityMap',
+      given: '{"11112222333/deploy":"ops@example.com"}',
+      value: rejected,
+    },
     { $label: 'identityMap to nobody', key: 'identityMap', given: '{"dave.chen":""}', value: rejected },
     { $label: 'endpointIds malformed', key: 'endpointIds', given: 'vpn-1', value: rejected },
     { $label: 'matchCommonName', key: 'matchCommonName', given: 'true', value: true },

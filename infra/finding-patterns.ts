@@ -1,0 +1,46 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
+import type { DeploymentSettings } from './context';
+
+/** The settings that say which findings are worth an eviction: the evictor's rules and the forwarder's read them. */
+export type FindingFilter = Pick<DeploymentSettings, 'minSeverity' | 'findingTypes'>;
+
+/**
+ * GuardDuty findings at or above `minSeverity`, of the `findingTypes` prefixes when given. The one pattern for the
+ * evictor's rules and the forwarder's, so that the administrator account forwards exactly what the evictor reads.
+ */
+export function guardDutyFindingPattern({ minSeverity, findingTypes }: FindingFilter): events.EventPattern {
+  return {
+    source: [ALERT_SOURCES.guardDuty],
+    detailType: [DETAIL_TYPES.guardDuty],
+    detail: {
+      severity: events.Match.greaterThanOrEqual(minSeverity),
+      ...(findingTypes.length > 0
+        ? { type: events.Match.anyOf(...findingTypes.map((prefix) => events.Match.prefix(prefix))) }
+        : {}),
+    },
+  };
+}
+
+/**
+ * Security Hub's copies of GuardDuty findings at or above `minSeverity`, by GuardDuty's own 0-10 severity, which
+ * Security Hub keeps in `Severity.Product`. There is none with `findingTypes`: Security Hub renames GuardDuty's
+ * types (`CredentialAccess:IAMUser/AnomalousBehavior` is `TTPs/Credential Access/IAMUser-AnomalousBehavior`),
+ * not by a rule a prefix can follow, so the type filter could not hold for them.
+ */
+export function securityHubFindingPattern({
+  minSeverity,
+  findingTypes,
+}: FindingFilter): events.EventPattern | undefined {
+  if (findingTypes.length > 0) return undefined;
+  return {
+    source: [ALERT_SOURCES.securityHub],
+    detailType: [DETAIL_TYPES.securityHub],
+    detail: {
+      findings: {
+        ProductArn: events.Match.suffix('::product/aws/guardduty'),
+        Severity: { Product: events.Match.greaterThanOrEqual(minSeverity) },
+      },
+    },
+  };
+}
