@@ -28,6 +28,19 @@ const ALICE = `alice.smith@${DOMAIN}`;
 const CONNECT_HANDLER = 'AWSClientVPN-ClientVpnEvictor';
 
 const finding = (name: string) => JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', name), 'utf8'));
+/** The emulator's account, where the evictor runs; the workload account is another of the organisation. */
+const NETWORK_ACCOUNT = '123456789012';
+const WORKLOAD_ACCOUNT = '111122223333';
+
+/**
+ * A finding about erin.lee's IAM Identity Center session in the workload account, as the GuardDuty administrator
+ * forwards it to the evictor's alert bus: the same shape as Alice's, another person and another account.
+ */
+function findingFromAnotherAccount() {
+  const event = finding('guardduty-sso-session-other-account.json');
+  event.detail.resource.accessKeyDetails.principalId = `AROAJ52OTH4H7LEXAMPLE:Erin.Lee@${DOMAIN}`;
+  return event;
+}
 const custom = (detailType: string, id: string, detail: object) => ({
   version: '0',
   id,
@@ -74,7 +87,7 @@ async function main(): Promise<void> {
   const seed = generateFleet({
     endpoints: 3,
     usersPerEndpoint: 12,
-    namedUsers: ['alice.smith', 'dave.chen', 'oncall', 'breakglass'],
+    namedUsers: ['alice.smith', 'dave.chen', 'erin.lee', 'oncall', 'breakglass'],
     emailDomain: DOMAIN,
   });
   // dave.chen works from three devices today.
@@ -129,6 +142,12 @@ async function main(): Promise<void> {
       username: ALICE,
     },
     {
+      kind: 'event',
+      title: `GuardDuty, from another account of the organisation: a session in ${WORKLOAD_ACCOUNT}`,
+      explain: `The GuardDuty administrator forwards the workload account's finding to the evictor's alert bus; alertSources lists ${WORKLOAD_ACCOUNT}, so it may evict.`,
+      event: findingFromAnotherAccount(),
+    },
+    {
       kind: 'deploy',
       title: `The office adopts access hours: ${office.days} ${office.start}-${office.end} ${office.timeZone}`,
       explain:
@@ -178,6 +197,9 @@ async function main(): Promise<void> {
       ENDPOINT_IDS: endpointIds.join(','),
       CLIENT_CIDRS: seed.endpoints.map((e) => e.clientCidrBlock).join(','),
       MAX_USERS_PER_EVENT: '5',
+      // cdk deploy -c alertSources=...: the organisation's findings arrive on the alert bus; these accounts' evict.
+      ALERT_SOURCES: JSON.stringify({ organizationId: 'o-a1b2c3d4e5', accounts: [WORKLOAD_ACCOUNT] }),
+      DEPLOYMENT_ACCOUNT_ID: NETWORK_ACCOUNT,
       ...emulatorAwsEnv(emulator.url, dynamodb.url),
     });
     const connectBundle = bundleEntry('lambda/connect-entry.ts');

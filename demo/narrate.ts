@@ -33,6 +33,7 @@ export function narrateEviction(step: EvictionStep): string {
     const total = (key: 'terminated' | 'wouldTerminate' | 'skipped') =>
       result.endpoints.reduce((n, e) => n + e[key], 0);
     lines.push(`   mode: ${result.mode}, outcome: ${result.status}`);
+    if (result.origin) lines.push(`   raised in: account ${result.origin.account}, ${result.origin.region}`);
     lines.push(
       `   resolved: ${result.users.length > 0 ? result.users.slice(0, 8).join(', ') + (result.users.length > 8 ? `, ... (${result.users.length} users)` : '') : 'nobody'}`,
     );

@@ -9,6 +9,7 @@ import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { evictorAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { customEvent, fixture } from '../support/events';
+import { startSnsStandIn } from '../support/sns';
 
 const [A, B] = INTEGRATION_ENDPOINTS as [string, string];
 const connection = (id: number, username: string, extra: Record<string, string> = {}) => ({
@@ -311,5 +312,104 @@ describe('the evictor bundle that cdk synth produced, on the emulator', () => {
     await expect(
       startEvictor({ ENDPOINT_IDS: 'cvpn-endpoint-0123456789abcdef0,not-an-endpoint' }),
     ).rejects.toThrow('ENDPOINT_IDS: "not-an-endpoint" is not a Client VPN endpoint id');
+  });
+});
+
+describe('alerts from other accounts of the organisation, through the bundle', () => {
+  const WORKLOAD = { account: '111122223333', region: 'eu-west-1' };
+  const FINDING_ID = '7ecb2ba3a9b0473df6a5fc2ffd7e81e6';
+  let sns: Awaited<ReturnType<typeof startSnsStandIn>>;
+  beforeAll(async () => {
+    sns = await startSnsStandIn();
+  });
+  afterAll(() => sns.close());
+  beforeEach(() => {
+    sns.published.length = 0;
+  });
+  /** The summaries go to the topic, here a stand-in reached by the bundle's own SNS client. */
+  const notices = () => ({
+    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ClientVpnEvictor-Notifications',
+    AWS_ENDPOINT_URL_SNS: sns.url,
+  });
+  const aliceStatuses = () =>
+    emulator
+      .snapshot()
+      .endpoints.flatMap((e) => e.connections)
+      .filter((c) => c.username.toLowerCase() === 'alice.smith@corp.example.com')
+      .map((c) => c.status);
+
+  it.each([
+    {
+      $label: "GuardDuty's own event, forwarded by the administrator",
+      event: () => fixture('sso-session-other-account'),
+    },
+    {
+      $label: "Security Hub's copy (ASFF), forwarded from its aggregation Region",
+      event: () => fixture('sso-session-other-account', 'securityhub'),
+    },
+  ])('$label: evicts the right person and says which account raised it', async ({ event }) => {
+    const { result, logs } = await invoke(event(), 'req-org', notices());
+    expect(result).toMatchObject({
+      status: 'completed',
+      mode: 'ENFORCING',
+      correlationId: FINDING_ID,
+      origin: WORKLOAD,
+      users: ['Alice.Smith@corp.example.com'],
+    });
+    expect(aliceStatuses()).toEqual(['terminated', 'terminated', 'terminated']);
+    expect(active()).toHaveLength(12);
+    const audit = logs.filter((l) => l.message === 'connection');
+    expect(audit).toHaveLength(3);
+    for (const line of audit) expect(line).toMatchObject({ origin: WORKLOAD, correlation_id: FINDING_ID });
+    expect(sns.published.map((n) => n.subject)).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 3 connections terminated',
+    ]);
+    expect(JSON.parse(sns.published[0]?.message ?? '{}').origin).toEqual(WORKLOAD);
+  });
+
+  it('both routes delivered together evict once: one correlation id, and the second terminates nothing', async () => {
+    const first = await invoke(fixture('sso-session-other-account'), 'req-guardduty', notices());
+    const second = await invoke(fixture('sso-session-other-account', 'securityhub'), 'req-securityhub');
+    expect(first.result.correlationId).toBe(FINDING_ID);
+    expect(second.result.correlationId).toBe(FINDING_ID);
+    expect(first.result.apiCalls.terminate).toBe(3);
+    expect(second.result.apiCalls.terminate).toBe(0);
+    expect(calls().TerminateClientVpnConnections).toEqual({ Success: 3 });
+    expect(aliceStatuses()).toEqual(['terminated', 'terminated', 'terminated']);
+  });
+
+  it('a finding of an account outside alertSources.accounts is rejected with the reason and a metric; nothing touched', async () => {
+    const event = fixture('sso-session-other-account');
+    event.detail.accountId = '444455556666';
+    const { result, error, logs } = await invoke(event, 'req-unlisted', notices());
+    expect(error).toBeUndefined();
+    expect(result).toEqual({
+      status: 'rejected',
+      mode: 'ENFORCING',
+      reason:
+        'account 444455556666 (eu-west-1) is not among alertSources.accounts: its findings evict nobody',
+      correlationId: FINDING_ID,
+      origin: { account: '444455556666', region: 'eu-west-1' },
+    });
+    expect(requestMetrics(logs)).toMatchObject({ RejectedEvents: 1, AlertsFromUnlistedAccounts: 1 });
+    expect(calls()).toEqual({});
+    expect(sns.published).toEqual([]);
+  });
+
+  it('a Security Hub event of several findings: the valid one acts, the malformed and the foreign are reported', async () => {
+    const event = fixture('sso-session-other-account', 'securityhub');
+    const malformed = structuredClone(event.detail.findings[0]);
+    malformed.Resources[0].Details.AwsIamAccessKey.PrincipalId = 'AROAJ52OTH4H7LEXAMPLE:bob\u0000';
+    event.detail.findings.push(malformed, fixture('control-finding', 'securityhub').detail.findings[0]);
+    const { result, logs } = await invoke(event, 'req-several', notices());
+    expect(result.status).toBe('findings');
+    expect(result.results.map((r: any) => r.status)).toEqual(['completed', 'rejected', 'rejected']);
+    expect(aliceStatuses()).toEqual(['terminated', 'terminated', 'terminated']);
+    expect(active()).toHaveLength(12);
+    const rejected = logs.filter((l) => l.message === 'event rejected: nothing was touched');
+    expect(rejected.map((l) => l.reason)).toEqual([
+      expect.stringMatching(/PrincipalId: must not contain control characters/),
+      expect.stringMatching(/^not a GuardDuty finding/),
+    ]);
   });
 });

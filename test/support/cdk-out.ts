@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ACCOUNT_ID, REGION } from '../../emulator/account';
 
 const ROOT = join(__dirname, '..', '..');
 export const SYNTH_OUT = join(ROOT, 'cdk.out', 'test-synth');
@@ -15,12 +16,19 @@ export const INTEGRATION_CONTEXT = {
   maxUsersPerEvent: '3',
   supportContact: 'it-help@example.com',
   attachConnectHandler: 'true',
+  // Alerts from the organisation: findings of 111122223333 may evict; other accounts' are rejected.
+  alertSources: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}',
 };
+
+const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': ACCOUNT_ID, 'AWS::Region': REGION };
 
 interface FunctionAsset {
   /** The bundle the evictor function deploys: `<asset dir>/index.js`. */
   bundle: string;
-  /** The function's environment in the template; values that are CloudFormation references are left out. */
+  /**
+   * The function's environment in the template; the account and Region pseudo parameters resolved as
+   * CloudFormation would in the emulator's account and Region, other references (to resources) left out.
+   */
   environment: Record<string, string>;
 }
 
@@ -40,7 +48,11 @@ export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   return {
     bundle: join(SYNTH_OUT, resource.Metadata['aws:asset:path'], 'index.js'),
     environment: Object.fromEntries(
-      Object.entries(variables).filter(([, v]) => typeof v === 'string'),
+      Object.entries(variables).flatMap(([name, value]) => {
+        const resolved =
+          typeof value === 'string' ? value : PSEUDO_PARAMETERS[(value as { Ref?: string }).Ref ?? ''];
+        return resolved === undefined ? [] : [[name, resolved]];
+      }),
     ) as Record<string, string>,
   };
 }
