@@ -606,14 +606,14 @@ export const SETTINGS = {
     parse: (raw) => {
       if (typeof raw !== 'string' || !ALERT_BUS_ARN.test(raw.trim()))
         throw new InvalidSettingError(
-          "the evictor's alert bus ARN (its AlertBusArn output), such as arn:aws:events:eu-west-1:111122223333:event-bus/ClientVpnEvictor-alerts",
+          "the evictor's alert bus ARN (its AlertBusArn output), such as arn:aws:events:eu-west-1:123456789012:event-bus/ClientVpnEvictor-alerts",
           raw,
         );
       return raw.trim();
     },
     docs: {
       default: 'none',
-      example: 'arn:aws:events:eu-west-1:111122223333:event-bus/ClientVpnEvictor-alerts',
+      example: 'arn:aws:events:eu-west-1:123456789012:event-bus/ClientVpnEvictor-alerts',
       meaning:
         "Synthesizes the forwarder (`<stackName>Forwarder`), for the GuardDuty administrator account: it sends findings to this bus, the evictor's `AlertBusArn` output.",
     },

@@ -63,13 +63,22 @@ const ATTACH_BY_HAND =
 /** Looks up the deployed quarantine table's name, which CloudFormation generates, into TABLE for the commands after. */
 const TABLE_LOOKUP =
   /^TABLE=\$\(aws cloudformation describe-stacks --stack-name (\S+) --query "Stacks\[0\]\.Outputs\[\?OutputKey=='(\w+)'\]\.OutputValue" --output text\)$/;
+/** The StackSets recipe: a stack set from the synthesized forwarder template, and its instances. */
+const STACK_SET =
+  /^aws cloudformation create-stack-set --stack-set-name (\S+) --template-body file:\/\/cdk\.out\/(\w+)\.template\.json --capabilities CAPABILITY_IAM --permission-model SERVICE_MANAGED --auto-deployment Enabled=false$/;
+const STACK_INSTANCES =
+  /^aws cloudformation create-stack-instances --stack-set-name (\S+) --deployment-targets OrganizationalUnitIds=ou-[a-z0-9]+-[a-z0-9]+,Accounts=\d{12},AccountFilterType=INTERSECTION --regions( [a-z]{2}-[a-z]+-\d)+$/;
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
   TABLE_LOOKUP,
+  STACK_SET,
+  STACK_INSTANCES,
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
   ATTACH_BY_HAND,
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
+/** A deploy, in the Region of the credentials or, for the forwarder, one named in front of it. */
+const DEPLOY = /^(AWS_REGION=[a-z]{2}-[a-z]+-\d )?npx cdk deploy /;
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 /** The commands that put cvpn-evict on PATH, run below in blocks as docs/cli.md groups them. */
 const INSTALL_ON_PATH = ['npm link', 'npm pack', `npm install -g ./client-vpn-evictor-${version}.tgz`];
@@ -144,7 +153,8 @@ describe('the README and the docs pages', () => {
       ) ||
       INSTALL_ON_PATH.includes(line) ||
       line === 'cvpn-evict --help' ||
-      /^(npx cdk deploy |aws events put-events |npx cvpn-evict |npm run emulator -- )/.test(line);
+      DEPLOY.test(line) ||
+      /^(npx cdk synth |aws events put-events |npx cvpn-evict |npm run emulator -- )/.test(line);
     const unaccounted = allBlocks
       .filter((block) => block.lang === 'sh')
       .flatMap((block) => commandLines(block.body).map((line) => `${block.page}: ${line}`))
@@ -166,7 +176,7 @@ describe('the README and the docs pages', () => {
     );
   });
 
-  const deploys = commands.filter((line) => line.startsWith('npx cdk deploy '));
+  const deploys = commands.filter((line) => DEPLOY.test(line));
   // One synth took 34 s on the shared 2-core machine under load: the time allowed grows with the commands shown.
   const SYNTH_BUDGET_MS = 60_000;
   it(
@@ -189,6 +199,47 @@ describe('the README and the docs pages', () => {
       }
     },
     deploys.length * SYNTH_BUDGET_MS,
+  );
+
+  it(
+    'the StackSets recipe deploys the template the synth before it writes: the forwarder, which takes no parameter',
+    async () => {
+      const syntheses = commands.filter((line) => line.startsWith('npx cdk synth '));
+      const stackSets = commands.filter((line) => STACK_SET.test(line));
+      const instances = commands.filter((line) => STACK_INSTANCES.test(line));
+      expect([syntheses.length, stackSets.length, instances.length]).toEqual([1, 1, 1]);
+      const [, stackSetName, stackName] = STACK_SET.exec(stackSets[0] ?? '') ?? [];
+      expect(STACK_INSTANCES.exec(instances[0] ?? '')?.[1]).toBe(stackSetName);
+      // The synth as written, but into a folder of its own rather than the checkout's cdk.out.
+      const out = mkdtempSync(join(tmpdir(), 'readme-stackset-'));
+      scratch.push(out);
+      const synth = await bash(
+        (syntheses[0] ?? '').replace(
+          'npx cdk synth',
+          `node_modules/.bin/cdk synth --no-notices --output ${out}`,
+        ),
+        offlineEnv(),
+      );
+      expect({ code: synth.code, stderr: synth.code === 0 ? '' : synth.stderr }).toEqual({
+        code: 0,
+        stderr: '',
+      });
+      const template = JSON.parse(readFileSync(join(out, `${stackName}.template.json`), 'utf8'));
+      // StackSets passes no parameters, and CAPABILITY_IAM covers the one role it creates.
+      expect(template.Parameters).toBeUndefined();
+      expect(Object.values(template.Resources).filter((r: any) => r.Type.startsWith('AWS::IAM::'))).toEqual([
+        expect.objectContaining({
+          Type: 'AWS::IAM::Role',
+          Properties: expect.not.objectContaining({ RoleName: expect.anything() }),
+        }),
+        expect.objectContaining({ Type: 'AWS::IAM::Policy' }),
+      ]);
+      const busArn = /-c alertBusArn=(\S+)/.exec(syntheses[0] ?? '')?.[1];
+      expect(
+        Object.values(template.Resources).some((r: any) => r.Properties?.Targets?.[0]?.Arn === busArn),
+      ).toBe(true);
+    },
+    SYNTH_BUDGET_MS,
   );
 
   it('the TABLE lookup asks the default stack for an output the stack has', () => {
