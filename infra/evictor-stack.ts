@@ -9,7 +9,6 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,6 +27,7 @@ import { DETAIL_TYPES } from '../lambda/core/events';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
+import { alarmsTo } from './alarms';
 import { AlertBus } from './alert-bus';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
@@ -227,16 +227,7 @@ export class EvictorStack extends Stack {
       disconnectAllSchedule('AccessHoursEnd', endOfDaySchedule(settings.accessHours), 'end of access hours');
     }
 
-    const alarmAction = new cloudwatchActions.SnsAction(this.topic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) =>
-      new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(alarmAction);
+    const alarm = alarmsTo(this, this.topic);
     alarm(
       'EvictorErrors',
       this.evictor.metricErrors({ period: Duration.minutes(5) }),

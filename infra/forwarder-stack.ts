@@ -9,7 +9,6 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { alarmsTo } from './alarms';
 import type { ForwarderSettings } from './context';
 import { guardDutyFindingPattern, securityHubFindingPattern } from './finding-patterns';
 
@@ -101,16 +101,7 @@ export class ForwarderStack extends Stack {
         new snsSubscriptions.EmailSubscription(settings.notifyEmail, { deadLetterQueue: undelivered }),
       );
     }
-    const alarmAction = new cloudwatchActions.SnsAction(topic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) =>
-      new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(alarmAction);
+    const alarm = alarmsTo(this, topic);
     alarm(
       'FindingsNotForwarded',
       undelivered.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
