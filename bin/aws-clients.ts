@@ -1,7 +1,9 @@
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { SnsNotifier } from '../lambda/adapters/sns-notifier';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { type Options, UsageError } from './command-line';
 
@@ -14,7 +16,7 @@ const isLoopback = (url: string | undefined) =>
  * needs no real credentials and no Region: the CLI signs with placeholders unless the operator chose a profile or
  * keys, so a clone runs locally on a machine without an AWS account.
  */
-function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?: string) {
+function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) {
   const { env } = process;
   const local = isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
   const region =
@@ -49,6 +51,10 @@ export function tableStores(values: Options, tableName: string) {
     lease: new DynamoDbLeaseStore(dynamodb, tableName),
   };
 }
+
+/** The notice's topic, through the same SNS adapter as the Lambda. */
+export const snsNotifier = (values: Options, topicArn: string) =>
+  new SnsNotifier(new SNSClient(clientSettings(values, 'SNS')), topicArn);
 
 export const quarantineStore = (values: Options, tableName: string) =>
   tableStores(values, tableName).quarantine;

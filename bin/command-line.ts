@@ -6,14 +6,17 @@ commands:
   connections                 active connections per endpoint
   evict <user...>             terminate every connection of these VPN users (and quarantine them, with --table)
   disconnect-all              terminate every active connection (asks first); never quarantines
-  quarantine list             the active quarantine entries
+  offboard <user...>          a leaver: terminate every connection on every endpoint, quarantine until released,
+                              notify (--topic-arn); needs --reason and --table
+  quarantine list             the active quarantine entries, open-ended ones first
   quarantine add <user...>    keep these VPN users out for --minutes
-  quarantine release <user...>
-                              let these VPN users back in
+  quarantine release <user...> [--common-name <cn>...]
+                              let these VPN users (and certificates) back in
   access-hours                whether the access window is open, and when it next opens and closes
 
 options:
-  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands)
+  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands; offboard: default
+                              every one of the endpointIds key in ./cdk.json)
   --region <region>           AWS Region (default: AWS_REGION / your profile)
   --profile <name>            AWS profile
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
@@ -29,7 +32,11 @@ options:
   --ec2-budget-share <0.05..1>
                               evict, disconnect-all: the share of EC2's budget for mutating calls that the
                               Terminate calls are paced to (default 0.6, as the ec2BudgetShare context key)
-  --reason <text>             recorded with the eviction or the quarantine
+  --reason <text>             recorded with the eviction or the quarantine (offboard: required)
+  --common-name <cn>          offboard, quarantine release: a certificate's CommonName, matched and quarantined as
+                              the certificate whatever matchCommonName says (repeatable; offboard then needs no
+                              <user>)
+  --topic-arn <arn>           offboard: publish the notice to this SNS topic (the stack's NotificationTopicArn)
   --table <name>              the quarantine table: the stack's QuarantineTableName output
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
   --minutes <n>               quarantine add: how long (1 to 43200)
@@ -67,6 +74,8 @@ export function parseCommandLine(argv: string[]) {
         'max-users': { type: 'string' },
         'ec2-budget-share': { type: 'string' },
         reason: { type: 'string' },
+        'common-name': { type: 'string', multiple: true, default: [] },
+        'topic-arn': { type: 'string' },
         table: { type: 'string' },
         'quarantine-minutes': { type: 'string' },
         minutes: { type: 'string' },

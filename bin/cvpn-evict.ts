@@ -3,7 +3,7 @@ import type { EvictorConfig } from '../lambda/core/config';
 import { accessHoursCommand } from './access-hours';
 import { ec2Api } from './aws-clients';
 import { EXIT, type Options, parseCommandLine, USAGE, UsageError } from './command-line';
-import { disconnectAllCommand, evictCommand } from './eviction';
+import { disconnectAllCommand, evictCommand, offboardCommand } from './eviction';
 import { connectionsTable } from './output';
 import { quarantineCommand } from './quarantine';
 import { config } from './settings';
@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
       return listConnections(values, config(values));
     case 'evict':
       return evictCommand(values, rest);
+    case 'offboard':
+      return offboardCommand(values, rest);
     case 'disconnect-all':
       return disconnectAllCommand(values, rest);
     case 'quarantine':

@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   isActive,
+  isUntilReleased,
   type QuarantineEntry,
+  type QuarantineKind,
   type QuarantineRelease,
   type QuarantineRequest,
   type QuarantineStore,
@@ -35,10 +37,14 @@ const num = (value: number): AttributeValue => ({ N: String(value) });
 
 function toItem(entry: QuarantineRequest, now: number): Item {
   return {
-    [PK]: str(quarantineKey(entry.username)),
+    [PK]: str(quarantineKey(entry.username, entry.kind)),
     username: str(entry.username),
+    ...(entry.kind === 'common-name' ? { kind: str(entry.kind) } : {}),
     expiresAt: num(entry.expiresAt),
-    [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)),
+    // An open-ended entry has no TTL attribute at all, so DynamoDB's TTL can never delete it.
+    ...(isUntilReleased(entry)
+      ? {}
+      : { [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)) }),
     reason: str(entry.reason),
     trigger: str(entry.trigger),
     correlationId: str(entry.correlationId),
@@ -73,6 +79,11 @@ function toEntry(item: Item): QuarantineEntry {
     correlationId: text(item, 'correlationId'),
     quarantinedAt: number(item, 'quarantinedAt'),
   };
+  const kind = item.kind?.S;
+  if (kind !== undefined) {
+    if (kind !== 'common-name') throw new MalformedItemError(item, 'kind');
+    entry.kind = kind;
+  }
   const released = item.released?.M;
   if (released) {
     entry.released = {
@@ -114,12 +125,12 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
    * One strongly consistent GetItem, a read a read-only role may make: an eviction's entry is seen by the very next
    * connection attempt.
    */
-  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
+  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
     const entry = await callTable(this.tableName, 'GetItem', async () => {
       const out = await this.dynamodb.send(
         new GetItemCommand({
           TableName: this.tableName,
-          Key: { [PK]: str(quarantineKey(username)) },
+          Key: { [PK]: str(quarantineKey(username, kind)) },
           ConsistentRead: true,
         }),
       );
@@ -136,6 +147,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
     username: string,
     release: QuarantineRelease,
     now: number,
+    kind?: QuarantineKind,
   ): Promise<QuarantineEntry | undefined> {
     const released: AttributeValue = {
       M: {
@@ -149,7 +161,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
       const out = await this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { [PK]: str(quarantineKey(username)) },
+          Key: { [PK]: str(quarantineKey(username, kind)) },
           UpdateExpression: 'SET #released = :released',
           ConditionExpression: `attribute_exists(#pk) AND ${ACTIVE}`,
           ExpressionAttributeNames: NAMES,

@@ -57,25 +57,36 @@ const endpointIds = z
   .array(z.string().check(z.regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')))
   .check(z.minLength(1), z.maxLength(100));
 
+/** What `quarantine` takes: an open-ended quarantine, which holds until a release lifts it (offboarding). */
+export const UNTIL_RELEASED_SPELLING = 'until-released';
+
 /**
  * `usernames` are VPN usernames (matched ignoring case, nothing else); `identities` are names another tool gives
- * (an IAM user, a session name), resolved like a finding's, by `usernameMatch`. At least one name in all.
+ * (an IAM user, a session name), resolved like a finding's, by `usernameMatch`; `commonNames` are certificates'
+ * CommonNames, matched and quarantined as certificates whatever `matchCommonName` says. At least one name in all.
+ * `quarantine: "until-released"` keeps them out until released, and cannot be given with `quarantineMinutes`.
  */
 const evictDetailSchema = z
   .object({
     usernames: z.optional(z.array(username).check(z.maxLength(1000))),
     identities: z.optional(z.array(username).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
     reason,
     endpointIds: z.optional(endpointIds),
     dryRun: z.optional(z.boolean()),
     quarantineMinutes: z.optional(
       z.int().check(z.minimum(1), z.maximum(SETTINGS.quarantineMinutes.range.max)),
     ),
+    quarantine: z.optional(z.literal(UNTIL_RELEASED_SPELLING)),
   })
   .check(
-    z.refine((d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) > 0, {
-      message: 'give at least one name in usernames or identities',
-      path: ['usernames'],
+    z.refine(
+      (d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) + (d.commonNames?.length ?? 0) > 0,
+      { message: 'give at least one name in usernames, identities or commonNames', path: ['usernames'] },
+    ),
+    z.refine((d) => d.quarantine === undefined || d.quarantineMinutes === undefined, {
+      message: `give either quarantine "${UNTIL_RELEASED_SPELLING}" or quarantineMinutes, not both`,
+      path: ['quarantine'],
     }),
   );
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
@@ -113,7 +124,7 @@ const continuationDetailSchema = z.object({
         .array(
           z.object({
             name: username,
-            match: z.enum(['username', 'identity']),
+            match: z.enum(['username', 'identity', 'common-name']),
             source: z.string().check(z.maxLength(256)),
           }),
         )

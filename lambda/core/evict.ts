@@ -11,7 +11,7 @@ import { type IdentityRules, nameOf, type Selection, selectConnections } from '.
 import type { LeaseHolder, LeaseStore } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { planEndpoint } from './plan';
-import { type QuarantineStore, quarantinesFor, writeQuarantines } from './quarantine';
+import { type QuarantineStore, quarantinesFor, UNTIL_RELEASED, writeQuarantines } from './quarantine';
 import { release } from './release';
 import {
   countOutcomes,
@@ -130,7 +130,10 @@ function decidedTarget(target: Target, selection: Selection, allListed: boolean)
   const resolved = selection.named.map(
     (name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }),
   );
-  return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
+  // A certificate stays named by its CommonName: no username stands for it.
+  const certificates = target.names.filter((n) => n.match === 'common-name');
+  const unresolved = selection.notConnected.filter((n) => n.match !== 'common-name');
+  return { ...target, names: [...resolved, ...certificates, ...(allListed ? [] : unresolved)] };
 }
 
 function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
@@ -214,6 +217,7 @@ export async function evict(
   };
   if (request.halt) {
     result.status = request.halt.status;
+    if (request.halt.status === 'refused') result.refusal = request.halt.why;
     result.notes.push(request.halt.why);
     return result;
   }
@@ -257,8 +261,11 @@ export async function evict(
  */
 function withQuarantineEnd(request: EvictionRequest, now: number): EvictionRequest {
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
-  if (request.quarantineUntil !== undefined)
+  // An open-ended quarantine stays open-ended in every round.
+  if (request.quarantineUntil !== undefined && request.quarantineUntil < UNTIL_RELEASED)
     return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineUntil !== undefined || request.untilReleased)
+    return { ...request, quarantineUntil: UNTIL_RELEASED };
   if (request.quarantineMinutes === 0) return request;
   return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
@@ -351,21 +358,34 @@ async function evictRound(
       'quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
   } else if (request.quarantineUntil !== undefined && store) {
-    // Keep out each person by a name the client-connect handler checks.
-    const names = selection.selected.map((c) => nameOf(c, settings));
-    const unenforceable = selection.selected.filter((c) => nameOf(c, settings) === '');
+    // Keep out each person by a name the client-connect handler checks, and each certificate an operator named
+    // by its own entry.
+    const byPerson = selection.selected.filter((c) => !selection.certificateOnly.has(c.connectionId));
+    const names = byPerson.map((c) => nameOf(c, settings));
+    const unenforceable = byPerson.filter((c) => nameOf(c, settings) === '');
     if (unenforceable.length > 0) {
       result.notes.push(
         `certificate connections without matchCommonName cannot be kept out: ${[...new Set(unenforceable.map((c) => c.commonName))].join(', ')}`,
       );
     }
     const now = clock();
+    const entry = { ...request, expiresAt: request.quarantineUntil };
+    const certificates = request.target.kind === 'users' ? request.target.names : [];
     result.quarantine = await writeQuarantines(
       store,
-      quarantinesFor([...names, ...selection.notConnected.map((n) => n.name)], settings, {
-        ...request,
-        expiresAt: request.quarantineUntil,
-      }),
+      [
+        ...quarantinesFor(
+          [...names, ...selection.notConnected.filter((n) => n.match !== 'common-name').map((n) => n.name)],
+          settings,
+          entry,
+        ),
+        ...quarantinesFor(
+          certificates.filter((n) => n.match === 'common-name').map((n) => n.name),
+          settings,
+          entry,
+          'common-name',
+        ),
+      ],
       { dryRun: request.dryRun, now, onError: (error) => (result[FAILURE_CAUSE] ??= error as Error) },
     );
   }

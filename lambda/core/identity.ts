@@ -73,6 +73,11 @@ export interface Selection {
   users: string[];
   /** Those of `users` a name stood for (the others were found by a client address only). */
   named: string[];
+  /**
+   * Connections selected only because an operator named their certificate's CommonName: they are kept out by the
+   * certificate's own entry, never by a user's.
+   */
+  certificateOnly: ReadonlySet<string>;
   notConnected: NamedUser[];
   ambiguous: Ambiguity[];
   /** Client addresses that lead to more than one person. */
@@ -99,6 +104,9 @@ function connectionsOf(
   connections: readonly VpnConnection[],
   rules: IdentityRules,
 ): { found: VpnConnection[]; ambiguity?: Ambiguity; note?: string } {
+  // The operator named the certificate: nothing is guessed, so matchCommonName does not apply.
+  if (named.match === 'common-name')
+    return { found: connections.filter((c) => sameName(c.commonName, named.name)) };
   const equal = connections.filter((c) => sameName(nameOf(c, rules), named.name));
   if (equal.length > 0 || named.match === 'username' || rules.usernameMatch === 'exact')
     return { found: equal };
@@ -129,6 +137,7 @@ export function selectConnections(
     skipped: [],
     users: [],
     named: [],
+    certificateOnly: new Set(),
     notConnected: [],
     ambiguous: [],
     sharedAddresses: [],
@@ -145,6 +154,7 @@ export function selectConnections(
     isProtected(c) ? { ...refOf(c), status: 'skipped', reason: 'protected' } : undefined;
 
   const byName = new Set<string>();
+  const byCertificate = new Set<string>();
   if (target.kind === 'everyone') {
     const isExcepted = connectionCoveredBy(target.except);
     for (const c of connections) {
@@ -162,14 +172,14 @@ export function selectConnections(
         selection.notes.push(note);
         selection.needsEveryEndpoint = true;
       }
-      for (const c of found) byName.add(c.connectionId);
+      for (const c of found) (named.match === 'common-name' ? byCertificate : byName).add(c.connectionId);
     }
     const byAddress = connections.filter(
       (c) => !byName.has(c.connectionId) && target.clientIps.includes(c.clientIp),
     );
     if (target.clientIps.length > 0) selection.needsEveryEndpoint = true;
     for (const c of connections) {
-      if (byName.has(c.connectionId)) keep(c, protect(c));
+      if (byName.has(c.connectionId) || byCertificate.has(c.connectionId)) keep(c, protect(c));
     }
     for (const c of byAddress) {
       // Client VPN hands a released address to the next client: a connection made after the alert's last
@@ -187,6 +197,8 @@ export function selectConnections(
   }
   selection.selected = [...wanted.values()];
   selection.users = distinctNames(selection.selected.map(ownerOf));
+  // Common names come from operators and their tools, whose requests carry no client addresses.
+  selection.certificateOnly = new Set([...byCertificate].filter((id) => !byName.has(id)));
   selection.named =
     target.kind === 'users'
       ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(ownerOf))

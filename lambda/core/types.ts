@@ -78,7 +78,12 @@ export type Outcome =
 /** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
 export interface QuarantineOutcome {
   username: string;
-  /** ISO time the quarantine ends: the one written, or the longer one kept, or the one lifted. */
+  /** Set for an entry that names a certificate's CommonName (`offboard --common-name`). */
+  kind?: 'common-name';
+  /**
+   * ISO time the quarantine ends (the one written, or the longer one kept, or the one lifted), or
+   * `until-released` for an open-ended one.
+   */
   until?: string;
   outcome:
     | 'written'
@@ -102,7 +107,11 @@ export interface QuarantineOutcome {
  */
 export interface NamedUser {
   name: string;
-  match: 'username' | 'identity';
+  /**
+   * `common-name`: a certificate's CommonName an operator named (`commonNames`); it matches connections whose
+   * CommonName is equal ignoring case, whatever `matchCommonName` says, and is quarantined as a certificate.
+   */
+  match: 'username' | 'identity' | 'common-name';
   /** Where the name came from, for the notes: `usernames`, `accessKeyDetails.principalId`, `identityMap`. */
   source: string;
 }
@@ -128,6 +137,8 @@ export interface EvictionRequest {
   target: Target;
   /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
   quarantineMinutes: number;
+  /** Offboarding: the people it evicts stay out until a release lifts it; `quarantineMinutes` does not apply. */
+  untilReleased?: true;
   /**
    * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
    * the people it finds, so a user a later round ends is kept out too, and until the same time.

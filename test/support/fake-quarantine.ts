@@ -1,6 +1,7 @@
 import {
   isActive,
   type QuarantineEntry,
+  type QuarantineKind,
   type QuarantineRelease,
   type QuarantineRequest,
   type QuarantineStore,
@@ -24,16 +25,16 @@ export class FakeQuarantineStore implements QuarantineStore {
 
   async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
     this.check('put', entry.username);
-    const key = quarantineKey(entry.username);
+    const key = quarantineKey(entry.username, entry.kind);
     const existing = this.entries.get(key);
     if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
     this.entries.set(key, { ...entry, quarantinedAt: now });
     return 'written';
   }
 
-  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
+  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
     this.check('active', username);
-    const entry = this.entries.get(quarantineKey(username));
+    const entry = this.entries.get(quarantineKey(username, kind));
     return entry && isActive(entry, now) ? entry : undefined;
   }
 
@@ -41,9 +42,10 @@ export class FakeQuarantineStore implements QuarantineStore {
     username: string,
     release: QuarantineRelease,
     now: number,
+    kind?: QuarantineKind,
   ): Promise<QuarantineEntry | undefined> {
     this.check('release', username);
-    const key = quarantineKey(username);
+    const key = quarantineKey(username, kind);
     const entry = this.entries.get(key);
     if (!entry || !isActive(entry, now)) return undefined;
     const released = { ...entry, released: { ...release, at: now } };

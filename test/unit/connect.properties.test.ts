@@ -6,7 +6,8 @@ import { FakeQuarantineStore } from '../support/fake-quarantine';
 /**
  * The client-connect decision against an oracle that states the rules of docs/staying-out.md (its two sections):
  * the names checked are the username and, with matchCommonName, the certificate's common name; a protected user
- * (the same local part as an entry) is always let in; else a quarantine table that cannot be read denies; else an
+ * (the same local part as an entry) is always let in; else a quarantine table that cannot be read denies (for any
+ * request with a name, or a common name, which is always checked against the certificates' own entries); else an
  * active quarantine of one of the names (equal ignoring case) denies; else, outside the access hours, everyone but
  * the exempt (the same local part) is denied, told when access opens next; a dry run lets everyone in and says
  * whom it would have denied. The oracle knows each name's person by construction, and reads local time through
@@ -222,7 +223,8 @@ function oracle(c: Case): Expected {
   const deny = (rule: string, message: string): Expected =>
     c.dryRun ? { allow: true, rule, message, wouldDeny: true } : { allow: false, rule, message };
   if (samePerson(c.protectedUsers)) return { allow: true, rule: 'protected', message: '' };
-  if (c.storeDown && names.length > 0) return deny('quarantine-unavailable', CANNOT_CHECK);
+  const certificate = typeof c.commonName === 'object' && c.commonName !== null;
+  if (c.storeDown && (names.length > 0 || certificate)) return deny('quarantine-unavailable', CANNOT_CHECK);
   const entries = quarantineTable(c.quarantines);
   const quarantined = names.some((n) => {
     const entry = entries.get(accountOf(n.text));
