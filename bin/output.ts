@@ -64,6 +64,7 @@ function describeQuarantine(q: QuarantineOutcome): string {
     released: `${entry}  was ${untilText(q.until)}`,
     'would-release': `${entry}  ${untilText(q.until)}`,
     'not-quarantined': entry,
+    'still-quarantined': `${entry}  ${untilText(q.until)}: a person may release them`,
     protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
   }[q.outcome];

@@ -185,6 +185,20 @@ export class EvictorStack extends Stack {
       targets: [ruleTarget],
     });
 
+    if (settings.okta) {
+      // Okta sends every System Log event of the org to its partner event bus; only the types that act get through.
+      const { eventBusName, offboard, evict, reactivate } = settings.okta;
+      new events.Rule(this, 'OktaSignals', {
+        description: `Okta System Log events that offboard, evict or report a reactivation, to the Client VPN evictor`,
+        eventBus: events.EventBus.fromEventBusName(this, 'OktaBus', eventBusName),
+        eventPattern: {
+          source: [eventBusName],
+          detail: { eventType: [...offboard, ...evict, ...reactivate] },
+        },
+        targets: [ruleTarget],
+      });
+    }
+
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.
     const schedulerRole =
       settings.offHours.length > 0 || settings.accessHours

@@ -8,7 +8,7 @@ import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from './cor
 import { evict } from './core/evict';
 import { distinctNames } from './core/identity';
 import type { LeaseStore } from './core/lease';
-import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
+import { type NoticeLedger, type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
 import { AlertFromUnlistedAccountError, decide } from './core/policy';
 import type { QuarantineStore } from './core/quarantine';
 import {
@@ -31,6 +31,8 @@ export interface EvictorDependencies {
   quarantine?: QuarantineStore;
   /** The mass-disconnect lease, in the same table: overlapping mass disconnects run one at a time. */
   lease?: LeaseStore;
+  /** Which identity-provider events' notices went out, in the same table: a repeat delivery sends none. */
+  notices?: NoticeLedger;
   /** Hands what is left of a request to a fresh invocation; without it, the invocation fails instead. */
   continuation?: Continuation;
   clock?: () => number;
@@ -81,6 +83,7 @@ export function createEvictorHandler({
   notifier,
   quarantine,
   lease,
+  notices,
   continuation,
   clock = Date.now,
 }: EvictorDependencies) {
@@ -124,6 +127,16 @@ export function createEvictorHandler({
     const notice = notifier && noticeFor(result);
     if (!notice) return;
     try {
+      // Okta delivers at least once: the same System Log event (one uuid, our correlation id) may come again. A
+      // ledger that cannot be read never silences a notice: two notices are better than none.
+      const first =
+        result.trigger === 'okta'
+          ? await notices?.firstNotice(result.correlationId, clock()).catch(() => true)
+          : true;
+      if (first === false) {
+        logger.info('notice already sent for this event: a repeat delivery', { subject: notice.subject });
+        return;
+      }
       await notifier.publish(notice.subject, notice.message);
     } catch (error) {
       logger.error('summary not sent', { error: (error as Error).message });

@@ -1,6 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from './adapters/dynamodb-lease';
+import { DynamoDbNoticeLedger } from './adapters/dynamodb-notice-ledger';
 import { DynamoDbQuarantineStore } from './adapters/dynamodb-quarantine';
 import { createEc2Client, Ec2ClientVpnApi } from './adapters/ec2-client-vpn';
 import { LambdaSelfInvoke } from './adapters/lambda-continuation';
@@ -29,6 +30,7 @@ function tableStores(table: string | undefined) {
   return {
     quarantine: new DynamoDbQuarantineStore(dynamodb, table),
     lease: new DynamoDbLeaseStore(dynamodb, table),
+    notices: new DynamoDbNoticeLedger(dynamodb, table),
   };
 }
 

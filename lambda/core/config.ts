@@ -8,6 +8,7 @@ import {
   describeValue,
   InvalidSettingError,
   MissingSettingError,
+  type OktaSignals,
   SETTINGS,
   type SettingDeclaration,
   settingValue,
@@ -38,6 +39,8 @@ export interface EvictorConfig {
   ec2BudgetShare: number;
   /** Other accounts whose alerts reach the evictor; none: only this account's own bus carries alerts. */
   alertSources?: AlertSources;
+  /** Okta's log stream: whose events act, and which event types offboard, evict or report a reactivation. */
+  okta?: OktaSignals;
   /**
    * The account the evictor runs in: its own findings always count, and an IAM user name is only known to mean
    * the same person in it. Unknown (the CLI): every finding is treated as another account's.
@@ -121,6 +124,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
   const alertSources = fromEnvironment(SETTINGS.alertSources, env);
   const deploymentAccount = deploymentAccountOf(env);
+  const okta = fromEnvironment(SETTINGS.okta, env);
   return {
     endpointIds: fromEnvironment(SETTINGS.endpointIds, env),
     dryRun: fromEnvironment(SETTINGS.dryRun, env),
@@ -143,6 +147,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
     ...(alertSources ? { alertSources } : {}),
+    ...(okta ? { okta } : {}),
     ...(deploymentAccount ? { deploymentAccount } : {}),
   };
 }

@@ -9,7 +9,7 @@ import {
   securityHubGuardDutyFindingSchema,
   securityHubProductSchema,
 } from './securityhub';
-import { SETTINGS } from './settings';
+import { OKTA_SOURCE_PREFIX, SETTINGS } from './settings';
 import { validate } from './validation';
 
 /**
@@ -24,6 +24,7 @@ type EventKind =
   | { kind: 'guardduty'; finding: GuardDutyFinding }
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail }
+  | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'continuation'; detail: ContinuationDetail };
@@ -112,7 +113,7 @@ export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
  */
 const continuationDetailSchema = z.object({
   round: z.int().check(z.minimum(2), z.maximum(MAX_ROUNDS)),
-  trigger: z.enum(['guardduty', 'evict', 'disconnect-all']),
+  trigger: z.enum(['guardduty', 'evict', 'okta', 'disconnect-all']),
   correlationId: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   reason,
   endpointIds,
@@ -142,6 +143,28 @@ const continuationDetailSchema = z.object({
   ),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
+
+/**
+ * An Okta System Log event as its EventBridge log stream delivers it in `detail` (Okta's LogEvent: `uuid`,
+ * `eventType`, `outcome.result`, `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
+ * by the policy, which says in words why an event acts on nobody.
+ */
+const oktaSystemLogEventSchema = z.object({
+  uuid: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  eventType: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  outcome: z.nullish(z.object({ result: z.nullish(z.string().check(z.maxLength(64))) })),
+  target: z.nullish(
+    z
+      .array(
+        z.object({
+          type: z.nullish(z.string().check(z.maxLength(256))),
+          alternateId: z.nullish(z.string().check(z.maxLength(1024))),
+        }),
+      )
+      .check(z.maxLength(100)),
+  ),
+});
+export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 
 /** One finding: eventsIn() splits an event that carries several. */
 const securityHubDetailSchema = z.object({ findings: z.tuple([z.unknown()]) });
@@ -204,7 +227,10 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
         ? guardDutyFindingIdOf(findings[0].Id)
         : source === eventSource && detailType === DETAIL_TYPES.continuation
           ? fields.correlationId
-          : id;
+          : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
+            typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
+            ? fields.uuid
+            : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
 }
 
@@ -244,6 +270,13 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
     return {
       kind: 'security-hub',
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
+    };
+  }
+  if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {
+    return {
+      kind: 'okta',
+      source: envelope.source,
+      detail: parseWith(oktaSystemLogEventSchema, envelope.detail, 'Okta System Log event'),
     };
   }
   if (envelope.source !== eventSource) {

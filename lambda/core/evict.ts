@@ -11,7 +11,13 @@ import { type IdentityRules, nameOf, type Selection, selectConnections } from '.
 import type { LeaseHolder, LeaseStore } from './lease';
 import { MAX_ROUNDS } from './limits';
 import { planEndpoint } from './plan';
-import { type QuarantineStore, quarantinesFor, UNTIL_RELEASED, writeQuarantines } from './quarantine';
+import {
+  type QuarantineStore,
+  quarantinesFor,
+  UNTIL_RELEASED,
+  untilOf,
+  writeQuarantines,
+} from './quarantine';
 import { release } from './release';
 import {
   countOutcomes,
@@ -221,6 +227,7 @@ export async function evict(
     result.notes.push(request.halt.why);
     return result;
   }
+  if (request.reactivated !== undefined) return reactivation(request.reactivated, store, clock(), result);
   if (request.target.kind !== 'everyone') return evictRound(request, ports, settings, hooks, result);
 
   const holder: LeaseHolder = {
@@ -253,6 +260,29 @@ export async function evict(
     clearInterval(renewal);
     if (result.status !== 'continuing') await lease?.release(MASS_DISCONNECT_LEASE, holder.token);
   }
+}
+
+/**
+ * The identity provider let someone back in: nothing is released by that alone (a person decides), but the result
+ * says whether a quarantine still holds them, so that the notice can name whom a person could now release.
+ */
+async function reactivation(
+  username: string,
+  store: QuarantineStore | undefined,
+  now: number,
+  result: EvictionResult,
+): Promise<EvictionResult> {
+  const held = await store?.active(username, now);
+  result.users = [username];
+  if (held) {
+    result.quarantine = [
+      { username: held.username, until: untilOf(held.expiresAt), outcome: 'still-quarantined' },
+    ];
+    result.notes.push(
+      `${held.username} was reactivated in the identity provider and is still quarantined: nothing is released by that; a person may release them`,
+    );
+  } else result.notes.push(`${username} was reactivated in the identity provider and is not quarantined`);
+  return result;
 }
 
 /**

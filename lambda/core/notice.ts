@@ -7,6 +7,15 @@ export interface Notifier {
   publish(subject: string, message: string): Promise<void>;
 }
 
+/**
+ * Remembers whose notice went out, by correlation id, so that a repeat delivery of one identity-provider event
+ * (Okta delivers at least once, a repeat with the same `uuid`) sends no second notice.
+ */
+export interface NoticeLedger {
+  /** True the first time for a correlation id; false when its notice already went out. */
+  firstNotice(correlationId: string, now: number): Promise<boolean>;
+}
+
 /** SNS refuses a subject longer than this. */
 const SUBJECT_LIMIT = 100;
 
@@ -61,6 +70,9 @@ function releaseHeadline(result: EvictionResult): string {
  */
 function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
+  const held = result.quarantine.filter((q) => q.outcome === 'still-quarantined').map((q) => q.username);
+  if (held.length > 0)
+    return `REACTIVATED, still quarantined: ${namesOf(held)}; a person may release them (cvpn-evict quarantine release)`;
   const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
     result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';
@@ -113,6 +125,7 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   const needsAPerson =
     ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(result.status) ||
     (result.trigger === 'release' && result.quarantine.length > 0) ||
+    result.quarantine.some((q) => q.outcome === 'still-quarantined') ||
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';

@@ -4,6 +4,7 @@ import type { EvictorConfig } from './config';
 import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
 import { coveredBy, distinctNames, foldCase } from './identity';
+import { decideOkta } from './okta';
 import { UNTIL_RELEASED } from './quarantine';
 import { securityHubAlert } from './securityhub';
 import type {
@@ -189,6 +190,11 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       };
       return withProtectedRefused(request, config);
     }
+    case 'okta':
+      return withProtectedRefused(
+        decideOkta(event.source, event.detail, event.correlationId, config),
+        config,
+      );
     case 'disconnect-all': {
       const { detail } = event;
       return {

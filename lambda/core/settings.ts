@@ -356,6 +356,71 @@ function alertSourcesOf(raw: unknown): AlertSources {
   };
 }
 
+/**
+ * Okta's System Log through its EventBridge log stream: the partner event bus the stream's partner event source is
+ * associated with (the bus has the source's name), and which System Log event types act. `offboard`: quarantine
+ * until released; `evict`: the deployment's `quarantineMinutes`; `reactivate`: nothing is released, a notice says
+ * who could be. An event type belongs to one list at most.
+ */
+export interface OktaSignals {
+  eventBusName: string;
+  offboard: string[];
+  evict: string[];
+  reactivate: string[];
+}
+
+/** The defaults an identity team would choose; each list can be replaced in the setting. */
+export const OKTA_EVENT_TYPES = {
+  offboard: ['user.lifecycle.deactivate', 'user.lifecycle.suspend'],
+  evict: ['user.account.lock', 'user.session.clear'],
+  reactivate: ['user.lifecycle.activate', 'user.lifecycle.reactivate', 'user.lifecycle.unsuspend'],
+} as const;
+
+/** Okta's partner event sources, and so their buses: `aws.partner/okta.com/<org>/<name>`. */
+export const OKTA_SOURCE_PREFIX = 'aws.partner/okta.com/';
+const OKTA_BUS = /^aws\.partner\/okta\.com\/[\w.-]{1,100}\/[\w.-]{1,200}$/;
+const OKTA_EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+const OKTA_FIELDS = ['eventBusName', 'offboard', 'evict', 'reactivate'] as const;
+const OKTA_FORM =
+  'an object with the eventBusName of the Okta log stream\'s partner event bus and, optionally, the event types that offboard, evict and reactivate, such as {"eventBusName":"aws.partner/okta.com/acme-123/vpn-offboarding"}';
+
+function oktaOf(raw: unknown): OktaSignals {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidSettingError(OKTA_FORM, raw);
+  const unknown = Object.keys(raw).find((field) => !(OKTA_FIELDS as readonly string[]).includes(field));
+  if (unknown !== undefined)
+    throw new InvalidSettingError(`one of the fields ${OKTA_FIELDS.join(', ')}`, unknown, `.${unknown}`);
+  const given = raw as Record<string, unknown>;
+  if (typeof given.eventBusName !== 'string' || !OKTA_BUS.test(given.eventBusName))
+    throw new InvalidSettingError(
+      'the name of the partner event bus of the Okta log stream, aws.partner/okta.com/<org>/<event source name>',
+      given.eventBusName,
+      '.eventBusName',
+    );
+  const lists = { offboard: [], evict: [], reactivate: [] } as Record<
+    keyof typeof OKTA_EVENT_TYPES,
+    string[]
+  >;
+  for (const field of Object.keys(OKTA_EVENT_TYPES) as Array<keyof typeof OKTA_EVENT_TYPES>) {
+    const value = given[field] ?? OKTA_EVENT_TYPES[field];
+    if (
+      !Array.isArray(value) ||
+      value.some((type) => typeof type !== 'string' || !OKTA_EVENT_TYPE.test(type))
+    )
+      throw new InvalidSettingError(
+        'a list of Okta System Log event types such as "user.lifecycle.deactivate" (empty: none)',
+        value,
+        `.${field}`,
+      );
+    lists[field] = [...new Set(value as string[])];
+  }
+  const all = [...lists.offboard, ...lists.evict, ...lists.reactivate];
+  const twice = all.find((type, i) => all.indexOf(type) !== i);
+  if (twice !== undefined)
+    throw new InvalidSettingError('each event type in one of offboard, evict and reactivate only', twice);
+  return { eventBusName: given.eventBusName, ...lists };
+}
+
 /** The evictor's alert bus, as its stack outputs it: a custom bus in some account and Region, never a default bus. */
 const ALERT_BUS_ARN = new RegExp(
   `^arn:aws[a-z-]*:events:${REGION.source.slice(1, -1)}:\\d{12}:event-bus/(?!default$)[\\w.-]{1,256}$`,
@@ -598,6 +663,20 @@ export const SETTINGS = {
       example: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333","444455556666"]}',
       meaning:
         'Alerts from other accounts: an alert bus that admits findings from the organisation and/or these accounts; findings of accounts not listed evict nobody (see [Alerts from the whole organisation](organization.md)).',
+    },
+  }),
+  okta: declared<OktaSignals | undefined>({
+    key: 'okta',
+    variable: 'OKTA',
+    readers: ['evictor'],
+    default: undefined,
+    parse: oktaOf,
+    toVariable: (okta) => (okta ? JSON.stringify(okta) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"eventBusName":"aws.partner/okta.com/acme-123/vpn-offboarding"}',
+      meaning:
+        "Okta's log stream: a rule on its partner event bus; `offboard`, `evict` and `reactivate` list the event types that act (see [Offboarding](offboarding.md#okta)).",
     },
   }),
   alertBusArn: declared<string | undefined>({

@@ -23,7 +23,8 @@ export interface IdentityCandidate {
   /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
   source: string;
 }
-export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all';
+/** `okta`: an event of Okta's System Log, through its log stream. */
+export type Trigger = 'guardduty' | 'evict' | 'okta' | 'release' | 'disconnect-all';
 
 /**
  * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
@@ -92,6 +93,8 @@ export interface QuarantineOutcome {
     | 'released'
     | 'would-release'
     | 'not-quarantined'
+    /** Still held after the identity provider reactivated the person: a person may release them. */
+    | 'still-quarantined'
     /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
     | 'protected'
     | 'failed';
@@ -139,6 +142,11 @@ export interface EvictionRequest {
   quarantineMinutes: number;
   /** Offboarding: the people it evicts stay out until a release lifts it; `quarantineMinutes` does not apply. */
   untilReleased?: true;
+  /**
+   * The identity provider reactivated this person: nothing is evicted or released (a person decides); the result
+   * and its notice say whether a quarantine still holds them.
+   */
+  reactivated?: string;
   /**
    * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
    * the people it finds, so a user a later round ends is kept out too, and until the same time.
