@@ -71,8 +71,7 @@ function releaseHeadline(result: EvictionResult): string {
 function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
   const held = result.quarantine.filter((q) => q.outcome === 'still-quarantined').map((q) => q.username);
-  if (held.length > 0)
-    return `REACTIVATED, still quarantined: ${namesOf(held)}; a person may release them (cvpn-evict quarantine release)`;
+  if (held.length > 0) return `REACTIVATED, still quarantined: ${namesOf(held)}`;
   const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
     result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';

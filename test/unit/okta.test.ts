@@ -1,0 +1,171 @@
+import { DynamoDbNoticeLedger } from '../../lambda/adapters/dynamodb-notice-ledger';
+import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
+import deactivation from '../fixtures/okta-user-deactivate.json';
+import { startLocalTable } from '../support/dynamodb';
+import { ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
+import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
+import { recorders } from '../support/recorders';
+
+const BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
+const LOGIN = 'johndoet@doesnotexist.com';
+const NOW = Date.parse('2026-11-25T10:00:00Z');
+
+/** The real deactivation with some fields changed: another event type, outcome, targets, source or delivery. */
+function oktaEvent(
+  change: { eventType?: string; result?: string; target?: unknown[]; source?: string; id?: string } = {},
+) {
+  return {
+    ...deactivation,
+    ...(change.source ? { source: change.source } : {}),
+    ...(change.id ? { id: change.id } : {}),
+    detail: {
+      ...deactivation.detail,
+      ...(change.eventType ? { eventType: change.eventType } : {}),
+      ...(change.result ? { outcome: { result: change.result, reason: null } } : {}),
+      ...(change.target ? { target: change.target } : {}),
+    },
+  };
+}
+
+function setup(env: Record<string, string> = {}) {
+  const config = testConfig({
+    QUARANTINE_TABLE: 'quarantine',
+    OKTA: JSON.stringify({ eventBusName: BUS }),
+    ...env,
+  });
+  const api = new FakeClientVpnApi([
+    conn(ENDPOINT_A, LOGIN),
+    conn(ENDPOINT_B, 'JohnDoeT@doesnotexist.com'),
+    conn(ENDPOINT_A, 'bob@doesnotexist.com'),
+  ]);
+  const quarantine = new FakeQuarantineStore();
+  const published: string[] = [];
+  const { logger, metrics, metricValues, lines } = recorders();
+  const deps = {
+    config,
+    api,
+    logger,
+    metrics,
+    quarantine,
+    clock: () => NOW,
+    notifier: { publish: async (subject: string) => void published.push(subject) },
+  };
+  return { deps, api, quarantine, published, metricValues, lines, handler: createEvictorHandler(deps) };
+}
+
+describe('Okta System Log events', () => {
+  it('a deactivation offboards the target user: every connection ended, quarantined until released', async () => {
+    const { handler, api, quarantine, published } = setup();
+    const result = await handler(oktaEvent());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'okta',
+      correlationId: deactivation.detail.uuid,
+      quarantine: [{ username: LOGIN, until: 'until-released', outcome: 'written' }],
+    });
+    expect(api.terminated.size).toBe(2);
+    expect((await quarantine.active(LOGIN, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    expect(published).toEqual(['[client-vpn-evictor ENFORCING] okta: 2 connections terminated']);
+  });
+
+  it.each([
+    { $label: 'a lock', eventType: 'user.account.lock' },
+    { $label: 'an administrator clearing sessions', eventType: 'user.session.clear' },
+  ])('$label evicts with the deployment quarantine', async ({ eventType }) => {
+    const { handler, quarantine } = setup({ QUARANTINE_MINUTES: '120' });
+    await handler(oktaEvent({ eventType }));
+
+    expect((await quarantine.active(LOGIN, NOW))?.expiresAt).toBe(NOW + 120 * 60_000);
+  });
+
+  it('a reactivation releases nothing; its notice names who is still quarantined', async () => {
+    const { handler, quarantine, published, api } = setup();
+    await handler(oktaEvent());
+    published.length = 0;
+    const calls = api.terminateCalls().length;
+    const result = await handler(
+      oktaEvent({ eventType: 'user.lifecycle.reactivate', id: 'another-delivery' }),
+    );
+
+    expect(result).toMatchObject({
+      quarantine: [{ username: LOGIN, outcome: 'still-quarantined' }],
+      notes: [
+        expect.stringMatching(/still quarantined: nothing is released by that; a person may release them/),
+      ],
+    });
+    expect(await quarantine.active(LOGIN, NOW + 1)).toBeDefined();
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect(published).toEqual([
+      `[client-vpn-evictor ENFORCING] okta: REACTIVATED, still quarantined: ${LOGIN}`,
+    ]);
+  });
+
+  it('a repeat delivery of one event (same uuid, new envelope) sends one notice', async () => {
+    const table = await startLocalTable();
+    try {
+      const { deps, published } = setup();
+      const handler = createEvictorHandler({
+        ...deps,
+        notices: new DynamoDbNoticeLedger(table.client, table.db.tableName),
+      });
+      await handler(oktaEvent());
+      await handler(oktaEvent({ id: 'redelivered-envelope' }));
+
+      expect(published).toHaveLength(1);
+    } finally {
+      await table.close();
+    }
+  });
+
+  it.each([
+    { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
+    {
+      $label: 'a target that is not a user',
+      change: { target: [{ type: 'AppInstance', alternateId: 'https://app.example.com' }] },
+      reason: /has no target user \(targets: AppInstance\)/,
+    },
+    {
+      $label: 'several target users',
+      change: {
+        target: [
+          { type: 'User', alternateId: LOGIN },
+          { type: 'User', alternateId: 'bob@doesnotexist.com' },
+        ],
+      },
+      reason: /has 2 target users; it must name one person/,
+    },
+    {
+      $label: 'an unknown event type',
+      change: { eventType: 'user.session.start' },
+      reason: /"user\.session\.start" is not among okta\.offboard, okta\.evict or okta\.reactivate/,
+    },
+    {
+      $label: 'another source name',
+      change: { source: 'aws.partner/okta.com/other-org/vpn-offboarding' },
+      reason: /not from the configured okta\.eventBusName/,
+    },
+    {
+      $label: 'a failed action',
+      change: { result: 'FAILURE' },
+      reason: /did not succeed \(outcome "FAILURE"\)/,
+    },
+  ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
+    const { handler, api, quarantine, metricValues, lines } = setup();
+    const result = await handler(oktaEvent(change));
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(lines.some((l) => l.message === 'event rejected: nothing was touched')).toBe(true);
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it('rejects any Okta event when the deployment has no okta setting', async () => {
+    const { handler, api } = setup({ OKTA: '' });
+    expect(await handler(oktaEvent())).toMatchObject({ status: 'rejected', reason: /no okta setting/ });
+    expect(api.terminateCalls()).toEqual([]);
+  });
+});
