@@ -18,9 +18,9 @@ describe('npm start', () => {
     );
     // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
     expect(stdout).toMatch(
-      /10\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+      /12\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
     );
-    expect(stdout).toMatch(/11\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
+    expect(stdout).toMatch(/13\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
@@ -34,10 +34,14 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       /7\. GuardDuty, from another account of the organisation[\s\S]*?outcome: completed\n\s+raised in: account 111122223333, eu-west-1\n\s+resolved: erin\.lee@corp\.example\.com\n\s+result: [1-9]\d* terminated[\s\S]*?quarantine: erin\.lee@corp\.example\.com written/,
     );
+    // A leaver: Okta's deactivation ends every session of Frank's and keeps him out until released.
+    expect(stdout).toMatch(
+      /8\. Okta: Frank leaves[\s\S]*?resolved: frank\.ito@corp\.example\.com\n\s+result: 3 terminated[\s\S]*?quarantine: frank\.ito@corp\.example\.com written \(until released\)[\s\S]*9\. Frank's VPN client tries again[\s\S]*denied \(client-connect-failed\)/,
+    );
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
     const endOfDay =
-      /9\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
+      /11\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
       );
     // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.

@@ -281,6 +281,7 @@ describe('the README and the docs pages', () => {
       'Evict VPN User',
       'Release VPN User',
       'Disconnect All VPN Users',
+      'Evict VPN User',
     ]);
     for (const event of events)
       expect(() => parseEvent({ id: 'readme', ...event }, 'client-vpn-evictor')).not.toThrow();
@@ -331,6 +332,8 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
+        { code: 0, out: /ENFORCING {2}evict {2}completed[\s\S]*^ {2}written {9}bob {2}until released$/m },
+        { code: 0, out: /^bob {2}released {2}evict .* left the company \(HR-881\)$/m },
       ];
       expect(lines).toHaveLength(expected.length);
       // Every output a page shows is compared, and only those commands go without a pattern.
