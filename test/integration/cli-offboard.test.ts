@@ -1,57 +1,32 @@
-import { join } from 'node:path';
-import { type RunningEmulator, startEmulator } from '../../emulator/server';
-import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
-import { type LocalTable, startLocalTable } from '../support/dynamodb';
-import { offlineEnv, ROOT, run } from '../support/process';
+import { useCliRig } from '../support/cli-rig';
 import { startSnsStandIn } from '../support/sns';
 
-const CLI = join(ROOT, 'dist', 'cvpn-evict.js');
 const A = 'cvpn-endpoint-0123456789abcdef0';
 const B = 'cvpn-endpoint-0fedcba9876543210';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ClientVpnEvictor-Notifications';
 
-let emulator: RunningEmulator;
-let table: LocalTable;
-let store: DynamoDbQuarantineStore;
-
-beforeAll(async () => {
-  emulator = await startEmulator({
-    seed: {
-      endpoints: [
-        {
-          clientVpnEndpointId: A,
-          connections: [
-            { username: 'erin@example.com' },
-            { username: 'bob@example.com' },
-            { username: '', commonName: 'dev-laptop-042' },
-          ],
-        },
-        {
-          clientVpnEndpointId: B,
-          connections: [{ username: 'Erin@Example.com' }, { username: 'breakglass' }],
-        },
+const rig = useCliRig({
+  endpoints: [
+    {
+      clientVpnEndpointId: A,
+      connections: [
+        { username: 'erin@example.com' },
+        { username: 'bob@example.com' },
+        { username: '', commonName: 'dev-laptop-042' },
       ],
     },
-  });
+    {
+      clientVpnEndpointId: B,
+      connections: [{ username: 'Erin@Example.com' }, { username: 'breakglass' }],
+    },
+  ],
 });
-afterAll(() => emulator.close());
-
-beforeEach(async () => {
-  emulator.reset();
-  table = await startLocalTable();
-  store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
-});
-afterEach(() => table.close());
-
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, [CLI, ...args], {
-    env: { ...offlineEnv(), AWS_ENDPOINT_URL_DYNAMODB: table.db.url, USER: 'jdoe', ...env },
-  });
-const everywhere = () => ['--endpoint-url', emulator.url, '--endpoint-id', A, '--endpoint-id', B];
-const withTable = () => ['--table', table.db.tableName, '--protected', 'breakglass'];
+const { cli } = rig;
+const everywhere = () => ['--endpoint-url', rig.emulator.url, '--endpoint-id', A, '--endpoint-id', B];
+const withTable = () => ['--table', rig.table.db.tableName, '--protected', 'breakglass'];
 const active = () =>
-  emulator
+  rig.emulator
     .snapshot()
     .endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active'))
     .map((c) => c.username || c.commonName)
@@ -81,7 +56,7 @@ describe('cvpn-evict offboard', () => {
     expect(code).toBe(0);
     expect(active()).toEqual(['bob@example.com', 'breakglass', 'dev-laptop-042']);
     expect(stdout).toMatch(/written\s+erin@example\.com {2}until released/);
-    expect(await store.active('ERIN@example.com', Date.now() + 400 * 86_400_000)).toMatchObject({
+    expect(await rig.store.active('ERIN@example.com', Date.now() + 400 * 86_400_000)).toMatchObject({
       expiresAt: UNTIL_RELEASED,
       reason: 'left the company (HR-881)',
     });
@@ -104,11 +79,11 @@ describe('cvpn-evict offboard', () => {
 
     expect(code).toBe(0);
     expect(active()).not.toContain('dev-laptop-042');
-    expect(await store.active('dev-laptop-042', Date.now(), 'common-name')).toMatchObject({
+    expect(await rig.store.active('dev-laptop-042', Date.now(), 'common-name')).toMatchObject({
       kind: 'common-name',
       expiresAt: UNTIL_RELEASED,
     });
-    expect(await store.active('dev-laptop-042', Date.now())).toBeUndefined();
+    expect(await rig.store.active('dev-laptop-042', Date.now())).toBeUndefined();
     const released = await cli([
       'quarantine',
       'release',
@@ -119,7 +94,7 @@ describe('cvpn-evict offboard', () => {
       ...withTable(),
     ]);
     expect(released.stdout).toMatch(/released\s+DEV-LAPTOP-042 \(certificate\) {2}was until released/);
-    expect(await store.active('dev-laptop-042', Date.now(), 'common-name')).toBeUndefined();
+    expect(await rig.store.active('dev-laptop-042', Date.now(), 'common-name')).toBeUndefined();
   });
 
   it('--dry-run says what it would do and changes nothing', async () => {
@@ -137,7 +112,7 @@ describe('cvpn-evict offboard', () => {
     expect(stdout).toMatch(/^DRY-RUN/);
     expect(stdout).toMatch(/would-write\s+erin@example\.com {2}until released/);
     expect(active()).toHaveLength(5);
-    expect(await store.listActive(Date.now())).toEqual([]);
+    expect(await rig.store.listActive(Date.now())).toEqual([]);
   });
 
   it('--topic-arn sends the notice to the topic, as the Lambda would', async () => {
@@ -193,7 +168,7 @@ describe('cvpn-evict offboard', () => {
     expect(out.code).toBe(code);
     expect(`${out.stdout}${out.stderr}`).toMatch(message);
     expect(active()).toHaveLength(5);
-    expect(await store.listActive(Date.now())).toEqual([]);
+    expect(await rig.store.listActive(Date.now())).toEqual([]);
   });
 
   it('refuses without --table: an offboarding the VPN client undoes in seconds is none', async () => {
