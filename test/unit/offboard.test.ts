@@ -7,6 +7,7 @@ import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
+import { evictWithQuarantine } from '../support/quarantined-eviction';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');
 const DAY = 86_400_000;
@@ -18,17 +19,8 @@ const offboardEvent = (detail: Record<string, unknown>) =>
     ...detail,
   });
 
-async function run(event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) {
-  const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
-  const api = new FakeClientVpnApi(connections);
-  const store = new FakeQuarantineStore();
-  const result = await evict(
-    decide(parseEvent(event, config.eventSource), config),
-    { api, quarantine: store, clock: () => NOW },
-    config,
-  );
-  return { result, api, store };
-}
+const run = (event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) =>
+  evictWithQuarantine(event, connections, NOW, env);
 
 /** What the connect handler answers for a request from `username` with a certificate `commonName`. */
 async function connects(store: FakeQuarantineStore, username: string, commonName: string, at: number) {
