@@ -1,3 +1,4 @@
+import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
@@ -29,15 +30,21 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB' | 'SNS', en
   };
 }
 
-/** The same EC2 adapter as the Lambda, its Terminate calls paced to `budgetShare` of EC2's mutating budget. */
-export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
+/** An EC2 client at `--endpoint-url` (or the SDK's own endpoint), with the adapters' explicit timeouts. */
+export function ec2Client(values: Options, overrides: EC2ClientConfig = {}): EC2Client {
   const endpoint = values['endpoint-url'];
   if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
     throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
-  return new Ec2ClientVpnApi(
-    createEc2Client({ ...clientSettings(values, 'EC2', endpoint), ...(endpoint ? { endpoint } : {}) }),
-    shareOf(EC2_MUTATING_BUCKET, budgetShare),
-  );
+  return createEc2Client({
+    ...clientSettings(values, 'EC2', endpoint),
+    ...(endpoint ? { endpoint } : {}),
+    ...overrides,
+  });
+}
+
+/** The same EC2 adapter as the Lambda, its Terminate calls paced to `budgetShare` of EC2's mutating budget. */
+export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
+  return new Ec2ClientVpnApi(ec2Client(values), shareOf(EC2_MUTATING_BUCKET, budgetShare));
 }
 
 /**

@@ -13,10 +13,12 @@ commands:
   quarantine release <user...> [--common-name <cn>...]
                               let these VPN users (and certificates) back in
   access-hours                whether the access window is open, and when it next opens and closes
+  crl import <file>           import your CA's certificate revocation list (PEM) into every endpoint; resets
+                              their connections, so it asks first (--yes); never signs one
 
 options:
-  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands; offboard: default
-                              every one of the endpointIds key in ./cdk.json)
+  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands; offboard and crl
+                              import: default every one of the endpointIds key in ./cdk.json)
   --region <region>           AWS Region (default: AWS_REGION / your profile)
   --profile <name>            AWS profile
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
@@ -43,7 +45,8 @@ options:
   --access-hours <json>       access-hours: the setting (default: the accessHours key in ./cdk.json)
   --at <instant>              access-hours: an ISO 8601 instant with its offset (default: now)
   --json                      machine-readable output
-  --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
+  --yes                       do not ask before disconnect-all or crl import (required when stdin is not a
+                              terminal)
 
 AWS_ENDPOINT_URL_EC2 and AWS_ENDPOINT_URL_DYNAMODB point the SDK at local endpoints (the emulator, dynalite);
 a loopback endpoint needs no AWS credentials.

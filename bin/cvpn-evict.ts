@@ -6,6 +6,7 @@ import { EXIT, type Options, parseCommandLine, USAGE, UsageError } from './comma
 import { disconnectAllCommand, evictCommand, offboardCommand } from './eviction';
 import { connectionsTable } from './output';
 import { quarantineCommand } from './quarantine';
+import { crlCommand } from './revocation-list';
 import { config } from './settings';
 
 async function listConnections(values: Options, settings: EvictorConfig): Promise<number> {
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       return quarantineCommand(values, rest);
     case 'access-hours':
       return accessHoursCommand(values, rest);
+    case 'crl':
+      return crlCommand(values, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

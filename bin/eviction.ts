@@ -16,7 +16,7 @@ import { progressBar, resultSummary } from './output';
 import { mergeRounds } from './rounds';
 import { evictionConfig, type Protection } from './settings';
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await prompt.question(`${question} [y/N] `);
   prompt.close();
@@ -130,7 +130,7 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
     throw new UsageError('offboard quarantines until released; --quarantine-minutes is for evict');
   tableName(values, 'offboard');
   const everyEndpoint =
-    values['endpoint-id'].length > 0 ? values : { ...values, 'endpoint-id': deploymentEndpoints() };
+    values['endpoint-id'].length > 0 ? values : { ...values, 'endpoint-id': deploymentEndpoints('offboard') };
   const topicArn = values['topic-arn'];
   if (topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     throw new UsageError(`--topic-arn must be an SNS topic ARN, got "${topicArn}"`);
@@ -149,13 +149,13 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
 }
 
 /** Every endpoint of the deployment: the endpointIds key in ./cdk.json, which `cdk deploy` reads here. */
-function deploymentEndpoints(): string[] {
+export function deploymentEndpoints(command: string): string[] {
   const setting = settingOf('--endpoint-id', undefined, SETTINGS.endpointIds.key);
   try {
     return readSetting(SETTINGS.endpointIds, () => setting.raw);
   } catch (error) {
     if (!(error instanceof ContextError)) throw error;
-    throw new UsageError(`offboard needs --endpoint-id, or endpointIds in ./cdk.json (${setting.source})`);
+    throw new UsageError(`${command} needs --endpoint-id, or endpointIds in ./cdk.json (${setting.source})`);
   }
 }
 

@@ -50,6 +50,8 @@ export interface Endpoint {
   readonly connections: Connection[];
   /** ModifyClientVpnEndpoint replaces it. */
   clientConnectOptions: ClientConnectOptions;
+  /** The PEM CRL ImportClientVpnClientCertificateRevocationList last imported; each import replaces it. */
+  certificateRevocationList: string | undefined;
 }
 
 export interface SeedConnection {
@@ -262,6 +264,7 @@ export function loadSeed(seed: unknown, now: number): Fleet {
       tags: e.tags ?? [],
       connections,
       clientConnectOptions,
+      certificateRevocationList: undefined,
     };
   });
   return { endpoints, nextSeq: seq + 1 };

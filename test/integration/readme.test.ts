@@ -333,7 +333,15 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
         { code: 0, out: /ENFORCING {2}evict {2}completed[\s\S]*^ {2}written {9}bob {2}until released$/m },
-        { code: 0, out: /^bob {2}released {2}evict .* left the company \(HR-881\)$/m },
+        { code: 0, out: /^bob +released +evict +cli-\S+ +left the company \(HR-881\)$/m },
+        {
+          code: 0,
+          out: /^DRY-RUN: nothing imported.*\n {2}would-import {2}cvpn-endpoint-0123456789abcdef0$/m,
+        },
+        {
+          code: 0,
+          out: /^ {2}imported {6}cvpn-endpoint-0123456789abcdef0\nnote: importing .* resets every connection/m,
+        },
       ];
       expect(lines).toHaveLength(expected.length);
       // Every output a page shows is compared, and only those commands go without a pattern.
@@ -347,6 +355,8 @@ describe('the README and the docs pages', () => {
         ...emulatorAwsEnv(emulator.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
         TABLE: table.tableName,
+        // docs/offboarding.md's CRL: the PEM file the operator's CA wrote.
+        CRL: join(ROOT, 'test', 'fixtures', 'client-revocation-list.pem'),
         ...isolatedNpm().env,
       });
       for (const [i, line] of lines.entries()) {
