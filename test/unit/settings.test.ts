@@ -213,7 +213,11 @@ describe('the two readers of each setting', () => {
   ] as const)(
     'the $label function reads exactly the variables the stack gives it',
     ({ $label, read, others }) => {
-      const values = atSynth({ accessHours: OFFICE, alertSources: { accounts: ['111122223333'] } });
+      const values = atSynth({
+        accessHours: OFFICE,
+        alertSources: { accounts: ['111122223333'] },
+        okta: { eventBusName: 'aws.partner/okta.com/acme-123/vpn-offboarding' },
+      });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),
         ...others,
