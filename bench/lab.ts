@@ -100,10 +100,14 @@ export async function startLab(): Promise<Lab> {
   return { emulator, seed, endpointIds: seed.endpoints.map((e) => e.clientVpnEndpointId ?? '') };
 }
 
-/** An SDK client's settings for the emulator, under one account (the access key) per caller. */
-export const clientSettings = (emulator: RunningEmulator, account: string): EC2ClientConfig => ({
+/** An SDK client's settings for an emulator of `region`, under one account (the access key) per caller. */
+export const clientSettings = (
+  emulator: RunningEmulator,
+  account: string,
+  region = 'us-east-1',
+): EC2ClientConfig => ({
   endpoint: emulator.url,
-  region: 'us-east-1',
+  region,
   credentials: { accessKeyId: `AKIDBENCH${account.toUpperCase()}`, secretAccessKey: 'bench' },
 });
 

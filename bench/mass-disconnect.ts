@@ -72,7 +72,7 @@ function figures(
 /** Everyone off at the end of the day, as the schedule asks: the evictor, round after round. */
 async function withTheEvictor(lab: Lab, config: EvictorConfig): Promise<DisconnectFigures> {
   lab.emulator.reset();
-  const evictor = new SimulatedEvictor(lab.emulator, config);
+  const evictor = new SimulatedEvictor(() => lab.emulator, config);
   try {
     const run = await evictor.invoke({
       version: '0',

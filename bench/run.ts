@@ -1,10 +1,13 @@
 import { parseEvictorConfig } from '../lambda/core/config';
 import { reserveFor } from '../lambda/create-evictor-handler';
 import { coldStart } from './cold-start';
+import { connectStorm } from './connect-storm';
 import { describeFleet, LAMBDA_TIMEOUT_MS, startLab, TIME_SCALE } from './lab';
 import { massDisconnect } from './mass-disconnect';
 import { singleUser } from './single-user';
+import { sessionSweeps } from './sweep';
 import { type BenchReport, markdownTable } from './table';
+import { massDisconnectTwoRegions } from './two-regions';
 
 /**
  * `npm run bench`: every comparison is measured side by side in one run, so that the machine's noise falls on
@@ -25,6 +28,12 @@ async function main() {
     const mass = await massDisconnect(lab, config);
     progress('single-user eviction');
     const single = await singleUser(lab, config);
+    progress('session sweeps');
+    const sweep = await sessionSweeps(lab);
+    progress('mass disconnect over two Regions');
+    const twoRegions = await massDisconnectTwoRegions(config.ec2BudgetShare);
+    progress('connect storm');
+    const storm = await connectStorm();
     const report: BenchReport = {
       settings: {
         timeScale: TIME_SCALE,
@@ -38,7 +47,10 @@ async function main() {
       fleet: describeFleet(lab.seed),
       mass,
       singleUser: single,
+      sweep,
+      twoRegions,
       coldStart: cold,
+      connectStorm: storm,
     };
     process.stdout.write(
       process.argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : markdownTable(report),

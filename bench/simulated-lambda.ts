@@ -4,10 +4,11 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Context } from 'aws-lambda';
 import type { RunningEmulator } from '../emulator/server';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { ClientVpnApiByRegion } from '../lambda/core/client-vpn-by-region';
 import type { EvictorConfig } from '../lambda/core/config';
 import type { ContinuationEvent } from '../lambda/core/continuation';
 import { EvictionIncompleteError, type EvictionResult } from '../lambda/core/result';
-import { createEvictorHandler } from '../lambda/create-evictor-handler';
+import { createEvictorHandler, type EvictorDependencies } from '../lambda/create-evictor-handler';
 import { clientSettings, LAMBDA_TIMEOUT_MS, scaledShare, TIME_SCALE } from './lab';
 
 /**
@@ -30,20 +31,31 @@ export interface Invocation {
  * The evictor's Lambda handler in one warm container, on a clock TIME_SCALE times faster: each round is a fresh
  * invocation whose context counts down Lambda's 15 minutes, so the handler keeps back reserveFor() of it exactly
  * as deployed, and hands what is left to the next round through the continuation port, which re-invokes the
- * handler with the same event a self-invoke would carry. One adapter (and so one pacer) serves every round: the
- * hand-off invokes the function as the previous invocation returns, so a warm container usually takes it; a
- * fresh pacer per round would also start each round with a fresh burst, flattering the figures.
+ * handler with the same event a self-invoke would carry. One adapter per Region (and so one pacer each), as
+ * deployed, serves every round: the hand-off invokes the function as the previous invocation returns, so a warm
+ * container usually takes it; a fresh pacer per round would also start each round with a fresh burst, flattering
+ * the figures. `emulatorOf` is the emulator of each Region of the endpoints (undefined: the deployment's own).
  */
 export class SimulatedEvictor {
-  private readonly ec2: EC2Client;
+  private readonly clients: EC2Client[] = [];
   private readonly handler: ReturnType<typeof createEvictorHandler>;
   private handedOff: ContinuationEvent | undefined;
 
-  constructor(emulator: RunningEmulator, config: EvictorConfig) {
-    this.ec2 = createEc2Client(clientSettings(emulator, 'evictor'));
+  /** `table`: the stores in the stack's table (the lease, the sweep state), when the benchmark needs them. */
+  constructor(
+    emulatorOf: (region: string | undefined) => RunningEmulator,
+    config: EvictorConfig,
+    table: Pick<EvictorDependencies, 'lease' | 'sweepState'> = {},
+  ) {
+    const apiFor = (region: string | undefined) => {
+      const ec2 = createEc2Client(clientSettings(emulatorOf(region), 'evictor', region ?? config.region));
+      this.clients.push(ec2);
+      return new Ec2ClientVpnApi(ec2, scaledShare(config.ec2BudgetShare));
+    };
     this.handler = createEvictorHandler({
+      ...table,
       config,
-      api: new Ec2ClientVpnApi(this.ec2, scaledShare(config.ec2BudgetShare)),
+      api: new ClientVpnApiByRegion(config.endpointIds, apiFor),
       logger,
       metrics,
       continuation: {
@@ -79,7 +91,7 @@ export class SimulatedEvictor {
   }
 
   close(): void {
-    this.ec2.destroy();
+    for (const ec2 of this.clients) ec2.destroy();
   }
 }
 

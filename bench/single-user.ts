@@ -21,7 +21,7 @@ export interface SingleUserFigures {
 async function evictOne(lab: Lab, config: EvictorConfig, endpointIds: string[]): Promise<SingleUserFigures> {
   const username = `${EVICTED_USER}@${EMAIL_DOMAIN}`;
   // A warm container, as an alert usually meets: the first run pays for the client's first connections.
-  const evictor = new SimulatedEvictor(lab.emulator, config);
+  const evictor = new SimulatedEvictor(() => lab.emulator, config);
   const runs: Array<{ describe: number; terminate: number; ms: number; exact: boolean }> = [];
   try {
     for (let i = 0; i < RUNS; i++) {

@@ -3,13 +3,35 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
+import { DynamoDbSweepStateStore } from '../lambda/adapters/dynamodb-sweep-state';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
 import { SnsNotifier } from '../lambda/adapters/sns-notifier';
+import { ClientVpnApiByRegion } from '../lambda/core/client-vpn-by-region';
+import type { EndpointRef } from '../lambda/core/endpoint-ref';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
 import { type Options, UsageError } from './command-line';
 
 const isLoopback = (url: string | undefined) =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+const isLocal = (service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) => {
+  const { env } = process;
+  return isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
+};
+
+/** The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION); a loopback endpoint assumes us-east-1. */
+const regionFor = (values: Options, local: boolean): string | undefined =>
+  values.region ??
+  process.env.AWS_REGION ??
+  process.env.AWS_DEFAULT_REGION ??
+  (local ? 'us-east-1' : undefined);
+
+/**
+ * The stack's own Region as the operator gives it: where the endpoints without a Region are, and where the
+ * quarantine table is read. Undefined: the SDK takes it from the profile.
+ */
+export const homeRegion = (values: Options): string | undefined =>
+  regionFor(values, isLocal('EC2', values['endpoint-url']));
 
 /**
  * Region, profile and credentials for a client of one service, whose endpoint is `--endpoint-url` or what the SDK
@@ -19,9 +41,8 @@ const isLoopback = (url: string | undefined) =>
  */
 function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) {
   const { env } = process;
-  const local = isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
-  const region =
-    values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (local ? 'us-east-1' : undefined);
+  const local = isLocal(service, endpoint);
+  const region = regionFor(values, local);
   const placeholder = local && !values.profile && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
   return {
     ...(region ? { region } : {}),
@@ -30,38 +51,71 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB' | 'SNS', en
   };
 }
 
-/** An EC2 client at `--endpoint-url` (or the SDK's own endpoint), with the adapters' explicit timeouts. */
-export function ec2Client(values: Options, overrides: EC2ClientConfig = {}): EC2Client {
+/** `--endpoint-url`, checked: it serves every Region. */
+function endpointUrl(values: Options): string | undefined {
   const endpoint = values['endpoint-url'];
   if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
     throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
+  return endpoint;
+}
+
+/**
+ * An EC2 client for `region` (none: the operator's) at `--endpoint-url` (or the SDK's own endpoint), with the
+ * adapters' explicit timeouts.
+ */
+export function ec2Client(values: Options, region?: string, overrides: EC2ClientConfig = {}): EC2Client {
+  const endpoint = endpointUrl(values);
   return createEc2Client({
     ...clientSettings(values, 'EC2', endpoint),
+    ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...overrides,
   });
 }
 
-/** The same EC2 adapter as the Lambda, its Terminate calls paced to `budgetShare` of EC2's mutating budget. */
-export function ec2Api(values: Options, budgetShare: number): Ec2ClientVpnApi {
-  return new Ec2ClientVpnApi(ec2Client(values), shareOf(EC2_MUTATING_BUCKET, budgetShare));
+/**
+ * The same EC2 adapters as the Lambda, one per Region of `endpoints` (each Region's Terminate calls paced to
+ * `budgetShare` of its own mutating budget).
+ */
+export function ec2Api(
+  values: Options,
+  endpoints: readonly EndpointRef[],
+  budgetShare: number,
+): ClientVpnApiByRegion {
+  endpointUrl(values);
+  return new ClientVpnApiByRegion(
+    endpoints,
+    (region) => new Ec2ClientVpnApi(ec2Client(values, region), shareOf(EC2_MUTATING_BUCKET, budgetShare)),
+  );
 }
+
+const tableClient = (values: Options) =>
+  createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB'));
 
 /**
  * The same quarantine and lease adapters, and retry budget, as the evictor Lambda, on the table `--table` names:
  * the CLI's mass disconnects take turns with the schedule's under the same lease.
  */
 export function tableStores(values: Options, tableName: string) {
-  const dynamodb = createDynamoDbClient(EVICTOR_BUDGET, clientSettings(values, 'DYNAMODB'));
+  const dynamodb = tableClient(values);
   return {
     quarantine: new DynamoDbQuarantineStore(dynamodb, tableName),
     lease: new DynamoDbLeaseStore(dynamodb, tableName),
+    /** The table's Region: without --region, the one the SDK takes from the profile, as for EC2. */
+    region: () => dynamodb.config.region(),
   };
 }
 
-/** The notice's topic, through the same SNS adapter as the Lambda. */
+/** The session sweep's state, which `sessions --table` reads and never writes. */
+export const sweepStateStore = (values: Options, tableName: string) =>
+  new DynamoDbSweepStateStore(tableClient(values), tableName);
+
+/** The notice's topic (an ARN checked by the caller), in its own Region, through the same SNS adapter as the Lambda. */
 export const snsNotifier = (values: Options, topicArn: string) =>
-  new SnsNotifier(new SNSClient(clientSettings(values, 'SNS')), topicArn);
+  new SnsNotifier(
+    new SNSClient({ ...clientSettings(values, 'SNS'), region: topicArn.split(':')[3] }),
+    topicArn,
+  );
 
 export const quarantineStore = (values: Options, tableName: string) =>
   tableStores(values, tableName).quarantine;

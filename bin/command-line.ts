@@ -15,11 +15,17 @@ commands:
   access-hours                whether the access window is open, and when it next opens and closes
   crl import <file>           import your CA's certificate revocation list (PEM) into every endpoint; resets
                               their connections, so it asks first (--yes); never signs one
+  report                      the quarantine table since --since: active, open-ended, released and expired
+                              entries, with who and why
+  sessions                    each connection's age and how long its counters have been still, and which ones
+                              the next session sweep would end (it ends nothing)
 
 options:
   --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands; offboard and crl
-                              import: default every one of the endpointIds key in ./cdk.json)
-  --region <region>           AWS Region (default: AWS_REGION / your profile)
+                              import: default every one of the endpointIds key in ./cdk.json); one in another
+                              Region than --region is <Region>:cvpn-endpoint-..., as in the endpointIds key
+  --region <region>           the stack's own Region: where the endpoints without a Region are, and where the
+                              quarantine table is read (default: AWS_REGION / your profile)
   --profile <name>            AWS profile
   --endpoint-url <url>        EC2 endpoint, e.g. the local emulator http://127.0.0.1:8499
   --dry-run                   read for real, change nothing, report what would change
@@ -39,11 +45,15 @@ options:
                               the certificate whatever matchCommonName says (repeatable; offboard then needs no
                               <user>)
   --topic-arn <arn>           offboard: publish the notice to this SNS topic (the stack's NotificationTopicArn)
-  --table <name>              the quarantine table: the stack's QuarantineTableName output
+  --table <name>              the quarantine table: the stack's QuarantineTableName output (sessions: read the
+                              sweep state kept there)
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
   --minutes <n>               quarantine add: how long (1 to 43200)
   --access-hours <json>       access-hours: the setting (default: the accessHours key in ./cdk.json)
   --at <instant>              access-hours: an ISO 8601 instant with its offset (default: now)
+  --sessions <json>           sessions: the setting (default: the sessions key in ./cdk.json)
+  --since <period>            report: 24h (default), 90m, 7d, or an ISO 8601 instant with its offset
+  --interval <seconds>        sessions without --table: how far apart its two listings are (default 90)
   --json                      machine-readable output
   --yes                       do not ask before disconnect-all or crl import (required when stdin is not a
                               terminal)
@@ -84,6 +94,9 @@ export function parseCommandLine(argv: string[]) {
         minutes: { type: 'string' },
         'access-hours': { type: 'string' },
         at: { type: 'string' },
+        sessions: { type: 'string' },
+        interval: { type: 'string' },
+        since: { type: 'string' },
         json: { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },

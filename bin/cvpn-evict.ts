@@ -6,11 +6,13 @@ import { EXIT, type Options, parseCommandLine, USAGE, UsageError } from './comma
 import { disconnectAllCommand, evictCommand, offboardCommand } from './eviction';
 import { connectionsTable } from './output';
 import { quarantineCommand } from './quarantine';
+import { reportCommand } from './report';
 import { crlCommand } from './revocation-list';
+import { sessionsCommand } from './sessions';
 import { config } from './settings';
 
 async function listConnections(values: Options, settings: EvictorConfig): Promise<number> {
-  const client = ec2Api(values, settings.ec2BudgetShare);
+  const client = ec2Api(values, settings.endpointIds, settings.ec2BudgetShare);
   let failed = false;
   const listings = await Promise.all(
     settings.endpointIds.map(async (endpointId) => {
@@ -51,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       return quarantineCommand(values, rest);
     case 'access-hours':
       return accessHoursCommand(values, rest);
+    case 'sessions':
+      return sessionsCommand(values, rest);
+    case 'report':
+      return reportCommand(values, rest);
     case 'crl':
       return crlCommand(values, rest);
     default:

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ContextError, readSetting } from '../infra/context';
 import type { EvictorConfig } from '../lambda/core/config';
 import { DETAIL_TYPES, EventRejectedError, parseEvent, UNTIL_RELEASED_SPELLING } from '../lambda/core/events';
@@ -22,9 +21,6 @@ export async function confirm(question: string): Promise<boolean> {
   prompt.close();
   return /^y(es)?$/i.test(answer.trim());
 }
-
-/** 1 s before round 2, doubling each round, at most 30 s. */
-export const pauseBefore = (round: number) => Math.min(30_000, 1000 * 2 ** (round - 2));
 
 async function runEviction(
   values: Options,
@@ -48,22 +44,25 @@ async function runEviction(
   }
   const bar = !values.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const { quarantineTable } = settings;
+  const stores = quarantineTable ? tableStores(values, quarantineTable) : undefined;
   const ports = {
-    api: ec2Api(values, settings.ec2BudgetShare),
-    ...(quarantineTable ? tableStores(values, quarantineTable) : {}),
+    api: ec2Api(values, settings.endpointIds, settings.ec2BudgetShare),
+    ...(stores && { quarantine: stores.quarantine, lease: stores.lease }),
   };
+  // The mass-disconnect leases are named by Region, so the Region must be known wherever a lease may be taken.
+  const runSettings = { ...settings, region: settings.region ?? (await stores?.region()) };
   const hooks = {
     onProgress: bar?.update,
     onWaiting: () => process.stderr.write('waiting for another mass disconnect to finish...\n'),
   };
-  // No deadline here: a round hands on only after failures a retry may fix, so the next one waits a little longer
-  // each time for them to pass, rather than hammer an endpoint that keeps failing.
-  const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, settings, hooks)];
+  // No deadline here: a round hands on only after failures a retry may fix, and the core waits before the next
+  // one as it does in Lambda, longer each time, rather than hammer an endpoint that keeps failing.
+  const rounds: [EvictionResult, ...EvictionResult[]] = [await evict(request, ports, runSettings, hooks)];
   for (let next = rounds[0].continuation; next; next = rounds.at(-1)?.continuation) {
-    const pause = pauseBefore(next.round);
-    process.stderr.write(`round ${next.round}: going on with what is left in ${pause / 1000} s\n`);
-    await sleep(pause);
-    rounds.push(await evict(next, ports, settings, hooks));
+    process.stderr.write(
+      `round ${next.round}: going on with what is left in ${(next.backoffMs ?? 0) / 1000} s\n`,
+    );
+    rounds.push(await evict(next, ports, runSettings, hooks));
   }
   bar?.finish();
   const result = mergeRounds(rounds);

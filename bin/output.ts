@@ -2,10 +2,11 @@ import type { AccessHours } from '../lambda/core/access-hours';
 import type { VpnConnection } from '../lambda/core/client-vpn-api';
 import type { Progress } from '../lambda/core/evict';
 import type { EvictionResult } from '../lambda/core/result';
-import type { Mode, Outcome, QuarantineOutcome } from '../lambda/core/types';
+import type { SessionVerdict } from '../lambda/core/sweep';
+import type { Mode, Outcome, QuarantineOutcome, SessionsSetting } from '../lambda/core/types';
 import type { Protection } from './settings';
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
     .map((r) =>
@@ -64,6 +65,7 @@ function describeQuarantine(q: QuarantineOutcome): string {
     released: `${entry}  was ${untilText(q.until)}`,
     'would-release': `${entry}  ${untilText(q.until)}`,
     'not-quarantined': entry,
+    'released-meanwhile': `${entry}  released after the eviction began: the release stands`,
     'still-quarantined': `${entry}  ${untilText(q.until)}: a person may release them`,
     protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
@@ -180,5 +182,92 @@ export function accessHoursText(report: AccessHoursReport): string {
     `${report.open ? 'open' : 'closed'} at ${when(report.at)}`,
     ...(report.open ? changes.reverse() : changes),
     ...report.warnings.map((warning) => `warning: ${warning}`),
+  ].join('\n')}\n`;
+}
+
+export interface SessionsReport {
+  /** Where the sessions setting came from: the option or ./cdk.json. */
+  source: string;
+  setting: SessionsSetting;
+  protection: Protection;
+  /** The sweep state in a table, or two listings this far apart. */
+  stillFrom: { table: string } | { intervalSeconds: number };
+  endpoints: Array<{
+    endpointId: string;
+    error?: string;
+    sessions: SessionVerdict[];
+    clockWentBack?: boolean;
+  }>;
+  notes: string[];
+}
+
+/** `1h05m`, `16m`, `40s`: long enough to read an age, short enough for a column. */
+function duration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60
+    ? `${minutes}m`
+    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+function nextSweep(s: SessionVerdict): string {
+  // Over age ends a session whatever its counters; unreadable ones only keep it from being judged idle.
+  if (s.due) return s.kept ? `kept: ${s.kept} (${s.due})` : `ends: ${s.due}`;
+  return s.unreadable ? `not judged idle: ${s.unreadable}` : '';
+}
+
+/**
+ * `sessions`: the setting and where it came from, where stillness comes from, one row per active connection with
+ * what the next sweep would do, and the count it would end.
+ */
+export function sessionsText(report: SessionsReport): string {
+  const { setting, stillFrom } = report;
+  const rules = [
+    ...(setting.idleMinutes !== undefined ? [`idle after ${setting.idleMinutes} min`] : []),
+    ...(setting.maxSessionHours !== undefined ? [`at most ${setting.maxSessionHours} h`] : []),
+    ...(setting.exempt.length > 0 ? [`exempt ${setting.exempt.join(', ')}`] : []),
+  ];
+  const protectedUsers = report.protection.users.length > 0 ? report.protection.users.join(', ') : 'none';
+  const still =
+    'table' in stillFrom
+      ? `still: as the sweep state in ${stillFrom.table} has it, against a listing now`
+      : `still: from two listings ${stillFrom.intervalSeconds} s apart, so at most that${
+          setting.idleMinutes !== undefined && stillFrom.intervalSeconds < setting.idleMinutes * 60
+            ? `; idle takes ${setting.idleMinutes} min, which only --table can show`
+            : ''
+        }`;
+  const rows = [['ENDPOINT', 'CONNECTION', 'USERNAME', 'AGE', 'STILL', 'NEXT SWEEP']];
+  for (const { sessions } of report.endpoints) {
+    for (const s of sessions) {
+      const c = s.connection;
+      rows.push([
+        c.endpointId,
+        c.connectionId,
+        c.username || c.commonName,
+        duration(s.ageMs),
+        duration(s.stillMs),
+        nextSweep(s),
+      ]);
+    }
+  }
+  const all = report.endpoints.flatMap((e) => e.sessions);
+  const ending = all.filter((s) => s.due && !s.kept);
+  const count = (due: string) => ending.filter((s) => s.due === due).length;
+  return `${[
+    `sessions (${report.source}): ${rules.join(', ')}`,
+    `protected users: ${protectedUsers} (${report.protection.source})`,
+    still,
+    table(rows),
+    `${all.length} active connections on ${report.endpoints.length} endpoints; the next sweep would end ${ending.length} (${count('idle')} idle, ${count('over-age')} over age)`,
+    ...report.endpoints
+      .filter((e) => e.clockWentBack)
+      .map(
+        (e) =>
+          `note: the clock on ${e.endpointId} reads earlier than its last sweep: the next sweep ends nobody there`,
+      ),
+    ...report.notes.map((note) => `note: ${note}`),
+    ...report.endpoints.filter((e) => e.error).map((e) => `error: ${e.error}`),
   ].join('\n')}\n`;
 }

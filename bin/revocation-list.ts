@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { importRevocationList } from '../lambda/adapters/ec2-revocation-list';
 import { explainError } from '../lambda/core/client-vpn-api';
-import { ENDPOINT_ID } from '../lambda/core/constants';
+import { endpointRefProblem, locateEndpoint } from '../lambda/core/endpoint-ref';
 import { revocationListProblem } from '../lambda/core/revocation-list';
 import { ec2Client } from './aws-clients';
 import { EXIT, type Options, UsageError } from './command-line';
@@ -44,9 +44,8 @@ export async function crlCommand(values: Options, args: string[]): Promise<numbe
   if (extra.length > 0) throw new UsageError(`crl import takes one file; also got ${extra.join(' ')}`);
   const endpointIds =
     values['endpoint-id'].length > 0 ? values['endpoint-id'] : deploymentEndpoints('crl import');
-  const wrong = endpointIds.find((id) => !ENDPOINT_ID.test(id));
-  if (wrong !== undefined)
-    throw new UsageError(`--endpoint-id "${wrong}" is not a Client VPN endpoint id (cvpn-endpoint-...)`);
+  const problem = endpointIds.map(endpointRefProblem).find((p) => p !== undefined);
+  if (problem !== undefined) throw new UsageError(`--endpoint-id: ${problem}`);
   const list = revocationListIn(file);
   const dryRun = values['dry-run'];
   if (!dryRun && !values.yes) {
@@ -57,11 +56,13 @@ export async function crlCommand(values: Options, args: string[]): Promise<numbe
       return EXIT.usage;
     }
   }
-  const ec2 = ec2Client(values, { maxAttempts: ATTEMPTS });
   const outcomes: Array<{ endpointId: string; outcome: string; reason?: string }> = [];
   for (const endpointId of endpointIds) {
+    // An endpoint of another Region is imported into there; one without a Region is in --region's.
+    const { region, endpointId: id } = locateEndpoint(endpointId);
+    const ec2 = ec2Client(values, region, { maxAttempts: ATTEMPTS });
     try {
-      outcomes.push({ endpointId, outcome: await importRevocationList(ec2, endpointId, list, dryRun) });
+      outcomes.push({ endpointId, outcome: await importRevocationList(ec2, id, list, dryRun) });
     } catch (error) {
       outcomes.push({ endpointId, outcome: 'failed', reason: explainError(error, endpointId, ACTION) });
     }

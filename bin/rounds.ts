@@ -1,3 +1,5 @@
+import { connectionKey } from '../lambda/core/client-vpn-api';
+import { distinctNames } from '../lambda/core/identity';
 import {
   countOutcomes,
   type EndpointSummary,
@@ -13,6 +15,7 @@ const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
   permanentFailures({
     outcomes: round.outcomes.filter((o) => o.endpointId === endpoint.endpointId),
     endpoints: [endpoint],
+    quarantine: [],
   }) > 0;
 
 /**
@@ -21,7 +24,7 @@ const failedForGood = (round: EvictionResult, endpoint: EndpointSummary) =>
  */
 function outcomesOf(rounds: readonly EvictionResult[]): Outcome[] {
   const last = new Map<string, Outcome>();
-  for (const o of rounds.flatMap((r) => r.outcomes)) last.set(`${o.endpointId} ${o.connectionId}`, o);
+  for (const o of rounds.flatMap((r) => r.outcomes)) last.set(connectionKey(o), o);
   return [...last.values()];
 }
 
@@ -40,14 +43,23 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
   const lastSeen = new Map<string, { round: EvictionResult; summary: EndpointSummary }>();
   for (const round of rounds)
     for (const summary of round.endpoints) lastSeen.set(summary.endpointId, { round, summary });
-  const failureLeft = [...lastSeen.values()].some(
-    ({ round, summary }) => round !== last && failedForGood(round, summary),
+  // A quarantine entry no retry could write stays unwritten, whichever round met it.
+  const unwritable = rounds.some(
+    (r) => permanentFailures({ outcomes: [], endpoints: [], quarantine: r.quarantine }) > 0,
   );
+  const failureLeft =
+    unwritable ||
+    [...lastSeen.values()].some(({ round, summary }) => round !== last && failedForGood(round, summary));
   const { continuation: _next, endedEarlier: _counted, ...final } = last;
   return {
     ...final,
     status: failureLeft && NOTHING_FAILED.includes(last.status) ? 'failed' : last.status,
     users: [...new Set(rounds.flatMap((r) => r.users))].sort(),
+    // Whoever a connection's last outcome left connected, and whoever the last round left so.
+    stillConnected: distinctNames([
+      ...outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
+      ...last.stillConnected,
+    ]).sort(),
     quarantine: rounds.flatMap((r) => r.quarantine),
     endpoints: [...lastSeen.values()].map(({ summary }) => ({
       ...summary,

@@ -1,6 +1,7 @@
 import { ContextError, readProtectedUsers } from '../infra/context';
 import { ConfigurationError, type EvictorConfig, parseEvictorConfig } from '../lambda/core/config';
-import { tableName } from './aws-clients';
+import { locateEndpoint } from '../lambda/core/endpoint-ref';
+import { homeRegion, tableName } from './aws-clients';
 import { settingOf } from './cdk-context';
 import { type Options, UsageError } from './command-line';
 
@@ -8,8 +9,16 @@ import { type Options, UsageError } from './command-line';
 export function config(values: Options, protectedUsers: readonly string[] = []): EvictorConfig {
   if (values['endpoint-id'].length === 0)
     throw new UsageError('give at least one --endpoint-id cvpn-endpoint-...');
+  const region = homeRegion(values);
+  const qualified = values['endpoint-id'].filter((id) => locateEndpoint(id.trim()).region !== undefined);
+  if (region === undefined && qualified.length > 0) {
+    throw new UsageError(
+      `--endpoint-id ${qualified.join(', ')} names its Region: give --region, the stack's own Region, where the endpoints without a Region are`,
+    );
+  }
   try {
     return parseEvictorConfig({
+      ...(region ? { AWS_REGION: region } : {}),
       ENDPOINT_IDS: values['endpoint-id'].join(','),
       DRY_RUN: String(values['dry-run']),
       PROTECTED_USERS: protectedUsers.join(','),

@@ -89,7 +89,7 @@ function closedOfficeHours() {
 }
 
 type Step =
-  | { kind: 'event'; title: string; explain: string; event: Record<string, unknown> }
+  | { kind: 'event'; title: string; explain: string; event: Record<string, unknown>; laterMinutes?: number }
   | { kind: 'connect'; title: string; explain: string; username: string }
   | { kind: 'deploy'; title: string; explain: string; env: Record<string, string> };
 
@@ -106,6 +106,16 @@ async function main(): Promise<void> {
   // dave.chen works from three devices today.
   const dave = `dave.chen@${DOMAIN}`;
   seed.endpoints[0]?.connections?.push({ username: dave }, { username: dave });
+  // For the sessions sweep: grace has been connected since last night; heidi and ivan left their laptops on, as
+  // did the on-call and break-glass users, whose counters stand still.
+  const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+  seed.endpoints[1]?.connections?.push(
+    { username: `grace.kim@${DOMAIN}`, connectionEstablishedTime: hoursAgo(9) },
+    { username: `heidi.novak@${DOMAIN}`, activity: 'idle' },
+    { username: `ivan.silva@${DOMAIN}`, activity: 'idle' },
+  );
+  for (const c of seed.endpoints.flatMap((e) => e.connections ?? []))
+    if (/^(oncall|breakglass)@/.test(c.username ?? '')) c.activity = 'idle';
   // A leaver-to-be, connected on every endpoint.
   for (const endpoint of seed.endpoints) endpoint.connections?.push({ username: FRANK });
   const endpointIds = seed.endpoints.map((e) => e.clientVpnEndpointId ?? '');
@@ -161,6 +171,21 @@ async function main(): Promise<void> {
       title: `GuardDuty, from another account of the organisation: a session in ${WORKLOAD_ACCOUNT}`,
       explain: `The GuardDuty administrator forwards the workload account's finding to the evictor's alert bus; alertSources lists ${WORKLOAD_ACCOUNT}, so it may evict.`,
       event: findingFromAnotherAccount(),
+    },
+    {
+      kind: 'event',
+      title: 'Sweep VPN Sessions: the schedule every 5 minutes (idle 15 minutes, at most 8 hours)',
+      explain:
+        'Client VPN has no idle timeout. The sweep ends sessions over 8 hours by connection id, and notes every counter.',
+      event: custom('Sweep VPN Sessions', 'evt-sweep-1', { reason: 'scheduled session sweep' }),
+    },
+    {
+      kind: 'event',
+      title: 'Twenty minutes later, the next sweep: the sessions whose counters stood still end',
+      explain:
+        'Idle for 15 minutes across sweeps; on-call is exempt and break-glass protected, so they stay.',
+      event: custom('Sweep VPN Sessions', 'evt-sweep-2', { reason: 'scheduled session sweep' }),
+      laterMinutes: 20,
     },
     {
       kind: 'event',
@@ -225,6 +250,7 @@ async function main(): Promise<void> {
       ENDPOINT_IDS: endpointIds.join(','),
       CLIENT_CIDRS: seed.endpoints.map((e) => e.clientCidrBlock).join(','),
       MAX_USERS_PER_EVENT: '5',
+      SESSIONS: JSON.stringify({ idleMinutes: 15, maxSessionHours: 8, exempt: ['oncall'] }),
       // cdk deploy -c alertSources=...: the organisation's findings arrive on the alert bus; these accounts' evict.
       ALERT_SOURCES: JSON.stringify({ organizationId: 'o-a1b2c3d4e5', accounts: [WORKLOAD_ACCOUNT] }),
       DEPLOYMENT_ACCOUNT_ID: NETWORK_ACCOUNT,
@@ -238,9 +264,11 @@ async function main(): Promise<void> {
       credentials: EMULATOR_CREDENTIALS,
     });
     /** Deploys the connect handler with `env` and attaches it, as `-c attachConnectHandler=true` does. */
+    let connectHandlerName = CONNECT_HANDLER;
     const deployConnectHandler = async (version: number, env: Record<string, string> = {}) => {
+      connectHandlerName = `${CONNECT_HANDLER}${version > 1 ? `-v${version}` : ''}`;
       const arn = await emulator?.registerFunction({
-        name: `${CONNECT_HANDLER}${version > 1 ? `-v${version}` : ''}`,
+        name: connectHandlerName,
         bundle: connectBundle,
         env: {
           ...common,
@@ -265,6 +293,8 @@ async function main(): Promise<void> {
     for (const [index, step] of steps.entries()) {
       const number = index + 1;
       if (step.kind === 'event') {
+        // EC2's clock, which the sweep reads ages and stillness on, moves on.
+        if (step.laterMinutes) emulator.moveClock(step.laterMinutes * 60_000);
         const before = emulator.snapshot();
         const invocation = await evictor.invoke(step.event, `demo-${number}`);
         const logs = evictor.takeLogs();
@@ -285,7 +315,10 @@ async function main(): Promise<void> {
       } else {
         const endpointId = endpointIds[0] ?? '';
         const result = await emulator.connect({ clientVpnEndpointId: endpointId, username: step.username });
-        process.stdout.write(narrateConnect({ ...step, index: number, endpointId, result }));
+        const logs = emulator.takeFunctionLogs(connectHandlerName);
+        process.stdout.write(
+          narrateConnect({ ...step, index: number, endpointId, result, logs, verbose: values.verbose }),
+        );
       }
     }
     process.stdout.write(

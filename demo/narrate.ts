@@ -44,6 +44,12 @@ export function narrateEviction(step: EvictionStep): string {
     lines.push(
       `   EC2 API calls: ${result.apiCalls.describe} Describe, ${result.apiCalls.terminate} Terminate`,
     );
+    const { sweep } = result;
+    if (sweep) {
+      lines.push(
+        `   sessions ended: ${sweep.ended.idle} idle, ${sweep.ended.overAge} over age; kept: ${sweep.kept.protected} protected, ${sweep.kept.exempt} exempt; sweep state: ${sweep.table.reads} table reads, ${sweep.table.writes} writes`,
+      );
+    }
     for (const q of result.quarantine) {
       lines.push(
         `   quarantine: ${q.username} ${q.outcome}${q.until ? ` (until ${q.until === 'until-released' ? 'released' : q.until})` : ''}`,
@@ -63,6 +69,8 @@ export function narrateConnect(step: {
   username: string;
   endpointId: string;
   result: ConnectResult;
+  logs: Array<Record<string, unknown>>;
+  verbose: boolean;
 }): string {
   const lines = [``, `${step.index}. ${step.title}`, `   ${step.explain}`];
   lines.push(`   connect: ${step.username} to ${step.endpointId}`);
@@ -71,5 +79,6 @@ export function narrateConnect(step: {
       ? `   allowed: connection ${step.result.connectionId}`
       : `   denied (${step.result.reason}): "${step.result.messageToUser}"`,
   );
+  if (step.verbose) lines.push(...step.logs.map((line) => `   | ${JSON.stringify(line)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -5,10 +5,13 @@ import type { Seed } from './model';
 import { type RunningEmulator, startEmulator } from './server';
 import { summarize } from './summary';
 
-const USAGE = `usage: npm run emulator -- [--port <n>] [--seed <file.json>] [--faults <file.json>]
+const USAGE = `usage: npm run emulator -- [--port <n>] [--region <Region>] [--seed <file.json>] [--faults <file.json>]
        [--throttle] [--time-scale <x>] [--termination-delay-ms <ms>]
+       [--traffic-seed <n>] [--counter-refresh-seconds <s>]
 
-Without --seed the emulator starts with a generated fleet. --port 0 picks any free port.`;
+Without --seed the emulator starts with a generated fleet. --port 0 picks any free port. --region is the Region it
+stands for (default us-east-1): it refuses requests signed for another.
+The traffic model moves busy connections' counters every --counter-refresh-seconds (default 60).`;
 
 function fail(message: string): never {
   process.stderr.write(`emulator: ${message}\n${USAGE}\n`);
@@ -30,6 +33,11 @@ function number(value: string | undefined, name: string, fallback: number): numb
   return n;
 }
 
+function wholeNumber(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) fail(`--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
 async function main(): Promise<void> {
   let values: ReturnType<typeof parseOptions>;
   try {
@@ -46,34 +54,47 @@ async function main(): Promise<void> {
   try {
     emulator = await startEmulator({
       port: number(values.port, 'port', 0),
+      ...(values.region ? { region: values.region } : {}),
       seed,
       faults: values.faults ? (readJson(values.faults, 'faults') as Record<string, never>) : undefined,
       throttle: values.throttle ? { timeScale: number(values['time-scale'], 'time-scale', 1) } : undefined,
       terminationDelayMs: number(values['termination-delay-ms'], 'termination-delay-ms', 0),
+      traffic: {
+        ...(values['traffic-seed'] === undefined
+          ? {}
+          : { seed: wholeNumber(values['traffic-seed'], 'traffic-seed') }),
+        ...(values['counter-refresh-seconds'] === undefined
+          ? {}
+          : { refreshSeconds: number(values['counter-refresh-seconds'], 'counter-refresh-seconds', 60) }),
+      },
     });
   } catch (error) {
     return fail((error as Error).message);
   }
-  process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
-  process.stdout.write('Ctrl-C stops it.\n');
   const stop = async () => {
     await emulator.close();
     process.stdout.write('emulator stopped\n');
     process.exit(0);
   };
+  // Before it says it is listening: a Ctrl-C right after that line must stop it cleanly, not kill it.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
+  process.stdout.write('Ctrl-C stops it.\n');
 }
 
 function parseOptions() {
   return parseArgs({
     options: {
       port: { type: 'string' },
+      region: { type: 'string' },
       seed: { type: 'string' },
       faults: { type: 'string' },
       throttle: { type: 'boolean' },
       'time-scale': { type: 'string' },
       'termination-delay-ms': { type: 'string' },
+      'traffic-seed': { type: 'string' },
+      'counter-refresh-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -4,10 +4,13 @@ import { clientConnectOptionsProblem } from './lambda-arn';
 import type { ClientConnectOptions, Connection, ConnectionStatus, Endpoint, Fleet } from './model';
 import { CONNECTION_ID_PATTERN, ENDPOINT_ID_PATTERN } from './model';
 import type { Filter, QueryParams } from './params';
+import { countersAt, type TrafficSettings } from './traffic';
 import { ec2Time, type XmlValue } from './xml';
 
 /** EC2 lists terminated connections for 60 minutes after they end. */
 const TERMINATED_VISIBLE_MS = 60 * 60_000;
+/** The maximum VPN session durations Client VPN offers, in hours. */
+const SESSION_TIMEOUT_HOURS = [8, 10, 12, 24];
 /** AWS: "can only be used if the user has established up to five connections". */
 export const MAX_CONNECTIONS_PER_USERNAME_TERMINATE = 5;
 
@@ -15,6 +18,8 @@ export interface ActionContext {
   readonly now: number;
   /** How long a connection stays `terminating` before it is `terminated`. */
   readonly terminationDelayMs: number;
+  /** How the counters move. */
+  readonly traffic: TrafficSettings;
 }
 
 export type ActionResult = Record<string, XmlValue>;
@@ -73,18 +78,25 @@ function matchesFilters(connection: Connection, filters: Filter[]): boolean {
   );
 }
 
-function connectionXml(c: Connection, now: number): XmlValue {
+function connectionXml(c: Connection, ctx: ActionContext): XmlValue {
+  const { now } = ctx;
   const ended = c.status === 'terminated' || c.status === 'failed-to-terminate';
+  // An ended connection's counters stopped when it ended.
+  const counters = countersAt(
+    c.traffic,
+    ended && c.terminatedAt !== undefined ? c.terminatedAt : now,
+    ctx.traffic,
+  );
   return {
     clientVpnEndpointId: c.clientVpnEndpointId,
     timestamp: ec2Time(now),
     connectionId: c.connectionId,
     username: c.username || undefined,
     connectionEstablishedTime: ec2Time(c.establishedAt),
-    ingressBytes: String(c.ingressBytes),
-    egressBytes: String(c.egressBytes),
-    ingressPackets: String(c.ingressPackets),
-    egressPackets: String(c.egressPackets),
+    ingressBytes: String(counters.ingressBytes),
+    egressBytes: String(counters.egressBytes),
+    ingressPackets: String(counters.ingressPackets),
+    egressPackets: String(counters.egressPackets),
     clientIp: c.clientIp,
     clientIpv6Address: c.clientIpv6Address,
     commonName: c.commonName,
@@ -138,8 +150,8 @@ function endpointXml(e: Endpoint): XmlValue {
       lambdaFunctionArn: e.clientConnectOptions.lambdaFunctionArn,
       status: { code: 'applied' },
     },
-    sessionTimeoutHours: 24,
-    disconnectOnSessionTimeout: true,
+    sessionTimeoutHours: e.sessionTimeoutHours,
+    disconnectOnSessionTimeout: e.disconnectOnSessionTimeout,
     endpointIpAddressType: 'ipv4',
     trafficIpAddressType: 'ipv4',
   };
@@ -147,7 +159,11 @@ function endpointXml(e: Endpoint): XmlValue {
 
 /** The Client VPN actions the evictor and its client-connect handler's deployment use, over the emulator's fleet. */
 export class ClientVpnActions {
-  constructor(private readonly fleet: () => Fleet) {}
+  /** `region`: the emulator's, where a client-connect handler must be. */
+  constructor(
+    private readonly fleet: () => Fleet,
+    private readonly region: string,
+  ) {}
 
   private endpoint(params: QueryParams): Endpoint {
     const id = params.required('ClientVpnEndpointId');
@@ -197,7 +213,7 @@ export class ClientVpnActions {
       (c) => c.seq > after && isListed(c, ctx.now) && matchesFilters(c, filters),
     );
     const { pageItems, nextToken } = page(matching, (c) => c.seq, maxResults, scope);
-    return { connections: pageItems.map((c) => connectionXml(c, ctx.now)), nextToken };
+    return { connections: pageItems.map((c) => connectionXml(c, ctx)), nextToken };
   }
 
   terminateClientVpnConnections(params: QueryParams, ctx: ActionContext): ActionResult {
@@ -259,22 +275,37 @@ export class ClientVpnActions {
     };
   }
 
-  /** Only the client-connect options are applied; every other parameter of the action is accepted and ignored. */
+  /**
+   * The client-connect options, the session timeout and whether to disconnect at it are applied; every other
+   * parameter of the action is accepted and ignored.
+   */
   modifyClientVpnEndpoint(params: QueryParams, _ctx: ActionContext): ActionResult {
     const endpoint = this.endpoint(params);
+    const sessionTimeoutHours = params.integer('SessionTimeoutHours', 1, 24);
+    if (sessionTimeoutHours !== undefined && !SESSION_TIMEOUT_HOURS.includes(sessionTimeoutHours)) {
+      throw invalidValue(
+        'SessionTimeoutHours',
+        String(sessionTimeoutHours),
+        `Valid values: ${SESSION_TIMEOUT_HOURS.join(', ')}.`,
+      );
+    }
+    const disconnectGiven = params.string('DisconnectOnSessionTimeout') !== undefined;
+    const disconnectOnSessionTimeout = params.boolean('DisconnectOnSessionTimeout');
     const enabledGiven = params.string('ClientConnectOptions.Enabled') !== undefined;
     const arn = params.string('ClientConnectOptions.LambdaFunctionArn') || undefined;
     let clientConnect: ClientConnectOptions | undefined;
     if (enabledGiven || arn !== undefined) {
       if (!enabledGiven) throw missingParameter('ClientConnectOptions.Enabled');
       const enabled = params.boolean('ClientConnectOptions.Enabled');
-      const problem = clientConnectOptionsProblem(enabled, arn);
+      const problem = clientConnectOptionsProblem(enabled, arn, this.region);
       if (problem) throw new Ec2Error('InvalidParameterValue', `Invalid ClientConnectOptions: ${problem}`);
       // Disabling detaches the handler: Describe then reports no function.
       clientConnect = { enabled, lambdaFunctionArn: enabled ? arn : undefined };
     }
     if (params.boolean('DryRun')) throw dryRunOperation();
     if (clientConnect) endpoint.clientConnectOptions = clientConnect;
+    if (sessionTimeoutHours !== undefined) endpoint.sessionTimeoutHours = sessionTimeoutHours;
+    if (disconnectGiven) endpoint.disconnectOnSessionTimeout = disconnectOnSessionTimeout;
     return { return: true };
   }
 

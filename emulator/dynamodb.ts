@@ -24,7 +24,9 @@ export const localDynamoDbConfig = (url: string): DynamoDBClientConfig => ({
  * deploys, except TTL: dynalite has no UpdateTimeToLive, so expired items stay until `close()`. Readers ignore
  * them anyway, as they must on AWS, where TTL deletes late.
  */
-export async function startDynamoDb(options: { port?: number } = {}): Promise<RunningDynamoDb> {
+export async function startDynamoDb(
+  options: { port?: number; tableName?: string } = {},
+): Promise<RunningDynamoDb> {
   // A table dynalite reports CREATING would refuse the first writes.
   const server = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -38,11 +40,12 @@ export async function startDynamoDb(options: { port?: number } = {}): Promise<Ru
       server.close((error) => (error ? reject(error) : resolve()));
     });
   const client = new DynamoDBClient(localDynamoDbConfig(url));
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   try {
     const { partitionKey } = QUARANTINE_TABLE;
     await client.send(
       new CreateTableCommand({
-        TableName: LOCAL_TABLE_NAME,
+        TableName: tableName,
         AttributeDefinitions: [{ AttributeName: partitionKey.name, AttributeType: partitionKey.type }],
         KeySchema: [{ AttributeName: partitionKey.name, KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
@@ -54,5 +57,5 @@ export async function startDynamoDb(options: { port?: number } = {}): Promise<Ru
   } finally {
     client.destroy();
   }
-  return { url, tableName: LOCAL_TABLE_NAME, close };
+  return { url, tableName, close };
 }

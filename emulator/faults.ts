@@ -1,7 +1,8 @@
 /**
- * Fault injection per action (or `*` for every action): errors at a rate or for the next N calls, added latency,
- * dropped sockets, and answers lost after the action took effect. Set at start (`--faults file.json`) or at run
- * time through the admin API.
+ * Fault injection per action (or `*` for every action), or per action on one endpoint (`Action:cvpn-endpoint-...`,
+ * which wins over the action's own): errors at a rate or for the next N calls, added latency, dropped sockets, and
+ * answers lost after the action took effect. Set at start (`--faults file.json`) or at run time through the admin
+ * API.
  */
 export interface ActionFault {
   /** Fraction of calls, 0..1, answered with `code`/`status`. */
@@ -69,8 +70,9 @@ export class Faults {
     this.config = validateFaults(config);
   }
 
-  decide(action: string): FaultDecision {
-    const fault = this.config[action] ?? this.config['*'];
+  decide(action: string, endpointId?: string): FaultDecision {
+    const onEndpoint = endpointId === undefined ? undefined : this.config[`${action}:${endpointId}`];
+    const fault = onEndpoint ?? this.config[action] ?? this.config['*'];
     if (!fault) return { kind: 'none', latencyMs: 0, loseAnswer: false };
     const latencyMs = fault.latencyMs ?? 0;
     if (this.random() < rate(fault.dropRate)) return { kind: 'drop', latencyMs };

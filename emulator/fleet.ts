@@ -1,5 +1,6 @@
 import type { Seed, SeedConnection, SeedEndpoint } from './model';
 import { addressInCidr, hexId } from './model';
+import { prng } from './random';
 
 /** `weight` parts of the users hold `min` to `max` connections each, any number in between as likely. */
 export interface SpreadBand {
@@ -51,18 +52,6 @@ const FIRST = [
   'niaj',
 ];
 const LAST = ['smith', 'jones', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'kim', 'haddad', 'larsen'];
-
-/** mulberry32: a small deterministic PRNG, so a fleet is the same on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A user's connection count: a band by weight, then a count within it. */
 function drawFrom(spread: readonly SpreadBand[], random: () => number): () => number {

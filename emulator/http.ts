@@ -34,3 +34,8 @@ export function accountOf(req: IncomingMessage): string {
   const match = /Credential=([^/,\s]+)/.exec(req.headers.authorization ?? '');
   return match?.[1] ?? 'anonymous';
 }
+
+/** The Region a SigV4 signature is scoped to (`Credential=<key>/<date>/<Region>/<service>/aws4_request`). */
+export function signedRegionOf(req: IncomingMessage): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLarge, readBody, send } from './http';
 import { LambdaApiError, type LambdaService } from './lambda-service';
+import { TRACE_HEADER } from './recursion';
 
 /**
  * The Lambda `Invoke` API (REST-JSON, `POST /2015-03-31/functions/{FunctionName}/invocations`), enough for the
@@ -56,16 +57,19 @@ export async function handleLambda(
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
     const event = parsePayload(raw);
     const payloadBytes = Buffer.byteLength(raw);
+    // Set by the SDK inside a function, from the header it was invoked with: it carries the chain's count.
+    const traceHeader = req.headers[TRACE_HEADER];
+    const chain = typeof traceHeader === 'string' ? traceHeader : undefined;
     if (type === 'DryRun') {
       lambda.check(target);
       count('Invoke', 'DryRun');
       send(res, 204, 'application/json', '', { 'x-amzn-requestid': requestId });
     } else if (type === 'Event') {
-      const accepted = lambda.invokeAsync(target, event, payloadBytes);
+      const accepted = lambda.invokeAsync(target, event, payloadBytes, chain);
       count('Invoke', 'Accepted');
       send(res, 202, 'application/json', '', { 'x-amzn-requestid': accepted });
     } else if (type === 'RequestResponse') {
-      const result = await lambda.invoke(target, event, payloadBytes);
+      const result = await lambda.invoke(target, event, payloadBytes, chain);
       const headers: Record<string, string> = {
         'x-amzn-requestid': requestId,
         'x-amz-executed-version': '$LATEST',

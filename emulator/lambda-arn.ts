@@ -1,4 +1,4 @@
-import { ACCOUNT_ID, REGION } from './account';
+import { ACCOUNT_ID, DEFAULT_REGION } from './account';
 
 /**
  * Lambda function references as the Lambda API accepts them (`my-function`, `my-function:alias`,
@@ -27,7 +27,8 @@ function toRef(match: RegExpExecArray | null): FunctionRef | undefined {
 
 export const isFunctionName = (name: string) => new RegExp(`^${NAME}$`).test(name);
 
-export const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+export const functionArn = (name: string, region = DEFAULT_REGION) =>
+  `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`;
 
 export const parseFunctionRef = (reference: string) => toRef(REFERENCE.exec(reference));
 
@@ -36,22 +37,26 @@ export const CLIENT_CONNECT_PREFIX = 'AWSClientVPN-';
 /**
  * Why Client VPN would refuse `arn` as a client-connect handler, or undefined when it is acceptable: a Lambda
  * function ARN (qualified with a version or alias or not) whose name starts with `AWSClientVPN-`, in the
- * endpoint's account and Region.
+ * endpoint's account and Region (`region`, the emulator's).
  */
-export function clientConnectArnProblem(arn: string): string | undefined {
+export function clientConnectArnProblem(arn: string, region = DEFAULT_REGION): string | undefined {
   const ref = toRef(FULL_ARN.exec(arn));
   if (!ref) return `"${arn.slice(0, 200)}" is not a Lambda function ARN`;
   if (!ref.name.startsWith(CLIENT_CONNECT_PREFIX)) {
     return `the function name "${ref.name}" must begin with ${CLIENT_CONNECT_PREFIX}`;
   }
-  if (ref.region !== REGION || ref.account !== ACCOUNT_ID) {
-    return `the function must be in the endpoint's account ${ACCOUNT_ID} and Region ${REGION}`;
+  if (ref.region !== region || ref.account !== ACCOUNT_ID) {
+    return `the function must be in the endpoint's account ${ACCOUNT_ID} and Region ${region}`;
   }
   return undefined;
 }
 
 /** The same rule for a whole setting: enabling needs a handler, and a handler given must be acceptable. */
-export function clientConnectOptionsProblem(enabled: boolean, arn: string | undefined): string | undefined {
+export function clientConnectOptionsProblem(
+  enabled: boolean,
+  arn: string | undefined,
+  region = DEFAULT_REGION,
+): string | undefined {
   if (enabled && arn === undefined) return 'LambdaFunctionArn is required when client connect is enabled';
-  return arn === undefined ? undefined : clientConnectArnProblem(arn);
+  return arn === undefined ? undefined : clientConnectArnProblem(arn, region);
 }

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { DEFAULT_REGION } from './account';
 import { functionArn } from './lambda-arn';
 
 export interface FunctionError {
@@ -14,7 +15,13 @@ export type Invocation =
   | { result?: undefined; error: FunctionError };
 
 export interface LambdaContainer {
-  invoke(event: unknown, requestId?: string, invokedFunctionArn?: string): Promise<Invocation>;
+  /** `traceHeader` is what the function finds in `_X_AMZN_TRACE_ID` during the invocation, as on Lambda. */
+  invoke(
+    event: unknown,
+    requestId?: string,
+    invokedFunctionArn?: string,
+    traceHeader?: string,
+  ): Promise<Invocation>;
   /** The JSON lines (Powertools logs, EMF metrics) printed since the last call. */
   takeLogs(): Array<Record<string, unknown>>;
   /** False once the process has ended: stopped, crashed, or killed after a timeout (Lambda resets it then). */
@@ -27,6 +34,8 @@ export interface ContainerSettings {
   memoryMb?: number;
   /** Lambda's function timeout; the default is Lambda's maximum, 15 minutes. */
   timeoutMs?: number;
+  /** Where the function runs, for its ARN; the emulator's default Region when not given. */
+  region?: string;
 }
 
 export const LAMBDA_MAX_TIMEOUT_MS = 15 * 60_000;
@@ -48,12 +57,16 @@ export const EMULATOR_CREDENTIALS = {
 
 /**
  * The environment that points a bundle's AWS SDK at the local emulator, as Lambda's would point it at EC2, and at
- * a local DynamoDB table when one is running.
+ * a local DynamoDB table when one is running; the function runs in `region`.
  */
-export function emulatorAwsEnv(emulatorUrl: string, dynamodbUrl?: string): Record<string, string> {
+export function emulatorAwsEnv(
+  emulatorUrl: string,
+  dynamodbUrl?: string,
+  region = DEFAULT_REGION,
+): Record<string, string> {
   return {
     ...(dynamodbUrl ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl } : {}),
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: region,
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_EC2: emulatorUrl,
@@ -91,7 +104,7 @@ export function startLambdaContainer(
   const runnerSettings = {
     functionName,
     memoryMb: settings.memoryMb ?? 512,
-    arn: functionArn(functionName),
+    arn: functionArn(functionName, settings.region),
   };
   const child = fork(join(__dirname, 'lambda-runner.cjs'), [bundle, JSON.stringify(runnerSettings)], {
     env: { ...RUNTIME_ENV, ...env },
@@ -141,7 +154,12 @@ export function startLambdaContainer(
       pending.clear();
     });
     const container: LambdaContainer = {
-      invoke: (event, requestId = `req-${next + 1}`, invokedFunctionArn = undefined) =>
+      invoke: (
+        event,
+        requestId = `req-${next + 1}`,
+        invokedFunctionArn = undefined,
+        traceHeader = undefined,
+      ) =>
         new Promise((done) => {
           if (!alive) {
             done({ error: { name: 'Runtime.ExitError', message: 'Runtime exited before the invocation' } });
@@ -157,7 +175,14 @@ export function startLambdaContainer(
             clearTimeout(timer);
             done(invocation);
           });
-          child.send({ id, event, requestId, deadline: Date.now() + timeoutMs, invokedFunctionArn });
+          child.send({
+            id,
+            event,
+            requestId,
+            deadline: Date.now() + timeoutMs,
+            invokedFunctionArn,
+            traceHeader,
+          });
         }),
       takeLogs: () => {
         const taken = logs.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -38,7 +38,11 @@ function start() {
     process.exitCode = 1;
     return;
   }
-  process.on('message', async ({ id, event, requestId, deadline, invokedFunctionArn }) => {
+  process.on('message', async ({ id, event, requestId, deadline, invokedFunctionArn, traceHeader }) => {
+    // Lambda's Node.js runtime sets the invocation's trace header here; the AWS SDK copies it onto the requests the
+    // function makes, which is how Lambda follows a chain of invocations (recursion.ts). A caller that gives none
+    // (a test driving the container itself) keeps what the environment says.
+    if (traceHeader) process.env._X_AMZN_TRACE_ID = traceHeader;
     try {
       answer({ id, result: await handler(event, lambdaContext(requestId, deadline, invokedFunctionArn)) });
     } catch (error) {

@@ -1,4 +1,6 @@
+import { DEFAULT_REGION } from './account';
 import { clientConnectOptionsProblem } from './lambda-arn';
+import { type Activity, DEFAULT_TRAFFIC, newTraffic, type Traffic, type TrafficSettings } from './traffic';
 
 /**
  * The emulator's in-memory picture of an account's Client VPN endpoints and their connections, and the seed
@@ -21,10 +23,8 @@ export interface Connection {
   readonly clientIp: string;
   readonly clientIpv6Address: string | undefined;
   readonly establishedAt: number;
-  readonly ingressBytes: number;
-  readonly egressBytes: number;
-  readonly ingressPackets: number;
-  readonly egressPackets: number;
+  /** How its counters move (emulator/traffic.ts). */
+  readonly traffic: Traffic;
   readonly postureComplianceStatuses: readonly string[];
   status: ConnectionStatus;
   /** When a terminating connection becomes terminated. */
@@ -50,6 +50,10 @@ export interface Endpoint {
   readonly connections: Connection[];
   /** ModifyClientVpnEndpoint replaces it. */
   clientConnectOptions: ClientConnectOptions;
+  /** The endpoint's maximum session duration, one of Client VPN's choices; ModifyClientVpnEndpoint sets it. */
+  sessionTimeoutHours: number;
+  /** At that timeout, disconnect (true) or let the client reconnect by itself; ModifyClientVpnEndpoint sets it. */
+  disconnectOnSessionTimeout: boolean;
   /** The PEM CRL ImportClientVpnClientCertificateRevocationList last imported; each import replaces it. */
   certificateRevocationList: string | undefined;
 }
@@ -69,6 +73,8 @@ export interface SeedConnection {
   ingressPackets?: string | number;
   egressPackets?: string | number;
   postureComplianceStatusSet?: string[];
+  /** Whether its counters move (`busy`, the default) or stand still (`idle`): the traffic model's, not EC2's. */
+  activity?: Activity;
 }
 
 export interface SeedEndpoint {
@@ -89,6 +95,7 @@ export interface Seed {
 export const ENDPOINT_ID_PATTERN = /^cvpn-endpoint-[0-9a-f]{8,17}$/;
 export const CONNECTION_ID_PATTERN = /^cvpn-connection-[0-9a-f]{8,17}$/;
 const STATUSES: readonly ConnectionStatus[] = ['active', 'terminating', 'terminated', 'failed-to-terminate'];
+const ACTIVITIES: readonly Activity[] = ['busy', 'idle'];
 const AUTH_TYPES: readonly AuthenticationType[] = [
   'certificate-authentication',
   'directory-service-authentication',
@@ -140,6 +147,7 @@ export function buildConnection(
   index: number,
   now: number,
   at: string,
+  traffic: TrafficSettings = DEFAULT_TRAFFIC,
 ): Connection {
   const connectionId = c.connectionId ?? hexId('cvpn-connection-', seq);
   if (!CONNECTION_ID_PATTERN.test(connectionId)) {
@@ -150,6 +158,14 @@ export function buildConnection(
   // Certificate-authenticated connections have no username; the certificate's CN identifies the user.
   const username = c.username ?? '';
   const ended = status === 'terminated' || status === 'failed-to-terminate';
+  const activity = c.activity ?? 'busy';
+  if (!ACTIVITIES.includes(activity)) throw new SeedError(`${at}.activity: one of ${ACTIVITIES.join(', ')}`);
+  const counters = {
+    ingressBytes: counter(c.ingressBytes, `${at}.ingressBytes`, 48_211 + index * 1_031),
+    egressBytes: counter(c.egressBytes, `${at}.egressBytes`, 91_530 + index * 2_203),
+    ingressPackets: counter(c.ingressPackets, `${at}.ingressPackets`, 612 + index),
+    egressPackets: counter(c.egressPackets, `${at}.egressPackets`, 805 + index),
+  };
   return {
     seq,
     clientVpnEndpointId: endpoint.clientVpnEndpointId,
@@ -159,10 +175,7 @@ export function buildConnection(
     clientIp: c.clientIp ?? addressInCidr(endpoint.clientCidrBlock, index),
     clientIpv6Address: c.clientIpv6Address,
     establishedAt: parseTime(c.connectionEstablishedTime, `${at}.connectionEstablishedTime`, now - 3_600_000),
-    ingressBytes: counter(c.ingressBytes, `${at}.ingressBytes`, 48_211 + index * 1_031),
-    egressBytes: counter(c.egressBytes, `${at}.egressBytes`, 91_530 + index * 2_203),
-    ingressPackets: counter(c.ingressPackets, `${at}.ingressPackets`, 612 + index),
-    egressPackets: counter(c.egressPackets, `${at}.egressPackets`, 805 + index),
+    traffic: newTraffic(counters, seq, activity, now, traffic),
     postureComplianceStatuses: c.postureComplianceStatusSet ?? [],
     status,
     terminatedAt: ended
@@ -175,6 +188,7 @@ export function buildConnection(
 function seedClientConnectOptions(
   options: SeedEndpoint['clientConnectOptions'],
   at: string,
+  region: string,
 ): ClientConnectOptions {
   if (options === undefined) return { enabled: false, lambdaFunctionArn: undefined };
   const { enabled, lambdaFunctionArn } = options;
@@ -182,7 +196,7 @@ function seedClientConnectOptions(
   if (lambdaFunctionArn !== undefined && typeof lambdaFunctionArn !== 'string') {
     throw new SeedError(`${at}.lambdaFunctionArn: a Lambda function ARN`);
   }
-  const problem = clientConnectOptionsProblem(enabled, lambdaFunctionArn);
+  const problem = clientConnectOptionsProblem(enabled, lambdaFunctionArn, region);
   if (problem) throw new SeedError(`${at}: ${problem}`);
   return { enabled, lambdaFunctionArn };
 }
@@ -192,8 +206,13 @@ export interface Fleet {
   nextSeq: number;
 }
 
-/** Builds the emulator state from a seed, validating every field it reads. */
-export function loadSeed(seed: unknown, now: number): Fleet {
+/** Builds the emulator state from a seed, validating every field it reads; `region` is the emulator's. */
+export function loadSeed(
+  seed: unknown,
+  now: number,
+  traffic: TrafficSettings = DEFAULT_TRAFFIC,
+  region = DEFAULT_REGION,
+): Fleet {
   if (typeof seed !== 'object' || seed === null || !Array.isArray((seed as Seed).endpoints)) {
     throw new SeedError('a seed is an object with an "endpoints" array');
   }
@@ -235,6 +254,7 @@ export function loadSeed(seed: unknown, now: number): Fleet {
     const clientConnectOptions = seedClientConnectOptions(
       e.clientConnectOptions,
       `${where}.clientConnectOptions`,
+      region,
     );
     const connections = (e.connections ?? []).map((c, ci) => {
       // A default id must not take an id that the seed names explicitly elsewhere.
@@ -246,6 +266,7 @@ export function loadSeed(seed: unknown, now: number): Fleet {
         ci,
         now,
         `${where}.connections[${ci}]`,
+        traffic,
       );
       if (seenConnections.has(connection.connectionId)) {
         throw new SeedError(`${where}.connections[${ci}]: duplicate ${connection.connectionId}`);
@@ -264,6 +285,8 @@ export function loadSeed(seed: unknown, now: number): Fleet {
       tags: e.tags ?? [],
       connections,
       clientConnectOptions,
+      sessionTimeoutHours: 24,
+      disconnectOnSessionTimeout: true,
       certificateRevocationList: undefined,
     };
   });

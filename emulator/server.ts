@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACCOUNT_ID, REGION } from './account';
+import { AWS_REGIONS } from '../lambda/core/constants';
+import { ACCOUNT_ID, DEFAULT_REGION } from './account';
 import {
   askHandler,
   CLIENT_CONNECT_LIMIT_MS,
@@ -16,7 +17,7 @@ import {
 import { type ActionContext, type ActionResult, ClientVpnActions, settle } from './client-vpn';
 import { defaultStatusFor, Ec2Error } from './errors';
 import { type FaultConfig, Faults } from './faults';
-import { accountOf, BodyTooLarge, readBody, send } from './http';
+import { accountOf, BodyTooLarge, readBody, send, signedRegionOf } from './http';
 import { handleLambda, LAMBDA_API_PREFIX } from './lambda-api';
 import { emulatorAwsEnv } from './lambda-container';
 import { type FunctionDefinition, type InvocationRecord, LambdaService } from './lambda-service';
@@ -41,11 +42,24 @@ import {
   type ThrottleSnapshot,
   throttleConfig,
 } from './throttle';
-import { errorXml, successXml } from './xml';
+import {
+  type Activity,
+  type Counters,
+  countersAt,
+  DEFAULT_TRAFFIC,
+  setActivity,
+  type TrafficSettings,
+} from './traffic';
+import { ec2Time, errorXml, successXml } from './xml';
 
 export interface EmulatorOptions {
   /** 0 (the default) picks any free port. */
   port?: number;
+  /**
+   * The Region it stands for (default us-east-1): its client-connect handlers and functions must be there, and it
+   * refuses EC2 requests signed for another Region, as EC2's endpoint in a Region does.
+   */
+  region?: string;
   seed?: Seed;
   throttle?: Partial<ThrottleConfig>;
   faults?: FaultConfig;
@@ -55,6 +69,9 @@ export interface EmulatorOptions {
   maxBodyBytes?: number;
   /** How long "a client connects" waits for a client-connect handler; Client VPN's own limit is 30 s. */
   clientConnectLimitMs?: number;
+  /** The traffic model's seed and counter refresh (emulator/traffic.ts). */
+  traffic?: Partial<TrafficSettings>;
+  /** The clock the emulator starts from; `moveClock` moves it. */
   clock?: () => number;
   random?: () => number;
 }
@@ -74,10 +91,17 @@ export interface EmulatorSnapshot {
       commonName: string;
       clientIp: string;
       status: ConnectionStatus;
+      /** EC2's "YYYY-MM-DD HH:MM:SS" (UTC). */
+      connectionEstablishedTime: string;
+      activity: Activity;
+      /** As a listing shows them now. */
+      counters: Counters;
       postureComplianceStatuses: string[];
       /** Terminate calls that reached this connection: more than one ending it would be a double termination. */
       terminateCalls: number;
     }>;
+    /** The EC2 requests that named this endpoint, per action and outcome (denied and throttled ones too). */
+    calls: CallCounts;
   }>;
   /** API requests over HTTP, per action (EC2 actions, and `Invoke` for Lambda) and outcome. */
   calls: CallCounts;
@@ -87,6 +111,8 @@ export interface EmulatorSnapshot {
   invocations: InvocationRecord[];
   /** Every "a client connects", allowed or denied. */
   connectAttempts: ConnectAttempt[];
+  /** The emulator's clock, ISO 8601: what EC2's `Timestamp` says. */
+  clock: string;
 }
 
 export interface ConnectResult {
@@ -99,7 +125,7 @@ export interface ConnectResult {
 
 export interface RunningEmulator {
   readonly url: string;
-  /** Stops the server and every function process. */
+  /** Stops the server and every function process; once stopped, a second call resolves at once. */
   close(): Promise<void>;
   snapshot(): EmulatorSnapshot;
   /**
@@ -114,22 +140,44 @@ export interface RunningEmulator {
   connect(input: ConnectInput): Promise<ConnectResult>;
   /** Registers a Lambda function (its first container starts now); resolves to its ARN. */
   registerFunction(definition: FunctionDefinition): Promise<string>;
+  /** The JSON lines a registered function printed since the last call, as its log group would hold them. */
+  takeFunctionLogs(name: string): Array<Record<string, unknown>>;
   /** Resolves once every queued or running Lambda invocation has finished. */
   idle(): Promise<void>;
   setFaults(faults: FaultConfig): void;
   setThrottle(throttle: Partial<ThrottleConfig>): void;
   setDeniedActions(actions: string[]): void;
+  /**
+   * Moves the emulator's clock by `ms` (back when negative): connection ages, EC2's `Timestamp`, the counters of
+   * busy connections and the throttling buckets all follow it. Returns the new time. Refused, the clock unmoved,
+   * for a move that is not a finite number or would take the clock more than 366 days from the time it started from.
+   */
+  moveClock(ms: number): number;
+  /** Makes a connection's counters stand still (`idle`) or move (`busy`) from now on. */
+  setActivity(connectionId: string, activity: Activity): void;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How far the clock may be moved from the time it started from, either way: far beyond any Client VPN session (24
+ * hours at most) or sweep state (25 hours), and always a time EC2's date formats, the SDK and the AWS CLI can carry.
+ */
+const MAX_CLOCK_OFFSET_MS = 366 * 86_400_000;
 
 type Handler = (params: QueryParams, ctx: ActionContext) => ActionResult;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const clock = options.clock ?? Date.now;
+  const startClock = options.clock ?? Date.now;
+  let clockOffsetMs = 0;
+  const clock = () => startClock() + clockOffsetMs;
+  const traffic: TrafficSettings = trafficSettings(options.traffic);
+  const region = options.region ?? DEFAULT_REGION;
+  if (!AWS_REGIONS.includes(region))
+    throw new Error(`region: "${region}" is not a Region of the aws partition`);
   const initialSeed: Seed = options.seed ?? { endpoints: [] };
-  let fleet: Fleet = loadSeed(initialSeed, clock());
+  let fleet: Fleet = loadSeed(initialSeed, clock(), traffic, region);
   let calls: CallCounts = {};
+  let callsByEndpoint = new Map<string, CallCounts>();
   let connectAttempts: ConnectAttempt[] = [];
   let deniedActions = new Set(options.deniedActions ?? []);
   const initialThrottle: ThrottleConfig = options.throttle
@@ -137,7 +185,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     : EC2_DEFAULT_THROTTLE;
   const throttle = new Throttle(initialThrottle);
   const faults = new Faults(options.faults ?? {}, options.random);
-  const actions = new ClientVpnActions(() => fleet);
+  const actions = new ClientVpnActions(() => fleet, region);
   const handlers: Record<string, Handler> = {
     DescribeClientVpnEndpoints: (p, c) => actions.describeClientVpnEndpoints(p, c),
     DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
@@ -148,12 +196,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   let url = '';
   // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
-  const lambda = new LambdaService(() => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url) }), clock);
+  const lambda = new LambdaService(
+    () => ({ PATH: process.env.PATH, ...emulatorAwsEnv(url, undefined, region) }),
+    clock,
+    region,
+  );
 
-  const count = (action: string, outcome: string) => {
-    const perAction = calls[action] ?? {};
+  const countIn = (counts: CallCounts, action: string, outcome: string) => {
+    const perAction = counts[action] ?? {};
     perAction[outcome] = (perAction[outcome] ?? 0) + 1;
-    calls[action] = perAction;
+    counts[action] = perAction;
+  };
+  /** Counts a request, and against the endpoint it named, if any. */
+  const count = (action: string, outcome: string, endpointId?: string) => {
+    countIn(calls, action, outcome);
+    if (endpointId === undefined) return;
+    const counts = callsByEndpoint.get(endpointId) ?? {};
+    countIn(counts, action, outcome);
+    callsByEndpoint.set(endpointId, counts);
   };
 
   const endpointById = (clientVpnEndpointId: string): Endpoint => {
@@ -174,6 +234,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       endpoint.connections.length,
       clock(),
       'connection',
+      traffic,
     );
     if (taken.has(built.connectionId)) throw new SeedError(`duplicate ${built.connectionId}`);
     fleet.nextSeq = seq + 1;
@@ -221,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   async function handleEc2(req: IncomingMessage, res: ServerResponse, target: URL) {
     const requestId = randomUUID();
     let action = 'Unknown';
+    let endpointId: string | undefined;
     try {
       const body =
         req.method === 'POST' ? await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : '';
@@ -231,8 +293,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           405,
         );
       }
+      const signedFor = signedRegionOf(req);
+      if (signedFor !== undefined && signedFor !== region) {
+        throw new Ec2Error(
+          'SignatureDoesNotMatch',
+          `Credential should be scoped to a valid Region, not '${signedFor.slice(0, 40)}'.`,
+          403,
+        );
+      }
       const params = new QueryParams(new URLSearchParams(req.method === 'POST' ? body : target.search));
       action = params.string('Action') ?? 'Unknown';
+      endpointId = params.string('ClientVpnEndpointId');
       if (action === 'Unknown')
         throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
       const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
@@ -249,10 +320,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           `Version ${version.slice(0, 40)} is not supported; use 2016-11-15`,
         );
       }
-      const fault = faults.decide(action);
+      const fault = faults.decide(action, endpointId);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       if (fault.kind === 'drop') {
-        count(action, 'Dropped');
+        count(action, 'Dropped', endpointId);
         req.socket.destroy();
         return;
       }
@@ -266,21 +337,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (!throttle.tryTake(accountOf(req), action, clock())) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      const resource = params.string('ClientVpnEndpointId') ?? '*';
+      const resource = endpointId ?? '*';
       if (deniedActions.has(action) || deniedActions.has(`${action}:${resource}`)) {
         throw new Ec2Error(
           'UnauthorizedOperation',
-          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${REGION}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
+          `You are not authorized to perform this operation. User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/emulator/caller is not authorized to perform: ec2:${action} on resource: arn:aws:ec2:${region}:${ACCOUNT_ID}:client-vpn-endpoint/${resource} because no identity-based policy allows the ec2:${action} action`,
           403,
         );
       }
-      const result = handler(params, { now: clock(), terminationDelayMs: options.terminationDelayMs ?? 0 });
+      const result = handler(params, {
+        now: clock(),
+        terminationDelayMs: options.terminationDelayMs ?? 0,
+        traffic,
+      });
       if (fault.loseAnswer) {
-        count(action, 'AnswerLost');
+        count(action, 'AnswerLost', endpointId);
         req.socket.destroy();
         return;
       }
-      count(action, 'Success');
+      count(action, 'Success', endpointId);
       send(res, 200, 'text/xml;charset=UTF-8', successXml(action, requestId, result));
     } catch (error) {
       const ec2 =
@@ -293,7 +368,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 413,
               )
             : new Ec2Error('InternalError', 'An internal error has occurred', 500);
-      count(action, ec2.code);
+      count(action, ec2.code, endpointId);
       send(res, ec2.httpStatus, 'text/xml;charset=UTF-8', errorXml(ec2.code, ec2.message, requestId));
     }
   }
@@ -314,19 +389,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             commonName: c.commonName,
             clientIp: c.clientIp,
             status: c.status,
+            connectionEstablishedTime: ec2Time(c.establishedAt),
+            activity: c.traffic.activity,
+            counters: countersAt(c.traffic, clock(), traffic),
             postureComplianceStatuses: [...c.postureComplianceStatuses],
             terminateCalls: c.terminateCalls,
           };
         }),
+        calls: structuredClone(callsByEndpoint.get(e.clientVpnEndpointId) ?? {}),
       })),
       calls: structuredClone(calls),
       throttle: throttle.snapshot(),
       invocations: lambda.invocations,
       connectAttempts: structuredClone(connectAttempts),
+      clock: new Date(clock()).toISOString(),
     }),
     reset: () => {
-      fleet = loadSeed(initialSeed, clock());
+      clockOffsetMs = 0;
+      fleet = loadSeed(initialSeed, clock(), traffic, region);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
       lambda.clearRecords();
       faults.configure({});
@@ -334,8 +416,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       deniedActions = new Set(options.deniedActions ?? []);
     },
     seed: (seed) => {
-      fleet = loadSeed(seed, clock());
+      fleet = loadSeed(seed, clock(), traffic, region);
       calls = {};
+      callsByEndpoint = new Map();
       connectAttempts = [];
     },
     addConnection: (clientVpnEndpointId, connection) => {
@@ -346,12 +429,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     connect,
     registerFunction: (definition) => lambda.register(definition),
+    takeFunctionLogs: (name) => lambda.takeLogs(name),
     idle: () => lambda.idle(),
     setFaults: (config) => faults.configure(config),
     setThrottle: (config) =>
       throttle.configure(throttleConfig(config, { ...throttle.settings, enabled: true })),
     setDeniedActions: (list) => {
       deniedActions = new Set(list);
+    },
+    moveClock: (ms) => {
+      // Checked before anything moves: a refused move leaves the clock where it was.
+      if (!Number.isFinite(ms)) throw new Error('the clock moves by a finite number of milliseconds');
+      const offsetMs = clockOffsetMs + ms;
+      if (Math.abs(offsetMs) > MAX_CLOCK_OFFSET_MS) {
+        throw new Error(
+          `the clock stays within ${MAX_CLOCK_OFFSET_MS / 86_400_000} days of the time it started from; it is ${clockOffsetMs / 60_000} minutes from it now`,
+        );
+      }
+      clockOffsetMs = offsetMs;
+      return clock();
+    },
+    setActivity: (connectionId, activity) => {
+      if (activity !== 'busy' && activity !== 'idle') throw new Error('activity is "busy" or "idle"');
+      const connection = fleet.endpoints
+        .flatMap((e) => e.connections)
+        .find((c) => c.connectionId === connectionId);
+      if (!connection) throw new Error(`no connection ${connectionId}`);
+      setActivity(connection.traffic, activity, clock(), traffic);
     },
   };
 
@@ -386,6 +490,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         case 'PUT /_emulator/throttle':
           controls.setThrottle(body as Partial<ThrottleConfig>);
           return json(200, { ok: true });
+        case 'POST /_emulator/clock': {
+          const minutes = input.advanceMinutes;
+          if (typeof minutes !== 'number')
+            throw new Error('give { "advanceMinutes": <minutes, negative to go back> }');
+          return json(200, { now: new Date(controls.moveClock(minutes * 60_000)).toISOString() });
+        }
+        case 'PUT /_emulator/traffic':
+          controls.setActivity(String(input.connectionId), input.activity as Activity);
+          return json(200, { ok: true });
         case 'PUT /_emulator/permissions':
           controls.setDeniedActions(
             Array.isArray(input.deniedActions) ? input.deniedActions.map(String) : [],
@@ -419,9 +532,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        // Closed already: a harness that closes whatever it last started may close it twice.
+        if (!server.listening) return resolve();
         lambda.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function trafficSettings(given: Partial<TrafficSettings> = {}): TrafficSettings {
+  const settings = { ...DEFAULT_TRAFFIC, ...given };
+  if (!Number.isSafeInteger(settings.seed)) throw new Error('traffic.seed is a whole number');
+  if (!(settings.refreshSeconds > 0 && Number.isFinite(settings.refreshSeconds))) {
+    throw new Error('traffic.refreshSeconds is a number > 0');
+  }
+  return settings;
 }

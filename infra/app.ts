@@ -3,6 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { CONTEXT_KEYS, ContextError, readDeploymentSettings, readForwarderSettings } from './context';
 import { EvictorStack } from './evictor-stack';
 import { ForwarderStack } from './forwarder-stack';
+import { addConnectHandlerStacks, addQuarantineKeyStacks } from './region-stacks';
 
 /**
  * The CDK app: `cdk deploy -c endpointIds=cvpn-endpoint-...`. Context is validated before anything is built,
@@ -15,10 +16,17 @@ export function buildApp(app = new App()): App {
   const forwarder = readForwarderSettings(get);
   if (!forwarder || get('endpointIds') !== undefined) {
     const settings = readDeploymentSettings(get);
-    new EvictorStack(app, settings.stackName, {
+    // Endpoints in other Regions: a key stack there first, for the quarantine table's replica; after the home
+    // stack, a connect handler stack there (region-stacks.ts).
+    const replicaKeys = addQuarantineKeyStacks(app, settings);
+    const home = new EvictorStack(app, settings.stackName, {
       settings,
+      replicaKeys: new Map([...replicaKeys].map(([region, stack]) => [region, stack.key])),
       description: 'client-vpn-evictor: evicts AWS Client VPN users on security alerts and schedules',
+      // Pinned to `region` when it is set; otherwise environment-agnostic, as every one-Region deployment was.
+      ...(settings.region ? { env: { region: settings.region } } : {}),
     });
+    addConnectHandlerStacks(app, home, settings, replicaKeys);
   }
   if (forwarder) {
     new ForwarderStack(app, `${forwarder.stackName}Forwarder`, {

@@ -8,14 +8,17 @@ import { Construct } from 'constructs';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
+import { endpointArn } from './endpoint-arn';
 import { nodeFunction } from './node-function';
 
 export interface ConnectHandlerProps {
   settings: DeploymentSettings;
+  /** The quarantine table, or its replica, in this stack's Region. */
   table: dynamodb.ITable;
-  /** The key that encrypts the table. */
+  /** The key that encrypts the table there. */
   tableKey: kms.IKey;
-  endpointArns: string[];
+  /** The endpoints it keeps people out of, as EC2 knows them in this stack's Region (a handler serves its own). */
+  endpointIds: readonly string[];
 }
 
 /** Client VPN invokes only functions whose name starts with this (its service-linked role's policy says so). */
@@ -29,19 +32,17 @@ const yearOfLogs = (scope: Construct, id: string) =>
 
 /**
  * The client-connect handler: a function Client VPN calls synchronously for every new connection, which may
- * only read the quarantine table. With `attachConnectHandler`, a custom resource attaches it to the configured
- * endpoints (they exist outside the stack) on deploy and puts back their previous options on removal.
+ * only read the quarantine table. Client VPN calls only a function in its endpoint's account and Region, so each
+ * Region with endpoints has one, for the endpoints there. With `attachConnectHandler`, a custom resource attaches it
+ * to them (they exist outside the stack) on deploy and puts back their previous options on removal.
  */
 export class ConnectHandler extends Construct {
   readonly function: lambda.Function;
+  readonly logGroup: logs.ILogGroup;
   /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
   readonly arn: string;
 
-  constructor(
-    scope: Construct,
-    id: string,
-    { settings, table, tableKey, endpointArns }: ConnectHandlerProps,
-  ) {
+  constructor(scope: Construct, id: string, { settings, table, tableKey, endpointIds }: ConnectHandlerProps) {
     super(scope, id);
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -56,6 +57,7 @@ export class ConnectHandler extends Construct {
     );
     tableKey.grantDecrypt(role);
     const logGroup = yearOfLogs(this, 'Logs');
+    this.logGroup = logGroup;
     logGroup.grantWrite(role);
 
     this.function = nodeFunction(this, 'Function', 'connect-entry.ts', {
@@ -93,7 +95,7 @@ export class ConnectHandler extends Construct {
       this.arn = this.function.functionArn;
     }
 
-    if (settings.attachConnectHandler) this.attach(settings, table, tableKey, endpointArns);
+    if (settings.attachConnectHandler) this.attach(settings, table, tableKey, endpointIds);
     else if (settings.accessHours) {
       // The end-of-day disconnect runs either way; only an attached handler keeps people out until the window opens.
       Annotations.of(this).addWarningV2(
@@ -107,7 +109,7 @@ export class ConnectHandler extends Construct {
     settings: DeploymentSettings,
     table: dynamodb.ITable,
     tableKey: kms.IKey,
-    endpointArns: string[],
+    endpointIds: readonly string[],
   ) {
     const role = new iam.Role(this, 'AttachmentRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -117,7 +119,7 @@ export class ConnectHandler extends Construct {
       new iam.PolicyStatement({
         sid: 'ModifyConfiguredEndpointsOnly',
         actions: ['ec2:ModifyClientVpnEndpoint'],
-        resources: endpointArns,
+        resources: endpointIds.map(endpointArn),
       }),
     );
     role.addToPolicy(
@@ -184,7 +186,7 @@ export class ConnectHandler extends Construct {
       serviceToken: attachFunction.functionArn,
       resourceType: 'Custom::ClientVpnConnectHandlerAttachment',
       properties: {
-        EndpointIds: settings.endpointIds,
+        EndpointIds: endpointIds,
         FunctionArn: this.arn,
         Replace: String(settings.replaceConnectHandler),
         TableName: table.tableName,

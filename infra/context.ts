@@ -1,4 +1,5 @@
 import { AccessHoursError, checkEndOfDayClockChanges } from '../lambda/core/access-hours';
+import { canonicalEndpoints, EndpointListError, endpointsByRegion } from '../lambda/core/endpoint-ref';
 import {
   describeValue,
   InvalidSettingError,
@@ -15,8 +16,9 @@ export type DeploymentSettings = SettingValues;
 
 export class ContextError extends Error {
   override readonly name = 'ContextError';
-  constructor(key: string, expected: string, got: unknown) {
-    super(`context "${key}": expected ${expected}, got ${describeValue(got)}`);
+  /** `detail`: which entry of a list is at fault, and why. */
+  constructor(key: string, expected: string, got: unknown, detail?: string) {
+    super(`context "${key}": expected ${expected}, got ${describeValue(got)}${detail ? `: ${detail}` : ''}`);
   }
 }
 
@@ -38,7 +40,9 @@ export function readSetting<T>(setting: SettingDeclaration<T>, get: Lookup): T {
       );
     }
     if (error instanceof InvalidSettingError) {
-      throw new ContextError(`${setting.key}${error.path}`, error.expected, error.got);
+      const { item } = error;
+      const detail = item && `${describeValue(item.got)} is not ${item.expected}`;
+      throw new ContextError(`${setting.key}${error.path}`, error.expected, error.got, detail);
     }
     throw error;
   }
@@ -89,9 +93,41 @@ export function accessHoursContextError(error: AccessHoursError): ContextError {
 }
 
 /**
+ * `endpointIds` in their one spelling for the stack's Region (`region`), the Region known whenever an endpoint
+ * names another, and the stack's Region always among those with endpoints: its replica of the
+ * quarantine table would serve no connect handler, and the evictor is best beside the endpoints.
+ */
+function withRegions(settings: DeploymentSettings): DeploymentSettings {
+  const { region } = settings;
+  let endpointIds: string[];
+  try {
+    endpointIds = canonicalEndpoints(settings.endpointIds, region);
+  } catch (error) {
+    if (!(error instanceof EndpointListError)) throw error;
+    const expected =
+      error.kind === 'duplicate'
+        ? 'each endpoint once'
+        : "ids without a Region while the stack's own Region is not set (-c region=us-east-1)";
+    throw new ContextError('endpointIds', expected, settings.endpointIds, error.message);
+  }
+  const regions = endpointsByRegion(endpointIds);
+  // One other Region alone is refused too: the stack would still make a global table with a replica here, and a
+  // connect handler here that no endpoint calls.
+  if (!regions.has(undefined)) {
+    throw new ContextError(
+      'region',
+      `a Region with endpoints, where the evictor and the quarantine table's first replica go: one of ${[...regions.keys()].join(', ')}`,
+      region,
+    );
+  }
+  return { ...settings, endpointIds };
+}
+
+/**
  * Validates every key before anything is built; the first bad key, in the order of the declarations, fails with
- * its name and expected form. At synth only, the access hours' end is also checked against the zone's clock
- * changes for years ahead (too slow for a cold start, and a deployed window has passed it).
+ * its name and expected form, then the endpoints' Regions (withRegions). At synth only, the access hours' end is
+ * also checked against the zone's clock changes for years ahead (too slow for a cold start, and a deployed window
+ * has passed it).
  */
 export function readDeploymentSettings(get: Lookup): DeploymentSettings {
   const settings = Object.fromEntries(
@@ -109,5 +145,5 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       throw accessHoursContextError(error);
     }
   }
-  return settings;
+  return withRegions(settings);
 }

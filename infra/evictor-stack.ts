@@ -9,38 +9,55 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { QUARANTINE_TABLE } from '../lambda/adapters/quarantine-table';
 import { type EndOfDaySchedule, endOfDaySchedule } from '../lambda/core/access-hours';
+import { endpointsByRegion } from '../lambda/core/endpoint-ref';
 import { DETAIL_TYPES } from '../lambda/core/events';
+import { MAX_EVENT_AGE_SECONDS } from '../lambda/core/limits';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
 import { acknowledgeKeyGrant } from './acknowledge';
-import { alarmsTo } from './alarms';
 import { AlertBus } from './alert-bus';
 import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
+import { evictorDashboard } from './dashboard';
+import { endpointArn } from './endpoint-arn';
 import { guardDutyFindingPattern } from './finding-patterns';
 import { nodeFunction } from './node-function';
+import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineTable } from './quarantine-table';
+import { savedQueries } from './queries';
 
 export interface EvictorStackProps extends StackProps {
   settings: DeploymentSettings;
+  /** The key of each other Region with endpoints (region-stacks.ts), where the quarantine table gets a replica. */
+  replicaKeys?: ReadonlyMap<string, kms.IKey>;
 }
 
+/**
+ * Replication to another Region slower than this raises an alarm: the AWS VPN client reconnects within seconds, so
+ * an entry later than that may arrive after the person is back in.
+ */
+const REPLICATION_LAG_ALARM = Duration.seconds(10);
+
+/** The output that names the quarantine table: for the CLI's --table, and for the other Regions' stacks. */
+export const QUARANTINE_TABLE_OUTPUT = 'QuarantineTableName';
+
 /** How long an undelivered event or failed invocation is still worth retrying: a stale eviction is no eviction. */
-const MAX_EVENT_AGE = Duration.hours(1);
+const MAX_EVENT_AGE = Duration.seconds(MAX_EVENT_AGE_SECONDS);
 const RETRY_ATTEMPTS = 2;
 
 export class EvictorStack extends Stack {
@@ -53,24 +70,12 @@ export class EvictorStack extends Stack {
     const { settings } = props;
     const mode = settings.dryRun ? 'DRY-RUN' : 'ENFORCING';
 
-    // One customer-managed key for the topic and the queues: CloudWatch alarms (to the topic), EventBridge and
-    // SNS (to the dead-letter queue) can only write to encrypted targets whose key policy lets them, which the
-    // AWS-managed keys never do. It goes with the stack, as they do; the retained table has a retained key of its
-    // own (quarantine-table.ts).
-    const key = new kms.Key(this, 'Key', {
-      description: 'client-vpn-evictor: notifications and dead-letter queues',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']) {
-      key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    }
-
-    this.topic = new sns.Topic(this, 'Notifications', {
+    // One key for the topic and the queues; the retained table has a retained key of its own (quarantine-table.ts).
+    const { key, topic } = notificationsTopic(this, {
       displayName: `client-vpn-evictor (${mode})`,
-      masterKey: key,
-      enforceSSL: true,
+      keyDescription: 'client-vpn-evictor: notifications and dead-letter queues',
     });
+    this.topic = topic;
 
     const deadLetterQueue = (name: string, purpose: string) => {
       const queue = new sqs.Queue(this, name, {
@@ -100,11 +105,9 @@ export class EvictorStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine');
-    const endpointArns = settings.endpointIds.map(
-      (endpointId) =>
-        `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:client-vpn-endpoint/${endpointId}`,
-    );
+    // Each other Region with endpoints gets a replica of the table, and a connect handler of its own (app.ts).
+    const replicaKeys = props.replicaKeys ?? new Map<string, kms.IKey>();
+    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
 
     const role = new iam.Role(this, 'EvictorRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -114,13 +117,25 @@ export class EvictorStack extends Stack {
       new iam.PolicyStatement({
         sid: 'EvictConfiguredEndpointsOnly',
         actions: ['ec2:DescribeClientVpnConnections', 'ec2:TerminateClientVpnConnections'],
-        resources: endpointArns,
+        resources: settings.endpointIds.map(endpointArn),
       }),
     );
     logGroup.grantWrite(role);
     this.topic.grantPublish(role);
-    // Write and lift quarantines, and take the mass-disconnect lease; never scan or delete the table.
-    table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // Write and lift quarantines, take the mass-disconnect lease, keep the session sweep's state and record
+    // deliveries, and touch no other item (the attachment's); never scan or delete the table.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvictorItemsOnly',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': Object.values(QUARANTINE_TABLE.keyPrefixes).map((prefix) => `${prefix}*`),
+          },
+        },
+      }),
+    );
     tableKey.grantEncryptDecrypt(role);
 
     this.evictor = nodeFunction(this, 'Evictor', 'evictor-entry.ts', {
@@ -128,6 +143,11 @@ export class EvictorStack extends Stack {
       // A mass disconnect is paced to its share of EC2's mutating bucket (3 Terminate calls/s at the default
       // 0.6), so 15 minutes covers some 2,600 calls; a longer one hands the rest to a fresh invocation.
       timeout: Duration.minutes(15),
+      // A long eviction goes on in rounds, each a fresh invocation of this function by itself. Lambda's recursive
+      // loop detection stops such a chain at about its 16th invocation, which would leave people connected; the
+      // evictor bounds its rounds itself (MAX_ROUNDS in all, MAX_IDLE_ROUNDS that end nothing, in
+      // lambda/core/limits.ts), so Lambda may let the chain run.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
       role,
       logGroup,
       description: `Evicts Client VPN users on security alerts and schedules (${mode})`,
@@ -176,6 +196,8 @@ export class EvictorStack extends Stack {
       eventPattern: guardDutyFindingPattern(settings),
       targets: [ruleTarget],
     });
+    // Not Sweep VPN Sessions: the schedule invokes the function with it directly. A sweep on demand through the bus
+    // would only run off the schedule and hold the lease a Disconnect All waits for.
     new events.Rule(this, 'EvictionRequests', {
       description: `Evict, Release and Disconnect All events from ${settings.eventSource}`,
       eventPattern: {
@@ -201,7 +223,7 @@ export class EvictorStack extends Stack {
 
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.
     const schedulerRole =
-      settings.offHours.length > 0 || settings.accessHours
+      settings.offHours.length > 0 || settings.accessHours || settings.sessions
         ? new iam.Role(this, 'SchedulerRole', {
             assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
           })
@@ -215,19 +237,22 @@ export class EvictorStack extends Stack {
           'lambda:InvokeFunction on the evictor and its versions/aliases only; the wildcard is the version qualifier.',
       });
     }
+    /** What a schedule sends the evictor: an event as EventBridge would deliver it, its id the execution's. */
+    const scheduledEvent = (detailType: string, detail: object) =>
+      scheduler.ScheduleTargetInput.fromObject({
+        version: '0',
+        id: scheduler.ContextAttribute.executionId,
+        source: settings.eventSource,
+        'detail-type': detailType,
+        time: scheduler.ContextAttribute.scheduledTime,
+        detail,
+      });
     const disconnectAllSchedule = (id: string, schedule: EndOfDaySchedule, reason: string) =>
       new scheduler.Schedule(this, id, {
         description: `Disconnect all VPN users (${schedule.cron} ${schedule.timeZone})`,
         schedule: scheduler.ScheduleExpression.expression(schedule.cron, TimeZone.of(schedule.timeZone)),
         target: new schedulerTargets.LambdaInvoke(this.evictor, {
-          input: scheduler.ScheduleTargetInput.fromObject({
-            version: '0',
-            id: scheduler.ContextAttribute.executionId,
-            source: settings.eventSource,
-            'detail-type': DETAIL_TYPES.disconnectAll,
-            time: scheduler.ContextAttribute.scheduledTime,
-            detail: { reason, except: schedule.except },
-          }),
+          input: scheduledEvent(DETAIL_TYPES.disconnectAll, { reason, except: schedule.except }),
           role: schedulerRole,
           deadLetterQueue: deliveryDlq,
           retryAttempts: RETRY_ATTEMPTS,
@@ -239,6 +264,21 @@ export class EvictorStack extends Stack {
     }
     if (settings.accessHours) {
       disconnectAllSchedule('AccessHoursEnd', endOfDaySchedule(settings.accessHours), 'end of access hours');
+    }
+    if (settings.sessions) {
+      const every = Duration.minutes(settings.sessions.sweepMinutes);
+      new scheduler.Schedule(this, 'SessionSweep', {
+        description: `End idle and over-age VPN sessions (every ${settings.sessions.sweepMinutes} minutes)`,
+        schedule: scheduler.ScheduleExpression.rate(every),
+        target: new schedulerTargets.LambdaInvoke(this.evictor, {
+          input: scheduledEvent(DETAIL_TYPES.sweep, { reason: 'scheduled session sweep' }),
+          role: schedulerRole,
+          deadLetterQueue: deliveryDlq,
+          retryAttempts: RETRY_ATTEMPTS,
+          // A delivery retried past the next sweep's time would only sweep twice: the next one does the work.
+          maxEventAge: every,
+        }),
+      });
     }
 
     const alarm = alarmsTo(this, this.topic);
@@ -258,35 +298,60 @@ export class EvictorStack extends Stack {
       'EventBridge or Scheduler could not deliver an event to the evictor.',
     );
 
-    const evictorMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-      });
     // Neither fails the invocation by itself (a retry would not help), so the Errors alarm never sees them.
     alarm(
       'PermanentEvictionFailures',
-      evictorMetric('PermanentFailures'),
+      functionMetric('PermanentFailures'),
       'An eviction failed in a way no retry fixes (a missing permission, an invalid parameter): connections may still be up; act on it by hand.',
     );
     alarm(
       'NotificationFailures',
-      evictorMetric('NotificationFailures'),
+      functionMetric('NotificationFailures'),
       'The evictor could not publish a summary to this topic (so this alarm may not arrive either): check its logs, the topic and its key.',
     );
+
+    for (const region of replicaKeys.keys()) {
+      // AWS documents no bound on replication lag (typically under a second): until an entry reaches a Region,
+      // its connect handler lets the person in. ReplicationLatency has a datapoint only for an entry that arrives
+      // (global tables of version 2019.11.21 publish no PendingReplicationCount), so while replication is stopped
+      // there is nothing to alarm on, and the alarm fires when the late entries land. Missing data is the usual
+      // state (quarantine writes are rare), so treating it as breaching would keep the alarm on for nothing.
+      new cloudwatch.Alarm(this, `ReplicationLag-${region}`, {
+        metric: table.metric('ReplicationLatency', {
+          dimensionsMap: { TableName: table.tableName, ReceivingRegion: region },
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: Duration.minutes(5),
+        }),
+        threshold: REPLICATION_LAG_ALARM.toMilliseconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Quarantine entries took more than ${REPLICATION_LAG_ALARM.toSeconds()} s to reach ${region}: an evicted user could reconnect there meanwhile. It fires when late entries arrive, not while replication is stopped (see docs/regions.md, When a Region is cut off).`,
+      }).addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    }
 
     this.connectHandler = new ConnectHandler(this, 'ConnectHandler', {
       settings,
       table,
       tableKey,
-      endpointArns,
+      endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
     });
 
+    evictorDashboard(this, 'Dashboard', {
+      evictor: this.evictor,
+      connectHandler: this.connectHandler.function,
+      deadLetterQueues: [
+        { queue: invocationDlq, label: 'failed invocations waiting' },
+        { queue: deliveryDlq, label: 'undelivered events waiting' },
+      ],
+      sessions: settings.sessions !== undefined,
+      mode,
+    });
+
+    savedQueries(this, { evictor: logGroup, connect: this.connectHandler.logGroup });
+
     new CfnOutput(this, 'EvictorFunctionName', { value: this.evictor.functionName });
-    new CfnOutput(this, 'QuarantineTableName', {
+    new CfnOutput(this, QUARANTINE_TABLE_OUTPUT, {
       value: table.tableName,
       description: 'cvpn-evict quarantine ... --table <this>',
     });

@@ -17,9 +17,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { alarmsTo } from './alarms';
 import type { ForwarderSettings } from './context';
 import { guardDutyFindingPattern, securityHubFindingPattern } from './finding-patterns';
+import { alarmsTo } from './notifications';
 
 export interface ForwarderStackProps extends StackProps {
   settings: ForwarderSettings;

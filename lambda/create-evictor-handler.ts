@@ -4,26 +4,30 @@ import type { Context } from 'aws-lambda';
 import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { type Continuation, continuationEvent } from './core/continuation';
-import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
+import type { Deliveries } from './core/deliveries';
+import { correlationIdOf, deliveryIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
 import { evict } from './core/evict';
-import { distinctNames } from './core/identity';
+import { distinctNames, foldCase } from './core/identity';
 import type { LeaseStore } from './core/lease';
-import { type NoticeLedger, type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
+import { type Notifier, noticeFor, protectedUsersNamed } from './core/notice';
 import { AlertFromUnlistedAccountError, decide } from './core/policy';
 import type { QuarantineStore } from './core/quarantine';
 import {
   EvictionIncompleteError,
   type EvictionResult,
   type FindingsResult,
+  notRunAgain,
   permanentFailures,
   type RejectedEvent,
+  type SweepSummary,
 } from './core/result';
-import type { DecidedRequest, Outcome, QuarantineOutcome } from './core/types';
+import type { SweepStateStore } from './core/sweep-state';
+import type { DecidedRequest, Outcome, QuarantineOutcome, SessionEndReason } from './core/types';
 
 export interface EvictorDependencies {
   config: EvictorConfig;
   api: ClientVpnApi;
-  logger: Pick<Logger, 'info' | 'error' | 'appendKeys' | 'removeKeys' | 'setCorrelationId'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys' | 'setCorrelationId'>;
   metrics: Pick<Metrics, 'addMetric'>;
   /** Where summaries and alerts go; none means logs and metrics only. */
   notifier?: Notifier;
@@ -31,10 +35,12 @@ export interface EvictorDependencies {
   quarantine?: QuarantineStore;
   /** The mass-disconnect lease, in the same table: overlapping mass disconnects run one at a time. */
   lease?: LeaseStore;
-  /** Which identity-provider events' notices went out, in the same table: a repeat delivery sends none. */
-  notices?: NoticeLedger;
+  /** What the session sweep remembers between runs, in the same table. */
+  sweepState?: SweepStateStore;
   /** Hands what is left of a request to a fresh invocation; without it, the invocation fails instead. */
   continuation?: Continuation;
+  /** Records each request's run, so that a second delivery of it does not run again; without it, every one runs. */
+  deliveries?: Deliveries;
   clock?: () => number;
 }
 
@@ -83,8 +89,9 @@ export function createEvictorHandler({
   notifier,
   quarantine,
   lease,
-  notices,
+  sweepState,
   continuation,
+  deliveries,
   clock = Date.now,
 }: EvictorDependencies) {
   const configuredMode = config.dryRun ? 'DRY-RUN' : 'ENFORCING';
@@ -95,11 +102,18 @@ export function createEvictorHandler({
     const endpointErrors = result.endpoints.filter((e) => e.error).length;
     metrics.addMetric('ConnectionsTerminated', MetricUnit.Count, terminated.length);
     metrics.addMetric('ConnectionsWouldTerminate', MetricUnit.Count, count('would-terminate').length);
-    metrics.addMetric(
-      'UsersEvicted',
-      MetricUnit.Count,
-      distinctNames(terminated.map((o) => o.username)).length,
-    );
+    // A session the sweep ends for being idle or old is no user evicted: it has metrics of its own.
+    if (result.sweep) recordSweep(terminated, result.sweep, result.status);
+    else {
+      // Evicted: a session of theirs ended, and none is still up.
+      const stillUp = new Set(result.stillConnected.map(foldCase));
+      metrics.addMetric(
+        'UsersEvicted',
+        MetricUnit.Count,
+        distinctNames(terminated.map((o) => o.username)).filter((name) => !stillUp.has(foldCase(name)))
+          .length,
+      );
+    }
     metrics.addMetric('EvictionFailures', MetricUnit.Count, count('failed').length + endpointErrors);
     const permanent = permanentFailures(result);
     if (permanent > 0) metrics.addMetric('PermanentFailures', MetricUnit.Count, permanent);
@@ -116,6 +130,17 @@ export function createEvictorHandler({
     }
   }
 
+  function recordSweep(terminated: Outcome[], sweep: SweepSummary, status: EvictionResult['status']): void {
+    const ended = (why: SessionEndReason) =>
+      terminated.filter((o) => o.status === 'terminated' && o.reason === why).length;
+    metrics.addMetric('SessionsEndedIdle', MetricUnit.Count, ended('idle'));
+    metrics.addMetric('SessionsEndedOverAge', MetricUnit.Count, ended('over-age'));
+    if (sweep.skippedFor !== undefined) metrics.addMetric('SweepsSkipped', MetricUnit.Count, 1);
+    if (status === 'failed') metrics.addMetric('SweepsFailed', MetricUnit.Count, 1);
+    if (sweep.unreadableCounters > 0)
+      metrics.addMetric('SessionCountersUnreadable', MetricUnit.Count, sweep.unreadableCounters);
+  }
+
   /** One audit line per connection, written as soon as its outcome is known. */
   function audit(outcome: Outcome): void {
     if (outcome.status === 'failed') logger.error('connection', { ...outcome });
@@ -124,19 +149,9 @@ export function createEvictorHandler({
 
   /** A summary that cannot be sent is logged and counted; it never undoes or repeats an eviction. */
   async function notify(result: EvictionResult): Promise<void> {
-    const notice = notifier && noticeFor(result);
+    const notice = notifier && noticeFor(result, config.noticeFormat);
     if (!notice) return;
     try {
-      // Okta delivers at least once: the same System Log event (one uuid, our correlation id) may come again. A
-      // ledger that cannot be read never silences a notice: two notices are better than none.
-      const first =
-        result.trigger === 'okta'
-          ? await notices?.firstNotice(result.correlationId, clock()).catch(() => true)
-          : true;
-      if (first === false) {
-        logger.info('notice already sent for this event: a repeat delivery', { subject: notice.subject });
-        return;
-      }
       await notifier.publish(notice.subject, notice.message);
     } catch (error) {
       logger.error('summary not sent', { error: (error as Error).message });
@@ -144,9 +159,44 @@ export function createEvictorHandler({
     }
   }
 
+  /** Runs one decided request: evict (or release), then audit, count, tell, and hand on what is left. */
+  async function run(request: DecidedRequest, context?: Context): Promise<EvictionResult> {
+    // Stop starting calls while there is still time to finish them, log, and hand the rest on.
+    const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+    const reserve = reserveFor(remaining());
+    const result = await evict(request, { api, quarantine, lease, sweepState, clock }, config, {
+      onOutcome: audit,
+      shouldStop: () => remaining() < reserve,
+      timeLeft: () => remaining() - reserve,
+      onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
+      ...(context ? { runId: context.awsRequestId } : {}),
+    });
+    for (const entry of result.quarantine) {
+      if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
+      else logger.info('quarantine', { ...entry });
+    }
+    if (result.sweep?.skippedFor !== undefined) {
+      logger.info('sweep skipped: another mass disconnect holds the lease', {
+        holder: result.sweep.skippedFor,
+      });
+    }
+    const { outcomes: _perConnection, ...summary } = result;
+    logger.info(result.trigger === 'sweep' ? 'sweep summary' : 'eviction summary', { result: summary });
+    record(result);
+    await notify(result);
+    if (result.status === 'continuing' && result.continuation) {
+      if (!continuation) throw new EvictionIncompleteError(result);
+      await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
+      logger.info('handed on to the next round', { round: result.continuation.round });
+    }
+    // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
+    if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
+    return result;
+  }
+
   /** One event, or one finding of a Security Hub event: parse, decide, evict, report. */
   async function handleOne(event: unknown, context?: Context): Promise<EvictionResult | RejectedEvent> {
-    logger.removeKeys(['trigger', 'origin']);
+    logger.removeKeys(['trigger', 'origin', 'reason', 'releasedBy']);
     logger.appendKeys({ mode: configuredMode });
     let request: DecidedRequest;
     try {
@@ -170,34 +220,35 @@ export function createEvictorHandler({
         ...(origin ? { origin } : {}),
       };
     }
-    logger.appendKeys({ mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING', trigger: request.trigger });
-    // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
-    if (request.trigger !== 'release' && request.origin) logger.appendKeys({ origin: request.origin });
-    // Stop starting calls while there is still time to finish them, log, and hand the rest on.
-    const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
-    const reserve = reserveFor(remaining());
-    const result = await evict(request, { api, quarantine, lease, clock }, config, {
-      onOutcome: audit,
-      shouldStop: () => remaining() < reserve,
-      onWaiting: () => logger.info('waiting for another mass disconnect to finish'),
-      ...(context ? { runId: context.awsRequestId } : {}),
+    // The request's reason (and a release's sender) on every line, so that a saved query answers who and why.
+    logger.appendKeys({
+      mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+      trigger: request.trigger,
+      reason: request.reason,
+      ...(request.trigger === 'release' ? { releasedBy: request.releasedBy } : {}),
     });
-    for (const entry of result.quarantine) {
-      if (entry.outcome === 'failed') logger.error('quarantine', { ...entry });
-      else logger.info('quarantine', { ...entry });
+    // Which account said it, on every line that follows: the audit lines, the quarantine, the summary.
+    if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
+    if (!deliveries || !context) return await run(request, context);
+    // Keyed on the event's id and the request as decided, which no field of an event that is not valid can set.
+    const key = {
+      trigger: request.trigger,
+      eventId: deliveryIdOf(event),
+      correlationId: request.correlationId,
+      ...('round' in request ? { round: request.round } : {}),
+    };
+    const attempt = {
+      requestId: context.awsRequestId,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    };
+    const delivered = await deliveries.once(key, attempt, () => run(request, context));
+    if (!delivered.ran) {
+      logger.info('delivered again: not run', { why: delivered.why });
+      metrics.addMetric('DeliveriesIgnored', MetricUnit.Count, 1);
+      return notRunAgain(request, delivered.why);
     }
-    const { outcomes: _perConnection, ...summary } = result;
-    logger.info('eviction summary', { result: summary });
-    record(result);
-    await notify(result);
-    if (result.status === 'continuing' && result.continuation) {
-      if (!continuation) throw new EvictionIncompleteError(result);
-      await continuation.handOff(continuationEvent(result.continuation, config.eventSource, clock()));
-      logger.info('handed on to the next round', { round: result.continuation.round });
-    }
-    // A failure a retry may fix, with no round left: Lambda's own retries, then the dead-letter queue.
-    if (result.status === 'partial-failure') throw new EvictionIncompleteError(result);
-    return result;
+    if (delivered.note) logger.warn('delivery not recorded', { note: delivered.note });
+    return delivered.value;
   }
 
   /**

@@ -67,11 +67,27 @@ const HINTS: Record<string, string> = {
 };
 
 /**
+ * Failures no retry can fix: a request DynamoDB refuses as it is (an item over 400 KB), a table that is not there,
+ * a role or key that may not use it, credentials it does not know, an item that is not an entry. Anything else
+ * (throttling, a timeout, a 5xx, a lost connection) may pass.
+ */
+const PERMANENT = new Set([
+  'ValidationException',
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'MalformedItem',
+]);
+
+/**
  * Any failure of the quarantine table, so callers can tell "the store failed" apart from their own errors (the
- * client-connect handler denies on it). The SDK's error is the `cause`.
+ * client-connect handler denies on it). `transient` says whether a retry may help, as the core's errors from EC2
+ * do, so the evictor reports a failure no retry can fix once instead of failing the invocation for Lambda's
+ * retries. The SDK's error is the `cause`.
  */
 export class DynamoDbStoreError extends Error {
   readonly code: string;
+  readonly transient: boolean;
 
   constructor(
     readonly tableName: string,
@@ -84,6 +100,7 @@ export class DynamoDbStoreError extends Error {
     super(`DynamoDB ${operation} on table ${tableName} failed with ${code}${hint}${detail}`, { cause });
     this.name = 'DynamoDbStoreError';
     this.code = code;
+    this.transient = !PERMANENT.has(code);
   }
 }
 

@@ -17,7 +17,7 @@ const NAMES = {
   '#expiresAt': 'expiresAt',
 };
 
-const leaseKey = (name: string) => ({ [PK]: { S: `lease#${name}` } });
+const leaseKey = (name: string) => ({ [PK]: { S: `${QUARANTINE_TABLE.keyPrefixes.lease}${name}` } });
 
 /** LeaseStore in the quarantine table: one item per lease, each call one conditional write. */
 export class DynamoDbLeaseStore implements LeaseStore {

@@ -24,8 +24,8 @@ type Item = Record<string, AttributeValue>;
 
 const PK = QUARANTINE_TABLE.partitionKey.name;
 
-/** Every key `quarantineKey` makes starts with it; the table's other items (leases) do not. */
-const QUARANTINE_KEY_PREFIX = 'quarantine#';
+/** Every key `quarantineKey` makes starts with it; the table's other items (leases, deliveries) do not. */
+const QUARANTINE_KEY_PREFIX = QUARANTINE_TABLE.keyPrefixes.quarantine;
 
 /** Placeholders for every attribute an expression names, so no attribute name can clash with a reserved word. */
 const NAMES = { '#pk': PK, '#expiresAt': 'expiresAt', '#released': 'released' };
@@ -103,30 +103,45 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
     private readonly tableName: string,
   ) {}
 
-  async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
+  async put(
+    entry: QuarantineRequest,
+    now: number,
+    options: { releasedSince?: number } = {},
+  ): Promise<QuarantineWrite> {
+    // Replace only what does not hold the user out for longer: two racing evictions both run this check inside
+    // DynamoDB, so the later expiry always ends up stored. With `releasedSince`, never what was released since.
+    const replaceable =
+      '(attribute_not_exists(#pk) OR attribute_exists(#released) OR #expiresAt <= :now OR #expiresAt <= :expiresAt)';
+    const since = options.releasedSince;
     const written = await writeIf(this.tableName, 'PutItem', () =>
       this.dynamodb.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: toItem(entry, now),
-          // Replace only what does not hold the user out for longer: two racing evictions both run this check
-          // inside DynamoDB, so the later expiry always ends up stored.
           ConditionExpression:
-            'attribute_not_exists(#pk) OR attribute_exists(#released) OR #expiresAt <= :now OR #expiresAt <= :expiresAt',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':now': num(now), ':expiresAt': num(entry.expiresAt) },
+            since === undefined
+              ? replaceable
+              : `${replaceable} AND (attribute_not_exists(#released) OR #released.#at < :since)`,
+          ExpressionAttributeNames: since === undefined ? NAMES : { ...NAMES, '#at': 'at' },
+          ExpressionAttributeValues: {
+            ':now': num(now),
+            ':expiresAt': num(entry.expiresAt),
+            ...(since === undefined ? {} : { ':since': num(since) }),
+          },
         }),
       ),
     );
-    return written ? 'written' : 'kept-longer';
+    if (written) return 'written';
+    if (since === undefined) return 'kept-longer';
+    // Only to say why the write was refused: the refusal itself was the one conditional write.
+    const there = await this.entry(entry.username, entry.kind);
+    const releasedAt = there?.released?.at;
+    return releasedAt !== undefined && releasedAt >= since ? 'released-meanwhile' : 'kept-longer';
   }
 
-  /**
-   * One strongly consistent GetItem, a read a read-only role may make: an eviction's entry is seen by the very next
-   * connection attempt.
-   */
-  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
-    const entry = await callTable(this.tableName, 'GetItem', async () => {
+  /** The entry for `username`'s account (or certificate), whatever its state, by one strongly consistent GetItem. */
+  private entry(username: string, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
+    return callTable(this.tableName, 'GetItem', async () => {
       const out = await this.dynamodb.send(
         new GetItemCommand({
           TableName: this.tableName,
@@ -136,6 +151,14 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
       );
       return out.Item && toEntry(out.Item);
     });
+  }
+
+  /**
+   * One strongly consistent GetItem, a read a read-only role may make: an eviction's entry is seen by the very next
+   * connection attempt.
+   */
+  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
+    const entry = await this.entry(username, kind);
     return entry && isActive(entry, now) ? entry : undefined;
   }
 
@@ -174,6 +197,29 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   }
 
   async listActive(now: number): Promise<QuarantineEntry[]> {
+    return this.scan(ACTIVE, now);
+  }
+
+  /**
+   * Every entry written or released since `since`, and every active one however old: what `cvpn-evict report`
+   * summarises. Not on the port: only the CLI reads it, with the operator's credentials (the functions have no Scan
+   * on the table).
+   */
+  async listSince(since: number, now: number): Promise<QuarantineEntry[]> {
+    return this.scan(
+      `(${ACTIVE}) OR #quarantinedAt >= :since OR #released.#at >= :since`,
+      now,
+      { '#quarantinedAt': 'quarantinedAt', '#at': 'at' },
+      { ':since': num(since) },
+    );
+  }
+
+  private async scan(
+    filter: string,
+    now: number,
+    names: Record<string, string> = {},
+    values: Record<string, AttributeValue> = {},
+  ): Promise<QuarantineEntry[]> {
     const entries: QuarantineEntry[] = [];
     await callTable(this.tableName, 'Scan', async () => {
       const pages = paginateScan(
@@ -181,9 +227,9 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
         {
           TableName: this.tableName,
           ConsistentRead: true,
-          FilterExpression: `begins_with(#pk, :prefix) AND ${ACTIVE}`,
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':prefix': str(QUARANTINE_KEY_PREFIX), ':now': num(now) },
+          FilterExpression: `begins_with(#pk, :prefix) AND (${filter})`,
+          ExpressionAttributeNames: { ...NAMES, ...names },
+          ExpressionAttributeValues: { ':prefix': str(QUARANTINE_KEY_PREFIX), ':now': num(now), ...values },
         },
       );
       for await (const page of pages) for (const item of page.Items ?? []) entries.push(toEntry(item));

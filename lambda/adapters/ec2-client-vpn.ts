@@ -36,6 +36,7 @@ export function createEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
 const MAX_ATTEMPTS = 5;
 /** A call still throttled after this many tries fails as transient, and the next round tries it again. */
 const MAX_THROTTLED = 30;
+/** The first wait before a call is tried again; it doubles with each try. */
 const BACKOFF_MS = 200;
 
 const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
@@ -79,6 +80,8 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
   constructor(
     private readonly ec2: EC2Client,
     bucket: BucketSpec = shareOf(EC2_MUTATING_BUCKET, SETTINGS.ec2BudgetShare.default),
+    /** The first wait before a try again (tests of long outages shorten it). */
+    private readonly backoffMs = BACKOFF_MS,
   ) {
     this.pacer = new AdaptivePacer(bucket, Date.now());
   }
@@ -109,7 +112,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         const apiError = toApiError(error);
         if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED && !giveUp()) {
           if (paced) this.pacer.throttled(Date.now());
-          else await sleep(BACKOFF_MS * 2 ** Math.min(throttled, 5));
+          else await sleep(this.backoffMs * 2 ** Math.min(throttled, 5));
           continue;
         }
         afterLostAnswer ||= apiError.mayHaveApplied;
@@ -120,7 +123,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
             cause: apiError.cause,
           });
         }
-        await sleep(BACKOFF_MS * 2 ** attempts * (0.5 + Math.random()));
+        await sleep(this.backoffMs * 2 ** attempts * (0.5 + Math.random()));
       }
     }
   }
@@ -141,6 +144,8 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         ),
       );
       listing.calls++;
+      // EC2's "current date and time" on every connection: the clock the sweep reads ages and stillness on.
+      for (const c of page.Connections ?? []) listing.listedAt ??= parseEc2Time(c.Timestamp);
       // Describe also returns connections terminated in the last hour; only active ones matter.
       for (const c of page.Connections ?? [])
         if (c.Status?.Code === 'active') listing.connections.push(toConnection(endpointId, c));
@@ -208,5 +213,11 @@ function toConnection(endpointId: string, c: ClientVpnConnection): VpnConnection
     commonName: c.CommonName ?? '',
     clientIp: c.ClientIp ?? '',
     establishedAt: parseEc2Time(c.ConnectionEstablishedTime),
+    counters: {
+      ingressBytes: c.IngressBytes,
+      egressBytes: c.EgressBytes,
+      ingressPackets: c.IngressPackets,
+      egressPackets: c.EgressPackets,
+    },
   };
 }

@@ -1,12 +1,17 @@
 /**
- * The shape of the table that holds the quarantine and the mass-disconnect lease, in one place for the adapters,
- * the local table (emulator/dynamodb.ts) and the CDK stack, so that they can never disagree.
+ * The shape of the table that holds the quarantine, the mass-disconnect lease, the session sweep's state and the
+ * evictor's record of deliveries, in one place for the adapters, the local table (emulator/dynamodb.ts) and the CDK
+ * stack, so that they can never disagree.
  *
- * Every item is keyed by one string: quarantine entries by `quarantineKey` (`quarantine#...`), leases by
- * `lease#<name>`. No sort key and no index: every read is by key, except the operator's `listActive`, which scans.
+ * Every item is keyed by one string that begins with its family's prefix: quarantine entries by `quarantineKey`,
+ * leases by their name, the sweep's state by `sweep#<endpoint>#<part>`, deliveries by a digest of the request. No
+ * sort key and no index: every read is by key,
+ * except the operator's `listActive`, which scans.
  */
 export const QUARANTINE_TABLE = {
   partitionKey: { name: 'pk', type: 'S' },
+  /** The evictor's key families; its role may touch no other item of the table. */
+  keyPrefixes: { quarantine: 'quarantine#', lease: 'lease#', sweepState: 'sweep#', delivery: 'idempotency#' },
   /**
    * DynamoDB's TTL deletes an item some time (up to days) after this time passes; it must be a number of epoch
    * seconds. Readers never rely on it: they compare the exact expiry themselves.

@@ -1,5 +1,5 @@
 import { WELL_FORMED_TEXT } from './constants';
-import { isNameCoveredBy, localPart } from './identity';
+import { isVpnUsername, type NamesOf, namesCoveredBy } from './identity';
 
 /**
  * Access hours: one setting from which both the connect-time policy (is the VPN open now, and when does it
@@ -65,7 +65,6 @@ const DAYS_FORM =
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const TIME_FORM = 'a 24-hour local time "HH:MM" such as "07:00"';
 const MAX_EXEMPT = 100;
-const MAX_USERNAME = 256;
 /** With the longest IANA zone name and weekday, the denial message stays well inside Client VPN's 255. */
 export const MAX_CONTACT = 100;
 const MAX_TIME_ZONE = 64;
@@ -118,13 +117,6 @@ function parseDays(raw: unknown): Weekday[] | undefined {
   return WEEKDAYS.filter((_, day) => chosen.has(day));
 }
 
-const isUsername = (name: unknown): name is string =>
-  typeof name === 'string' &&
-  name.trim() === name &&
-  name.length <= MAX_USERNAME &&
-  WELL_FORMED_TEXT.test(name) &&
-  localPart(name) !== '';
-
 /**
  * Validates the setting (from CDK context or the function's environment) and returns it normalised; throws
  * AccessHoursError naming the first invalid field and its expected form. Unknown fields are errors, so a
@@ -152,7 +144,7 @@ export function parseAccessHours(raw: unknown): AccessHours {
   if (start === end) {
     throw new AccessHoursError('end', `${TIME_FORM} other than start (a window of zero length)`, end);
   }
-  if (!Array.isArray(exempt) || exempt.length > MAX_EXEMPT || !exempt.every(isUsername)) {
+  if (!Array.isArray(exempt) || exempt.length > MAX_EXEMPT || !exempt.every(isVpnUsername)) {
     throw new AccessHoursError('exempt', `a list of up to ${MAX_EXEMPT} VPN usernames`, exempt);
   }
   if (
@@ -316,9 +308,11 @@ export function deniedMessage(hours: AccessHours, instant: number, contact = hou
   return contact ? `${message} Outside these hours, contact ${contact}.` : message;
 }
 
-/** Exempt users, by the identity rules: the same name ignoring case, or the same local part. */
-export const isExempt = (hours: AccessHours, username: string): boolean =>
-  isNameCoveredBy(hours.exempt, username);
+/**
+ * Exempt users, by the identity rules the end-of-day disconnect's `except` follows: the username or the
+ * certificate's common name is an entry ignoring case, or shares its local part.
+ */
+export const isExempt = (hours: AccessHours, who: NamesOf): boolean => namesCoveredBy(hours.exempt)(who);
 
 /** The local days on which the window ends: its days, or the next ones when it crosses midnight. */
 const endDays = (hours: AccessHours): Weekday[] =>

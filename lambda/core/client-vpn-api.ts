@@ -1,9 +1,12 @@
+import { describeEndpoint, type EndpointRef, locateEndpoint } from './endpoint-ref';
+
 /**
- * The port through which the core talks to EC2 Client VPN. The EC2 adapter implements it with the AWS SDK;
- * tests hand the core a fake. Listing returns active connections only.
+ * The port through which the core talks to EC2 Client VPN. The EC2 adapter implements it with the AWS SDK, for one
+ * Region; ClientVpnApiByRegion puts one per Region behind it; tests hand the core a fake. Endpoints are named as
+ * the deployment names them (EndpointRef). Listing returns active connections only.
  */
 export interface VpnConnection {
-  endpointId: string;
+  endpointId: EndpointRef;
   connectionId: string;
   /** Empty for certificate-authenticated connections. */
   username: string;
@@ -11,7 +14,27 @@ export interface VpnConnection {
   clientIp: string;
   /** When the client connected (epoch ms); undefined when EC2 gave no readable time. */
   establishedAt?: number;
+  /** The traffic counters as EC2 gave them; the session sweep reads them, nothing else does. */
+  counters?: TrafficCounters;
 }
+
+/**
+ * A connection's four traffic counters, as EC2 gives them: strings, not checked here (the sweep checks them, and
+ * leaves a connection alone whose counters are not counts). Undefined when EC2 left one out.
+ */
+export interface TrafficCounters {
+  ingressBytes?: string;
+  egressBytes?: string;
+  ingressPackets?: string;
+  egressPackets?: string;
+}
+
+/**
+ * What tells one connection from every other: its id on its endpoint. EC2's ids are random, but nothing promises
+ * one is never reused on an endpoint in another Region, and an emulator per Region counts its ids from the same start.
+ */
+export const connectionKey = (c: { endpointId: EndpointRef; connectionId: string }) =>
+  `${c.endpointId} ${c.connectionId}`;
 
 /** Who a connection belongs to: its Username, or the certificate's CommonName when it has none. */
 export const ownerOf = (c: VpnConnection) => c.username || c.commonName;
@@ -37,6 +60,11 @@ export interface ConnectionListing {
   connections: VpnConnection[];
   /** Describe calls it took (one per page). */
   calls: number;
+  /**
+   * EC2's own clock when it answered (epoch ms): the `Timestamp` EC2 puts on each listed connection, from the first
+   * page. Undefined when no connection carried a readable one.
+   */
+  listedAt?: number;
 }
 
 export interface TerminateOptions {
@@ -46,9 +74,9 @@ export interface TerminateOptions {
 
 export interface ClientVpnApi {
   /** Active connections of an endpoint; with `usernames`, only theirs (EC2's case-sensitive username filter). */
-  listActiveConnections(endpointId: string, usernames?: readonly string[]): Promise<ConnectionListing>;
+  listActiveConnections(endpointId: EndpointRef, usernames?: readonly string[]): Promise<ConnectionListing>;
   terminate(
-    endpointId: string,
+    endpointId: EndpointRef,
     target: TerminateTarget,
     dryRun: boolean,
     options?: TerminateOptions,
@@ -87,14 +115,15 @@ export const isPermissionError = (error: unknown) =>
  * One line a person can act on, for the errors operators meet: missing permission, unknown endpoint,
  * credentials. `action` names the EC2 permission the failed call needed.
  */
-export function explainError(error: unknown, endpointId: string, action: string): string {
+export function explainError(error: unknown, endpoint: EndpointRef, action: string): string {
   const code =
     error instanceof ClientVpnApiError ? error.code : error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
+  const { region, endpointId } = locateEndpoint(endpoint);
   if (isPermissionError(error))
-    return `${code}: the caller lacks ec2:${action} on client-vpn-endpoint/${endpointId}`;
+    return `${code}: the caller lacks ec2:${action} on client-vpn-endpoint/${describeEndpoint(endpoint)}`;
   if (code === 'InvalidClientVpnEndpointId.NotFound')
-    return `${code}: no Client VPN endpoint ${endpointId} in this account and Region`;
+    return `${code}: no Client VPN endpoint ${endpointId} in this account and ${region ?? 'Region'}`;
   if (/^(ExpiredToken|RequestExpired|ExpiredTokenException)$/.test(code)) {
     return `${code}: the AWS credentials have expired; refresh them (aws sso login, or a new session) and run again`;
   }

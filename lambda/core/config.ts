@@ -1,6 +1,7 @@
 import type { AccessHours } from './access-hours';
 import { type Cidr, parseCidr } from './cidr';
-import { ACCOUNT_ID, type UsernameMatch } from './constants';
+import { ACCOUNT_ID, type NoticeFormat, type UsernameMatch } from './constants';
+import { canonicalEndpoints, EndpointListError, type EndpointRef } from './endpoint-ref';
 import { foldCase } from './identity';
 import { TERMINATE_CONCURRENCY } from './limits';
 import {
@@ -13,10 +14,17 @@ import {
   type SettingDeclaration,
   settingValue,
 } from './settings';
+import type { SessionsSetting } from './types';
 
 /** The evictor's configuration, validated once at cold start from its environment. */
 export interface EvictorConfig {
-  endpointIds: readonly string[];
+  /** Each in its one spelling: unqualified in `region`, `<Region>:cvpn-endpoint-...` in another. */
+  endpointIds: readonly EndpointRef[];
+  /**
+   * The deployment's own Region, where the unqualified endpoints are: Lambda's AWS_REGION (the functions are in the
+   * stack's Region), the CLI's --region. Unknown, only unqualified endpoints may be named.
+   */
+  region?: string;
   dryRun: boolean;
   /** Never evicted: connections whose name equals one of these ignoring case, or shares its local part. */
   protectedUsers: readonly string[];
@@ -37,6 +45,8 @@ export interface EvictorConfig {
   quarantineTable?: string;
   /** The share of the account's mutating EC2 budget (Terminate) the evictor paces itself to. */
   ec2BudgetShare: number;
+  /** Idle and over-age sessions a scheduled sweep ends; none means `Sweep VPN Sessions` is rejected. */
+  sessions?: SessionsSetting;
   /** Other accounts whose alerts reach the evictor; none: only this account's own bus carries alerts. */
   alertSources?: AlertSources;
   /** Okta's log stream: whose events act, and which event types offboard, evict or report a reactivation. */
@@ -46,6 +56,8 @@ export interface EvictorConfig {
    * the same person in it. Unknown (the CLI): every finding is treated as another account's.
    */
   deploymentAccount?: string;
+  /** How the topic's notices read: for e-mail, or for chat. */
+  noticeFormat: NoticeFormat;
 }
 
 /** The client-connect handler's configuration, validated once at cold start from its environment. */
@@ -119,14 +131,28 @@ export function parseConnectConfig(env: NodeJS.ProcessEnv): ConnectConfig {
   };
 }
 
+/** ENDPOINT_IDS, each endpoint in its one spelling for the Region in AWS_REGION. */
+function endpointIdsOf(env: NodeJS.ProcessEnv, region: string | undefined): EndpointRef[] {
+  const { variable } = SETTINGS.endpointIds;
+  try {
+    return canonicalEndpoints(fromEnvironment(SETTINGS.endpointIds, env), region);
+  } catch (error) {
+    if (error instanceof EndpointListError) throw new ConfigurationError(`${variable}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Reads and validates the environment; any invalid variable fails the whole configuration, naming it. */
 export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const quarantineTable = quarantineTableOf(env);
+  const sessions = fromEnvironment(SETTINGS.sessions, env);
+  const region = env.AWS_REGION?.trim() || undefined;
   const alertSources = fromEnvironment(SETTINGS.alertSources, env);
   const deploymentAccount = deploymentAccountOf(env);
   const okta = fromEnvironment(SETTINGS.okta, env);
   return {
-    endpointIds: fromEnvironment(SETTINGS.endpointIds, env),
+    endpointIds: endpointIdsOf(env, region),
+    ...(region ? { region } : {}),
     dryRun: fromEnvironment(SETTINGS.dryRun, env),
     protectedUsers: fromEnvironment(SETTINGS.protectedUsers, env),
     identityMap: new Map(
@@ -146,8 +172,10 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     quarantineMinutes: fromEnvironment(SETTINGS.quarantineMinutes, env),
     ...(quarantineTable ? { quarantineTable } : {}),
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
+    ...(sessions ? { sessions } : {}),
     ...(alertSources ? { alertSources } : {}),
     ...(okta ? { okta } : {}),
     ...(deploymentAccount ? { deploymentAccount } : {}),
+    noticeFormat: fromEnvironment(SETTINGS.noticeFormat, env),
   };
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { type AccessHours, deniedMessage, isExempt, isWithinAccessHours } from './access-hours';
-import { isNameCoveredBy } from './identity';
+import { namesCoveredBy } from './identity';
 import { isUntilReleased, type QuarantineEntry, type QuarantineStore, untilOf } from './quarantine';
 import { validate } from './validation';
 
@@ -98,10 +98,11 @@ export function parseConnectRequest(raw: unknown): ConnectRequest | { malformed:
 
 /**
  * Decides one connection. Never throws: a store failure denies (a quarantined user must not slip in while the
- * table is down). The names it goes by are the username and, with `matchCommonName`, the certificate's
- * CommonName: the same names the evictor quarantines; and always the certificate's own entry, which only an
- * operator writes, by naming the CommonName. The quarantine comes first; a protected user is let in even
- * so (break-glass must work), with a warning in the audit line; then the access hours, unless exempt.
+ * table is down). Protection and exemptions go by the username and the certificate's CommonName alike, by the rule
+ * the evictor keeps connections by (`namesCoveredBy`); the quarantine goes by the username and, with
+ * `matchCommonName`, the CommonName: the names the evictor quarantines; and always by the certificate's own entry,
+ * which only an operator writes, by naming the CommonName. The quarantine comes first; a protected user is let in
+ * even so (break-glass must work), with a warning in the audit line; then the access hours, unless exempt.
  */
 export async function decideConnect(
   raw: unknown,
@@ -113,19 +114,16 @@ export async function decideConnect(
   if ('malformed' in request) {
     return { decision: deny(settings, 'malformed-request', cannotCheck(settings), request.malformed) };
   }
-  const names = [
-    request.username ?? '',
-    settings.matchCommonName ? (request['common-name'] ?? '') : '',
-  ].filter((name) => name !== '');
-  const isProtected = names.some((name) => isNameCoveredBy(settings.protectedUsers, name));
-  const commonName = request['common-name'] ?? '';
+  const who = { username: request.username ?? '', commonName: request['common-name'] ?? '' };
+  const names = [who.username, settings.matchCommonName ? who.commonName : ''].filter((name) => name !== '');
+  const isProtected = namesCoveredBy(settings.protectedUsers)(who);
   let quarantined: QuarantineEntry | undefined;
   try {
     // A certificate an operator quarantined by its CommonName is denied whatever matchCommonName says.
     quarantined = (
       await Promise.all([
         ...names.map((name) => store.active(name, now)),
-        ...(commonName === '' ? [] : [store.active(commonName, now, 'common-name')]),
+        ...(who.commonName === '' ? [] : [store.active(who.commonName, now, 'common-name')]),
       ])
     ).find((e) => e !== undefined);
   } catch (error) {
@@ -163,7 +161,7 @@ export async function decideConnect(
   }
   const hours = settings.accessHours;
   if (hours && !isWithinAccessHours(hours, now)) {
-    if (names.some((name) => isExempt(hours, name))) {
+    if (isExempt(hours, who)) {
       return { request, decision: { allow: true, rule: 'exempt', message: '' } };
     }
     const contact = hours.contact ?? settings.supportContact;

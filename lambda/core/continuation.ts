@@ -39,6 +39,10 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       ...(next.endedEarlier ? { endedEarlier: next.endedEarlier } : {}),
       ...(next.quarantineUntil !== undefined ? { quarantineUntil: next.quarantineUntil } : {}),
       ...(next.origin ? { origin: next.origin } : {}),
+      ...(next.startedAt !== undefined ? { startedAt: next.startedAt } : {}),
+      ...(next.releasedMeanwhile?.length ? { releasedMeanwhile: next.releasedMeanwhile } : {}),
+      ...(next.backoffMs ? { backoffMs: next.backoffMs } : {}),
+      ...(next.idleRounds ? { idleRounds: next.idleRounds } : {}),
     },
   };
 }

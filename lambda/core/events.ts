@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
-import { ACCOUNT_ID, ENDPOINT_ID, REGION, WELL_FORMED_TEXT } from './constants';
+import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
+import { endpointRefProblem } from './endpoint-ref';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
-import { MAX_ROUNDS } from './limits';
+import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import {
   GUARDDUTY_PRODUCT_ARN,
   guardDutyFindingIdOf,
@@ -27,6 +28,7 @@ type EventKind =
   | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
+  | { kind: 'sweep'; detail: SweepDetail }
   | { kind: 'continuation'; detail: ContinuationDetail };
 
 export class EventRejectedError extends Error {
@@ -43,6 +45,8 @@ export const DETAIL_TYPES = {
   evict: 'Evict VPN User',
   release: 'Release VPN User',
   disconnectAll: 'Disconnect All VPN Users',
+  /** What the sessions schedule sends: end idle and over-age sessions. */
+  sweep: 'Sweep VPN Sessions',
   /** What the evictor sends itself when a request goes on in a fresh round; no rule routes it. */
   continuation: 'Continue VPN Eviction',
 } as const;
@@ -51,11 +55,26 @@ const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const username = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/**
+ * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
+ * identity, which GuardDuty allows up to 2,048 characters.
+ */
+const carriedName = z
+  .string()
+  .check(z.minLength(1), z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
 const reason = z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(1024), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/** Endpoints as `endpointIds` names them: in another Region than the deployment's, `<Region>:cvpn-endpoint-...`. */
 const endpointIds = z
-  .array(z.string().check(z.regex(ENDPOINT_ID, 'must be a cvpn-endpoint-... id')))
+  .array(
+    z.string().check(
+      z.superRefine((text, context) => {
+        const problem = endpointRefProblem(text);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+      }),
+    ),
+  )
   .check(z.minLength(1), z.maxLength(100));
 
 /** What `quarantine` takes: an open-ended quarantine, which holds until a release lifts it (offboarding). */
@@ -106,6 +125,14 @@ const disconnectAllDetailSchema = z.object({
 });
 export type DisconnectAllDetail = z.infer<typeof disconnectAllDetailSchema>;
 
+/** Which sessions end, and after how long, is the deployment's `sessions` setting: an event only says where, and why. */
+const sweepDetailSchema = z.object({
+  reason,
+  endpointIds: z.optional(endpointIds),
+  dryRun: z.optional(z.boolean()),
+});
+export type SweepDetail = z.infer<typeof sweepDetailSchema>;
+
 /**
  * The already-decided request a round hands to the next: who (VPN usernames as EC2 listed them, or everyone but
  * the exceptions), where, how, and which round. It is validated like any event, and decide() applies the
@@ -124,7 +151,7 @@ const continuationDetailSchema = z.object({
       names: z
         .array(
           z.object({
-            name: username,
+            name: carriedName,
             match: z.enum(['username', 'identity', 'common-name']),
             source: z.string().check(z.maxLength(256)),
           }),
@@ -135,12 +162,16 @@ const continuationDetailSchema = z.object({
     }),
     z.object({ kind: z.literal('everyone'), except: z.array(username).check(z.maxLength(10_000)) }),
   ]),
-  notConnected: z.optional(z.array(username).check(z.maxLength(1000))),
+  notConnected: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
   origin: z.optional(
     z.object({ account: z.string().check(z.regex(ACCOUNT_ID)), region: z.string().check(z.regex(REGION)) }),
   ),
+  startedAt: z.optional(z.int().check(z.minimum(0))),
+  releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
+  backoffMs: z.optional(z.int().check(z.minimum(0), z.maximum(BACKOFF.longestMs))),
+  idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 
@@ -234,6 +265,16 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
   return isCorrelationId(correlationId) ? correlationId : undefined;
 }
 
+/**
+ * The id a repeat delivery of an event keeps, for the delivery key: the envelope's `id`, which EventBridge and Lambda
+ * keep when they deliver again; but Okta sends a System Log event again as a new event on its partner bus (a new
+ * `id`), whose `uuid` stays. Called on an event that parsed, so both are there.
+ */
+export function deliveryIdOf(event: unknown): string {
+  const { id, source, detail } = event as { id: unknown; source: unknown; detail: { uuid?: unknown } };
+  return String(typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX) ? detail.uuid : id);
+}
+
 function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const parsed = validate(schema, value);
   if (!parsed.success) throw new EventRejectedError(`invalid ${what}: ${parsed.reason}`);
@@ -294,6 +335,11 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       return {
         kind: 'disconnect-all',
         detail: parseWith(disconnectAllDetailSchema, envelope.detail, `"${detailType}" detail`),
+      };
+    case DETAIL_TYPES.sweep:
+      return {
+        kind: 'sweep',
+        detail: parseWith(sweepDetailSchema, envelope.detail, `"${detailType}" detail`),
       };
     case DETAIL_TYPES.continuation:
       return {

@@ -1,40 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type ClientVpnApi,
-  ClientVpnApiError,
-  type ConnectionListing,
-  explainError,
-  type VpnConnection,
-} from './client-vpn-api';
+import { type ClientVpnApi, connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
-import { type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
-import type { LeaseHolder, LeaseStore } from './lease';
-import { MAX_ROUNDS } from './limits';
+import {
+  distinctNames,
+  type IdentityRules,
+  nameOf,
+  type Selection,
+  sameName,
+  selectConnections,
+} from './identity';
+import { LEASE_MS, type LeaseHolder, type LeaseStore, massDisconnectLeases } from './lease';
+import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
+import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
 import {
+  type QuarantineKind,
   type QuarantineStore,
+  quarantineKey,
   quarantinesFor,
   UNTIL_RELEASED,
   untilOf,
   writeQuarantines,
 } from './quarantine';
 import { release } from './release';
-import {
-  countOutcomes,
-  type EndpointSummary,
-  type EvictionResult,
-  FAILURE_CAUSE,
-  permanentFailures,
-} from './result';
+import { type EvictionResult, FAILURE_CAUSE, permanentFailures, refOf, resultFor } from './result';
 import { SETTINGS } from './settings';
+import { sweepSessions } from './sweep-round';
+import type { SweepStateStore } from './sweep-state';
 import type { DecidedRequest, EvictionRequest, NamedUser, Outcome, Target } from './types';
 
 /** Terminate calls started so far, of those planned (a fallback can start a few more than planned). */
 export type Progress = (started: number, planned: number) => void;
 
-/** Mass disconnects run one at a time per account and Region, under this lease. */
-export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
-const LEASE_MS = 16 * 60_000;
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const LEASE_POLL_MS = 5_000;
 
 /** The source of a name an earlier round resolved: no connection for it now means it was ended, not absent. */
@@ -44,16 +42,19 @@ export interface EvictionSettings extends IdentityRules {
   maxUsersPerEvent: number;
   /** Terminate calls in flight per endpoint. */
   concurrency: number;
+  /** The caller's own Region, where the unqualified endpoints are: it names their mass-disconnect lease. */
+  region?: string;
 }
 
 /**
- * What the core talks to: EC2 Client VPN, the quarantine table and the mass-disconnect lease (optional: the CLI
- * may run without a table), and a clock.
+ * What the core talks to: EC2 Client VPN, the quarantine table, the mass-disconnect lease and the session sweep's
+ * state (optional: the CLI may run without a table), and a clock.
  */
 export interface EvictionPorts {
   api: ClientVpnApi;
   quarantine?: QuarantineStore;
   lease?: LeaseStore;
+  sweepState?: SweepStateStore;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -66,18 +67,13 @@ export interface EvictionHooks {
   shouldStop?: () => boolean;
   /** Told while a mass disconnect waits for another one to finish. */
   onWaiting?: (holder: string) => void;
+  /** How long, in ms, calls may still start: a round waits its back-off only this long. Unbounded when not given. */
+  timeLeft?: () => number;
   /**
    * This run, for the lease: Lambda's request id, which Lambda keeps when it retries a failed invocation, so that
-   * the retry takes back the lease its failed attempt held, while a second delivery of the event, with a request
-   * id of its own, is still told apart. A fresh id when not given.
+   * the retry takes back the lease its failed attempt held. A fresh id when not given.
    */
   runId?: string;
-}
-
-interface EndpointListing {
-  endpointId: string;
-  listing?: ConnectionListing;
-  error?: ClientVpnApiError;
 }
 
 /**
@@ -90,22 +86,6 @@ function usernameFilter(target: Target, settings: EvictionSettings): string[] | 
     (n) => n.match === 'username' && /^[\x20-\x7e]*$/.test(n.name) && !/[a-z]/i.test(n.name),
   );
   return caseless ? target.names.map((n) => n.name) : undefined;
-}
-
-async function listAll(api: ClientVpnApi, endpointIds: readonly string[], filter?: readonly string[]) {
-  return Promise.all(
-    endpointIds.map(async (endpointId): Promise<EndpointListing> => {
-      try {
-        return { endpointId, listing: await api.listActiveConnections(endpointId, filter) };
-      } catch (error) {
-        const apiError =
-          error instanceof ClientVpnApiError
-            ? error
-            : new ClientVpnApiError('Error', String(error), { cause: error });
-        return { endpointId, error: apiError };
-      }
-    }),
-  );
 }
 
 /** Why the request must not go ahead, given what the listing showed; undefined when it may. */
@@ -127,60 +107,61 @@ function refusalOf(target: Target, selection: Selection, settings: EvictionSetti
 
 /**
  * The request as decided, for the check after the terminations and for the next round: the people resolved this
- * round, by the names EC2 listed (a local-part resolution is never made again against another listing), with the
- * same address rule; and, while an endpoint could not be listed, the names not found yet, as the request gave
- * them. Disconnect All stays everyone but the exceptions.
+ * round, by the names EC2 listed (a local-part resolution is never made again against another listing), but not
+ * those a release took out of it, with the same address rule; and, while an endpoint could not be listed, the
+ * names not found yet, as the request gave them. Disconnect All stays everyone but the exceptions.
  */
-function decidedTarget(target: Target, selection: Selection, allListed: boolean): Target {
+function decidedTarget(
+  target: Target,
+  selection: Selection,
+  allListed: boolean,
+  released: (name: string, kind?: QuarantineKind) => boolean,
+): Target {
   if (target.kind === 'everyone') return target;
-  const resolved = selection.named.map(
-    (name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }),
-  );
+  const resolved = selection.named
+    .filter((name) => !released(name))
+    .map((name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }));
   // A certificate stays named by its CommonName: no username stands for it.
-  const certificates = target.names.filter((n) => n.match === 'common-name');
+  const certificates = target.names.filter(
+    (n) => n.match === 'common-name' && !released(n.name, 'common-name'),
+  );
   const unresolved = selection.notConnected.filter((n) => n.match !== 'common-name');
   return { ...target, names: [...resolved, ...certificates, ...(allListed ? [] : unresolved)] };
 }
 
-function summarize(endpointId: string, outcomes: Outcome[], error?: ClientVpnApiError): EndpointSummary {
-  return {
-    endpointId,
-    ...countOutcomes(outcomes),
-    ...(error
-      ? {
-          error: explainError(error, endpointId, 'DescribeClientVpnConnections'),
-          errorKind: error.transient ? ('transient' as const) : ('permanent' as const),
-        }
-      : {}),
-  };
-}
-
-type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'duplicate';
+type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'superseded';
 
 /**
- * Waits for the mass-disconnect lease. A later round of the same request takes it over from an earlier one; a
- * second delivery of a round that is already running (Lambda delivers asynchronous events at least once) does
- * not get it, and stops.
+ * Waits for the mass-disconnect leases, one after the other. A later round of the same request takes them over
+ * from an earlier one, and an earlier round that finds a later one holding one (Lambda's late retry of a round that
+ * had handed on) lets go of those it took and stops: the later round has the work. A second delivery of a round is
+ * not run at all (the handler's record of deliveries). When time runs out it keeps those it holds: the next round
+ * takes them over, first in line.
  */
-async function takeLease(
+async function takeLeases(
   holder: LeaseHolder,
+  names: readonly string[],
   ports: EvictionPorts,
   hooks: EvictionHooks,
 ): Promise<LeaseTaken> {
-  const {
-    lease,
-    clock = Date.now,
-    sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  } = ports;
+  const { lease, clock = Date.now, sleep = wait } = ports;
   if (!lease) return 'taken';
-  for (let waited = false; ; waited = true) {
-    const attempt = await lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock());
-    if (attempt.acquired) return waited ? 'taken-after-waiting' : 'taken';
-    if (attempt.holder?.id === holder.id && attempt.holder.round >= holder.round) return 'duplicate';
-    if (hooks.shouldStop?.()) return 'time-ran-out';
-    hooks.onWaiting?.(attempt.holder?.id ?? MASS_DISCONNECT_LEASE);
-    await sleep(LEASE_POLL_MS);
+  let waited = false;
+  for (const [i, name] of names.entries()) {
+    for (;;) {
+      const attempt = await lease.acquire(name, holder, clock() + LEASE_MS, clock());
+      if (attempt.acquired) break;
+      if (attempt.holder?.id === holder.id && attempt.holder.round > holder.round) {
+        await Promise.all(names.slice(0, i).map((taken) => lease.release(taken, holder.token)));
+        return 'superseded';
+      }
+      if (hooks.shouldStop?.()) return 'time-ran-out';
+      waited = true;
+      hooks.onWaiting?.(attempt.holder?.id ?? name);
+      await sleep(LEASE_POLL_MS);
+    }
   }
+  return waited ? 'taken-after-waiting' : 'taken';
 }
 
 /**
@@ -189,7 +170,8 @@ async function takeLease(
  * appeared meanwhile. Nothing is terminated until every endpoint has been listed and the request has passed the
  * checks that need the listing: an ambiguous identity or address, or more people than the blast-radius cap,
  * refuses it. When time runs short or a failure may pass, the rest is left in `continuation` for a fresh round.
- * A `Release VPN User` request lifts quarantines.
+ * A `Release VPN User` request lifts quarantines; a `Sweep VPN Sessions` ends idle and over-age sessions
+ * (sweep-round.ts).
  */
 export async function evict(
   decided: DecidedRequest,
@@ -203,21 +185,10 @@ export async function evict(
     if (!store) throw new Error('a release needs the quarantine table');
     return release(decided, store, clock());
   }
-  const request = withQuarantineEnd(decided, clock());
+  if (decided.trigger === 'sweep') return sweepSessions(decided, ports, settings, hooks);
+  const request = fixedByTheFirstRound(decided, clock());
   const result: EvictionResult = {
-    status: 'completed',
-    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
-    trigger: request.trigger,
-    correlationId: request.correlationId,
-    reason: request.reason,
-    users: [],
-    notConnected: [],
-    quarantine: [],
-    endpoints: [],
-    outcomes: [],
-    apiCalls: { describe: 0, terminate: 0 },
-    notes: [...request.notes],
-    round: request.round,
+    ...resultFor(request),
     ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
   };
@@ -228,6 +199,17 @@ export async function evict(
     return result;
   }
   if (request.reactivated !== undefined) return reactivation(request.reactivated, store, clock(), result);
+  if (request.backoffMs) {
+    // The round before met failures a retry may fix: give them time to pass, as long as this invocation allows.
+    const waitMs = Math.max(0, Math.min(request.backoffMs, hooks.timeLeft?.() ?? Number.POSITIVE_INFINITY));
+    await (ports.sleep ?? wait)(waitMs);
+    result.notes.push(
+      `waited ${waitMs / 1000} s before this round: the one before met failures a retry may fix`,
+    );
+  }
+  // The round before spent its share at full pace: this one starts at the refill rate, without a burst, whether a
+  // warm container's pacer still holds tokens or a fresh one would start full.
+  if (request.round > 1) ports.api.spendBurst?.();
   if (request.target.kind !== 'everyone') return evictRound(request, ports, settings, hooks, result);
 
   const holder: LeaseHolder = {
@@ -235,22 +217,23 @@ export async function evict(
     round: request.round,
     token: hooks.runId ?? randomUUID(),
   };
-  const taken = await takeLease(holder, ports, hooks);
-  if (taken === 'duplicate') {
+  const leases = massDisconnectLeases(request.endpointIds, settings.region);
+  const taken = await takeLeases(holder, leases, ports, hooks);
+  if (taken === 'superseded') {
     result.status = 'ignored';
-    result.notes.push(`round ${request.round} of ${request.correlationId} is already running elsewhere`);
+    result.notes.push(`a later round of ${request.correlationId} has taken over`);
     return result;
   }
   if (taken === 'time-ran-out') {
     result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
-    return handOff(result, request, request.target, request.endpointIds);
+    return handOff(result, request, request.target, request.endpointIds, 'time');
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
   if (taken === 'taken-after-waiting') ports.api.spendBurst?.();
-  // A long run (the CLI has no deadline) keeps renewing the lease it holds.
+  // A long run (the CLI has no deadline) keeps renewing the leases it holds.
   const renewal = lease
     ? setInterval(() => {
-        lease.acquire(MASS_DISCONNECT_LEASE, holder, clock() + LEASE_MS, clock()).catch(() => {});
+        for (const name of leases) lease.acquire(name, holder, clock() + LEASE_MS, clock()).catch(() => {});
       }, LEASE_MS / 4)
     : undefined;
   renewal?.unref();
@@ -258,7 +241,8 @@ export async function evict(
     return await evictRound(request, ports, settings, hooks, result);
   } finally {
     clearInterval(renewal);
-    if (result.status !== 'continuing') await lease?.release(MASS_DISCONNECT_LEASE, holder.token);
+    if (result.status !== 'continuing' && lease)
+      await Promise.all(leases.map((name) => lease.release(name, holder.token)));
   }
 }
 
@@ -286,18 +270,20 @@ async function reactivation(
 }
 
 /**
- * The request with the end of its quarantine fixed: the first round sets it from the minutes; a later round keeps
- * the one it was handed, though never past the longest a deployment may set.
+ * The request with what its first round fixes: when it began, and when its quarantine ends (from the minutes). A
+ * later round keeps what it was handed, the end never past the longest a deployment may set, the start never later
+ * than now; a hand-off that does not say when the request began lets every release win.
  */
-function withQuarantineEnd(request: EvictionRequest, now: number): EvictionRequest {
+function fixedByTheFirstRound(request: EvictionRequest, now: number): EvictionRequest {
+  const startedAt = request.round === 1 ? now : Math.min(request.startedAt ?? 0, now);
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
   // An open-ended quarantine stays open-ended in every round.
   if (request.quarantineUntil !== undefined && request.quarantineUntil < UNTIL_RELEASED)
-    return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+    return { ...request, startedAt, quarantineUntil: Math.min(request.quarantineUntil, longest) };
   if (request.quarantineUntil !== undefined || request.untilReleased)
-    return { ...request, quarantineUntil: UNTIL_RELEASED };
-  if (request.quarantineMinutes === 0) return request;
-  return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
+    return { ...request, startedAt, quarantineUntil: UNTIL_RELEASED };
+  if (request.quarantineMinutes === 0) return { ...request, startedAt };
+  return { ...request, startedAt, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
 
 /**
@@ -309,28 +295,62 @@ function handOff(
   request: EvictionRequest,
   target: Target,
   endpointIds: readonly string[],
+  why: 'time' | 'failures',
 ): EvictionResult {
   if (endpointIds.length === 0) return result;
-  if (request.round >= MAX_ROUNDS) {
+  const ended = result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0);
+  const idleRounds = (request.idleRounds ?? 0) + (ended > 0 ? 0 : 1);
+  if (request.round >= MAX_ROUNDS || idleRounds >= MAX_IDLE_ROUNDS) {
     result.status = 'partial-failure';
     result.notes.push(
-      `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
+      request.round >= MAX_ROUNDS
+        ? `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`
+        : `${MAX_IDLE_ROUNDS} rounds ended nothing and work is left; failing for Lambda's retries`,
     );
     return result;
   }
+  // After failures a retry may fix, the next round waits for them to pass, longer each time; after a round that
+  // ran out of time, it starts at once.
+  const backoffMs =
+    why === 'time'
+      ? 0
+      : request.backoffMs
+        ? Math.min(request.backoffMs * 2, BACKOFF.longestMs)
+        : BACKOFF.firstMs;
   result.status = 'continuing';
   result.continuation = {
     ...request,
     endpointIds: [...endpointIds],
     target,
     round: request.round + 1,
+    backoffMs,
+    idleRounds,
     // Reported by the last round.
     notConnected: result.notConnected,
+    releasedMeanwhile: result.releasedMeanwhile ?? [],
     endedEarlier:
       (request.endedEarlier ?? 0) + result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0),
     notes: [],
   };
   return result;
+}
+
+/**
+ * Of the names found not connected, those this same request already quarantined: the same alert delivered again
+ * (GuardDuty's own event and Security Hub's copy of it share a correlation id, and EventBridge delivers at least
+ * once) finds them gone because it ended them, which is nothing new to tell anyone. A store that cannot answer
+ * leaves a name not connected, so that a person hears of it.
+ */
+async function quarantinedByThisRequest(
+  store: QuarantineStore,
+  names: readonly string[],
+  request: EvictionRequest,
+  now: number,
+): Promise<string[]> {
+  const entries = await Promise.all(names.map((name) => store.active(name, now).catch(() => undefined)));
+  return names.filter(
+    (_, i) => entries[i]?.correlationId === request.correlationId && entries[i]?.trigger === request.trigger,
+  );
 }
 
 async function evictRound(
@@ -373,14 +393,28 @@ async function evictRound(
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
     return failedFor('permanent').length === 0
-      ? handOff(result, request, request.target, request.endpointIds)
+      ? handOff(result, request, request.target, request.endpointIds, 'failures')
       : result;
   }
   result.users = [...selection.users].sort();
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  result.notConnected = [...(request.notConnected ?? []), ...(unlisted.length === 0 ? absent : [])];
+  // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first round: a
+  // later one finds the entries its own first round wrote for the people it could not yet call absent.
+  const repeated =
+    request.round === 1 && unlisted.length === 0 && store && !request.dryRun
+      ? await quarantinedByThisRequest(store, absent, request, clock())
+      : [];
+  if (repeated.length > 0) {
+    result.notes.push(
+      `already evicted for this alert (${request.correlationId}), delivered again: ${repeated.join(', ')}`,
+    );
+  }
+  result.notConnected = [
+    ...(request.notConnected ?? []),
+    ...(unlisted.length === 0 ? absent.filter((name) => !repeated.includes(name)) : []),
+  ];
   for (const outcome of selection.skipped) hooks.onOutcome?.(outcome);
 
   if (request.quarantineUntil !== undefined && !store) {
@@ -388,10 +422,21 @@ async function evictRound(
       'quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
   } else if (request.quarantineUntil !== undefined && store) {
-    // Keep out each person by a name the client-connect handler checks, and each certificate an operator named
-    // by its own entry.
-    const byPerson = selection.selected.filter((c) => !selection.certificateOnly.has(c.connectionId));
-    const names = byPerson.map((c) => nameOf(c, settings));
+    // Keep out each person by a name the client-connect handler checks: those it selects now, and, in the first
+    // round, the named users who are not connected, so the block is in place before they come back. A later round
+    // writes for nobody it does not see now: the first round's entries stand, or were released since. A
+    // certificate an operator named by its CommonName gets an entry of its own, by the same rule.
+    const byPerson = selection.selected.filter((c) => !selection.certificateOnly.has(connectionKey(c)));
+    const names = [
+      ...byPerson.map((c) => nameOf(c, settings)),
+      ...(request.round === 1
+        ? selection.notConnected.filter((n) => n.match !== 'common-name').map((n) => n.name)
+        : []),
+    ];
+    const commonNames = (request.target.kind === 'users' ? request.target.names : [])
+      .filter((n) => n.match === 'common-name')
+      .map((n) => n.name)
+      .filter((cn) => request.round === 1 || selection.selected.some((c) => sameName(c.commonName, cn)));
     const unenforceable = byPerson.filter((c) => nameOf(c, settings) === '');
     if (unenforceable.length > 0) {
       result.notes.push(
@@ -400,24 +445,41 @@ async function evictRound(
     }
     const now = clock();
     const entry = { ...request, expiresAt: request.quarantineUntil };
-    const certificates = request.target.kind === 'users' ? request.target.names : [];
     result.quarantine = await writeQuarantines(
       store,
       [
-        ...quarantinesFor(
-          [...names, ...selection.notConnected.filter((n) => n.match !== 'common-name').map((n) => n.name)],
-          settings,
-          entry,
-        ),
-        ...quarantinesFor(
-          certificates.filter((n) => n.match === 'common-name').map((n) => n.name),
-          settings,
-          entry,
-          'common-name',
-        ),
+        ...quarantinesFor(names, settings, entry),
+        ...quarantinesFor(commonNames, settings, entry, 'common-name'),
       ],
-      { dryRun: request.dryRun, now, onError: (error) => (result[FAILURE_CAUSE] ??= error as Error) },
+      {
+        dryRun: request.dryRun,
+        now,
+        // A release made since the request began wins: the table refuses to write over it.
+        ...(request.startedAt !== undefined ? { releasedSince: request.startedAt } : {}),
+        onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
+      },
     );
+  }
+  // Whom a release made meanwhile took out of this request: their connections are left alone from now on.
+  const releasedEntries = result.quarantine.filter((q) => q.outcome === 'released-meanwhile');
+  const releasedNow = releasedEntries.map((q) => q.username);
+  const releasedKeys = new Set(releasedEntries.map((q) => quarantineKey(q.username, q.kind)));
+  const isReleasedName = (name: string, kind?: QuarantineKind) =>
+    name !== '' && releasedKeys.has(quarantineKey(name, kind));
+  const isReleased = (c: VpnConnection) =>
+    selection.certificateOnly.has(connectionKey(c))
+      ? isReleasedName(c.commonName, 'common-name')
+      : isReleasedName(nameOf(c, settings));
+  const toEnd = selection.selected.filter((c) => !isReleased(c));
+  const leftAlone = selection.selected
+    .filter(isReleased)
+    .map((c): Outcome => ({ ...refOf(c), status: 'skipped', reason: 'released' }));
+  for (const outcome of leftAlone) hooks.onOutcome?.(outcome);
+  const skipped = [...selection.skipped, ...leftAlone];
+  const releasedMeanwhile = distinctNames([...(request.releasedMeanwhile ?? []), ...releasedNow]);
+  if (releasedMeanwhile.length > 0) {
+    result.releasedMeanwhile = releasedMeanwhile;
+    result.users = result.users.filter((name) => !isReleasedName(name));
   }
 
   let started = 0;
@@ -450,8 +512,10 @@ async function evictRound(
     );
     return runs.map((run) => ({ ...run, outcomes: run.outcomes.map(mark) }));
   };
-  const runs = await execute(selection.selected, listings, false);
-  const target = decidedTarget(request.target, selection, unlisted.length === 0);
+  const runs = await execute(toEnd, listings, false);
+  /** Connections the check after the terminations found that the target stands for, and ended too. */
+  let appeared: VpnConnection[] = [];
+  const target = decidedTarget(request.target, selection, unlisted.length === 0, isReleasedName);
 
   // One more listing ends what appeared meanwhile (a client that reconnected between the listing and its
   // Terminate) and settles calls whose answer was lost: a connection that is gone was ended. One pass: that is
@@ -482,12 +546,12 @@ async function evictRound(
         return settled;
       });
     }
-    const handled = new Set(runs.flatMap((r) => r.outcomes).map((o) => o.connectionId));
-    const appeared = selectConnections(
+    const handled = new Set(runs.flatMap((r) => r.outcomes).map(connectionKey));
+    appeared = selectConnections(
       target,
       again.flatMap((l) => l.listing?.connections ?? []),
       settings,
-    ).selected.filter((c) => !handled.has(c.connectionId));
+    ).selected.filter((c) => !handled.has(connectionKey(c)) && !isReleased(c));
     if (appeared.length > 0) {
       const extra = await execute(appeared, again, true);
       for (const [i, run] of extra.entries()) {
@@ -503,28 +567,47 @@ async function evictRound(
   }
 
   // An endpoint goes on to the next round while anything on it may still be done: calls not started, a failure
-  // a retry may fix, or a listing that may work next time. One whose only failures no retry can fix does not.
+  // a retry may fix, or a listing that may work next time. One with a failure no retry can fix never does: each
+  // round would spend the shared budget on calls refused again (a missing permission), starving the others.
   const goOn: string[] = [];
   for (const [i, { endpointId, error }] of listings.entries()) {
     const run = runs[i] ?? { outcomes: [], terminateCalls: 0, notStarted: 0 };
-    const outcomes = [...selection.skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
+    const outcomes = [...skipped.filter((o) => o.endpointId === endpointId), ...run.outcomes];
     result.outcomes.push(...outcomes);
     result.endpoints.push(summarize(endpointId, outcomes, error));
     result.apiCalls.terminate += run.terminateCalls;
     if (run.firstError) result[FAILURE_CAUSE] ??= run.firstError;
-    const transientFailures = outcomes.some((o) => o.status === 'failed' && o.transient);
-    if (run.notStarted > 0 || transientFailures || error?.transient) goOn.push(endpointId);
+    const failures = outcomes.filter((o) => o.status === 'failed');
+    const permanent = failures.some((o) => !o.transient) || (error !== undefined && !error.transient);
+    const workLeft = run.notStarted > 0 || failures.length > 0 || error !== undefined;
+    if (workLeft && !permanent) goOn.push(endpointId);
   }
 
-  if (result.quarantine.some((q) => q.outcome === 'failed')) {
+  // A person is evicted only once every session of theirs has ended: one whose call failed, or was not made, is
+  // still connected, and the result and the notice say so.
+  const ended = new Set(
+    result.outcomes
+      .filter((o) => o.status === 'terminated' || o.status === 'would-terminate' || o.status === 'skipped')
+      .map((o) => o.connectionId),
+  );
+  result.stillConnected = distinctNames(
+    [...toEnd, ...appeared].filter((c) => !ended.has(c.connectionId)).map(ownerOf),
+  ).sort();
+
+  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed');
+  if (unwritten.some((q) => q.transient !== false)) {
     result.notes.push('a quarantine could not be written: the users may reconnect; retrying');
     result.status = 'partial-failure';
   } else {
+    if (unwritten.length > 0)
+      result.notes.push(
+        'a quarantine could not be written, and no retry can write it: the users may reconnect',
+      );
     if (permanentFailures(result) > 0) result.status = 'failed';
     else if (result.notConnected.length > 0) result.status = 'not-connected';
-    if (runs.some((r) => r.notStarted > 0))
-      result.notes.push('time ran short: the rest goes on in the next round');
-    handOff(result, request, target, goOn);
+    const timeRanShort = runs.some((r) => r.notStarted > 0);
+    if (timeRanShort) result.notes.push('time ran short: the rest goes on in the next round');
+    handOff(result, request, target, goOn, timeRanShort ? 'time' : 'failures');
   }
   if (result.notConnected.length > 0 && result.status !== 'continuing') {
     result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);

@@ -75,7 +75,9 @@ function fromChanges(intended: VpnConnection[], changes: StatusChange[], afterLo
  * Makes the planned Terminate calls on one endpoint with bounded concurrency. A Username call EC2 refuses (more
  * than five connections by now) falls back to one call per connection; a connection that vanished meanwhile is
  * skipped, not failed, so a rerun finishes the job without touching anything twice. A failure says whether a
- * retry may help (`transient`).
+ * retry may help (`transient`). Once EC2 denies the permission on the endpoint (IAM scopes it to the endpoint),
+ * every further call there would be denied too and spend the shared budget: the rest of its connections are
+ * reported failed for the same reason, without a call.
  */
 export async function executeEndpoint(
   api: ClientVpnApi,
@@ -85,6 +87,10 @@ export async function executeEndpoint(
 ): Promise<ExecutedCalls> {
   const { dryRun } = options;
   const executed: ExecutedCalls = { outcomes: [], terminateCalls: 0, notStarted: 0 };
+  /** Why EC2 denied a call here for want of a permission, once it has. */
+  let denied: string | undefined;
+  const failed = (connections: readonly VpnConnection[], reason: string, transient: boolean): Outcome[] =>
+    connections.map((c) => ({ ...refOf(c), status: 'failed', reason, transient }));
   /** `lostBefore`: an earlier call for these connections may have taken effect (its answer was lost). */
   const run = async (call: PlannedCall, lostBefore = false): Promise<Outcome[]> => {
     executed.terminateCalls++;
@@ -109,13 +115,14 @@ export async function executeEndpoint(
         return fromChanges(call.connections, [], lost);
       executed.firstError ??= apiError ?? new ClientVpnApiError('Error', String(error), { cause: error });
       const reason = explainError(error, endpointId, 'TerminateClientVpnConnections');
-      const transient = apiError?.transient ?? false;
+      if (isPermissionError(apiError)) denied ??= reason;
+      if (!apiError?.mayHaveApplied) return failed(call.connections, reason, apiError?.transient ?? false);
       return call.connections.map((c) => ({
         ...refOf(c),
         status: 'failed',
         reason,
-        transient,
-        ...(apiError?.mayHaveApplied ? { mayHaveApplied: true } : {}),
+        transient: apiError.transient,
+        mayHaveApplied: true as const,
       }));
     }
   };
@@ -124,7 +131,7 @@ export async function executeEndpoint(
       executed.notStarted++;
       return [];
     }
-    const outcomes = await run(call);
+    const outcomes = denied === undefined ? await run(call) : failed(call.connections, denied, false);
     for (const outcome of outcomes) options.onOutcome?.(outcome);
     return outcomes;
   };

@@ -1,5 +1,5 @@
-import { ownerOf, type VpnConnection } from './client-vpn-api';
-import type { UsernameMatch } from './constants';
+import { connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
+import { type UsernameMatch, WELL_FORMED_TEXT } from './constants';
 import { refOf } from './result';
 import type { NamedUser, Outcome, Target } from './types';
 
@@ -29,6 +29,14 @@ export const sameName = (a: string, b: string): boolean => foldCase(a) === foldC
 
 export const sameLocalPart = (a: string, b: string): boolean => localPart(a) === localPart(b);
 
+/** A name a setting lists as a VPN username (an exemption): trimmed, well formed, with a local part. */
+export const isVpnUsername = (name: unknown): name is string =>
+  typeof name === 'string' &&
+  name.trim() === name &&
+  name.length <= 256 &&
+  WELL_FORMED_TEXT.test(name) &&
+  localPart(name) !== '';
+
 export interface IdentityRules {
   usernameMatch: UsernameMatch;
   /** Certificate connections (no Username) are matched by their CommonName. */
@@ -50,14 +58,20 @@ export function coveredBy(entries: readonly string[]): (name: string) => boolean
   return (name) => name !== '' && localParts.has(localPart(name));
 }
 
-export const isNameCoveredBy = (entries: readonly string[], name: string): boolean =>
-  coveredBy(entries)(name);
+/** The names a connection, or a client connecting, goes by: its Username and its certificate's CommonName. */
+export type NamesOf = Pick<VpnConnection, 'username' | 'commonName'>;
 
-/** A connection is covered when its Username or its CommonName is. */
-const connectionCoveredBy = (entries: readonly string[]): ((c: VpnConnection) => boolean) => {
+/**
+ * Protect broadly: a connection, or a client connecting, is covered by protected users, `except` or exempt entries
+ * when its Username or its CommonName is, whether or not `matchCommonName` is on (that setting decides whom a
+ * certificate name may evict or keep out, never whom it protects). The evictor and the client-connect handler
+ * decide "protected" and "exempt" with this one function, so a user the end-of-day disconnect keeps connected is
+ * let back in after a drop.
+ */
+export function namesCoveredBy(entries: readonly string[]): (who: NamesOf) => boolean {
   const covers = coveredBy(entries);
-  return (c) => covers(c.username) || covers(c.commonName);
-};
+  return (who) => covers(who.username) || covers(who.commonName);
+}
 
 export interface Ambiguity {
   name: string;
@@ -71,11 +85,15 @@ export interface Selection {
   skipped: Outcome[];
   /** The people being evicted: one VPN username per person (ignoring case), as EC2 spells it. */
   users: string[];
-  /** Those of `users` a name stood for (the others were found by a client address only). */
+  /**
+   * The names a later round finds `users` by, as the evictor matches them: the Username, or the CommonName with
+   * matchCommonName. A person found by address is named too; a certificate connection with no name to match by is
+   * not.
+   */
   named: string[];
   /**
-   * Connections selected only because an operator named their certificate's CommonName: they are kept out by the
-   * certificate's own entry, never by a user's.
+   * Connections (by `connectionKey`) selected only because an operator named their certificate's CommonName: they
+   * are kept out by the certificate's own entry, never by a user's.
    */
   certificateOnly: ReadonlySet<string>;
   notConnected: NamedUser[];
@@ -147,16 +165,18 @@ export function selectConnections(
   const wanted = new Map<string, VpnConnection>();
   const keep = (c: VpnConnection, skip?: Outcome) => {
     if (skip) selection.skipped.push(skip);
-    else wanted.set(c.connectionId, c);
+    else wanted.set(connectionKey(c), c);
   };
-  const isProtected = connectionCoveredBy(rules.protectedUsers);
+  const isProtected = namesCoveredBy(rules.protectedUsers);
   const protect = (c: VpnConnection): Outcome | undefined =>
     isProtected(c) ? { ...refOf(c), status: 'skipped', reason: 'protected' } : undefined;
 
-  const byName = new Set<string>();
+  /** Connections of the people the target stands for: found by a name, or by an address that leads to them. */
+  const byPerson = new Set<string>();
+  /** Connections of a certificate an operator named by its CommonName. */
   const byCertificate = new Set<string>();
   if (target.kind === 'everyone') {
-    const isExcepted = connectionCoveredBy(target.except);
+    const isExcepted = namesCoveredBy(target.except);
     for (const c of connections) {
       keep(
         c,
@@ -172,36 +192,46 @@ export function selectConnections(
         selection.notes.push(note);
         selection.needsEveryEndpoint = true;
       }
-      for (const c of found) (named.match === 'common-name' ? byCertificate : byName).add(c.connectionId);
+      for (const c of found) (named.match === 'common-name' ? byCertificate : byPerson).add(connectionKey(c));
     }
-    const byAddress = connections.filter(
-      (c) => !byName.has(c.connectionId) && target.clientIps.includes(c.clientIp),
-    );
     if (target.clientIps.length > 0) selection.needsEveryEndpoint = true;
-    for (const c of connections) {
-      if (byName.has(c.connectionId) || byCertificate.has(c.connectionId)) keep(c, protect(c));
-    }
-    for (const c of byAddress) {
-      // Client VPN hands a released address to the next client: a connection made after the alert's last
-      // activity cannot be the one behind it. EC2 gives the time to the second, so a connection from the same
-      // second as the activity may have come after it.
-      const before =
-        target.lastActivity !== undefined &&
-        c.establishedAt !== undefined &&
-        c.establishedAt + 1000 <= target.lastActivity;
-      keep(c, before ? protect(c) : { ...refOf(c), status: 'skipped', reason: 'reassigned-address' });
-    }
+    // Client VPN hands a released address to the next client: a connection made after the alert's last activity
+    // cannot be the one behind it. EC2 gives the time to the second, so a connection from the same second as the
+    // activity may have come after it.
+    const madeBefore = (c: VpnConnection) =>
+      target.lastActivity !== undefined &&
+      c.establishedAt !== undefined &&
+      c.establishedAt + 1000 <= target.lastActivity;
+    const onAddress = connections.filter((c) => target.clientIps.includes(c.clientIp));
+    const behind = onAddress.filter(madeBefore);
+    // An address that leads to two people could mean either, protected or not: the request is refused.
     selection.sharedAddresses = target.clientIps.filter(
-      (ip) => distinctNames([...wanted.values()].filter((c) => c.clientIp === ip).map(ownerOf)).length > 1,
+      (ip) => distinctNames(behind.filter((c) => c.clientIp === ip).map(ownerOf)).length > 1,
     );
+    // The one person an address leads to is that person everywhere in scope, as if named: every connection that
+    // answers to their name. A certificate connection without matchCommonName answers to no name: only itself.
+    for (const c of behind) {
+      const name = nameOf(c, rules);
+      const theirs = name === '' ? [c] : connections.filter((other) => sameName(nameOf(other, rules), name));
+      for (const other of theirs) byPerson.add(connectionKey(other));
+    }
+    for (const c of connections) {
+      if (byPerson.has(connectionKey(c)) || byCertificate.has(connectionKey(c))) keep(c, protect(c));
+    }
+    for (const c of onAddress) {
+      if (!byPerson.has(connectionKey(c)))
+        keep(c, { ...refOf(c), status: 'skipped', reason: 'reassigned-address' });
+    }
   }
   selection.selected = [...wanted.values()];
   selection.users = distinctNames(selection.selected.map(ownerOf));
   // Common names come from operators and their tools, whose requests carry no client addresses.
-  selection.certificateOnly = new Set([...byCertificate].filter((id) => !byName.has(id)));
+  selection.certificateOnly = new Set([...byCertificate].filter((key) => !byPerson.has(key)));
   selection.named =
     target.kind === 'users'
-      ? distinctNames(selection.selected.filter((c) => byName.has(c.connectionId)).map(ownerOf))
+      ? distinctNames(
+          selection.selected.filter((c) => byPerson.has(connectionKey(c))).map((c) => nameOf(c, rules)),
+        ).filter((name) => name !== '')
       : selection.users;
   return selection;
 }

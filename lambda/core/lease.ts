@@ -1,7 +1,31 @@
+import { type EndpointRef, locateEndpoint } from './endpoint-ref';
+
 /**
  * A lease that lets one holder at a time do a piece of work across processes: mass disconnects take it, so that
  * two overlapping runs (a schedule and an operator's CLI) never add up past the evictor's share of EC2's budget.
  */
+/**
+ * Mass disconnects (Disconnect All, the session sweep) run one at a time per account and Region: the prefix of each
+ * Region's lease.
+ */
+export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
+/** Longer than Lambda's 15 minutes: a holder that dies leaves a lease the next one can take soon after. */
+export const LEASE_MS = 16 * 60_000;
+
+/**
+ * The leases a mass disconnect on `endpoints` takes, one per Region (EC2's budget is per account and Region), in
+ * the one order every run takes them, so that two runs that share Regions never each hold a lease the other waits
+ * for. Each is named by its absolute Region (`mass-disconnect#eu-west-1`), never relative to `home`, the caller's
+ * own Region: the CLI run with `--region eu-west-1` and the evictor in us-east-1 must take the same lease for the
+ * same Region. Only when no Region is known at all (a caller that names none) is the lease the plain name.
+ */
+export function massDisconnectLeases(endpoints: readonly EndpointRef[], home: string | undefined): string[] {
+  const regions = new Set(endpoints.map((endpoint) => locateEndpoint(endpoint).region ?? home));
+  return [...regions]
+    .map((region) => (region === undefined ? MASS_DISCONNECT_LEASE : `${MASS_DISCONNECT_LEASE}#${region}`))
+    .sort();
+}
+
 export interface LeaseHolder {
   /** The work: a request's correlation id. Its later rounds take the lease over from its earlier ones. */
   id: string;

@@ -3,13 +3,35 @@ export const MAX_CONNECTIONS_PER_USERNAME_CALL = 5;
 
 /**
  * A request that cannot finish in one round (Lambda's 15 minutes, or failures a retry may fix) goes on in fresh
- * rounds, each listing again; past this many rounds, what is left fails the invocation for Lambda's own retries
- * and dead-letter queue. 20 rounds of 15 minutes cover a disconnect of some 20,000 users at the default share.
+ * rounds, each listing again. What bounds them is the rounds that end nothing: past this many, what is left fails
+ * the invocation for Lambda's own retries and dead-letter queue. With the back-off below, they span an outage of
+ * about an hour (1 + 2 + ... + 256 s, then 5 minutes each).
  */
-export const MAX_ROUNDS = 20;
+export const MAX_IDLE_ROUNDS = 20;
+
+/**
+ * Whatever each round did, no request goes on past this many rounds: the guard rail the function's own recursion
+ * needs once Lambda's loop detection is off for it (a disconnect that chases clients reconnecting without a
+ * connect handler would otherwise never end). 100 rounds of 15 minutes end some 250,000 connections at the default
+ * share.
+ */
+export const MAX_ROUNDS = 100;
+
+/**
+ * The wait before a round that follows failures a retry may fix (5xx, throttling, lost answers): the first, doubled
+ * each such round, up to the longest. A round that ran out of time is followed at once.
+ */
+export const BACKOFF = { firstMs: 1_000, longestMs: 5 * 60_000 } as const;
 
 /**
  * Terminate calls in flight per endpoint. The pacer decides how fast calls go out; a few in flight keep its pace
  * while each call waits some 100 ms for EC2's answer.
  */
 export const TERMINATE_CONCURRENCY = 4;
+
+/**
+ * How long an undelivered event or a failed invocation is still worth retrying (the stack sets it as EventBridge's
+ * and Lambda's maximum event age): a stale eviction is no eviction. A second delivery of a request comes within it,
+ * so a request's record keeps other deliveries from running this long after its run.
+ */
+export const MAX_EVENT_AGE_SECONDS = 3600;

@@ -1,19 +1,12 @@
+import { type ChatHeadline, chatNotification } from './chat-notice';
+import type { NoticeFormat } from './constants';
 import { distinctNames } from './identity';
-import { type EvictionResult, permanentFailures } from './result';
+import { type EvictionResult, failuresOf, permanentFailures, type SweepSummary } from './result';
 import type { Outcome, QuarantineOutcome } from './types';
 
 /** The port for eviction summaries and alerts (an SNS topic in the deployed stack). */
 export interface Notifier {
   publish(subject: string, message: string): Promise<void>;
-}
-
-/**
- * Remembers whose notice went out, by correlation id, so that a repeat delivery of one identity-provider event
- * (Okta delivers at least once, a repeat with the same `uuid`) sends no second notice.
- */
-export interface NoticeLedger {
-  /** True the first time for a correlation id; false when its notice already went out. */
-  firstNotice(correlationId: string, now: number): Promise<boolean>;
 }
 
 /** SNS refuses a subject longer than this. */
@@ -34,7 +27,7 @@ function asciiSubject(subject: string): string {
  */
 type Kept = Extract<Outcome, { status: 'skipped' }>;
 export const keptForAPerson = (result: EvictionResult): Kept[] =>
-  result.trigger === 'disconnect-all'
+  result.trigger === 'disconnect-all' || result.trigger === 'sweep'
     ? []
     : result.outcomes.filter(
         (o): o is Kept =>
@@ -72,22 +65,15 @@ function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
   const held = result.quarantine.filter((q) => q.outcome === 'still-quarantined').map((q) => q.username);
   if (held.length > 0) return `REACTIVATED, still quarantined: ${namesOf(held)}`;
-  const total = (key: 'terminated' | 'wouldTerminate' | 'failed') =>
-    result.endpoints.reduce((n, e) => n + e[key], 0);
+  const total = (key: 'terminated' | 'wouldTerminate') => result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
   const verb = dryRun ? 'would be terminated' : 'terminated';
-  const quarantineFailures = result.quarantine.filter((q) => q.outcome === 'failed').length;
   switch (result.status) {
     case 'continuing':
     case 'failed':
     case 'partial-failure': {
-      const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
-      const failures = [
-        ...(total('failed') > 0 ? [`${total('failed')} not terminated`] : []),
-        ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
-        ...(quarantineFailures > 0 ? [`quarantine not written for ${quarantineFailures}`] : []),
-      ];
+      const failures = failuresOf(result);
       const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
@@ -100,7 +86,9 @@ function headline(result: EvictionResult): string {
     default: {
       const protectedUsers = protectedUsersNamed(result).join(', ');
       const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
+      const released = namesOf(result.releasedMeanwhile ?? []);
       const why = [
+        ...(released ? [`RELEASED MEANWHILE: ${released}`] : []),
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
       ];
@@ -110,13 +98,56 @@ function headline(result: EvictionResult): string {
 }
 
 /**
- * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
- * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
- * connected, a protected user an alert named, and every release. A round that hands on to the next speaks only of
- * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
- * otherwise.
+ * A sweep speaks up only when it failed, or when it ended more sessions than `noticeAbove`: ending idle and old
+ * sessions is its daily work, and a sudden wave of them is what a person should look at (counters that stopped
+ * moving, a clock that jumped). A dry run ends nobody, so the sessions it would end stay due and every sweep would
+ * name them again (a notice every few minutes, all day): it counts only those due for the first time, so that a
+ * wave still shows before anyone enforces, and the same idle sessions are announced once.
  */
-export function noticeFor(result: EvictionResult): { subject: string; message: string } | undefined {
+function sweepHeadline(result: EvictionResult, sweep: SweepSummary): string | undefined {
+  const ended = sweep.ended.idle + sweep.ended.overAge;
+  const verb = result.mode === 'DRY-RUN' ? 'would end' : 'ended';
+  if (result.status === 'failed') {
+    const failed = result.endpoints.reduce((n, e) => n + e.failed, 0);
+    const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+    const endpoints = (n: number) => `${n} ${n === 1 ? 'endpoint' : 'endpoints'}`;
+    const failures = [
+      ...(failed > 0 ? [`${failed} not terminated`] : []),
+      ...(unlisted > 0 ? [`${endpoints(unlisted)} not listed`] : []),
+      ...(sweep.stateFailed.length > 0
+        ? [`sweep state not kept on ${endpoints(sweep.stateFailed.length)}`]
+        : []),
+      ...(sweep.leaseFailed
+        ? [`mass-disconnect lease not ${sweep.leaseFailed === 'take' ? 'taken' : 'given back'}`]
+        : []),
+    ];
+    return `FAILED: ${failures.join(', ')}; ${ended} ${verb}`;
+  }
+  if (result.mode === 'DRY-RUN') {
+    if (sweep.newlyDue <= sweep.noticeAbove) return undefined;
+    return `${sweep.newlyDue} newly due (${ended} ${verb} in all), above noticeAbove ${sweep.noticeAbove}`;
+  }
+  if (ended <= sweep.noticeAbove) return undefined;
+  return `${ended} ${verb} (${sweep.ended.idle} idle, ${sweep.ended.overAge} over age), above noticeAbove ${sweep.noticeAbove}`;
+}
+
+const summaryOf = (result: EvictionResult) => {
+  const { outcomes: _perConnection, ...summary } = result;
+  return JSON.stringify(summary, null, 2);
+};
+
+/** What a notice says: a subject (for e-mail) and a message, in the form `noticeFormat` chooses. */
+export interface Notice {
+  subject: string;
+  message: string;
+}
+
+/** The trigger (and round) and what needs a person first; undefined when the result is not worth a notice. */
+function leadOf(result: EvictionResult): ChatHeadline | undefined {
+  if (result.sweep) {
+    const sweep = sweepHeadline(result, result.sweep);
+    return sweep ? { headline: `sweep: ${sweep}`, needsAPerson: result.status === 'failed' } : undefined;
+  }
   if (result.status === 'continuing' && permanentFailures(result) === 0) return undefined;
   const acted =
     (result.endedEarlier ?? 0) > 0 ||
@@ -124,16 +155,30 @@ export function noticeFor(result: EvictionResult): { subject: string; message: s
   const needsAPerson =
     ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(result.status) ||
     (result.trigger === 'release' && result.quarantine.length > 0) ||
+    (result.releasedMeanwhile?.length ?? 0) > 0 ||
     result.quarantine.some((q) => q.outcome === 'still-quarantined') ||
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';
   // Which account said it comes before the headline, so that a long list of names never cuts it off.
   const origin = result.origin ? ` from ${result.origin.account} ${result.origin.region}` : '';
-  const subject = `[client-vpn-evictor ${result.mode}] ${result.trigger}${origin}${round}: ${headline(result)}`;
-  const { outcomes: _perConnection, ...summary } = result;
+  return { headline: `${result.trigger}${origin}${round}: ${headline(result)}`, needsAPerson };
+}
+
+/**
+ * What a security team should hear about: anything terminated, would-be terminated or failed, every refusal (an
+ * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
+ * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
+ * while its rounds went on. A round that hands on to the next speaks only of
+ * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
+ * otherwise. The `text` form's message is the result as JSON; the `chat` form's is the custom notification that Amazon
+ * Q Developer in chat applications relays (chat-notice.ts).
+ */
+export function noticeFor(result: EvictionResult, format: NoticeFormat = 'text'): Notice | undefined {
+  const lead = leadOf(result);
+  if (!lead) return undefined;
   return {
-    subject: asciiSubject(subject),
-    message: JSON.stringify(summary, null, 2),
+    subject: asciiSubject(`[client-vpn-evictor ${result.mode}] ${lead.headline}`),
+    message: format === 'chat' ? JSON.stringify(chatNotification(result, lead)) : summaryOf(result),
   };
 }

@@ -1,6 +1,7 @@
 import type { Alert } from './alert';
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
+import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint } from './endpoint-ref';
 import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
 import { coveredBy, distinctNames, foldCase } from './identity';
@@ -27,13 +28,47 @@ export class AlertFromUnlistedAccountError extends EventRejectedError {
   }
 }
 
-function scope(requested: readonly string[] | undefined, config: EvictorConfig): string[] {
+/**
+ * The endpoints an event may act on: all the configured ones, or those it names, each in its one spelling (an
+ * endpoint of the deployment's own Region may be named with the Region or without). Any other is rejected, naming
+ * it; one in a Region where the deployment has no endpoint says so.
+ */
+function scope(requested: readonly string[] | undefined, config: EvictorConfig): EndpointRef[] {
   if (!requested) return [...config.endpointIds];
-  const unknown = requested.filter((id) => !config.endpointIds.includes(id));
+  let named: EndpointRef[];
+  try {
+    named = canonicalEndpoints(requested, config.region);
+  } catch (error) {
+    if (error instanceof EndpointListError) throw new EventRejectedError(`endpointIds: ${error.message}`);
+    throw error;
+  }
+  const regions = new Set(config.endpointIds.map((ref) => locateEndpoint(ref).region));
+  const elsewhere = named.filter((ref) => !regions.has(locateEndpoint(ref).region));
+  if (elsewhere.length > 0) {
+    const where = [...new Set(elsewhere.map((ref) => locateEndpoint(ref).region))].join(', ');
+    throw new EventRejectedError(
+      `endpointIds ${elsewhere.join(', ')}: the deployment has no endpoints in ${where}`,
+    );
+  }
+  const unknown = named.filter((ref) => !config.endpointIds.includes(ref));
   if (unknown.length > 0) {
     throw new EventRejectedError(`endpointIds ${unknown.join(', ')} are not among the configured endpoints`);
   }
-  return [...new Set(requested)];
+  return named;
+}
+
+/** Where and how an event of the configured source asks to act: the endpoints (never others) and the mode. */
+function askedOf(
+  event: { correlationId: string; detail: { reason: string; endpointIds?: string[]; dryRun?: boolean } },
+  config: EvictorConfig,
+  notes: string[],
+) {
+  return {
+    correlationId: event.correlationId,
+    reason: event.detail.reason,
+    endpointIds: scope(event.detail.endpointIds, config),
+    dryRun: effectiveDryRun(config, event.detail.dryRun, notes),
+  };
 }
 
 /** An event may make the action safer, never less safe: it can ask for dry-run, not out of it. */
@@ -164,10 +199,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       const request: EvictionRequest = {
         trigger: 'evict',
-        correlationId: event.correlationId,
-        reason: detail.reason,
-        endpointIds: scope(detail.endpointIds, config),
-        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        ...askedOf(event, config, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
         ...(detail.quarantine === UNTIL_RELEASED_SPELLING ? { untilReleased: true as const } : {}),
         round: 1,
@@ -199,10 +231,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       const { detail } = event;
       return {
         trigger: 'disconnect-all',
-        correlationId: event.correlationId,
-        reason: detail.reason,
-        endpointIds: scope(detail.endpointIds, config),
-        dryRun: effectiveDryRun(config, detail.dryRun, notes),
+        ...askedOf(event, config, notes),
         target: { kind: 'everyone', except: distinctNames(detail.except ?? []) },
         // The end of the day is not a security event: nobody is kept out.
         quarantineMinutes: 0,
@@ -240,8 +269,25 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         round: detail.round,
         ...(detail.origin ? { origin: detail.origin } : {}),
         ...(detail.notConnected ? { notConnected: detail.notConnected } : {}),
+        ...(detail.releasedMeanwhile ? { releasedMeanwhile: detail.releasedMeanwhile } : {}),
+        ...(detail.startedAt !== undefined ? { startedAt: detail.startedAt } : {}),
+        ...(detail.backoffMs ? { backoffMs: detail.backoffMs } : {}),
+        ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
+      };
+    }
+    case 'sweep': {
+      if (!config.sessions) {
+        throw new EventRejectedError(
+          '"Sweep VPN Sessions" needs the sessions setting, and none is configured',
+        );
+      }
+      return {
+        trigger: 'sweep',
+        ...askedOf(event, config, notes),
+        sessions: config.sessions,
+        notes,
       };
     }
     case 'release': {

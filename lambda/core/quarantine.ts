@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { coveredBy, foldCase } from './identity';
 import type { QuarantineOutcome } from './types';
 
@@ -52,16 +53,30 @@ export interface QuarantineEntry extends QuarantineRequest {
   released?: QuarantineRelease & { at: number };
 }
 
-/** `kept-longer`: an unreleased entry that expires later was already there and stays as it is. */
-export type QuarantineWrite = 'written' | 'kept-longer';
+/**
+ * `kept-longer`: an unreleased entry that expires later was already there and stays as it is.
+ * `released-meanwhile`: the entry was released at or after `releasedSince`, and stays released.
+ */
+export type QuarantineWrite = 'written' | 'kept-longer' | 'released-meanwhile';
+
+/**
+ * The store's errors say whether a retry may help, as the EC2 port's do: `transient: false` for a failure no retry
+ * can fix (a table that is not there, a request the store refuses as it is). An error that does not say may pass.
+ */
+export const mayPass = (error: unknown): boolean => (error as { transient?: unknown }).transient !== false;
 
 export interface QuarantineStore {
   /**
-   * Writes the entry unless an unreleased, unexpired entry for the same name expires later. The check and the
-   * write are one conditional write, so two evictions racing for one user can never shorten the quarantine.
+   * Writes the entry unless an unreleased, unexpired entry for the same name expires later, or, with
+   * `releasedSince`, unless the entry was released at or after that time: a release made after an eviction began
+   * wins over every later round of it. The checks and the write are one conditional write, so two evictions
+   * racing for one user can never shorten the quarantine, and no round can undo a release it raced with.
    */
-  put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite>;
-  /** The unreleased, unexpired entry of that kind (a user's by default) that denies `username`, if any. */
+  put(entry: QuarantineRequest, now: number, options?: { releasedSince?: number }): Promise<QuarantineWrite>;
+  /**
+   * The unreleased, unexpired entry of that kind (a user's by default) that denies `username` (its account, by
+   * `quarantineKey`), if any.
+   */
   active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined>;
   /** Marks the active entry for `username` released, keeping who and why; returns what it lifted. */
   release(
@@ -74,17 +89,25 @@ export interface QuarantineStore {
   listActive(now: number): Promise<QuarantineEntry[]>;
 }
 
+/** The longest key the store takes: DynamoDB's limit for a partition key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 2048;
+
 /**
  * The store key of a name's entry: one entry per account, ignoring case. Active Directory takes `CORP\alice` and
  * `alice` for one account, and Client VPN reports what the user typed, so both spellings share a key: either one
  * is kept out, and either one lifts it. An e-mail address keeps its domain (`alice@contractor.io` is not
- * `alice@example.com`).
+ * `alice@example.com`). A finding may name a 2,048-character IAM user or a session of 1,024 emoji, which no key
+ * holds: such an account is keyed by the SHA-256 of its folded name (the entry keeps the name), under a prefix of
+ * its own, so a digest key can never equal a readable one.
  */
 export function quarantineKey(username: string, kind: QuarantineKind = 'user'): string {
-  // A certificate's CommonName is one name, compared ignoring case; it has no domain to leave out.
-  if (kind === 'common-name') return `quarantine#cn#${foldCase(username)}`;
   const account = username.slice(username.lastIndexOf('\\') + 1);
-  return `quarantine#user#${foldCase(account === '' ? username : account)}`;
+  // A certificate's CommonName is taken whole: it is no Active Directory account with a `DOMAIN\` to take off.
+  const folded = foldCase(kind === 'common-name' || account === '' ? username : account);
+  const readable = `quarantine#${kind === 'common-name' ? 'cn' : 'user'}#${folded}`;
+  if (Buffer.byteLength(readable) <= MAX_KEY_BYTES) return readable;
+  const digest = createHash('sha256').update(folded).digest('hex');
+  return kind === 'common-name' ? `quarantine#cn-sha256#${digest}` : `quarantine#sha256#${digest}`;
 }
 
 /** Active means unreleased and not yet expired; the table's TTL deletes expired entries some time later. */
@@ -100,21 +123,23 @@ export const isActive = (entry: QuarantineEntry, now: number): boolean =>
 export async function writeQuarantines(
   store: QuarantineStore,
   entries: readonly QuarantineRequest[],
-  options: { dryRun: boolean; now: number; onError?: (error: unknown) => void },
+  options: { dryRun: boolean; now: number; releasedSince?: number; onError?: (error: unknown) => void },
 ): Promise<QuarantineOutcome[]> {
+  const since = options.releasedSince === undefined ? {} : { releasedSince: options.releasedSince };
   return Promise.all(
     entries.map(async ({ username, expiresAt, kind }, i): Promise<QuarantineOutcome> => {
       const of = kind === 'common-name' ? { username, kind } : { username };
       if (options.dryRun) return { ...of, until: untilOf(expiresAt), outcome: 'would-write' };
       try {
-        const written = await store.put(entries[i] as QuarantineRequest, options.now);
+        const written = await store.put(entries[i] as QuarantineRequest, options.now, since);
         if (written === 'written') return { ...of, until: untilOf(expiresAt), outcome: written };
+        if (written === 'released-meanwhile') return { ...of, outcome: written };
         // Say until when the longer quarantine that stays runs, not the shorter one asked for.
         const kept = await store.active(username, options.now, kind);
         return { ...of, ...(kept ? { until: untilOf(kept.expiresAt) } : {}), outcome: written };
       } catch (error) {
         options.onError?.(error);
-        return { ...of, outcome: 'failed', error: (error as Error).message };
+        return { ...of, outcome: 'failed', error: (error as Error).message, transient: mayPass(error) };
       }
     }),
   );
@@ -144,7 +169,13 @@ export async function releaseQuarantines(
         };
       } catch (error) {
         options.onError?.(error);
-        return { username, ...of, outcome: 'failed', error: (error as Error).message };
+        return {
+          username,
+          ...of,
+          outcome: 'failed',
+          error: (error as Error).message,
+          transient: mayPass(error),
+        };
       }
     }),
   );

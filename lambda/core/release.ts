@@ -1,5 +1,5 @@
 import { type QuarantineStore, releaseQuarantines } from './quarantine';
-import type { EvictionResult } from './result';
+import { type EvictionResult, resultFor } from './result';
 import type { ReleaseRequest } from './types';
 
 /**
@@ -19,19 +19,17 @@ export async function release(
   );
   const failed = quarantine.filter((q) => q.outcome === 'failed');
   const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
+  // A failure a retry may fix fails the invocation for Lambda's retries; one no retry can fix is reported once.
+  const status = failed.some((q) => q.transient !== false)
+    ? 'partial-failure'
+    : failed.length > 0
+      ? 'failed'
+      : 'completed';
   return {
-    status: failed.length > 0 ? 'partial-failure' : 'completed',
-    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
-    trigger: 'release',
-    correlationId: request.correlationId,
-    reason: request.reason,
+    ...resultFor(request),
+    status,
     users: [...request.usernames],
-    notConnected: [],
     quarantine,
-    endpoints: [],
-    outcomes: [],
-    apiCalls: { describe: 0, terminate: 0 },
-    round: 1,
     notes: [
       ...request.notes,
       ...(notQuarantined.length > 0 ? [`not quarantined: ${notQuarantined.join(', ')}`] : []),

@@ -1,7 +1,9 @@
 import { ownerOf, type VpnConnection } from './client-vpn-api';
+import type { TableUse } from './sweep-state';
 import type {
   AlertOrigin,
   ConnectionRef,
+  DecidedRequest,
   EvictionRequest,
   Mode,
   Outcome,
@@ -50,6 +52,33 @@ export interface ApiCalls {
 /** The original error behind a failure, kept off the result's JSON (it is the `cause` of the error thrown). */
 export const FAILURE_CAUSE = Symbol('failure cause');
 
+/** A request's result before anything is done: its trigger, mode, ids and notes, round 1 unless it says. */
+export function resultFor(request: {
+  trigger: Trigger;
+  correlationId: string;
+  reason: string;
+  dryRun: boolean;
+  notes: readonly string[];
+  round?: number;
+}): EvictionResult {
+  return {
+    status: 'completed',
+    mode: request.dryRun ? 'DRY-RUN' : 'ENFORCING',
+    trigger: request.trigger,
+    correlationId: request.correlationId,
+    reason: request.reason,
+    users: [],
+    notConnected: [],
+    stillConnected: [],
+    quarantine: [],
+    endpoints: [],
+    outcomes: [],
+    apiCalls: { describe: 0, terminate: 0 },
+    notes: [...request.notes],
+    round: request.round ?? 1,
+  };
+}
+
 /** What an eviction did, connection by connection, and how it ended. */
 export interface EvictionResult {
   status: Status;
@@ -63,6 +92,11 @@ export interface EvictionResult {
   users: string[];
   /** Names the request gave that matched no active connection on any endpoint in scope. */
   notConnected: string[];
+  /**
+   * Of `users`, those with a session still up when the round ended (its call failed, or was not made): none of
+   * them has been evicted, whatever else the result says.
+   */
+  stillConnected: string[];
   /** Quarantine entries written, kept, released, or that would be in a dry run. */
   quarantine: QuarantineOutcome[];
   endpoints: EndpointSummary[];
@@ -76,25 +110,95 @@ export interface EvictionResult {
   round: number;
   /** Connections the earlier rounds ended (or would have, in a dry run). */
   endedEarlier?: number;
+  /** People released after the eviction began, whom its rounds left alone from then on (this round and earlier). */
+  releasedMeanwhile?: string[];
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
+  /** What a session sweep found, when the trigger is `sweep`. */
+  sweep?: SweepSummary;
   [FAILURE_CAUSE]?: Error;
 }
 
-/** Failures no retry can fix: connections EC2 refused for good, and endpoints that could not be listed for good. */
-export const permanentFailures = (result: Pick<EvictionResult, 'outcomes' | 'endpoints'>): number =>
-  result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
-  result.endpoints.filter((e) => e.errorKind === 'permanent').length;
+/** A session sweep, counted. */
+export interface SweepSummary {
+  /** Sessions ended (or that would have been, in a dry run), by why. */
+  ended: { idle: number; overAge: number };
+  /**
+   * Of those ended (or that would have been), how many were not due yet at their endpoint's last sweep. A dry run's
+   * notice counts these: it ends nobody, so the same sessions stay due and every sweep would name them again.
+   */
+  newlyDue: number;
+  /** Sessions due to end that stayed: protected users, and those the setting exempts. */
+  kept: { protected: number; exempt: number };
+  /** Connections not judged idle because their counters are not counts (over age, they still end). */
+  unreadableCounters: number;
+  /** Endpoints whose clock read earlier than at their last sweep: nobody was ended there. */
+  clockWentBack: string[];
+  /** The sweep state's reads and writes, and the capacity DynamoDB charged for them. */
+  table: TableUse;
+  /** Endpoints whose sweep state could not be read or written. */
+  stateFailed: string[];
+  /** Who held the mass-disconnect lease, when this sweep was skipped for it: nothing was listed or ended. */
+  skippedFor?: string;
+  /**
+   * The mass-disconnect lease could not be taken (nothing was listed or ended) or given back (it expires by itself,
+   * and mass disconnects until then wait or are skipped): the table failed.
+   */
+  leaseFailed?: 'take' | 'give back';
+  /** A sweep that ends more sessions than this sends a notice. */
+  noticeAbove: number;
+}
 
-/** Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. */
+/**
+ * Failures no retry can fix: connections EC2 refused for good, endpoints that could not be listed for good, and
+ * quarantine entries the table refused for good.
+ */
+export const permanentFailures = (
+  result: Pick<EvictionResult, 'outcomes' | 'endpoints' | 'quarantine'>,
+): number =>
+  result.outcomes.filter((o) => o.status === 'failed' && !o.transient).length +
+  result.endpoints.filter((e) => e.errorKind === 'permanent').length +
+  result.quarantine.filter((q) => q.outcome === 'failed' && q.transient === false).length;
+
+/**
+ * What failed, counted, in the words the notice's subject and the error Lambda records both use: `2 not
+ * terminated`, `1 endpoint not listed`, `quarantine not written for 1`.
+ */
+export function failuresOf(result: Pick<EvictionResult, 'endpoints' | 'quarantine'>): string[] {
+  const notTerminated = result.endpoints.reduce((n, e) => n + e.failed, 0);
+  const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
+  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed').length;
+  return [
+    ...(notTerminated > 0 ? [`${notTerminated} not terminated`] : []),
+    ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
+    ...(unwritten > 0 ? [`quarantine not written for ${unwritten}`] : []),
+  ];
+}
+
+/**
+ * Thrown after logging when an eviction partly failed, so Lambda retries it; reruns are harmless. Its message says
+ * what failed and the first error behind it, which is all Lambda's error record and the dead-letter queue keep.
+ */
 export class EvictionIncompleteError extends Error {
   override readonly name = 'EvictionIncompleteError';
   constructor(readonly result: EvictionResult) {
-    const failed = result.endpoints.reduce((n, e) => n + e.failed + (e.error ? 1 : 0), 0);
-    super(`eviction ${result.correlationId} incomplete: ${failed} failures; see the audit lines`, {
-      cause: result[FAILURE_CAUSE],
-    });
+    const cause = result[FAILURE_CAUSE];
+    const what = failuresOf(result).join(', ') || 'work left after the last round';
+    super(
+      `eviction ${result.correlationId} incomplete: ${what}${cause ? ` (${cause.message})` : ''}; see the audit lines`,
+      { cause },
+    );
   }
+}
+
+/**
+ * The answer to a request that is not run, as another delivery of it ran or is running: nothing is listed,
+ * touched or sent.
+ */
+export function notRunAgain(request: DecidedRequest, why: string): EvictionResult {
+  const result: EvictionResult = { ...resultFor(request), status: 'ignored' };
+  result.notes.push(why);
+  return result;
 }
 
 /** The answer to an event that was not valid: nothing was touched and a retry would not help. */

@@ -8,12 +8,17 @@ import {
 import { parseCidr } from './cidr';
 import {
   ACCOUNT_ID,
-  ENDPOINT_ID,
+  AWS_REGIONS,
+  NOTICE_FORMATS,
+  type NoticeFormat,
   REGION,
   USERNAME_MATCHES,
   type UsernameMatch,
   WELL_FORMED_TEXT,
 } from './constants';
+import { isEndpointRef } from './endpoint-ref';
+import { isVpnUsername } from './identity';
+import type { SessionsSetting } from './types';
 
 /**
  * Every setting of a deployment, declared once: its CDK context key, the environment variable that carries it to
@@ -289,6 +294,75 @@ function offHoursOf(raw: unknown): OffHoursSchedule[] {
   });
 }
 
+/**
+ * The session sweep's whole numbers: `idleMinutes` at least 10 (how often Client VPN refreshes its counters is not
+ * documented, and a shorter idle time would risk reading a busy session whose counters were not refreshed yet as
+ * idle); `maxSessionHours` any whole hour up to Client VPN's own longest session; `sweepMinutes` no shorter than
+ * EventBridge Scheduler's shortest rate, one minute.
+ */
+const SESSIONS_NUMBERS = {
+  idleMinutes: { min: 10, max: 24 * 60 },
+  maxSessionHours: { min: 1, max: 24 },
+  sweepMinutes: { min: 1, max: 60 },
+  noticeAbove: { min: 0, max: 100_000 },
+} as const;
+const SESSIONS_DEFAULTS = { sweepMinutes: 5, noticeAbove: 50 } as const;
+const SESSIONS_FIELDS = [...Object.keys(SESSIONS_NUMBERS), 'exempt'];
+const SESSIONS_FORM =
+  'an object such as {"idleMinutes":15,"maxSessionHours":8,"sweepMinutes":5,"exempt":["oncall"],"noticeAbove":50}, with idleMinutes or maxSessionHours or both';
+const MAX_EXEMPT = 100;
+
+/**
+ * The `sessions` setting with its defaults. Unknown fields are errors, so that a misspelt `exempt` cannot silently
+ * leave the on-call engineer to be disconnected; `sweepMinutes` may not exceed `idleMinutes`: stillness counts from
+ * the first sweep that reads a session's final counters, up to a sweep after its last traffic, and the session
+ * ends at the first sweep idleMinutes after that one, so it ends at most
+ * sweepMinutes + ceil(idleMinutes / sweepMinutes) × sweepMinutes after its last traffic (less than idleMinutes plus
+ * two sweeps), plus however late Client VPN refreshes the counters.
+ */
+function sessionsOf(raw: unknown): SessionsSetting {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidSettingError(SESSIONS_FORM, raw);
+  }
+  const fields = raw as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((key) => !SESSIONS_FIELDS.includes(key));
+  if (unknown !== undefined) {
+    throw new InvalidSettingError(`one of the fields ${SESSIONS_FIELDS.join(', ')}`, unknown, `.${unknown}`);
+  }
+  const number = (field: keyof typeof SESSIONS_NUMBERS): number | undefined => {
+    const value = fields[field];
+    if (value === undefined) return undefined;
+    const { min, max } = SESSIONS_NUMBERS[field];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidSettingError(`a whole number from ${min} to ${max}`, value, `.${field}`);
+    }
+    return value;
+  };
+  const idleMinutes = number('idleMinutes');
+  const maxSessionHours = number('maxSessionHours');
+  if (idleMinutes === undefined && maxSessionHours === undefined)
+    throw new InvalidSettingError(SESSIONS_FORM, raw);
+  const sweepMinutes = number('sweepMinutes') ?? SESSIONS_DEFAULTS.sweepMinutes;
+  if (idleMinutes !== undefined && sweepMinutes > idleMinutes) {
+    throw new InvalidSettingError(
+      `at most idleMinutes (${idleMinutes}): an idle session runs on up to two sweeps past idleMinutes, so the sweep must come at least once per idle time`,
+      sweepMinutes,
+      '.sweepMinutes',
+    );
+  }
+  const { exempt = [] } = fields;
+  if (!Array.isArray(exempt) || exempt.length > MAX_EXEMPT || !exempt.every(isVpnUsername)) {
+    throw new InvalidSettingError(`a list of up to ${MAX_EXEMPT} VPN usernames`, exempt, '.exempt');
+  }
+  return {
+    ...(idleMinutes !== undefined ? { idleMinutes } : {}),
+    ...(maxSessionHours !== undefined ? { maxSessionHours } : {}),
+    sweepMinutes,
+    exempt: [...new Set(exempt)],
+    noticeAbove: number('noticeAbove') ?? SESSIONS_DEFAULTS.noticeAbove,
+  };
+}
+
 function accessHoursOf(raw: unknown): AccessHours {
   try {
     return parseAccessHours(raw);
@@ -438,12 +512,34 @@ export const SETTINGS = {
     variable: 'ENDPOINT_IDS',
     readers: ['evictor'],
     required: 'at least one cvpn-endpoint-... id',
-    expected: 'a list or comma-separated string of cvpn-endpoint-... ids',
-    item: { expected: 'a Client VPN endpoint id (cvpn-endpoint-...)', check: (id) => ENDPOINT_ID.test(id) },
+    expected:
+      'a list or comma-separated string of cvpn-endpoint-... ids, each in another Region as <Region>:cvpn-endpoint-...',
+    item: {
+      expected:
+        'a Client VPN endpoint id (cvpn-endpoint-...), or <Region>:cvpn-endpoint-... with a Region of the aws partition (eu-west-1:cvpn-endpoint-...)',
+      check: isEndpointRef,
+    },
     docs: {
       default: '(required)',
-      example: 'cvpn-endpoint-0123456789abcdef0,cvpn-endpoint-0fedcba9876543210',
-      meaning: 'Endpoints the evictor may act on. IAM is scoped to exactly these.',
+      example: 'cvpn-endpoint-0123456789abcdef0,eu-west-1:cvpn-endpoint-0fedcba9876543210',
+      meaning:
+        'Endpoints the evictor may act on; one in another Region than `region` is written `<Region>:cvpn-endpoint-...`. IAM is scoped to exactly these.',
+    },
+  }),
+  region: declared<string | undefined>({
+    key: 'region',
+    default: undefined,
+    parse: (raw) => {
+      const region = typeof raw === 'string' ? raw.trim() : raw;
+      if (typeof region !== 'string' || !AWS_REGIONS.includes(region))
+        throw new InvalidSettingError('a Region of the aws partition, such as us-east-1', raw);
+      return region;
+    },
+    docs: {
+      default: 'the Region of your AWS profile',
+      example: 'us-east-1',
+      meaning:
+        "The stack's own Region: the evictor and the quarantine table are there, and so are the `endpointIds` without a Region. Needed once `endpointIds` names another Region.",
     },
   }),
   dryRun: flag({
@@ -557,7 +653,8 @@ export const SETTINGS = {
     default: false,
     docs: {
       example: 'true',
-      meaning: 'Also match certificate-authenticated connections (no `Username`) by `CommonName`.',
+      meaning:
+        'Also evict and quarantine certificate connections (no `Username`) by `CommonName`; protection and exemptions always cover it.',
     },
   }),
   offHours: declared<OffHoursSchedule[]>({
@@ -584,6 +681,20 @@ export const SETTINGS = {
         '{"timeZone":"Europe/Berlin","days":"MON-FRI","start":"07:00","end":"19:00","exempt":["oncall"]}',
       meaning:
         'The working window: the end-of-day disconnect, and the connect-time rule (see [Access hours](staying-out.md#access-hours)).',
+    },
+  }),
+  sessions: declared<SessionsSetting | undefined>({
+    key: 'sessions',
+    variable: 'SESSIONS',
+    readers: ['evictor'],
+    default: undefined,
+    parse: sessionsOf,
+    toVariable: (sessions) => (sessions ? JSON.stringify(sessions) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"idleMinutes":15,"maxSessionHours":8,"sweepMinutes":5,"exempt":["oncall"],"noticeAbove":50}',
+      meaning:
+        'A sweep every `sweepMinutes` ends idle and over-age sessions (see [Sessions that end on their own](sessions.md)).',
     },
   }),
   quarantineMinutes: numeric({
@@ -718,6 +829,18 @@ export const SETTINGS = {
       default: 'none',
       example: 'secops@example.com',
       meaning: 'E-mail subscription to the summaries and alarms topic.',
+    },
+  }),
+  noticeFormat: choice<NoticeFormat>({
+    key: 'noticeFormat',
+    variable: 'NOTICE_FORMAT',
+    readers: ['evictor'],
+    default: 'text',
+    choices: NOTICE_FORMATS,
+    docs: {
+      example: 'chat',
+      meaning:
+        '`text` (e-mail) or `chat` (Amazon Q Developer in chat applications): see [Notices in chat](operations.md#notices-in-chat).',
     },
   }),
   stackName: text({

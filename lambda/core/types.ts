@@ -24,7 +24,10 @@ export interface IdentityCandidate {
   source: string;
 }
 /** `okta`: an event of Okta's System Log, through its log stream. */
-export type Trigger = 'guardduty' | 'evict' | 'okta' | 'release' | 'disconnect-all';
+export type Trigger = 'guardduty' | 'evict' | 'okta' | 'release' | 'disconnect-all' | 'sweep';
+
+/** Why the session sweep ends a session. It is not a security eviction: nobody is quarantined. */
+export type SessionEndReason = 'idle' | 'over-age';
 
 /**
  * completed: everything planned was done (or would be, in dry-run). not-connected: done, but a user the request
@@ -46,11 +49,18 @@ export type Status =
   | 'ignored';
 
 /**
- * protected / excepted: kept by configuration or by the event. no-longer-active: gone before the call ended it.
- * reassigned-address: found by a client address, but made after the alert's last activity, so it holds an
- * address Client VPN handed on.
+ * protected / excepted: kept by configuration or by the event. exempt: kept by the session sweep's exemptions.
+ * no-longer-active: gone before the call ended it. reassigned-address: found by a client address, but made after
+ * the alert's last activity, so it holds an address Client VPN handed on. released: its user was released after
+ * the eviction began, which wins over the eviction's later rounds.
  */
-export type SkipReason = 'protected' | 'excepted' | 'no-longer-active' | 'reassigned-address';
+export type SkipReason =
+  | 'protected'
+  | 'excepted'
+  | 'exempt'
+  | 'no-longer-active'
+  | 'reassigned-address'
+  | 'released';
 
 export interface ConnectionRef {
   endpointId: string;
@@ -63,6 +73,8 @@ export interface ConnectionRef {
  * One connection's outcome. `answerLost`: the call's answer was lost but EC2 had applied it. `reappeared`: the
  * connection appeared after the first listing (the client reconnected) and was ended by the check that follows
  * the terminations. `transient`: a later retry may succeed; `mayHaveApplied`: the call may have taken effect.
+ * From the session sweep: `reason` says why a session was ended; one that failed or was kept says why it was due
+ * in `sessionEnd`.
  */
 export type Outcome =
   | (ConnectionRef & {
@@ -71,10 +83,17 @@ export type Outcome =
       currentStatus: string;
       answerLost?: true;
       reappeared?: true;
+      reason?: SessionEndReason;
     })
-  | (ConnectionRef & { status: 'would-terminate' })
-  | (ConnectionRef & { status: 'failed'; reason: string; transient: boolean; mayHaveApplied?: true })
-  | (ConnectionRef & { status: 'skipped'; reason: SkipReason });
+  | (ConnectionRef & { status: 'would-terminate'; reason?: SessionEndReason })
+  | (ConnectionRef & {
+      status: 'failed';
+      reason: string;
+      transient: boolean;
+      mayHaveApplied?: true;
+      sessionEnd?: SessionEndReason;
+    })
+  | (ConnectionRef & { status: 'skipped'; reason: SkipReason; sessionEnd?: SessionEndReason });
 
 /** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
 export interface QuarantineOutcome {
@@ -93,6 +112,8 @@ export interface QuarantineOutcome {
     | 'released'
     | 'would-release'
     | 'not-quarantined'
+    /** Released after the eviction began: the release wins, and the person's connections are left alone. */
+    | 'released-meanwhile'
     /** Still held after the identity provider reactivated the person: a person may release them. */
     | 'still-quarantined'
     /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
@@ -100,6 +121,8 @@ export interface QuarantineOutcome {
     | 'failed';
   /** Why it failed: the store's error, for the audit line. */
   error?: string;
+  /** For a failure: whether a retry may write it (a store that does not answer), or never (a table not there). */
+  transient?: boolean;
 }
 
 /**
@@ -132,7 +155,7 @@ export type Target =
 
 /** Who is to be disconnected, where, and how: the one request every front door hands the core. */
 export interface EvictionRequest {
-  trigger: Exclude<Trigger, 'release'>;
+  trigger: Exclude<Trigger, 'release' | 'sweep'>;
   correlationId: string;
   reason: string;
   endpointIds: string[];
@@ -152,8 +175,19 @@ export interface EvictionRequest {
    * the people it finds, so a user a later round ends is kept out too, and until the same time.
    */
   quarantineUntil?: number;
+  /**
+   * When the first round began (epoch ms), fixed by it: a release made since then wins over every later round, which
+   * neither quarantines nor ends the person released.
+   */
+  startedAt?: number;
   /** 1 for a new request; a continuation goes on in round 2, 3, ... up to MAX_ROUNDS. */
   round: number;
+  /** People released while the rounds went on, whom the later rounds left alone: the last round reports them. */
+  releasedMeanwhile?: string[];
+  /** How long this round waits before it starts: the round before met failures a retry may fix. */
+  backoffMs?: number;
+  /** Rounds before this one that ended nothing, for the cap (MAX_IDLE_ROUNDS). */
+  idleRounds?: number;
   /** Named users an earlier round found not connected: the last round reports them. */
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
@@ -177,5 +211,51 @@ export interface ReleaseRequest {
   notes: string[];
 }
 
-/** What the policy decided an event asks for: an eviction (or disconnect) or a release. */
-export type DecidedRequest = EvictionRequest | ReleaseRequest;
+/**
+ * The `sessions` setting: which sessions the scheduled sweep ends, and how often it runs (sessions.ts validates
+ * it). Client VPN has no idle timeout, and its own maximum session duration comes only in 8, 10, 12 or 24 hours.
+ */
+export interface SessionsSetting {
+  /**
+   * End a session whose four traffic counters stayed the same across sweeps spanning this many minutes. At least
+   * 10: how often Client VPN refreshes the counters is not documented, and a shorter idle time would risk reading
+   * a busy session whose counters were not refreshed yet as idle. No idle limit when unset.
+   */
+  idleMinutes?: number;
+  /** End a session that has lasted this many hours, whatever its traffic. No age limit when unset. */
+  maxSessionHours?: number;
+  /**
+   * How often the sweep runs. At most `idleMinutes`: an idle session ends at most
+   * sweepMinutes + ceil(idleMinutes / sweepMinutes) × sweepMinutes after its last traffic (less than two sweeps past
+   * `idleMinutes`), plus however late Client VPN refreshes the counters.
+   * @default 5
+   */
+  sweepMinutes: number;
+  /**
+   * Never ended by the sweep: a session whose Username or certificate CommonName equals an entry ignoring case or
+   * shares its local part, as `except` and access-hours exemptions match. Protected users are never ended either.
+   * @default []
+   */
+  exempt: string[];
+  /**
+   * A sweep that ends more sessions than this sends a notice; otherwise only a sweep that fails does. A dry run,
+   * which ends nobody, counts only the sessions that were not due at the last sweep, so that the same idle sessions
+   * are not announced every sweep.
+   * @default 50
+   */
+  noticeAbove: number;
+}
+
+/** `Sweep VPN Sessions`: end the idle and over-age sessions on these endpoints, under the deployment's setting. */
+export interface SweepRequest {
+  trigger: 'sweep';
+  correlationId: string;
+  reason: string;
+  endpointIds: string[];
+  dryRun: boolean;
+  sessions: SessionsSetting;
+  notes: string[];
+}
+
+/** What the policy decided an event asks for: an eviction (or disconnect), a release, or a session sweep. */
+export type DecidedRequest = EvictionRequest | ReleaseRequest | SweepRequest;

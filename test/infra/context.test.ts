@@ -230,6 +230,11 @@ describe('context validation', () => {
       'context "usernameMatch": expected one of local-part, exact, got "fuzzy"',
     ],
     [
+      'noticeFormat unknown',
+      { noticeFormat: 'slack' },
+      'context "noticeFormat": expected one of text, chat, got "slack"',
+    ],
+    [
       'a protected user with a lone surrogate',
       { protectedUsers: ['ok', 'bad\udfff'] },
       'context "protectedUsers": expected a list of VPN usernames',

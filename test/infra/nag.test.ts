@@ -37,6 +37,21 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
     expect(assembly.stacks).toHaveLength(1);
   });
 
+  it('every stack of a deployment in three Regions synthesizes with zero unacknowledged violations', () => {
+    const { assembly } = synthesize({
+      region: 'us-east-1',
+      endpointIds: `${EXAMPLE_ENDPOINTS[0]},eu-west-1:${EXAMPLE_ENDPOINTS[1]},ap-southeast-2:${EXAMPLE_ENDPOINTS[0]}`,
+      dryRun: false,
+      attachConnectHandler: true,
+      connectHandlerProvisionedConcurrency: 2,
+      accessHours: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', end: '19:00' },
+      sessions: { idleMinutes: 15, maxSessionHours: 8 },
+      notifyEmail: 'secops@example.com',
+    });
+    // The home stack, and a key stack and a connect handler stack for each other Region.
+    expect(assembly.stacks).toHaveLength(5);
+  });
+
   it.each([
     { $label: 'GuardDuty findings', context: {} },
     {

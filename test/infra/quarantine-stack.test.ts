@@ -51,15 +51,21 @@ describe('the quarantine table', () => {
     expect(usersOfTableKey.map((resource) => resource.Type)).toEqual(['AWS::DynamoDB::Table']);
   });
 
-  it('the evictor may read and write entries and the lease, and nothing else of the table', () => {
+  it('the evictor may read and write entries, the lease, the sweep state and its record of deliveries, and nothing else of the table', () => {
     const dynamodb = policiesOf(template, /^EvictorRole/).filter((s) =>
       [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
     );
     expect(dynamodb).toEqual([
       {
+        Sid: 'EvictorItemsOnly',
         Effect: 'Allow',
         Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: TABLE_ARN,
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['quarantine#*', 'lease#*', 'sweep#*', 'idempotency#*'],
+          },
+        },
       },
     ]);
   });

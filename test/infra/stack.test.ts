@@ -234,6 +234,17 @@ describe('the evictor function', () => {
     });
   });
 
+  it("lets its own rounds run past Lambda's recursive loop detection; every other function keeps Lambda's default", () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const allowed = functions.filter(([, f]) => f.Properties.RecursiveLoop === 'Allow').map(([id]) => id);
+    expect(allowed).toEqual([expect.stringMatching(/^Evictor[0-9A-F]{8}$/)]);
+    expect(
+      functions.every(
+        ([, f]) => f.Properties.RecursiveLoop === 'Allow' || f.Properties.RecursiveLoop === undefined,
+      ),
+    ).toBe(true);
+  });
+
   it('keeps its logs a year in its own log group', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });

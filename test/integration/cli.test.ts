@@ -240,6 +240,8 @@ describe('cvpn-evict', () => {
       // Round 1 lists both endpoints and lists the first again after its Terminate; round 2 the first, twice.
       'API calls: 5 Describe, 2 Terminate',
       'note: quarantine not applied: no quarantine table is configured, so the users can reconnect',
+      // Round 2 followed failures a retry may fix: it waited first, as a round in Lambda does.
+      'note: waited 1 s before this round: the one before met failures a retry may fix',
       '',
     ]);
   }, 30_000);

@@ -1,4 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QueryString } from 'aws-cdk-lib/aws-logs';
+import { SAVED_QUERIES } from '../../infra/queries';
+import { type LogLine, runQuery, tableOf } from '../support/logs-insights';
 import { run } from '../support/process';
+
+const OPERATIONS_PAGE = join(__dirname, '..', '..', 'docs', 'operations.md');
+/** What the docs' examples fill the placeholders with: a user and a request of the demo's story. */
+const PLACEHOLDERS = { USERNAME: 'alice.smith', CORRELATION_ID: 'finding-sso-session' };
+
+/** The query text and the sample the docs show for a saved query, from the blocks under its heading. */
+function shownFor(name: string) {
+  const page = readFileSync(OPERATIONS_PAGE, 'utf8');
+  const section = page.slice(page.indexOf(`### ${name}`));
+  const block = (lang: string) => new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\n\`\`\``).exec(section)?.[1];
+  return { query: block('logs-insights'), sample: block('logs-insights-sample') };
+}
 
 const npm = async (args: string[]) => {
   const { code, stdout, stderr } = await run('npm', args, { env: { ...process.env, NO_COLOR: '1' } });
@@ -18,9 +35,9 @@ describe('npm start', () => {
     );
     // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
     expect(stdout).toMatch(
-      /12\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+      /14\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
     );
-    expect(stdout).toMatch(/13\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
+    expect(stdout).toMatch(/15\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
@@ -34,14 +51,26 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       /7\. GuardDuty, from another account of the organisation[\s\S]*?outcome: completed\n\s+raised in: account 111122223333, eu-west-1\n\s+resolved: erin\.lee@corp\.example\.com\n\s+result: [1-9]\d* terminated[\s\S]*?quarantine: erin\.lee@corp\.example\.com written/,
     );
+    // Sessions end on their own: over age on the first sweep, idle once still for 15 minutes across sweeps, by
+    // connection id; the exempt and the protected stay.
+    expect(stdout).toMatch(
+      /8\. Sweep VPN Sessions[\s\S]*?resolved: grace\.kim@corp\.example\.com\n\s+result: 1 terminated[\s\S]*?sessions ended: 0 idle, 1 over age/,
+    );
+    const idle =
+      /9\. Twenty minutes later[\s\S]*?resolved: (.*)\n[\s\S]*?sessions ended: (\d+) idle, \d+ over age; kept: ([1-9]) protected, ([1-9]) exempt/.exec(
+        stdout,
+      );
+    expect(idle?.[1]).toContain('heidi.novak@corp.example.com, ivan.silva@corp.example.com');
+    expect(idle?.[2]).toBe('2');
+    expect(idle?.[1]).not.toMatch(/oncall|breakglass/);
     // A leaver: Okta's deactivation ends every session of Frank's and keeps him out until released.
     expect(stdout).toMatch(
-      /8\. Okta: Frank leaves[\s\S]*?resolved: frank\.ito@corp\.example\.com\n\s+result: 3 terminated[\s\S]*?quarantine: frank\.ito@corp\.example\.com written \(until released\)[\s\S]*9\. Frank's VPN client tries again[\s\S]*denied \(client-connect-failed\)/,
+      /10\. Okta: Frank leaves[\s\S]*?resolved: frank\.ito@corp\.example\.com\n\s+result: 3 terminated[\s\S]*?quarantine: frank\.ito@corp\.example\.com written \(until released\)[\s\S]*11\. Frank's VPN client tries again[\s\S]*denied \(client-connect-failed\)/,
     );
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
     const endOfDay =
-      /11\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
+      /13\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
       );
     // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.
@@ -66,5 +95,27 @@ describe('npm start', () => {
       ),
     ).toBe(true);
     expect(lines.some((l) => l.message === 'eviction summary')).toBe(true);
+
+    // The saved queries, run over the lines each log group would hold, give the samples the docs show.
+    const logGroups: Record<string, LogLine[]> = {
+      evictor: lines.filter((l) => l.function_name === 'ClientVpnEvictor-Evictor'),
+      connect: lines.filter((l) => String(l.function_name).startsWith('AWSClientVPN-')),
+    };
+    expect(logGroups.connect?.some((l) => l.message === 'connect decision')).toBe(true);
+    const shown = SAVED_QUERIES.map(({ name, query, logs }) => {
+      const text = new QueryString(query).toString();
+      const filled = Object.entries(PLACEHOLDERS).reduce((q, [key, value]) => q.replaceAll(key, value), text);
+      const rows = runQuery(
+        filled,
+        logs.flatMap((which) => logGroups[which] ?? []),
+      );
+      return { name, rows: rows.length, query: text, sample: tableOf(rows) };
+    });
+    for (const { rows } of shown) expect(rows).toBeGreaterThan(0);
+    // Lines of one instant (the Terminate calls run side by side) come in any order: rows compare as a set.
+    const rowsOf = (sample = '') => sample.split('\n').sort();
+    expect(
+      shown.map(({ name }) => ({ name, ...shownFor(name) })).map((s) => ({ ...s, sample: rowsOf(s.sample) })),
+    ).toEqual(shown.map(({ name, query, sample }) => ({ name, query, sample: rowsOf(sample) })));
   }, 120_000);
 });

@@ -256,3 +256,75 @@ describe('Lambda API errors and records', () => {
     expect(await exited(pid)).toBe(true);
   });
 });
+
+describe("Lambda's recursive loop detection", () => {
+  const logs = mkdtempSync(join(tmpdir(), 'lambda-chain-'));
+  const chainLog = (name: string) => join(logs, `${name}.jsonl`);
+  beforeAll(async () => {
+    for (const [name, recursiveLoop] of [
+      ['ProbeTerminate', undefined],
+      ['ProbeAllow', 'Allow'],
+    ] as const) {
+      await emulator.registerFunction({
+        name,
+        bundle: PROBE,
+        env: { PROBE_LOG: chainLog(name) },
+        ...(recursiveLoop ? { recursiveLoop } : {}),
+      });
+    }
+  });
+  const invocationsOf = (name: string) =>
+    emulator.snapshot().invocations.filter((i) => i.functionName === name);
+  const lines = (name: string) =>
+    readFileSync(chainLog(name), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { hops: number; trace: string });
+
+  it('stops the 17th invocation of a function by its own chain, unless the function allows loops', async () => {
+    await invoke(lambda, 'ProbeTerminate', { action: 'relay', hops: 20 }, 'Event');
+    await invoke(lambda, 'ProbeAllow', { action: 'relay', hops: 20 }, 'Event');
+    await emulator.idle();
+
+    const stopped = invocationsOf('ProbeTerminate');
+    expect(stopped.map((i) => [i.chainCount, i.outcome])).toEqual([
+      ...Array.from({ length: 16 }, (_, i) => [i + 1, 'success']),
+      [17, 'error'],
+    ]);
+    expect(stopped.at(-1)).toMatchObject({ errorType: 'RecursiveInvocationException', durationMs: 0 });
+    expect(lines('ProbeTerminate').map((l) => l.hops)).toEqual(Array.from({ length: 16 }, (_, i) => 20 - i));
+
+    const allowed = invocationsOf('ProbeAllow');
+    expect(allowed.map((i) => [i.chainCount, i.outcome])).toEqual(
+      Array.from({ length: 21 }, (_, i) => [i + 1, 'success']),
+    );
+  });
+
+  it('carries the count in the trace header the function runs with, one chain under one root', async () => {
+    const traces = lines('ProbeTerminate').map((l) => l.trace);
+    const roots = new Set(traces.map((t) => /Root=([^;]+)/.exec(t)?.[1]));
+    expect(roots.size).toBe(1);
+    expect(traces.map((t) => Number(/Lineage=[0-9a-f]{8}:(\d+)/.exec(t)?.[1]))).toEqual(
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
+  });
+
+  it('starts a new chain for a request that carries no trace header, and refuses a synchronous one past the limit', async () => {
+    await invoke(lambda, 'ProbeTerminate', { action: 'describe' });
+    expect(invocationsOf('ProbeTerminate').at(-1)?.chainCount).toBe(1);
+    // A caller inside the chain at its 16th invocation (the SDK copies the header it runs with).
+    const sixteenth = lines('ProbeTerminate').at(15)?.trace ?? '';
+    const inChain = lambdaClientFor(emulator.url);
+    inChain.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['X-Amzn-Trace-Id'] = sixteenth;
+        return next(args);
+      },
+      { step: 'build', name: 'traceHeaderOfTheChain' },
+    );
+    const error = await sdkError(invoke(inChain, 'ProbeTerminate', { action: 'describe' }));
+    expect(error.name).toBe('RecursiveInvocationException');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    inChain.destroy();
+  });
+});

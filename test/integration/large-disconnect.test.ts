@@ -1,16 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { prng } from '../../emulator/fleet';
 import type { Seed, SeedConnection } from '../../emulator/model';
+import { prng } from '../../emulator/random';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-client-vpn';
 import { parseEvent } from '../../lambda/core/events';
-import {
-  type EvictionHooks,
-  type EvictionPorts,
-  evict,
-  MASS_DISCONNECT_LEASE,
-} from '../../lambda/core/evict';
+import { type EvictionHooks, type EvictionPorts, evict } from '../../lambda/core/evict';
+import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
+import { MAX_IDLE_ROUNDS } from '../../lambda/core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionResult } from '../../lambda/core/result';
@@ -64,7 +61,7 @@ beforeEach(() => {
   sentTerminates = [];
 });
 
-const adapter = (emulator: RunningEmulator, share = 0.6) => {
+const adapter = (emulator: RunningEmulator, share = 0.6, backoffMs?: number) => {
   const client = createEc2Client({ endpoint: emulator.url, region: 'us-east-1', credentials: CREDENTIALS });
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -73,7 +70,7 @@ const adapter = (emulator: RunningEmulator, share = 0.6) => {
     },
     { step: 'finalizeRequest', name: 'timeTerminateCalls' },
   );
-  return new Ec2ClientVpnApi(client, scaled(share));
+  return new Ec2ClientVpnApi(client, scaled(share), backoffMs);
 };
 
 const config = (env: Record<string, string> = {}) =>
@@ -81,7 +78,7 @@ const config = (env: Record<string, string> = {}) =>
 const request = (detailType: string, detail: object, env: Record<string, string> = {}) => {
   const settings = config(env);
   const decided = decide(parseEvent(customEvent(detailType, detail), settings.eventSource), settings);
-  if (decided.trigger === 'release') throw new Error('expected an eviction');
+  if (decided.trigger === 'release' || decided.trigger === 'sweep') throw new Error('expected an eviction');
   return decided;
 };
 const disconnectAll = () => request('Disconnect All VPN Users', { reason: 'end of day' });
@@ -93,7 +90,7 @@ const disconnectAll = () => request('Disconnect All VPN Users', { reason: 'end o
 async function toTheEnd(
   first: EvictionRequest,
   ports: EvictionPorts,
-  options: { roundMs?: number; hooks?: EvictionHooks } = {},
+  options: { roundMs?: number; hooks?: EvictionHooks; afterRound?: (result: EvictionResult) => void } = {},
 ): Promise<EvictionResult[]> {
   const rounds: EvictionResult[] = [];
   let next: EvictionRequest | undefined = first;
@@ -104,6 +101,7 @@ async function toTheEnd(
       shouldStop: () => Date.now() >= deadline,
     });
     rounds.push(result);
+    options.afterRound?.(result);
     next = result.continuation;
   }
   return rounds;
@@ -251,6 +249,69 @@ describe('throttling the evictor did not cause', () => {
   });
 });
 
+describe('rounds that wait, and rounds that follow rounds', () => {
+  it('an outage of 30 minutes on one endpoint: the rounds back off, and once it passes everyone is evicted, once', async () => {
+    // The emulator's clock, which the rounds' waits move on; the adapter's own tries again wait a millisecond.
+    let now = Date.parse('2026-11-27T17:00:00Z');
+    const outageEnds = now + 30 * 60_000;
+    const outage = { errorRate: 1, code: 'InternalError', status: 500 };
+    emulator = await startEmulator({
+      seed: fleet(5),
+      clock: () => now,
+      faults: {
+        [`DescribeClientVpnConnections:${B}`]: outage,
+        [`TerminateClientVpnConnections:${B}`]: outage,
+      },
+    });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+      if (now >= outageEnds) emulator.setFaults({});
+    };
+    const rounds = await toTheEnd(disconnectAll(), {
+      api: adapter(emulator, 0.6, 1),
+      clock: () => now,
+      sleep,
+    });
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(connections(emulator).every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+      true,
+    );
+    // A and C in round 1; B, listed in none of the rounds of the outage, once it is over.
+    expect(waits.reduce((total, ms) => total + ms, 0)).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(rounds.length).toBeLessThan(MAX_IDLE_ROUNDS);
+    expect(emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === B)?.calls).toMatchObject({
+      TerminateClientVpnConnections: { Success: expect.any(Number) },
+    });
+  });
+
+  it('rounds in cold containers, each with a pacer of its own, together stay within the share: none beats the floor', async () => {
+    // The held-back check: 3 endpoints, 422 connections, rounds of 40 EC2-seconds (2 s here), share 0.6.
+    emulator = await startEmulator({ seed: fleet(55), throttle: { timeScale: TIME_SCALE } });
+    for (const username of ['late1@corp.example.com', 'late2@corp.example.com'])
+      emulator.addConnection(C, { username });
+    expect(connections(emulator)).toHaveLength(422);
+    const rounds: EvictionResult[] = [];
+    for (let next: EvictionRequest | undefined = disconnectAll(); next; next = rounds.at(-1)?.continuation) {
+      const deadline = Date.now() + 40_000 / TIME_SCALE;
+      rounds.push(
+        await evict(next, { api: adapter(emulator) }, config(), { shouldStop: () => Date.now() >= deadline }),
+      );
+    }
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.at(-1)?.status).toBe('completed');
+    const admitted =
+      emulator.snapshot().throttle.accounts[CREDENTIALS.accessKeyId]?.TerminateClientVpnConnections
+        ?.admittedAt ?? [];
+    const { burst, refillPerSecond } = shareOf(EC2_MUTATING_BUCKET, 0.6);
+    // The fastest these calls may go at the share: the burst at once, then the refill (in EC2-seconds).
+    const floor = (admitted.length - burst) / refillPerSecond;
+    const took = ((Math.max(...admitted) - Math.min(...admitted)) / 1000) * TIME_SCALE;
+    expect(took / floor).toBeGreaterThanOrEqual(0.97);
+  });
+});
+
 describe('a security eviction during a mass disconnect', () => {
   it('does not wait for the mass-disconnect lease: an alert is never queued behind the end of the day', async () => {
     emulator = await startEmulator({ seed: fleet(5), throttle: { timeScale: TIME_SCALE } });
@@ -372,6 +433,48 @@ describe('faults injected through the emulator', () => {
     });
   });
 
+  it('UnauthorizedOperation on one endpoint of a run that needs several rounds: no call goes there after the first', async () => {
+    emulator = await startEmulator({
+      seed: fleet(60),
+      throttle: { timeScale: TIME_SCALE },
+      deniedActions: [`TerminateClientVpnConnections:${B}`],
+    });
+    const callsOn = (endpointId: string) =>
+      emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === endpointId)?.calls;
+    const onB: Array<ReturnType<typeof callsOn>> = [];
+    const onlyB = () =>
+      emulator.snapshot().endpoints.find((e) => e.clientVpnEndpointId === B)?.connections ?? [];
+    const activeOnB = onlyB().length;
+    const rounds = await toTheEnd(
+      disconnectAll(),
+      { api: adapter(emulator) },
+      {
+        roundMs: 1_200,
+        afterRound: () => onB.push(callsOn(B)),
+      },
+    );
+    expect(rounds.length).toBeGreaterThanOrEqual(3);
+    // Round 1 lists B and is denied for the calls already in flight; the rest of B is reported, not called, then
+    // or later.
+    const denied = onB[0]?.TerminateClientVpnConnections?.UnauthorizedOperation ?? 0;
+    expect(denied).toBeGreaterThan(0);
+    expect(denied).toBeLessThanOrEqual(config().concurrency);
+    expect(onB[0]?.TerminateClientVpnConnections).toEqual({ UnauthorizedOperation: denied });
+    expect(onB.slice(1)).toEqual(onB.slice(1).map(() => onB[0]));
+    expect(rounds.slice(1).every((r) => !r.endpoints.some((e) => e.endpointId === B))).toBe(true);
+    expect(rounds[0]?.outcomes.filter((o) => o.endpointId === B && o.status === 'failed')).toHaveLength(
+      activeOnB,
+    );
+    // The permitted endpoints are done, each connection ended once.
+    const endpoints = emulator.snapshot().endpoints;
+    for (const endpoint of endpoints.filter((e) => e.clientVpnEndpointId !== B)) {
+      expect(endpoint.connections.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(
+        true,
+      );
+    }
+    expect(onlyB().filter((c) => c.status === 'active')).toHaveLength(activeOnB);
+  });
+
   it('a user who reconnects between the listing and the Terminate is ended by the check that follows', async () => {
     emulator = await startEmulator({ seed: fleet(4) });
     let reconnected = false;
@@ -396,6 +499,64 @@ describe('faults injected through the emulator', () => {
 });
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
+  /**
+   * A disconnect that needs well over 16 rounds however fast the machine: 200 users on one endpoint, invocations of 2.8 s that keep 2.5 s back (so
+   * each round starts a few calls, and finishes them), and the whole of EC2's budget: 5 calls a second once the
+   * first round has spent the burst.
+   */
+  const USERS = 200;
+  async function longDisconnect(recursiveLoop: 'Allow' | 'Terminate') {
+    const [endpoint, other] = INTEGRATION_ENDPOINTS as [string, string];
+    const lab = await startEmulator({
+      seed: {
+        endpoints: [
+          {
+            clientVpnEndpointId: endpoint,
+            connections: Array.from({ length: USERS }, (_, u) => ({ username: `user${u}@corp.example.com` })),
+          },
+          { clientVpnEndpointId: other },
+        ],
+      },
+    });
+    try {
+      const asset = functionAsset('Evictor');
+      const name = 'ClientVpnEvictor-Evictor';
+      await lab.registerFunction({
+        name,
+        bundle: asset.bundle,
+        env: { ...asset.environment, EC2_BUDGET_SHARE: '1' },
+        timeoutMs: 2_800,
+        recursiveLoop,
+      });
+      const lambda = lambdaClientFor(lab.url);
+      await invoke(lambda, name, customEvent('Disconnect All VPN Users', { reason: 'end of day' }), 'Event');
+      await lab.idle();
+      lambda.destroy();
+      const { invocations, endpoints } = lab.snapshot();
+      return { invocations, connections: endpoints.flatMap((e) => e.connections) };
+    } finally {
+      await lab.close();
+    }
+  }
+
+  it('a disconnect past 16 rounds completes as deployed (recursive loops allowed); Lambda would stop it otherwise', async () => {
+    expect(functionAsset('Evictor').recursiveLoop).toBe('Allow');
+    const [deployed, terminate] = await Promise.all([longDisconnect('Allow'), longDisconnect('Terminate')]);
+
+    expect(deployed.invocations.length).toBeGreaterThan(16);
+    expect(deployed.invocations.every((i) => i.outcome === 'success')).toBe(true);
+    expect(deployed.invocations.map((i) => i.chainCount)).toEqual(deployed.invocations.map((_, i) => i + 1));
+    expect(deployed.connections.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(true);
+
+    // With Lambda's default, the 17th round is stopped, and people stay connected.
+    expect(terminate.invocations).toHaveLength(17);
+    expect(terminate.invocations.at(-1)).toMatchObject({
+      outcome: 'error',
+      errorType: 'RecursiveInvocationException',
+    });
+    expect(terminate.connections.some((c) => c.status === 'active')).toBe(true);
+  }, 120_000);
+
   it('hands a disconnect that outlasts its invocation on to itself, round after round, until all are ended once', async () => {
     const [endpoint] = INTEGRATION_ENDPOINTS as [string];
     emulator = await startEmulator({

@@ -161,6 +161,38 @@ describe('longer wins', () => {
   });
 });
 
+describe('a release made after an eviction began wins over its later rounds', () => {
+  const longer = request({ expiresAt: T + 120 * MINUTE });
+
+  it('the write is refused, in one conditional write, over an entry released at or after the time given', async () => {
+    await store.put(request(), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    for (const since of [T + 5, T + 10]) {
+      expect(await store.put(longer, T + 20, { releasedSince: since })).toBe('released-meanwhile');
+    }
+    expect(await store.active('alice.smith@example.com', T + 21)).toBeUndefined();
+    expect((await table.rawItem('quarantine#user#alice.smith@example.com'))?.released?.M?.by).toEqual({
+      S: RELEASE.by,
+    });
+  });
+
+  it('an entry released before the eviction began is written over: a new eviction keeps the user out again', async () => {
+    await store.put(request(), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    expect(await store.put(longer, T + 20, { releasedSince: T + 11 })).toBe('written');
+    expect(await store.active('alice.smith@example.com', T + 21)).toMatchObject({
+      expiresAt: longer.expiresAt,
+    });
+  });
+
+  it('the other rules stand: a new entry is written, a longer one kept', async () => {
+    expect(await store.put(request(), T, { releasedSince: T })).toBe('written');
+    expect(await store.put(request({ expiresAt: T + MINUTE }), T, { releasedSince: T })).toBe('kept-longer');
+  });
+});
+
 describe('release', () => {
   it('lifts the entry of the name under any case, keeping who, why and when', async () => {
     await store.put(request(), T);
@@ -214,6 +246,53 @@ describe('release', () => {
 
     expect(await store.put(again, T + 2)).toBe('written');
     expect(await store.active('alice.smith@example.com', T + 3)).toEqual({ ...again, quarantinedAt: T + 2 });
+  });
+});
+
+describe('names of any length an alert may carry', () => {
+  /** DynamoDB takes a partition key of at most 2,048 bytes. */
+  const keyBytes = async () => {
+    const items = (await table.client.send(new ScanCommand({ TableName: table.db.tableName }))).Items ?? [];
+    return items.map((item) => Buffer.byteLength(item.pk?.S ?? ''));
+  };
+
+  it.each([
+    { label: 'an IAM user of 2,048 characters, as the finding schema allows', username: 'a'.repeat(2048) },
+    { label: 'a session name of 1,024 emoji (4,096 bytes)', username: '\u{1f600}'.repeat(1024) },
+    { label: 'a connect request username of 512 emoji', username: '\u{1f600}'.repeat(512) },
+    { label: 'a long Active Directory name', username: `CORP\\${'Mallory'.repeat(300)}` },
+  ])(
+    '$label: quarantined, found in any case, listed and released by its whole name',
+    async ({ username }) => {
+      const entry = request({ username });
+      expect(await store.put(entry, T)).toBe('written');
+
+      expect(await store.active(username, T + 1)).toEqual({ ...entry, quarantinedAt: T });
+      expect(await store.active(username.toUpperCase(), T + 1)).toMatchObject({ username });
+      expect(await store.listActive(T + 1)).toEqual([{ ...entry, quarantinedAt: T }]);
+      expect((await keyBytes()).every((bytes) => bytes <= 2048)).toBe(true);
+      // A longer quarantine replaces it, a shorter one does not: the same rules as for any name.
+      expect(await store.put({ ...entry, expiresAt: entry.expiresAt - 1 }, T + 2)).toBe('kept-longer');
+      expect(await store.release(username.toLowerCase(), RELEASE, T + 3)).toMatchObject({ username });
+      expect(await store.active(username, T + 4)).toBeUndefined();
+      expect(await table.itemCount()).toBe(1);
+    },
+  );
+
+  it('keeps two long names that differ in one character apart', async () => {
+    const one = 'a'.repeat(2048);
+    const other = `${'a'.repeat(2047)}b`;
+    await store.put(request({ username: one }), T);
+
+    expect(await store.active(other, T + 1)).toBeUndefined();
+    expect(await store.put(request({ username: other }), T)).toBe('written');
+    expect(await table.itemCount()).toBe(2);
+  });
+
+  it('keeps the readable key for the names people have', async () => {
+    await store.put(request({ username: 'Dave.Chen@corp.example.com' }), T);
+
+    expect(await table.rawItem('quarantine#user#dave.chen@corp.example.com')).toBeDefined();
   });
 });
 
@@ -277,12 +356,31 @@ describe('a store that fails', () => {
     }
   });
 
-  it('refuses a write DynamoDB rejects, and stores nothing', async () => {
-    // A partition key is at most 2048 bytes.
-    const { error } = await failure(() => store.put(request({ username: 'a'.repeat(2100) }), T));
+  it('refuses a write DynamoDB rejects, stores nothing, and says no retry can fix it', async () => {
+    // An item is at most 400 KB.
+    const { error } = await failure(() => store.put(request({ reason: 'r'.repeat(410_000) }), T));
 
-    expect(error).toMatchObject({ name: 'DynamoDbStoreError', code: 'ValidationException' });
+    expect(error).toMatchObject({
+      name: 'DynamoDbStoreError',
+      code: 'ValidationException',
+      transient: false,
+    });
     expect(await table.itemCount()).toBe(0);
+  });
+
+  it('says which failures a retry may fix: a missing table is for good, a refused connection may pass', async () => {
+    const missing = new DynamoDbQuarantineStore(table.client, 'no-such-table');
+    expect((await failure(() => missing.put(request(), T))).error).toMatchObject({
+      code: 'ResourceNotFoundException',
+      transient: false,
+    });
+    const nobody = clientFor(`http://127.0.0.1:${await closedPort()}`, CONNECT_HANDLER_BUDGET);
+    try {
+      const unreachable = new DynamoDbQuarantineStore(nobody, table.db.tableName);
+      expect((await failure(() => unreachable.put(request(), T))).error).toMatchObject({ transient: true });
+    } finally {
+      nobody.destroy();
+    }
   });
 
   it('fails rather than answer "not quarantined" for an item that is not an entry', async () => {

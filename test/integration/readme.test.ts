@@ -10,10 +10,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
+import { DescribeClientVpnEndpointsCommand, ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv } from '../../emulator/lambda-container';
 import { loadSeed } from '../../emulator/model';
+import { type RunningRegionRouter, startRegionRouter } from '../../emulator/region-router';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { parseEvent } from '../../lambda/core/events';
 import { SYNTH_OUT } from '../support/cdk-out';
@@ -55,11 +56,17 @@ const ILLUSTRATIONS = [
   'mermaid', // the architecture picture
   '', // the source layout
   'ts', // the emulator's in-process API and a client-connect request, as the emulator's own tests use them
+  // The saved queries and their samples: demo.test.ts runs each over the demo's log lines and compares the sample.
+  'logs-insights',
+  'logs-insights-sample',
 ];
 
 /** The hand-attach command: run below through the SDK against the emulator, with the same parameters. */
 const ATTACH_BY_HAND =
   /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --client-connect-options Enabled=(true),LambdaFunctionArn=<ConnectHandlerArn>$/;
+/** The recommended session timeout: run below through the SDK against the emulator, with the same parameters. */
+const SESSION_TIMEOUT =
+  /^aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id (\S+) --session-timeout-hours (\d+) --disconnect-on-session-timeout$/;
 /** Looks up the deployed quarantine table's name, which CloudFormation generates, into TABLE for the commands after. */
 const TABLE_LOOKUP =
   /^TABLE=\$\(aws cloudformation describe-stacks --stack-name (\S+) --query "Stacks\[0\]\.Outputs\[\?OutputKey=='(\w+)'\]\.OutputValue" --output text\)$/;
@@ -70,11 +77,13 @@ const STACK_INSTANCES =
   /^aws cloudformation create-stack-instances --stack-set-name (\S+) --deployment-targets OrganizationalUnitIds=ou-[a-z0-9]+-[a-z0-9]+,Accounts=\d{12},AccountFilterType=INTERSECTION --regions( [a-z]{2}-[a-z]+-\d)+$/;
 const NEEDS_AN_AWS_ACCOUNT = [
   'npx cdk bootstrap',
+  /^npx cdk bootstrap aws:\/\/<account>\/[a-z]{2}-[a-z]+-\d$/,
   TABLE_LOOKUP,
   STACK_SET,
   STACK_INSTANCES,
   /^aws guardduty create-sample-findings --detector-id <detector-id> --finding-types [\w:/.-]+$/,
   ATTACH_BY_HAND,
+  SESSION_TIMEOUT,
 ];
 const RUN_BY_CI_AND_DEMO_TEST = ['npm ci && npm start', 'npm test'];
 /** A deploy, in the Region of the credentials or, for the forwarder, one named in front of it. */
@@ -186,10 +195,10 @@ describe('the README and the docs pages', () => {
       for (const line of deploys) {
         const out = mkdtempSync(join(tmpdir(), 'readme-synth-'));
         scratch.push(out);
-        const synth = line.replace(
-          'npx cdk deploy',
-          `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`,
-        );
+        // cdk synth synthesizes every stack of the app; it has no --all of its own.
+        const synth = line
+          .replace('npx cdk deploy', `node_modules/.bin/cdk synth --quiet --no-notices --output ${out}`)
+          .replace(' --all ', ' ');
         const run = await bash(synth, offlineEnv());
         expect({ line, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
           line,
@@ -292,6 +301,9 @@ describe('the README and the docs pages', () => {
 
   describe('against the emulator', () => {
     let emulator: RunningEmulator;
+    /** docs/regions.md's other Region, behind one address with the first (the Region router). */
+    let euWest1: RunningEmulator;
+    let router: RunningRegionRouter;
     let table: RunningDynamoDb;
     beforeAll(async () => {
       table = await startDynamoDb();
@@ -308,11 +320,30 @@ describe('the README and the docs pages', () => {
                 { username: 'bob' },
               ],
             },
+            // docs/offboarding.md's endpoint of the certificate users, where a leaver is connected too.
+            {
+              clientVpnEndpointId: 'cvpn-endpoint-0a1b2c3d4e5f60718',
+              connections: [{ username: 'frank.ito' }],
+            },
           ],
         },
       });
+      euWest1 = await startEmulator({
+        region: 'eu-west-1',
+        seed: {
+          endpoints: [
+            {
+              clientVpnEndpointId: 'cvpn-endpoint-0fedcba9876543210',
+              connections: [{ username: 'carol' }, { username: 'dave' }],
+            },
+          ],
+        },
+      });
+      router = await startRegionRouter({ 'us-east-1': emulator.url, 'eu-west-1': euWest1.url });
     });
     afterAll(async () => {
+      await router.close();
+      await euWest1.close();
       await emulator.close();
       await table.close();
     });
@@ -332,15 +363,33 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
-        { code: 0, out: /ENFORCING {2}evict {2}completed[\s\S]*^ {2}written {9}bob {2}until released$/m },
-        { code: 0, out: /^bob +released +evict +cli-\S+ +left the company \(HR-881\)$/m },
+        // docs/offboarding.md: frank.ito, on the certificate users' endpoint, offboarded from both.
         {
           code: 0,
-          out: /^DRY-RUN: nothing imported.*\n {2}would-import {2}cvpn-endpoint-0123456789abcdef0$/m,
+          out: /ENFORCING {2}evict {2}completed[\s\S]*1 terminated[\s\S]*^ {2}written {9}frank\.ito {2}until released$/m,
+        },
+        { code: 0, out: /^frank\.ito +released +evict +cli-\S+ +left the company \(HR-881\)$/m },
+        {
+          code: 0,
+          out: /^DRY-RUN: nothing imported.*\n {2}would-import {2}cvpn-endpoint-0a1b2c3d4e5f60718$/m,
         },
         {
           code: 0,
-          out: /^ {2}imported {6}cvpn-endpoint-0123456789abcdef0\nnote: importing .* resets every connection/m,
+          out: /^ {2}imported {6}cvpn-endpoint-0a1b2c3d4e5f60718\nnote: importing .* resets every connection/m,
+        },
+        // docs/operations.md: alice.smith evicted then released, bob added, frank.ito offboarded, on the pages before.
+        {
+          code: 0,
+          out: /since \S+: 1 active, 1 open-ended, 1 released, 0 expired\n[\s\S]*frank\.ito +open-ended[\s\S]*bob +active[\s\S]*alice\.smith +released/,
+        },
+        { code: 0, out: /^ {2}written {9}carol {2}until /m },
+        {
+          code: 0,
+          out: /^eu-west-1:cvpn-endpoint-0fedcba9876543210 {2}\S+ {2}carol [\s\S]*active connections on 2 endpoints/m,
+        },
+        {
+          code: 0,
+          out: / bob +1h0[01]m +0s\n[\s\S]*the next sweep would end 0 \(0 idle, 0 over age\)\nnote: no sweep state for cvpn-endpoint-0123456789abcdef0/,
         },
       ];
       expect(lines).toHaveLength(expected.length);
@@ -351,8 +400,9 @@ describe('the README and the docs pages', () => {
       // docs/emulator.md's "Point the SDK ... at it with AWS_ENDPOINT_URL_EC2", and docs/cli.md's local quarantine
       // table with AWS_ENDPOINT_URL_DYNAMODB; TABLE is the local table's name, where the page's lookup finds the
       // stack's. The commands stay exactly as written.
+      // EC2 requests reach each Region's emulator by the Region they are signed for, as DNS sends them to EC2 there.
       const env = shellEnv({
-        ...emulatorAwsEnv(emulator.url),
+        ...emulatorAwsEnv(router.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
         TABLE: table.tableName,
         // docs/offboarding.md's CRL: the PEM file the operator's CA wrote.
@@ -366,7 +416,7 @@ describe('the README and the docs pages', () => {
         if (out) expect(run.stdout + run.stderr).toMatch(out);
         else expect(run.stdout).toBe(shownOutputs.find((shown) => shown.command === line)?.text);
       }
-    }, 60_000);
+    }, 90_000); // eleven CLI runs; 53 s alone on the shared machine at a load of 21
 
     describe('the blocks that put cvpn-evict on PATH, run as written in a clone', () => {
       const installBlocks = shBlocks.filter((block) => block.some((line) => INSTALL_ON_PATH.includes(line)));
@@ -462,6 +512,32 @@ describe('the README and the docs pages', () => {
       expect(output()).toContain('emulator stopped');
     }
   }, 60_000);
+
+  it('the recommended session timeout names real ModifyClientVpnEndpoint parameters and values', async () => {
+    const line = commands.find((l) => SESSION_TIMEOUT.test(l)) ?? '';
+    const [, endpointId, hours] = SESSION_TIMEOUT.exec(line) ?? [];
+    const emulator = await startEmulator({ seed: { endpoints: [{ clientVpnEndpointId: endpointId }] } });
+    const ec2 = ec2ClientFor(emulator.url);
+    try {
+      // The AWS CLI's --session-timeout-hours and --disconnect-on-session-timeout are the SDK's SessionTimeoutHours
+      // and DisconnectOnSessionTimeout: true; the emulator, like EC2, takes only Client VPN's choices of hours.
+      await ec2.send(
+        new ModifyClientVpnEndpointCommand({
+          ClientVpnEndpointId: endpointId,
+          SessionTimeoutHours: Number(hours),
+          DisconnectOnSessionTimeout: true,
+        }),
+      );
+      const { ClientVpnEndpoints } = await ec2.send(new DescribeClientVpnEndpointsCommand({}));
+      expect(ClientVpnEndpoints?.[0]).toMatchObject({
+        SessionTimeoutHours: 8,
+        DisconnectOnSessionTimeout: true,
+      });
+    } finally {
+      ec2.destroy();
+      await emulator.close();
+    }
+  });
 
   it('the command that attaches the connect handler by hand names real ModifyClientVpnEndpoint parameters', async () => {
     const line = commands.find((l) => ATTACH_BY_HAND.test(l)) ?? '';

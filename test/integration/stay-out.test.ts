@@ -228,6 +228,105 @@ describe('an evicted user stays out until released', () => {
   }, 60_000);
 });
 
+describe('a request delivered more than once: its record in the table', () => {
+  const evictEvent = (id: string, usernames: string[]) => ({
+    ...customEvent('Evict VPN User', { usernames, reason: 'phished' }),
+    id,
+  });
+  const terminateCalls = () => emulator.snapshot().calls.TerminateClientVpnConnections ?? {};
+
+  it('a second delivery of an eviction runs nothing: no EC2 call, no second quarantine', async () => {
+    emulator.addConnection(B, { username: 'dup@corp.example.com' });
+    const event = evictEvent('evt-delivered-twice', ['dup@corp.example.com']);
+    const { result } = await evictor.invoke(event, 'req-first-delivery');
+    expect(result).toMatchObject({ status: 'completed', quarantine: [{ outcome: 'written' }] });
+    const before = emulator.snapshot().calls;
+    const { result: again, error } = await evictor.invoke(event, 'req-second-delivery');
+    expect(error).toBeUndefined();
+    expect(again).toMatchObject({
+      status: 'ignored',
+      quarantine: [],
+      notes: ['another delivery of this request has run, or is running'],
+    });
+    expect(emulator.snapshot().calls).toEqual(before);
+  });
+
+  it("Lambda's retry of an invocation that failed runs again and finishes", async () => {
+    const user = 'retry@corp.example.com';
+    for (let i = 0; i < 2; i++) emulator.addConnection(B, { username: user });
+    // EC2 answers every Terminate call with a 5xx: the round hands on what is left, and the hand-off fails (no
+    // function of that name), which fails the invocation, as Lambda then retries it with the same request id.
+    const evictorAsset = functionAsset('Evictor');
+    const unregistered = await startLambdaContainer(evictorAsset.bundle, {
+      PATH: process.env.PATH,
+      ...evictorAsset.environment,
+      QUARANTINE_TABLE: dynamodb.tableName,
+      AWS_LAMBDA_FUNCTION_NAME: 'ClientVpnEvictor-NotRegistered',
+      ...emulatorAwsEnv(emulator.url, dynamodb.url),
+    });
+    try {
+      emulator.setFaults({
+        TerminateClientVpnConnections: { errorRate: 1, code: 'InternalError', status: 500 },
+      });
+      const event = evictEvent('evt-retried', [user]);
+      const failed = await unregistered.invoke(event, 'req-retried');
+      expect(failed.error).toMatchObject({ name: 'UnexpectedEvictorError' });
+      expect(active(user)).toHaveLength(2);
+      const afterFailure = terminateCalls().Success ?? 0;
+      emulator.setFaults({});
+      const retried = await unregistered.invoke(event, 'req-retried');
+      expect(retried.error).toBeUndefined();
+      expect(retried.result).toMatchObject({ status: 'completed' });
+      expect(terminateCalls().Success ?? 0).toBeGreaterThan(afterFailure);
+      expect(active(user)).toEqual([]);
+    } finally {
+      unregistered.stop();
+    }
+  }, 60_000);
+});
+
+describe('names of any length a finding may carry', () => {
+  /** A finding from `name`'s fixture with its id and the access key's fields replaced. */
+  const findingNaming = (name: string, id: string, accessKey: Record<string, string>) => {
+    const event = fixture(name) as any;
+    event.detail.id = id;
+    Object.assign(event.detail.resource.accessKeyDetails, accessKey);
+    return event;
+  };
+
+  it('a 2,048-character IAM user who is not connected is quarantined by that name, and nothing fails', async () => {
+    const userName = 'a'.repeat(2048);
+    const { result, error } = await evictor.invoke(
+      findingNaming('iam-user', 'finding-long-user', { userName }),
+      'req-long-user',
+    );
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({
+      status: 'not-connected',
+      quarantine: [{ username: userName, outcome: 'written' }],
+    });
+  });
+
+  it('a session of 512 emoji is quarantined, and a client connecting by that name is kept out', async () => {
+    const session = '\u{1f600}'.repeat(512);
+    const { result, error } = await evictor.invoke(
+      findingNaming('sso-session', 'finding-emoji-session', {
+        principalId: `AROAJ52OTH4H7LEXAMPLE:${session}`,
+      }),
+      'req-emoji-session',
+    );
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({
+      status: 'not-connected',
+      quarantine: [{ username: session, outcome: 'written' }],
+    });
+    expect(await emulator.connect({ clientVpnEndpointId: A, username: session })).toMatchObject({
+      allowed: false,
+      messageToUser: 'Your VPN access is suspended. Contact it-help@example.com.',
+    });
+  });
+});
+
 describe('access hours at connect time', () => {
   /** A daily window that is open now, or one that opened and closed again an hour ago (UTC). */
   const windowAround = (open: boolean) => {
@@ -272,4 +371,67 @@ describe('access hours at connect time', () => {
     },
     30_000,
   );
+});
+
+describe('the Berlin example (access hours, exempt oncall, protected breakglass): certificate users the end of the day keeps connected get back in', () => {
+  /** The hour it is now in Berlin, so that the window below is closed now, as at 23:00 in the issue's example. */
+  const berlinHour = () =>
+    Number(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/Berlin',
+        hour: 'numeric',
+        hourCycle: 'h23',
+      }).format(Date.now()),
+    );
+  const at = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+
+  it('protected and exempt common names stay connected at the end of the day and are let in after a drop; others are not', async () => {
+    const hour = berlinHour();
+    const accessHours = {
+      timeZone: 'Europe/Berlin',
+      days: 'MON-SUN',
+      start: at(hour - 3),
+      end: at(hour - 1),
+      exempt: ['oncall'],
+      contact: 'it-help@example.com',
+    };
+    // As deployed: protectedUsers breakglass (the synthesized environment), matchCommonName off, the default.
+    expect(connectEnv()).toMatchObject({ PROTECTED_USERS: 'breakglass', MATCH_COMMON_NAME: 'false' });
+    const arn = await emulator.registerFunction({
+      name: 'AWSClientVPN-Berlin',
+      bundle: functionAsset('ConnectHandlerFunction').bundle,
+      env: connectEnv({ ACCESS_HOURS: JSON.stringify(accessHours) }),
+    });
+    await useHandler(A, arn);
+    // Mutual (certificate) authentication: no username, the certificate's common name names the client.
+    const certificates = ['oncall', 'breakglass', 'kiosk-3'];
+    for (const commonName of certificates) emulator.addConnection(A, { username: '', commonName });
+    const byCommonName = (commonName: string) =>
+      emulator
+        .snapshot()
+        .endpoints.flatMap((e) => e.connections)
+        .filter((c) => c.commonName === commonName)
+        .map((c) => c.status);
+
+    // The end-of-day schedule's event: everyone off but the exempt; the protected are never touched.
+    const { result } = await evictor.invoke(
+      customEvent('Disconnect All VPN Users', { reason: 'end of access hours', except: accessHours.exempt }),
+      'req-end-of-day',
+    );
+    expect(result).toMatchObject({ status: 'completed' });
+    expect(certificates.map(byCommonName)).toEqual([['active'], ['active'], ['terminated']]);
+
+    // Their laptops sleep and the clients reconnect: the connect handler must agree with the disconnect.
+    const reconnect = (commonName: string) =>
+      emulator.connect({ clientVpnEndpointId: A, username: '', commonName });
+    expect(await reconnect('oncall')).toMatchObject({ allowed: true });
+    expect(await reconnect('breakglass')).toMatchObject({ allowed: true });
+    expect(await reconnect('kiosk-3')).toMatchObject({
+      allowed: false,
+      reason: 'client-connect-failed',
+      messageToUser: expect.stringMatching(
+        /^VPN access opens \w+day \d\d:00 Europe\/Berlin\. Outside these hours, contact it-help@example\.com\.$/,
+      ),
+    });
+  }, 60_000);
 });

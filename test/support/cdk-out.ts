@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCOUNT_ID, REGION } from '../../emulator/account';
+import { ACCOUNT_ID, DEFAULT_REGION as REGION } from '../../emulator/account';
 
 const ROOT = join(__dirname, '..', '..');
 export const SYNTH_OUT = join(ROOT, 'cdk.out', 'test-synth');
@@ -16,6 +16,7 @@ export const INTEGRATION_CONTEXT = {
   maxUsersPerEvent: '3',
   supportContact: 'it-help@example.com',
   attachConnectHandler: 'true',
+  sessions: JSON.stringify({ idleMinutes: 15, maxSessionHours: 8, exempt: ['oncall'], noticeAbove: 3 }),
   // Alerts from the organisation: findings of 111122223333 may evict; other accounts' are rejected.
   alertSources: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}',
   // Okta's log stream: its events offboard and evict with the default event types.
@@ -32,6 +33,39 @@ interface FunctionAsset {
    * CloudFormation would in the emulator's account and Region, other references (to resources) left out.
    */
   environment: Record<string, string>;
+  /** Its recursive loop setting in the template: Lambda's default, `Terminate`, when the template says none. */
+  recursiveLoop: 'Allow' | 'Terminate';
+}
+
+/** A template's function by the start of its logical id: `Evictor`, `ConnectHandlerFunction`, ... */
+function functionIn(template: { Resources: Record<string, any> }, logicalIdPrefix: string): any {
+  const functions = Object.entries(template.Resources).filter(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
+  );
+  if (functions.length !== 1)
+    throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
+  return (functions[0] as [string, any])[1];
+}
+
+/**
+ * A function's environment in a template: the account and Region pseudo parameters resolved as CloudFormation would
+ * in the emulator's account and Region, other references (to resources) left out.
+ */
+export function functionEnvironment(
+  template: { Resources: Record<string, any> },
+  logicalIdPrefix: string,
+): Record<string, string> {
+  const variables = functionIn(template, logicalIdPrefix).Properties.Environment.Variables as Record<
+    string,
+    unknown
+  >;
+  return Object.fromEntries(
+    Object.entries(variables).flatMap(([name, value]) => {
+      const resolved =
+        typeof value === 'string' ? value : PSEUDO_PARAMETERS[(value as { Ref?: string }).Ref ?? ''];
+      return resolved === undefined ? [] : [[name, resolved]];
+    }),
+  ) as Record<string, string>;
 }
 
 /**
@@ -40,22 +74,10 @@ interface FunctionAsset {
  */
 export function functionAsset(logicalIdPrefix: string): FunctionAsset {
   const template = JSON.parse(readFileSync(join(SYNTH_OUT, 'ClientVpnEvictor.template.json'), 'utf8'));
-  const functions = Object.entries(template.Resources as Record<string, any>).filter(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`^${logicalIdPrefix}[0-9A-F]{8}$`).test(id),
-  );
-  if (functions.length !== 1)
-    throw new Error(`expected one ${logicalIdPrefix} function, found ${functions.length}`);
-  const [, resource] = functions[0] as [string, any];
-  const variables = resource.Properties.Environment.Variables as Record<string, unknown>;
   return {
-    bundle: join(SYNTH_OUT, resource.Metadata['aws:asset:path'], 'index.js'),
-    environment: Object.fromEntries(
-      Object.entries(variables).flatMap(([name, value]) => {
-        const resolved =
-          typeof value === 'string' ? value : PSEUDO_PARAMETERS[(value as { Ref?: string }).Ref ?? ''];
-        return resolved === undefined ? [] : [[name, resolved]];
-      }),
-    ) as Record<string, string>,
+    bundle: join(SYNTH_OUT, functionIn(template, logicalIdPrefix).Metadata['aws:asset:path'], 'index.js'),
+    environment: functionEnvironment(template, logicalIdPrefix),
+    recursiveLoop: functionIn(template, logicalIdPrefix).Properties.RecursiveLoop ?? 'Terminate',
   };
 }
 

@@ -18,7 +18,12 @@ export type FakeCall =
 export class FakeClientVpnApi implements ClientVpnApi {
   readonly calls: FakeCall[] = [];
   readonly terminated = new Set<string>();
-  /** Errors to throw, by endpoint or by `endpoint/connectionId` or `endpoint/user:name`. */
+  /** How often the core said a round starts without a burst. */
+  burstsSpent = 0;
+  /**
+   * Errors to throw: listing an endpoint by `list:endpoint`; a Terminate by `endpoint/connectionId`,
+   * `endpoint/user:name`, or `endpoint` for every Terminate there.
+   */
   readonly failures = new Map<string, ClientVpnApiError>();
 
   constructor(private readonly connections: VpnConnection[]) {}
@@ -41,7 +46,7 @@ export class FakeClientVpnApi implements ClientVpnApi {
     this.calls.push({ op: 'terminate', endpointId, target, dryRun });
     const key =
       'username' in target ? `${endpointId}/user:${target.username}` : `${endpointId}/${target.connectionId}`;
-    const failure = this.failures.get(key);
+    const failure = this.failures.get(key) ?? this.failures.get(endpointId);
     if (failure) throw failure;
     const targets =
       'username' in target
@@ -69,6 +74,10 @@ export class FakeClientVpnApi implements ClientVpnApi {
       };
     });
     return { dryRun: false, changes };
+  }
+
+  spendBurst(): void {
+    this.burstsSpent++;
   }
 
   terminateCalls() {

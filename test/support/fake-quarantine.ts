@@ -23,10 +23,21 @@ export class FakeQuarantineStore implements QuarantineStore {
     if (this.failWith) throw this.failWith;
   }
 
-  async put(entry: QuarantineRequest, now: number): Promise<QuarantineWrite> {
+  async put(
+    entry: QuarantineRequest,
+    now: number,
+    options: { releasedSince?: number } = {},
+  ): Promise<QuarantineWrite> {
     this.check('put', entry.username);
     const key = quarantineKey(entry.username, entry.kind);
     const existing = this.entries.get(key);
+    const releasedAt = existing?.released?.at;
+    if (
+      releasedAt !== undefined &&
+      options.releasedSince !== undefined &&
+      releasedAt >= options.releasedSince
+    )
+      return 'released-meanwhile';
     if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
     this.entries.set(key, { ...entry, quarantinedAt: now });
     return 'written';

@@ -11,7 +11,7 @@ export interface LogLine {
 export function recorders() {
   const lines: LogLine[] = [];
   let keys: Record<string, unknown> = {};
-  const metricsSeen: Array<{ name: string; value: number }> = [];
+  const metricsSeen: Array<{ name: string; value: number; dimensions?: Record<string, string> }> = [];
   const logger: EvictorDependencies['logger'] & ConnectDependencies['logger'] = {
     info: (message: unknown, attributes?: unknown) => {
       lines.push({
@@ -48,6 +48,17 @@ export function recorders() {
     addMetric: (name: string, _unit: unknown, value: number) => {
       metricsSeen.push({ name, value });
     },
-  } as unknown as EvictorDependencies['metrics'];
+    singleMetric: () => {
+      const dimensions: Record<string, string> = {};
+      return {
+        addDimension: (dimension: string, value: string) => {
+          dimensions[dimension] = value;
+        },
+        addMetric: (name: string, _unit: unknown, value: number) => {
+          metricsSeen.push({ name, value, dimensions: { ...dimensions } });
+        },
+      };
+    },
+  } as unknown as EvictorDependencies['metrics'] & ConnectDependencies['metrics'];
   return { logger, metrics, lines, metricValues: metricsSeen };
 }

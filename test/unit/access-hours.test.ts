@@ -455,8 +455,10 @@ describe('isExempt', () => {
     ['alice', false],
     ['alice@oncall.example.com', false],
     ['', false],
-  ])('%j is exempt: %s', (username, exempt) => {
-    expect(isExempt(hours, username)).toBe(exempt);
+  ])('%j is exempt: %s, as a username or as a certificate name', (name, exempt) => {
+    expect(isExempt(hours, { username: name, commonName: '' })).toBe(exempt);
+    expect(isExempt(hours, { username: '', commonName: name })).toBe(exempt);
+    expect(isExempt(hours, { username: 'alice@example.com', commonName: name })).toBe(exempt);
   });
 });
 

@@ -1,4 +1,3 @@
-import { pauseBefore } from '../../bin/eviction';
 import { mergeRounds } from '../../bin/rounds';
 import type { EndpointSummary, EvictionResult } from '../../lambda/core/result';
 import type { Outcome, Status } from '../../lambda/core/types';
@@ -65,6 +64,7 @@ function round(
     reason: 'INC-1',
     users: [...new Set(outcomes.map((o) => o.username))].sort(),
     notConnected: [],
+    stillConnected: [],
     quarantine: [],
     endpoints: endpoints.map((e) =>
       typeof e === 'string' ? line(e, outcomes) : line(e[0], outcomes, [e[1], e[2]]),
@@ -125,6 +125,23 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
         status: 'failed',
         endpoints: [merged(A, 1, 0, 0), merged(B, 0, 0, 0, NOT_FOUND)],
         apiCalls: { describe: 6, terminate: 2 },
+        outcomes: 1,
+      },
+    ],
+    [
+      'a quarantine entry the table refused for good in round 1 fails the request, though round 2 went well',
+      [
+        round(1, 'continuing', [failed(A, 1, 'bob', true)], [A], {
+          quarantine: [
+            { username: 'bob', outcome: 'failed', error: 'ValidationException', transient: false },
+          ],
+        }),
+        round(2, 'completed', [ended(A, 1, 'bob')], [A]),
+      ],
+      {
+        status: 'failed',
+        endpoints: [merged(A, 1, 0, 0)],
+        apiCalls: { describe: 4, terminate: 2 },
         outcomes: 1,
       },
     ],
@@ -233,17 +250,5 @@ describe('mergeRounds: the rounds of one request as the operator reads them', ()
     });
     expect(result).not.toHaveProperty('continuation');
     expect(result).not.toHaveProperty('endedEarlier');
-  });
-});
-
-describe('the pause before a round, in the CLI', () => {
-  it.each([
-    [2, 1_000],
-    [3, 2_000],
-    [6, 16_000],
-    [7, 30_000],
-    [20, 30_000],
-  ])('before round %i: %i ms', (round, ms) => {
-    expect(pauseBefore(round)).toBe(ms);
   });
 });

@@ -5,12 +5,14 @@ import { FakeQuarantineStore } from '../support/fake-quarantine';
 
 /**
  * The client-connect decision against an oracle that states the rules of docs/staying-out.md (its two sections):
- * the names checked are the username and, with matchCommonName, the certificate's common name; a protected user
- * (the same local part as an entry) is always let in; else a quarantine table that cannot be read denies (for any
- * request with a name, or a common name, which is always checked against the certificates' own entries); else an
- * active quarantine of one of the names (equal ignoring case) denies; else, outside the access hours, everyone but
- * the exempt (the same local part) is denied, told when access opens next; a dry run lets everyone in and says
- * whom it would have denied. The oracle knows each name's person by construction, and reads local time through
+ * protection and exemptions go by the username and the certificate's common name alike, whatever matchCommonName
+ * says; the quarantine goes by the username and, with matchCommonName, the common name, and always by the
+ * certificates' own entries (an operator named the common name). A protected user (either name has the same local
+ * part as an entry) is always let in; else a quarantine table that cannot be read denies; else an active
+ * quarantine of one of the quarantine's names (its account, ignoring case), or a certificate entry of the common
+ * name, denies; else, outside the access hours, everyone but the exempt (either name has an entry's local part) is
+ * denied, told when access opens next; a dry run lets everyone in and says whom it would have denied. The oracle
+ * knows each name's person by construction, and reads local time through
  * the fixed UTC offsets of zones without clock changes.
  */
 const MINUTE = 60_000;
@@ -215,11 +217,12 @@ function quarantineTable(quarantines: Case['quarantines']) {
   return table;
 }
 
+const isName = (n: Name | '' | null): n is Name => typeof n === 'object' && n !== null;
+
 function oracle(c: Case): Expected {
-  const names = [c.username, c.matchCommonName ? c.commonName : null].filter(
-    (n): n is Name => typeof n === 'object' && n !== null,
-  );
-  const samePerson = (entries: Name[]) => names.some((n) => entries.some((e) => e.person === n.person));
+  const either = [c.username, c.commonName].filter(isName);
+  const names = [c.username, c.matchCommonName ? c.commonName : null].filter(isName);
+  const samePerson = (entries: Name[]) => either.some((n) => entries.some((e) => e.person === n.person));
   const deny = (rule: string, message: string): Expected =>
     c.dryRun ? { allow: true, rule, message, wouldDeny: true } : { allow: false, rule, message };
   if (samePerson(c.protectedUsers)) return { allow: true, rule: 'protected', message: '' };

@@ -174,7 +174,10 @@ describe('the client-connect handler', () => {
       wouldDeny: true,
       rule: 'quarantined',
     });
-    expect(metricValues).toEqual([{ name: 'ConnectsWouldDeny', value: 1 }]);
+    expect(metricValues).toEqual([
+      { name: 'ConnectsWouldDeny', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantined' } },
+    ]);
   });
 
   it('an unexpected error in the decision denies, logs it and counts it', async () => {
@@ -224,6 +227,7 @@ describe('the client-connect handler', () => {
     expect(metricValues).toEqual([
       { name: 'ConnectsDenied', value: 1 },
       { name: 'QuarantineStoreErrors', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantine-unavailable' } },
     ]);
   });
 
@@ -253,7 +257,10 @@ describe('the client-connect handler', () => {
       commonName: 'alice@example.com',
       publicIp: '198.51.100.7',
     });
-    expect(metricValues).toEqual([{ name: 'ConnectsDenied', value: 1 }]);
+    expect(metricValues).toEqual([
+      { name: 'ConnectsDenied', value: 1 },
+      { name: 'DenialsByRule', value: 1, dimensions: { rule: 'quarantined' } },
+    ]);
   });
 });
 
@@ -301,17 +308,200 @@ describe('the client-connect handler with access hours', () => {
     expect(lines[0]?.attributes).toMatchObject({ allow: true, rule: 'exempt' });
   });
 
-  it('checks a certificate CN for exemption and protection only with matchCommonName', async () => {
-    const night = at('2026-11-28T02:00:00Z');
-    const closed = denied(
-      'VPN access opens Monday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
-    );
-    for (const cn of ['oncall', 'breakglass']) {
-      const off = (await setup({ accessHours }, [], night)).handler;
-      expect(await off(request('', cn))).toEqual(closed);
-      const on = (await setup({ accessHours, matchCommonName: true }, [], night)).handler;
-      expect(await on(request('', cn))).toEqual(ALLOW);
-    }
+  /**
+   * docs/staying-out.md, both sections: protection and exemptions go by the username and the certificate's
+   * common name alike, always (protect broadly, as the evictor keeps a connection for either name); a quarantine
+   * goes by the username, and by the common name only with matchCommonName (evict narrowly). Protected users are
+   * always let in; the quarantine comes before the access hours; outside them only the exempt get in.
+   */
+  const INSIDE = '2026-11-25T10:00:00Z'; // Wednesday 11:00 in Berlin
+  const OUTSIDE = '2026-11-25T22:00:00Z'; // Wednesday 23:00 in Berlin
+  const CLOSED = denied(
+    'VPN access opens Thursday 07:00 Europe/Berlin. Outside these hours, contact it-help@example.com.',
+  );
+  it.each<{
+    label: string;
+    username: string;
+    commonName: string;
+    at: string;
+    quarantined?: string;
+    matchCommonName?: boolean;
+    expected: object;
+  }>([
+    // Certificate (mutual) authentication: no username, the certificate's CN names the client.
+    {
+      label: 'certificate, protected CN, outside',
+      username: '',
+      commonName: 'breakglass',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'certificate, exempt CN, outside',
+      username: '',
+      commonName: 'oncall',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'certificate, exempt CN with a domain, outside',
+      username: '',
+      commonName: 'OnCall.corp.example.com',
+      at: OUTSIDE,
+      expected: CLOSED,
+    },
+    {
+      label: 'certificate, other CN, outside',
+      username: '',
+      commonName: 'kiosk-3',
+      at: OUTSIDE,
+      expected: CLOSED,
+    },
+    {
+      label: 'certificate, other CN, inside',
+      username: '',
+      commonName: 'kiosk-3',
+      at: INSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'certificate, quarantined CN, matching off: not kept out by its CN',
+      username: '',
+      commonName: 'mallory',
+      quarantined: 'mallory',
+      at: INSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'certificate, quarantined CN, matching on',
+      username: '',
+      commonName: 'mallory',
+      quarantined: 'mallory',
+      matchCommonName: true,
+      at: INSIDE,
+      expected: SUSPENDED,
+    },
+    {
+      label: 'certificate, protected and quarantined CN, matching on',
+      username: '',
+      commonName: 'breakglass',
+      quarantined: 'breakglass',
+      matchCommonName: true,
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'certificate, exempt and quarantined CN, matching on, outside',
+      username: '',
+      commonName: 'oncall',
+      quarantined: 'oncall',
+      matchCommonName: true,
+      at: OUTSIDE,
+      expected: SUSPENDED,
+    },
+    {
+      label: 'certificate, exempt CN, matching on, outside',
+      username: '',
+      commonName: 'oncall',
+      matchCommonName: true,
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    // Active Directory: the user name as typed, and the endpoint's (often shared) client certificate.
+    {
+      label: 'AD, exempt user, outside',
+      username: 'CORP\\OnCall',
+      commonName: 'client1.corp.example.com',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'AD, protected user, outside',
+      username: 'CORP\\breakglass',
+      commonName: 'client1.corp.example.com',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'AD, other user, outside',
+      username: 'CORP\\alice',
+      commonName: 'client1.corp.example.com',
+      at: OUTSIDE,
+      expected: CLOSED,
+    },
+    {
+      label: 'AD, other user, inside',
+      username: 'CORP\\alice',
+      commonName: 'client1.corp.example.com',
+      at: INSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'AD, quarantined without its domain, inside',
+      username: 'CORP\\alice',
+      commonName: 'client1.corp.example.com',
+      quarantined: 'alice',
+      at: INSIDE,
+      expected: SUSPENDED,
+    },
+    {
+      label: 'AD, user whose certificate CN is exempt, outside',
+      username: 'CORP\\alice',
+      commonName: 'oncall',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    // SAML federation: the NameID, an e-mail address; no certificate name.
+    {
+      label: 'SAML, exempt user, outside',
+      username: 'oncall@example.com',
+      commonName: '',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'SAML, protected user, outside',
+      username: 'BreakGlass@example.com',
+      commonName: '',
+      at: OUTSIDE,
+      expected: ALLOW,
+    },
+    {
+      label: 'SAML, other user, outside',
+      username: 'alice@example.com',
+      commonName: '',
+      at: OUTSIDE,
+      expected: CLOSED,
+    },
+    {
+      label: 'SAML, quarantined user, inside',
+      username: 'alice@example.com',
+      commonName: '',
+      quarantined: 'Alice@Example.com',
+      at: INSIDE,
+      expected: SUSPENDED,
+    },
+    {
+      label: 'SAML, exempt and quarantined user, outside',
+      username: 'oncall@example.com',
+      commonName: '',
+      quarantined: 'oncall@example.com',
+      at: OUTSIDE,
+      expected: SUSPENDED,
+    },
+    {
+      label: 'SAML, protected and quarantined user, inside',
+      username: 'breakglass@example.com',
+      commonName: '',
+      quarantined: 'breakglass@example.com',
+      at: INSIDE,
+      expected: ALLOW,
+    },
+  ])('$label', async ({ username, commonName, at: iso, quarantined, matchCommonName = false, expected }) => {
+    const now = at(iso);
+    const entries = quarantined ? [{ ...quarantine(quarantined), expiresAt: now + 60 * MINUTE }] : [];
+    const { handler } = await setup({ accessHours, matchCommonName }, entries, now);
+    expect(await handler(request(username, commonName))).toEqual(expected);
   });
 
   it('without a contact of its own, the access-hours denial names the support contact', async () => {

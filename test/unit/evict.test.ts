@@ -2,9 +2,9 @@ import { ClientVpnApiError, explainError, type VpnConnection } from '../../lambd
 import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
-import { MAX_ROUNDS } from '../../lambda/core/limits';
+import { MAX_IDLE_ROUNDS, MAX_ROUNDS } from '../../lambda/core/limits';
 import { decide } from '../../lambda/core/policy';
-import { FAILURE_CAUSE } from '../../lambda/core/result';
+import { type EvictionResult, FAILURE_CAUSE } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
@@ -155,10 +155,10 @@ describe('eviction', () => {
     expect(api.terminated.size).toBe(2);
   });
 
-  it('evicts by client address from a network finding, with a full listing', async () => {
+  it('evicts the person a client address from a network finding leads to, everywhere, with a full listing', async () => {
     const connections = [
       conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
-      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.77', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_B, 'Erin', { clientIp: '172.17.0.77' }),
       conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10', establishedAt: BEFORE_FINDING }),
     ];
     const { result, api } = await run(fixture('network-connection'), connections);
@@ -168,8 +168,21 @@ describe('eviction', () => {
       { op: 'list', endpointId: ENDPOINT_A },
       { op: 'list', endpointId: ENDPOINT_B },
     ]);
-    expect([...api.terminated]).toEqual([connections[0]?.connectionId]);
-    expect(result.users).toEqual(['erin']);
+    expect([...api.terminated]).toEqual([connections[0]?.connectionId, connections[1]?.connectionId]);
+    expect(result).toMatchObject({ status: 'completed', users: ['erin'] });
+  });
+
+  it('counts a person found by address against maxUsersPerEvent, like a named one', async () => {
+    const finding = fixture('network-connection') as any;
+    finding.detail.resource.accessKeyDetails = { userType: 'IAMUser', userName: 'frank' };
+    const connections = [
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.9', establishedAt: BEFORE_FINDING }),
+      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.10' }),
+    ];
+    const { result, api } = await run(finding, connections, { MAX_USERS_PER_EVENT: '1' });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringMatching(/^matches 2 users/) });
+    expect(api.terminateCalls()).toEqual([]);
+    expect((await run(finding, connections, { MAX_USERS_PER_EVENT: '2' })).api.terminated.size).toBe(2);
   });
 
   it('refuses when a client address leads to more than one user', async () => {
@@ -457,7 +470,165 @@ describe('rounds', () => {
     expect(result.continuation).toMatchObject({ round: 2, target: { kind: 'everyone', except: [] } });
   });
 
-  it(`at round ${MAX_ROUNDS}, work left fails the invocation instead of going on`, async () => {
+  it('never carries on an endpoint with a failure no retry can fix, though calls were left on it', async () => {
+    const config = testConfig();
+    const onA = times(6, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `a${i}` }));
+    const onB = times(6, () => conn(ENDPOINT_B, '')).map((c, i) => ({ ...c, username: `b${i}` }));
+    const api = new FakeClientVpnApi([...onA, ...onB]);
+    // EC2 refuses one connection on B for good, by Username and by id (not a permission: the other calls there
+    // would go through).
+    const refused = new ClientVpnApiError('InvalidParameterValue', 'refused');
+    api.failures.set(`${ENDPOINT_B}/user:b0`, refused);
+    api.failures.set(`${ENDPOINT_B}/${onB[0]?.connectionId}`, refused);
+    let started = 0;
+    const result = await evict(
+      decide(parseEvent(endOfDay(), config.eventSource), config),
+      { api },
+      { ...config, concurrency: 1 },
+      { shouldStop: () => started >= 4, onProgress: (n) => (started = n) },
+    );
+    expect(result.status).toBe('continuing');
+    expect(result.endpoints.find((e) => e.endpointId === ENDPOINT_B)?.failed).toBe(1);
+    // Both endpoints have calls left; only A goes on.
+    expect(result.continuation?.endpointIds).toEqual([ENDPOINT_A]);
+  });
+
+  it('after EC2 denies a permission on an endpoint, makes no more calls there, and reports each connection', async () => {
+    const config = testConfig();
+    const onB = times(5, () => conn(ENDPOINT_B, '')).map((c, i) => ({ ...c, username: `b${i}` }));
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), ...onB]);
+    api.failures.set(ENDPOINT_B, new ClientVpnApiError('UnauthorizedOperation', 'denied'));
+    const result = await evict(
+      decide(parseEvent(endOfDay(), config.eventSource), config),
+      { api },
+      {
+        ...config,
+        concurrency: 1,
+      },
+    );
+    const denied = `UnauthorizedOperation: the caller lacks ec2:TerminateClientVpnConnections on client-vpn-endpoint/${ENDPOINT_B}`;
+    expect(api.terminateCalls().filter((c) => c.endpointId === ENDPOINT_B)).toHaveLength(1);
+    expect(result.outcomes.filter((o) => o.endpointId === ENDPOINT_B)).toEqual(
+      onB.map((c) =>
+        expect.objectContaining({
+          connectionId: c.connectionId,
+          status: 'failed',
+          reason: denied,
+          transient: false,
+        }),
+      ),
+    );
+    expect(result).toMatchObject({ status: 'failed', apiCalls: { terminate: 2 } });
+    expect(result.continuation).toBeUndefined();
+  });
+
+  /**
+   * Runs a request round after round, as the hand-off would, each round with a fresh budget of `callsPerRound`
+   * Terminate calls (its time), on a clock that the rounds' waits move on. Stops after `maxRounds`.
+   */
+  async function roundAfterRound(
+    first: EvictionRequest,
+    api: FakeClientVpnApi,
+    options: { callsPerRound?: number; maxRounds?: number; onRound?: (now: number) => void } = {},
+  ) {
+    const config = testConfig();
+    let now = Date.parse('2026-11-29T15:00:00Z');
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+    };
+    const rounds: EvictionResult[] = [];
+    for (
+      let next: EvictionRequest | undefined = first;
+      next && rounds.length < (options.maxRounds ?? 200);
+    ) {
+      let started = 0;
+      const budget = options.callsPerRound ?? Number.POSITIVE_INFINITY;
+      const result = await evict(
+        next,
+        { api, clock: () => now, sleep },
+        { ...config, concurrency: 1 },
+        {
+          shouldStop: () => started >= budget,
+          onProgress: (n) => (started = n),
+        },
+      );
+      rounds.push(result);
+      options.onRound?.(now);
+      next = result.continuation;
+      now += 1_000;
+    }
+    return { rounds, waits };
+  }
+
+  const evictAlice = () => {
+    const config = testConfig();
+    return decide(
+      parseEvent(evictUsers(['alice'], { endpointIds: undefined }), config.eventSource),
+      config,
+    ) as EvictionRequest;
+  };
+
+  it('a round after failures a retry may fix waits before it starts: 1 s, doubling, at most 5 minutes', async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'down', { transient: true }),
+    );
+    const { rounds, waits } = await roundAfterRound(evictAlice(), api, { maxRounds: 12 });
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300].map((s) => s * 1000));
+    expect(rounds.slice(1).map((r) => r.notes.find((n) => n.startsWith('waited')))).toEqual(
+      waits.map(
+        (ms) => `waited ${ms / 1000} s before this round: the one before met failures a retry may fix`,
+      ),
+    );
+  });
+
+  it('an outage of 30 minutes on one endpoint ends with everyone evicted, each connection once', async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    const outage = new ClientVpnApiError('InternalError', 'down', { transient: true });
+    api.failures.set(`list:${ENDPOINT_B}`, outage);
+    const outageEnds = Date.parse('2026-11-29T15:30:00Z');
+    const { rounds } = await roundAfterRound(evictAlice(), api, {
+      onRound: (now) => {
+        if (now >= outageEnds) api.failures.clear();
+      },
+    });
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(api.terminated.size).toBe(2);
+    expect(api.terminateCalls()).toHaveLength(2);
+  });
+
+  it(`the cap counts rounds that ended nothing: after ${MAX_IDLE_ROUNDS} of them, work left fails the invocation`, async () => {
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'down', { transient: true }),
+    );
+    const { rounds } = await roundAfterRound(evictAlice(), api);
+    // Round 1 ended alice's connection on A; the 20 after it ended nothing.
+    expect(rounds).toHaveLength(1 + MAX_IDLE_ROUNDS);
+    expect(rounds.at(-1)).toMatchObject({ status: 'partial-failure', round: 1 + MAX_IDLE_ROUNDS });
+    expect(rounds.at(-1)?.notes).toContain(
+      `${MAX_IDLE_ROUNDS} rounds ended nothing and work is left; failing for Lambda's retries`,
+    );
+  });
+
+  it('rounds that end something do not count: a disconnect of many rounds goes on to the end', async () => {
+    const config = testConfig();
+    const users = times(30, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `u${i}` }));
+    const api = new FakeClientVpnApi(users);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    const { rounds, waits } = await roundAfterRound(first, api, { callsPerRound: 1 });
+    expect(rounds.length).toBeGreaterThan(MAX_IDLE_ROUNDS);
+    expect(rounds.at(-1)?.status).toBe('completed');
+    expect(api.terminated.size).toBe(30);
+    // Rounds that ran out of time hand on at once.
+    expect(waits).toEqual([]);
+  });
+
+  it(`at round ${MAX_ROUNDS}, whatever each round did, work left fails the invocation`, async () => {
     const config = testConfig();
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
     const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
@@ -468,6 +639,16 @@ describe('rounds', () => {
       `the round cap (${MAX_ROUNDS}) is reached with work left; failing for Lambda's retries`,
     );
     expect(api.terminated.size).toBe(0);
+  });
+
+  it('a round after another starts without a fresh burst: the one before spent it', async () => {
+    const config = testConfig();
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice')]);
+    const first = decide(parseEvent(endOfDay(), config.eventSource), config) as EvictionRequest;
+    await evict(first, { api }, config);
+    expect(api.burstsSpent).toBe(0);
+    await evict({ ...first, round: 2 }, { api }, config);
+    expect(api.burstsSpent).toBe(1);
   });
 
   it('a hand-off event is decided again like any event: it can only make the action safer', () => {
@@ -483,6 +664,24 @@ describe('rounds', () => {
     // A deployment in dry-run keeps the next round in dry-run, whatever the hand-off says.
     const dry = testConfig({ DRY_RUN: 'true' });
     expect(decide(parseEvent(event, dry.eventSource), dry)).toMatchObject({ dryRun: true });
+  });
+
+  it('a hand-off carries any name a finding may give: a 2,048-character IAM user not found yet', async () => {
+    const config = testConfig();
+    const finding = fixture('iam-user') as any;
+    finding.detail.resource.accessKeyDetails.userName = 'a'.repeat(2048);
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice')]);
+    api.failures.set(
+      `list:${ENDPOINT_B}`,
+      new ClientVpnApiError('InternalError', 'busy', { transient: true }),
+    );
+    const first = await evict(decide(parseEvent(finding, config.eventSource), config), { api }, config);
+    expect(first.status).toBe('continuing');
+    const event = continuationEvent(first.continuation as EvictionRequest, config.eventSource, 0);
+    expect(decide(parseEvent(event, config.eventSource), config)).toMatchObject({
+      round: 2,
+      target: { names: [{ name: 'a'.repeat(2048) }] },
+    });
   });
 
   it.each([

@@ -246,6 +246,70 @@ describe('who is this: one row per rule', () => {
         '172.16.0.9',
       ]);
     });
+
+    it('an address that leads to a protected person and another is shared too: it could mean either', () => {
+      const protectedOne = conn(ENDPOINT_B, 'breakglass', {
+        clientIp: '172.16.0.9',
+        establishedAt: alert - 60_000,
+      });
+      const selection = selectConnections(
+        byAddress(['172.16.0.9']),
+        [early, protectedOne],
+        rules({
+          protectedUsers: ['breakglass'],
+        }),
+      );
+      expect(selection.sharedAddresses).toEqual(['172.16.0.9']);
+    });
+
+    // README: once an address leads to one person, that person is evicted like a named identity.
+    const elsewhere = [
+      conn(ENDPOINT_B, 'Erin', { clientIp: '172.17.0.44', establishedAt: alert + 600_000 }),
+      conn(ENDPOINT_A, 'erin', { clientIp: '172.16.0.31' }),
+      conn(ENDPOINT_B, 'erin@contractor.io', { clientIp: '172.17.0.45', establishedAt: alert - 60_000 }),
+      conn(ENDPOINT_A, 'frank', { clientIp: '172.16.0.46', establishedAt: alert - 60_000 }),
+    ];
+
+    it('the one person an address leads to is evicted on every endpoint, every connection, whatever its address', () => {
+      const selection = selectConnections(byAddress(['172.16.0.9']), [early, ...elsewhere], rules());
+      expect(shown(selection.selected)).toEqual(['A:erin', 'A:erin', 'B:Erin']);
+      expect(selection.users).toEqual(['erin']);
+      // Named from now on: a later round, or the check after the terminations, finds them by name.
+      expect(selection.named).toEqual(['erin']);
+      expect(selection.skipped).toEqual([]);
+    });
+
+    it('a protected person an address leads to keeps every connection', () => {
+      const selection = selectConnections(
+        byAddress(['172.16.0.9']),
+        [early, ...elsewhere],
+        rules({
+          protectedUsers: ['erin'],
+        }),
+      );
+      expect(selection.selected).toEqual([]);
+      expect(selection.skipped.map((o) => o.status === 'skipped' && o.reason)).toEqual([
+        'protected',
+        'protected',
+        'protected',
+      ]);
+    });
+
+    it('a certificate connection found by address is the one connection, unless certificate names match', () => {
+      const kiosk = (ip: string, establishedAt?: number) =>
+        conn(ENDPOINT_A, '', {
+          commonName: 'kiosk-3',
+          clientIp: ip,
+          ...(establishedAt ? { establishedAt } : {}),
+        });
+      const fleet = [kiosk('172.16.0.9', alert - 60_000), kiosk('172.16.0.50')];
+      expect(shown(selectConnections(byAddress(['172.16.0.9']), fleet, rules()).selected)).toEqual([
+        'A:kiosk-3',
+      ]);
+      expect(
+        shown(selectConnections(byAddress(['172.16.0.9']), fleet, rules({ matchCommonName: true })).selected),
+      ).toEqual(['A:kiosk-3', 'A:kiosk-3']);
+    });
   });
 });
 

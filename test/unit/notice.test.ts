@@ -16,6 +16,7 @@ const result = (
   reason: 'GuardDuty X',
   users: ['alice'],
   notConnected: [],
+  stillConnected: [],
   quarantine: [],
   endpoints: [{ endpointId: ENDPOINT_A, terminated: 0, wouldTerminate: 0, failed: 0, skipped: 0, ...counts }],
   outcomes: [

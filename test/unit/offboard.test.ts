@@ -128,7 +128,7 @@ describe('Evict VPN User with quarantine "until-released"', () => {
       ),
       config,
     );
-    expect(next.trigger !== 'release' && next.quarantineUntil).toBe(UNTIL_RELEASED);
+    expect('quarantineUntil' in next && next.quarantineUntil).toBe(UNTIL_RELEASED);
   });
 });
 

@@ -1,4 +1,4 @@
-import { DynamoDbNoticeLedger } from '../../lambda/adapters/dynamodb-notice-ledger';
+import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import deactivation from '../fixtures/okta-user-deactivate.json';
@@ -12,9 +12,19 @@ const BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
 const LOGIN = 'johndoet@doesnotexist.com';
 const NOW = Date.parse('2026-11-25T10:00:00Z');
 
-/** The real deactivation with some fields changed: another event type, outcome, targets, source or delivery. */
+/**
+ * The real deactivation with some fields changed: another event type, outcome, targets, source, envelope (`id`) or
+ * System Log event (`uuid`).
+ */
 function oktaEvent(
-  change: { eventType?: string; result?: string; target?: unknown[]; source?: string; id?: string } = {},
+  change: {
+    eventType?: string;
+    result?: string;
+    target?: unknown[];
+    source?: string;
+    id?: string;
+    uuid?: string;
+  } = {},
 ) {
   return {
     ...deactivation,
@@ -23,6 +33,7 @@ function oktaEvent(
     detail: {
       ...deactivation.detail,
       ...(change.eventType ? { eventType: change.eventType } : {}),
+      ...(change.uuid ? { uuid: change.uuid } : {}),
       ...(change.result ? { outcome: { result: change.result, reason: null } } : {}),
       ...(change.target ? { target: change.target } : {}),
     },
@@ -103,22 +114,44 @@ describe('Okta System Log events', () => {
     ]);
   });
 
-  it('a repeat delivery of one event (same uuid, new envelope) sends one notice', async () => {
-    const table = await startLocalTable();
-    try {
-      const { deps, published } = setup();
-      const handler = createEvictorHandler({
-        ...deps,
-        notices: new DynamoDbNoticeLedger(table.client, table.db.tableName),
-      });
-      await handler(oktaEvent());
-      await handler(oktaEvent({ id: 'redelivered-envelope' }));
+  it.each([
+    { $label: 'a deactivation', eventType: 'user.lifecycle.deactivate', uuid: undefined },
+    {
+      $label: 'a reactivation',
+      eventType: 'user.lifecycle.reactivate',
+      uuid: '0c2e7d6a-2838-11eb-9823-9fb8f750c5a9',
+    },
+  ])(
+    'a repeat delivery of $label (same uuid, a new envelope and invocation) runs once and sends one notice',
+    async ({ eventType, uuid }) => {
+      const table = await startLocalTable();
+      try {
+        const { deps, published, api, metricValues } = setup();
+        const handler = createEvictorHandler({
+          ...deps,
+          deliveries: new DynamoDbDeliveries(table.client, table.db.tableName, 3600),
+        });
+        // Okta sends the event again as a new event on its partner bus: a new envelope id, and a new invocation.
+        const invocation = (awsRequestId: string) =>
+          ({ awsRequestId, getRemainingTimeInMillis: () => 60_000 }) as any;
+        if (eventType === 'user.lifecycle.reactivate') await handler(oktaEvent(), invocation('deactivated'));
+        const before = { published: published.length, calls: api.terminateCalls().length };
+        await handler(oktaEvent({ eventType, uuid, id: 'first-envelope' }), invocation('first'));
+        const repeat = await handler(
+          oktaEvent({ eventType, uuid, id: 'redelivered-envelope' }),
+          invocation('second'),
+        );
 
-      expect(published).toHaveLength(1);
-    } finally {
-      await table.close();
-    }
-  });
+        expect(repeat).toMatchObject({ status: 'ignored' });
+        expect(published).toHaveLength(before.published + 1);
+        expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
+        if (eventType === 'user.lifecycle.deactivate') expect(api.terminateCalls()).toHaveLength(2);
+        else expect(api.terminateCalls()).toHaveLength(before.calls);
+      } finally {
+        await table.close();
+      }
+    },
+  );
 
   it.each([
     { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },

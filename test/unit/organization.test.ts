@@ -5,6 +5,7 @@ import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import { ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
 import { recorders } from '../support/recorders';
 
 /**
@@ -20,11 +21,17 @@ const viaGuardDuty = () => fixture('sso-session-other-account');
 const viaSecurityHub = () => fixture('sso-session-other-account', 'securityhub');
 /** The one finding in a Security Hub event, to change a field of it. */
 const findingOf = (event: Record<string, any>) => event.detail.findings[0] as Record<string, any>;
+/** Security Hub's copy with one field of its finding changed. */
+const withFinding = (change: (finding: Record<string, any>) => unknown) => {
+  const event = viaSecurityHub();
+  change(findingOf(event));
+  return event;
+};
 
 const decideFor = (event: unknown, env: Record<string, string> = {}): EvictionRequest => {
   const config = testConfig(env);
   const request = decide(parseEvent(event, config.eventSource), config);
-  if (request.trigger === 'release') throw new Error('expected an eviction');
+  if (request.trigger === 'release' || request.trigger === 'sweep') throw new Error('expected an eviction');
   return request;
 };
 
@@ -285,25 +292,156 @@ describe('names across accounts', () => {
   });
 });
 
-describe('the handler: which account said it, and events of several findings', () => {
-  function setup(env: Record<string, string> = {}) {
-    const config = testConfig(env);
-    const api = new FakeClientVpnApi([
-      conn(ENDPOINT_A, 'alice.smith@corp.example.com'),
-      conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
-      conn(ENDPOINT_B, 'bob@corp.example.com'),
+function setup(
+  env: Record<string, string> = {},
+  connected = [
+    conn(ENDPOINT_A, 'alice.smith@corp.example.com'),
+    conn(ENDPOINT_B, 'alice.smith@corp.example.com'),
+    conn(ENDPOINT_B, 'bob@corp.example.com'),
+  ],
+) {
+  const config = testConfig(env);
+  const api = new FakeClientVpnApi(connected);
+  const quarantine = new FakeQuarantineStore();
+  const published: string[] = [];
+  const { logger, metrics, lines, metricValues } = recorders();
+  const handler = createEvictorHandler({
+    config,
+    api,
+    quarantine,
+    logger,
+    metrics,
+    notifier: { publish: async (subject) => void published.push(subject) },
+  });
+  return { api, quarantine, handler, lines, metricValues, published };
+}
+
+describe('the same finding through both routes: one eviction, one notice', () => {
+  const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
+
+  it.each([
+    { $label: 'GuardDuty first, then Security Hub', first: viaGuardDuty, second: viaSecurityHub },
+    { $label: 'Security Hub first, then GuardDuty', first: viaSecurityHub, second: viaGuardDuty },
+  ])('$label: the second finds its work done and tells nobody', async ({ first, second }) => {
+    const { api, handler, published } = setup();
+    const once = await handler(first());
+    const again = await handler(second());
+    expect(once).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(again).toMatchObject({ status: 'completed', users: [], notConnected: [] });
+    if (again.status === 'findings' || again.status === 'rejected') return;
+    expect(again.notes).toContain(
+      `already evicted for this alert (7ecb2ba3a9b0473df6a5fc2ffd7e81e6), delivered again: ${ALICE}`,
+    );
+    expect(terminates(api)).toBe(2);
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 111122223333 eu-west-1: 2 connections terminated',
     ]);
-    const published: string[] = [];
-    const { logger, metrics, lines, metricValues } = recorders();
-    const handler = createEvictorHandler({
-      config,
-      api,
-      logger,
-      metrics,
-      notifier: { publish: async (subject) => void published.push(subject) },
-    });
-    return { api, handler, lines, metricValues, published };
-  }
+  });
+
+  it('a person who was not connected is reported by the first delivery only', async () => {
+    const { handler, published } = setup({}, [conn(ENDPOINT_B, 'bob@corp.example.com')]);
+    expect(await handler(viaGuardDuty())).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+    expect(await handler(viaSecurityHub())).toMatchObject({ status: 'completed', notConnected: [] });
+    expect(published).toEqual([
+      expect.stringMatching(
+        /^\[client-vpn-evictor ENFORCING\] guardduty from 111122223333 eu-west-1: NOT CONNECTED: Alice/,
+      ),
+    ]);
+  });
+
+  it("another alert's quarantine of the same person does not silence this one", async () => {
+    const { quarantine, handler, published } = setup({}, []);
+    await quarantine.put(
+      {
+        username: ALICE,
+        expiresAt: Date.now() + 3_600_000,
+        reason: 'earlier',
+        trigger: 'guardduty',
+        correlationId: 'another-finding',
+      },
+      Date.now(),
+    );
+    expect(await handler(viaSecurityHub())).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+    expect(published).toHaveLength(1);
+  });
+
+  it('a later round of one eviction still reports whom its first round wrote in the quarantine but never found', async () => {
+    const config = testConfig();
+    const request = { ...decideFor(viaGuardDuty()), round: 2 };
+    const quarantine = new FakeQuarantineStore();
+    const now = Date.now();
+    await quarantine.put(
+      {
+        username: ALICE,
+        expiresAt: now + 3_600_000,
+        reason: request.reason,
+        trigger: 'guardduty',
+        correlationId: request.correlationId,
+      },
+      now,
+    );
+    const result = await evict(request, { api: new FakeClientVpnApi([]), quarantine }, config);
+    expect(result).toMatchObject({ status: 'not-connected', notConnected: [ALICE] });
+  });
+
+  it('a quarantine table that cannot answer leaves the person not connected, so that someone hears of it', async () => {
+    const { quarantine, handler, published } = setup({}, []);
+    await handler(viaGuardDuty());
+    quarantine.failWith = new Error('ProvisionedThroughputExceededException');
+    const again = await handler(viaSecurityHub()).catch((error) => error.result);
+    expect(again).toMatchObject({ notConnected: [ALICE] });
+    expect(published).toHaveLength(2);
+  });
+
+  it('a dry run remembers nothing: each delivery says what it would do', async () => {
+    const { api, handler, published } = setup({ DRY_RUN: 'true' });
+    await handler(viaGuardDuty());
+    await handler(viaSecurityHub());
+    expect(api.terminated.size).toBe(0);
+    expect(published).toHaveLength(2);
+  });
+});
+
+describe('the handler: which account said it, and events of several findings', () => {
+  it.each([
+    {
+      $label: 'archived (RecordState ARCHIVED)',
+      event: () => withFinding((f) => (f.RecordState = 'ARCHIVED')),
+      status: 'ignored',
+      reason: 'the finding is archived (RecordState ARCHIVED)',
+    },
+    {
+      $label: 'suppressed (workflow status SUPPRESSED)',
+      event: () => withFinding((f) => (f.Workflow.Status = 'SUPPRESSED')),
+      status: 'ignored',
+      reason: 'its workflow status is SUPPRESSED',
+    },
+    {
+      $label: 'with no principal (an access key without PrincipalType)',
+      event: () => withFinding((f) => delete f.Resources[0].Details.AwsIamAccessKey.PrincipalType),
+      status: 'ignored',
+      reason: 'no VPN user or client address resolved',
+    },
+    {
+      $label: 'of another product (the real EC2.18 control capture)',
+      event: () => fixture('control-finding', 'securityhub'),
+      status: 'rejected',
+      reason:
+        'not a GuardDuty finding: Security Hub finding from product "arn:aws:securityhub:us-east-1::product/aws/securityhub"; only GuardDuty\'s are acted on',
+    },
+  ])(
+    'a Security Hub finding $label: $status with the reason, nothing terminated, nobody told',
+    async ({ event, status, reason }) => {
+      const { api, handler, published } = setup();
+      const result = await handler(event());
+      expect(result.status).toBe(status);
+      const said = result.status === 'rejected' ? [result.reason] : 'notes' in result ? result.notes : [];
+      expect(said).toContain(reason);
+      expect(api.calls.filter((c) => c.op === 'terminate')).toEqual([]);
+      expect(api.terminated.size).toBe(0);
+      expect(published).toEqual([]);
+    },
+  );
 
   it('every audit line, the result and the notice carry the account and Region of the finding', async () => {
     const { handler, lines, published } = setup();

@@ -5,7 +5,7 @@ import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../sup
 const decideFor = (event: unknown, env: Record<string, string> = {}) => {
   const config = testConfig(env);
   const request = decide(parseEvent(event, config.eventSource), config);
-  if (request.trigger === 'release') throw new Error('expected an eviction');
+  if (request.trigger === 'release' || request.trigger === 'sweep') throw new Error('expected an eviction');
   return request;
 };
 

@@ -1,13 +1,16 @@
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { ClientVpnApiError, type VpnConnection } from '../../lambda/core/client-vpn-api';
 import type { EvictorConfig } from '../../lambda/core/config';
 import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
+import { noticeFor } from '../../lambda/core/notice';
 import { decide } from '../../lambda/core/policy';
 import { quarantineKey } from '../../lambda/core/quarantine';
 import { EvictionIncompleteError, type EvictionResult } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
+import { type LocalTable, startLocalTable } from '../support/dynamodb';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
@@ -175,6 +178,7 @@ describe('the evictor quarantines the users it evicts for a security reason', ()
         username: 'bob',
         outcome: 'failed',
         error: 'DynamoDB PutItem on table quarantine failed with ThrottlingException',
+        transient: true,
       },
     ]);
     expect(result.notes).toContain('a quarantine could not be written: the users may reconnect; retrying');
@@ -220,6 +224,85 @@ describe('a quarantine across rounds', () => {
     expect(second.status).toBe('completed');
     expect(api.terminated.size).toBe(1);
     expect(stored(store)).toEqual([{ username: 'alice.smith@example.com', minutes: 60 }]);
+  });
+
+  describe('a release made while the rounds go on wins over every later round (the table on dynalite)', () => {
+    let table: LocalTable;
+    beforeEach(async () => {
+      table = await startLocalTable();
+    });
+    afterEach(() => table.close());
+
+    /** Round 1 evicts alice on A and fails for now on B, where bob is; the SOC then releases alice. */
+    async function releasedAfterRoundOne(config: EvictorConfig, connections: VpnConnection[]) {
+      const api = new FakeClientVpnApi(connections);
+      api.failures.set(`${ENDPOINT_B}/user:bob`, busy());
+      const store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+      const first = await evict(
+        decide(parseEvent(evictEvent(['alice', 'bob']), config.eventSource), config),
+        { api, quarantine: store, clock: () => NOW },
+        config,
+      );
+      expect(first.status).toBe('continuing');
+      expect(first.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+        ['alice', 'written'],
+        ['bob', 'written'],
+      ]);
+      await store.release(
+        'alice',
+        { by: 'soc', reason: 'false positive', correlationId: 'r-1' },
+        NOW + MINUTE,
+      );
+      api.failures.clear();
+      return { api, store, first };
+    }
+
+    it('a later round writes only for the connections it selects now: alice, gone, is not quarantined again', async () => {
+      const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
+      const { api, store, first } = await releasedAfterRoundOne(config, [
+        conn(ENDPOINT_A, 'alice'),
+        conn(ENDPOINT_B, 'bob'),
+      ]);
+      const second = await evict(
+        handedOn(first, config),
+        { api, quarantine: store, clock: () => NOW + 2 * MINUTE },
+        config,
+      );
+      expect(second.status).toBe('completed');
+      expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([['bob', 'written']]);
+      expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+    });
+
+    it('alice reconnected: the table refuses her quarantine, her connection stays, and the last round says so', async () => {
+      const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
+      const connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')];
+      const { api, store, first } = await releasedAfterRoundOne(config, connections);
+      // On B, which round 2 lists again (A had nothing left to do).
+      const reconnected = conn(ENDPOINT_B, 'Alice');
+      connections.push(reconnected);
+      const second = await evict(
+        handedOn(first, config),
+        { api, quarantine: store, clock: () => NOW + 2 * MINUTE },
+        config,
+      );
+      expect(second).toMatchObject({ status: 'completed', releasedMeanwhile: ['Alice'] });
+      expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+        ['bob', 'written'],
+        ['Alice', 'released-meanwhile'],
+      ]);
+      expect(api.terminated.has(reconnected.connectionId)).toBe(false);
+      expect(second.outcomes).toContainEqual(
+        expect.objectContaining({
+          connectionId: reconnected.connectionId,
+          status: 'skipped',
+          reason: 'released',
+        }),
+      );
+      expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+      expect(noticeFor(second)?.subject).toBe(
+        '[client-vpn-evictor ENFORCING] evict (round 2): RELEASED MEANWHILE: Alice; 2 terminated',
+      );
+    });
   });
 
   it.each([
@@ -325,5 +408,21 @@ describe('Release VPN User', () => {
     store.failWith = new Error('table unreachable');
     const { handler } = handlerWith(store);
     await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
+  });
+
+  it('a store failure no retry can fix is reported once, as failed, and not retried', async () => {
+    const store = await quarantined();
+    store.failWith = Object.assign(
+      new Error('DynamoDB UpdateItem on table q failed with AccessDeniedException'),
+      {
+        transient: false,
+      },
+    );
+    const { handler, metricValues } = handlerWith(store);
+    expect(await handler(release(['alice@example.com']))).toMatchObject({
+      status: 'failed',
+      quarantine: [{ username: 'alice@example.com', outcome: 'failed', transient: false }],
+    });
+    expect(metricValues).toContainEqual({ name: 'PermanentFailures', value: 1 });
   });
 });

@@ -40,10 +40,12 @@ describe('the two readers of each setting', () => {
     { $label: 'eventSource', value: 'client-vpn-evictor' },
     { $label: 'matchCommonName', value: false },
     { $label: 'accessHours', value: undefined },
+    { $label: 'sessions', value: undefined },
     { $label: 'quarantineMinutes', value: 60 },
     { $label: 'supportContact', value: 'your IT help desk' },
     { $label: 'ec2BudgetShare', value: 0.6 },
     { $label: 'alertSources', value: undefined },
+    { $label: 'noticeFormat', value: 'text' },
   ])(
     'default $label: the documented default, at synth and at a cold start without the variable',
     ({ $label, value }) => {
@@ -77,6 +79,8 @@ describe('the two readers of each setting', () => {
     { $label: 'ec2BudgetShare 1.5', key: 'ec2BudgetShare', given: '1.5', value: rejected },
     { $label: 'usernameMatch exact', key: 'usernameMatch', given: 'exact', value: 'exact' },
     { $label: 'usernameMatch fuzzy', key: 'usernameMatch', given: 'fuzzy', value: rejected },
+    { $label: 'noticeFormat chat', key: 'noticeFormat', given: ' chat ', value: 'chat' },
+    { $label: 'noticeFormat slack', key: 'noticeFormat', given: 'slack', value: rejected },
     { $label: 'eventSource custom', key: 'eventSource', given: 'corp.security', value: 'corp.security' },
     { $label: 'eventSource aws.', key: 'eventSource', given: 'aws.guardduty', value: rejected },
     { $label: 'eventSource with a space', key: 'eventSource', given: 'corp security', value: rejected },
@@ -202,19 +206,25 @@ describe('the two readers of each setting', () => {
     }
   });
 
-  // Beside the settings, each reads what the stack itself names: the table, and the account it deployed in.
+  // Beside the settings, each reads what the stack itself names (the table, the account it deployed in) and the
+  // evictor its own Region, which Lambda sets.
   it.each([
     {
       $label: 'evictor',
       read: parseEvictorConfig,
-      others: { QUARANTINE_TABLE: 'quarantine', DEPLOYMENT_ACCOUNT_ID: '123456789012' },
+      others: {
+        QUARANTINE_TABLE: 'quarantine',
+        DEPLOYMENT_ACCOUNT_ID: '123456789012',
+        AWS_REGION: 'us-east-1',
+      },
     },
     { $label: 'connect', read: parseConnectConfig, others: { QUARANTINE_TABLE: 'quarantine' } },
   ] as const)(
-    'the $label function reads exactly the variables the stack gives it',
+    'the $label function reads exactly the variables the stack and Lambda give it',
     ({ $label, read, others }) => {
       const values = atSynth({
         accessHours: OFFICE,
+        sessions: '{"idleMinutes":15}',
         alertSources: { accounts: ['111122223333'] },
         okta: { eventBusName: 'aws.partner/okta.com/acme-123/vpn-offboarding' },
       });

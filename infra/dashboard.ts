@@ -1,0 +1,187 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ConnectRule } from '../lambda/core/connect';
+import { DEFAULT_DEADLINE_MS } from '../lambda/create-connect-handler';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metrics-namespace';
+
+/**
+ * The operations dashboards: what was evicted, denied, quarantined, swept or refused, and what failed, at a glance.
+ * Every metric is one the functions emit under the names in metrics-namespace.ts (Powertools gives each the one
+ * dimension `service`), or one AWS emits for the stack's own functions and queues; a template test holds it so.
+ * Each widget's title says what a person should do when its lines are not at zero, where that applies.
+ */
+
+const PERIOD = Duration.minutes(5);
+const WIDTH = 12;
+const HEIGHT = 6;
+
+/** A count the functions emit, summed over five minutes; `rule` only for DenialsByRule. */
+export const emitted = (metricName: string, label: string, dimensions: Record<string, string> = {}) =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    statistic: cloudwatch.Stats.SUM,
+    period: PERIOD,
+    label,
+  });
+
+const graph = (title: string, left: cloudwatch.IMetric[], props: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+  new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, period: PERIOD, ...props });
+
+/** The rules that deny a connection, each its own line: which one fires says what to do. */
+const DENYING_RULES: Array<{ rule: ConnectRule; label: string }> = [
+  { rule: 'quarantined', label: 'quarantined' },
+  { rule: 'outside-access-hours', label: 'outside access hours' },
+  { rule: 'quarantine-unavailable', label: 'quarantine table not answering (store errors)' },
+  { rule: 'malformed-request', label: 'request not readable' },
+  { rule: 'internal-error', label: 'handler error' },
+];
+
+/**
+ * The connect handler's widgets, for the home dashboard and for each Region's own: connects allowed and denied,
+ * denials by rule, the handler's duration against its deadline, and its errors.
+ */
+export function connectHandlerWidgets(handler: lambda.IFunction, heading: string): cloudwatch.IWidget[] {
+  const deadline = DEFAULT_DEADLINE_MS;
+  return [
+    new cloudwatch.TextWidget({
+      markdown: `## ${heading}\nEvery new VPN connection waits for this handler; a dry-run deployment lets everyone in and counts whom it *would* deny.`,
+      width: 24,
+      height: 2,
+    }),
+    graph('Connects allowed and denied (a sudden rise in denials: read the denials by rule)', [
+      emitted('ConnectsAllowed', 'allowed'),
+      emitted('ConnectsDenied', 'denied'),
+      emitted('ConnectsWouldDeny', 'would deny (dry run)'),
+    ]),
+    graph(
+      'Denials by rule (store errors or handler errors above zero: everyone is being denied; check the table and the handler logs)',
+      DENYING_RULES.map(({ rule, label }) => emitted('DenialsByRule', label, { rule })),
+    ),
+    graph(
+      `Connect handler duration p50 and p99 against its ${deadline} ms deadline (p99 near the line: read "When provisioned concurrency pays" in docs/benchmarks.md)`,
+      [
+        handler.metricDuration({ statistic: 'p50', period: PERIOD, label: 'p50' }),
+        handler.metricDuration({ statistic: 'p99', period: PERIOD, label: 'p99' }),
+      ],
+      {
+        leftAnnotations: [
+          { value: deadline, label: `deadline ${deadline} ms: denied past it`, color: '#d62728' },
+        ],
+        leftYAxis: { min: 0, label: 'ms', showUnits: false },
+      },
+    ),
+    graph(
+      'Connect handler errors (not zero: users are denied with "could not be checked"; read the handler logs)',
+      [
+        handler.metricErrors({ period: PERIOD, label: 'Lambda errors' }),
+        emitted('ConnectErrors', 'decision errors'),
+        emitted('QuarantineStoreErrors', 'quarantine table errors'),
+      ],
+    ),
+  ];
+}
+
+/** A dashboard of the connect handler alone: one per Region where connect handlers run. */
+export function connectHandlerDashboard(scope: Construct, id: string, handler: lambda.IFunction) {
+  const region = Stack.of(scope).region;
+  return new cloudwatch.Dashboard(scope, id, {
+    dashboardName: Stack.of(scope).stackName,
+    widgets: [connectHandlerWidgets(handler, `Client-connect handler (${region})`)],
+  });
+}
+
+export interface EvictorDashboardProps {
+  evictor: lambda.IFunction;
+  connectHandler: lambda.IFunction;
+  /** The dead-letter queues: failed invocations, and events EventBridge or Scheduler could not deliver. */
+  deadLetterQueues: Array<{ queue: sqs.IQueue; label: string }>;
+  /** With the `sessions` setting: the sweep's widget. */
+  sessions: boolean;
+  mode: string;
+}
+
+/** The home Region's dashboard: the evictor's work and failures, then the connect handler's widgets. */
+export function evictorDashboard(scope: Construct, id: string, props: EvictorDashboardProps) {
+  const { evictor, connectHandler, deadLetterQueues, sessions, mode } = props;
+  const rows: cloudwatch.IWidget[][] = [
+    [
+      new cloudwatch.TextWidget({
+        markdown: `# client-vpn-evictor (${mode})\nCounts per 5 minutes. The saved Logs Insights queries under *${Stack.of(scope).stackName}/* say who and why.`,
+        width: 24,
+        height: 2,
+      }),
+    ],
+    [
+      graph('Evictions: connections terminated and users evicted', [
+        emitted('ConnectionsTerminated', 'connections terminated'),
+        emitted('UsersEvicted', 'users evicted'),
+        emitted('ConnectionsWouldTerminate', 'would terminate (dry run)'),
+      ]),
+      graph('Quarantines written and released (a release nobody expected: run the saved query releases)', [
+        emitted('QuarantinesWritten', 'written'),
+        emitted('QuarantinesReleased', 'released'),
+      ]),
+    ],
+    [
+      graph(
+        'Refusals (not zero: nobody was evicted; read the notice and evict the right person with cvpn-evict evict)',
+        [
+          emitted('EvictionsRefused', 'refused (ambiguous, over the cap)'),
+          emitted('ProtectedUsersNamed', 'protected users an alert named'),
+          emitted('RejectedEvents', 'events rejected as invalid'),
+        ],
+      ),
+      graph(
+        'Failures (not zero: connections may still be up or users not kept out; act on the notice by hand)',
+        [
+          emitted('EvictionFailures', 'connections not terminated'),
+          emitted('PermanentFailures', 'failures no retry fixes'),
+          emitted('QuarantineFailures', 'quarantines not written'),
+          emitted('NotificationFailures', 'notices not sent'),
+        ],
+      ),
+    ],
+    [
+      graph(
+        'Mass disconnects: rounds handed on, and the evictor run time (rounds without end: EC2 is throttling; find who else spends the budget)',
+        [emitted('Continuations', 'rounds handed on')],
+        {
+          right: [
+            evictor.metricDuration({ statistic: 'Maximum', period: PERIOD, label: 'longest run (ms)' }),
+          ],
+        },
+      ),
+      graph(
+        'Errors and dead-letter queues (a message waiting: an eviction failed after every retry; act on it by hand)',
+        [
+          evictor.metricErrors({ period: PERIOD, label: 'evictor errors' }),
+          ...deadLetterQueues.map(({ queue, label }) =>
+            queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label, statistic: 'Maximum' }),
+          ),
+        ],
+      ),
+    ],
+    ...(sessions
+      ? [
+          [
+            graph(
+              'Session sweeps: sessions ended (skipped or unreadable counters not zero: read docs/sessions.md)',
+              [
+                emitted('SessionsEndedIdle', 'ended idle'),
+                emitted('SessionsEndedOverAge', 'ended over age'),
+                emitted('SweepsSkipped', 'sweeps skipped for a mass disconnect'),
+                emitted('SessionCountersUnreadable', 'counters unreadable'),
+              ],
+            ),
+          ],
+        ]
+      : []),
+    connectHandlerWidgets(connectHandler, 'Client-connect handler'),
+  ];
+  return new cloudwatch.Dashboard(scope, id, { dashboardName: Stack.of(scope).stackName, widgets: rows });
+}

@@ -1,0 +1,178 @@
+import { distinctNames } from './identity';
+import type { EvictionResult } from './result';
+
+/**
+ * A notice in the custom notification schema of Amazon Q Developer in chat applications (formerly AWS Chatbot), which
+ * relays an SNS message to Slack or Microsoft Teams only in this shape and drops any other
+ * (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html). `client-markdown` is the one text type:
+ * the service renders it in the chat platform's own markdown.
+ */
+export interface ChatNotification {
+  version: '1.0';
+  source: 'custom';
+  content: {
+    textType: 'client-markdown';
+    title: string;
+    description: string;
+    nextSteps: string[];
+    keywords: string[];
+  };
+  metadata: {
+    /** The correlation id: every round and the release of one request land in one thread. */
+    threadId: string;
+    summary: string;
+    eventType: string;
+    additionalContext: Record<string, string>;
+  };
+}
+
+/** What the notice leads with, from notice.ts, which decides whether to send one at all. */
+export interface ChatHeadline {
+  /** The trigger and round, then what needs a person first: `guardduty: FAILED: 1 not terminated; 4 terminated`. */
+  headline: string;
+  /** Something a person should act on: a failure, a refusal, a named user not connected, a protected user kept. */
+  needsAPerson: boolean;
+}
+
+/**
+ * Slack shows at most 3,000 characters of a text block, and a mass disconnect can name thousands: lists stop at
+ * LISTED entries and say how many more there are, and the description stops at DESCRIPTION_LIMIT.
+ */
+export const DESCRIPTION_LIMIT = 3_000;
+export const TITLE_LIMIT = 250;
+const LISTED = 10;
+
+/**
+ * Names come from events and from EC2: in a code span they cannot turn into formatting, and without angle brackets
+ * they cannot become a Slack mention (`<!channel>`) or a link.
+ */
+export const inCode = (text: string) => `\`${text.replace(/[`<>]/g, "'")}\``;
+/**
+ * An argument in a shell command a person may copy, inside a code span: single-quoted, so nothing in it is
+ * expanded, and without backticks, which would close the span and let the rest of a name render as markdown (where
+ * a renderer's backslash escapes would undo the quoting).
+ */
+const shellWord = (text: string) => `'${text.replace(/[`<>]/g, '').replace(/'/g, `'\\''`)}'`;
+/** A title or summary, which chat renders as markdown: no character in it may format, link or mention. */
+const plain = (text: string) => text.replace(/[`*_~[\]<>]/g, "'");
+
+const cut = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit - 3)}...` : text);
+
+function listed(items: readonly string[], show: (item: string) => string = inCode): string {
+  const more = items.length - LISTED;
+  return `${items.slice(0, LISTED).map(show).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+const usersOf = (result: EvictionResult) =>
+  distinctNames([
+    ...result.users,
+    ...result.quarantine.map((q) => q.username),
+    ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
+  ]);
+
+/** What a person does next, each a command to run: the CLI on the operator's credentials, `$TABLE` the stack's table. */
+function nextSteps(result: EvictionResult, users: string[]): string[] {
+  const endpoints = result.endpoints.map((e) => `--endpoint-id ${e.endpointId}`).join(' ');
+  const names = users.slice(0, LISTED).map(shellWord).join(' ');
+  const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
+  const steps: string[] = [];
+  if (result.trigger === 'release') {
+    const released = result.quarantine.filter((q) => q.outcome === 'released').map((q) => q.username);
+    if (result.quarantine.some((q) => q.outcome === 'failed'))
+      steps.push(`Release again: \`cvpn-evict quarantine release ${names} --reason '...' --table "$TABLE"\``);
+    if (released.length > 0)
+      steps.push(
+        `If this release was not expected, keep them out again: \`cvpn-evict quarantine add ${released.slice(0, LISTED).map(shellWord).join(' ')} --minutes 60 --reason '...' --table "$TABLE"\``,
+      );
+    steps.push('See who is kept out: `cvpn-evict quarantine list --table "$TABLE"`');
+  } else if (result.trigger === 'sweep') {
+    steps.push(`See what the next sweep would end: \`cvpn-evict sessions ${endpoints} --table "$TABLE"\``);
+  } else if (result.status === 'refused') {
+    steps.push(
+      `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
+    );
+  } else {
+    if (failed && users.length > 0)
+      steps.push(
+        `Evict what is left by hand: \`cvpn-evict evict ${names} ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
+      );
+    if (result.trigger !== 'disconnect-all')
+      steps.push(`See who is still connected: \`cvpn-evict connections ${endpoints}\``);
+    const written = result.quarantine
+      .filter((q) => q.outcome === 'written' || q.outcome === 'kept-longer')
+      .map((q) => q.username);
+    if (written.length > 0)
+      steps.push(
+        `If this was a false positive, let them back in: \`cvpn-evict quarantine release ${written.slice(0, LISTED).map(shellWord).join(' ')} --reason '...' --table "$TABLE"\``,
+      );
+  }
+  steps.push(
+    `Everything it did: the saved Logs Insights query *correlation-id* with ${inCode(result.correlationId)}`,
+  );
+  return steps;
+}
+
+/**
+ * The chat form of a notice: the title leads with what needs a person, the description names the users, the
+ * endpoints and the correlation id, and the next steps are commands to run. The subject and the JSON summary stay the
+ * e-mail form's (`noticeFormat` chooses).
+ */
+export function chatNotification(
+  result: EvictionResult,
+  { headline, needsAPerson }: ChatHeadline,
+): ChatNotification {
+  const users = usersOf(result);
+  const endpointLine = (e: EvictionResult['endpoints'][number]) =>
+    `${inCode(e.endpointId)}: ${[
+      `${result.mode === 'DRY-RUN' ? e.wouldTerminate : e.terminated} ${result.mode === 'DRY-RUN' ? 'would be terminated' : 'terminated'}`,
+      ...(e.failed > 0 ? [`${e.failed} failed`] : []),
+      ...(e.skipped > 0 ? [`${e.skipped} kept`] : []),
+      ...(e.error !== undefined ? [`not listed: ${inCode(cut(e.error, 200))}`] : []),
+    ].join(', ')}`;
+  const lines = [
+    ...(needsAPerson ? [`*Needs a person:* ${inCode(headline)}`] : []),
+    ...(result.refusal ? [`*Refused:* ${inCode(cut(result.refusal, 500))}`] : []),
+    `*Users:* ${users.length > 0 ? listed(users) : 'none'}`,
+    ...(result.notConnected.length > 0 ? [`*Not connected:* ${listed(result.notConnected)}`] : []),
+    ...(result.endpoints.length > 0
+      ? ['*Endpoints:*', ...result.endpoints.slice(0, LISTED).map((e) => `• ${endpointLine(e)}`)]
+      : []),
+    ...(result.endpoints.length > LISTED ? [`• and ${result.endpoints.length - LISTED} more`] : []),
+    ...(result.quarantine.length > 0
+      ? [
+          `*Quarantine:* ${listed(
+            result.quarantine.map((q) => `${q.username} ${q.outcome}${q.until ? ` until ${q.until}` : ''}`),
+          )}`,
+        ]
+      : []),
+    `*Correlation id:* ${inCode(result.correlationId)}`,
+    `*Reason:* ${inCode(cut(result.reason, 300))}`,
+    `*Mode:* ${result.mode}, round ${result.round}, status ${result.status}`,
+    ...(result.notes.length > 0 ? [`*Notes:* ${listed(result.notes.map((n) => cut(n, 200)))}`] : []),
+  ];
+  return {
+    version: '1.0',
+    source: 'custom',
+    content: {
+      textType: 'client-markdown',
+      title: cut(
+        `${needsAPerson ? ':rotating_light: ' : ''}VPN ${result.mode}: ${plain(headline)}`,
+        TITLE_LIMIT,
+      ),
+      description: cut(lines.join('\n'), DESCRIPTION_LIMIT),
+      nextSteps: nextSteps(result, users),
+      keywords: [result.mode, result.trigger, result.status],
+    },
+    metadata: {
+      threadId: result.correlationId,
+      summary: cut(plain(headline), TITLE_LIMIT),
+      eventType: `client-vpn-evictor/${result.trigger}`,
+      additionalContext: {
+        correlationId: result.correlationId,
+        mode: result.mode,
+        trigger: result.trigger,
+        status: result.status,
+      },
+    },
+  };
+}
