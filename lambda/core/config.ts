@@ -7,6 +7,7 @@ import { TERMINATE_CONCURRENCY } from './limits';
 import {
   type AlertSources,
   describeValue,
+  type IdentityCenterSignals,
   InvalidSettingError,
   MissingSettingError,
   type OktaSignals,
@@ -51,6 +52,8 @@ export interface EvictorConfig {
   alertSources?: AlertSources;
   /** Okta's log stream: whose events act, and which event types offboard, evict or report a reactivation. */
   okta?: OktaSignals;
+  /** IAM Identity Center: the identity store whose deleted users are offboarded. */
+  identityCenter?: IdentityCenterSignals;
   /**
    * The account the evictor runs in: its own findings always count, and an IAM user name is only known to mean
    * the same person in it. Unknown (the CLI): every finding is treated as another account's.
@@ -150,6 +153,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const alertSources = fromEnvironment(SETTINGS.alertSources, env);
   const deploymentAccount = deploymentAccountOf(env);
   const okta = fromEnvironment(SETTINGS.okta, env);
+  const identityCenter = fromEnvironment(SETTINGS.identityCenter, env);
   return {
     endpointIds: endpointIdsOf(env, region),
     ...(region ? { region } : {}),
@@ -175,6 +179,7 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ...(sessions ? { sessions } : {}),
     ...(alertSources ? { alertSources } : {}),
     ...(okta ? { okta } : {}),
+    ...(identityCenter ? { identityCenter } : {}),
     ...(deploymentAccount ? { deploymentAccount } : {}),
     noticeFormat: fromEnvironment(SETTINGS.noticeFormat, env),
   };

@@ -26,6 +26,7 @@ type EventKind =
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail }
   | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
+  | { kind: 'identity-center'; call: IdentityStoreCall }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'sweep'; detail: SweepDetail }
@@ -38,6 +39,16 @@ export class EventRejectedError extends Error {
 /** The AWS services whose findings the evictor reads; `aws.` sources are AWS's alone, nobody else may use them. */
 export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.securityhub' } as const;
 
+/**
+ * IAM Identity Center's Identity Store, whose API calls CloudTrail records and EventBridge delivers from the account
+ * that made them, in the Region they went to. `DeleteUser` offboards.
+ */
+export const IDENTITY_STORE = {
+  source: 'aws.identitystore',
+  eventSource: 'identitystore.amazonaws.com',
+  offboardingCalls: ['DeleteUser'],
+} as const;
+
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
   /** Security Hub's import of a finding in ASFF; GuardDuty's findings are among them. */
@@ -47,6 +58,8 @@ export const DETAIL_TYPES = {
   disconnectAll: 'Disconnect All VPN Users',
   /** What the sessions schedule sends: end idle and over-age sessions. */
   sweep: 'Sweep VPN Sessions',
+  /** An AWS API call as CloudTrail records it (the Identity Store's). */
+  cloudTrailApiCall: 'AWS API Call via CloudTrail',
   /** What the evictor sends itself when a request goes on in a fresh round; no rule routes it. */
   continuation: 'Continue VPN Eviction',
 } as const;
@@ -140,7 +153,7 @@ export type SweepDetail = z.infer<typeof sweepDetailSchema>;
  */
 const continuationDetailSchema = z.object({
   round: z.int().check(z.minimum(2), z.maximum(MAX_ROUNDS)),
-  trigger: z.enum(['guardduty', 'evict', 'okta', 'disconnect-all']),
+  trigger: z.enum(['guardduty', 'evict', 'okta', 'identity-center', 'disconnect-all']),
   correlationId: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   reason,
   endpointIds,
@@ -196,6 +209,26 @@ const oktaSystemLogEventSchema = z.object({
   ),
 });
 export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
+
+/**
+ * CloudTrail's record of an Identity Store call, as EventBridge delivers it in `detail`: which call (`eventSource`,
+ * `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request
+ * (`requestParameters.identityStoreId`, `.userId`). Read loosely here and judged by the policy, which says in words
+ * why a call acts on nobody; the rest of the record (who called, from where) is never read.
+ */
+const identityStoreCallSchema = z.object({
+  eventID: z.string().check(z.minLength(1), z.maxLength(128), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  eventSource: z.string().check(z.maxLength(256)),
+  eventName: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  errorCode: z.nullish(z.string().check(z.maxLength(256))),
+  requestParameters: z.nullish(
+    z.object({
+      identityStoreId: z.nullish(z.string().check(z.maxLength(64))),
+      userId: z.nullish(z.string().check(z.maxLength(64), z.regex(WELL_FORMED_TEXT, WELL_FORMED))),
+    }),
+  ),
+});
+export type IdentityStoreCall = z.infer<typeof identityStoreCallSchema>;
 
 /** One finding: eventsIn() splits an event that carries several. */
 const securityHubDetailSchema = z.object({ findings: z.tuple([z.unknown()]) });
@@ -261,18 +294,28 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
           : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
             typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
             ? fields.uuid
-            : id;
+            : source === IDENTITY_STORE.source
+              ? fields.eventID
+              : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
 }
 
 /**
  * The id a repeat delivery of an event keeps, for the delivery key: the envelope's `id`, which EventBridge and Lambda
  * keep when they deliver again; but Okta sends a System Log event again as a new event on its partner bus (a new
- * `id`), whose `uuid` stays. Called on an event that parsed, so both are there.
+ * `id`), whose `uuid` stays, and a CloudTrail record is one call whatever delivers it: its `eventID`. Called on an
+ * event that parsed, so these are there.
  */
 export function deliveryIdOf(event: unknown): string {
-  const { id, source, detail } = event as { id: unknown; source: unknown; detail: { uuid?: unknown } };
-  return String(typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX) ? detail.uuid : id);
+  const { id, source, detail } = event as {
+    id: unknown;
+    source: unknown;
+    detail: { uuid?: unknown; eventID?: unknown };
+  };
+  if (typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)) return String(detail.uuid);
+  // CloudTrail's own id of the call's record, whichever envelope carries it.
+  if (source === IDENTITY_STORE.source) return String(detail.eventID);
+  return String(id);
 }
 
 function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
@@ -311,6 +354,12 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
     return {
       kind: 'security-hub',
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
+    };
+  }
+  if (envelope.source === IDENTITY_STORE.source && detailType === DETAIL_TYPES.cloudTrailApiCall) {
+    return {
+      kind: 'identity-center',
+      call: parseWith(identityStoreCallSchema, envelope.detail, 'Identity Store call (CloudTrail)'),
     };
   }
   if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {

@@ -5,6 +5,7 @@ import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint
 import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
 import { coveredBy, distinctNames, foldCase } from './identity';
+import { decideIdentityCenter } from './identity-center';
 import { decideOkta } from './okta';
 import { UNTIL_RELEASED } from './quarantine';
 import { securityHubAlert } from './securityhub';
@@ -222,6 +223,8 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       };
       return withProtectedRefused(request, config);
     }
+    case 'identity-center':
+      return withProtectedRefused(decideIdentityCenter(event.call, event.correlationId, config), config);
     case 'okta':
       return withProtectedRefused(
         decideOkta(event.source, event.detail, event.correlationId, config),

@@ -495,6 +495,51 @@ function oktaOf(raw: unknown): OktaSignals {
   return { eventBusName: given.eventBusName, ...lists };
 }
 
+/**
+ * IAM Identity Center: the identity store whose deleted users are offboarded, and the accounts (the management or
+ * delegated administrator account) whose Identity Store calls reach the alert bus through the forwarder; none when
+ * the evictor runs in Identity Center's own account and Region.
+ */
+export interface IdentityCenterSignals {
+  identityStoreId: string;
+  accounts?: string[];
+}
+
+/** An identity store id as the Identity Store API writes it: `d-` and ten hex digits, or a UUID. */
+const IDENTITY_STORE_ID = /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const IDENTITY_CENTER_FIELDS = ['identityStoreId', 'accounts'] as const;
+const IDENTITY_CENTER_FORM =
+  'an object with the identityStoreId of IAM Identity Center and, when another account administers it, its accounts, such as {"identityStoreId":"d-9067642ac7","accounts":["111122223333"]}';
+
+function identityCenterOf(raw: unknown): IdentityCenterSignals {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidSettingError(IDENTITY_CENTER_FORM, raw);
+  const unknown = Object.keys(raw).find(
+    (field) => !(IDENTITY_CENTER_FIELDS as readonly string[]).includes(field),
+  );
+  if (unknown !== undefined)
+    throw new InvalidSettingError(
+      `one of the fields ${IDENTITY_CENTER_FIELDS.join(', ')}`,
+      unknown,
+      `.${unknown}`,
+    );
+  const { identityStoreId, accounts } = raw as Record<string, unknown>;
+  if (typeof identityStoreId !== 'string' || !IDENTITY_STORE_ID.test(identityStoreId))
+    throw new InvalidSettingError(
+      'an identity store id: "d-" and ten hex digits (d-9067642ac7), or a UUID',
+      identityStoreId,
+      '.identityStoreId',
+    );
+  if (accounts === undefined) return { identityStoreId };
+  if (
+    !Array.isArray(accounts) ||
+    accounts.length === 0 ||
+    accounts.some((account) => typeof account !== 'string' || !ACCOUNT_ID.test(account))
+  )
+    throw new InvalidSettingError('a non-empty list of 12-digit AWS account ids', accounts, '.accounts');
+  return { identityStoreId, accounts: [...new Set(accounts as string[])] };
+}
+
 /** The evictor's alert bus, as its stack outputs it: a custom bus in some account and Region, never a default bus. */
 const ALERT_BUS_ARN = new RegExp(
   `^arn:aws[a-z-]*:events:${REGION.source.slice(1, -1)}:\\d{12}:event-bus/(?!default$)[\\w.-]{1,256}$`,
@@ -790,6 +835,20 @@ export const SETTINGS = {
         "Okta's log stream: a rule on its partner event bus; `offboard`, `evict` and `reactivate` list the event types that act (see [Offboarding](offboarding.md#okta)).",
     },
   }),
+  identityCenter: declared<IdentityCenterSignals | undefined>({
+    key: 'identityCenter',
+    variable: 'IDENTITY_CENTER',
+    readers: ['evictor'],
+    default: undefined,
+    parse: identityCenterOf,
+    toVariable: (identityCenter) => (identityCenter ? JSON.stringify(identityCenter) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"identityStoreId":"d-9067642ac7"}',
+      meaning:
+        "IAM Identity Center: a user deleted from this identity store is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
+    },
+  }),
   alertBusArn: declared<string | undefined>({
     key: 'alertBusArn',
     default: undefined,
@@ -815,6 +874,15 @@ export const SETTINGS = {
       example: 'true',
       meaning:
         "With `alertBusArn`: the forwarder also sends Security Hub's copies of GuardDuty findings (in its aggregation Region, every linked Region's).",
+    },
+  }),
+  forwardIdentityCenter: flag({
+    key: 'forwardIdentityCenter',
+    default: false,
+    docs: {
+      example: 'true',
+      meaning:
+        "With `alertBusArn`, in IAM Identity Center's account and home Region: the forwarder also sends the Identity Store's `DeleteUser` calls (see [Offboarding](offboarding.md#iam-identity-center)).",
     },
   }),
   notifyEmail: declared<string | undefined>({

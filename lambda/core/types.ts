@@ -23,8 +23,18 @@ export interface IdentityCandidate {
   /** Where it came from, for the notes: `accessKeyDetails.userName`, `kubernetesUserDetails.username`. */
   source: string;
 }
-/** `okta`: an event of Okta's System Log, through its log stream. */
-export type Trigger = 'guardduty' | 'evict' | 'okta' | 'release' | 'disconnect-all' | 'sweep';
+/**
+ * `okta`: an event of Okta's System Log, through its log stream. `identity-center`: IAM Identity Center's Identity
+ * Store call, as CloudTrail records it.
+ */
+export type Trigger =
+  | 'guardduty'
+  | 'evict'
+  | 'okta'
+  | 'identity-center'
+  | 'release'
+  | 'disconnect-all'
+  | 'sweep';
 
 /** Why the session sweep ends a session. It is not a security eviction: nobody is quarantined. */
 export type SessionEndReason = 'idle' | 'over-age';
