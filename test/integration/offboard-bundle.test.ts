@@ -4,6 +4,7 @@ import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
+import deleteUser from '../fixtures/identitystore-delete-user.json';
 import deactivation from '../fixtures/okta-user-deactivate.json';
 import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { ec2ClientFor } from '../support/ec2';
@@ -19,6 +20,8 @@ const [A, B] = INTEGRATION_ENDPOINTS as [string, string];
 const LOGIN = 'johndoet@doesnotexist.com'; // the fixture's target user
 const LOCKED = 'mallory@doesnotexist.com';
 const KIOSK = 'kiosk-7.corp.example.com';
+/** Whom identityMap gives for the user id of the Identity Store DeleteUser fixture. */
+const ERIN = 'erin@doesnotexist.com';
 const DAY_MS = 86_400_000;
 
 const seed: Seed = {
@@ -26,7 +29,12 @@ const seed: Seed = {
     {
       clientVpnEndpointId: A,
       clientCidrBlock: '172.16.0.0/22',
-      connections: [{ username: LOGIN }, { username: 'JohnDoeT@doesnotexist.com' }, { username: LOCKED }],
+      connections: [
+        { username: LOGIN },
+        { username: 'JohnDoeT@doesnotexist.com' },
+        { username: LOCKED },
+        { username: ERIN },
+      ],
     },
     {
       clientVpnEndpointId: B,
@@ -34,6 +42,7 @@ const seed: Seed = {
       authenticationType: 'certificate-authentication',
       connections: [
         { username: LOGIN },
+        { username: ERIN },
         { username: '', commonName: KIOSK },
         { username: '', commonName: 'kiosk-8.corp.example.com' },
       ],
@@ -75,6 +84,10 @@ beforeAll(async () => {
     TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ClientVpnEvictor-Notifications',
     AWS_ENDPOINT_URL_SNS: sns.url,
     ...emulatorAwsEnv(emulator.url, dynamodb.url),
+    // IAM Identity Center as a deployment with identityCenter and identityMap would give them (the shared
+    // integration synth has neither).
+    IDENTITY_CENTER: JSON.stringify({ identityStoreId: deleteUser.detail.requestParameters.identityStoreId }),
+    IDENTITY_MAP: JSON.stringify({ [deleteUser.detail.requestParameters.userId]: ERIN }),
   });
   // The connect handler a day later, attached to both endpoints as the stack's custom resource would.
   const handlerArn = await emulator.registerFunction({
@@ -113,7 +126,7 @@ describe('offboarding through the synthesized bundles', () => {
       quarantine: [{ username: LOGIN, until: 'until-released', outcome: 'written' }],
     });
     expect(active(isJohn)).toEqual([]);
-    expect(active(() => true)).toHaveLength(3); // mallory and the two kiosks are still up
+    expect(active(() => true)).toHaveLength(5); // mallory, erin twice and the two kiosks are still up
     expect(sns.published.map((n) => n.subject)).toEqual([
       '[client-vpn-evictor ENFORCING] okta: 3 connections terminated',
     ]);
@@ -156,12 +169,13 @@ describe('offboarding through the synthesized bundles', () => {
     expect(active(isJohn)).toHaveLength(1);
   }, 60_000);
 
-  it('a repeat delivery of the deactivation (same uuid, new envelope) sends one notice', async () => {
+  it('a repeat delivery of the deactivation (same uuid, new envelope and invocation) runs once and sends one notice', async () => {
     sns.published.length = 0;
     const first = await evictor.invoke(okta('delivery-2', { uuid: 'deactivate-2' }), 'req-first');
     const repeat = await evictor.invoke(okta('delivery-2-again', { uuid: 'deactivate-2' }), 'req-repeat');
     expect(first.result).toMatchObject({ status: 'completed', correlationId: 'deactivate-2' });
-    expect(repeat.result).toMatchObject({ correlationId: 'deactivate-2' });
+    // Not run at all: the record of deliveries keys an Okta event on its uuid, whatever the envelope.
+    expect(repeat.result).toMatchObject({ status: 'ignored', correlationId: 'deactivate-2' });
     expect(active(isJohn)).toEqual([]);
     expect(sns.published.map((n) => n.subject)).toEqual([
       '[client-vpn-evictor ENFORCING] okta: 1 connections terminated',
@@ -190,5 +204,20 @@ describe('offboarding through the synthesized bundles', () => {
     expect(
       await emulator.connect({ clientVpnEndpointId: B, commonName: 'kiosk-8.corp.example.com' }),
     ).toMatchObject({ allowed: true });
+  }, 60_000);
+
+  it('an Identity Store DeleteUser ends the mapped user on every endpoint, and the reconnect is denied', async () => {
+    const { result } = await evictor.invoke(deleteUser, 'req-delete-user');
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      correlationId: deleteUser.detail.eventID,
+      quarantine: [{ username: ERIN, until: 'until-released', outcome: 'written' }],
+    });
+    expect(active((c) => c.username === ERIN)).toEqual([]);
+    expect(await emulator.connect({ clientVpnEndpointId: B, username: ERIN })).toMatchObject({
+      allowed: false,
+      reason: 'client-connect-failed',
+    });
   }, 60_000);
 });
