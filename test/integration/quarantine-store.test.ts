@@ -494,4 +494,18 @@ describe('open-ended (until released) and certificate entries', () => {
       kind: 'common-name',
     });
   });
+
+  it("a certificate's entry of a name no key holds is keyed apart from a user of that name; a release made meanwhile stands", async () => {
+    const long = 'k'.repeat(2048);
+    const certificate = openEnded({ username: long, kind: 'common-name' });
+    expect(await store.put(certificate, T)).toBe('written');
+    expect(await store.put(openEnded({ username: long }), T)).toBe('written');
+    expect(await table.itemCount()).toBe(2);
+    expect(await store.active(long, T + 1, 'common-name')).toMatchObject({ kind: 'common-name' });
+
+    // Released after an eviction began: a later round's write of the certificate's entry is refused, and says why.
+    await store.release(long, RELEASE, T + 5, 'common-name');
+    expect(await store.put(certificate, T + 6, { releasedSince: T + 4 })).toBe('released-meanwhile');
+    expect(await store.active(long, T + 7, 'common-name')).toBeUndefined();
+  });
 });
