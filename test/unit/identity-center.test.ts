@@ -1,10 +1,8 @@
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
-import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import deleteUser from '../fixtures/identitystore-delete-user.json';
-import { ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
-import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
-import { FakeQuarantineStore } from '../support/fake-quarantine';
-import { recorders } from '../support/recorders';
+import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+import { handlerOnFakes } from '../support/handler-on-fakes';
 
 const STORE = deleteUser.detail.requestParameters.identityStoreId;
 const USER_ID = deleteUser.detail.requestParameters.userId;
@@ -28,32 +26,12 @@ function deleteUserEvent(
   };
 }
 
-function setup(env: Record<string, string> = {}) {
-  const config = testConfig({
-    QUARANTINE_TABLE: 'quarantine',
+const setup = (env: Record<string, string> = {}) =>
+  handlerOnFakes([conn(ENDPOINT_A, FRANK), conn(ENDPOINT_B, 'Frank.Ito@corp.example.com'), BOB], NOW, {
     IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE }),
     IDENTITY_MAP: JSON.stringify({ [USER_ID]: FRANK }),
     ...env,
   });
-  const api = new FakeClientVpnApi([
-    conn(ENDPOINT_A, FRANK),
-    conn(ENDPOINT_B, 'Frank.Ito@corp.example.com'),
-    BOB,
-  ]);
-  const quarantine = new FakeQuarantineStore();
-  const published: string[] = [];
-  const { logger, metrics, metricValues, lines } = recorders();
-  const handler = createEvictorHandler({
-    config,
-    api,
-    logger,
-    metrics,
-    quarantine,
-    clock: () => NOW,
-    notifier: { publish: async (subject: string) => void published.push(subject) },
-  });
-  return { handler, api, quarantine, published, metricValues, lines };
-}
 
 describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () => {
   it('offboards the user identityMap gives for the user id: every connection ended, quarantined until released', async () => {

@@ -3,10 +3,9 @@ import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import deactivation from '../fixtures/okta-user-deactivate.json';
 import { startLocalTable } from '../support/dynamodb';
-import { ENDPOINT_A, ENDPOINT_B, testConfig } from '../support/events';
-import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
-import { FakeQuarantineStore } from '../support/fake-quarantine';
-import { recorders } from '../support/recorders';
+import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+import { handlerOnFakes } from '../support/handler-on-fakes';
 
 const BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
 const LOGIN = 'johndoet@doesnotexist.com';
@@ -40,31 +39,16 @@ function oktaEvent(
   };
 }
 
-function setup(env: Record<string, string> = {}) {
-  const config = testConfig({
-    QUARANTINE_TABLE: 'quarantine',
-    OKTA: JSON.stringify({ eventBusName: BUS }),
-    ...env,
-  });
-  const api = new FakeClientVpnApi([
-    conn(ENDPOINT_A, LOGIN),
-    conn(ENDPOINT_B, 'JohnDoeT@doesnotexist.com'),
-    conn(ENDPOINT_A, 'bob@doesnotexist.com'),
-  ]);
-  const quarantine = new FakeQuarantineStore();
-  const published: string[] = [];
-  const { logger, metrics, metricValues, lines } = recorders();
-  const deps = {
-    config,
-    api,
-    logger,
-    metrics,
-    quarantine,
-    clock: () => NOW,
-    notifier: { publish: async (subject: string) => void published.push(subject) },
-  };
-  return { deps, api, quarantine, published, metricValues, lines, handler: createEvictorHandler(deps) };
-}
+const setup = (env: Record<string, string> = {}) =>
+  handlerOnFakes(
+    [
+      conn(ENDPOINT_A, LOGIN),
+      conn(ENDPOINT_B, 'JohnDoeT@doesnotexist.com'),
+      conn(ENDPOINT_A, 'bob@doesnotexist.com'),
+    ],
+    NOW,
+    { OKTA: JSON.stringify({ eventBusName: BUS }), ...env },
+  );
 
 describe('Okta System Log events', () => {
   it('a deactivation offboards the target user: every connection ended, quarantined until released', async () => {
