@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { ContextError, readSetting } from '../infra/context';
 import type { EvictorConfig } from '../lambda/core/config';
+import type { NoticeFormat } from '../lambda/core/constants';
 import { DETAIL_TYPES, EventRejectedError, parseEvent, UNTIL_RELEASED_SPELLING } from '../lambda/core/events';
 import { evict } from '../lambda/core/evict';
 import { type Notifier, noticeFor } from '../lambda/core/notice';
 import { decide } from '../lambda/core/policy';
 import type { EvictionResult } from '../lambda/core/result';
-import { SETTINGS } from '../lambda/core/settings';
+import { SETTINGS, type SettingDeclaration } from '../lambda/core/settings';
 import { ec2Api, snsNotifier, tableName, tableStores } from './aws-clients';
 import { settingOf } from './cdk-context';
 import { defaultReason, EXIT, type Options, UsageError } from './command-line';
@@ -27,7 +28,7 @@ async function runEviction(
   { settings, protection }: { settings: EvictorConfig; protection: Protection },
   detailType: string,
   detail: object,
-  notifier?: Notifier,
+  notifier?: { to: Notifier; format: NoticeFormat },
 ): Promise<number> {
   const event = {
     id: `cli-${randomUUID()}`,
@@ -72,10 +73,10 @@ async function runEviction(
       : resultSummary(result, protection),
   );
   // A dry run changes nothing and tells nobody; the notice is the Lambda's own, from the same result.
-  const notice = notifier && !values['dry-run'] ? noticeFor(result) : undefined;
+  const notice = notifier && !values['dry-run'] ? noticeFor(result, notifier.format) : undefined;
   if (notifier && notice) {
     try {
-      await notifier.publish(notice.subject, notice.message);
+      await notifier.to.publish(notice.subject, notice.message);
       process.stderr.write(`notice sent: ${notice.subject}\n`);
     } catch (error) {
       process.stderr.write(`warning: the notice was not sent: ${(error as Error).message}\n`);
@@ -143,8 +144,21 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
       reason: values.reason,
       quarantine: UNTIL_RELEASED_SPELLING,
     },
-    topicArn === undefined ? undefined : snsNotifier(values, topicArn),
+    topicArn === undefined
+      ? undefined
+      : { to: snsNotifier(values, topicArn), format: deploymentSetting(SETTINGS.noticeFormat, 'offboard') },
   );
+}
+
+/** A setting of the deployment: its key in ./cdk.json, which `cdk deploy` reads here, or its default. */
+function deploymentSetting<T>(declaration: SettingDeclaration<T>, command: string): T {
+  const setting = settingOf(declaration.key, undefined, declaration.key);
+  try {
+    return readSetting(declaration, () => setting.raw);
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    throw new UsageError(`${command}: ${error.message} (${setting.source})`);
+  }
 }
 
 /** Every endpoint of the deployment: the endpointIds key in ./cdk.json, which `cdk deploy` reads here. */

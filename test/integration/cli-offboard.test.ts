@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { useCliRig } from '../support/cli-rig';
 import { startSnsStandIn } from '../support/sns';
@@ -115,8 +118,17 @@ describe('cvpn-evict offboard', () => {
     expect(await rig.store.listActive(Date.now())).toEqual([]);
   });
 
-  it('--topic-arn sends the notice to the topic, as the Lambda would', async () => {
+  it.each([
+    { $label: 'as text by default', noticeFormat: undefined },
+    { $label: 'for chat with noticeFormat chat in ./cdk.json', noticeFormat: 'chat' },
+  ])('--topic-arn sends the notice to the topic as the Lambda would, $label', async ({ noticeFormat }) => {
     const sns = await startSnsStandIn();
+    // The folder the operator deploys from: its ./cdk.json says how the stack's notices read.
+    const deployment = mkdtempSync(join(tmpdir(), 'cli-offboard-'));
+    writeFileSync(
+      join(deployment, 'cdk.json'),
+      JSON.stringify({ context: noticeFormat ? { noticeFormat } : {} }),
+    );
     try {
       const { code } = await cli(
         [
@@ -130,6 +142,7 @@ describe('cvpn-evict offboard', () => {
           ...withTable(),
         ],
         { AWS_ENDPOINT_URL_SNS: sns.url },
+        deployment,
       );
       expect(code).toBe(0);
       expect(sns.published).toEqual([
@@ -138,11 +151,21 @@ describe('cvpn-evict offboard', () => {
           subject: '[client-vpn-evictor ENFORCING] evict: 2 connections terminated',
         }),
       ]);
-      expect(JSON.parse(sns.published[0]?.message ?? '{}').quarantine).toEqual([
-        { username: 'erin@example.com', until: 'until-released', outcome: 'written' },
-      ]);
+      const message = JSON.parse(sns.published[0]?.message ?? '{}');
+      if (noticeFormat === 'chat')
+        // Amazon Q Developer's custom notification: its content, not the result.
+        expect(message).toMatchObject({
+          version: '1.0',
+          source: 'custom',
+          content: { textType: 'client-markdown' },
+        });
+      else
+        expect(message.quarantine).toEqual([
+          { username: 'erin@example.com', until: 'until-released', outcome: 'written' },
+        ]);
     } finally {
       await sns.close();
+      rmSync(deployment, { recursive: true, force: true });
     }
   });
 

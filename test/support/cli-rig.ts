@@ -16,17 +16,19 @@ export interface CliRig {
   store: DynamoDbQuarantineStore;
   /**
    * The built CLI in a child process with no AWS credentials, the SDK pointed at the table by
-   * AWS_ENDPOINT_URL_DYNAMODB, as docs/cli.md says; `USER` names the operator in what it records.
+   * AWS_ENDPOINT_URL_DYNAMODB, as docs/cli.md says; `USER` names the operator in what it records. `cwd` is the
+   * folder whose ./cdk.json it reads (the checkout's by default).
    */
-  cli(args: string[], env?: Record<string, string>): ReturnType<typeof run>;
+  cli(args: string[], env?: Record<string, string>, cwd?: string): ReturnType<typeof run>;
 }
 
 /** The emulator seeded with `seed` and a fresh table per test, for the CLI's tests; its hooks go in the caller's file. */
 export function useCliRig(seed: Seed): CliRig {
   const rig = {
-    cli: (args: string[], env: Record<string, string> = {}) =>
+    cli: (args: string[], env: Record<string, string> = {}, cwd?: string) =>
       run(process.execPath, [CLI, ...args], {
         env: { ...offlineEnv(), AWS_ENDPOINT_URL_DYNAMODB: rig.table.db.url, USER: 'jdoe', ...env },
+        ...(cwd ? { cwd } : {}),
       }),
   } as CliRig;
   beforeAll(async () => {
