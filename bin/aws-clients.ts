@@ -1,8 +1,11 @@
+import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createDynamoDbClient, EVICTOR_BUDGET } from '../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../lambda/adapters/dynamodb-quarantine';
 import { DynamoDbSweepStateStore } from '../lambda/adapters/dynamodb-sweep-state';
 import { createEc2Client, Ec2ClientVpnApi } from '../lambda/adapters/ec2-client-vpn';
+import { SnsNotifier } from '../lambda/adapters/sns-notifier';
 import { ClientVpnApiByRegion } from '../lambda/core/client-vpn-by-region';
 import type { EndpointRef } from '../lambda/core/endpoint-ref';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
@@ -11,7 +14,7 @@ import { type Options, UsageError } from './command-line';
 const isLoopback = (url: string | undefined) =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-const isLocal = (service: 'EC2' | 'DYNAMODB', endpoint?: string) => {
+const isLocal = (service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) => {
   const { env } = process;
   return isLoopback(endpoint ?? env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL);
 };
@@ -42,7 +45,7 @@ export const homeRegion = (values: Options): string | undefined =>
  * needs no real credentials and no Region: the CLI signs with placeholders unless the operator chose a profile or
  * keys, so a clone runs locally on a machine without an AWS account.
  */
-function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?: string) {
+function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) {
   const { env } = process;
   const local = isLocal(service, endpoint);
   const region = regionFor(values, local);
@@ -54,29 +57,41 @@ function clientSettings(values: Options, service: 'EC2' | 'DYNAMODB', endpoint?:
   };
 }
 
+/** `--endpoint-url`, checked: it serves every Region. */
+function endpointUrl(values: Options): string | undefined {
+  const endpoint = values['endpoint-url'];
+  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
+    throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
+  return endpoint;
+}
+
+/**
+ * An EC2 client for `region` (none: the operator's) at `--endpoint-url` (or the SDK's own endpoint), with the
+ * adapters' explicit timeouts.
+ */
+export function ec2Client(values: Options, region?: string, overrides: EC2ClientConfig = {}): EC2Client {
+  const endpoint = endpointUrl(values);
+  return createEc2Client({
+    ...clientSettings(values, 'EC2', endpoint),
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...overrides,
+  });
+}
+
 /**
  * The same EC2 adapters as the Lambda, one per Region of `endpoints` (each Region's Terminate calls paced to
- * `budgetShare` of its own mutating budget). `--endpoint-url` serves every Region.
+ * `budgetShare` of its own mutating budget).
  */
 export function ec2Api(
   values: Options,
   endpoints: readonly EndpointRef[],
   budgetShare: number,
 ): ClientVpnApiByRegion {
-  const endpoint = values['endpoint-url'];
-  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint))
-    throw new UsageError(`--endpoint-url "${endpoint}" is not a URL`);
+  endpointUrl(values);
   return new ClientVpnApiByRegion(
     endpoints,
-    (region) =>
-      new Ec2ClientVpnApi(
-        createEc2Client({
-          ...clientSettings(values, 'EC2', endpoint),
-          ...(region ? { region } : {}),
-          ...(endpoint ? { endpoint } : {}),
-        }),
-        shareOf(EC2_MUTATING_BUCKET, budgetShare),
-      ),
+    (region) => new Ec2ClientVpnApi(ec2Client(values, region), shareOf(EC2_MUTATING_BUCKET, budgetShare)),
   );
 }
 
@@ -100,6 +115,13 @@ export function tableStores(values: Options, tableName: string) {
 /** The session sweep's state, which `sessions --table` reads and never writes. */
 export const sweepStateStore = (values: Options, tableName: string) =>
   new DynamoDbSweepStateStore(tableClient(values), tableName);
+
+/** The notice's topic (an ARN checked by the caller), in its own Region, through the same SNS adapter as the Lambda. */
+export const snsNotifier = (values: Options, topicArn: string) =>
+  new SnsNotifier(
+    new SNSClient({ ...clientSettings(values, 'SNS'), region: topicArn.split(':')[3] }),
+    topicArn,
+  );
 
 export const quarantineStore = (values: Options, tableName: string) =>
   tableStores(values, tableName).quarantine;

@@ -6,19 +6,24 @@ commands:
   connections                 active connections per endpoint
   evict <user...>             terminate every connection of these VPN users (and quarantine them, with --table)
   disconnect-all              terminate every active connection (asks first); never quarantines
-  quarantine list             the active quarantine entries
+  offboard <user...>          a leaver: terminate every connection on every endpoint, quarantine until released,
+                              notify (--topic-arn); needs --reason and --table
+  quarantine list             the active quarantine entries, open-ended ones first
   quarantine add <user...>    keep these VPN users out for --minutes
-  quarantine release <user...>
-                              let these VPN users back in
+  quarantine release <user...> [--common-name <cn>...]
+                              let these VPN users (and certificates) back in
   access-hours                whether the access window is open, and when it next opens and closes
+  crl import <file>           import your CA's certificate revocation list (PEM) into every endpoint; resets
+                              their connections, so it asks first (--yes); never signs one
   report                      the quarantine table since --since: active, open-ended, released and expired
                               entries, with who and why
   sessions                    each connection's age and how long its counters have been still, and which ones
                               the next session sweep would end (it ends nothing)
 
 options:
-  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands); one in another Region
-                              than --region is <Region>:cvpn-endpoint-..., as in the endpointIds key
+  --endpoint-id <id>          a Client VPN endpoint (repeatable, at least one; EC2 commands; offboard and crl
+                              import: default every one of the endpointIds key in ./cdk.json); one in another
+                              Region than --region is <Region>:cvpn-endpoint-..., as in the endpointIds key
   --region <region>           the stack's own Region: where the endpoints without a Region are, and where the
                               quarantine table is read (default: AWS_REGION / your profile)
   --profile <name>            AWS profile
@@ -35,7 +40,11 @@ options:
   --ec2-budget-share <0.05..1>
                               evict, disconnect-all: the share of EC2's budget for mutating calls that the
                               Terminate calls are paced to (default 0.6, as the ec2BudgetShare context key)
-  --reason <text>             recorded with the eviction or the quarantine
+  --reason <text>             recorded with the eviction or the quarantine (offboard: required)
+  --common-name <cn>          offboard, quarantine release: a certificate's CommonName, matched and quarantined as
+                              the certificate whatever matchCommonName says (repeatable; offboard then needs no
+                              <user>)
+  --topic-arn <arn>           offboard: publish the notice to this SNS topic (the stack's NotificationTopicArn)
   --table <name>              the quarantine table: the stack's QuarantineTableName output (sessions: read the
                               sweep state kept there)
   --quarantine-minutes <n>    evict: how long the evicted stay out (default 60, 0 = none; needs --table)
@@ -46,7 +55,8 @@ options:
   --since <period>            report: 24h (default), 90m, 7d, or an ISO 8601 instant with its offset
   --interval <seconds>        sessions without --table: how far apart its two listings are (default 90)
   --json                      machine-readable output
-  --yes                       do not ask before disconnect-all (required when stdin is not a terminal)
+  --yes                       do not ask before disconnect-all or crl import (required when stdin is not a
+                              terminal)
 
 AWS_ENDPOINT_URL_EC2 and AWS_ENDPOINT_URL_DYNAMODB point the SDK at local endpoints (the emulator, dynalite);
 a loopback endpoint needs no AWS credentials.
@@ -77,6 +87,8 @@ export function parseCommandLine(argv: string[]) {
         'max-users': { type: 'string' },
         'ec2-budget-share': { type: 'string' },
         reason: { type: 'string' },
+        'common-name': { type: 'string', multiple: true, default: [] },
+        'topic-arn': { type: 'string' },
         table: { type: 'string' },
         'quarantine-minutes': { type: 'string' },
         minutes: { type: 'string' },

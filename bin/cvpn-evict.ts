@@ -3,10 +3,11 @@ import type { EvictorConfig } from '../lambda/core/config';
 import { accessHoursCommand } from './access-hours';
 import { ec2Api } from './aws-clients';
 import { EXIT, type Options, parseCommandLine, USAGE, UsageError } from './command-line';
-import { disconnectAllCommand, evictCommand } from './eviction';
+import { disconnectAllCommand, evictCommand, offboardCommand } from './eviction';
 import { connectionsTable } from './output';
 import { quarantineCommand } from './quarantine';
 import { reportCommand } from './report';
+import { crlCommand } from './revocation-list';
 import { sessionsCommand } from './sessions';
 import { config } from './settings';
 
@@ -44,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       return listConnections(values, config(values));
     case 'evict':
       return evictCommand(values, rest);
+    case 'offboard':
+      return offboardCommand(values, rest);
     case 'disconnect-all':
       return disconnectAllCommand(values, rest);
     case 'quarantine':
@@ -54,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return sessionsCommand(values, rest);
     case 'report':
       return reportCommand(values, rest);
+    case 'crl':
+      return crlCommand(values, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

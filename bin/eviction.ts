@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
+import { ContextError, readSetting } from '../infra/context';
 import type { EvictorConfig } from '../lambda/core/config';
-import { DETAIL_TYPES, EventRejectedError, parseEvent } from '../lambda/core/events';
+import type { NoticeFormat } from '../lambda/core/constants';
+import { DETAIL_TYPES, EventRejectedError, parseEvent, UNTIL_RELEASED_SPELLING } from '../lambda/core/events';
 import { evict } from '../lambda/core/evict';
+import { type Notifier, noticeFor } from '../lambda/core/notice';
 import { decide } from '../lambda/core/policy';
 import type { EvictionResult } from '../lambda/core/result';
-import { ec2Api, tableStores } from './aws-clients';
+import { SETTINGS, type SettingDeclaration } from '../lambda/core/settings';
+import { ec2Api, snsNotifier, tableName, tableStores } from './aws-clients';
+import { settingOf } from './cdk-context';
 import { defaultReason, EXIT, type Options, UsageError } from './command-line';
 import { progressBar, resultSummary } from './output';
 import { mergeRounds } from './rounds';
 import { evictionConfig, type Protection } from './settings';
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await prompt.question(`${question} [y/N] `);
   prompt.close();
@@ -23,6 +28,7 @@ async function runEviction(
   { settings, protection }: { settings: EvictorConfig; protection: Protection },
   detailType: string,
   detail: object,
+  notifier?: { to: Notifier; format: NoticeFormat },
 ): Promise<number> {
   const event = {
     id: `cli-${randomUUID()}`,
@@ -66,6 +72,17 @@ async function runEviction(
       ? `${JSON.stringify({ ...result, protectedUsers: protection }, null, 2)}\n`
       : resultSummary(result, protection),
   );
+  // A dry run changes nothing and tells nobody; the notice is the Lambda's own, from the same result.
+  const notice = notifier && !values['dry-run'] ? noticeFor(result, notifier.format) : undefined;
+  if (notifier && notice) {
+    try {
+      await notifier.to.publish(notice.subject, notice.message);
+      process.stderr.write(`notice sent: ${notice.subject}\n`);
+    } catch (error) {
+      process.stderr.write(`warning: the notice was not sent: ${(error as Error).message}\n`);
+      return EXIT.partial;
+    }
+  }
   switch (result.status) {
     case 'completed':
     case 'ignored':
@@ -91,6 +108,68 @@ export async function evictCommand(values: Options, usernames: string[]): Promis
     ...(identities.length > 0 ? { identities } : {}),
     reason,
   });
+}
+
+/**
+ * `cvpn-evict offboard <user...> [--common-name <cn>...] --reason <why> --table <t>`: a leaver loses the VPN now.
+ * Every connection of theirs on every endpoint (`--endpoint-id`, else all of the deployment's `endpointIds`) is
+ * terminated, and they are quarantined until released, through the same `Evict VPN User` request an identity
+ * provider's tool would send; with `--topic-arn`, the notice goes to the stack's topic as the Lambda's would. The
+ * reason is required (it is the record of why someone lost access), and so is the table (without it nobody is kept
+ * out, and an offboarding that the VPN client undoes in seconds is none).
+ */
+export async function offboardCommand(values: Options, usernames: string[]): Promise<number> {
+  const commonNames = values['common-name'];
+  if (usernames.length === 0 && commonNames.length === 0)
+    throw new UsageError('offboard needs at least one VPN username or --common-name');
+  if (values.reason === undefined || values.reason.trim() === '')
+    throw new UsageError(
+      'offboard needs --reason <text>: why this person loses access, kept in the quarantine',
+    );
+  if (values['quarantine-minutes'] !== undefined)
+    throw new UsageError('offboard quarantines until released; --quarantine-minutes is for evict');
+  tableName(values, 'offboard');
+  const everyEndpoint =
+    values['endpoint-id'].length > 0 ? values : { ...values, 'endpoint-id': deploymentEndpoints('offboard') };
+  const topicArn = values['topic-arn'];
+  if (topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
+    throw new UsageError(`--topic-arn must be an SNS topic ARN, got "${topicArn}"`);
+  return runEviction(
+    everyEndpoint,
+    evictionConfig(everyEndpoint),
+    DETAIL_TYPES.evict,
+    {
+      ...(usernames.length > 0 ? { usernames } : {}),
+      ...(commonNames.length > 0 ? { commonNames } : {}),
+      reason: values.reason,
+      quarantine: UNTIL_RELEASED_SPELLING,
+    },
+    topicArn === undefined
+      ? undefined
+      : { to: snsNotifier(values, topicArn), format: deploymentSetting(SETTINGS.noticeFormat, 'offboard') },
+  );
+}
+
+/** A setting of the deployment: its key in ./cdk.json, which `cdk deploy` reads here, or its default. */
+function deploymentSetting<T>(declaration: SettingDeclaration<T>, command: string): T {
+  const setting = settingOf(declaration.key, undefined, declaration.key);
+  try {
+    return readSetting(declaration, () => setting.raw);
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    throw new UsageError(`${command}: ${error.message} (${setting.source})`);
+  }
+}
+
+/** Every endpoint of the deployment: the endpointIds key in ./cdk.json, which `cdk deploy` reads here. */
+export function deploymentEndpoints(command: string): string[] {
+  const setting = settingOf('--endpoint-id', undefined, SETTINGS.endpointIds.key);
+  try {
+    return readSetting(SETTINGS.endpointIds, () => setting.raw);
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    throw new UsageError(`${command} needs --endpoint-id, or endpointIds in ./cdk.json (${setting.source})`);
+  }
 }
 
 /** The lease that keeps mass disconnects one at a time, and so within the budget share, is in the table. */

@@ -51,17 +51,22 @@ const describeOutcome = (o: Outcome) => {
   return `  ${o.status.padEnd(15)} ${o.endpointId}  ${o.connectionId}  ${o.username || '-'}${detail}`;
 };
 
+/** `until 2026-...Z`, or `until released` for an open-ended quarantine. */
+const untilText = (until: string | undefined) =>
+  until === 'until-released' ? 'until released' : `until ${until}`;
+
 /** One quarantine entry written, kept, released, or why not; `until` is its end. */
 function describeQuarantine(q: QuarantineOutcome): string {
-  const entry = q.username;
+  const entry = q.kind === 'common-name' ? `${q.username} (certificate)` : q.username;
   const detail = {
-    written: `${entry}  until ${q.until}`,
-    'would-write': `${entry}  until ${q.until}`,
-    'kept-longer': `${entry}  a longer quarantine stays, until ${q.until}`,
-    released: `${entry}  was until ${q.until}`,
-    'would-release': `${entry}  until ${q.until}`,
-    'not-quarantined': q.username,
+    written: `${entry}  ${untilText(q.until)}`,
+    'would-write': `${entry}  ${untilText(q.until)}`,
+    'kept-longer': `${entry}  a longer quarantine stays, ${untilText(q.until)}`,
+    released: `${entry}  was ${untilText(q.until)}`,
+    'would-release': `${entry}  ${untilText(q.until)}`,
+    'not-quarantined': entry,
     'released-meanwhile': `${entry}  the entry this eviction wrote was released since: the release stands`,
+    'still-quarantined': `${entry}  ${untilText(q.until)}: a person may release them`,
     protected: `${entry}  a protected user: the connect handler always lets them in`,
     failed: `${entry}  (${q.error})`,
   }[q.outcome];
@@ -105,7 +110,8 @@ export function quarantineReport(
 
 export interface ListedQuarantine {
   username: string;
-  /** UTC, ISO 8601. */
+  kind?: 'common-name';
+  /** UTC, ISO 8601, or `until-released`. */
   until: string;
   reason: string;
   trigger: string;
@@ -115,7 +121,16 @@ export interface ListedQuarantine {
 /** `quarantine list`: the free-text reason goes last, so a long one does not push the other columns apart. */
 export function quarantineEntriesTable(entries: ListedQuarantine[], tableName: string): string {
   const rows = [['USERNAME', 'UNTIL (UTC)', 'TRIGGER', 'CORRELATION ID', 'REASON']];
-  for (const e of entries) rows.push([e.username, e.until, e.trigger, e.correlationId, e.reason]);
+  for (const e of entries) {
+    const who = e.kind === 'common-name' ? `${e.username} (certificate)` : e.username;
+    rows.push([
+      who,
+      e.until === 'until-released' ? 'released' : e.until,
+      e.trigger,
+      e.correlationId,
+      e.reason,
+    ]);
+  }
   return `${table(rows)}\n${entries.length} active quarantine entries in ${tableName}\n`;
 }
 

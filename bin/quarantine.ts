@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DETAIL_TYPES, EventRejectedError, type ParsedEvent, parseEvent } from '../lambda/core/events';
-import { coveredBy, distinctNames } from '../lambda/core/identity';
-import { type QuarantineRequest, releaseQuarantines, writeQuarantines } from '../lambda/core/quarantine';
+import { coveredBy, distinctNames, sameName } from '../lambda/core/identity';
+import {
+  isUntilReleased,
+  type QuarantineKind,
+  type QuarantineRequest,
+  releaseQuarantines,
+  untilOf,
+  writeQuarantines,
+} from '../lambda/core/quarantine';
 import { SETTINGS } from '../lambda/core/settings';
 import type { Mode, QuarantineOutcome } from '../lambda/core/types';
 import { quarantineStore, tableName } from './aws-clients';
@@ -57,18 +64,26 @@ function report(
   return outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'protected') ? EXIT.partial : EXIT.done;
 }
 
+/**
+ * Open-ended entries first (the leavers: nobody lifts them but a person), then by name; each says who is kept
+ * out (a certificate by its CommonName), until when, and why.
+ */
 async function list(values: Options, table: string): Promise<number> {
   const entries = await quarantineStore(values, table).listActive(Date.now());
   const rows = entries
+    .sort(
+      (a, b) =>
+        Number(isUntilReleased(b)) - Number(isUntilReleased(a)) || a.username.localeCompare(b.username),
+    )
     .map((e) => ({
       username: e.username,
-      until: new Date(e.expiresAt).toISOString(),
+      ...(e.kind === 'common-name' ? { kind: e.kind } : {}),
+      until: untilOf(e.expiresAt),
       reason: e.reason,
       trigger: e.trigger,
       correlationId: e.correlationId,
       quarantinedAt: new Date(e.quarantinedAt).toISOString(),
-    }))
-    .sort((a, b) => a.username.localeCompare(b.username));
+    }));
   process.stdout.write(
     values.json ? `${JSON.stringify(rows, null, 2)}\n` : quarantineEntriesTable(rows, table),
   );
@@ -105,17 +120,34 @@ async function add(values: Options, table: string, names: string[]): Promise<num
   return report(values, command, correlationId, reason, [...refused, ...written]);
 }
 
-/** Lifts each name's entry: its account's, ignoring case (`CORP\\alice` and `alice` are one account). */
+/**
+ * Lifts each name's entry: its account's, ignoring case (`CORP\\alice` and `alice` are one account); and each
+ * `--common-name`'s certificate entry.
+ */
 async function release(values: Options, table: string, names: string[]): Promise<number> {
   const command = 'quarantine release';
-  const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));
-  const correlationId = `cli-${randomUUID()}`;
-  const outcomes = await releaseQuarantines(
-    quarantineStore(values, table),
-    usernames,
-    { by: `cvpn-evict (${operator()})`, reason, correlationId },
-    { dryRun: values['dry-run'], now: Date.now() },
+  const commonNames = values['common-name'];
+  const { usernames, reason } = namesAndReason(
+    command,
+    [...names, ...commonNames],
+    values.reason ?? defaultReason(command),
   );
+  const correlationId = `cli-${randomUUID()}`;
+  const lift = (which: string[], kind: QuarantineKind) =>
+    releaseQuarantines(
+      quarantineStore(values, table),
+      which,
+      { by: `cvpn-evict (${operator()})`, reason, correlationId },
+      { dryRun: values['dry-run'], now: Date.now(), kind },
+    );
+  const isCertificate = (name: string) => commonNames.some((cn) => sameName(cn, name));
+  const outcomes = [
+    ...(await lift(
+      usernames.filter((name) => !isCertificate(name)),
+      'user',
+    )),
+    ...(await lift(usernames.filter(isCertificate), 'common-name')),
+  ];
   return report(values, command, correlationId, reason, outcomes);
 }
 
@@ -130,10 +162,14 @@ export async function quarantineCommand(values: Options, args: string[]): Promis
   const table = tableName(values, `quarantine ${subcommand}`);
   switch (subcommand) {
     case 'list':
-      if (names.length > 0)
+      if (names.length > 0 || values['common-name'].length > 0)
         throw new UsageError(`quarantine list takes no usernames; got ${names.join(' ')}`);
       return list(values, table);
     case 'add':
+      if (values['common-name'].length > 0)
+        throw new UsageError(
+          'quarantine add takes VPN usernames; a certificate is quarantined by offboard --common-name',
+        );
       return add(values, table, names);
     default:
       return release(values, table, names);

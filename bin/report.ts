@@ -1,5 +1,4 @@
-import { UNTIL_RELEASED } from '../lambda/core/constants';
-import type { QuarantineEntry } from '../lambda/core/quarantine';
+import { type QuarantineEntry, UNTIL_RELEASED } from '../lambda/core/quarantine';
 import { tableName, tableStores } from './aws-clients';
 import { EXIT, type Options, UsageError } from './command-line';
 import { table } from './output';
@@ -62,6 +61,8 @@ export type ReportState = 'active' | 'open-ended' | 'released' | 'expired';
 
 export interface ReportEntry {
   username: string;
+  /** A certificate's own entry, which an operator wrote by naming its CommonName (`username`). */
+  kind?: 'common-name';
   state: ReportState;
   quarantinedAt: string;
   /** When it ends; none for an open-ended entry. */
@@ -98,6 +99,7 @@ export function reportOf(entries: readonly ReportedEntry[], now: number): Report
         username: e.username,
         state: stateOf(e, now),
         quarantinedAt: iso(e.quarantinedAt),
+        ...(e.kind === 'common-name' ? { kind: e.kind } : {}),
         ...(isOpenEnded(e) ? {} : { until: iso(e.expiresAt as number) }),
         trigger: e.trigger,
         correlationId: e.correlationId,
@@ -151,7 +153,7 @@ export async function reportCommand(values: Options, args: string[]): Promise<nu
   ];
   for (const e of entries)
     rows.push([
-      e.username,
+      e.kind === 'common-name' ? `${e.username} (certificate)` : e.username,
       e.state,
       e.quarantinedAt,
       e.until ?? '(until released)',

@@ -31,6 +31,19 @@ const finding = (name: string) => JSON.parse(readFileSync(join(ROOT, 'test', 'fi
 /** The emulator's account, where the evictor runs; the workload account is another of the organisation. */
 const NETWORK_ACCOUNT = '123456789012';
 const WORKLOAD_ACCOUNT = '111122223333';
+const FRANK = `frank.ito@${DOMAIN}`;
+/** The partner event bus of Okta's log stream: cdk deploy -c okta='{"eventBusName":...}'. */
+const OKTA_BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
+
+/** Okta deactivates Frank: the real System Log event of the fixtures, about him, through Okta's log stream. */
+function oktaDeactivation() {
+  const event = finding('okta-user-deactivate.json');
+  return {
+    ...event,
+    source: OKTA_BUS,
+    detail: { ...event.detail, target: [{ ...event.detail.target[0], alternateId: FRANK }] },
+  };
+}
 
 /**
  * A finding about erin.lee's IAM Identity Center session in the workload account, as the GuardDuty administrator
@@ -103,6 +116,8 @@ async function main(): Promise<void> {
   );
   for (const c of seed.endpoints.flatMap((e) => e.connections ?? []))
     if (/^(oncall|breakglass)@/.test(c.username ?? '')) c.activity = 'idle';
+  // A leaver-to-be, connected on every endpoint.
+  for (const endpoint of seed.endpoints) endpoint.connections?.push({ username: FRANK });
   const endpointIds = seed.endpoints.map((e) => e.clientVpnEndpointId ?? '');
   const office = closedOfficeHours();
 
@@ -173,6 +188,19 @@ async function main(): Promise<void> {
       laterMinutes: 20,
     },
     {
+      kind: 'event',
+      title: 'Okta: Frank leaves the company and is deactivated',
+      explain:
+        "Okta's log stream sends user.lifecycle.deactivate; the evictor ends his sessions on every endpoint and quarantines him until released.",
+      event: oktaDeactivation(),
+    },
+    {
+      kind: 'connect',
+      title: "Frank's VPN client tries again",
+      explain: 'Offboarded: the handler denies him until a person releases the quarantine.',
+      username: FRANK,
+    },
+    {
       kind: 'deploy',
       title: `The office adopts access hours: ${office.days} ${office.start}-${office.end} ${office.timeZone}`,
       explain:
@@ -226,6 +254,7 @@ async function main(): Promise<void> {
       // cdk deploy -c alertSources=...: the organisation's findings arrive on the alert bus; these accounts' evict.
       ALERT_SOURCES: JSON.stringify({ organizationId: 'o-a1b2c3d4e5', accounts: [WORKLOAD_ACCOUNT] }),
       DEPLOYMENT_ACCOUNT_ID: NETWORK_ACCOUNT,
+      OKTA: JSON.stringify({ eventBusName: OKTA_BUS }),
       ...emulatorAwsEnv(emulator.url, dynamodb.url),
     });
     const connectBundle = bundleEntry('lambda/connect-entry.ts');

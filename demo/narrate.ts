@@ -51,7 +51,9 @@ export function narrateEviction(step: EvictionStep): string {
       );
     }
     for (const q of result.quarantine) {
-      lines.push(`   quarantine: ${q.username} ${q.outcome}${q.until ? ` (until ${q.until})` : ''}`);
+      lines.push(
+        `   quarantine: ${q.username} ${q.outcome}${q.until ? ` (until ${q.until === 'until-released' ? 'released' : q.until})` : ''}`,
+      );
     }
     for (const note of result.notes) lines.push(`   note: ${note}`);
   }

@@ -1,3 +1,4 @@
+import { revocationListProblem } from '../lambda/core/revocation-list';
 import { Ec2Error, endpointNotFound, invalidValue, missingParameter } from './errors';
 import { clientConnectOptionsProblem } from './lambda-arn';
 import type { ClientConnectOptions, Connection, ConnectionStatus, Endpoint, Fleet } from './model';
@@ -305,6 +306,32 @@ export class ClientVpnActions {
     if (clientConnect) endpoint.clientConnectOptions = clientConnect;
     if (sessionTimeoutHours !== undefined) endpoint.sessionTimeoutHours = sessionTimeoutHours;
     if (disconnectGiven) endpoint.disconnectOnSessionTimeout = disconnectOnSessionTimeout;
+    return { return: true };
+  }
+
+  /**
+   * The endpoint's client certificate revocation list: a PEM X509 CRL (its shape is checked, not its signature),
+   * which replaces the one before. "Uploading a client certificate revocation list resets existing client
+   * connections" (EC2 API reference): every active connection on the endpoint ends, and its client must connect
+   * again.
+   */
+  importClientVpnClientCertificateRevocationList(params: QueryParams, ctx: ActionContext): ActionResult {
+    const endpoint = this.endpoint(params);
+    const list = params.string('CertificateRevocationList');
+    if (list === undefined) throw missingParameter('CertificateRevocationList');
+    const problem = revocationListProblem(list);
+    if (problem)
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `CertificateRevocationList is not a PEM X509 CRL: ${problem}`,
+      );
+    if (params.boolean('DryRun')) throw dryRunOperation();
+    endpoint.certificateRevocationList = list;
+    for (const connection of endpoint.connections) {
+      if (connection.status !== 'active') continue;
+      connection.status = 'terminating';
+      connection.terminatedAt = ctx.now + ctx.terminationDelayMs;
+    }
     return { return: true };
   }
 }

@@ -54,6 +54,8 @@ export interface Endpoint {
   sessionTimeoutHours: number;
   /** At that timeout, disconnect (true) or let the client reconnect by itself; ModifyClientVpnEndpoint sets it. */
   disconnectOnSessionTimeout: boolean;
+  /** The PEM CRL ImportClientVpnClientCertificateRevocationList last imported; each import replaces it. */
+  certificateRevocationList: string | undefined;
 }
 
 export interface SeedConnection {
@@ -285,6 +287,7 @@ export function loadSeed(
       clientConnectOptions,
       sessionTimeoutHours: 24,
       disconnectOnSessionTimeout: true,
+      certificateRevocationList: undefined,
     };
   });
   return { endpoints, nextSeq: seq + 1 };

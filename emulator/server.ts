@@ -83,6 +83,8 @@ export interface EmulatorSnapshot {
     clientVpnEndpointId: string;
     clientCidrBlock: string;
     clientConnectOptions: ClientConnectOptions;
+    /** What ImportClientVpnClientCertificateRevocationList last imported. */
+    certificateRevocationList: string | undefined;
     connections: Array<{
       connectionId: string;
       username: string;
@@ -189,6 +191,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     DescribeClientVpnConnections: (p, c) => actions.describeClientVpnConnections(p, c),
     TerminateClientVpnConnections: (p, c) => actions.terminateClientVpnConnections(p, c),
     ModifyClientVpnEndpoint: (p, c) => actions.modifyClientVpnEndpoint(p, c),
+    ImportClientVpnClientCertificateRevocationList: (p, c) =>
+      actions.importClientVpnClientCertificateRevocationList(p, c),
   };
   let url = '';
   // Functions reach this emulator for EC2 and Lambda, as a function on AWS reaches the real services.
@@ -376,6 +380,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         clientVpnEndpointId: e.clientVpnEndpointId,
         clientCidrBlock: e.clientCidrBlock,
         clientConnectOptions: { ...e.clientConnectOptions },
+        certificateRevocationList: e.certificateRevocationList,
         connections: e.connections.map((c) => {
           settle(c, clock());
           return {

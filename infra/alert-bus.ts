@@ -2,9 +2,14 @@ import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
+import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE } from '../lambda/core/events';
 import type { AlertSources } from '../lambda/core/settings';
-import { type FindingFilter, guardDutyFindingPattern, securityHubFindingPattern } from './finding-patterns';
+import {
+  type FindingFilter,
+  guardDutyFindingPattern,
+  identityStoreOffboardingPattern,
+  securityHubFindingPattern,
+} from './finding-patterns';
 
 export interface AlertBusProps {
   sources: AlertSources;
@@ -15,6 +20,8 @@ export interface AlertBusProps {
   filter: FindingFilter;
   /** The evictor, as every rule of the stack targets it. */
   target: events.IRuleTarget;
+  /** The accounts that administer IAM Identity Center, whose Identity Store calls the forwarder sends. */
+  identityCenterAccounts?: readonly string[];
 }
 
 /**
@@ -22,15 +29,16 @@ export interface AlertBusProps {
  * them. Its policy lets `events:PutEvents` only from principals of the organisation and/or the listed accounts, and
  * only with the sources the evictor reads: findings (`aws.guardduty`, `aws.securityhub`, which EventBridge lets
  * nobody but AWS put) from either; `Evict VPN User` only from `commandAccounts` (a security account's SOAR, say),
- * never from the finding accounts or the organisation by default. A release and the end-of-day disconnect stay with
- * this account.
+ * never from the finding accounts or the organisation by default; IAM Identity Center's Identity Store calls
+ * (`aws.identitystore`) from the accounts that administer it alone. A release and the end-of-day disconnect stay
+ * with this account.
  */
 export class AlertBus extends Construct {
   readonly bus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: AlertBusProps) {
     super(scope, id);
-    const { sources, busName, eventSource, filter, target } = props;
+    const { sources, busName, eventSource, filter, target, identityCenterAccounts = [] } = props;
     this.bus = new events.EventBus(this, 'Bus', {
       eventBusName: busName,
       description: 'client-vpn-evictor: alerts from other accounts of the organization',
@@ -81,6 +89,26 @@ export class AlertBus extends Construct {
         eventBus: this.bus,
         description: `Evict VPN User from ${eventSource}, put by alertSources.commandAccounts`,
         eventPattern: { source: [eventSource], detailType: [DETAIL_TYPES.evict] },
+        targets: [target],
+      });
+    }
+    if (identityCenterAccounts.length > 0) {
+      allow(
+        'IdentityStoreCallsFromIdentityCenterAccounts',
+        identityCenterAccounts.map((account) => new iam.AccountPrincipal(account)),
+        {
+          'ForAllValues:StringEquals': {
+            'events:source': [IDENTITY_STORE.source],
+            'events:detail-type': [DETAIL_TYPES.cloudTrailApiCall],
+          },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
+      );
+      new events.Rule(this, 'IdentityCenterOffboarding', {
+        eventBus: this.bus,
+        description:
+          "IAM Identity Center: the Identity Store's DeleteUser calls, forwarded from its accounts",
+        eventPattern: identityStoreOffboardingPattern(),
         targets: [target],
       });
     }

@@ -51,7 +51,12 @@ export function readSetting<T>(setting: SettingDeclaration<T>, get: Lookup): T {
 /** What the forwarder stack reads: where to forward, and the evictor's own filter. */
 export type ForwarderSettings = Pick<
   DeploymentSettings,
-  'minSeverity' | 'findingTypes' | 'forwardSecurityHubFindings' | 'notifyEmail' | 'stackName'
+  | 'minSeverity'
+  | 'findingTypes'
+  | 'forwardSecurityHubFindings'
+  | 'forwardIdentityCenter'
+  | 'notifyEmail'
+  | 'stackName'
 > & { alertBusArn: string };
 
 /**
@@ -67,6 +72,7 @@ export function readForwarderSettings(get: Lookup): ForwarderSettings | undefine
     minSeverity: readSetting(SETTINGS.minSeverity, get),
     findingTypes: readSetting(SETTINGS.findingTypes, get),
     forwardSecurityHubFindings: readSetting(SETTINGS.forwardSecurityHubFindings, get),
+    forwardIdentityCenter: readSetting(SETTINGS.forwardIdentityCenter, get),
     notifyEmail: readSetting(SETTINGS.notifyEmail, get),
     stackName: readSetting(SETTINGS.stackName, get),
   };
@@ -144,6 +150,14 @@ export function readDeploymentSettings(get: Lookup): DeploymentSettings {
       if (!(error instanceof AccessHoursError)) throw error;
       throw accessHoursContextError(error);
     }
+  }
+  // Identity Store calls of another account can only come in through the alert bus.
+  if (settings.identityCenter?.accounts && !settings.alertSources) {
+    throw new ContextError(
+      'identityCenter.accounts',
+      "none without alertSources (the alert bus the forwarder puts those accounts' Identity Store calls on)",
+      settings.identityCenter.accounts,
+    );
   }
   return withRegions(settings);
 }

@@ -35,7 +35,7 @@ import { ConnectHandler } from './connect-handler';
 import type { DeploymentSettings } from './context';
 import { evictorDashboard } from './dashboard';
 import { endpointArn } from './endpoint-arn';
-import { guardDutyFindingPattern } from './finding-patterns';
+import { guardDutyFindingPattern, identityStoreOffboardingPattern } from './finding-patterns';
 import { nodeFunction } from './node-function';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
 import { QuarantineTable } from './quarantine-table';
@@ -221,6 +221,31 @@ export class EvictorStack extends Stack {
       targets: [ruleTarget],
     });
 
+    if (settings.okta) {
+      // Okta sends every System Log event of the org to its partner event bus; only the types that act get through.
+      const { eventBusName, offboard, evict, reactivate } = settings.okta;
+      new events.Rule(this, 'OktaSignals', {
+        description: `Okta System Log events that offboard, evict or report a reactivation, to the Client VPN evictor`,
+        eventBus: events.EventBus.fromEventBusName(this, 'OktaBus', eventBusName),
+        eventPattern: {
+          source: [eventBusName],
+          detail: { eventType: [...offboard, ...evict, ...reactivate] },
+        },
+        targets: [ruleTarget],
+      });
+    }
+
+    if (settings.identityCenter) {
+      // The Identity Store calls made in this account and Region (Identity Center's own, when the evictor runs
+      // there); those of the accounts that administer it come through the alert bus.
+      new events.Rule(this, 'IdentityCenterOffboarding', {
+        description:
+          "IAM Identity Center: the Identity Store's DeleteUser calls (CloudTrail), to the Client VPN evictor",
+        eventPattern: identityStoreOffboardingPattern(),
+        targets: [ruleTarget],
+      });
+    }
+
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.
     const schedulerRole =
       settings.offHours.length > 0 || settings.accessHours || settings.sessions
@@ -369,6 +394,9 @@ export class EvictorStack extends Stack {
         eventSource: settings.eventSource,
         filter: settings,
         target: ruleTarget,
+        ...(settings.identityCenter?.accounts
+          ? { identityCenterAccounts: settings.identityCenter.accounts }
+          : {}),
       });
       new CfnOutput(this, 'AlertBusArn', {
         value: alerts.bus.eventBusArn,

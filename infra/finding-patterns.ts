@@ -1,5 +1,5 @@
 import * as events from 'aws-cdk-lib/aws-events';
-import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
+import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE } from '../lambda/core/events';
 import { labelsReaching } from '../lambda/core/securityhub';
 import type { DeploymentSettings } from './context';
 
@@ -48,3 +48,17 @@ export function securityHubFindingPattern({
     },
   };
 }
+
+/**
+ * The Identity Store calls that offboard (`DeleteUser`), as CloudTrail records them: the one pattern for the
+ * evictor's rules and the forwarder's. Failed calls match too (CloudTrail records them with `errorCode`): the
+ * evictor rejects them with the reason and a metric, so that a denied deletion is seen rather than lost.
+ */
+export const identityStoreOffboardingPattern = (): events.EventPattern => ({
+  source: [IDENTITY_STORE.source],
+  detailType: [DETAIL_TYPES.cloudTrailApiCall],
+  detail: {
+    eventSource: [IDENTITY_STORE.eventSource],
+    eventName: [...IDENTITY_STORE.offboardingCalls],
+  },
+});

@@ -18,7 +18,11 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ForwarderSettings } from './context';
-import { guardDutyFindingPattern, securityHubFindingPattern } from './finding-patterns';
+import {
+  guardDutyFindingPattern,
+  identityStoreOffboardingPattern,
+  securityHubFindingPattern,
+} from './finding-patterns';
 import { alarmsTo, letAlarmsPublish } from './notifications';
 
 export interface ForwarderStackProps extends StackProps {
@@ -47,7 +51,8 @@ export class ForwarderStack extends Stack {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
       }),
-      description: "client-vpn-evictor: put findings on the evictor's alert bus, and nothing else",
+      description:
+        "client-vpn-evictor: put findings (and Identity Store calls) on the evictor's alert bus, and nothing else",
     });
 
     // Events EventBridge could not deliver after its retries (24 hours): a policy or a bus that refuses them, say.
@@ -77,6 +82,18 @@ export class ForwarderStack extends Stack {
         new events.Rule(this, 'SecurityHubFindings', {
           description: `Security Hub's copies of GuardDuty findings of severity >= ${settings.minSeverity} to the Client VPN evictor's alert bus`,
           eventPattern: securityHub,
+          targets: [target],
+        }),
+      );
+    }
+
+    // IAM Identity Center's account, in its home Region: the deletions of its identity store's users.
+    if (settings.forwardIdentityCenter) {
+      rules.push(
+        new events.Rule(this, 'IdentityCenterOffboarding', {
+          description:
+            "IAM Identity Center: the Identity Store's DeleteUser calls to the Client VPN evictor's alert bus",
+          eventPattern: identityStoreOffboardingPattern(),
           targets: [target],
         }),
       );

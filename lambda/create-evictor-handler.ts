@@ -5,7 +5,7 @@ import type { ClientVpnApi } from './core/client-vpn-api';
 import type { EvictorConfig } from './core/config';
 import { type Continuation, continuationEvent } from './core/continuation';
 import type { Deliveries } from './core/deliveries';
-import { correlationIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
+import { correlationIdOf, deliveryIdOf, EventRejectedError, eventsIn, parseEvent } from './core/events';
 import { evict } from './core/evict';
 import { distinctNames, foldCase } from './core/identity';
 import type { LeaseStore } from './core/lease';
@@ -241,10 +241,7 @@ export function createEvictorHandler({
         : undefined;
     const key = {
       trigger: request.trigger,
-      // Parsing accepted the event, so its envelope has an id.
-      ...(activity === undefined
-        ? { eventId: String((event as { id: unknown }).id) }
-        : { lastActivity: activity }),
+      ...(activity === undefined ? { eventId: deliveryIdOf(event) } : { lastActivity: activity }),
       correlationId: request.correlationId,
       ...('round' in request ? { round: request.round } : {}),
     };

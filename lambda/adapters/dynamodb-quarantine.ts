@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   isActive,
+  isUntilReleased,
   type QuarantineEntry,
+  type QuarantineKind,
   type QuarantineRelease,
   type QuarantineRequest,
   type QuarantineStore,
@@ -35,10 +37,14 @@ const num = (value: number): AttributeValue => ({ N: String(value) });
 
 function toItem(entry: QuarantineRequest, now: number): Item {
   return {
-    [PK]: str(quarantineKey(entry.username)),
+    [PK]: str(quarantineKey(entry.username, entry.kind)),
     username: str(entry.username),
+    ...(entry.kind === 'common-name' ? { kind: str(entry.kind) } : {}),
     expiresAt: num(entry.expiresAt),
-    [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)),
+    // An open-ended entry has no TTL attribute at all, so DynamoDB's TTL can never delete it.
+    ...(isUntilReleased(entry)
+      ? {}
+      : { [QUARANTINE_TABLE.timeToLiveAttribute]: num(timeToLiveOf(entry.expiresAt)) }),
     reason: str(entry.reason),
     trigger: str(entry.trigger),
     correlationId: str(entry.correlationId),
@@ -73,6 +79,11 @@ function toEntry(item: Item): QuarantineEntry {
     correlationId: text(item, 'correlationId'),
     quarantinedAt: number(item, 'quarantinedAt'),
   };
+  const kind = item.kind?.S;
+  if (kind !== undefined) {
+    if (kind !== 'common-name') throw new MalformedItemError(item, 'kind');
+    entry.kind = kind;
+  }
   const released = item.released?.M;
   if (released) {
     entry.released = {
@@ -123,19 +134,19 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
     if (written) return 'written';
     if (!own) return 'kept-longer';
     // Only to say why the write was refused: the refusal itself was the one conditional write.
-    const there = await this.entry(entry.username);
+    const there = await this.entry(entry.username, entry.kind);
     return there?.released && there.correlationId === entry.correlationId
       ? 'released-meanwhile'
       : 'kept-longer';
   }
 
-  /** The entry for `username`'s account, whatever its state, by one strongly consistent GetItem. */
-  private entry(username: string): Promise<QuarantineEntry | undefined> {
+  /** The entry for `username`'s account (or certificate), whatever its state, by one strongly consistent GetItem. */
+  private entry(username: string, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
     return callTable(this.tableName, 'GetItem', async () => {
       const out = await this.dynamodb.send(
         new GetItemCommand({
           TableName: this.tableName,
-          Key: { [PK]: str(quarantineKey(username)) },
+          Key: { [PK]: str(quarantineKey(username, kind)) },
           ConsistentRead: true,
         }),
       );
@@ -147,8 +158,8 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
    * One strongly consistent GetItem, a read a read-only role may make: an eviction's entry is seen by the very next
    * connection attempt.
    */
-  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
-    const entry = await this.entry(username);
+  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
+    const entry = await this.entry(username, kind);
     return entry && isActive(entry, now) ? entry : undefined;
   }
 
@@ -160,6 +171,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
     username: string,
     release: QuarantineRelease,
     now: number,
+    kind?: QuarantineKind,
   ): Promise<QuarantineEntry | undefined> {
     const released: AttributeValue = {
       M: {
@@ -173,7 +185,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
       const out = await this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { [PK]: str(quarantineKey(username)) },
+          Key: { [PK]: str(quarantineKey(username, kind)) },
           UpdateExpression: 'SET #released = :released',
           ConditionExpression: `attribute_exists(#pk) AND ${ACTIVE}`,
           ExpressionAttributeNames: NAMES,

@@ -7,8 +7,10 @@ import { TERMINATE_CONCURRENCY } from './limits';
 import {
   type AlertSources,
   describeValue,
+  type IdentityCenterSignals,
   InvalidSettingError,
   MissingSettingError,
+  type OktaSignals,
   SETTINGS,
   type SettingDeclaration,
   settingValue,
@@ -48,6 +50,10 @@ export interface EvictorConfig {
   sessions?: SessionsSetting;
   /** Other accounts whose alerts reach the evictor; none: only this account's own bus carries alerts. */
   alertSources?: AlertSources;
+  /** Okta's log stream: whose events act, and which event types offboard, evict or report a reactivation. */
+  okta?: OktaSignals;
+  /** IAM Identity Center: the identity store whose deleted users are offboarded. */
+  identityCenter?: IdentityCenterSignals;
   /**
    * The account the evictor runs in: its own findings always count, and an IAM user name is only known to mean
    * the same person in it. Unknown (the CLI): every finding is treated as another account's.
@@ -146,6 +152,8 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
   const region = env.AWS_REGION?.trim() || undefined;
   const alertSources = fromEnvironment(SETTINGS.alertSources, env);
   const deploymentAccount = deploymentAccountOf(env);
+  const okta = fromEnvironment(SETTINGS.okta, env);
+  const identityCenter = fromEnvironment(SETTINGS.identityCenter, env);
   return {
     endpointIds: endpointIdsOf(env, region),
     ...(region ? { region } : {}),
@@ -170,6 +178,8 @@ export function parseEvictorConfig(env: NodeJS.ProcessEnv): EvictorConfig {
     ec2BudgetShare: fromEnvironment(SETTINGS.ec2BudgetShare, env),
     ...(sessions ? { sessions } : {}),
     ...(alertSources ? { alertSources } : {}),
+    ...(okta ? { okta } : {}),
+    ...(identityCenter ? { identityCenter } : {}),
     ...(deploymentAccount ? { deploymentAccount } : {}),
     noticeFormat: fromEnvironment(SETTINGS.noticeFormat, env),
   };

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { type AccessHours, deniedMessage, isExempt, isWithinAccessHours } from './access-hours';
 import { namesCoveredBy } from './identity';
-import type { QuarantineEntry, QuarantineStore } from './quarantine';
+import { isUntilReleased, type QuarantineEntry, type QuarantineStore, untilOf } from './quarantine';
 import { validate } from './validation';
 
 /**
@@ -106,9 +106,9 @@ export function parseConnectRequest(raw: unknown): ConnectRequest | { malformed:
  * Decides one connection. Never throws: a store failure denies (a quarantined user must not slip in while the
  * table is down). Protection and exemptions go by the username and the certificate's CommonName alike, by the rule
  * the evictor keeps connections by (`namesCoveredBy`); the quarantine goes by the username and, with
- * `matchCommonName`, the CommonName: the names the evictor quarantines. The quarantine comes first; a protected
- * user is let in even so (break-glass must work), with a warning in the audit line; then the access hours, unless
- * exempt.
+ * `matchCommonName`, the CommonName: the names the evictor quarantines; and always by the certificate's own entry,
+ * which only an operator writes, by naming the CommonName. The quarantine comes first; a protected user is let in
+ * even so (break-glass must work), with a warning in the audit line; then the access hours, unless exempt.
  */
 export async function decideConnect(
   raw: unknown,
@@ -125,9 +125,13 @@ export async function decideConnect(
   const isProtected = namesCoveredBy(settings.protectedUsers)(who);
   let quarantined: QuarantineEntry | undefined;
   try {
-    quarantined = (await Promise.all(names.map((name) => store.active(name, now)))).find(
-      (e) => e !== undefined,
-    );
+    // A certificate an operator quarantined by its CommonName is denied whatever matchCommonName says.
+    quarantined = (
+      await Promise.all([
+        ...names.map((name) => store.active(name, now)),
+        ...(who.commonName === '' ? [] : [store.active(who.commonName, now, 'common-name')]),
+      ])
+    ).find((e) => e !== undefined);
   } catch (error) {
     if (!isProtected) {
       return {
@@ -137,7 +141,7 @@ export async function decideConnect(
     }
   }
   const quarantine = quarantined
-    ? `quarantined as ${quarantined.username} until ${new Date(quarantined.expiresAt).toISOString()} (${quarantined.trigger} ${quarantined.correlationId})`
+    ? `quarantined as ${quarantined.kind === 'common-name' ? 'certificate ' : ''}${quarantined.username} ${isUntilReleased(quarantined) ? 'until released' : `until ${untilOf(quarantined.expiresAt)}`} (${quarantined.trigger} ${quarantined.correlationId})`
     : undefined;
   if (isProtected) {
     return {

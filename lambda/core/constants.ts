@@ -68,10 +68,3 @@ export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
  */
 export const NOTICE_FORMATS = ['text', 'chat'] as const;
 export type NoticeFormat = (typeof NOTICE_FORMATS)[number];
-
-/**
- * The expiry of an open-ended quarantine, which holds until a release lifts it: 8.64e15 ms, the last instant an
- * ECMAScript Date can hold, so that every comparison of expiries treats it as later than any timed one. An
- * offboarding writes it, with no TTL attribute, so that DynamoDB never deletes the entry; the report reads it.
- */
-export const UNTIL_RELEASED = 8.64e15;

@@ -10,7 +10,7 @@ import {
   securityHubGuardDutyFindingSchema,
   securityHubProductSchema,
 } from './securityhub';
-import { SETTINGS } from './settings';
+import { OKTA_SOURCE_PREFIX, SETTINGS } from './settings';
 import type { AlertOrigin } from './types';
 import { validate } from './validation';
 
@@ -26,6 +26,8 @@ type EventKind =
   | { kind: 'guardduty'; finding: GuardDutyFinding }
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail; sender?: AlertOrigin }
+  | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
+  | { kind: 'identity-center'; call: IdentityStoreCall }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'sweep'; detail: SweepDetail }
@@ -38,6 +40,16 @@ export class EventRejectedError extends Error {
 /** The AWS services whose findings the evictor reads; `aws.` sources are AWS's alone, nobody else may use them. */
 export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.securityhub' } as const;
 
+/**
+ * IAM Identity Center's Identity Store, whose API calls CloudTrail records and EventBridge delivers from the account
+ * that made them, in the Region they went to. `DeleteUser` offboards.
+ */
+export const IDENTITY_STORE = {
+  source: 'aws.identitystore',
+  eventSource: 'identitystore.amazonaws.com',
+  offboardingCalls: ['DeleteUser'],
+} as const;
+
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
   /** Security Hub's import of a finding in ASFF; GuardDuty's findings are among them. */
@@ -47,6 +59,8 @@ export const DETAIL_TYPES = {
   disconnectAll: 'Disconnect All VPN Users',
   /** What the sessions schedule sends: end idle and over-age sessions. */
   sweep: 'Sweep VPN Sessions',
+  /** An AWS API call as CloudTrail records it (the Identity Store's). */
+  cloudTrailApiCall: 'AWS API Call via CloudTrail',
   /** What the evictor sends itself when a request goes on in a fresh round; no rule routes it. */
   continuation: 'Continue VPN Eviction',
 } as const;
@@ -77,25 +91,36 @@ const endpointIds = z
   )
   .check(z.minLength(1), z.maxLength(100));
 
+/** What `quarantine` takes: an open-ended quarantine, which holds until a release lifts it (offboarding). */
+export const UNTIL_RELEASED_SPELLING = 'until-released';
+
 /**
  * `usernames` are VPN usernames (matched ignoring case, nothing else); `identities` are names another tool gives
- * (an IAM user, a session name), resolved like a finding's, by `usernameMatch`. At least one name in all.
+ * (an IAM user, a session name), resolved like a finding's, by `usernameMatch`; `commonNames` are certificates'
+ * CommonNames, matched and quarantined as certificates whatever `matchCommonName` says. At least one name in all.
+ * `quarantine: "until-released"` keeps them out until released, and cannot be given with `quarantineMinutes`.
  */
 const evictDetailSchema = z
   .object({
     usernames: z.optional(z.array(username).check(z.maxLength(1000))),
     identities: z.optional(z.array(username).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
     reason,
     endpointIds: z.optional(endpointIds),
     dryRun: z.optional(z.boolean()),
     quarantineMinutes: z.optional(
       z.int().check(z.minimum(1), z.maximum(SETTINGS.quarantineMinutes.range.max)),
     ),
+    quarantine: z.optional(z.literal(UNTIL_RELEASED_SPELLING)),
   })
   .check(
-    z.refine((d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) > 0, {
-      message: 'give at least one name in usernames or identities',
-      path: ['usernames'],
+    z.refine(
+      (d) => (d.usernames?.length ?? 0) + (d.identities?.length ?? 0) + (d.commonNames?.length ?? 0) > 0,
+      { message: 'give at least one name in usernames, identities or commonNames', path: ['usernames'] },
+    ),
+    z.refine((d) => d.quarantine === undefined || d.quarantineMinutes === undefined, {
+      message: `give either quarantine "${UNTIL_RELEASED_SPELLING}" or quarantineMinutes, not both`,
+      path: ['quarantine'],
     }),
   );
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
@@ -129,7 +154,7 @@ export type SweepDetail = z.infer<typeof sweepDetailSchema>;
  */
 const continuationDetailSchema = z.object({
   round: z.int().check(z.minimum(2), z.maximum(MAX_ROUNDS)),
-  trigger: z.enum(['guardduty', 'evict', 'disconnect-all']),
+  trigger: z.enum(['guardduty', 'evict', 'okta', 'identity-center', 'disconnect-all']),
   correlationId: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   reason,
   endpointIds,
@@ -141,7 +166,7 @@ const continuationDetailSchema = z.object({
         .array(
           z.object({
             name: carriedName,
-            match: z.enum(['username', 'identity']),
+            match: z.enum(['username', 'identity', 'common-name']),
             source: z.string().check(z.maxLength(256)),
           }),
         )
@@ -162,6 +187,48 @@ const continuationDetailSchema = z.object({
   idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
+
+/**
+ * An Okta System Log event as its EventBridge log stream delivers it in `detail` (Okta's LogEvent: `uuid`,
+ * `eventType`, `outcome.result`, `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
+ * by the policy, which says in words why an event acts on nobody.
+ */
+const oktaSystemLogEventSchema = z.object({
+  uuid: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  eventType: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  outcome: z.nullish(z.object({ result: z.nullish(z.string().check(z.maxLength(64))) })),
+  target: z.nullish(
+    z
+      .array(
+        z.object({
+          type: z.nullish(z.string().check(z.maxLength(256))),
+          alternateId: z.nullish(z.string().check(z.maxLength(1024))),
+        }),
+      )
+      .check(z.maxLength(100)),
+  ),
+});
+export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
+
+/**
+ * CloudTrail's record of an Identity Store call, as EventBridge delivers it in `detail`: which call (`eventSource`,
+ * `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request
+ * (`requestParameters.identityStoreId`, `.userId`). Read loosely here and judged by the policy, which says in words
+ * why a call acts on nobody; the rest of the record (who called, from where) is never read.
+ */
+const identityStoreCallSchema = z.object({
+  eventID: z.string().check(z.minLength(1), z.maxLength(128), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  eventSource: z.string().check(z.maxLength(256)),
+  eventName: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
+  errorCode: z.nullish(z.string().check(z.maxLength(256))),
+  requestParameters: z.nullish(
+    z.object({
+      identityStoreId: z.nullish(z.string().check(z.maxLength(64))),
+      userId: z.nullish(z.string().check(z.maxLength(64), z.regex(WELL_FORMED_TEXT, WELL_FORMED))),
+    }),
+  ),
+});
+export type IdentityStoreCall = z.infer<typeof identityStoreCallSchema>;
 
 /** One finding: eventsIn() splits an event that carries several. */
 const securityHubDetailSchema = z.object({ findings: z.tuple([z.unknown()]) });
@@ -228,8 +295,31 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
         ? guardDutyFindingIdOf(findings[0].Id)
         : source === eventSource && detailType === DETAIL_TYPES.continuation
           ? fields.correlationId
-          : id;
+          : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
+            typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
+            ? fields.uuid
+            : source === IDENTITY_STORE.source
+              ? fields.eventID
+              : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
+}
+
+/**
+ * The id a repeat delivery of an event keeps, for the delivery key: the envelope's `id`, which EventBridge and Lambda
+ * keep when they deliver again; but Okta sends a System Log event again as a new event on its partner bus (a new
+ * `id`), whose `uuid` stays, and a CloudTrail record is one call whatever delivers it: its `eventID`. Called on an
+ * event that parsed, so these are there.
+ */
+export function deliveryIdOf(event: unknown): string {
+  const { id, source, detail } = event as {
+    id: unknown;
+    source: unknown;
+    detail: { uuid?: unknown; eventID?: unknown };
+  };
+  if (typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)) return String(detail.uuid);
+  // CloudTrail's own id of the call's record, whichever envelope carries it.
+  if (source === IDENTITY_STORE.source) return String(detail.eventID);
+  return String(id);
 }
 
 function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
@@ -268,6 +358,19 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
     return {
       kind: 'security-hub',
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
+    };
+  }
+  if (envelope.source === IDENTITY_STORE.source && detailType === DETAIL_TYPES.cloudTrailApiCall) {
+    return {
+      kind: 'identity-center',
+      call: parseWith(identityStoreCallSchema, envelope.detail, 'Identity Store call (CloudTrail)'),
+    };
+  }
+  if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {
+    return {
+      kind: 'okta',
+      source: envelope.source,
+      detail: parseWith(oktaSystemLogEventSchema, envelope.detail, 'Okta System Log event'),
     };
   }
   if (envelope.source !== eventSource) {

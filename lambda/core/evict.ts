@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type ClientVpnApi, connectionKey, ownerOf, type VpnConnection } from './client-vpn-api';
 import { type ExecutedCalls, executeEndpoint } from './execute';
-import { distinctNames, type IdentityRules, nameOf, type Selection, selectConnections } from './identity';
+import {
+  distinctNames,
+  type IdentityRules,
+  nameOf,
+  type Selection,
+  sameName,
+  selectConnections,
+} from './identity';
 import {
   HAND_OFF_LEASE_MS,
   LEASE_MS,
@@ -12,7 +19,15 @@ import {
 import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { type EndpointListing, listAll, summarize } from './listing';
 import { planEndpoint } from './plan';
-import { type QuarantineStore, quarantineKey, quarantinesFor, writeQuarantines } from './quarantine';
+import {
+  type QuarantineKind,
+  type QuarantineStore,
+  quarantineKey,
+  quarantinesFor,
+  UNTIL_RELEASED,
+  untilOf,
+  writeQuarantines,
+} from './quarantine';
 import { release } from './release';
 import { type EvictionResult, FAILURE_CAUSE, permanentFailures, refOf, resultFor } from './result';
 import { SETTINGS } from './settings';
@@ -106,13 +121,18 @@ function decidedTarget(
   target: Target,
   selection: Selection,
   allListed: boolean,
-  released: (name: string) => boolean,
+  released: (name: string, kind?: QuarantineKind) => boolean,
 ): Target {
   if (target.kind === 'everyone') return target;
   const resolved = selection.named
     .filter((name) => !released(name))
     .map((name): NamedUser => ({ name, match: 'username', source: RESOLVED_EARLIER }));
-  return { ...target, names: allListed ? resolved : [...resolved, ...selection.notConnected] };
+  // A certificate stays named by its CommonName: no username stands for it.
+  const certificates = target.names.filter(
+    (n) => n.match === 'common-name' && !released(n.name, 'common-name'),
+  );
+  const unresolved = selection.notConnected.filter((n) => n.match !== 'common-name');
+  return { ...target, names: [...resolved, ...certificates, ...(allListed ? [] : unresolved)] };
 }
 
 type LeaseTaken = 'taken' | 'taken-after-waiting' | 'time-ran-out' | 'superseded';
@@ -208,10 +228,11 @@ export async function evict(
   };
   if (request.halt) {
     result.status = request.halt.status;
-    result.notes.push(request.halt.why);
     if (request.halt.status === 'refused') result.refusal = request.halt.why;
+    result.notes.push(request.halt.why);
     return result;
   }
+  if (request.reactivated !== undefined) return reactivation(request.reactivated, store, clock(), result);
   if (request.backoffMs) {
     // The round before met failures a retry may fix: give them time to pass, as long as this invocation allows.
     const waitMs = Math.max(0, Math.min(request.backoffMs, hooks.timeLeft?.() ?? Number.POSITIVE_INFINITY));
@@ -266,13 +287,39 @@ export async function evict(
 }
 
 /**
- * The request with what its first round fixes: when its quarantine ends (from the minutes). A later round keeps
- * what it was handed, never past the longest a deployment may set.
+ * The identity provider let someone back in: nothing is released by that alone (a person decides), but the result
+ * says whether a quarantine still holds them, so that the notice can name whom a person could now release.
+ */
+async function reactivation(
+  username: string,
+  store: QuarantineStore | undefined,
+  now: number,
+  result: EvictionResult,
+): Promise<EvictionResult> {
+  const held = await store?.active(username, now);
+  result.users = [username];
+  if (held) {
+    result.quarantine = [
+      { username: held.username, until: untilOf(held.expiresAt), outcome: 'still-quarantined' },
+    ];
+    result.notes.push(
+      `${held.username} was reactivated in the identity provider and is still quarantined: nothing is released by that; a person may release them`,
+    );
+  } else result.notes.push(`${username} was reactivated in the identity provider and is not quarantined`);
+  return result;
+}
+
+/**
+ * The request with what its first round fixes: when its quarantine ends (from the minutes, or never for one until
+ * released). A later round keeps what it was handed, never past the longest a deployment may set.
  */
 function fixedByTheFirstRound(request: EvictionRequest, now: number): EvictionRequest {
   const longest = now + SETTINGS.quarantineMinutes.range.max * 60_000;
-  if (request.quarantineUntil !== undefined)
+  // An open-ended quarantine stays open-ended in every round.
+  if (request.quarantineUntil !== undefined && request.quarantineUntil < UNTIL_RELEASED)
     return { ...request, quarantineUntil: Math.min(request.quarantineUntil, longest) };
+  if (request.quarantineUntil !== undefined || request.untilReleased)
+    return { ...request, quarantineUntil: UNTIL_RELEASED };
   if (request.quarantineMinutes === 0) return request;
   return { ...request, quarantineUntil: now + request.quarantineMinutes * 60_000 };
 }
@@ -417,21 +464,33 @@ async function evictRound(
   } else if (request.quarantineUntil !== undefined && store) {
     // Keep out each person by a name the client-connect handler checks: those it selects now, and, in the first
     // round, the named users who are not connected, so the block is in place before they come back. A later round
-    // writes for nobody it does not see now: the first round's entries stand, or were released since.
+    // writes for nobody it does not see now: the first round's entries stand, or were released since. A
+    // certificate an operator named by its CommonName gets an entry of its own, by the same rule.
+    const byPerson = selection.selected.filter((c) => !selection.certificateOnly.has(connectionKey(c)));
     const names = [
-      ...selection.selected.map((c) => nameOf(c, settings)),
-      ...(request.round === 1 ? selection.notConnected.map((n) => n.name) : []),
+      ...byPerson.map((c) => nameOf(c, settings)),
+      ...(request.round === 1
+        ? selection.notConnected.filter((n) => n.match !== 'common-name').map((n) => n.name)
+        : []),
     ];
-    const unenforceable = selection.selected.filter((c) => nameOf(c, settings) === '');
+    const commonNames = (request.target.kind === 'users' ? request.target.names : [])
+      .filter((n) => n.match === 'common-name')
+      .map((n) => n.name)
+      .filter((cn) => request.round === 1 || selection.selected.some((c) => sameName(c.commonName, cn)));
+    const unenforceable = byPerson.filter((c) => nameOf(c, settings) === '');
     if (unenforceable.length > 0) {
       result.notes.push(
         `certificate connections without matchCommonName cannot be kept out: ${[...new Set(unenforceable.map((c) => c.commonName))].join(', ')}`,
       );
     }
     const now = clock();
+    const entry = { ...request, expiresAt: request.quarantineUntil };
     result.quarantine = await writeQuarantines(
       store,
-      quarantinesFor(names, settings, { ...request, expiresAt: request.quarantineUntil }),
+      [
+        ...quarantinesFor(names, settings, entry),
+        ...quarantinesFor(commonNames, settings, entry, 'common-name'),
+      ],
       {
         dryRun: request.dryRun,
         now,
@@ -443,12 +502,15 @@ async function evictRound(
     );
   }
   // Whom a release made meanwhile took out of this request: their connections are left alone from now on.
-  const releasedNow = result.quarantine
-    .filter((q) => q.outcome === 'released-meanwhile')
-    .map((q) => q.username);
-  const releasedAccounts = new Set(releasedNow.map(quarantineKey));
-  const isReleasedName = (name: string) => name !== '' && releasedAccounts.has(quarantineKey(name));
-  const isReleased = (c: VpnConnection) => isReleasedName(nameOf(c, settings));
+  const releasedEntries = result.quarantine.filter((q) => q.outcome === 'released-meanwhile');
+  const releasedNow = releasedEntries.map((q) => q.username);
+  const releasedKeys = new Set(releasedEntries.map((q) => quarantineKey(q.username, q.kind)));
+  const isReleasedName = (name: string, kind?: QuarantineKind) =>
+    name !== '' && releasedKeys.has(quarantineKey(name, kind));
+  const isReleased = (c: VpnConnection) =>
+    selection.certificateOnly.has(connectionKey(c))
+      ? isReleasedName(c.commonName, 'common-name')
+      : isReleasedName(nameOf(c, settings));
   const toEnd = selection.selected.filter((c) => !isReleased(c));
   const leftAlone = selection.selected
     .filter(isReleased)

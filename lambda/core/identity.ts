@@ -91,6 +91,11 @@ export interface Selection {
    * not.
    */
   named: string[];
+  /**
+   * Connections (by `connectionKey`) selected only because an operator named their certificate's CommonName: they
+   * are kept out by the certificate's own entry, never by a user's.
+   */
+  certificateOnly: ReadonlySet<string>;
   notConnected: NamedUser[];
   ambiguous: Ambiguity[];
   /** Client addresses that lead to more than one person. */
@@ -117,6 +122,9 @@ function connectionsOf(
   connections: readonly VpnConnection[],
   rules: IdentityRules,
 ): { found: VpnConnection[]; ambiguity?: Ambiguity; note?: string } {
+  // The operator named the certificate: nothing is guessed, so matchCommonName does not apply.
+  if (named.match === 'common-name')
+    return { found: connections.filter((c) => sameName(c.commonName, named.name)) };
   const equal = connections.filter((c) => sameName(nameOf(c, rules), named.name));
   if (equal.length > 0 || named.match === 'username' || rules.usernameMatch === 'exact')
     return { found: equal };
@@ -147,6 +155,7 @@ export function selectConnections(
     skipped: [],
     users: [],
     named: [],
+    certificateOnly: new Set(),
     notConnected: [],
     ambiguous: [],
     sharedAddresses: [],
@@ -164,6 +173,8 @@ export function selectConnections(
 
   /** Connections of the people the target stands for: found by a name, or by an address that leads to them. */
   const byPerson = new Set<string>();
+  /** Connections of a certificate an operator named by its CommonName. */
+  const byCertificate = new Set<string>();
   if (target.kind === 'everyone') {
     const isExcepted = namesCoveredBy(target.except);
     for (const c of connections) {
@@ -181,7 +192,7 @@ export function selectConnections(
         selection.notes.push(note);
         selection.needsEveryEndpoint = true;
       }
-      for (const c of found) byPerson.add(connectionKey(c));
+      for (const c of found) (named.match === 'common-name' ? byCertificate : byPerson).add(connectionKey(c));
     }
     if (target.clientIps.length > 0) selection.needsEveryEndpoint = true;
     // Client VPN hands a released address to the next client: a connection made after the alert's last activity
@@ -205,7 +216,7 @@ export function selectConnections(
       for (const other of theirs) byPerson.add(connectionKey(other));
     }
     for (const c of connections) {
-      if (byPerson.has(connectionKey(c))) keep(c, protect(c));
+      if (byPerson.has(connectionKey(c)) || byCertificate.has(connectionKey(c))) keep(c, protect(c));
     }
     for (const c of onAddress) {
       if (!byPerson.has(connectionKey(c)))
@@ -214,6 +225,8 @@ export function selectConnections(
   }
   selection.selected = [...wanted.values()];
   selection.users = distinctNames(selection.selected.map(ownerOf));
+  // Common names come from operators and their tools, whose requests carry no client addresses.
+  selection.certificateOnly = new Set([...byCertificate].filter((key) => !byPerson.has(key)));
   selection.named =
     target.kind === 'users'
       ? distinctNames(

@@ -63,6 +63,8 @@ function releaseHeadline(result: EvictionResult): string {
  */
 function headline(result: EvictionResult): string {
   if (result.trigger === 'release') return releaseHeadline(result);
+  const held = result.quarantine.filter((q) => q.outcome === 'still-quarantined').map((q) => q.username);
+  if (held.length > 0) return `REACTIVATED, still quarantined: ${namesOf(held)}`;
   const total = (key: 'terminated' | 'wouldTerminate') => result.endpoints.reduce((n, e) => n + e[key], 0);
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
@@ -154,6 +156,7 @@ function leadOf(result: EvictionResult): ChatHeadline | undefined {
     ['refused', 'partial-failure', 'failed', 'not-connected', 'continuing'].includes(result.status) ||
     (result.trigger === 'release' && result.quarantine.length > 0) ||
     (result.releasedMeanwhile?.length ?? 0) > 0 ||
+    result.quarantine.some((q) => q.outcome === 'still-quarantined') ||
     keptForAPerson(result).length > 0;
   if (!acted && !needsAPerson) return undefined;
   const round = result.round > 1 ? ` (round ${result.round})` : '';

@@ -3,9 +3,12 @@ import type { Alert } from './alert';
 import { clientAddresses } from './cidr';
 import type { EvictorConfig } from './config';
 import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint } from './endpoint-ref';
-import { EventRejectedError, type ParsedEvent } from './events';
+import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
-import { distinctNames, foldCase } from './identity';
+import { coveredBy, distinctNames, foldCase } from './identity';
+import { decideIdentityCenter } from './identity-center';
+import { decideOkta } from './okta';
+import { UNTIL_RELEASED } from './quarantine';
 import { securityHubAlert } from './securityhub';
 import type {
   AlertOrigin,
@@ -207,6 +210,20 @@ function quarantineMinutes(config: EvictorConfig, asked: number | undefined, not
   return Math.max(config.quarantineMinutes, asked ?? 0);
 }
 
+/**
+ * A protected user can never be quarantined until released: the connect handler lets them in whatever the table
+ * says, so the entry would promise what it cannot keep, and break-glass must stay usable. A request that names one
+ * for an open-ended quarantine is refused as a whole, before anything is listed, so that a person looks at it.
+ */
+function withProtectedRefused(request: EvictionRequest, config: EvictorConfig): EvictionRequest {
+  if (!request.untilReleased || request.target.kind !== 'users') return request;
+  const isProtected = coveredBy(config.protectedUsers);
+  const named = request.target.names.filter((n) => isProtected(n.name)).map((n) => n.name);
+  if (named.length === 0) return request;
+  const why = `${named.join(', ')} ${named.length === 1 ? 'is a protected user' : 'are protected users'} (protectedUsers), who can never be quarantined until released; nobody was evicted`;
+  return { ...request, halt: { status: 'refused', why } };
+}
+
 /** Turns a validated event into a request under the deployment's policy. Throws EventRejectedError. */
 export function decide(event: ParsedEvent, config: EvictorConfig): DecidedRequest {
   const notes: string[] = [];
@@ -218,11 +235,12 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
     case 'evict': {
       const { detail } = event;
       const origin = commandOrigin(event.sender, config);
-      return {
+      const request: EvictionRequest = {
         trigger: 'evict',
         ...(origin ? { origin } : {}),
         ...askedOf(event, config, notes),
         quarantineMinutes: quarantineMinutes(config, detail.quarantineMinutes, notes),
+        ...(detail.quarantine === UNTIL_RELEASED_SPELLING ? { untilReleased: true as const } : {}),
         round: 1,
         target: {
           kind: 'users',
@@ -233,12 +251,23 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
             ...distinctNames(detail.identities ?? []).map(
               (name): NamedUser => ({ name, match: 'identity', source: 'identities' }),
             ),
+            ...distinctNames(detail.commonNames ?? []).map(
+              (name): NamedUser => ({ name, match: 'common-name', source: 'commonNames' }),
+            ),
           ],
           clientIps: [],
         },
         notes,
       };
+      return withProtectedRefused(request, config);
     }
+    case 'identity-center':
+      return withProtectedRefused(decideIdentityCenter(event.call, event.correlationId, config), config);
+    case 'okta':
+      return withProtectedRefused(
+        decideOkta(event.source, event.detail, event.correlationId, config),
+        config,
+      );
     case 'disconnect-all': {
       const { detail } = event;
       return {
@@ -275,7 +304,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         quarantineMinutes: 0,
         ...(detail.quarantineUntil !== undefined &&
         detail.trigger !== 'disconnect-all' &&
-        config.quarantineMinutes > 0
+        (config.quarantineMinutes > 0 || detail.quarantineUntil >= UNTIL_RELEASED)
           ? { quarantineUntil: detail.quarantineUntil }
           : {}),
         round: detail.round,

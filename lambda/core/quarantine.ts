@@ -10,14 +10,36 @@ import type { QuarantineOutcome } from './types';
  * another person who happens to share a local part (evict narrowly).
  */
 export interface QuarantineRequest {
-  /** The name as EC2 reported it, or as the alert or operator gave it. */
+  /** The name as EC2 reported it, or as the alert or operator gave it; for a `common-name` entry, the CN. */
   username: string;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds; `UNTIL_RELEASED` for an open-ended quarantine. */
   expiresAt: number;
+  /**
+   * `common-name`: an operator named a certificate's CommonName explicitly; the connect handler denies a request
+   * with that `common-name` whatever `matchCommonName` says, and such an entry never denies a username. Absent: a
+   * user's entry, checked against the username (and the CommonName with `matchCommonName`).
+   */
+  kind?: QuarantineKind;
   reason: string;
   trigger: string;
   correlationId: string;
 }
+
+export type QuarantineKind = 'user' | 'common-name';
+
+/**
+ * The expiry of an open-ended quarantine, which holds until a release lifts it: the last instant a JavaScript Date
+ * can hold, so that every comparison of expiries (a longer quarantine wins) treats it as later than any timed one.
+ * The table gives such an entry no TTL attribute, so DynamoDB never deletes it.
+ */
+export const UNTIL_RELEASED = 8.64e15;
+
+export const isUntilReleased = (entry: Pick<QuarantineRequest, 'expiresAt'>): boolean =>
+  entry.expiresAt >= UNTIL_RELEASED;
+
+/** How an entry's end reads in results, notices and the CLI: an ISO time, or `until-released`. */
+export const untilOf = (expiresAt: number): string =>
+  expiresAt >= UNTIL_RELEASED ? 'until-released' : new Date(expiresAt).toISOString();
 
 export interface QuarantineRelease {
   /** Who lifted it: an operator, or the event source. */
@@ -57,10 +79,18 @@ export interface QuarantineStore {
     now: number,
     options?: { ownReleaseStands?: boolean },
   ): Promise<QuarantineWrite>;
-  /** The unreleased, unexpired entry that denies `username` (its account, by `quarantineKey`), if any. */
-  active(username: string, now: number): Promise<QuarantineEntry | undefined>;
+  /**
+   * The unreleased, unexpired entry of that kind (a user's by default) that denies `username` (its account, by
+   * `quarantineKey`), if any.
+   */
+  active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined>;
   /** Marks the active entry for `username` released, keeping who and why; returns what it lifted. */
-  release(username: string, release: QuarantineRelease, now: number): Promise<QuarantineEntry | undefined>;
+  release(
+    username: string,
+    release: QuarantineRelease,
+    now: number,
+    kind?: QuarantineKind,
+  ): Promise<QuarantineEntry | undefined>;
   /** Every unreleased, unexpired entry. */
   listActive(now: number): Promise<QuarantineEntry[]>;
 }
@@ -76,19 +106,19 @@ export const MAX_KEY_BYTES = 2048;
  * holds: such an account is keyed by the SHA-256 of its folded name (the entry keeps the name), under a prefix of
  * its own, so a digest key can never equal a readable one.
  */
-export function quarantineKey(username: string): string {
+export function quarantineKey(username: string, kind: QuarantineKind = 'user'): string {
   const account = username.slice(username.lastIndexOf('\\') + 1);
-  const folded = foldCase(account === '' ? username : account);
-  const readable = `quarantine#user#${folded}`;
+  // A certificate's CommonName is taken whole: it is no Active Directory account with a `DOMAIN\` to take off.
+  const folded = foldCase(kind === 'common-name' || account === '' ? username : account);
+  const readable = `quarantine#${kind === 'common-name' ? 'cn' : 'user'}#${folded}`;
   if (Buffer.byteLength(readable) <= MAX_KEY_BYTES) return readable;
-  return `quarantine#sha256#${createHash('sha256').update(folded).digest('hex')}`;
+  const digest = createHash('sha256').update(folded).digest('hex');
+  return kind === 'common-name' ? `quarantine#cn-sha256#${digest}` : `quarantine#sha256#${digest}`;
 }
 
 /** Active means unreleased and not yet expired; the table's TTL deletes expired entries some time later. */
 export const isActive = (entry: QuarantineEntry, now: number): boolean =>
   entry.released === undefined && entry.expiresAt > now;
-
-const isoTime = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Writes the quarantine before anything is terminated, so that the AWS VPN client's reconnect a few seconds after
@@ -103,18 +133,19 @@ export async function writeQuarantines(
 ): Promise<QuarantineOutcome[]> {
   const since = options.ownReleaseStands ? { ownReleaseStands: true } : {};
   return Promise.all(
-    entries.map(async ({ username, expiresAt }, i): Promise<QuarantineOutcome> => {
-      if (options.dryRun) return { username, until: isoTime(expiresAt), outcome: 'would-write' };
+    entries.map(async ({ username, expiresAt, kind }, i): Promise<QuarantineOutcome> => {
+      const of = kind === 'common-name' ? { username, kind } : { username };
+      if (options.dryRun) return { ...of, until: untilOf(expiresAt), outcome: 'would-write' };
       try {
         const written = await store.put(entries[i] as QuarantineRequest, options.now, since);
-        if (written === 'written') return { username, until: isoTime(expiresAt), outcome: written };
-        if (written === 'released-meanwhile') return { username, outcome: written };
+        if (written === 'written') return { ...of, until: untilOf(expiresAt), outcome: written };
+        if (written === 'released-meanwhile') return { ...of, outcome: written };
         // Say until when the longer quarantine that stays runs, not the shorter one asked for.
-        const kept = await store.active(username, options.now);
-        return { username, ...(kept ? { until: isoTime(kept.expiresAt) } : {}), outcome: written };
+        const kept = await store.active(username, options.now, kind);
+        return { ...of, ...(kept ? { until: untilOf(kept.expiresAt) } : {}), outcome: written };
       } catch (error) {
         options.onError?.(error);
-        return { username, outcome: 'failed', error: (error as Error).message, transient: mayPass(error) };
+        return { ...of, outcome: 'failed', error: (error as Error).message, transient: mayPass(error) };
       }
     }),
   );
@@ -125,23 +156,32 @@ export async function releaseQuarantines(
   store: QuarantineStore,
   usernames: readonly string[],
   release: QuarantineRelease,
-  options: { dryRun: boolean; now: number; onError?: (error: unknown) => void },
+  options: { dryRun: boolean; now: number; kind?: QuarantineKind; onError?: (error: unknown) => void },
 ): Promise<QuarantineOutcome[]> {
+  const { kind } = options;
   return Promise.all(
     usernames.map(async (username): Promise<QuarantineOutcome> => {
+      const of = kind === 'common-name' ? { kind } : {};
       try {
         const lifted = options.dryRun
-          ? await store.active(username, options.now)
-          : await store.release(username, release, options.now);
-        if (!lifted) return { username, outcome: 'not-quarantined' };
+          ? await store.active(username, options.now, kind)
+          : await store.release(username, release, options.now, kind);
+        if (!lifted) return { username, ...of, outcome: 'not-quarantined' };
         return {
           username: lifted.username,
-          until: isoTime(lifted.expiresAt),
+          ...of,
+          until: untilOf(lifted.expiresAt),
           outcome: options.dryRun ? 'would-release' : 'released',
         };
       } catch (error) {
         options.onError?.(error);
-        return { username, outcome: 'failed', error: (error as Error).message, transient: mayPass(error) };
+        return {
+          username,
+          ...of,
+          outcome: 'failed',
+          error: (error as Error).message,
+          transient: mayPass(error),
+        };
       }
     }),
   );
@@ -157,12 +197,15 @@ export function quarantinesFor(
   names: readonly string[],
   rules: { protectedUsers: readonly string[] },
   request: { expiresAt: number; reason: string; trigger: string; correlationId: string },
+  kind: QuarantineKind = 'user',
 ): QuarantineRequest[] {
   const isProtected = coveredBy(rules.protectedUsers);
   // One entry per account: the first spelling seen of it.
   const byAccount = new Map<string, string>();
-  for (const name of names)
-    if (name !== '' && !byAccount.has(quarantineKey(name))) byAccount.set(quarantineKey(name), name);
+  for (const name of names) {
+    const key = quarantineKey(name, kind);
+    if (name !== '' && !byAccount.has(key)) byAccount.set(key, name);
+  }
   return [...byAccount.values()]
     .filter((username) => !isProtected(username))
     .map((username) => ({
@@ -171,5 +214,6 @@ export function quarantinesFor(
       reason: request.reason,
       trigger: request.trigger,
       correlationId: request.correlationId,
+      ...(kind === 'common-name' ? { kind } : {}),
     }));
 }

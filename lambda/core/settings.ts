@@ -443,6 +443,116 @@ function alertSourcesOf(raw: unknown): AlertSources {
   };
 }
 
+/**
+ * Okta's System Log through its EventBridge log stream: the partner event bus the stream's partner event source is
+ * associated with (the bus has the source's name), and which System Log event types act. `offboard`: quarantine
+ * until released; `evict`: the deployment's `quarantineMinutes`; `reactivate`: nothing is released, a notice says
+ * who could be. An event type belongs to one list at most.
+ */
+export interface OktaSignals {
+  eventBusName: string;
+  offboard: string[];
+  evict: string[];
+  reactivate: string[];
+}
+
+/** The defaults an identity team would choose; each list can be replaced in the setting. */
+export const OKTA_EVENT_TYPES = {
+  offboard: ['user.lifecycle.deactivate', 'user.lifecycle.suspend'],
+  evict: ['user.account.lock', 'user.session.clear'],
+  reactivate: ['user.lifecycle.activate', 'user.lifecycle.reactivate', 'user.lifecycle.unsuspend'],
+} as const;
+
+/** Okta's partner event sources, and so their buses: `aws.partner/okta.com/<org>/<name>`. */
+export const OKTA_SOURCE_PREFIX = 'aws.partner/okta.com/';
+const OKTA_BUS = /^aws\.partner\/okta\.com\/[\w.-]{1,100}\/[\w.-]{1,200}$/;
+const OKTA_EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+const OKTA_FIELDS = ['eventBusName', 'offboard', 'evict', 'reactivate'] as const;
+const OKTA_FORM =
+  'an object with the eventBusName of the Okta log stream\'s partner event bus and, optionally, the event types that offboard, evict and reactivate, such as {"eventBusName":"aws.partner/okta.com/acme-123/vpn-offboarding"}';
+
+function oktaOf(raw: unknown): OktaSignals {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidSettingError(OKTA_FORM, raw);
+  const unknown = Object.keys(raw).find((field) => !(OKTA_FIELDS as readonly string[]).includes(field));
+  if (unknown !== undefined)
+    throw new InvalidSettingError(`one of the fields ${OKTA_FIELDS.join(', ')}`, unknown, `.${unknown}`);
+  const given = raw as Record<string, unknown>;
+  if (typeof given.eventBusName !== 'string' || !OKTA_BUS.test(given.eventBusName))
+    throw new InvalidSettingError(
+      'the name of the partner event bus of the Okta log stream, aws.partner/okta.com/<org>/<event source name>',
+      given.eventBusName,
+      '.eventBusName',
+    );
+  const lists = { offboard: [], evict: [], reactivate: [] } as Record<
+    keyof typeof OKTA_EVENT_TYPES,
+    string[]
+  >;
+  for (const field of Object.keys(OKTA_EVENT_TYPES) as Array<keyof typeof OKTA_EVENT_TYPES>) {
+    const value = given[field] ?? OKTA_EVENT_TYPES[field];
+    if (
+      !Array.isArray(value) ||
+      value.some((type) => typeof type !== 'string' || !OKTA_EVENT_TYPE.test(type))
+    )
+      throw new InvalidSettingError(
+        'a list of Okta System Log event types such as "user.lifecycle.deactivate" (empty: none)',
+        value,
+        `.${field}`,
+      );
+    lists[field] = [...new Set(value as string[])];
+  }
+  const all = [...lists.offboard, ...lists.evict, ...lists.reactivate];
+  const twice = all.find((type, i) => all.indexOf(type) !== i);
+  if (twice !== undefined)
+    throw new InvalidSettingError('each event type in one of offboard, evict and reactivate only', twice);
+  return { eventBusName: given.eventBusName, ...lists };
+}
+
+/**
+ * IAM Identity Center: the identity store whose deleted users are offboarded, and the accounts (the management or
+ * delegated administrator account) whose Identity Store calls reach the alert bus through the forwarder; none when
+ * the evictor runs in Identity Center's own account and Region.
+ */
+export interface IdentityCenterSignals {
+  identityStoreId: string;
+  accounts?: string[];
+}
+
+/** An identity store id as the Identity Store API writes it: `d-` and ten hex digits, or a UUID. */
+const IDENTITY_STORE_ID = /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const IDENTITY_CENTER_FIELDS = ['identityStoreId', 'accounts'] as const;
+const IDENTITY_CENTER_FORM =
+  'an object with the identityStoreId of IAM Identity Center and, when another account administers it, its accounts, such as {"identityStoreId":"d-9067642ac7","accounts":["111122223333"]}';
+
+function identityCenterOf(raw: unknown): IdentityCenterSignals {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InvalidSettingError(IDENTITY_CENTER_FORM, raw);
+  const unknown = Object.keys(raw).find(
+    (field) => !(IDENTITY_CENTER_FIELDS as readonly string[]).includes(field),
+  );
+  if (unknown !== undefined)
+    throw new InvalidSettingError(
+      `one of the fields ${IDENTITY_CENTER_FIELDS.join(', ')}`,
+      unknown,
+      `.${unknown}`,
+    );
+  const { identityStoreId, accounts } = raw as Record<string, unknown>;
+  if (typeof identityStoreId !== 'string' || !IDENTITY_STORE_ID.test(identityStoreId))
+    throw new InvalidSettingError(
+      'an identity store id: "d-" and ten hex digits (d-9067642ac7), or a UUID',
+      identityStoreId,
+      '.identityStoreId',
+    );
+  if (accounts === undefined) return { identityStoreId };
+  if (
+    !Array.isArray(accounts) ||
+    accounts.length === 0 ||
+    accounts.some((account) => typeof account !== 'string' || !ACCOUNT_ID.test(account))
+  )
+    throw new InvalidSettingError('a non-empty list of 12-digit AWS account ids', accounts, '.accounts');
+  return { identityStoreId, accounts: [...new Set(accounts as string[])] };
+}
+
 /** The evictor's alert bus, as its stack outputs it: a custom bus in some account and Region, never a default bus. */
 const ALERT_BUS_ARN = new RegExp(
   `^arn:aws[a-z-]*:events:${REGION.source.slice(1, -1)}:\\d{12}:event-bus/(?!default$)[\\w.-]{1,256}$`,
@@ -724,6 +834,34 @@ export const SETTINGS = {
         'Alerts from other accounts: an alert bus that admits findings from the organisation and/or `accounts`; findings of accounts not listed evict nobody. `commandAccounts` may also send `Evict VPN User` (none by default) (see [Alerts from the whole organisation](organization.md)).',
     },
   }),
+  okta: declared<OktaSignals | undefined>({
+    key: 'okta',
+    variable: 'OKTA',
+    readers: ['evictor'],
+    default: undefined,
+    parse: oktaOf,
+    toVariable: (okta) => (okta ? JSON.stringify(okta) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"eventBusName":"aws.partner/okta.com/acme-123/vpn-offboarding"}',
+      meaning:
+        "Okta's log stream: a rule on its partner event bus; `offboard`, `evict` and `reactivate` list the event types that act (see [Offboarding](offboarding.md#okta)).",
+    },
+  }),
+  identityCenter: declared<IdentityCenterSignals | undefined>({
+    key: 'identityCenter',
+    variable: 'IDENTITY_CENTER',
+    readers: ['evictor'],
+    default: undefined,
+    parse: identityCenterOf,
+    toVariable: (identityCenter) => (identityCenter ? JSON.stringify(identityCenter) : undefined),
+    docs: {
+      default: 'none',
+      example: '{"identityStoreId":"d-9067642ac7"}',
+      meaning:
+        "IAM Identity Center: a user deleted from this identity store is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
+    },
+  }),
   alertBusArn: declared<string | undefined>({
     key: 'alertBusArn',
     default: undefined,
@@ -749,6 +887,15 @@ export const SETTINGS = {
       example: 'true',
       meaning:
         "With `alertBusArn`: the forwarder also sends Security Hub's copies of GuardDuty findings (in its aggregation Region, every linked Region's).",
+    },
+  }),
+  forwardIdentityCenter: flag({
+    key: 'forwardIdentityCenter',
+    default: false,
+    docs: {
+      example: 'true',
+      meaning:
+        "With `alertBusArn`, in IAM Identity Center's account and home Region: the forwarder also sends the Identity Store's `DeleteUser` calls (see [Offboarding](offboarding.md#iam-identity-center)).",
     },
   }),
   notifyEmail: declared<string | undefined>({

@@ -29,7 +29,18 @@ export interface IdentityCandidate {
   /** Whose session it is, for a chosen session's refusal: `AssumedRole "deploy"`, `FederatedUser`. */
   principal?: string;
 }
-export type Trigger = 'guardduty' | 'evict' | 'release' | 'disconnect-all' | 'sweep';
+/**
+ * `okta`: an event of Okta's System Log, through its log stream. `identity-center`: IAM Identity Center's Identity
+ * Store call, as CloudTrail records it.
+ */
+export type Trigger =
+  | 'guardduty'
+  | 'evict'
+  | 'okta'
+  | 'identity-center'
+  | 'release'
+  | 'disconnect-all'
+  | 'sweep';
 
 /** Why the session sweep ends a session. It is not a security eviction: nobody is quarantined. */
 export type SessionEndReason = 'idle' | 'over-age';
@@ -103,7 +114,12 @@ export type Outcome =
 /** What happened to one quarantine entry: written, kept (a longer one was there), released, or why not. */
 export interface QuarantineOutcome {
   username: string;
-  /** ISO time the quarantine ends: the one written, or the longer one kept, or the one lifted. */
+  /** Set for an entry that names a certificate's CommonName (`offboard --common-name`). */
+  kind?: 'common-name';
+  /**
+   * ISO time the quarantine ends (the one written, or the longer one kept, or the one lifted), or
+   * `until-released` for an open-ended one.
+   */
   until?: string;
   outcome:
     | 'written'
@@ -114,6 +130,8 @@ export interface QuarantineOutcome {
     | 'not-quarantined'
     /** Released after the eviction began: the release wins, and the person's connections are left alone. */
     | 'released-meanwhile'
+    /** Still held after the identity provider reactivated the person: a person may release them. */
+    | 'still-quarantined'
     /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
     | 'protected'
     | 'failed';
@@ -131,7 +149,11 @@ export interface QuarantineOutcome {
  */
 export interface NamedUser {
   name: string;
-  match: 'username' | 'identity';
+  /**
+   * `common-name`: a certificate's CommonName an operator named (`commonNames`); it matches connections whose
+   * CommonName is equal ignoring case, whatever `matchCommonName` says, and is quarantined as a certificate.
+   */
+  match: 'username' | 'identity' | 'common-name';
   /** Where the name came from, for the notes: `usernames`, `accessKeyDetails.principalId`, `identityMap`. */
   source: string;
 }
@@ -157,6 +179,13 @@ export interface EvictionRequest {
   target: Target;
   /** How long the users it evicts stay out; 0 = no quarantine (Disconnect All, or quarantine turned off). */
   quarantineMinutes: number;
+  /** Offboarding: the people it evicts stay out until a release lifts it; `quarantineMinutes` does not apply. */
+  untilReleased?: true;
+  /**
+   * The identity provider reactivated this person: nothing is evicted or released (a person decides); the result
+   * and its notice say whether a quarantine still holds them.
+   */
+  reactivated?: string;
   /**
    * When the quarantine ends (epoch ms), fixed by the first round: every later round writes the same entries for
    * the people it finds, so a user a later round ends is kept out too, and until the same time.

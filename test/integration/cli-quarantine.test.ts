@@ -1,53 +1,25 @@
-import { join } from 'node:path';
-import { type RunningEmulator, startEmulator } from '../../emulator/server';
-import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import type { QuarantineEntry, QuarantineRequest } from '../../lambda/core/quarantine';
-import { closedPort, type LocalTable, startLocalTable } from '../support/dynamodb';
-import { offlineEnv, ROOT, run } from '../support/process';
+import { useCliRig } from '../support/cli-rig';
+import { closedPort } from '../support/dynamodb';
 
-const CLI = join(ROOT, 'dist', 'cvpn-evict.js');
 const A = 'cvpn-endpoint-0123456789abcdef0';
 const MINUTE = 60_000;
 const CORRELATION_ID = /^cli-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-let emulator: RunningEmulator;
-let table: LocalTable;
-let store: DynamoDbQuarantineStore;
-
-beforeAll(async () => {
-  emulator = await startEmulator({
-    seed: {
-      endpoints: [
-        {
-          clientVpnEndpointId: A,
-          connections: [{ username: 'alice' }, { username: 'alice' }, { username: 'bob' }],
-        },
-      ],
+const rig = useCliRig({
+  endpoints: [
+    {
+      clientVpnEndpointId: A,
+      connections: [{ username: 'alice' }, { username: 'alice' }, { username: 'bob' }],
     },
-  });
+  ],
 });
-afterAll(() => emulator.close());
+const { cli } = rig;
 
-beforeEach(async () => {
-  emulator.reset();
-  table = await startLocalTable();
-  store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
-});
-afterEach(() => table.close());
-
-/**
- * The built CLI in a child process with no AWS credentials, the SDK pointed at the local table by
- * AWS_ENDPOINT_URL_DYNAMODB, as docs/cli.md says; `USER` names the operator in what it records.
- */
-const cli = (args: string[], dynamodbUrl = table.db.url) =>
-  run(process.execPath, [CLI, ...args], {
-    env: { ...offlineEnv(), AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl, USER: 'jdoe' },
-  });
-
-const T = () => ['--table', table.db.tableName];
-const local = () => ['--endpoint-url', emulator.url, '--endpoint-id', A];
+const T = () => ['--table', rig.table.db.tableName];
+const local = () => ['--endpoint-url', rig.emulator.url, '--endpoint-id', A];
 const active = () =>
-  emulator.snapshot().endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active'));
+  rig.emulator.snapshot().endpoints.flatMap((e) => e.connections.filter((c) => c.status === 'active'));
 const iso = (ms: number) => new Date(ms).toISOString();
 const sorted = (entries: QuarantineEntry[]) =>
   [...entries].sort((a, b) => a.username.localeCompare(b.username));
@@ -65,7 +37,7 @@ describe('cvpn-evict quarantine', () => {
       cli(['quarantine', 'add', 'alice', 'Bob@Example.com', '--minutes', '30', '--reason', 'INC-1', ...T()]),
     );
     expect(added.out.code).toBe(0);
-    const entries = sorted(await store.listActive(Date.now()));
+    const entries = sorted(await rig.store.listActive(Date.now()));
     expect(entries.map(({ username, reason, trigger }) => [username, reason, trigger])).toEqual([
       ['alice', 'INC-1', 'operator'],
       ['Bob@Example.com', 'INC-1', 'operator'],
@@ -93,7 +65,7 @@ describe('cvpn-evict quarantine', () => {
     expect(rows.slice(1, 3).map((row) => row.split(/ {2,}/))).toEqual(
       entries.map((e) => [e.username, iso(e.expiresAt), 'operator', e.correlationId, 'INC-1']),
     );
-    expect(rows[3]).toBe(`2 active quarantine entries in ${table.db.tableName}`);
+    expect(rows[3]).toBe(`2 active quarantine entries in ${rig.table.db.tableName}`);
 
     const released = await timed(() =>
       cli(['quarantine', 'release', 'BOB@example.com', 'dave', '--reason', 'cleared', ...T()]),
@@ -106,9 +78,9 @@ describe('cvpn-evict quarantine', () => {
           ' {2}not-quarantined dave\\n$',
       ),
     );
-    expect((await store.listActive(Date.now())).map((e) => e.username)).toEqual(['alice']);
+    expect((await rig.store.listActive(Date.now())).map((e) => e.username)).toEqual(['alice']);
     // The entry stays, released, with who let Bob back in and why: the audit trail.
-    const item = await table.rawItem('quarantine#user#bob@example.com');
+    const item = await rig.table.rawItem('quarantine#user#bob@example.com');
     const record = item?.released?.M;
     expect([record?.by?.S, record?.reason?.S]).toEqual(['cvpn-evict (jdoe)', 'cleared']);
     expect(record?.correlationId?.S).toMatch(CORRELATION_ID);
@@ -125,10 +97,10 @@ describe('cvpn-evict quarantine', () => {
       correlationId: 'finding-1',
       ...overrides,
     });
-    await store.put(entry('carol@example.com'), now);
-    await store.put(entry('expired', { expiresAt: now - MINUTE }), now - 2 * MINUTE);
-    await store.put(entry('freed'), now);
-    await store.release('freed', { by: 'test', reason: 'test', correlationId: 'r' }, now);
+    await rig.store.put(entry('carol@example.com'), now);
+    await rig.store.put(entry('expired', { expiresAt: now - MINUTE }), now - 2 * MINUTE);
+    await rig.store.put(entry('freed'), now);
+    await rig.store.release('freed', { by: 'test', reason: 'test', correlationId: 'r' }, now);
 
     const { code, stdout } = await cli(['quarantine', 'list', '--json', ...T()]);
     expect(code).toBe(0);
@@ -161,12 +133,12 @@ describe('cvpn-evict quarantine', () => {
       '  protected       BreakGlass@example.com  a protected user: the connect handler always lets them in',
       expect.stringMatching(/^ {2}written {9}alice {2}until \S+Z$/),
     ]);
-    expect((await store.listActive(Date.now())).map((e) => e.username)).toEqual(['alice']);
+    expect((await rig.store.listActive(Date.now())).map((e) => e.username)).toEqual(['alice']);
   });
 
   it('add keeps a longer quarantine and says so; a shorter one never replaces it', async () => {
     await cli(['quarantine', 'add', 'alice', '--minutes', '120', ...T()]);
-    const [longer] = await store.listActive(Date.now());
+    const [longer] = await rig.store.listActive(Date.now());
 
     const shorter = await timed(() =>
       cli(['quarantine', 'add', 'ALICE', '--minutes', '5', '--json', ...T()]),
@@ -177,28 +149,27 @@ describe('cvpn-evict quarantine', () => {
     expect(report.quarantine).toEqual([
       expect.objectContaining({ username: 'ALICE', outcome: 'kept-longer' }),
     ]);
-    expect(await store.listActive(Date.now())).toEqual([longer]);
+    expect(await rig.store.listActive(Date.now())).toEqual([longer]);
   });
 
   it('add --dry-run writes nothing; release --dry-run lifts nothing; both say what they would do', async () => {
     const dryAdd = await cli(['quarantine', 'add', 'alice', '--minutes', '30', '--dry-run', ...T()]);
     expect(dryAdd.code).toBe(0);
     expect(dryAdd.stdout).toMatch(/^DRY-RUN {2}quarantine add .*\n {2}would-write {5}alice {2}until \S+Z\n$/);
-    expect(await table.itemCount()).toBe(0);
+    expect(await rig.table.itemCount()).toBe(0);
 
     await cli(['quarantine', 'add', 'alice', '--minutes', '30', ...T()]);
-    const before = await store.listActive(Date.now());
+    const before = await rig.store.listActive(Date.now());
     const dryRelease = await cli(['quarantine', 'release', 'alice', '--dry-run', ...T()]);
     expect(dryRelease.code).toBe(0);
     expect(dryRelease.stdout).toContain('  would-release   alice  until');
-    expect(await store.listActive(Date.now())).toEqual(before);
+    expect(await rig.store.listActive(Date.now())).toEqual(before);
   });
 
   it('exits 1 with one actionable line when nothing answers at the table endpoint', async () => {
-    const { code, stdout, stderr } = await cli(
-      ['quarantine', 'list', ...T()],
-      `http://127.0.0.1:${await closedPort()}`,
-    );
+    const { code, stdout, stderr } = await cli(['quarantine', 'list', ...T()], {
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`,
+    });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.split('\n')).toEqual([
@@ -223,7 +194,7 @@ describe('cvpn-evict quarantine', () => {
     expect(stdout.split('\n')[1]).toMatch(
       /^ {2}failed {10}alice {2}\(DynamoDB PutItem on table NoSuchTable failed with ResourceNotFoundException \(the table does not exist in this account and Region\)/,
     );
-    expect(await table.itemCount()).toBe(0);
+    expect(await rig.table.itemCount()).toBe(0);
   });
 });
 
@@ -232,7 +203,7 @@ describe('cvpn-evict evict --table', () => {
     const ran = await timed(() => cli(['evict', 'alice', '--reason', 'phished', ...T(), ...local()]));
     expect(ran.out.code).toBe(0);
     expect(active().map((c) => c.username)).toEqual(['bob']);
-    const entry = await store.active('Alice', Date.now());
+    const entry = await rig.store.active('Alice', Date.now());
     expect(entry).toMatchObject({
       username: 'alice',
       reason: 'phished',
@@ -247,14 +218,14 @@ describe('cvpn-evict evict --table', () => {
 
   it('--quarantine-minutes sets how long; 0 quarantines nobody', async () => {
     const ran = await timed(() => cli(['evict', 'alice', '--quarantine-minutes', '240', ...T(), ...local()]));
-    const entry = await store.active('alice', Date.now());
+    const entry = await rig.store.active('alice', Date.now());
     expect(entry?.expiresAt).toBeGreaterThanOrEqual(ran.before + 240 * MINUTE);
     expect(entry?.expiresAt).toBeLessThanOrEqual(ran.after + 240 * MINUTE);
 
     const none = await cli(['evict', 'bob', '--quarantine-minutes', '0', ...T(), ...local()]);
     expect(none.code).toBe(0);
     expect(active()).toEqual([]);
-    expect(await store.active('bob', Date.now())).toBeUndefined();
+    expect(await rig.store.active('bob', Date.now())).toBeUndefined();
     expect(none.stdout).not.toContain('quarantine');
   });
 
@@ -265,7 +236,7 @@ describe('cvpn-evict evict --table', () => {
     expect(stdout).toContain(
       'note: quarantine not applied: no quarantine table is configured, so the users can reconnect',
     );
-    expect(await table.itemCount()).toBe(0);
+    expect(await rig.table.itemCount()).toBe(0);
   });
 
   it('disconnect-all --table quarantines nobody: the end of the day is not a security event', async () => {
@@ -273,7 +244,7 @@ describe('cvpn-evict evict --table', () => {
     // With the table it takes the mass-disconnect lease: no warning that it cannot.
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(active()).toEqual([]);
-    expect(await table.itemCount()).toBe(0);
+    expect(await rig.table.itemCount()).toBe(0);
   });
 });
 
@@ -354,16 +325,16 @@ describe('cvpn-evict quarantine rejects', () => {
       '--quarantine-minutes must be a whole number from 0 to 43200, got "lots"',
     ],
   ])('exits 2 on %s, and changes nothing', async (_label, args, message) => {
-    await store.put(kept, Date.now());
-    const before = await table.rawItem('quarantine#user#alice');
+    await rig.store.put(kept, Date.now());
+    const before = await rig.table.rawItem('quarantine#user#alice');
     const expanded = args.flatMap((arg) => (arg === '@T' ? T() : arg === '@E' ? local() : [arg]));
 
     const { code, stdout, stderr } = await cli(expanded);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(`cvpn-evict: ${message}`);
-    expect(await table.itemCount()).toBe(1);
-    expect(await table.rawItem('quarantine#user#alice')).toEqual(before);
-    expect(emulator.snapshot().calls).toEqual({});
+    expect(await rig.table.itemCount()).toBe(1);
+    expect(await rig.table.rawItem('quarantine#user#alice')).toEqual(before);
+    expect(rig.emulator.snapshot().calls).toEqual({});
   });
 });

@@ -35,9 +35,9 @@ describe('npm start', () => {
     );
     // Off-hours means off: a connection outside the window is denied, an exempt user's allowed.
     expect(stdout).toMatch(
-      /12\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
+      /14\. Bob tries to connect after hours[\s\S]*denied \(client-connect-failed\): "VPN access opens \w+day 07:00 [\w/]+\. Outside these hours, contact it-help@example\.com\."/,
     );
-    expect(stdout).toMatch(/13\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
+    expect(stdout).toMatch(/15\. The on-call engineer connects after hours[\s\S]*allowed: connection/);
     expect(stdout).toMatch(
       /1\. GuardDuty: anomalous API calls by an IAM Identity Center session[\s\S]*resolved: alice\.smith@corp\.example\.com\n\s+result: [1-9]\d* terminated/,
     );
@@ -63,10 +63,14 @@ describe('npm start', () => {
     expect(idle?.[1]).toContain('heidi.novak@corp.example.com, ivan.silva@corp.example.com');
     expect(idle?.[2]).toBe('2');
     expect(idle?.[1]).not.toMatch(/oncall|breakglass/);
+    // A leaver: Okta's deactivation ends every session of Frank's and keeps him out until released.
+    expect(stdout).toMatch(
+      /10\. Okta: Frank leaves[\s\S]*?resolved: frank\.ito@corp\.example\.com\n\s+result: 3 terminated[\s\S]*?quarantine: frank\.ito@corp\.example\.com written \(until released\)[\s\S]*11\. Frank's VPN client tries again[\s\S]*denied \(client-connect-failed\)/,
+    );
     expect(stdout).not.toContain('NodeVersionSupportWarning');
     expect(stdout).not.toMatch(/^\s+\| \{/m);
     const endOfDay =
-      /11\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
+      /13\. End of the working day[\s\S]*?outcome: completed[\s\S]*?(\d+) skipped; active connections \d+ -> (\d+)/.exec(
         stdout,
       );
     // The exempt (oncall) and the protected (breakglass) are kept, and they are all that stay connected.

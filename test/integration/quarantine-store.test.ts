@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { CONNECT_HANDLER_BUDGET, DynamoDbStoreError } from '../../lambda/adapters/dynamodb-client';
 import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
-import type { QuarantineRequest } from '../../lambda/core/quarantine';
+import { type QuarantineRequest, UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import {
   clientFor,
   closedPort,
@@ -464,5 +464,74 @@ describe('an unreachable store, with the client-connect handler client', () => {
       client.destroy();
       await silent.close();
     }
+  });
+});
+
+describe('open-ended (until released) and certificate entries', () => {
+  const openEnded = (overrides: Partial<QuarantineRequest> = {}) =>
+    request({ expiresAt: UNTIL_RELEASED, trigger: 'evict', reason: 'left the company', ...overrides });
+
+  it('an open-ended entry has no TTL attribute, so DynamoDB never deletes it; it denies years later', async () => {
+    expect(await store.put(openEnded(), T)).toBe('written');
+
+    const item = await table.rawItem('quarantine#user#alice.smith@example.com');
+    expect(item).toBeDefined();
+    expect(item).not.toHaveProperty('expiresAtEpochSeconds');
+    expect(await store.active('alice.smith@example.com', T + 10 * 365 * 86_400_000)).toMatchObject({
+      expiresAt: UNTIL_RELEASED,
+    });
+  });
+
+  it('replacing a timed entry removes its TTL attribute; a timed write never shortens the open-ended one', async () => {
+    await store.put(request(), T);
+    expect(await table.rawItem('quarantine#user#alice.smith@example.com')).toHaveProperty(
+      'expiresAtEpochSeconds',
+    );
+    expect(await store.put(openEnded(), T + 1)).toBe('written');
+    expect(await store.put(request({ expiresAt: T + 30 * 24 * 60 * MINUTE }), T + 2)).toBe('kept-longer');
+
+    const item = await table.rawItem('quarantine#user#alice.smith@example.com');
+    expect(item).not.toHaveProperty('expiresAtEpochSeconds');
+    expect(item?.reason).toEqual({ S: 'left the company' });
+  });
+
+  it('a release lifts it, and the entry stays as the record of who was let back in', async () => {
+    await store.put(openEnded(), T);
+    expect(await store.release('Alice.Smith@example.com', RELEASE, T + 1)).toMatchObject({
+      expiresAt: UNTIL_RELEASED,
+      released: { ...RELEASE, at: T + 1 },
+    });
+    expect(await store.active('alice.smith@example.com', T + 2)).toBeUndefined();
+    expect(await store.listActive(T + 2)).toEqual([]);
+  });
+
+  it("a certificate's entry denies its common name alone, never the username of the same spelling", async () => {
+    const certificate = openEnded({ username: 'Dev-Laptop-042', kind: 'common-name' });
+    await store.put(certificate, T);
+
+    expect(await store.active('dev-laptop-042', T + 1, 'common-name')).toEqual({
+      ...certificate,
+      quarantinedAt: T,
+    });
+    expect(await store.active('dev-laptop-042', T + 1)).toBeUndefined();
+    expect(await store.listActive(T + 1)).toEqual([{ ...certificate, quarantinedAt: T }]);
+    expect(await store.release('dev-laptop-042', RELEASE, T + 2)).toBeUndefined();
+    expect(await store.release('DEV-LAPTOP-042', RELEASE, T + 2, 'common-name')).toMatchObject({
+      kind: 'common-name',
+    });
+  });
+
+  it("a certificate's entry of a name no key holds is keyed apart from a user of that name; a release made meanwhile stands", async () => {
+    const long = 'k'.repeat(2048);
+    const certificate = openEnded({ username: long, kind: 'common-name' });
+    expect(await store.put(certificate, T)).toBe('written');
+    expect(await store.put(openEnded({ username: long }), T)).toBe('written');
+    expect(await table.itemCount()).toBe(2);
+    expect(await store.active(long, T + 1, 'common-name')).toMatchObject({ kind: 'common-name' });
+
+    // Released since this request wrote it: a later round's write of the certificate's entry is refused, and says why.
+    await store.release(long, RELEASE, T + 5, 'common-name');
+    expect(await store.put(certificate, T + 6, { ownReleaseStands: true })).toBe('released-meanwhile');
+    expect(await store.active(long, T + 7, 'common-name')).toBeUndefined();
   });
 });

@@ -294,6 +294,7 @@ describe('the README and the docs pages', () => {
       'Evict VPN User',
       'Release VPN User',
       'Disconnect All VPN Users',
+      'Evict VPN User',
     ]);
     for (const event of events)
       expect(() => parseEvent({ id: 'readme', ...event }, 'client-vpn-evictor')).not.toThrow();
@@ -322,6 +323,11 @@ describe('the README and the docs pages', () => {
                 { username: 'breakglass' },
                 { username: 'bob' },
               ],
+            },
+            // docs/offboarding.md's endpoint of the certificate users, where a leaver is connected too.
+            {
+              clientVpnEndpointId: 'cvpn-endpoint-0a1b2c3d4e5f60718',
+              connections: [{ username: 'frank.ito' }],
             },
           ],
         },
@@ -361,10 +367,24 @@ describe('the README and the docs pages', () => {
         { code: 0, out: /^ {2}written {9}bob {2}until /m },
         { code: 0, out: /^ {2}released {8}alice\.smith {2}was until /m },
         { code: 0 },
-        // docs/operations.md: alice.smith evicted then released, bob added, on the page before.
+        // docs/offboarding.md: frank.ito, on the certificate users' endpoint, offboarded from both.
         {
           code: 0,
-          out: /since \S+: 1 active, 0 open-ended, 1 released, 0 expired\n[\s\S]*bob +active[\s\S]*alice\.smith +released/,
+          out: /ENFORCING {2}evict {2}completed[\s\S]*1 terminated[\s\S]*^ {2}written {9}frank\.ito {2}until released$/m,
+        },
+        { code: 0, out: /^frank\.ito +released +evict +cli-\S+ +left the company \(HR-881\)$/m },
+        {
+          code: 0,
+          out: /^DRY-RUN: nothing imported.*\n {2}would-import {2}cvpn-endpoint-0a1b2c3d4e5f60718$/m,
+        },
+        {
+          code: 0,
+          out: /^ {2}imported {6}cvpn-endpoint-0a1b2c3d4e5f60718\nnote: importing .* resets every connection/m,
+        },
+        // docs/operations.md: alice.smith evicted then released, bob added, frank.ito offboarded, on the pages before.
+        {
+          code: 0,
+          out: /since \S+: 1 active, 1 open-ended, 1 released, 0 expired\n[\s\S]*frank\.ito +open-ended[\s\S]*bob +active[\s\S]*alice\.smith +released/,
         },
         { code: 0, out: /^ {2}written {9}carol {2}until /m },
         {
@@ -389,6 +409,8 @@ describe('the README and the docs pages', () => {
         ...emulatorAwsEnv(router.url),
         AWS_ENDPOINT_URL_DYNAMODB: table.url,
         TABLE: table.tableName,
+        // docs/offboarding.md's CRL: the PEM file the operator's CA wrote.
+        CRL: join(ROOT, 'test', 'fixtures', 'client-revocation-list.pem'),
         ...isolatedNpm().env,
       });
       for (const [i, line] of lines.entries()) {

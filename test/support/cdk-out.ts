@@ -22,6 +22,8 @@ export const INTEGRATION_CONTEXT = {
   sessions: JSON.stringify({ idleMinutes: 15, maxSessionHours: 8, exempt: ['oncall'], noticeAbove: 3 }),
   // Alerts from the organisation: findings of 111122223333 may evict; other accounts' are rejected.
   alertSources: '{"organizationId":"o-a1b2c3d4e5","accounts":["111122223333"]}',
+  // Okta's log stream: its events offboard and evict with the default event types.
+  okta: '{"eventBusName":"aws.partner/okta.com/acme-123/vpn-offboarding"}',
 };
 
 const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': ACCOUNT_ID, 'AWS::Region': REGION };

@@ -1,6 +1,7 @@
 import {
   isActive,
   type QuarantineEntry,
+  type QuarantineKind,
   type QuarantineRelease,
   type QuarantineRequest,
   type QuarantineStore,
@@ -28,7 +29,7 @@ export class FakeQuarantineStore implements QuarantineStore {
     options: { ownReleaseStands?: boolean } = {},
   ): Promise<QuarantineWrite> {
     this.check('put', entry.username);
-    const key = quarantineKey(entry.username);
+    const key = quarantineKey(entry.username, entry.kind);
     const existing = this.entries.get(key);
     if (options.ownReleaseStands && existing?.released && existing.correlationId === entry.correlationId)
       return 'released-meanwhile';
@@ -37,9 +38,9 @@ export class FakeQuarantineStore implements QuarantineStore {
     return 'written';
   }
 
-  async active(username: string, now: number): Promise<QuarantineEntry | undefined> {
+  async active(username: string, now: number, kind?: QuarantineKind): Promise<QuarantineEntry | undefined> {
     this.check('active', username);
-    const entry = this.entries.get(quarantineKey(username));
+    const entry = this.entries.get(quarantineKey(username, kind));
     return entry && isActive(entry, now) ? entry : undefined;
   }
 
@@ -47,9 +48,10 @@ export class FakeQuarantineStore implements QuarantineStore {
     username: string,
     release: QuarantineRelease,
     now: number,
+    kind?: QuarantineKind,
   ): Promise<QuarantineEntry | undefined> {
     this.check('release', username);
-    const key = quarantineKey(username);
+    const key = quarantineKey(username, kind);
     const entry = this.entries.get(key);
     if (!entry || !isActive(entry, now)) return undefined;
     const released = { ...entry, released: { ...release, at: now } };

@@ -6,12 +6,13 @@ import { FakeQuarantineStore } from '../support/fake-quarantine';
 /**
  * The client-connect decision against an oracle that states the rules of docs/staying-out.md (its two sections):
  * protection and exemptions go by the username and the certificate's common name alike, whatever matchCommonName
- * says; the quarantine goes by the username and, with matchCommonName, the common name. A protected user (either
- * name has the same local part as an entry) is always let in; else a quarantine table that cannot be read denies;
- * else an active quarantine of one of the quarantine's names (its account, ignoring case) denies; else, outside the
- * access hours, everyone but the exempt (either name has an entry's local part) is denied, told when access opens
- * next; a dry run lets everyone in and says whom it would have denied. The oracle knows each name's person by
- * construction, and reads local time through
+ * says; the quarantine goes by the username and, with matchCommonName, the common name, and always by the
+ * certificates' own entries (an operator named the common name). A protected user (either name has the same local
+ * part as an entry) is always let in; else a quarantine table that cannot be read denies; else an active
+ * quarantine of one of the quarantine's names (its account, ignoring case), or a certificate entry of the common
+ * name, denies; else, outside the access hours, everyone but the exempt (either name has an entry's local part) is
+ * denied, told when access opens next; a dry run lets everyone in and says whom it would have denied. The oracle
+ * knows each name's person by construction, and reads local time through
  * the fixed UTC offsets of zones without clock changes.
  */
 const MINUTE = 60_000;
@@ -225,7 +226,8 @@ function oracle(c: Case): Expected {
   const deny = (rule: string, message: string): Expected =>
     c.dryRun ? { allow: true, rule, message, wouldDeny: true } : { allow: false, rule, message };
   if (samePerson(c.protectedUsers)) return { allow: true, rule: 'protected', message: '' };
-  if (c.storeDown && names.length > 0) return deny('quarantine-unavailable', CANNOT_CHECK);
+  const certificate = typeof c.commonName === 'object' && c.commonName !== null;
+  if (c.storeDown && (names.length > 0 || certificate)) return deny('quarantine-unavailable', CANNOT_CHECK);
   const entries = quarantineTable(c.quarantines);
   const quarantined = names.some((n) => {
     const entry = entries.get(accountOf(n.text));

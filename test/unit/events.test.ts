@@ -251,7 +251,7 @@ describe('rejection reasons', () => {
     [
       'an eviction that names nobody',
       customEvent(DETAIL_TYPES.evict, { usernames: [], identities: [], reason: 'r' }),
-      'invalid "Evict VPN User" detail: usernames: give at least one name in usernames or identities',
+      'invalid "Evict VPN User" detail: usernames: give at least one name in usernames, identities or commonNames',
     ],
     [
       'a fraction where minutes are whole',

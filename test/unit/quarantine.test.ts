@@ -14,23 +14,15 @@ import { type LocalTable, startLocalTable } from '../support/dynamodb';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
 import { FakeQuarantineStore } from '../support/fake-quarantine';
+import { evictWithQuarantine } from '../support/quarantined-eviction';
 import { recorders } from '../support/recorders';
 
 const NOW = Date.parse('2026-11-29T15:00:00Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-async function run(event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) {
-  const config = testConfig({ QUARANTINE_TABLE: 'quarantine', ...env });
-  const api = new FakeClientVpnApi(connections);
-  const store = new FakeQuarantineStore();
-  const result = await evict(
-    decide(parseEvent(event, config.eventSource), config),
-    { api, quarantine: store, clock: () => NOW },
-    config,
-  );
-  return { result, api, store };
-}
+const run = (event: unknown, connections: VpnConnection[], env: Record<string, string> = {}) =>
+  evictWithQuarantine(event, connections, NOW, env);
 
 /** The evictor's handler over a fake EC2 and `store`, with a quarantine table configured. */
 function handlerWith(

@@ -226,6 +226,8 @@ describe('the two readers of each setting', () => {
         accessHours: OFFICE,
         sessions: '{"idleMinutes":15}',
         alertSources: { accounts: ['111122223333'] },
+        okta: { eventBusName: 'aws.partner/okta.com/acme-123/vpn-offboarding' },
+        identityCenter: { identityStoreId: 'd-9067642ac7' },
       });
       const given = {
         ...settingsEnvironment($label, values as Parameters<typeof settingsEnvironment>[1]),

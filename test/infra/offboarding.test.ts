@@ -1,0 +1,171 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_ENDPOINTS, synthesize, synthesizeForwarder } from '../support/synth';
+
+const BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
+
+describe('the Okta rule', () => {
+  it("sits on the log stream's partner bus and lets through only the event types that act, to the evictor", () => {
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      okta: JSON.stringify({ eventBusName: BUS, evict: ['user.account.lock'], reactivate: [] }),
+    });
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: BUS,
+      EventPattern: {
+        source: [BUS],
+        detail: {
+          eventType: ['user.lifecycle.deactivate', 'user.lifecycle.suspend', 'user.account.lock'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Evictor'), 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          OKTA: JSON.stringify({
+            eventBusName: BUS,
+            offboard: ['user.lifecycle.deactivate', 'user.lifecycle.suspend'],
+            evict: ['user.account.lock'],
+            reactivate: [],
+          }),
+        }),
+      },
+    });
+  });
+
+  it('is not there without the okta setting', () => {
+    const { template } = synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0] });
+    expect(
+      Object.keys(template.findResources('AWS::Events::Rule', { Properties: { EventBusName: BUS } })),
+    ).toEqual([]);
+  });
+
+  it.each([
+    {
+      $label: 'a bus that is not an Okta partner bus',
+      okta: { eventBusName: 'default' },
+      key: 'okta.eventBusName',
+    },
+    {
+      $label: 'an event type that is no System Log type',
+      okta: { eventBusName: BUS, offboard: ['deactivate me'] },
+      key: 'okta.offboard',
+    },
+    { $label: 'an unknown field', okta: { eventBusName: BUS, lock: [] }, key: 'okta.lock' },
+    {
+      $label: 'one type in two lists',
+      okta: { eventBusName: BUS, evict: ['user.lifecycle.suspend'] },
+      key: 'okta',
+    },
+  ])('fails cdk synth naming the key for $label', ({ okta, key }) => {
+    expect(() => synthesize({ endpointIds: EXAMPLE_ENDPOINTS[0], okta: JSON.stringify(okta) })).toThrow(
+      `context "${key}": expected`,
+    );
+  });
+});
+
+/**
+ * IAM Identity Center: the rules for the Identity Store's DeleteUser calls. The expected pattern is the one the
+ * EventBridge Events Reference gives for Identity Store events delivered by CloudTrail (source aws.identitystore,
+ * detail-type "AWS API Call via CloudTrail", detail.eventSource identitystore.amazonaws.com), with the event name.
+ */
+describe('the IAM Identity Center rules', () => {
+  const IDENTITY_STORE_ID = 'd-9067642ac7';
+  const ADMIN_ACCOUNT = '444455556666';
+  const DELETE_USER_PATTERN = {
+    source: ['aws.identitystore'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: { eventSource: ['identitystore.amazonaws.com'], eventName: ['DeleteUser'] },
+  };
+
+  it("put DeleteUser on the default bus and, from Identity Center's accounts, on the alert bus, to the evictor", () => {
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      alertSources: JSON.stringify({ accounts: ['111122223333'] }),
+      identityCenter: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID, accounts: [ADMIN_ACCOUNT] }),
+    });
+
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: DELETE_USER_PATTERN },
+    });
+    // One on the default bus (no EventBusName), one on the alert bus; both to the evictor.
+    const buses = Object.values(rules).map((rule) => rule.Properties.EventBusName);
+    expect(buses).toEqual(expect.arrayContaining([undefined, { Ref: expect.stringMatching(/^AlertsBus/) }]));
+    expect(buses).toHaveLength(2);
+    for (const rule of Object.values(rules))
+      expect(rule.Properties.Targets[0].Arn).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^Evictor/), 'Arn'],
+      });
+    // The alert bus admits Identity Store calls from the Identity Center account alone.
+    template.hasResourceProperties('AWS::Events::EventBus', {
+      Policy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'IdentityStoreCallsFromIdentityCenterAccounts',
+            Principal: {
+              AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:${ADMIN_ACCOUNT}:root$`)])] },
+            },
+            Condition: {
+              'ForAllValues:StringEquals': {
+                'events:source': ['aws.identitystore'],
+                'events:detail-type': ['AWS API Call via CloudTrail'],
+              },
+              Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+            },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          IDENTITY_CENTER: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID, accounts: [ADMIN_ACCOUNT] }),
+        }),
+      },
+    });
+  });
+
+  it('forwarded by the forwarder with forwardIdentityCenter', () => {
+    const alertBusArn = 'arn:aws:events:eu-west-1:999988887777:event-bus/ClientVpnEvictor-alerts';
+    const { template } = synthesizeForwarder({ alertBusArn, forwardIdentityCenter: 'true' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: DELETE_USER_PATTERN,
+      Targets: [Match.objectLike({ Arn: alertBusArn })],
+    });
+  });
+
+  it.each([
+    {
+      $label: 'an identity store id that is none',
+      identityCenter: { identityStoreId: 'store-1' },
+      alertSources: undefined,
+      key: 'identityCenter.identityStoreId',
+    },
+    {
+      $label: 'accounts without alertSources (no alert bus to forward to)',
+      identityCenter: { identityStoreId: IDENTITY_STORE_ID, accounts: [ADMIN_ACCOUNT] },
+      alertSources: undefined,
+      key: 'identityCenter.accounts',
+    },
+    {
+      $label: 'an account that is no account id',
+      identityCenter: { identityStoreId: IDENTITY_STORE_ID, accounts: ['4444'] },
+      alertSources: { accounts: ['111122223333'] },
+      key: 'identityCenter.accounts',
+    },
+  ])('fails cdk synth naming the key for $label', ({ identityCenter, alertSources, key }) => {
+    expect(() =>
+      synthesize({
+        endpointIds: EXAMPLE_ENDPOINTS[0],
+        identityCenter: JSON.stringify(identityCenter),
+        ...(alertSources ? { alertSources: JSON.stringify(alertSources) } : {}),
+      }),
+    ).toThrow(`context "${key}": expected`);
+  });
+});

@@ -1,0 +1,127 @@
+import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
+import deleteUser from '../fixtures/identitystore-delete-user.json';
+import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+import { handlerOnFakes } from '../support/handler-on-fakes';
+
+const STORE = deleteUser.detail.requestParameters.identityStoreId;
+const USER_ID = deleteUser.detail.requestParameters.userId;
+const FRANK = 'frank.ito@corp.example.com';
+const NOW = Date.parse('2026-11-25T10:00:00Z');
+const BOB = conn(ENDPOINT_A, 'bob@corp.example.com');
+
+/** The DeleteUser record with some fields changed: another call, an error, other request parameters. */
+function deleteUserEvent(
+  change: { eventName?: string; eventSource?: string; errorCode?: string; requestParameters?: unknown } = {},
+) {
+  return {
+    ...deleteUser,
+    detail: {
+      ...deleteUser.detail,
+      ...change,
+      ...(change.errorCode
+        ? { errorMessage: 'User is not authorized to perform: identitystore:DeleteUser' }
+        : {}),
+    },
+  };
+}
+
+const setup = (env: Record<string, string> = {}) =>
+  handlerOnFakes([conn(ENDPOINT_A, FRANK), conn(ENDPOINT_B, 'Frank.Ito@corp.example.com'), BOB], NOW, {
+    IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE }),
+    IDENTITY_MAP: JSON.stringify({ [USER_ID]: FRANK }),
+    ...env,
+  });
+
+describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () => {
+  it('offboards the user identityMap gives for the user id: every connection ended, quarantined until released', async () => {
+    const { handler, api, quarantine, published } = setup();
+    const result = await handler(deleteUserEvent());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      // CloudTrail's id of the call's record.
+      correlationId: deleteUser.detail.eventID,
+      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
+    });
+    expect(api.terminated.size).toBe(2);
+    expect(api.terminated.has(BOB.connectionId)).toBe(false);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    expect(published).toEqual(['[client-vpn-evictor ENFORCING] identity-center: 2 connections terminated']);
+  });
+
+  it('refuses a user id identityMap does not map, with a notice naming it, and ends nothing', async () => {
+    const { handler, api, quarantine, published, metricValues } = setup({ IDENTITY_MAP: '{}' });
+    const result = await handler(deleteUserEvent());
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining(`Identity Store user ${USER_ID} was deleted, and identityMap has no`),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+    expect(published).toEqual([expect.stringContaining('REFUSED, nobody evicted: Identity Store user')]);
+  });
+
+  it('refuses a protected user as for any open-ended quarantine, ending nothing', async () => {
+    const { handler, api } = setup({ PROTECTED_USERS: 'frank.ito' });
+    expect(await handler(deleteUserEvent())).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringMatching(/protected user .* never be quarantined until released/),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+  });
+
+  it.each([
+    {
+      $label: 'a failed call (errorCode set)',
+      change: { errorCode: 'AccessDeniedException' },
+      reason: /DeleteUser failed \(errorCode AccessDeniedException\): nothing changed/,
+    },
+    {
+      $label: 'no user in the request',
+      change: { requestParameters: { identityStoreId: STORE } },
+      reason: /names no user \(requestParameters\.userId\)/,
+    },
+    {
+      $label: 'no request parameters',
+      change: { requestParameters: null },
+      reason: /in identity store null, not identityCenter\.identityStoreId/,
+    },
+    {
+      $label: 'another identity store',
+      change: { requestParameters: { identityStoreId: 'd-0000000000', userId: USER_ID } },
+      reason: /identity store "d-0000000000", not identityCenter\.identityStoreId "d-9067642ac7"/,
+    },
+    {
+      $label: 'a call that does not offboard',
+      change: { eventName: 'UpdateUser' },
+      reason: /UpdateUser is not a call that offboards \(DeleteUser\)/,
+    },
+    {
+      $label: 'another event source',
+      change: { eventSource: 'sso-directory.amazonaws.com' },
+      reason: /event source "sso-directory\.amazonaws\.com", not identitystore\.amazonaws\.com/,
+    },
+  ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
+    const { handler, api, quarantine, metricValues, lines } = setup();
+    const result = await handler(deleteUserEvent(change));
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(lines.some((l) => l.message === 'event rejected: nothing was touched')).toBe(true);
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it('rejects any Identity Store call when the deployment has no identityCenter setting', async () => {
+    const { handler, api } = setup({ IDENTITY_CENTER: '' });
+    expect(await handler(deleteUserEvent())).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/no identityCenter setting/),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+  });
+});

@@ -1,0 +1,188 @@
+import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
+import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
+import { createEvictorHandler } from '../../lambda/create-evictor-handler';
+import deactivation from '../fixtures/okta-user-deactivate.json';
+import { startLocalTable } from '../support/dynamodb';
+import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+import { handlerOnFakes } from '../support/handler-on-fakes';
+
+const BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
+const LOGIN = 'johndoet@doesnotexist.com';
+const NOW = Date.parse('2026-11-25T10:00:00Z');
+
+/**
+ * The real deactivation with some fields changed: another event type, outcome, targets, source, envelope (`id`) or
+ * System Log event (`uuid`).
+ */
+function oktaEvent(
+  change: {
+    eventType?: string;
+    result?: string;
+    target?: unknown[];
+    source?: string;
+    id?: string;
+    uuid?: string;
+  } = {},
+) {
+  return {
+    ...deactivation,
+    ...(change.source ? { source: change.source } : {}),
+    ...(change.id ? { id: change.id } : {}),
+    detail: {
+      ...deactivation.detail,
+      ...(change.eventType ? { eventType: change.eventType } : {}),
+      ...(change.uuid ? { uuid: change.uuid } : {}),
+      ...(change.result ? { outcome: { result: change.result, reason: null } } : {}),
+      ...(change.target ? { target: change.target } : {}),
+    },
+  };
+}
+
+const setup = (env: Record<string, string> = {}) =>
+  handlerOnFakes(
+    [
+      conn(ENDPOINT_A, LOGIN),
+      conn(ENDPOINT_B, 'JohnDoeT@doesnotexist.com'),
+      conn(ENDPOINT_A, 'bob@doesnotexist.com'),
+    ],
+    NOW,
+    { OKTA: JSON.stringify({ eventBusName: BUS }), ...env },
+  );
+
+describe('Okta System Log events', () => {
+  it('a deactivation offboards the target user: every connection ended, quarantined until released', async () => {
+    const { handler, api, quarantine, published } = setup();
+    const result = await handler(oktaEvent());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'okta',
+      correlationId: deactivation.detail.uuid,
+      quarantine: [{ username: LOGIN, until: 'until-released', outcome: 'written' }],
+    });
+    expect(api.terminated.size).toBe(2);
+    expect((await quarantine.active(LOGIN, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    expect(published).toEqual(['[client-vpn-evictor ENFORCING] okta: 2 connections terminated']);
+  });
+
+  it.each([
+    { $label: 'a lock', eventType: 'user.account.lock' },
+    { $label: 'an administrator clearing sessions', eventType: 'user.session.clear' },
+  ])('$label evicts with the deployment quarantine', async ({ eventType }) => {
+    const { handler, quarantine } = setup({ QUARANTINE_MINUTES: '120' });
+    await handler(oktaEvent({ eventType }));
+
+    expect((await quarantine.active(LOGIN, NOW))?.expiresAt).toBe(NOW + 120 * 60_000);
+  });
+
+  it('a reactivation releases nothing; its notice names who is still quarantined', async () => {
+    const { handler, quarantine, published, api } = setup();
+    await handler(oktaEvent());
+    published.length = 0;
+    const calls = api.terminateCalls().length;
+    const result = await handler(
+      oktaEvent({ eventType: 'user.lifecycle.reactivate', id: 'another-delivery' }),
+    );
+
+    expect(result).toMatchObject({
+      quarantine: [{ username: LOGIN, outcome: 'still-quarantined' }],
+      notes: [
+        expect.stringMatching(/still quarantined: nothing is released by that; a person may release them/),
+      ],
+    });
+    expect(await quarantine.active(LOGIN, NOW + 1)).toBeDefined();
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect(published).toEqual([
+      `[client-vpn-evictor ENFORCING] okta: REACTIVATED, still quarantined: ${LOGIN}`,
+    ]);
+  });
+
+  it.each([
+    { $label: 'a deactivation', eventType: 'user.lifecycle.deactivate', uuid: undefined },
+    {
+      $label: 'a reactivation',
+      eventType: 'user.lifecycle.reactivate',
+      uuid: '0c2e7d6a-2838-11eb-9823-9fb8f750c5a9',
+    },
+  ])(
+    'a repeat delivery of $label (same uuid, a new envelope and invocation) runs once and sends one notice',
+    async ({ eventType, uuid }) => {
+      const table = await startLocalTable();
+      try {
+        const { deps, published, api, metricValues } = setup();
+        const handler = createEvictorHandler({
+          ...deps,
+          deliveries: new DynamoDbDeliveries(table.client, table.db.tableName, 3600),
+        });
+        // Okta sends the event again as a new event on its partner bus: a new envelope id, and a new invocation.
+        const invocation = (awsRequestId: string) =>
+          ({ awsRequestId, getRemainingTimeInMillis: () => 60_000 }) as any;
+        if (eventType === 'user.lifecycle.reactivate') await handler(oktaEvent(), invocation('deactivated'));
+        const before = { published: published.length, calls: api.terminateCalls().length };
+        await handler(oktaEvent({ eventType, uuid, id: 'first-envelope' }), invocation('first'));
+        const repeat = await handler(
+          oktaEvent({ eventType, uuid, id: 'redelivered-envelope' }),
+          invocation('second'),
+        );
+
+        expect(repeat).toMatchObject({ status: 'ignored' });
+        expect(published).toHaveLength(before.published + 1);
+        expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
+        if (eventType === 'user.lifecycle.deactivate') expect(api.terminateCalls()).toHaveLength(2);
+        else expect(api.terminateCalls()).toHaveLength(before.calls);
+      } finally {
+        await table.close();
+      }
+    },
+  );
+
+  it.each([
+    { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
+    {
+      $label: 'a target that is not a user',
+      change: { target: [{ type: 'AppInstance', alternateId: 'https://app.example.com' }] },
+      reason: /has no target user \(targets: AppInstance\)/,
+    },
+    {
+      $label: 'several target users',
+      change: {
+        target: [
+          { type: 'User', alternateId: LOGIN },
+          { type: 'User', alternateId: 'bob@doesnotexist.com' },
+        ],
+      },
+      reason: /has 2 target users; it must name one person/,
+    },
+    {
+      $label: 'an unknown event type',
+      change: { eventType: 'user.session.start' },
+      reason: /"user\.session\.start" is not among okta\.offboard, okta\.evict or okta\.reactivate/,
+    },
+    {
+      $label: 'another source name',
+      change: { source: 'aws.partner/okta.com/other-org/vpn-offboarding' },
+      reason: /not from the configured okta\.eventBusName/,
+    },
+    {
+      $label: 'a failed action',
+      change: { result: 'FAILURE' },
+      reason: /did not succeed \(outcome "FAILURE"\)/,
+    },
+  ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
+    const { handler, api, quarantine, metricValues, lines } = setup();
+    const result = await handler(oktaEvent(change));
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(lines.some((l) => l.message === 'event rejected: nothing was touched')).toBe(true);
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it('rejects any Okta event when the deployment has no okta setting', async () => {
+    const { handler, api } = setup({ OKTA: '' });
+    expect(await handler(oktaEvent())).toMatchObject({ status: 'rejected', reason: /no okta setting/ });
+    expect(api.terminateCalls()).toEqual([]);
+  });
+});
