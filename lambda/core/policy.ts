@@ -187,9 +187,14 @@ function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig)
     lastActivity: alert.lastActivity,
   };
   // A name nobody can vouch for refuses the whole finding: a person decides, rather than a guess evicting someone.
+  // The refusal keeps the finding's last activity, by which both routes' copies are one delivery: one notice.
   if (refusals.length > 0) {
     const why = `${refusals.join('; ')}; nobody was evicted`;
-    return { ...base, target: nobody, halt: { status: 'refused', why } };
+    return {
+      ...base,
+      target: { ...nobody, lastActivity: alert.lastActivity },
+      halt: { status: 'refused', why },
+    };
   }
   if (target.names.length === 0 && target.clientIps.length === 0) {
     return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };
