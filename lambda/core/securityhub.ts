@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { accessKeyIdentities } from './access-key';
 import type { Alert } from './alert';
 import { ACCOUNT_ID, WELL_FORMED_TEXT } from './constants';
+import { callerOf } from './guardduty';
 import type { IdentityCandidate } from './types';
 
 /**
@@ -47,6 +48,9 @@ export const labelsReaching = (minSeverity: number): SeverityLabel[] =>
     (label) => SEVERITY_LABEL_TOPS[label] >= minSeverity,
   );
 
+/** Where Security Hub carries GuardDuty's `service.action.awsApiCallAction.remoteAccountDetails`. */
+const REMOTE_ACCOUNT = 'aws/guardduty/service/action/awsApiCallAction/remoteAccountDetails';
+
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const name = z.string().check(z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
 const timestamp = z.optional(z.string().check(z.maxLength(64)));
@@ -91,6 +95,12 @@ export const securityHubGuardDutyFindingSchema = z
       z.object({
         'aws/guardduty/service/archived': z.optional(z.string().check(z.maxLength(16))),
         'aws/guardduty/service/additionalInfo/sample': z.optional(z.string().check(z.maxLength(16))),
+        // GuardDuty's remoteAccountDetails, flattened as Security Hub flattens every GuardDuty field here; ASFF's
+        // AwsApiCallAction has no place for it.
+        [`${REMOTE_ACCOUNT}/accountId`]: z.optional(
+          z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+        ),
+        [`${REMOTE_ACCOUNT}/affiliated`]: z.optional(z.string().check(z.maxLength(16))),
       }),
     ),
     Resources: z
@@ -148,6 +158,10 @@ function severityOf({ FindingProviderFields: { Severity } }: SecurityHubGuardDut
   if (original >= 0 && original <= 10) return original;
   return SEVERITY_LABEL_TOPS[Severity.Label];
 }
+
+/** GuardDuty's `affiliated` flag as Security Hub carries it, as text: anything but "true" is outside, the safe reading. */
+const affiliatedOf = (text: string | undefined) =>
+  text === undefined ? undefined : text.trim().toLowerCase() === 'true';
 
 /** Why the finding is closed: archived in Security Hub or in GuardDuty, or suppressed or resolved by a person. */
 function closedBecause(finding: SecurityHubGuardDutyFinding): string | undefined {
@@ -212,6 +226,10 @@ export function securityHubAlert(finding: SecurityHubGuardDutyFinding): Alert {
     ...(closed ? { closed } : {}),
     identities: identitiesOf(finding),
     addresses: addressesOf(finding),
+    ...callerOf({
+      accountId: finding.ProductFields?.[`${REMOTE_ACCOUNT}/accountId`],
+      affiliated: affiliatedOf(finding.ProductFields?.[`${REMOTE_ACCOUNT}/affiliated`]),
+    }),
     ...(Number.isNaN(seen) ? {} : { lastActivity: seen }),
   };
 }

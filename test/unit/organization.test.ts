@@ -483,6 +483,137 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
   });
 });
 
+describe("a caller from another account: its principal is that account's (remoteAccountDetails)", () => {
+  const CALLER = '444455556666';
+  /**
+   * The finding about Alice's IAM Identity Center session, made by a caller of `account` (GuardDuty's
+   * service.action.awsApiCallAction.remoteAccountDetails; Security Hub carries it flattened into ProductFields, as
+   * it carries every GuardDuty field there).
+   */
+  const calledFrom = (account: string, affiliated: boolean) => ({
+    viaGuardDuty: () => {
+      const event = viaGuardDuty();
+      event.detail.service.action.awsApiCallAction.remoteAccountDetails = { accountId: account, affiliated };
+      return event;
+    },
+    viaSecurityHub: () =>
+      withFinding((f) => {
+        const remote = 'aws/guardduty/service/action/awsApiCallAction/remoteAccountDetails';
+        f.ProductFields[`${remote}/accountId`] = account;
+        f.ProductFields[`${remote}/affiliated`] = String(affiliated);
+      }),
+  });
+  const sources = (value: object) => ({ ALERT_SOURCES: JSON.stringify(value) });
+
+  it.each([
+    {
+      $label: "outside the organisation (affiliated false), GuardDuty's event",
+      event: calledFrom('999900001111', false).viaGuardDuty,
+      env: {},
+      refusal: 'the caller is from account 999900001111, outside the organisation',
+    },
+    {
+      $label: "outside the organisation (affiliated false), Security Hub's copy",
+      event: calledFrom('999900001111', false).viaSecurityHub,
+      env: {},
+      refusal: 'the caller is from account 999900001111, outside the organisation',
+    },
+    {
+      $label: 'of the organisation but not among alertSources.accounts',
+      event: calledFrom(CALLER, true).viaGuardDuty,
+      env: sources({ accounts: [WORKLOAD] }),
+      refusal: `the caller is from account ${CALLER}, which is not among alertSources.accounts`,
+    },
+  ])(
+    'an IAM Identity Center session of a caller $label: refused, nothing terminated, a person told',
+    async ({ event, env, refusal }) => {
+      const { api, handler, metricValues, published } = setup(env);
+      const result = await handler(event());
+      expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(refusal) });
+      expect(api.calls).toEqual([]);
+      expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+      expect(published).toEqual([expect.stringContaining('REFUSED, nobody evicted')]);
+    },
+  );
+
+  it('an affiliated caller of a listed account: its IAM Identity Center session evicts its person', async () => {
+    const { api, handler } = setup(sources({ accounts: [WORKLOAD, CALLER] }));
+    const result = await handler(calledFrom(CALLER, true).viaSecurityHub());
+    expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(api.terminated.size).toBe(2);
+  });
+
+  it("identityMap keys are qualified by the caller's account, not the finding's", () => {
+    const event = fixture('iam-user');
+    event.detail.accountId = WORKLOAD;
+    event.detail.service.action.awsApiCallAction.remoteAccountDetails = {
+      accountId: CALLER,
+      affiliated: true,
+    };
+    const map = {
+      [`${WORKLOAD}/Dave.Chen`]: 'not-him@corp.example.com',
+      [`${CALLER}/dave.chen`]: 'dchen@corp.example.com',
+    };
+    expect(decideFor(event, { IDENTITY_MAP: JSON.stringify(map) }).target).toMatchObject({
+      names: [
+        { name: 'dchen@corp.example.com', match: 'username', source: `identityMap["${CALLER}/Dave.Chen"]` },
+      ],
+    });
+  });
+
+  it("a role session of a caller's account is refused naming that account", () => {
+    const event = viaGuardDuty();
+    event.detail.resource.accessKeyDetails.userName = 'ci-deploy';
+    event.detail.service.action.awsApiCallAction.remoteAccountDetails = {
+      accountId: CALLER,
+      affiliated: true,
+    };
+    expect(decideFor(event).halt).toMatchObject({
+      status: 'refused',
+      why: expect.stringContaining(`session "${ALICE}" of AssumedRole "ci-deploy" in account ${CALLER}`),
+    });
+  });
+});
+
+describe('identityMap: a name shaped like a qualified key', () => {
+  /** The Kubernetes fixture (the deployment's own account) with its Kubernetes user renamed. */
+  const kubernetesUser = (username: string) => {
+    const event = fixture('kubernetes');
+    event.detail.resource.kubernetesDetails.kubernetesUserDetails.username = username;
+    return event;
+  };
+
+  it.each([
+    {
+      $label: "another account's qualified key, as a bare name: not looked up",
+      username: '444455556666/deploy',
+      map: { '444455556666/deploy': 'deploy-owner@corp.example.com' },
+      names: [],
+    },
+    {
+      $label: "the finding's account's qualified key: looked up qualified",
+      username: 'deploy',
+      map: { [`${HOME}/deploy`]: 'deploy-owner@corp.example.com' },
+      names: [{ name: 'deploy-owner@corp.example.com', source: `identityMap["${HOME}/deploy"]` }],
+    },
+    {
+      $label: 'an ARN with "/" that begins with no account: its bare key applies',
+      username: 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol',
+      map: { 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol': 'carol@corp.example.com' },
+      names: [
+        {
+          name: 'carol@corp.example.com',
+          source: 'identityMap["arn:aws:sts::123456789012:assumed-role/eks-admins/carol"]',
+        },
+      ],
+    },
+  ])('$label', ({ username, map, names }) => {
+    const request = decideFor(kubernetesUser(username), { IDENTITY_MAP: JSON.stringify(map) });
+    expect(request.target).toMatchObject({ kind: 'users', names });
+    if (request.target.kind === 'users') expect(request.target.names).toHaveLength(names.length);
+  });
+});
+
 describe('the same finding through both routes: one eviction, one notice', () => {
   const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
 
