@@ -469,6 +469,35 @@ describe('a request delivered more than once (its record of deliveries on dynali
     expect(api.calls.filter((c) => c.op === 'terminate')).toEqual([]);
   });
 
+  it("a finding's record outlives an event's: Security Hub's copy published again hours later does not evict again", async () => {
+    const hour = 3600;
+    const { handler, api } = withDeliveries(
+      [conn(ENDPOINT_A, 'alice.smith@corp.example.com'), conn(ENDPOINT_B, 'bob')],
+      new DynamoDbDeliveries(table.client, table.db.tableName, hour, 30 * 24 * hour),
+    );
+    const start = Date.now();
+    let offsetSeconds = 0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => start + offsetSeconds * 1000);
+    try {
+      const copy = fixture('sso-session-other-account', 'securityhub');
+      expect(await handler(copy, attempt('request-1'))).toMatchObject({ status: 'completed' });
+      expect(await handler(evictBob, attempt('request-2'))).toMatchObject({ status: 'completed' });
+      // Two hours on, past the event's record: an analyst's note makes Security Hub publish the copy again, a new
+      // event with the same finding and last activity; Bob's event is delivered again.
+      offsetSeconds = 2 * hour;
+      const republished = { ...structuredClone(copy), id: 'a-later-import-after-a-note' };
+      const terminated = api.terminated.size;
+      expect(await handler(republished, attempt('request-3'))).toMatchObject({ status: 'ignored' });
+      expect(await handler(evictBob, attempt('request-4'))).not.toMatchObject({ status: 'ignored' });
+      // Past the finding's record too, a copy runs again.
+      offsetSeconds = 31 * 24 * hour;
+      expect(await handler(republished, attempt('request-5'))).not.toMatchObject({ status: 'ignored' });
+      expect(api.terminated.size).toBe(terminated);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('a second delivery of a session sweep does not sweep again', async () => {
     // Nine hours connected, past the setting's eight: the sweep ends the session by its connection id.
     const old = conn(ENDPOINT_B, 'bob', {
