@@ -174,6 +174,21 @@ function commandOrigin(sender: AlertOrigin | undefined, config: EvictorConfig): 
   return sender;
 }
 
+/**
+ * The finding's addresses inside the client CIDRs, from the deployment's own account's findings only: private ranges
+ * overlap across accounts, so an address another account's finding reports inside `clientCidrs` is as likely one of
+ * that account's own networks as a VPN client, and an address names nobody for certain. Its named principal still
+ * resolves.
+ */
+function findingClientIps(alert: Alert, config: EvictorConfig, notes: string[]): string[] {
+  const inside = clientAddresses(alert.addresses, config.clientCidrs);
+  if (inside.length === 0 || alert.origin.account === config.deploymentAccount) return inside;
+  notes.push(
+    `address ${inside.join(', ')} of account ${alert.origin.account} is not matched against clientCidrs: private ranges overlap across accounts`,
+  );
+  return [];
+}
+
 /** A finding, through either route, under the deployment's policy. */
 function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig): EvictionRequest {
   const refusal = originRefusal(alert.origin, config);
@@ -207,7 +222,7 @@ function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig)
   const target: Target = {
     kind: 'users',
     names: findingNames(alert.identities.candidates, account, config, notes, refusals),
-    clientIps: clientAddresses(alert.addresses, config.clientCidrs),
+    clientIps: findingClientIps(alert, config, notes),
     lastActivity: alert.lastActivity,
   };
   // A name nobody can vouch for refuses the whole finding: a person decides, rather than a guess evicting someone.

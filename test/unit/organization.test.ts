@@ -575,6 +575,32 @@ describe("a caller from another account: its principal is that account's (remote
   });
 });
 
+describe("client addresses: matched in the deployment's own findings only", () => {
+  /** The network-connection fixture (an address inside clientCidrs, no principal) as a finding of `account`. */
+  const byAddressOf = (account: string) => {
+    const event = fixture('network-connection');
+    event.detail.accountId = account;
+    return event;
+  };
+
+  it("another account's finding: its address inside clientCidrs names nobody, and a note says why", () => {
+    const request = decideFor(byAddressOf(WORKLOAD));
+    expect(request.target).toMatchObject({ kind: 'users', names: [], clientIps: [] });
+    expect(request.halt).toEqual({ status: 'ignored', why: 'no VPN user or client address resolved' });
+    expect(request.notes).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^address 172\\.16\\.[0-9.]+ of account ${WORKLOAD} is not matched against clientCidrs`),
+      ),
+    );
+  });
+
+  it("the deployment's own finding: its address inside clientCidrs is matched", () => {
+    const request = decideFor(byAddressOf(HOME));
+    expect(request.halt).toBeUndefined();
+    expect(request.target).toMatchObject({ clientIps: [expect.stringMatching(/^172\.16\./)] });
+  });
+});
+
 describe('identityMap: a name shaped like a qualified key', () => {
   /** The Kubernetes fixture (the deployment's own account) with its Kubernetes user renamed. */
   const kubernetesUser = (username: string) => {
