@@ -24,10 +24,10 @@ export function guardDutyFindingPattern({ minSeverity, findingTypes }: FindingFi
 }
 
 /**
- * Security Hub's copies of GuardDuty findings that may reach `minSeverity`, by `Severity.Label`, which every ASFF
- * finding has (GuardDuty's own 0-10 value is text in `Severity.Original`, which a rule cannot compare, or in the
- * deprecated `Product`, which findings no longer promise): the labels whose GuardDuty level may reach it. The
- * function then reads the exact severity where the finding gives one. There is none with `findingTypes`: Security
+ * Security Hub's copies of GuardDuty findings that may reach `minSeverity`, by `FindingProviderFields.Severity.Label`,
+ * the label GuardDuty gave (the top-level `Severity` is what accounts may change with BatchUpdateFindings; GuardDuty's
+ * own 0-10 value is text in `Original`, which a rule cannot compare): the labels whose GuardDuty level may reach it.
+ * The function then reads the exact severity where the finding gives one. There is none with `findingTypes`: Security
  * Hub renames GuardDuty's types (`CredentialAccess:IAMUser/AnomalousBehavior` is
  * `TTPs/Credential Access/IAMUser-AnomalousBehavior`), not by a rule a prefix can follow, so the type filter could
  * not hold for them.
@@ -43,7 +43,7 @@ export function securityHubFindingPattern({
     detail: {
       findings: {
         ProductArn: events.Match.suffix('::product/aws/guardduty'),
-        Severity: { Label: labelsReaching(minSeverity) },
+        FindingProviderFields: { Severity: { Label: labelsReaching(minSeverity) } },
       },
     },
   };

@@ -76,6 +76,19 @@ function describeRejected(event: unknown) {
 }
 
 /**
+ * The last activity by which a delivery is keyed in place of the event's id, so that the same finding through both
+ * routes is one: only for a finding's first round that will act or is refused, where both routes decide alike.
+ * A finding ignored for resolving nobody is keyed by its event: Security Hub's copy lacks what GuardDuty's own
+ * event may resolve a person by (Kubernetes and RDS users and their addresses), so it must not stand for that event.
+ */
+function findingActivity(request: DecidedRequest): number | undefined {
+  if (request.trigger !== 'guardduty' || request.round !== 1 || request.target.kind !== 'users')
+    return undefined;
+  if (request.halt !== undefined && request.halt.status !== 'refused') return undefined;
+  return request.target.lastActivity;
+}
+
+/**
  * The evictor's Lambda handler over its dependencies: parse, decide, evict, then one audit line per
  * connection, a summary line and the metrics. A rejected event returns (a retry would not help); a partial
  * failure throws EvictionIncompleteError after logging, so Lambda retries it. The lifecycle around it (the Lambda
@@ -234,11 +247,8 @@ export function createEvictorHandler({
     if ('origin' in request && request.origin) logger.appendKeys({ origin: request.origin });
     if (!deliveries || !context) return await run(request, context);
     // Keyed on the request as decided, which no field of an event that is not valid can set, and on the event's
-    // id or, for a finding's first round, what the finding reports: the same finding through both routes is one.
-    const activity =
-      request.trigger === 'guardduty' && request.round === 1 && request.target.kind === 'users'
-        ? request.target.lastActivity
-        : undefined;
+    // id or, for a finding that acts or is refused, what the finding reports.
+    const activity = findingActivity(request);
     const key = {
       trigger: request.trigger,
       ...(activity === undefined ? { eventId: deliveryIdOf(event) } : { lastActivity: activity }),

@@ -11,7 +11,7 @@ import { traceClientVpnCalls } from './adapters/trace-client-vpn';
 import { ClientVpnApiByRegion } from './core/client-vpn-by-region';
 import { parseEvictorConfig } from './core/config';
 import { correlationIdOf } from './core/events';
-import { MAX_EVENT_AGE_SECONDS } from './core/limits';
+import { FINDING_DELIVERY_SECONDS, MAX_EVENT_AGE_SECONDS } from './core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from './core/pacer';
 import { createEvictorHandler } from './create-evictor-handler';
 import { withLifecycle } from './lifecycle';
@@ -36,7 +36,7 @@ function tableStores(table: string | undefined) {
     quarantine: new DynamoDbQuarantineStore(dynamodb, table),
     lease: new DynamoDbLeaseStore(dynamodb, table),
     sweepState: new DynamoDbSweepStateStore(dynamodb, table),
-    deliveries: new DynamoDbDeliveries(dynamodb, table, MAX_EVENT_AGE_SECONDS),
+    deliveries: new DynamoDbDeliveries(dynamodb, table, MAX_EVENT_AGE_SECONDS, FINDING_DELIVERY_SECONDS),
   };
 }
 

@@ -20,11 +20,18 @@ interface Box<T> {
   error?: unknown;
 }
 
+/** One kind of record: Powertools reads a persistence layer's expiry once, so each expiry has a layer of its own. */
+interface Store {
+  persistence: DynamoDBPersistenceLayer;
+  config: IdempotencyConfig;
+}
+
 /**
  * Deliveries recorded with Powertools for AWS Lambda's idempotency utility, in the quarantine table: an item
  * `idempotency#<digest of the key>` per request and round, marked in progress while it runs and completed after,
  * deleted when the run fails (so that Lambda's retry runs it again), and expiring through the table's TTL after
- * `expiresAfterSeconds`. The item holds no result, only that the request ran.
+ * `expiresAfterSeconds`, or, for a record keyed by a finding's last activity, `findingExpiresAfterSeconds`. The
+ * item holds no result, only that the request ran.
  *
  * Lambda keeps the request id when it retries a failed invocation; a second delivery of an event (EventBridge and
  * Lambda deliver at least once) comes with its own. So the record keeps the request id of the attempt that wrote
@@ -33,22 +40,34 @@ interface Box<T> {
  * could clear it (out of memory, say), and takes over.
  */
 export class DynamoDbDeliveries implements Deliveries {
-  private readonly persistence: DynamoDBPersistenceLayer;
-  private readonly config: IdempotencyConfig;
+  private readonly byEvent: Store;
+  private readonly byFinding: Store;
 
-  constructor(dynamodb: DynamoDBClient, tableName: string, expiresAfterSeconds: number) {
-    this.persistence = new DynamoDBPersistenceLayer({
-      tableName,
-      awsSdkV3Client: dynamodb,
-      keyAttr: QUARANTINE_TABLE.partitionKey.name,
-      // Epoch seconds, which the table's TTL reads.
-      expiryAttr: QUARANTINE_TABLE.timeToLiveAttribute,
-    });
-    this.config = new IdempotencyConfig({
-      eventKeyJmesPath: 'key',
-      payloadValidationJmesPath: 'requestId',
-      expiresAfterSeconds,
-    });
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+    expiresAfterSeconds: number,
+    findingExpiresAfterSeconds = expiresAfterSeconds,
+  ) {
+    this.byEvent = this.store(expiresAfterSeconds);
+    this.byFinding = this.store(findingExpiresAfterSeconds);
+  }
+
+  private store(expiresAfterSeconds: number): Store {
+    return {
+      persistence: new DynamoDBPersistenceLayer({
+        tableName: this.tableName,
+        awsSdkV3Client: this.dynamodb,
+        keyAttr: QUARANTINE_TABLE.partitionKey.name,
+        // Epoch seconds, which the table's TTL reads.
+        expiryAttr: QUARANTINE_TABLE.timeToLiveAttribute,
+      }),
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'key',
+        payloadValidationJmesPath: 'requestId',
+        expiresAfterSeconds,
+      }),
+    };
   }
 
   once<T>(key: DeliveryKey, attempt: Attempt, run: () => Promise<T>): Promise<Delivered<T>> {
@@ -62,6 +81,7 @@ export class DynamoDbDeliveries implements Deliveries {
     tookOver: boolean,
   ): Promise<Delivered<T>> {
     const box: Box<T> = { started: false };
+    const { persistence, config } = key.lastActivity === undefined ? this.byEvent : this.byFinding;
     const payload = { key, requestId: attempt.requestId };
     const recorded = makeIdempotent(
       async (_payload: typeof payload, _context: Context) => {
@@ -75,7 +95,7 @@ export class DynamoDbDeliveries implements Deliveries {
         return { ran: true };
       },
       // Powertools keys a record `<keyPrefix>#<digest>`.
-      { persistenceStore: this.persistence, config: this.config, keyPrefix: DELIVERY_KEY_PREFIX },
+      { persistenceStore: persistence, config, keyPrefix: DELIVERY_KEY_PREFIX },
     );
     // What makeIdempotent reads of the Lambda context: how long this attempt may still run.
     const context = { getRemainingTimeInMillis: attempt.remainingMs } as Context;
@@ -87,7 +107,7 @@ export class DynamoDbDeliveries implements Deliveries {
       }
       if (error instanceof IdempotencyAlreadyInProgressError && !tookOver) {
         // This very request id is marked in progress: Lambda's retry of an attempt of it that died.
-        await this.persistence.deleteRecord(payload);
+        await persistence.deleteRecord(payload);
         return this.runOnce(key, attempt, run, true);
       }
       if (!(error instanceof IdempotencyPersistenceLayerError)) throw error;

@@ -21,6 +21,11 @@ export interface Alert {
   identities: { candidates: IdentityCandidate[]; notes: string[] };
   /** Every IPv4 address the finding's action mentions; the policy keeps those inside the client CIDRs. */
   addresses: string[];
+  /**
+   * The account of the API's caller, when it is not the finding's (GuardDuty's `remoteAccountDetails`): the
+   * principal the finding names is that account's. `affiliated` false: an account outside the organisation.
+   */
+  caller?: { account?: string; affiliated?: boolean };
   /** When the activity was last seen (epoch ms), if the finding says. */
   lastActivity?: number;
 }

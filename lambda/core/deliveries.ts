@@ -10,7 +10,8 @@
  * keyed by what it reports instead: GuardDuty's event and Security Hub's copy of the same finding are two events
  * with two ids, but one finding id (the correlation id) and one last activity (`eventLastSeen`, which Security Hub
  * carries as `LastObservedAt`), so they are one delivery however close together they come; GuardDuty publishes an
- * update of a finding (new activity) with a later one, and an update runs.
+ * update of a finding (new activity) with a later one, and an update runs. Only a finding that acts or is refused is
+ * keyed so (create-evictor-handler.ts says why), and its record is kept longer than an event's (limits.ts).
  * A type, not an interface, so that it is the JSON value Powertools hashes.
  */
 export type DeliveryKey = {

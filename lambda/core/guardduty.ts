@@ -43,7 +43,20 @@ export const guardDutyFindingSchema = z.object({
       additionalInfo: z.optional(z.object({ sample: z.optional(z.union([z.boolean(), z.string()])) })),
       action: z.optional(
         z.object({
-          awsApiCallAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
+          awsApiCallAction: z.optional(
+            z.object({
+              remoteIpDetails: ipDetails,
+              // The account of a caller from another account than the finding's: whose principal it names.
+              remoteAccountDetails: z.optional(
+                z.object({
+                  accountId: z.optional(
+                    z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+                  ),
+                  affiliated: z.optional(z.boolean()),
+                }),
+              ),
+            }),
+          ),
           kubernetesApiCallAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
           rdsLoginAttemptAction: z.optional(z.object({ remoteIpDetails: ipDetails })),
           networkConnectionAction: z.optional(
@@ -122,6 +135,19 @@ export function lastActivity(finding: GuardDutyFinding): number | undefined {
   return undefined;
 }
 
+/** The caller's account, when the finding gives it, as the alert carries it. */
+export function callerOf(
+  remote: { accountId?: string; affiliated?: boolean } | undefined,
+): Pick<Alert, 'caller'> {
+  if (remote?.accountId === undefined && remote?.affiliated === undefined) return {};
+  return {
+    caller: {
+      ...(remote.accountId !== undefined ? { account: remote.accountId } : {}),
+      ...(remote.affiliated !== undefined ? { affiliated: remote.affiliated } : {}),
+    },
+  };
+}
+
 /** What a GuardDuty finding says, as the policy reads every alert. */
 export function guardDutyAlert(finding: GuardDutyFinding): Alert {
   return {
@@ -134,6 +160,7 @@ export function guardDutyAlert(finding: GuardDutyFinding): Alert {
     ...(finding.service?.archived === true ? { closed: 'the finding is archived' } : {}),
     identities: findingIdentities(finding),
     addresses: findingAddresses(finding),
+    ...callerOf(finding.service?.action?.awsApiCallAction?.remoteAccountDetails),
     lastActivity: lastActivity(finding),
   };
 }

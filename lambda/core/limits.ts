@@ -36,3 +36,13 @@ export const TERMINATE_CONCURRENCY = 4;
  * so a request's record keeps other deliveries from running this long after its run.
  */
 export const MAX_EVENT_AGE_SECONDS = 3600;
+
+/**
+ * How long a finding's delivery (keyed by its id and last activity) is remembered: Security Hub publishes its copy of
+ * a finding again, with the same last activity, whenever anyone changes its note, workflow status or severity, at
+ * any time while it keeps the finding (90 days after its last update). Each such copy, delivered after the record
+ * expired, would evict again someone released meanwhile. 90 days, GuardDuty's and Security Hub's retention of a
+ * finding, covers every copy of one that nobody has touched for that long; the record is a small item the table's
+ * TTL deletes.
+ */
+export const FINDING_DELIVERY_SECONDS = 90 * 24 * 3600;

@@ -84,27 +84,32 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
   return config.dryRun || asked === true;
 }
 
+/** A qualified identityMap key, `<account>/<name>`: a name of this shape never looks up a bare key. */
+const QUALIFIED_KEY = /^\d{12}\//;
+
 /**
- * The names a finding gives, after the identity map (keys compared ignoring case; a key qualified by the finding's
- * account, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
- * gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its account,
- * so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing else: no
- * local-part guess across accounts. An IAM Identity Center session name (the person's sign-in, set by AWS) is the
- * same person everywhere, and resolves as in the deployment's own account. Any other session's name was chosen by
- * whoever assumed the role, in any account: unmapped, it goes to `refusals`, and the finding evicts nobody.
+ * The names a finding gives, after the identity map (keys compared ignoring case; a key qualified by the account of
+ * the principal, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
+ * gives; Kubernetes and RDS users resolve only through the map. A name that itself begins with an account and `/`
+ * is looked up qualified only: as a bare key it would be another account's qualified key. An IAM user name is only
+ * unique within its account, so an IAM user of another account than the deployment's matches a VPN username equal
+ * to it and nothing else: no local-part guess across accounts. An IAM Identity Center session name (the person's
+ * sign-in, set by AWS) is the same person everywhere, and resolves as in the deployment's own account. Any other
+ * session's name was chosen by whoever assumed the role, in any account: unmapped, it goes to `refusals`, and the
+ * finding evicts nobody.
  */
 function findingNames(
   candidates: readonly IdentityCandidate[],
-  origin: AlertOrigin,
+  account: string,
   config: EvictorConfig,
   notes: string[],
   refusals: string[],
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
-    const key = [`${origin.account}/${candidate.value}`, candidate.value].find((k) =>
-      config.identityMap.has(foldCase(k)),
-    );
+    const qualified = `${account}/${candidate.value}`;
+    const keys = QUALIFIED_KEY.test(candidate.value) ? [qualified] : [qualified, candidate.value];
+    const key = keys.find((k) => config.identityMap.has(foldCase(k)));
     const mapped = key === undefined ? undefined : config.identityMap.get(foldCase(key));
     if (mapped !== undefined)
       names.push({ name: mapped, match: 'username', source: `identityMap["${key}"]` });
@@ -112,17 +117,32 @@ function findingNames(
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
     else if (candidate.kind === 'chosen-session')
       refusals.push(
-        `session "${candidate.value}" of ${candidate.principal ?? 'a role'} in account ${origin.account} is not an IAM Identity Center session (role ${IDENTITY_CENTER_ROLE_PREFIX}*): whoever started it chose its name, so it names no person (map "${origin.account}/${candidate.value}" in identityMap to evict its person)`,
+        `session "${candidate.value}" of ${candidate.principal ?? 'a role'} in account ${account} is not an IAM Identity Center session (role ${IDENTITY_CENTER_ROLE_PREFIX}*): whoever started it chose its name, so it names no person (map "${account}/${candidate.value}" in identityMap to evict its person)`,
       );
-    else if (candidate.kind === 'iam-user' && origin.account !== config.deploymentAccount) {
+    else if (candidate.kind === 'iam-user' && account !== config.deploymentAccount) {
       if (config.usernameMatch === 'local-part')
         notes.push(
-          `IAM user "${candidate.value}" of account ${origin.account} matches only the VPN username equal to it: IAM user names are per account`,
+          `IAM user "${candidate.value}" of account ${account} matches only the VPN username equal to it: IAM user names are per account`,
         );
       names.push({ name: candidate.value, match: 'username', source: candidate.source });
     } else names.push({ name: candidate.value, match: 'identity', source: candidate.source });
   }
   return names;
+}
+
+/**
+ * Why the caller of another account names nobody here: an account outside the organisation (GuardDuty's
+ * `affiliated` false), whose sessions and users are not the VPN's people whatever they are called; or, with
+ * `alertSources.accounts`, an account not among them, whose names are trusted no more than its findings.
+ */
+function callerRefusal(caller: Alert['caller'], config: EvictorConfig): string | undefined {
+  if (caller?.affiliated === false)
+    return `the caller is from account ${caller.account ?? '(not given)'}, outside the organisation (remoteAccountDetails.affiliated false): a session from outside names nobody here`;
+  if (caller?.account === undefined) return undefined;
+  const listed = config.alertSources?.accounts;
+  if (caller.account === config.deploymentAccount || listed === undefined || listed.includes(caller.account))
+    return undefined;
+  return `the caller is from account ${caller.account}, which is not among alertSources.accounts: its names evict nobody`;
 }
 
 /**
@@ -157,6 +177,21 @@ function commandOrigin(sender: AlertOrigin | undefined, config: EvictorConfig): 
   return sender;
 }
 
+/**
+ * The finding's addresses inside the client CIDRs, from the deployment's own account's findings only: private ranges
+ * overlap across accounts, so an address another account's finding reports inside `clientCidrs` is as likely one of
+ * that account's own networks as a VPN client, and an address names nobody for certain. Its named principal still
+ * resolves.
+ */
+function findingClientIps(alert: Alert, config: EvictorConfig, notes: string[]): string[] {
+  const inside = clientAddresses(alert.addresses, config.clientCidrs);
+  if (inside.length === 0 || alert.origin.account === config.deploymentAccount) return inside;
+  notes.push(
+    `address ${inside.join(', ')} of account ${alert.origin.account} is not matched against clientCidrs: private ranges overlap across accounts`,
+  );
+  return [];
+}
+
 /** A finding, through either route, under the deployment's policy. */
 function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig): EvictionRequest {
   const refusal = originRefusal(alert.origin, config);
@@ -183,16 +218,25 @@ function decideAlert(alert: Alert, correlationId: string, config: EvictorConfig)
   }
   notes.push(...alert.identities.notes);
   const refusals: string[] = [];
+  const fromCaller = callerRefusal(alert.caller, config);
+  if (fromCaller) refusals.push(fromCaller);
+  // The principal a finding names belongs to the caller's account, when the call came from another.
+  const account = alert.caller?.account ?? alert.origin.account;
   const target: Target = {
     kind: 'users',
-    names: findingNames(alert.identities.candidates, alert.origin, config, notes, refusals),
-    clientIps: clientAddresses(alert.addresses, config.clientCidrs),
+    names: findingNames(alert.identities.candidates, account, config, notes, refusals),
+    clientIps: findingClientIps(alert, config, notes),
     lastActivity: alert.lastActivity,
   };
   // A name nobody can vouch for refuses the whole finding: a person decides, rather than a guess evicting someone.
+  // The refusal keeps the finding's last activity, by which both routes' copies are one delivery: one notice.
   if (refusals.length > 0) {
     const why = `${refusals.join('; ')}; nobody was evicted`;
-    return { ...base, target: nobody, halt: { status: 'refused', why } };
+    return {
+      ...base,
+      target: { ...nobody, lastActivity: alert.lastActivity },
+      halt: { status: 'refused', why },
+    };
   }
   if (target.names.length === 0 && target.clientIps.length === 0) {
     return { ...base, target, halt: { status: 'ignored', why: 'no VPN user or client address resolved' } };

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { accessKeyIdentities } from './access-key';
 import type { Alert } from './alert';
 import { ACCOUNT_ID, WELL_FORMED_TEXT } from './constants';
+import { callerOf } from './guardduty';
 import type { IdentityCandidate } from './types';
 
 /**
@@ -41,23 +42,14 @@ export const SEVERITY_LABEL_TOPS = {
 } as const;
 export type SeverityLabel = keyof typeof SEVERITY_LABEL_TOPS;
 
-/** The labels whose level may reach `minSeverity`: what a rule on `Severity.Label` must let through. */
+/** The labels whose level may reach `minSeverity`: what a rule on `FindingProviderFields.Severity.Label` must let through. */
 export const labelsReaching = (minSeverity: number): SeverityLabel[] =>
   (Object.keys(SEVERITY_LABEL_TOPS) as SeverityLabel[]).filter(
     (label) => SEVERITY_LABEL_TOPS[label] >= minSeverity,
   );
 
-/** Security Hub's documented mapping of the deprecated `Normalized` (0-100) to a label, for a finding with no label. */
-const labelOfNormalized = (normalized: number): SeverityLabel =>
-  normalized === 0
-    ? 'INFORMATIONAL'
-    : normalized < 40
-      ? 'LOW'
-      : normalized < 70
-        ? 'MEDIUM'
-        : normalized < 90
-          ? 'HIGH'
-          : 'CRITICAL';
+/** Where Security Hub carries GuardDuty's `service.action.awsApiCallAction.remoteAccountDetails`. */
+const REMOTE_ACCOUNT = 'aws/guardduty/service/action/awsApiCallAction/remoteAccountDetails';
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
 const name = z.string().check(z.maxLength(2048), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
@@ -82,20 +74,16 @@ export const securityHubGuardDutyFindingSchema = z
     ProductArn: z.string().check(z.regex(GUARDDUTY_PRODUCT_ARN, 'must be GuardDuty in Security Hub')),
     AwsAccountId: z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
     Types: z.array(name.check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(50)),
-    // ASFF requires Label or Normalized (Security Hub fills in the other); GuardDuty's own 0-10 severity, the one
-    // minSeverity means, is in Original (as text), or in the deprecated Product of older findings.
-    Severity: z
-      .object({
-        Label: z.optional(z.enum(Object.keys(SEVERITY_LABEL_TOPS) as [SeverityLabel, ...SeverityLabel[]])),
-        Normalized: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
+    // GuardDuty's severity as GuardDuty gave it: its own 0-10 value, as text, in Original (where it is one) and the
+    // label of its level. Only the finding provider sets FindingProviderFields (BatchImportFindings); the top-level
+    // Severity is what any account that may call BatchUpdateFindings on the finding (its own account, the
+    // administrator) can change, so it is not read: raising it must not make a finding evict.
+    FindingProviderFields: z.object({
+      Severity: z.object({
+        Label: z.enum(Object.keys(SEVERITY_LABEL_TOPS) as [SeverityLabel, ...SeverityLabel[]]),
         Original: z.optional(z.string().check(z.maxLength(64))),
-        Product: z.optional(z.number().check(z.minimum(0), z.maximum(10))),
-      })
-      .check(
-        z.refine((s) => s.Label !== undefined || s.Normalized !== undefined, {
-          message: 'must have a Label or Normalized, as ASFF requires',
-        }),
-      ),
+      }),
+    }),
     UpdatedAt: timestamp,
     LastObservedAt: timestamp,
     RecordState: z.enum(['ACTIVE', 'ARCHIVED']),
@@ -107,6 +95,12 @@ export const securityHubGuardDutyFindingSchema = z
       z.object({
         'aws/guardduty/service/archived': z.optional(z.string().check(z.maxLength(16))),
         'aws/guardduty/service/additionalInfo/sample': z.optional(z.string().check(z.maxLength(16))),
+        // GuardDuty's remoteAccountDetails, flattened as Security Hub flattens every GuardDuty field here; ASFF's
+        // AwsApiCallAction has no place for it.
+        [`${REMOTE_ACCOUNT}/accountId`]: z.optional(
+          z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+        ),
+        [`${REMOTE_ACCOUNT}/affiliated`]: z.optional(z.string().check(z.maxLength(16))),
       }),
     ),
     Resources: z
@@ -156,16 +150,18 @@ export type SecurityHubGuardDutyFinding = z.infer<typeof securityHubGuardDutyFin
 const flagged = (text: string | undefined) => text !== undefined && text.trim().toLowerCase() !== 'false';
 
 /**
- * GuardDuty's 0-10 severity of the finding: `Original`, GuardDuty's own value as text, where it is one; else the
- * deprecated `Product`, which AWS no longer promises in findings; else the top of the label's level.
+ * GuardDuty's 0-10 severity of the finding, as GuardDuty gave it: `Original`, GuardDuty's own value as text, where it
+ * is one; else the top of the label's level.
  */
-function severityOf({ Severity }: SecurityHubGuardDutyFinding): number {
+function severityOf({ FindingProviderFields: { Severity } }: SecurityHubGuardDutyFinding): number {
   const original = Severity.Original?.trim() ? Number(Severity.Original) : Number.NaN;
   if (original >= 0 && original <= 10) return original;
-  if (Severity.Product !== undefined) return Severity.Product;
-  // The schema holds one of the two.
-  return SEVERITY_LABEL_TOPS[Severity.Label ?? labelOfNormalized(Severity.Normalized ?? 0)];
+  return SEVERITY_LABEL_TOPS[Severity.Label];
 }
+
+/** GuardDuty's `affiliated` flag as Security Hub carries it, as text: anything but "true" is outside, the safe reading. */
+const affiliatedOf = (text: string | undefined) =>
+  text === undefined ? undefined : text.trim().toLowerCase() === 'true';
 
 /** Why the finding is closed: archived in Security Hub or in GuardDuty, or suppressed or resolved by a person. */
 function closedBecause(finding: SecurityHubGuardDutyFinding): string | undefined {
@@ -230,6 +226,10 @@ export function securityHubAlert(finding: SecurityHubGuardDutyFinding): Alert {
     ...(closed ? { closed } : {}),
     identities: identitiesOf(finding),
     addresses: addressesOf(finding),
+    ...callerOf({
+      accountId: finding.ProductFields?.[`${REMOTE_ACCOUNT}/accountId`],
+      affiliated: affiliatedOf(finding.ProductFields?.[`${REMOTE_ACCOUNT}/affiliated`]),
+    }),
     ...(Number.isNaN(seen) ? {} : { lastActivity: seen }),
   };
 }

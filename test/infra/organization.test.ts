@@ -174,8 +174,9 @@ describe("the evictor's alert bus", () => {
         detail: {
           findings: {
             ProductArn: [{ suffix: '::product/aws/guardduty' }],
-            // GuardDuty's Medium level (4.0-6.9) may reach 5.5; Low (up to 3.9) may not.
-            Severity: { Label: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+            // GuardDuty's Medium level (4.0-6.9) may reach 5.5; Low (up to 3.9) may not. The label GuardDuty gave, which
+            // only it may set: the top-level Severity is what accounts may change with BatchUpdateFindings.
+            FindingProviderFields: { Severity: { Label: ['MEDIUM', 'HIGH', 'CRITICAL'] } },
           },
         },
       },

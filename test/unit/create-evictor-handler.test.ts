@@ -420,6 +420,84 @@ describe('a request delivered more than once (its record of deliveries on dynali
     expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
   });
 
+  it("Security Hub's copy of an EKS finding, which resolves nobody, does not stand for GuardDuty's event, which names the user", async () => {
+    const carol = 'carol@corp.example.com';
+    const { api, handler, published } = withDeliveries(
+      [conn(ENDPOINT_A, carol), conn(ENDPOINT_B, 'bob')],
+      undefined,
+      testConfig({
+        IDENTITY_MAP: '{"arn:aws:sts::123456789012:assumed-role/eks-admins/carol":"carol@corp.example.com"}',
+      }),
+    );
+    const guardDuty = fixture('kubernetes');
+    // The same finding as Security Hub imports it: its id, its account, its last activity; ASFF has no Kubernetes
+    // user and no Kubernetes API call's address, so the copy names nobody.
+    const securityHub = fixture('sso-session-other-account', 'securityhub');
+    const copy = securityHub.detail.findings[0];
+    copy.Id = `arn:aws:guardduty:us-east-1:123456789012:detector/48bf285e13736c6c722945805b3e224a/finding/${guardDuty.detail.id}`;
+    copy.AwsAccountId = '123456789012';
+    copy.Types = ['TTPs/Discovery/Kubernetes-MaliciousIPCaller'];
+    copy.LastObservedAt = guardDuty.detail.service.eventLastSeen;
+    copy.Resources = [{ Type: 'AwsEksCluster', Id: 'arn:aws:eks:us-east-1:123456789012:cluster/prod' }];
+    delete copy.Action;
+    expect(await handler(securityHub, attempt('request-securityhub'))).toMatchObject({
+      status: 'ignored',
+      notes: expect.arrayContaining(['no VPN user or client address resolved']),
+    });
+    expect(await handler(guardDuty, attempt('request-guardduty'))).toMatchObject({
+      status: 'completed',
+      users: [carol],
+    });
+    expect(api.terminated.size).toBe(1);
+    expect(published).toEqual([
+      '[client-vpn-evictor ENFORCING] guardduty from 123456789012 us-east-1: 1 connections terminated',
+    ]);
+  });
+
+  it('a refused finding through both routes is one delivery: one refusal, one notice', async () => {
+    const { api, handler, published, metricValues } = withDeliveries();
+    // The same finding about a role session whose name its caller chose: refused through either route.
+    const guardDuty = fixture('sso-session-other-account');
+    guardDuty.detail.resource.accessKeyDetails.userName = 'ci-deploy';
+    const securityHub = fixture('sso-session-other-account', 'securityhub');
+    securityHub.detail.findings[0].Resources[0].Details.AwsIamAccessKey.PrincipalName = 'ci-deploy';
+    expect(await handler(guardDuty, attempt('request-guardduty'))).toMatchObject({ status: 'refused' });
+    expect(await handler(securityHub, attempt('request-securityhub'))).toMatchObject({ status: 'ignored' });
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatch(/refused/i);
+    expect(metricValues).toContainEqual({ name: 'DeliveriesIgnored', value: 1 });
+    expect(api.calls.filter((c) => c.op === 'terminate')).toEqual([]);
+  });
+
+  it("a finding's record outlives an event's: Security Hub's copy published again hours later does not evict again", async () => {
+    const hour = 3600;
+    const { handler, api } = withDeliveries(
+      [conn(ENDPOINT_A, 'alice.smith@corp.example.com'), conn(ENDPOINT_B, 'bob')],
+      new DynamoDbDeliveries(table.client, table.db.tableName, hour, 30 * 24 * hour),
+    );
+    const start = Date.now();
+    let offsetSeconds = 0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => start + offsetSeconds * 1000);
+    try {
+      const copy = fixture('sso-session-other-account', 'securityhub');
+      expect(await handler(copy, attempt('request-1'))).toMatchObject({ status: 'completed' });
+      expect(await handler(evictBob, attempt('request-2'))).toMatchObject({ status: 'completed' });
+      // Two hours on, past the event's record: an analyst's note makes Security Hub publish the copy again, a new
+      // event with the same finding and last activity; Bob's event is delivered again.
+      offsetSeconds = 2 * hour;
+      const republished = { ...structuredClone(copy), id: 'a-later-import-after-a-note' };
+      const terminated = api.terminated.size;
+      expect(await handler(republished, attempt('request-3'))).toMatchObject({ status: 'ignored' });
+      expect(await handler(evictBob, attempt('request-4'))).not.toMatchObject({ status: 'ignored' });
+      // Past the finding's record too, a copy runs again.
+      offsetSeconds = 31 * 24 * hour;
+      expect(await handler(republished, attempt('request-5'))).not.toMatchObject({ status: 'ignored' });
+      expect(api.terminated.size).toBe(terminated);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('a second delivery of a session sweep does not sweep again', async () => {
     // Nine hours connected, past the setting's eight: the sweep ends the session by its connection id.
     const old = conn(ENDPOINT_B, 'bob', {

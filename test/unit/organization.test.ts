@@ -77,7 +77,7 @@ describe('one finding, two routes', () => {
 
 describe("Security Hub's findings", () => {
   it('the real root-credential capture names nobody, and says why', () => {
-    // Its severity (2, GuardDuty's for root credential usage) is below the default floor: lower the floor.
+    // Its severity (GuardDuty's Low, 3.9 at most, as FindingProviderFields gives it) is below the default floor.
     const request = decideFor(fixture('guardduty-root', 'securityhub'), { MIN_SEVERITY: '0' });
     expect(request.halt).toEqual({ status: 'ignored', why: 'no VPN user or client address resolved' });
     expect(request.notes).toContain('AwsIamAccessKey.PrincipalType Root names no person');
@@ -113,7 +113,7 @@ describe("Security Hub's findings", () => {
     },
     {
       $label: 'below minSeverity',
-      change: (f: any) => (f.Severity.Product = 6.9),
+      change: (f: any) => (f.FindingProviderFields.Severity.Original = '6.9'),
       why: 'severity 6.9 is below minSeverity 7',
     },
   ])('a finding $label is ignored, with the reason', ({ change, why }) => {
@@ -123,35 +123,43 @@ describe("Security Hub's findings", () => {
   });
 
   /**
-   * ASFF's Severity: `Label` (or the deprecated `Normalized`) is always there; `Original` is the provider's own value
-   * as text, GuardDuty's 0-10; `Product` is deprecated and "isn't included in findings" (Security Hub API
-   * reference, Severity). GuardDuty's levels: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
+   * GuardDuty's severity as GuardDuty gave it, in FindingProviderFields.Severity: `Label`, the level, and `Original`,
+   * GuardDuty's own 0-10 value as text. Only the finding provider sets FindingProviderFields (BatchImportFindings);
+   * "Customers can update the top-level fields by using the BatchUpdateFindings operation. Customers can't update
+   * FindingProviderFields" (Security Hub API reference, FindingProviderFields). GuardDuty's levels: Low 1.0-3.9,
+   * Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
    */
   it.each([
-    {
-      $label: 'Original, without Product',
-      severity: { Label: 'HIGH', Normalized: 70, Original: '7.5' },
-      read: 7.5,
-    },
-    { $label: 'Original before Product', severity: { Label: 'LOW', Original: '3', Product: 8 }, read: 3 },
-    {
-      $label: 'Product, in an older finding (the real capture)',
-      severity: { Label: 'LOW', Normalized: 40, Product: 2 },
-      read: 2,
-    },
-    {
-      $label: 'Original that is no number: Product',
-      severity: { Label: 'HIGH', Original: 'High', Product: 8 },
-      read: 8,
-    },
+    { $label: 'Original', severity: { Label: 'HIGH', Original: '7.5' }, read: 7.5 },
     { $label: 'Label alone: the top of its level', severity: { Label: 'HIGH' }, read: 8.9 },
-    { $label: 'Normalized alone: its label, then the top', severity: { Normalized: 55 }, read: 6.9 },
+    {
+      $label: 'Original that is no number: the top of the label',
+      severity: { Label: 'HIGH', Original: 'High' },
+      read: 8.9,
+    },
     { $label: 'Label CRITICAL alone', severity: { Label: 'CRITICAL' }, read: 10 },
+    { $label: 'Label LOW alone (the real capture)', severity: { Label: 'LOW' }, read: 3.9 },
   ])("reads GuardDuty's severity from $label", ({ severity, read }) => {
-    const event = withFinding((f) => (f.Severity = severity));
+    const event = withFinding((f) => (f.FindingProviderFields.Severity = severity));
     expect(decideFor(event, { MIN_SEVERITY: '0' }).reason).toBe(
       `GuardDuty via Security Hub TTPs/Credential Access/IAMUser-AnomalousBehavior (severity ${read})`,
     );
+  });
+
+  it('a top-level Severity raised to CRITICAL (BatchUpdateFindings) does not lift a Low finding over minSeverity', () => {
+    const event = withFinding((f) => {
+      f.Severity = { Label: 'CRITICAL', Normalized: 90, Product: 10, Original: '10' };
+      f.FindingProviderFields.Severity = { Label: 'LOW', Original: '2' };
+    });
+    expect(decideFor(event).halt).toEqual({ status: 'ignored', why: 'severity 2 is below minSeverity 7' });
+    const labelOnly = withFinding((f) => {
+      f.Severity = { Label: 'CRITICAL', Normalized: 90 };
+      f.FindingProviderFields.Severity = { Label: 'LOW' };
+    });
+    expect(decideFor(labelOnly).halt).toEqual({
+      status: 'ignored',
+      why: 'severity 3.9 is below minSeverity 7',
+    });
   });
 
   it.each([
@@ -163,7 +171,7 @@ describe("Security Hub's findings", () => {
       halted: true,
     },
   ])('minSeverity against $label', ({ severity, halted }) => {
-    const event = withFinding((f) => (f.Severity = severity));
+    const event = withFinding((f) => (f.FindingProviderFields.Severity = severity));
     const min = severity.Label === 'MEDIUM' ? '7' : '8';
     expect(decideFor(event, { MIN_SEVERITY: min }).halt !== undefined).toBe(halted);
   });
@@ -201,9 +209,9 @@ describe("Security Hub's findings", () => {
 
   it.each([
     {
-      $label: 'a Severity with neither Label nor Normalized, one of which ASFF requires',
-      change: (f: any) => (f.Severity = { Product: 8 }),
-      field: 'Severity: must have a Label or Normalized, as ASFF requires',
+      $label: 'no FindingProviderFields.Severity.Label, only a top-level Severity',
+      change: (f: any) => (f.FindingProviderFields = { Types: f.Types }),
+      field: 'FindingProviderFields.Severity: ',
     },
     {
       $label: 'an AwsAccountId other than the account in its Id',
@@ -475,6 +483,163 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
   });
 });
 
+describe("a caller from another account: its principal is that account's (remoteAccountDetails)", () => {
+  const CALLER = '444455556666';
+  /**
+   * The finding about Alice's IAM Identity Center session, made by a caller of `account` (GuardDuty's
+   * service.action.awsApiCallAction.remoteAccountDetails; Security Hub carries it flattened into ProductFields, as
+   * it carries every GuardDuty field there).
+   */
+  const calledFrom = (account: string, affiliated: boolean) => ({
+    viaGuardDuty: () => {
+      const event = viaGuardDuty();
+      event.detail.service.action.awsApiCallAction.remoteAccountDetails = { accountId: account, affiliated };
+      return event;
+    },
+    viaSecurityHub: () =>
+      withFinding((f) => {
+        const remote = 'aws/guardduty/service/action/awsApiCallAction/remoteAccountDetails';
+        f.ProductFields[`${remote}/accountId`] = account;
+        f.ProductFields[`${remote}/affiliated`] = String(affiliated);
+      }),
+  });
+  const sources = (value: object) => ({ ALERT_SOURCES: JSON.stringify(value) });
+
+  it.each([
+    {
+      $label: "outside the organisation (affiliated false), GuardDuty's event",
+      event: calledFrom('999900001111', false).viaGuardDuty,
+      env: {},
+      refusal: 'the caller is from account 999900001111, outside the organisation',
+    },
+    {
+      $label: "outside the organisation (affiliated false), Security Hub's copy",
+      event: calledFrom('999900001111', false).viaSecurityHub,
+      env: {},
+      refusal: 'the caller is from account 999900001111, outside the organisation',
+    },
+    {
+      $label: 'of the organisation but not among alertSources.accounts',
+      event: calledFrom(CALLER, true).viaGuardDuty,
+      env: sources({ accounts: [WORKLOAD] }),
+      refusal: `the caller is from account ${CALLER}, which is not among alertSources.accounts`,
+    },
+  ])(
+    'an IAM Identity Center session of a caller $label: refused, nothing terminated, a person told',
+    async ({ event, env, refusal }) => {
+      const { api, handler, metricValues, published } = setup(env);
+      const result = await handler(event());
+      expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(refusal) });
+      expect(api.calls).toEqual([]);
+      expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+      expect(published).toEqual([expect.stringContaining('REFUSED, nobody evicted')]);
+    },
+  );
+
+  it('an affiliated caller of a listed account: its IAM Identity Center session evicts its person', async () => {
+    const { api, handler } = setup(sources({ accounts: [WORKLOAD, CALLER] }));
+    const result = await handler(calledFrom(CALLER, true).viaSecurityHub());
+    expect(result).toMatchObject({ status: 'completed', users: ['alice.smith@corp.example.com'] });
+    expect(api.terminated.size).toBe(2);
+  });
+
+  it("identityMap keys are qualified by the caller's account, not the finding's", () => {
+    const event = fixture('iam-user');
+    event.detail.accountId = WORKLOAD;
+    event.detail.service.action.awsApiCallAction.remoteAccountDetails = {
+      accountId: CALLER,
+      affiliated: true,
+    };
+    const map = {
+      [`${WORKLOAD}/Dave.Chen`]: 'not-him@corp.example.com',
+      [`${CALLER}/dave.chen`]: 'dchen@corp.example.com',
+    };
+    expect(decideFor(event, { IDENTITY_MAP: JSON.stringify(map) }).target).toMatchObject({
+      names: [
+        { name: 'dchen@corp.example.com', match: 'username', source: `identityMap["${CALLER}/Dave.Chen"]` },
+      ],
+    });
+  });
+
+  it("a role session of a caller's account is refused naming that account", () => {
+    const event = viaGuardDuty();
+    event.detail.resource.accessKeyDetails.userName = 'ci-deploy';
+    event.detail.service.action.awsApiCallAction.remoteAccountDetails = {
+      accountId: CALLER,
+      affiliated: true,
+    };
+    expect(decideFor(event).halt).toMatchObject({
+      status: 'refused',
+      why: expect.stringContaining(`session "${ALICE}" of AssumedRole "ci-deploy" in account ${CALLER}`),
+    });
+  });
+});
+
+describe("client addresses: matched in the deployment's own findings only", () => {
+  /** The network-connection fixture (an address inside clientCidrs, no principal) as a finding of `account`. */
+  const byAddressOf = (account: string) => {
+    const event = fixture('network-connection');
+    event.detail.accountId = account;
+    return event;
+  };
+
+  it("another account's finding: its address inside clientCidrs names nobody, and a note says why", () => {
+    const request = decideFor(byAddressOf(WORKLOAD));
+    expect(request.target).toMatchObject({ kind: 'users', names: [], clientIps: [] });
+    expect(request.halt).toEqual({ status: 'ignored', why: 'no VPN user or client address resolved' });
+    expect(request.notes).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^address 172\\.16\\.[0-9.]+ of account ${WORKLOAD} is not matched against clientCidrs`),
+      ),
+    );
+  });
+
+  it("the deployment's own finding: its address inside clientCidrs is matched", () => {
+    const request = decideFor(byAddressOf(HOME));
+    expect(request.halt).toBeUndefined();
+    expect(request.target).toMatchObject({ clientIps: [expect.stringMatching(/^172\.16\./)] });
+  });
+});
+
+describe('identityMap: a name shaped like a qualified key', () => {
+  /** The Kubernetes fixture (the deployment's own account) with its Kubernetes user renamed. */
+  const kubernetesUser = (username: string) => {
+    const event = fixture('kubernetes');
+    event.detail.resource.kubernetesDetails.kubernetesUserDetails.username = username;
+    return event;
+  };
+
+  it.each([
+    {
+      $label: "another account's qualified key, as a bare name: not looked up",
+      username: '444455556666/deploy',
+      map: { '444455556666/deploy': 'deploy-owner@corp.example.com' },
+      names: [],
+    },
+    {
+      $label: "the finding's account's qualified key: looked up qualified",
+      username: 'deploy',
+      map: { [`${HOME}/deploy`]: 'deploy-owner@corp.example.com' },
+      names: [{ name: 'deploy-owner@corp.example.com', source: `identityMap["${HOME}/deploy"]` }],
+    },
+    {
+      $label: 'an ARN with "/" that begins with no account: its bare key applies',
+      username: 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol',
+      map: { 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol': 'carol@corp.example.com' },
+      names: [
+        {
+          name: 'carol@corp.example.com',
+          source: 'identityMap["arn:aws:sts::123456789012:assumed-role/eks-admins/carol"]',
+        },
+      ],
+    },
+  ])('$label', ({ username, map, names }) => {
+    const request = decideFor(kubernetesUser(username), { IDENTITY_MAP: JSON.stringify(map) });
+    expect(request.target).toMatchObject({ kind: 'users', names });
+    if (request.target.kind === 'users') expect(request.target.names).toHaveLength(names.length);
+  });
+});
+
 describe('the same finding through both routes: one eviction, one notice', () => {
   const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
 
@@ -714,7 +879,7 @@ describe('the handler: which account said it, and events of several findings', (
       '7ecb2ba3a9b0473df6a5fc2ffd7e81e6',
       '0badf00d0badf00d0badf00d0badf00d',
     );
-    delete malformed.Severity;
+    delete malformed.FindingProviderFields;
     event.detail.findings.unshift(malformed);
     event.detail.findings.push(findingOf(fixture('control-finding', 'securityhub')));
     const result = await handler(event);
@@ -723,7 +888,7 @@ describe('the handler: which account said it, and events of several findings', (
     expect(result.results.map((r) => r.status)).toEqual(['rejected', 'completed', 'rejected']);
     expect(result.results[0]).toMatchObject({
       correlationId: '0badf00d0badf00d0badf00d0badf00d',
-      reason: expect.stringMatching(/^invalid Security Hub GuardDuty finding: Severity: /),
+      reason: expect.stringMatching(/^invalid Security Hub GuardDuty finding: FindingProviderFields: /),
     });
     expect(result.results[2]).toMatchObject({ reason: expect.stringMatching(/^not a GuardDuty finding/) });
     // Only Alice's connections were ended.
