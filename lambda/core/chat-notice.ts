@@ -1,5 +1,6 @@
 import { distinctNames } from './identity';
 import type { EvictionResult } from './result';
+import { SETTINGS } from './settings';
 
 /**
  * A notice in the custom notification schema of Amazon Q Developer in chat applications (formerly AWS Chatbot), which
@@ -88,16 +89,38 @@ const usersOf = (result: EvictionResult) =>
     ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
   ]);
 
+const endpointOptions = (ids: readonly string[]) => ids.map((id) => `--endpoint-id ${id}`).join(' ');
+
+/**
+ * The command that ends by hand what a round could not: the users whose Terminate call failed, on the endpoints where
+ * it failed (those it ended are gone, and a mass disconnect names thousands). `cvpn-evict evict` refuses more users
+ * than `--max-users`, so the command raises it when it names more than the default. With `--table` it quarantines
+ * them as a security eviction does; the end of the day keeps nobody out, so a disconnect-all's command has none.
+ */
+function evictWhatIsLeft(result: EvictionResult): string | undefined {
+  const failed = result.outcomes.filter((o) => o.status === 'failed' && o.username !== '');
+  const left = distinctNames(failed.map((o) => o.username));
+  if (left.length === 0) return undefined;
+  const named = left.slice(0, LISTED);
+  const maxUsers = named.length > SETTINGS.maxUsersPerEvent.default ? ` --max-users ${named.length}` : '';
+  const where = endpointOptions([...new Set(failed.map((o) => o.endpointId))]);
+  const table = result.trigger === 'disconnect-all' ? '' : ' --table "$TABLE"';
+  const rest =
+    left.length > LISTED ? ` (the first ${LISTED} of ${left.length}; the query below names the rest)` : '';
+  return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${where} --reason ${shellWord(result.reason.slice(0, 100))}${table}\``;
+}
+
 /** What a person does next, each a command to run: the CLI on the operator's credentials, `$TABLE` the stack's table. */
-function nextSteps(result: EvictionResult, users: string[]): string[] {
-  const endpoints = result.endpoints.map((e) => `--endpoint-id ${e.endpointId}`).join(' ');
-  const names = users.slice(0, LISTED).map(shellWord).join(' ');
-  const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
+function nextSteps(result: EvictionResult): string[] {
+  const endpoints = endpointOptions(result.endpoints.map((e) => e.endpointId));
   const steps: string[] = [];
   if (result.trigger === 'release') {
     const released = result.quarantine.filter((q) => q.outcome === 'released').map((q) => q.username);
-    if (result.quarantine.some((q) => q.outcome === 'failed'))
-      steps.push(`Release again: \`cvpn-evict quarantine release ${names} --reason '...' --table "$TABLE"\``);
+    const failed = result.quarantine.filter((q) => q.outcome === 'failed').map((q) => q.username);
+    if (failed.length > 0)
+      steps.push(
+        `Release again: \`cvpn-evict quarantine release ${failed.slice(0, LISTED).map(shellWord).join(' ')} --reason '...' --table "$TABLE"\``,
+      );
     if (released.length > 0)
       steps.push(
         `If this release was not expected, keep them out again: \`cvpn-evict quarantine add ${released.slice(0, LISTED).map(shellWord).join(' ')} --minutes 60 --reason '...' --table "$TABLE"\``,
@@ -110,10 +133,8 @@ function nextSteps(result: EvictionResult, users: string[]): string[] {
       `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
     );
   } else {
-    if (failed && users.length > 0)
-      steps.push(
-        `Evict what is left by hand: \`cvpn-evict evict ${names} ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
-      );
+    const evict = evictWhatIsLeft(result);
+    if (evict) steps.push(evict);
     if (result.trigger !== 'disconnect-all')
       steps.push(`See who is still connected: \`cvpn-evict connections ${endpoints}\``);
     const written = result.quarantine
@@ -178,7 +199,7 @@ export function chatNotification(
         TITLE_LIMIT,
       ),
       description: cutMarkdown(lines.join('\n'), DESCRIPTION_LIMIT),
-      nextSteps: nextSteps(result, users),
+      nextSteps: nextSteps(result),
       keywords: [result.mode, result.trigger, result.status],
     },
     metadata: {
