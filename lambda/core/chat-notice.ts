@@ -89,25 +89,39 @@ const usersOf = (result: EvictionResult) =>
     ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
   ]);
 
-const endpointOptions = (ids: readonly string[]) => ids.map((id) => `--endpoint-id ${id}`).join(' ');
+/** The first LISTED endpoints as options: a command, like a list, names ten. */
+const endpointOptions = (ids: readonly string[]) =>
+  ids
+    .slice(0, LISTED)
+    .map((id) => `--endpoint-id ${id}`)
+    .join(' ');
 
 /**
  * The command that ends by hand what a round could not: the users whose Terminate call failed, on the endpoints where
  * it failed (those it ended are gone, and a mass disconnect names thousands). `cvpn-evict evict` refuses more users
  * than `--max-users`, so the command raises it when it names more than the default. With `--table` it quarantines
  * them as a security eviction does; the end of the day keeps nobody out, so a disconnect-all's command has none.
+ * It names the first ten, and fewer when ten long names would not fit in a step: a command is whole or not shown.
  */
 function evictWhatIsLeft(result: EvictionResult): string | undefined {
   const failed = result.outcomes.filter((o) => o.status === 'failed' && o.username !== '');
   const left = distinctNames(failed.map((o) => o.username));
   if (left.length === 0) return undefined;
-  const named = left.slice(0, LISTED);
-  const maxUsers = named.length > SETTINGS.maxUsersPerEvent.default ? ` --max-users ${named.length}` : '';
-  const where = endpointOptions([...new Set(failed.map((o) => o.endpointId))]);
+  const endpointIds = [...new Set(failed.map((o) => o.endpointId))];
   const table = result.trigger === 'disconnect-all' ? '' : ' --table "$TABLE"';
-  const rest =
-    left.length > LISTED ? ` (the first ${LISTED} of ${left.length}; the query below names the rest)` : '';
-  return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${where} --reason ${shellWord(result.reason.slice(0, 100))}${table}\``;
+  const step = (count: number) => {
+    const named = left.slice(0, count);
+    const maxUsers = count > SETTINGS.maxUsersPerEvent.default ? ` --max-users ${count}` : '';
+    const over = [
+      ...(count < left.length ? [`the first ${count} of ${left.length} users`] : []),
+      ...(endpointIds.length > LISTED ? [`the first ${LISTED} of ${endpointIds.length} endpoints`] : []),
+    ];
+    const rest = over.length > 0 ? ` (${over.join(' and ')}; the query below names the rest)` : '';
+    return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${endpointOptions(endpointIds)} --reason ${shellWord(result.reason.slice(0, 100))}${table}\``;
+  };
+  let count = Math.min(left.length, LISTED);
+  while (count > 1 && step(count).length > DESCRIPTION_LIMIT) count--;
+  return step(count);
 }
 
 /** What a person does next, each a command to run: the CLI on the operator's credentials, `$TABLE` the stack's table. */
@@ -148,7 +162,8 @@ function nextSteps(result: EvictionResult): string[] {
   steps.push(
     `Everything it did: the saved Logs Insights query *correlation-id* with ${inCode(result.correlationId)}`,
   );
-  return steps;
+  // Ten names of 256 characters make a long command: a step stops where a description does, never inside its span.
+  return steps.map((step) => cutMarkdown(step, DESCRIPTION_LIMIT));
 }
 
 /**

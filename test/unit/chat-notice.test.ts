@@ -438,7 +438,7 @@ describe('notices in both forms, for every result status', () => {
       label: '12 failed: the first ten, --max-users 10',
       failed: 12,
       flag: ' --max-users 10',
-      first: ' (the first 10 of 12; the query below names the rest)',
+      first: ' (the first 10 of 12 users; the query below names the rest)',
     },
   ])(
     'the step to evict by hand raises --max-users past the CLI default: $label',
@@ -465,6 +465,46 @@ describe('notices in both forms, for every result status', () => {
       );
     },
   );
+
+  it('the longest next steps (ten names of 256 characters failed on 40 endpoints) stay within 3,000 characters, each command whole', () => {
+    const users = Array.from({ length: 10 }, (_, i) => `${i}${'x'.repeat(255)}`);
+    const endpointIds = Array.from(
+      { length: 40 },
+      (_, i) => `eu-west-1:cvpn-endpoint-${String(i).padStart(17, '0')}`,
+    );
+    const input = result({
+      status: 'failed',
+      reason: 'r'.repeat(1024),
+      users,
+      quarantine: users.map((username) => ({ username, outcome: 'written' as const })),
+      endpoints: endpointIds.map((id) => endpoint(id, { failed: 1 })),
+      outcomes: endpointIds.map((id, i) => ({
+        ...failedOutcome(users[i % 10] ?? '', false),
+        endpointId: id,
+      })),
+    });
+    const { nextSteps = [] } = customNotification.parse(
+      JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
+    ).content;
+    // 3,000: what Slack shows of a text block, the limit docs/operations.md gives for a description.
+    for (const step of nextSteps) {
+      expect(step.length).toBeLessThanOrEqual(3_000);
+      // Every code span closes: a command is shown whole or not at all.
+      expect(step.split('`').length % 2).toBe(1);
+      // A command names ten endpoints at most, the first ten, in their order.
+      const named = [...step.matchAll(/--endpoint-id ([^\s`]+)/g)].map((m) => m[1]);
+      expect(named).toEqual(endpointIds.slice(0, named.length));
+      expect(named.length).toBeLessThanOrEqual(10);
+    }
+    // Ten names of 258 characters quoted, with ten endpoints, pass 3,000: the command names as many as fit.
+    const byHand = nextSteps.find((step) => step.startsWith('Evict what is left by hand')) ?? '';
+    const count = users.filter((u) => byHand.includes(`'${u}'`)).length;
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThan(10);
+    expect(byHand).toContain(`(the first ${count} of 10 users and the first 10 of 40 endpoints;`);
+    expect(byHand).toContain(count > 5 ? ` --max-users ${count} ` : `' --endpoint-id`);
+    expect(byHand.endsWith('--table "$TABLE"`')).toBe(true);
+  });
 
   it('a release that failed for one of two names asks to release that one again', () => {
     const input = result({
