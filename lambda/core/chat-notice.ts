@@ -39,8 +39,8 @@ export interface ChatHeadline {
  * Slack shows at most 3,000 characters of a text block, and a mass disconnect can name thousands: lists stop at
  * LISTED entries and say how many more there are, and the description stops at DESCRIPTION_LIMIT.
  */
-export const DESCRIPTION_LIMIT = 3_000;
-export const TITLE_LIMIT = 250;
+const DESCRIPTION_LIMIT = 3_000;
+const TITLE_LIMIT = 250;
 const LISTED = 10;
 
 /**

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { DESCRIPTION_LIMIT } from '../../lambda/core/chat-notice';
 import { noticeFor } from '../../lambda/core/notice';
 import type { EvictionResult, SweepSummary } from '../../lambda/core/result';
 import type { Outcome } from '../../lambda/core/types';
@@ -17,8 +16,9 @@ import { recorders } from '../support/recorders';
  * `threadId`, `summary`, `eventType`, `relatedResources` (a list of strings) and `additionalContext` (string values).
  * Messages of another shape are not relayed, so the schema is strict: a field it does not name fails the test.
  * The page gives no length limits in the table we could read; the bounds on title and description here are the
- * evictor's own (Slack shows 3,000 characters of a text block), asserted below against DESCRIPTION_LIMIT.
+ * evictor's own: Slack shows 3,000 characters of a text block, the limit docs/operations.md gives a description.
  */
+const DESCRIPTION_LIMIT = 3_000;
 const customNotification = z.strictObject({
   version: z.literal('1.0'),
   source: z.literal('custom'),
@@ -486,9 +486,8 @@ describe('notices in both forms, for every result status', () => {
     const { nextSteps = [] } = customNotification.parse(
       JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
     ).content;
-    // 3,000: what Slack shows of a text block, the limit docs/operations.md gives for a description.
     for (const step of nextSteps) {
-      expect(step.length).toBeLessThanOrEqual(3_000);
+      expect(step.length).toBeLessThanOrEqual(DESCRIPTION_LIMIT);
       // Every code span closes: a command is shown whole or not at all.
       expect(step.split('`').length % 2).toBe(1);
       // A command names ten endpoints at most, the first ten, in their order.
