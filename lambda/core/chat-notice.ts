@@ -19,7 +19,10 @@ export interface ChatNotification {
     keywords: string[];
   };
   metadata: {
-    /** The correlation id: every round and the release of one request land in one thread. */
+    /**
+     * The correlation id: every round of one request lands in one thread, and a release that lifts the quarantine of
+     * one request (one entry, or several it wrote) lands in that request's.
+     */
     threadId: string;
     summary: string;
     eventType: string;
@@ -166,6 +169,18 @@ function nextSteps(result: EvictionResult): string[] {
   return steps.map((step) => cutMarkdown(step, DESCRIPTION_LIMIT));
 }
 
+/** The thread a notice goes to: its own request's, or for a release, the one request whose quarantine it lifted. */
+function threadOf(result: EvictionResult): string {
+  if (result.trigger !== 'release') return result.correlationId;
+  const lifted = new Set(
+    result.quarantine
+      .filter((q) => q.outcome === 'released' || q.outcome === 'would-release')
+      .flatMap((q) => q.quarantineCorrelationId ?? []),
+  );
+  const [only] = lifted;
+  return lifted.size === 1 && only !== undefined ? only : result.correlationId;
+}
+
 /**
  * The chat form of a notice: the title leads with what needs a person, the description names the users, the
  * endpoints and the correlation id, and the next steps are commands to run. The subject and the JSON summary stay the
@@ -218,7 +233,7 @@ export function chatNotification(
       keywords: [result.mode, result.trigger, result.status],
     },
     metadata: {
-      threadId: result.correlationId,
+      threadId: threadOf(result),
       summary: cut(plain(headline), TITLE_LIMIT),
       eventType: `client-vpn-evictor/${result.trigger}`,
       additionalContext: {

@@ -132,6 +132,7 @@ export async function releaseQuarantines(
           username: lifted.username,
           until: isoTime(lifted.expiresAt),
           outcome: options.dryRun ? 'would-release' : 'released',
+          quarantineCorrelationId: lifted.correlationId,
         };
       } catch (error) {
         options.onError?.(error);

@@ -505,6 +505,57 @@ describe('notices in both forms, for every result status', () => {
     expect(byHand.endsWith('--table "$TABLE"`')).toBe(true);
   });
 
+  it.each([
+    {
+      label: 'one entry lifted: the thread of the eviction that wrote it',
+      lifted: [['alice', 'released', 'finding-7f3a']],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'two entries one eviction wrote: its thread',
+      lifted: [
+        ['alice', 'released', 'finding-7f3a'],
+        ['bob', 'released', 'finding-7f3a'],
+      ],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'a dry run that would lift one entry: the thread of the eviction that wrote it',
+      lifted: [['alice', 'would-release', 'finding-7f3a']],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'entries two evictions wrote: the release its own thread',
+      lifted: [
+        ['alice', 'released', 'finding-7f3a'],
+        ['bob', 'released', 'evt-stolen-laptop'],
+      ],
+      thread: 'evt-release',
+    },
+    {
+      label: 'nothing lifted: the release its own thread',
+      lifted: [['alice', 'not-quarantined', undefined]],
+      thread: 'evt-release',
+    },
+  ])('a release threads with the eviction whose quarantine it lifted: $label', ({ lifted, thread }) => {
+    const input = result({
+      trigger: 'release',
+      correlationId: 'evt-release',
+      users: lifted.map(([username]) => username ?? ''),
+      quarantine: lifted.map(([username, outcome, from]) => ({
+        username: username ?? '',
+        outcome: outcome as 'released' | 'would-release' | 'not-quarantined',
+        ...(from ? { quarantineCorrelationId: from } : {}),
+      })),
+      endpoints: [],
+      outcomes: [],
+    });
+    const notification = customNotification.parse(JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'));
+    expect(notification.metadata?.threadId).toBe(thread);
+    // The release's own id stays where a person looks for it.
+    expect(notification.content.description).toContain('*Correlation id:* `evt-release`');
+  });
+
   it('a release that failed for one of two names asks to release that one again', () => {
     const input = result({
       trigger: 'release',

@@ -373,10 +373,11 @@ describe('Release VPN User', () => {
     const result = await handler(release(['Alice@Example.com', 'dave.chen', 'erin']));
     expect(result).toMatchObject({ status: 'completed', trigger: 'release', mode: 'ENFORCING' });
     if (result.status === 'rejected' || result.status === 'findings') throw new Error('not one eviction');
-    expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
-      ['alice@example.com', 'released'],
-      ['Dave.Chen', 'released'],
-      ['erin', 'not-quarantined'],
+    // Each entry lifted names the request that wrote it (f-1), for the notice to land in that request's thread.
+    expect(result.quarantine.map((q) => [q.username, q.outcome, q.quarantineCorrelationId])).toEqual([
+      ['alice@example.com', 'released', 'f-1'],
+      ['Dave.Chen', 'released', 'f-1'],
+      ['erin', 'not-quarantined', undefined],
     ]);
     expect(result.notes).toContain('not quarantined: erin');
     expect(await store.active('alice@example.com', NOW)).toBeUndefined();
@@ -407,7 +408,9 @@ describe('Release VPN User', () => {
     const { handler } = handlerWith(store, [], { DRY_RUN: 'true' });
     const result = await handler(release(['alice@example.com']));
     if (result.status === 'rejected' || result.status === 'findings') throw new Error('not one eviction');
-    expect(result.quarantine.map((q) => q.outcome)).toEqual(['would-release']);
+    expect(result.quarantine.map((q) => [q.outcome, q.quarantineCorrelationId])).toEqual([
+      ['would-release', 'f-1'],
+    ]);
     expect(await store.active('alice@example.com', NOW)).toBeDefined();
   });
 
