@@ -191,7 +191,10 @@ export interface ReleaseRequest {
   correlationId: string;
   reason: string;
   usernames: string[];
-  /** Who lifts it, for the entry's record: the event source, or the operator. */
+  /**
+   * Who lifts it, for the entry's record and the audit lines: the event source, followed by the person the event
+   * names (`client-vpn-evictor (jdoe)`) when it names one.
+   */
   releasedBy: string;
   dryRun: boolean;
   notes: string[];
