@@ -54,6 +54,17 @@ export const denialsTitle = (dryRun: boolean) =>
     : 'Denials by rule (store errors or handler errors not zero: those users are denied although nobody kept them out; check the table and the handler logs)';
 
 /**
+ * The connect handler's errors widget's title. A decision that fails (the handler's error, the table's) answers with
+ * "could not be checked" and denies, except in a dry run, which lets the user in. An invocation that fails (a Lambda
+ * error, a timeout, a throttle) gives Client VPN no answer, and it denies the connection with its own message, in
+ * either mode.
+ */
+export const connectErrorsTitle = (dryRun: boolean) =>
+  dryRun
+    ? 'Connect handler errors and throttles (not zero: decision and table errors let users in during a dry run, and would deny them once enforcing; Lambda errors, timeouts and throttles make Client VPN deny them even now; read the handler logs)'
+    : 'Connect handler errors and throttles (not zero: users are denied; decision and table errors deny them with "could not be checked", Lambda errors, timeouts and throttles make Client VPN deny them with its own message; read the handler logs)';
+
+/**
  * The connect handler's widgets, for the home dashboard and for each Region's own: connects allowed and denied,
  * denials by rule, the handler's duration against its deadline, and its errors.
  */
@@ -91,14 +102,12 @@ export function connectHandlerWidgets(
         leftYAxis: { min: 0, label: 'ms', showUnits: false },
       },
     ),
-    graph(
-      'Connect handler errors (not zero: users are denied with "could not be checked"; read the handler logs)',
-      [
-        handler.metricErrors({ period: PERIOD, label: 'Lambda errors' }),
-        emitted('ConnectErrors', 'decision errors'),
-        emitted('QuarantineStoreErrors', 'quarantine table errors'),
-      ],
-    ),
+    graph(connectErrorsTitle(dryRun), [
+      handler.metricErrors({ period: PERIOD, label: 'Lambda errors and timeouts' }),
+      handler.metricThrottles({ period: PERIOD, label: 'throttled invocations' }),
+      emitted('ConnectErrors', 'decision errors'),
+      emitted('QuarantineStoreErrors', 'quarantine table errors'),
+    ]),
   ];
 }
 
