@@ -90,7 +90,8 @@ export function connectHandlerWidgets(
       DENYING_RULES.map((rule) => emitted('DenialsByRule', DENYING_RULE_LABELS[rule], { rule })),
     ),
     graph(
-      `Connect handler duration p50 and p99 against its ${deadline} ms deadline (p99 near the line: read "When provisioned concurrency pays" in docs/benchmarks.md)`,
+      // Provisioned concurrency removes cold starts only (docs/benchmarks.md): a slow warm decision is the table's read.
+      `Connect handler duration p50 and p99 against its ${deadline} ms deadline (p99 near the line: a warm decision waits on the quarantine table, which provisioned concurrency does not shorten; check the table's read latency in AWS/DynamoDB and its failed reads in the next widget)`,
       [
         handler.metricDuration({ statistic: 'p50', period: PERIOD, label: 'p50' }),
         handler.metricDuration({ statistic: 'p99', period: PERIOD, label: 'p99' }),
