@@ -71,7 +71,8 @@ export type NoticeFormat = (typeof NOTICE_FORMATS)[number];
 
 /**
  * The expiry of an open-ended quarantine, which holds until a release lifts it: 8.64e15 ms, the last instant an
- * ECMAScript Date can hold, so that every comparison of expiries treats it as later than any timed one. An
- * offboarding writes it, with no TTL attribute, so that DynamoDB never deletes the entry; the report reads it.
+ * ECMAScript Date can hold, so that every comparison of expiries treats it as later than any timed one. This is the
+ * contract a writer of an open-ended quarantine follows (nothing in this tree writes one yet; offboarding will): it
+ * sets this expiry, and no TTL attribute, so that DynamoDB never deletes the entry. The report reads it as open-ended.
  */
 export const UNTIL_RELEASED = 8.64e15;
