@@ -18,7 +18,7 @@ import { protectionOf } from './settings';
 
 /**
  * The names and reason an operator gives, checked by the rules every event's `usernames` and `reason` obey: a
- * `Release VPN User` detail holds exactly those two.
+ * `Release VPN User` detail holds those two (and, optionally, who releases: the CLI records the operator itself).
  */
 function namesAndReason(command: string, names: string[], reason: string) {
   if (names.length === 0) throw new UsageError(`${command} needs at least one VPN username`);

@@ -1,4 +1,4 @@
-import { type QuarantineEntry, UNTIL_RELEASED } from '../lambda/core/quarantine';
+import { isUntilReleased, type QuarantineEntry } from '../lambda/core/quarantine';
 import { tableName, tableStores } from './aws-clients';
 import { EXIT, type Options, UsageError } from './command-line';
 import { table } from './output';
@@ -75,24 +75,17 @@ export interface ReportEntry {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** An entry as the report reads it: one whose expiry is missing holds until released, as one at UNTIL_RELEASED. */
-export type ReportedEntry = Omit<QuarantineEntry, 'expiresAt'> & { expiresAt?: number };
-
-/** No end: an expiry that is missing or not a number, or UNTIL_RELEASED (what an offboarding writes). */
-const isOpenEnded = (entry: ReportedEntry) =>
-  entry.expiresAt === undefined || !Number.isFinite(entry.expiresAt) || entry.expiresAt >= UNTIL_RELEASED;
-
 /** Where an entry stands now. Open-ended: unreleased with no end; every other unreleased entry ends at `expiresAt`. */
-export function stateOf(entry: ReportedEntry, now: number): ReportState {
+export function stateOf(entry: QuarantineEntry, now: number): ReportState {
   if (entry.released) return 'released';
-  if (isOpenEnded(entry)) return 'open-ended';
-  return (entry.expiresAt as number) > now ? 'active' : 'expired';
+  if (isUntilReleased(entry)) return 'open-ended';
+  return entry.expiresAt > now ? 'active' : 'expired';
 }
 
 const ORDER: ReportState[] = ['open-ended', 'active', 'released', 'expired'];
 
 /** The entries, those that need a person's eye first (still keeping someone out), then the newest first. */
-export function reportOf(entries: readonly ReportedEntry[], now: number): ReportEntry[] {
+export function reportOf(entries: readonly QuarantineEntry[], now: number): ReportEntry[] {
   return entries
     .map(
       (e): ReportEntry => ({
@@ -100,7 +93,7 @@ export function reportOf(entries: readonly ReportedEntry[], now: number): Report
         state: stateOf(e, now),
         quarantinedAt: iso(e.quarantinedAt),
         ...(e.kind === 'common-name' ? { kind: e.kind } : {}),
-        ...(isOpenEnded(e) ? {} : { until: iso(e.expiresAt as number) }),
+        ...(isUntilReleased(e) ? {} : { until: iso(e.expiresAt) }),
         trigger: e.trigger,
         correlationId: e.correlationId,
         reason: e.reason,

@@ -158,6 +158,7 @@ async function main(): Promise<void> {
       event: custom('Release VPN User', 'evt-release-alice', {
         usernames: [ALICE],
         reason: 'false positive, cleared by SOC (INC-4712)',
+        releasedBy: 'jdoe@corp.example.com',
       }),
     },
     {

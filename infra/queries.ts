@@ -79,7 +79,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
   },
   {
     name: 'releases',
-    question: 'Releases, and who made them: the event source and the reason it gave.',
+    question:
+      'Releases made by events, and who made them: the source, the person the event names, and the reason it gave.',
     logs: ['evictor'],
     query: {
       fields: ['@timestamp', 'username', 'outcome', 'releasedBy', 'reason', 'correlation_id'],

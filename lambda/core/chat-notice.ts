@@ -1,5 +1,6 @@
 import { distinctNames } from './identity';
 import type { EvictionResult } from './result';
+import { SETTINGS } from './settings';
 
 /**
  * A notice in the custom notification schema of Amazon Q Developer in chat applications (formerly AWS Chatbot), which
@@ -18,7 +19,10 @@ export interface ChatNotification {
     keywords: string[];
   };
   metadata: {
-    /** The correlation id: every round and the release of one request land in one thread. */
+    /**
+     * The correlation id: every round of one request lands in one thread, and a release that lifts the quarantine of
+     * one request (one entry, or several it wrote) lands in that request's.
+     */
     threadId: string;
     summary: string;
     eventType: string;
@@ -38,8 +42,8 @@ export interface ChatHeadline {
  * Slack shows at most 3,000 characters of a text block, and a mass disconnect can name thousands: lists stop at
  * LISTED entries and say how many more there are, and the description stops at DESCRIPTION_LIMIT.
  */
-export const DESCRIPTION_LIMIT = 3_000;
-export const TITLE_LIMIT = 250;
+const DESCRIPTION_LIMIT = 3_000;
+const TITLE_LIMIT = 250;
 const LISTED = 10;
 
 /**
@@ -88,16 +92,52 @@ const usersOf = (result: EvictionResult) =>
     ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
   ]);
 
+/** The first LISTED endpoints as options: a command, like a list, names ten. */
+const endpointOptions = (ids: readonly string[]) =>
+  ids
+    .slice(0, LISTED)
+    .map((id) => `--endpoint-id ${id}`)
+    .join(' ');
+
+/**
+ * The command that ends by hand what a round could not: the users whose Terminate call failed, on the endpoints where
+ * it failed (those it ended are gone, and a mass disconnect names thousands). `cvpn-evict evict` refuses more users
+ * than `--max-users`, so the command raises it when it names more than the default. With `--table` it quarantines
+ * them as a security eviction does; the end of the day keeps nobody out, so a disconnect-all's command has none.
+ * It names the first ten, and fewer when ten long names would not fit in a step: a command is whole or not shown.
+ */
+function evictWhatIsLeft(result: EvictionResult): string | undefined {
+  const failed = result.outcomes.filter((o) => o.status === 'failed' && o.username !== '');
+  const left = distinctNames(failed.map((o) => o.username));
+  if (left.length === 0) return undefined;
+  const endpointIds = [...new Set(failed.map((o) => o.endpointId))];
+  const table = result.trigger === 'disconnect-all' ? '' : ' --table "$TABLE"';
+  const step = (count: number) => {
+    const named = left.slice(0, count);
+    const maxUsers = count > SETTINGS.maxUsersPerEvent.default ? ` --max-users ${count}` : '';
+    const over = [
+      ...(count < left.length ? [`the first ${count} of ${left.length} users`] : []),
+      ...(endpointIds.length > LISTED ? [`the first ${LISTED} of ${endpointIds.length} endpoints`] : []),
+    ];
+    const rest = over.length > 0 ? ` (${over.join(' and ')}; the query below names the rest)` : '';
+    return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${endpointOptions(endpointIds)} --reason ${shellWord(result.reason.slice(0, 100))}${table}\``;
+  };
+  let count = Math.min(left.length, LISTED);
+  while (count > 1 && step(count).length > DESCRIPTION_LIMIT) count--;
+  return step(count);
+}
+
 /** What a person does next, each a command to run: the CLI on the operator's credentials, `$TABLE` the stack's table. */
-function nextSteps(result: EvictionResult, users: string[]): string[] {
-  const endpoints = result.endpoints.map((e) => `--endpoint-id ${e.endpointId}`).join(' ');
-  const names = users.slice(0, LISTED).map(shellWord).join(' ');
-  const failed = result.endpoints.some((e) => e.failed > 0 || e.error !== undefined);
+function nextSteps(result: EvictionResult): string[] {
+  const endpoints = endpointOptions(result.endpoints.map((e) => e.endpointId));
   const steps: string[] = [];
   if (result.trigger === 'release') {
     const released = result.quarantine.filter((q) => q.outcome === 'released').map((q) => q.username);
-    if (result.quarantine.some((q) => q.outcome === 'failed'))
-      steps.push(`Release again: \`cvpn-evict quarantine release ${names} --reason '...' --table "$TABLE"\``);
+    const failed = result.quarantine.filter((q) => q.outcome === 'failed').map((q) => q.username);
+    if (failed.length > 0)
+      steps.push(
+        `Release again: \`cvpn-evict quarantine release ${failed.slice(0, LISTED).map(shellWord).join(' ')} --reason '...' --table "$TABLE"\``,
+      );
     if (released.length > 0)
       steps.push(
         `If this release was not expected, keep them out again: \`cvpn-evict quarantine add ${released.slice(0, LISTED).map(shellWord).join(' ')} --minutes 60 --reason '...' --table "$TABLE"\``,
@@ -110,10 +150,8 @@ function nextSteps(result: EvictionResult, users: string[]): string[] {
       `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
     );
   } else {
-    if (failed && users.length > 0)
-      steps.push(
-        `Evict what is left by hand: \`cvpn-evict evict ${names} ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
-      );
+    const evict = evictWhatIsLeft(result);
+    if (evict) steps.push(evict);
     if (result.trigger !== 'disconnect-all')
       steps.push(`See who is still connected: \`cvpn-evict connections ${endpoints}\``);
     const written = result.quarantine
@@ -127,7 +165,20 @@ function nextSteps(result: EvictionResult, users: string[]): string[] {
   steps.push(
     `Everything it did: the saved Logs Insights query *correlation-id* with ${inCode(result.correlationId)}`,
   );
-  return steps;
+  // Ten names of 256 characters make a long command: a step stops where a description does, never inside its span.
+  return steps.map((step) => cutMarkdown(step, DESCRIPTION_LIMIT));
+}
+
+/** The thread a notice goes to: its own request's, or for a release, the one request whose quarantine it lifted. */
+function threadOf(result: EvictionResult): string {
+  if (result.trigger !== 'release') return result.correlationId;
+  const lifted = new Set(
+    result.quarantine
+      .filter((q) => q.outcome === 'released' || q.outcome === 'would-release')
+      .flatMap((q) => q.quarantineCorrelationId ?? []),
+  );
+  const [only] = lifted;
+  return lifted.size === 1 && only !== undefined ? only : result.correlationId;
 }
 
 /**
@@ -178,11 +229,11 @@ export function chatNotification(
         TITLE_LIMIT,
       ),
       description: cutMarkdown(lines.join('\n'), DESCRIPTION_LIMIT),
-      nextSteps: nextSteps(result, users),
+      nextSteps: nextSteps(result),
       keywords: [result.mode, result.trigger, result.status],
     },
     metadata: {
-      threadId: result.correlationId,
+      threadId: threadOf(result),
       summary: cut(plain(headline), TITLE_LIMIT),
       eventType: `client-vpn-evictor/${result.trigger}`,
       additionalContext: {

@@ -125,9 +125,14 @@ const evictDetailSchema = z
   );
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
+/**
+ * `releasedBy` names the person who releases, as the sender says (EventBridge does not say which principal sent an
+ * event; CloudTrail's PutEvents record does): held to a username's rules, since it goes to the table and the logs.
+ */
 const releaseDetailSchema = z.object({
   usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
   reason,
+  releasedBy: z.optional(username),
 });
 export type ReleaseDetail = z.infer<typeof releaseDetailSchema>;
 

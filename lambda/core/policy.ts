@@ -383,7 +383,8 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         correlationId: event.correlationId,
         reason: event.detail.reason,
         usernames: distinctNames(event.detail.usernames),
-        releasedBy: event.source,
+        // The channel, then the person it names, as the CLI records `cvpn-evict (<operator>)`.
+        releasedBy: event.detail.releasedBy ? `${event.source} (${event.detail.releasedBy})` : event.source,
         dryRun: config.dryRun,
         notes,
       };

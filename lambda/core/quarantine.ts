@@ -172,6 +172,7 @@ export async function releaseQuarantines(
           ...of,
           until: untilOf(lifted.expiresAt),
           outcome: options.dryRun ? 'would-release' : 'released',
+          quarantineCorrelationId: lifted.correlationId,
         };
       } catch (error) {
         options.onError?.(error);

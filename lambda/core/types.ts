@@ -135,6 +135,11 @@ export interface QuarantineOutcome {
     /** Not written: the connect handler always lets a protected user in, so the entry would promise too much. */
     | 'protected'
     | 'failed';
+  /**
+   * For an entry lifted (or that would be): the correlation id of the request that wrote it, an eviction or
+   * `cvpn-evict quarantine add`, so that a release's notice can land in that request's chat thread.
+   */
+  quarantineCorrelationId?: string;
   /** Why it failed: the store's error, for the audit line. */
   error?: string;
   /** For a failure: whether a retry may write it (a store that does not answer), or never (a table not there). */
@@ -216,7 +221,10 @@ export interface ReleaseRequest {
   correlationId: string;
   reason: string;
   usernames: string[];
-  /** Who lifts it, for the entry's record: the event source, or the operator. */
+  /**
+   * Who lifts it, for the entry's record and the audit lines: the event source, followed by the person the event
+   * names (`client-vpn-evictor (jdoe)`) when it names one.
+   */
   releasedBy: string;
   dryRun: boolean;
   notes: string[];

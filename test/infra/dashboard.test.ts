@@ -121,6 +121,9 @@ describe('the operations dashboard', () => {
     expect(widget?.properties.annotations?.horizontal).toEqual([
       expect.objectContaining({ value: 1000, label: 'deadline 1000 ms: denied past it' }),
     ]);
+    // docs/benchmarks.md: provisioned concurrency removes cold starts only; a slow warm decision is the table's read.
+    expect(widget?.properties.title).toMatch(/\(p99 near the line: [^)]*quarantine table[^)]*read latency/);
+    expect(widget?.properties.title).not.toMatch(/provisioned concurrency pays/);
   });
 
   it('shows a line for every rule by which the connect handler denies: quarantined, outside access hours, store errors and the rest', () => {
@@ -141,6 +144,29 @@ describe('the operations dashboard', () => {
     expect(titleIn(template)).not.toMatch(/users are denied|are being denied/);
     expect(titleIn(withSessions)).toBe(denialsTitle(false));
     expect(titleIn(withSessions)).toMatch(/^Denials by rule \(/);
+  });
+
+  it("titles the connect handler's errors for what each does in each mode, and shows its throttles", () => {
+    const widgetIn = (t: Template) => titled(t, 'Connect handler errors');
+    const handler = functionId(template, /^ConnectHandlerFunction[0-9A-F]{8}$/);
+    const widget = widgetIn(template);
+    // A throttled invocation is not an error in AWS/Lambda, and Client VPN denies it all the same.
+    expect(shownMetrics(widget ? [widget] : []).map((m) => [m.namespace, m.name, m.dimensions])).toEqual([
+      ['AWS/Lambda', 'Errors', { FunctionName: `REF(${handler})` }],
+      ['AWS/Lambda', 'Throttles', { FunctionName: `REF(${handler})` }],
+      [METRICS_NAMESPACE, 'ConnectErrors', { service: SERVICE_NAME }],
+      [METRICS_NAMESPACE, 'QuarantineStoreErrors', { service: SERVICE_NAME }],
+    ]);
+    // A dry run answers a failed decision by letting the user in; Client VPN denies an invocation that failed.
+    const dryRun = widget?.properties.title;
+    expect(dryRun).toMatch(/decision and table errors let users in/);
+    expect(dryRun).toMatch(/Lambda errors, timeouts and throttles make Client VPN deny them/);
+    expect(dryRun).not.toMatch(/users are denied|could not be checked/);
+    const enforcing = widgetIn(withSessions)?.properties.title;
+    expect(enforcing).toMatch(/decision and table errors deny them with "could not be checked"/);
+    expect(enforcing).toMatch(
+      /Lambda errors, timeouts and throttles make Client VPN deny them with its own message/,
+    );
   });
 
   it("shows the mass disconnects' rounds and EC2's throttles of them", () => {

@@ -338,6 +338,26 @@ describe('two Regions', () => {
       expect(dashboard?.widgets.some((w) => w.properties.title?.startsWith('Denials by rule ('))).toBe(true);
     });
 
+    it('saves the queries over connect decisions under its own stack, over its own handler’s log group alone', () => {
+      // The log group the handler writes to (the stack's other one is the attachment's custom resource's).
+      const handlerLogs = handler()?.Properties.LoggingConfig.LogGroup;
+      expect(handlerLogs).toEqual({ Ref: expect.stringMatching(/^ConnectHandlerLogs/) });
+      const definitions = Object.values(eu.findResources('AWS::Logs::QueryDefinition')).map(
+        (r) => r.Properties,
+      );
+      // Of the five questions, those a connect decision answers; who was evicted and the releases are the evictor's,
+      // whose logs are in the home Region.
+      expect(definitions.map((d) => d.Name).sort()).toEqual(
+        ['correlation-id', 'denied-by-rule', 'one-user'].map(
+          (n) => `ClientVpnEvictor-ConnectHandler-eu-west-1/${n}`,
+        ),
+      );
+      for (const definition of definitions) expect(definition.LogGroupNames).toEqual([handlerLogs]);
+      expect(definitions.find((d) => d.Name.endsWith('/denied-by-rule'))?.QueryString).toContain(
+        'stats count(*) as connects by rule, mode',
+      );
+    });
+
     it('raises its alarms on a topic of its own Region', () => {
       const alarms = Object.values(eu.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       expect(alarms.map((a) => a.MetricName).sort()).toEqual(['Errors', 'QuarantineStoreErrors']);

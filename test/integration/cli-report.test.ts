@@ -163,12 +163,25 @@ describe('cvpn-evict report', () => {
       since: '2026-11-30T24:00Z',
       why: '24:00Z is not a time of day and offset',
     },
+    {
+      // ISO 8601 offsets run from -23:59 to +23:59 (RFC 3339, "time-numoffset", with hours 00-23).
+      $label: 'an offset of 24 hours',
+      since: '2026-11-30T00:00+24:00',
+      why: '00:00+24:00 is not a time of day and offset',
+    },
   ])('refuses $label: exit 2, naming --since and why, nothing listed', async ({ since, why }) => {
     const { code, stderr, stdout } = await cli(['--since', since]);
     expect(code).toBe(2);
     expect(stderr).toContain(`--since must be a duration such as 24h, 90m or 7d`);
     expect(stderr).toContain(`got "${since}": `);
     expect(stderr).toContain(why);
+    expect(stdout).toBe('');
+  });
+
+  it('refuses arguments it does not take: exit 2, naming them, nothing listed', async () => {
+    const { code, stderr, stdout } = await cli(['alice', '--since', '24h']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('report takes no arguments; got alice');
     expect(stdout).toBe('');
   });
 

@@ -144,6 +144,24 @@ describe('the lifecycle around the client-connect handler', () => {
         expect(metricsOf(logs)).toContainEqual(
           expect.objectContaining({ ConnectsDenied: 1, QuarantineStoreErrors: 1 }),
         );
+        // The denial by its rule, as the dashboard's denials widget reads it: a document of its own, in this
+        // namespace, with the rule as a second dimension beside the service.
+        expect(metricsOf(logs)).toContainEqual(
+          expect.objectContaining({
+            DenialsByRule: 1,
+            service: 'client-vpn-evictor',
+            rule: 'quarantine-unavailable',
+            _aws: expect.objectContaining({
+              CloudWatchMetrics: [
+                {
+                  Namespace: 'ClientVpnEvictor',
+                  Dimensions: [['service', 'rule']],
+                  Metrics: [{ Name: 'DenialsByRule', Unit: 'Count' }],
+                },
+              ],
+            }),
+          }),
+        );
         expect(coldStarts(logs)).toHaveLength(coldStart ? 1 : 0);
       }
     } finally {

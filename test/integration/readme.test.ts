@@ -255,6 +255,15 @@ describe('the README and the docs pages', () => {
     SYNTH_BUDGET_MS,
   );
 
+  it('every stack output a page names (`Name` output) is one the default stack has', () => {
+    const template = JSON.parse(readFileSync(join(SYNTH_OUT, 'ClientVpnEvictor.template.json'), 'utf8'));
+    const named = pages.flatMap((page) =>
+      [...page.text.matchAll(/`(\w+)` output/g)].map((m) => ({ page: page.path, output: m[1] ?? '' })),
+    );
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    expect(named.filter(({ output }) => !(output in template.Outputs))).toEqual([]);
+  });
+
   it('the TABLE lookup asks the default stack for an output the stack has', () => {
     const lookups = commands.filter((line) => TABLE_LOOKUP.test(line));
     expect(lookups).toHaveLength(1);

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { DESCRIPTION_LIMIT } from '../../lambda/core/chat-notice';
 import { noticeFor } from '../../lambda/core/notice';
 import type { EvictionResult, SweepSummary } from '../../lambda/core/result';
 import type { Outcome } from '../../lambda/core/types';
@@ -17,8 +16,9 @@ import { recorders } from '../support/recorders';
  * `threadId`, `summary`, `eventType`, `relatedResources` (a list of strings) and `additionalContext` (string values).
  * Messages of another shape are not relayed, so the schema is strict: a field it does not name fails the test.
  * The page gives no length limits in the table we could read; the bounds on title and description here are the
- * evictor's own (Slack shows 3,000 characters of a text block), asserted below against DESCRIPTION_LIMIT.
+ * evictor's own: Slack shows 3,000 characters of a text block, the limit docs/operations.md gives a description.
  */
+const DESCRIPTION_LIMIT = 3_000;
 const customNotification = z.strictObject({
   version: z.literal('1.0'),
   source: z.literal('custom'),
@@ -164,7 +164,8 @@ const rows: Row[] = [
     needsAPerson: true,
     names: ['alice@example.com', 'carol'],
     endpoints: [ENDPOINT_A, ENDPOINT_B],
-    command: `cvpn-evict evict 'alice@example.com' 'carol' --endpoint-id ${ENDPOINT_A} --endpoint-id ${ENDPOINT_B}`,
+    // Only carol is left, on the endpoint where her call failed: alice was evicted.
+    command: `cvpn-evict evict 'carol' --endpoint-id ${ENDPOINT_B} --reason`,
   },
   {
     label: 'failed: an endpoint could not be listed for good',
@@ -194,7 +195,7 @@ const rows: Row[] = [
     needsAPerson: true,
     names: ['alice@example.com'],
     endpoints: [ENDPOINT_A, ENDPOINT_B],
-    command: `cvpn-evict evict 'alice@example.com' --endpoint-id ${ENDPOINT_A} --endpoint-id ${ENDPOINT_B} --reason 'GuardDuty UnauthorizedAccess:IAMUser/MaliciousIPCaller' --table "$TABLE"`,
+    command: `cvpn-evict evict 'alice@example.com' --endpoint-id ${ENDPOINT_B} --reason 'GuardDuty UnauthorizedAccess:IAMUser/MaliciousIPCaller' --table "$TABLE"`,
   },
   {
     label: 'refused: an ambiguous name, nobody evicted',
@@ -393,6 +394,186 @@ describe('notices in both forms, for every result status', () => {
     expect(description.length).toBeLessThanOrEqual(DESCRIPTION_LIMIT);
     expect(description).toContain('and 2990 more');
     expect(description).toContain('• and 20 more');
+  });
+
+  it('a disconnect-all of 3,000 users where one call failed: the step to evict by hand names that one user', () => {
+    const users = Array.from({ length: 3_000 }, (_, i) => `user${i}@example.com`);
+    const endpointIds = Array.from({ length: 30 }, (_, i) => `cvpn-endpoint-${String(i).padStart(17, '0')}`);
+    const last = endpointIds[29] ?? '';
+    const outcomes = users.map((username, i) =>
+      i === 2_999
+        ? { ...failedOutcome(username, false), endpointId: last }
+        : terminated(username, endpointIds[Math.floor(i / 100)]),
+    );
+    const input = result({
+      trigger: 'disconnect-all',
+      status: 'failed',
+      reason: 'end of the working day',
+      users,
+      stillConnected: ['user2999@example.com'],
+      quarantine: [],
+      endpoints: endpointIds.map((id, i) =>
+        endpoint(id, i === 29 ? { terminated: 99, failed: 1 } : { terminated: 100 }),
+      ),
+      outcomes,
+    });
+    const chat = noticeFor(input, 'chat');
+    const { nextSteps = [] } = customNotification.parse(JSON.parse(chat?.message ?? '{}')).content;
+    const byHand = nextSteps.filter((step) => step.includes('cvpn-evict evict'));
+    // The one user still connected, where the call failed; no quarantine (the end of the day keeps nobody out), and
+    // one name is within evict's default --max-users (5), so the command runs as shown.
+    expect(byHand).toEqual([
+      `Evict what is left by hand: \`cvpn-evict evict 'user2999@example.com' --endpoint-id ${last} --reason 'end of the working day'\``,
+    ]);
+    // The text form has no next steps: its message is the result, which says who is still connected.
+    expect(JSON.parse(noticeFor(input, 'text')?.message ?? '{}').stillConnected).toEqual([
+      'user2999@example.com',
+    ]);
+  });
+
+  it.each([
+    { label: '5 failed: within the default --max-users (5)', failed: 5, flag: '', first: '' },
+    { label: '6 failed: --max-users 6', failed: 6, flag: ' --max-users 6', first: '' },
+    {
+      label: '12 failed: the first ten, --max-users 10',
+      failed: 12,
+      flag: ' --max-users 10',
+      first: ' (the first 10 of 12 users; the query below names the rest)',
+    },
+  ])(
+    'the step to evict by hand raises --max-users past the CLI default: $label',
+    ({ failed, flag, first }) => {
+      const users = Array.from({ length: 20 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+      const input = result({
+        trigger: 'evict',
+        status: 'failed',
+        reason: 'INC-1',
+        users,
+        quarantine: [],
+        endpoints: [endpoint(ENDPOINT_A, { terminated: 20 - failed }), endpoint(ENDPOINT_B, { failed })],
+        outcomes: users.map((u, i) => (i < failed ? failedOutcome(u, false) : terminated(u))),
+      });
+      const names = users
+        .slice(0, Math.min(failed, 10))
+        .map((u) => `'${u}'`)
+        .join(' ');
+      const { nextSteps = [] } = customNotification.parse(
+        JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
+      ).content;
+      expect(nextSteps).toContain(
+        `Evict what is left by hand${first}: \`cvpn-evict evict ${names}${flag} --endpoint-id ${ENDPOINT_B} --reason 'INC-1' --table "$TABLE"\``,
+      );
+    },
+  );
+
+  it('the longest next steps (ten names of 256 characters failed on 40 endpoints) stay within 3,000 characters, each command whole', () => {
+    const users = Array.from({ length: 10 }, (_, i) => `${i}${'x'.repeat(255)}`);
+    const endpointIds = Array.from(
+      { length: 40 },
+      (_, i) => `eu-west-1:cvpn-endpoint-${String(i).padStart(17, '0')}`,
+    );
+    const input = result({
+      status: 'failed',
+      reason: 'r'.repeat(1024),
+      users,
+      quarantine: users.map((username) => ({ username, outcome: 'written' as const })),
+      endpoints: endpointIds.map((id) => endpoint(id, { failed: 1 })),
+      outcomes: endpointIds.map((id, i) => ({
+        ...failedOutcome(users[i % 10] ?? '', false),
+        endpointId: id,
+      })),
+    });
+    const { nextSteps = [] } = customNotification.parse(
+      JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
+    ).content;
+    for (const step of nextSteps) {
+      expect(step.length).toBeLessThanOrEqual(DESCRIPTION_LIMIT);
+      // Every code span closes: a command is shown whole or not at all.
+      expect(step.split('`').length % 2).toBe(1);
+      // A command names ten endpoints at most, the first ten, in their order.
+      const named = [...step.matchAll(/--endpoint-id ([^\s`]+)/g)].map((m) => m[1]);
+      expect(named).toEqual(endpointIds.slice(0, named.length));
+      expect(named.length).toBeLessThanOrEqual(10);
+    }
+    // Ten names of 258 characters quoted, with ten endpoints, pass 3,000: the command names as many as fit.
+    const byHand = nextSteps.find((step) => step.startsWith('Evict what is left by hand')) ?? '';
+    const count = users.filter((u) => byHand.includes(`'${u}'`)).length;
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThan(10);
+    expect(byHand).toContain(`(the first ${count} of 10 users and the first 10 of 40 endpoints;`);
+    expect(byHand).toContain(count > 5 ? ` --max-users ${count} ` : `' --endpoint-id`);
+    expect(byHand.endsWith('--table "$TABLE"`')).toBe(true);
+  });
+
+  it.each([
+    {
+      label: 'one entry lifted: the thread of the eviction that wrote it',
+      lifted: [['alice', 'released', 'finding-7f3a']],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'two entries one eviction wrote: its thread',
+      lifted: [
+        ['alice', 'released', 'finding-7f3a'],
+        ['bob', 'released', 'finding-7f3a'],
+      ],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'a dry run that would lift one entry: the thread of the eviction that wrote it',
+      lifted: [['alice', 'would-release', 'finding-7f3a']],
+      thread: 'finding-7f3a',
+    },
+    {
+      label: 'entries two evictions wrote: the release its own thread',
+      lifted: [
+        ['alice', 'released', 'finding-7f3a'],
+        ['bob', 'released', 'evt-stolen-laptop'],
+      ],
+      thread: 'evt-release',
+    },
+    {
+      label: 'nothing lifted: the release its own thread',
+      lifted: [['alice', 'not-quarantined', undefined]],
+      thread: 'evt-release',
+    },
+  ])('a release threads with the eviction whose quarantine it lifted: $label', ({ lifted, thread }) => {
+    const input = result({
+      trigger: 'release',
+      correlationId: 'evt-release',
+      users: lifted.map(([username]) => username ?? ''),
+      quarantine: lifted.map(([username, outcome, from]) => ({
+        username: username ?? '',
+        outcome: outcome as 'released' | 'would-release' | 'not-quarantined',
+        ...(from ? { quarantineCorrelationId: from } : {}),
+      })),
+      endpoints: [],
+      outcomes: [],
+    });
+    const notification = customNotification.parse(JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'));
+    expect(notification.metadata?.threadId).toBe(thread);
+    // The release's own id stays where a person looks for it.
+    expect(notification.content.description).toContain('*Correlation id:* `evt-release`');
+  });
+
+  it('a release that failed for one of two names asks to release that one again', () => {
+    const input = result({
+      trigger: 'release',
+      status: 'partial-failure',
+      users: ['alice', 'bob'],
+      quarantine: [
+        { username: 'alice', outcome: 'released' },
+        { username: 'bob', outcome: 'failed', error: 'table unreachable' },
+      ],
+      endpoints: [],
+      outcomes: [],
+    });
+    const { nextSteps = [] } = customNotification.parse(
+      JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
+    ).content;
+    expect(nextSteps.filter((step) => step.startsWith('Release again'))).toEqual([
+      `Release again: \`cvpn-evict quarantine release 'bob' --reason '...' --table "$TABLE"\``,
+    ]);
   });
 
   it('a description past its limit is cut between code spans, never inside one, wherever the limit falls', () => {

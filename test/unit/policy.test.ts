@@ -231,6 +231,18 @@ describe('policy', () => {
     });
   });
 
+  it('a Release VPN User that names who releases records them after the source, as the CLI records its operator', () => {
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    const event = customEvent('Release VPN User', {
+      usernames: ['alice'],
+      reason: 'cleared',
+      releasedBy: '  jdoe@corp.example.com ',
+    });
+    expect(decide(parseEvent(event, config.eventSource), config)).toMatchObject({
+      releasedBy: 'client-vpn-evictor (jdoe@corp.example.com)',
+    });
+  });
+
   it('rejects a Release VPN User when no quarantine table is configured', () => {
     const config = testConfig();
     const event = customEvent('Release VPN User', { usernames: ['alice'], reason: 'cleared' });

@@ -387,10 +387,11 @@ describe('Release VPN User', () => {
     const result = await handler(release(['Alice@Example.com', 'dave.chen', 'erin']));
     expect(result).toMatchObject({ status: 'completed', trigger: 'release', mode: 'ENFORCING' });
     if (result.status === 'rejected' || result.status === 'findings') throw new Error('not one eviction');
-    expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
-      ['alice@example.com', 'released'],
-      ['Dave.Chen', 'released'],
-      ['erin', 'not-quarantined'],
+    // Each entry lifted names the request that wrote it (f-1), for the notice to land in that request's thread.
+    expect(result.quarantine.map((q) => [q.username, q.outcome, q.quarantineCorrelationId])).toEqual([
+      ['alice@example.com', 'released', 'f-1'],
+      ['Dave.Chen', 'released', 'f-1'],
+      ['erin', 'not-quarantined', undefined],
     ]);
     expect(result.notes).toContain('not quarantined: erin');
     expect(await store.active('alice@example.com', NOW)).toBeUndefined();
@@ -403,6 +404,44 @@ describe('Release VPN User', () => {
     expect(api.calls).toEqual([]);
     expect(lines.filter((l) => l.message === 'quarantine')).toHaveLength(3);
     expect(metricValues).toContainEqual({ name: 'QuarantinesReleased', value: 2 });
+  });
+
+  it('records the person the event names as releasing it, after its source, in the table and on every audit line', async () => {
+    const store = await quarantined();
+    const { handler, lines } = handlerWith(store);
+    await handler(
+      customEvent('Release VPN User', {
+        usernames: ['alice@example.com'],
+        reason: 'cleared by SOC',
+        releasedBy: 'jdoe@corp.example.com',
+      }),
+    );
+    const by = 'client-vpn-evictor (jdoe@corp.example.com)';
+    expect(store.entries.get(quarantineKey('alice@example.com'))?.released?.by).toBe(by);
+    const quarantineLines = lines.filter((l) => l.message === 'quarantine');
+    expect(quarantineLines).toHaveLength(1);
+    for (const line of quarantineLines) expect(line.attributes.releasedBy).toBe(by);
+  });
+
+  it.each([
+    { label: 'a control character', releasedBy: 'jdoe\nfake line', reason: /releasedBy/ },
+    { label: 'more than 256 characters', releasedBy: 'j'.repeat(257), reason: /releasedBy: Too big/ },
+    { label: 'blank', releasedBy: '   ', reason: /releasedBy: Too small/ },
+    { label: 'not a string', releasedBy: ['jdoe'], reason: /releasedBy/ },
+  ])('rejects a release whose releasedBy is $label, and releases nobody', async ({ releasedBy, reason }) => {
+    const store = await quarantined();
+    const { handler, api, lines } = handlerWith(store);
+    const result = await handler(
+      customEvent('Release VPN User', { usernames: ['alice@example.com'], reason: 'r', releasedBy }),
+    );
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(result.status === 'rejected' && result.reason).toMatch(
+      /^invalid "Release VPN User" detail: releasedBy/,
+    );
+    expect(lines.map((l) => l.message)).toEqual(['event rejected: nothing was touched']);
+    expect(await store.active('alice@example.com', NOW)).toBeDefined();
+    expect(await store.active('Dave.Chen', NOW)).toBeDefined();
+    expect(api.calls).toEqual([]);
   });
 
   it('lifts only the name given: another spelling of the same local part stays quarantined', async () => {
@@ -421,7 +460,9 @@ describe('Release VPN User', () => {
     const { handler } = handlerWith(store, [], { DRY_RUN: 'true' });
     const result = await handler(release(['alice@example.com']));
     if (result.status === 'rejected' || result.status === 'findings') throw new Error('not one eviction');
-    expect(result.quarantine.map((q) => q.outcome)).toEqual(['would-release']);
+    expect(result.quarantine.map((q) => [q.outcome, q.quarantineCorrelationId])).toEqual([
+      ['would-release', 'f-1'],
+    ]);
     expect(await store.active('alice@example.com', NOW)).toBeDefined();
   });
 

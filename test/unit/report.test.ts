@@ -3,7 +3,7 @@ import { reportOf, stateOf } from '../../bin/report';
 /**
  * Where `cvpn-evict report` puts an entry. Open-ended, as the quarantine-until-released feature defines it: kept out
  * until a release lifts it, with no end; its entries carry the last instant an ECMAScript Date can hold, 8.64e15 ms
- * (ECMA-262, "Time Values and Time Range"), or, written by hand or by an older writer, no expiry at all.
+ * (ECMA-262, "Time Values and Time Range"). Every entry has an expiry: the table's reader refuses an item without one.
  */
 const NOW = Date.parse('2026-12-05T12:00:00Z');
 const HOUR = 3_600_000;
@@ -19,18 +19,16 @@ const released = { by: 'soc', reason: 'rehired', correlationId: 'r-1', at: NOW -
 describe('the state of an entry in the report', () => {
   it.each([
     { $label: 'until released (8.64e15 ms)', entry: { ...base, expiresAt: 8.64e15 }, state: 'open-ended' },
-    { $label: 'with no expiry at all', entry: { ...base }, state: 'open-ended' },
     {
-      $label: 'with an expiry that is not a number',
-      entry: { ...base, expiresAt: Number.NaN },
-      state: 'open-ended',
+      $label: 'ending in 30 days, the longest timed quarantine (43,200 minutes)',
+      entry: { ...base, expiresAt: NOW + 43_200 * 60_000 },
+      state: 'active',
     },
     {
       $label: 'until released, then released',
       entry: { ...base, expiresAt: 8.64e15, released },
       state: 'released',
     },
-    { $label: 'with no expiry, then released', entry: { ...base, released }, state: 'released' },
     { $label: 'ending in an hour', entry: { ...base, expiresAt: NOW + HOUR }, state: 'active' },
     { $label: 'ended an hour ago', entry: { ...base, expiresAt: NOW - HOUR }, state: 'expired' },
   ])('$label: $state', ({ entry, state }) => {
@@ -42,7 +40,7 @@ describe('the state of an entry in the report', () => {
       [
         { ...base, username: 'alice', expiresAt: NOW + HOUR },
         { ...base, username: 'frank', expiresAt: 8.64e15 },
-        { ...base, username: 'grace' },
+        { ...base, username: 'grace', expiresAt: 8.64e15, quarantinedAt: NOW - 480 * HOUR },
       ],
       NOW,
     );
