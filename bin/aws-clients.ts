@@ -9,6 +9,8 @@ import { SnsNotifier } from '../lambda/adapters/sns-notifier';
 import { ClientVpnApiByRegion } from '../lambda/core/client-vpn-by-region';
 import type { EndpointRef } from '../lambda/core/endpoint-ref';
 import { EC2_MUTATING_BUCKET, shareOf } from '../lambda/core/pacer';
+import { SETTINGS } from '../lambda/core/settings';
+import { settingOf } from './cdk-context';
 import { type Options, UsageError } from './command-line';
 
 const isLoopback = (url: string | undefined) =>
@@ -22,14 +24,23 @@ const isLocal = (service: 'EC2' | 'DYNAMODB' | 'SNS', endpoint?: string) => {
 /** Whether the operator chose a profile (`--profile`, AWS_PROFILE): its Region and credentials then count. */
 const profileChosen = (values: Options) => !!values.profile || !!process.env.AWS_PROFILE;
 
+/** The deployment's home Region, the `region` key of ./cdk.json, when the CLI runs in the app's folder. */
+function deployedRegion(): string | undefined {
+  const { raw } = settingOf('--region', undefined, SETTINGS.region.key);
+  return typeof raw === 'string' && raw !== '' ? raw : undefined;
+}
+
 /**
- * The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION). Undefined: the SDK takes it from the
- * profile. A loopback endpoint with no profile chosen assumes us-east-1, so a clone runs with no AWS config at all.
+ * The Region the operator gives (--region, AWS_REGION, AWS_DEFAULT_REGION), else the deployment's home Region in
+ * ./cdk.json: a profile's Region may be any of the deployment's Regions, and the home Region is where the endpoints
+ * without a Region are and where `quarantine list` must read. Undefined: the SDK takes it from the profile. A
+ * loopback endpoint with no profile chosen assumes us-east-1, so a clone runs with no AWS config at all.
  */
 const regionFor = (values: Options, local: boolean): string | undefined =>
   values.region ??
   process.env.AWS_REGION ??
   process.env.AWS_DEFAULT_REGION ??
+  deployedRegion() ??
   (local && !profileChosen(values) ? 'us-east-1' : undefined);
 
 /**

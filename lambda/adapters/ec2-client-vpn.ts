@@ -34,6 +34,13 @@ export function createEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
 
 /** Attempts for a call that fails transiently (a 5xx, a lost connection); throttled attempts do not count. */
 const MAX_ATTEMPTS = 5;
+/**
+ * A listing is tried twice, not MAX_ATTEMPTS times: a round lists every endpoint, in every Region, before it ends
+ * anyone, so the retries of a Region that does not answer would hold back all the others (five attempts at the
+ * 10 s request timeout, about a minute). Two keep a single 5xx from failing a listing; the next round, a second
+ * later, tries a failed one again.
+ */
+const LIST_ATTEMPTS = 2;
 /** A call still throttled after this many tries fails as transient, and the next round tries it again. */
 const MAX_THROTTLED = 30;
 /** The first wait before a call is tried again; it doubles with each try. */
@@ -89,13 +96,14 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
 
   /**
    * Runs one call with retries: throttling slows the pacer (paced calls) or backs off, and is tried again; a
-   * transient failure is tried again up to MAX_ATTEMPTS; anything else fails at once. `afterLostAnswer` says an
+   * transient failure is tried again up to `maxAttempts` in all; anything else fails at once. `afterLostAnswer` says an
    * earlier attempt's answer was lost, so that attempt may have taken effect.
    */
   private async call<T>(
     paced: boolean,
     send: () => Promise<T>,
     giveUp: () => boolean = () => false,
+    maxAttempts = MAX_ATTEMPTS,
   ): Promise<{ out: T; afterLostAnswer: boolean }> {
     let attempts = 0;
     let throttled = 0;
@@ -118,7 +126,7 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
           continue;
         }
         afterLostAnswer ||= apiError.mayHaveApplied;
-        if (!apiError.transient || ++attempts >= MAX_ATTEMPTS || giveUp()) {
+        if (!apiError.transient || ++attempts >= maxAttempts || giveUp()) {
           throw new ClientVpnApiError(apiError.code, apiError.message, {
             transient: apiError.transient,
             mayHaveApplied: afterLostAnswer,
@@ -135,15 +143,19 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
     if (usernames?.length === 0) return listing;
     let nextToken: string | undefined;
     do {
-      const { out: page } = await this.call(false, () =>
-        this.ec2.send(
-          new DescribeClientVpnConnectionsCommand({
-            ClientVpnEndpointId: endpointId,
-            MaxResults: DESCRIBE_PAGE_SIZE,
-            NextToken: nextToken,
-            Filters: usernames ? [{ Name: 'username', Values: [...usernames] }] : undefined,
-          }),
-        ),
+      const { out: page } = await this.call(
+        false,
+        () =>
+          this.ec2.send(
+            new DescribeClientVpnConnectionsCommand({
+              ClientVpnEndpointId: endpointId,
+              MaxResults: DESCRIBE_PAGE_SIZE,
+              NextToken: nextToken,
+              Filters: usernames ? [{ Name: 'username', Values: [...usernames] }] : undefined,
+            }),
+          ),
+        undefined,
+        LIST_ATTEMPTS,
       );
       listing.calls++;
       // EC2's "current date and time" on every connection: the clock the sweep reads ages and stillness on.

@@ -149,6 +149,14 @@ function nextSteps(result: EvictionResult): string[] {
     steps.push(
       `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
     );
+  } else if (result.heldBack) {
+    const answering = result.endpoints
+      .filter((e) => !result.heldBack?.unlisted.includes(e.endpointId))
+      .map((e) => `--endpoint-id ${e.endpointId}`)
+      .join(' ');
+    steps.push(
+      `Evict by exact VPN username on the endpoints that answer: \`cvpn-evict evict ${result.heldBack.candidates.slice(0, LISTED).map(shellWord).join(' ')} ${answering} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
+    );
   } else {
     const evict = evictWhatIsLeft(result);
     if (evict) steps.push(evict);

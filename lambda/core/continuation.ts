@@ -42,6 +42,7 @@ export function continuationEvent(next: EvictionRequest, source: string, now: nu
       ...(next.releasedMeanwhile?.length ? { releasedMeanwhile: next.releasedMeanwhile } : {}),
       ...(next.backoffMs ? { backoffMs: next.backoffMs } : {}),
       ...(next.idleRounds ? { idleRounds: next.idleRounds } : {}),
+      ...(next.heldBackNoticed ? { heldBackNoticed: true } : {}),
     },
   };
 }

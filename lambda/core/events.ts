@@ -190,6 +190,7 @@ const continuationDetailSchema = z.object({
   releasedMeanwhile: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   backoffMs: z.optional(z.int().check(z.minimum(0), z.maximum(BACKOFF.longestMs))),
   idleRounds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_IDLE_ROUNDS))),
+  heldBackNoticed: z.optional(z.literal(true)),
 });
 export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 

@@ -364,6 +364,7 @@ function handOff(
     round: request.round + 1,
     backoffMs,
     idleRounds,
+    ...(request.heldBackNoticed || result.heldBack ? { heldBackNoticed: true as const } : {}),
     // Reported by the last round.
     notConnected: result.notConnected,
     releasedMeanwhile: result.releasedMeanwhile ?? [],
@@ -429,6 +430,21 @@ async function evictRound(
     result.notes.push(
       'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
     );
+    // Held back, the alert may wait up to MAX_IDLE_ROUNDS rounds for the endpoint: a person hears of it once, now.
+    if (!request.heldBackNoticed) {
+      // Only a target of users needs every endpoint; where the name matched nobody on the endpoints that answer,
+      // the alert's own names and addresses are all there is to go on.
+      const alerted = request.target.kind === 'users' ? request.target : { names: [], clientIps: [] };
+      const candidates =
+        selection.users.length > 0
+          ? [...selection.users].sort()
+          : [...alerted.names.map((n) => n.name), ...alerted.clientIps];
+      const answering = listings.filter((l) => l.error === undefined).map((l) => l.endpointId);
+      result.heldBack = { candidates, unlisted: unlisted.map((l) => l.endpointId) };
+      result.notes.push(
+        `held back until ${result.heldBack.unlisted.join(', ')} can be listed (up to ${MAX_IDLE_ROUNDS} rounds that end nothing); meanwhile evict ${candidates.join(', ')} by exact VPN username with cvpn-evict evict on the endpoints that answer: ${answering.join(', ') || 'none'}`,
+      );
+    }
     // No retry can list an endpoint that is gone or forbidden, and without it the resolution could fall on the
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';

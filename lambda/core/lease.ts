@@ -1,12 +1,9 @@
 import { type EndpointRef, locateEndpoint } from './endpoint-ref';
 
 /**
- * A lease that lets one holder at a time do a piece of work across processes: mass disconnects take it, so that
- * two overlapping runs (a schedule and an operator's CLI) never add up past the evictor's share of EC2's budget.
- */
-/**
- * Mass disconnects (Disconnect All, the session sweep) run one at a time per account and Region: the prefix of each
- * Region's lease.
+ * The prefix of each Region's lease, which lets one holder at a time do a piece of work across processes: mass
+ * disconnects (Disconnect All, the session sweep) take it, one at a time per account and Region, so that two
+ * overlapping runs (a schedule and an operator's CLI) never add up past the evictor's share of EC2's budget.
  */
 export const MASS_DISCONNECT_LEASE = 'mass-disconnect';
 /** Longer than Lambda's 15 minutes: a holder that dies leaves a lease the next one can take soon after. */

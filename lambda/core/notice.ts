@@ -69,6 +69,11 @@ function headline(result: EvictionResult): string {
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
   const verb = dryRun ? 'would be terminated' : 'terminated';
+  if (result.heldBack && result.status === 'continuing') {
+    const { candidates, unlisted } = result.heldBack;
+    // The candidates first: the subject keeps only its first 100 characters.
+    return `HELD BACK: ${namesOf(candidates)} not evicted while ${unlisted.join(', ')} cannot be listed; evict by exact name with cvpn-evict evict on the endpoints that answer; ${count} ${verb}; continuing`;
+  }
   switch (result.status) {
     case 'continuing':
     case 'failed':
@@ -148,7 +153,7 @@ function leadOf(result: EvictionResult): ChatHeadline | undefined {
     const sweep = sweepHeadline(result, result.sweep);
     return sweep ? { headline: `sweep: ${sweep}`, needsAPerson: result.status === 'failed' } : undefined;
   }
-  if (result.status === 'continuing' && permanentFailures(result) === 0) return undefined;
+  if (result.status === 'continuing' && permanentFailures(result) === 0 && !result.heldBack) return undefined;
   const acted =
     (result.endedEarlier ?? 0) > 0 ||
     result.endpoints.some((e) => e.terminated + e.wouldTerminate + e.failed > 0);
@@ -170,7 +175,8 @@ function leadOf(result: EvictionResult): ChatHeadline | undefined {
  * ambiguous or over-the-cap resolution is an alert, since nobody was evicted), a named user who was not
  * connected, a protected user an alert named, every release, and a release that took someone out of an eviction
  * while its rounds went on. A round that hands on to the next speaks only of
- * a failure no retry can fix (it is not carried on, so this is its one notice); the last round reports. Silence
+ * a failure no retry can fix (it is not carried on, so this is its one notice), or of an alert held back until
+ * every endpoint can be listed (once, in its first held round); the last round reports. Silence
  * otherwise. The `text` form's message is the result as JSON; the `chat` form's is the custom notification that Amazon
  * Q Developer in chat applications relays (chat-notice.ts).
  */

@@ -357,6 +357,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         ...(detail.releasedMeanwhile ? { releasedMeanwhile: detail.releasedMeanwhile } : {}),
         ...(detail.backoffMs ? { backoffMs: detail.backoffMs } : {}),
         ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
+        ...(detail.heldBackNoticed ? { heldBackNoticed: true } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };

@@ -112,6 +112,13 @@ export interface EvictionResult {
   endedEarlier?: number;
   /** People whose entry this eviction wrote was released since, whom its rounds left alone from then on (this round and earlier). */
   releasedMeanwhile?: string[];
+  /**
+   * Set by the first round that acted on nothing because its resolution needs every endpoint and these could not be
+   * listed: a person hears of it at once (the alert may wait up to MAX_IDLE_ROUNDS rounds), and may evict the
+   * candidates by exact name on the endpoints that answer. The candidates are the VPN users the name resolved to on
+   * those endpoints, or, where it resolved to nobody there, the names and addresses the alert gave.
+   */
+  heldBack?: { candidates: string[]; unlisted: string[] };
   /** What is left, for the next round, when the status is `continuing`. */
   continuation?: EvictionRequest;
   /** What a session sweep found, when the trigger is `sweep`. */

@@ -204,6 +204,8 @@ export interface EvictionRequest {
   backoffMs?: number;
   /** Rounds before this one that ended nothing, for the cap (MAX_IDLE_ROUNDS). */
   idleRounds?: number;
+  /** An earlier round held back for an endpoint it could not list and sent the notice: later held rounds stay silent. */
+  heldBackNoticed?: true;
   /** Named users an earlier round found not connected: the last round reports them. */
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */

@@ -65,8 +65,8 @@ afterAll(async () => {
   await euTable.close();
 });
 
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  run(process.execPath, [CLI, ...args], { env: { ...offlineEnv(), ...env } });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) =>
+  run(process.execPath, [CLI, ...args], { env: { ...offlineEnv(), ...env }, ...(cwd ? { cwd } : {}) });
 const bothRegions = () => [
   '--endpoint-url',
   router.url,
@@ -78,10 +78,11 @@ const bothRegions = () => [
   EU_B,
 ];
 /** Who `quarantine list` shows, with `args` for the Region and the table of both Regions behind one URL. */
-async function listed(args: string[], env: NodeJS.ProcessEnv = {}) {
+async function listed(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
   const { code, stdout, stderr } = await cli(
     ['quarantine', 'list', '--json', '--table', usTable.tableName, ...args],
     { AWS_ENDPOINT_URL_DYNAMODB: tables.url, ...env },
+    cwd,
   );
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   return JSON.parse(stdout).map((e: { username: string }) => e.username.toLowerCase());
@@ -155,6 +156,19 @@ describe('cvpn-evict over two Regions', () => {
         expect(await listed(args, { ...profileEnv, ...env })).toEqual(['mallory']);
       },
     );
+
+    it('in the app folder, whose cdk.json names the home Region, quarantine list reads the home Region, not the profile’s', async () => {
+      const app = mkdtempSync(join(tmpdir(), 'cli-app-'));
+      try {
+        writeFileSync(join(app, 'cdk.json'), JSON.stringify({ context: { region: 'us-east-1' } }));
+        const home = await listed(['--region', 'us-east-1']);
+        const read = await listed([], { ...profileEnv, AWS_PROFILE: 'ops' }, app);
+        expect(read).toEqual(home);
+        expect(read).not.toContain('mallory');
+      } finally {
+        rmSync(app, { recursive: true, force: true });
+      }
+    });
   });
 
   it.each([

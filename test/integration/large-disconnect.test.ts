@@ -373,6 +373,26 @@ describe('faults injected through the emulator', () => {
     expect(injected).toBeGreaterThan(0);
   });
 
+  // A round lists every endpoint before it ends anyone: a listing gives up after LIST_ATTEMPTS (docs/regions.md),
+  // so that one Region that does not answer holds the others back for seconds, and the next round tries again.
+  it.each([
+    { $label: 'one 5xx: tried again, and listed', failNext: 1, listed: true },
+    { $label: 'two 5xx: fails after two attempts, transient', failNext: 2, listed: false },
+  ])('a listing that EC2 answers with $label', async ({ failNext, listed }) => {
+    emulator = await startEmulator({
+      seed: fleet(3),
+      faults: { DescribeClientVpnConnections: { failNext, code: 'InternalError', status: 500 } },
+    });
+    const api = adapter(emulator, 0.6, 1);
+    const listing = api.listActiveConnections(A);
+    if (listed) expect((await listing).connections.length).toBeGreaterThan(0);
+    else await expect(listing).rejects.toMatchObject({ code: 'InternalError', transient: true });
+    const calls = emulator.snapshot().calls.DescribeClientVpnConnections ?? {};
+    expect(calls.InternalError).toBe(failNext);
+    // After two failures, no third attempt in this round; the next round's listing answers.
+    if (!listed) expect((await api.listActiveConnections(A)).connections.length).toBeGreaterThan(0);
+  });
+
   it('a Username call whose answer was lost, but which EC2 applied, counts as terminated', async () => {
     emulator = await startEmulator({
       seed: fleet(3),

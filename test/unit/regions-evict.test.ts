@@ -2,10 +2,12 @@ import { DynamoDbLeaseStore } from '../../lambda/adapters/dynamodb-lease';
 import { ClientVpnApiError } from '../../lambda/core/client-vpn-api';
 import { ClientVpnApiByRegion } from '../../lambda/core/client-vpn-by-region';
 import { parseEvictorConfig } from '../../lambda/core/config';
+import { continuationEvent } from '../../lambda/core/continuation';
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionPorts, evict } from '../../lambda/core/evict';
 import { massDisconnectLeases } from '../../lambda/core/lease';
 import { MAX_ROUNDS } from '../../lambda/core/limits';
+import { noticeFor } from '../../lambda/core/notice';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
@@ -215,6 +217,56 @@ describe('while one Region cannot be reached', () => {
     expect(result.outcomes).toEqual([]);
     // Both Regions again: the name is resolved over every endpoint, or not at all.
     expect(result.continuation?.endpointIds).toEqual([A, EU_B]);
+  });
+
+  /**
+   * Held back, the alert may wait for the Region up to MAX_IDLE_ROUNDS rounds of back-off (about an hour): the issue's
+   * rule is that a person hears of it, so the first held round sends a notice that needs a person, naming the
+   * candidate, the endpoint not listed and the workaround; the rounds after it, carried by the hand-off, stay silent.
+   */
+  it.each([
+    { $label: 'text', format: 'text' as const },
+    { $label: 'chat', format: 'chat' as const },
+  ])('held back by a local part: the first round tells a person once ($label)', async ({ format }) => {
+    const settings = settingsWith({});
+    const { api, apis } = regions([conn(A, 'Dave.Chen@example.com'), conn(A, 'bob')], []);
+    apis.eu.failures.set(`list:${B}`, unreachable);
+    const first = await evict(decideIn(settings, fixture('iam-user')), { api }, settings);
+    expect(first.status).toBe('continuing');
+    const notice = noticeFor(first, format);
+    // SNS keeps 100 characters of a subject: the candidate comes first; the message says the rest.
+    expect(notice?.subject).toMatch(/us-east-1: HELD BACK: Dave\.Chen/);
+    const said = notice?.message ?? '';
+    if (format === 'chat') {
+      const chat = JSON.parse(said);
+      expect(chat.content.title).toMatch(/^:rotating_light: /);
+      expect(chat.content.description).toContain(
+        `*Needs a person:* \`guardduty from 123456789012 us-east-1: HELD BACK: Dave.Chen@example.com not evicted while ${EU_B} cannot be listed;`,
+      );
+      // The workaround: the exact name, on the endpoint that answers only.
+      expect(chat.content.nextSteps[0]).toMatch(
+        new RegExp(`cvpn-evict evict 'Dave\\.Chen@example\\.com' --endpoint-id ${A} --reason`),
+      );
+      expect(chat.content.nextSteps[0]).not.toContain(B);
+    } else {
+      expect(JSON.parse(said).heldBack).toEqual({ candidates: ['Dave.Chen@example.com'], unlisted: [EU_B] });
+      expect(JSON.parse(said).notes).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `meanwhile evict Dave\\.Chen@example\\.com by exact VPN username with cvpn-evict evict on the endpoints that answer: ${A}$`,
+          ),
+        ),
+      );
+    }
+
+    // The next round, through the hand-off event as the Lambda sends it, is still held back and says nothing.
+    const next = first.continuation as EvictionRequest;
+    const handedOn = decideIn(settings, continuationEvent(next, settings.eventSource, 0));
+    const second = await evict(handedOn, { api }, settings);
+    expect(second.status).toBe('continuing');
+    expect(apis.home.terminateCalls()).toEqual([]);
+    expect(noticeFor(second, format)).toBeUndefined();
+    expect(second.continuation?.heldBackNoticed).toBe(true);
   });
 });
 
