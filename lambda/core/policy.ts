@@ -314,6 +314,9 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         ...(detail.backoffMs ? { backoffMs: detail.backoffMs } : {}),
         ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
+        ...(detail.evictedEarlier ? { evictedEarlier: detail.evictedEarlier } : {}),
+        ...(detail.quarantineSeen ? { quarantineSeen: detail.quarantineSeen } : {}),
+        ...(detail.quarantineDue ? { quarantineDue: detail.quarantineDue } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };
     }

@@ -110,6 +110,8 @@ export interface EvictionResult {
   round: number;
   /** Connections the earlier rounds ended (or would have, in a dry run). */
   endedEarlier?: number;
+  /** People the earlier rounds evicted (or would have, in a dry run). */
+  evictedEarlier?: string[];
   /** People whose entry this eviction wrote was released since, whom its rounds left alone from then on (this round and earlier). */
   releasedMeanwhile?: string[];
   /** What is left, for the next round, when the status is `continuing`. */
