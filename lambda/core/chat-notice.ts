@@ -1,4 +1,4 @@
-import { distinctNames } from './identity';
+import { distinctNames, foldCase } from './identity';
 import type { EvictionResult } from './result';
 
 /**
@@ -81,12 +81,19 @@ function listed(items: readonly string[], show: (item: string) => string = inCod
   return `${items.slice(0, LISTED).map(show).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
-const usersOf = (result: EvictionResult) =>
-  distinctNames([
+/**
+ * The people the eviction is about, in every round up to this one; not those a release took out of it meanwhile,
+ * whom a line of their own names.
+ */
+const usersOf = (result: EvictionResult) => {
+  const released = new Set((result.releasedMeanwhile ?? []).map(foldCase));
+  return distinctNames([
+    ...(result.evictedEarlier ?? []),
     ...result.users,
     ...result.quarantine.map((q) => q.username),
     ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
-  ]);
+  ]).filter((name) => !released.has(foldCase(name)));
+};
 
 /** What a person does next, each a command to run: the CLI on the operator's credentials, `$TABLE` the stack's table. */
 function nextSteps(result: EvictionResult, users: string[]): string[] {
@@ -152,6 +159,12 @@ export function chatNotification(
     ...(result.refusal ? [`*Refused:* ${inCode(cut(result.refusal, 500))}`] : []),
     `*Users:* ${users.length > 0 ? listed(users) : 'none'}`,
     ...(result.notConnected.length > 0 ? [`*Not connected:* ${listed(result.notConnected)}`] : []),
+    ...(result.releasedMeanwhile?.length
+      ? [`*Released meanwhile:* ${listed(result.releasedMeanwhile)}`]
+      : []),
+    ...(result.evictedEarlier?.length
+      ? [`*Evicted in earlier rounds:* ${listed(result.evictedEarlier)}`]
+      : []),
     ...(result.endpoints.length > 0
       ? ['*Endpoints:*', ...result.endpoints.slice(0, LISTED).map((e) => `• ${endpointLine(e)}`)]
       : []),

@@ -69,6 +69,9 @@ function headline(result: EvictionResult): string {
   const dryRun = result.mode === 'DRY-RUN';
   const count = total(dryRun ? 'wouldTerminate' : 'terminated') + (result.endedEarlier ?? 0);
   const verb = dryRun ? 'would be terminated' : 'terminated';
+  // A release that took someone out of the eviction is news whatever else the round met.
+  const releasedNames = namesOf(result.releasedMeanwhile ?? []);
+  const released = releasedNames ? `; RELEASED MEANWHILE: ${releasedNames}` : '';
   switch (result.status) {
     case 'continuing':
     case 'failed':
@@ -77,18 +80,17 @@ function headline(result: EvictionResult): string {
       const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
-      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}; ${count} ${verb}${then}`;
+      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}${released}; ${count} ${verb}${then}`;
     }
     case 'refused':
-      return `REFUSED, nobody evicted${result.refusal ? `: ${result.refusal}` : ''}`;
+      return `REFUSED, nobody evicted${result.refusal ? `: ${result.refusal}` : ''}${released}`;
     case 'not-connected':
-      return `NOT CONNECTED: ${result.notConnected.join(', ')}; ${count} ${verb}`;
+      return `NOT CONNECTED: ${result.notConnected.join(', ')}${released}; ${count} ${verb}`;
     default: {
       const protectedUsers = protectedUsersNamed(result).join(', ');
       const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
-      const released = namesOf(result.releasedMeanwhile ?? []);
       const why = [
-        ...(released ? [`RELEASED MEANWHILE: ${released}`] : []),
+        ...(releasedNames ? [`RELEASED MEANWHILE: ${releasedNames}`] : []),
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
       ];
