@@ -403,6 +403,9 @@ describe('a quarantine across rounds', () => {
       expect(second.status).toBe('completed');
       expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([['bob', 'written']]);
       expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+      // The last round names everyone the eviction ended: alice in round 1, bob now.
+      expect(second).toMatchObject({ users: ['bob'], evictedEarlier: ['alice'] });
+      expect(JSON.parse(noticeFor(second)?.message ?? '{}')).toMatchObject({ evictedEarlier: ['alice'] });
     });
 
     it.each([
