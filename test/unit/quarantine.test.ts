@@ -554,7 +554,12 @@ describe('Release VPN User', () => {
     const store = await quarantined();
     store.failWith = new Error('table unreachable');
     const { handler } = handlerWith(store);
-    await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
+    const failed = handler(release(['alice@example.com']));
+    await expect(failed).rejects.toBeInstanceOf(EvictionIncompleteError);
+    // Nothing was lifted, and the error says so with the table's own words: all the dead-letter queue keeps.
+    await expect(failed).rejects.toThrow(/incomplete: quarantine not released for 1 \(table unreachable\)/);
+    store.failWith = undefined;
+    expect(await store.active('alice@example.com', NOW)).toBeDefined();
   });
 
   it('a store failure no retry can fix is reported once, as failed, and not retried', async () => {
