@@ -50,7 +50,7 @@ export function mergeRounds(rounds: readonly [EvictionResult, ...EvictionResult[
   const failureLeft =
     unwritable ||
     [...lastSeen.values()].some(({ round, summary }) => round !== last && failedForGood(round, summary));
-  const { continuation: _next, endedEarlier: _counted, ...final } = last;
+  const { continuation: _next, endedEarlier: _counted, evictedEarlier: _named, ...final } = last;
   return {
     ...final,
     status: failureLeft && NOTHING_FAILED.includes(last.status) ? 'failed' : last.status,

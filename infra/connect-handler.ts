@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { QUARANTINE_TABLE } from '../lambda/adapters/quarantine-table';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
@@ -53,6 +54,13 @@ export class ConnectHandler extends Construct {
         sid: 'ReadQuarantineOnly',
         actions: ['dynamodb:GetItem'],
         resources: [table.tableArn],
+        // The handler reads a user's and a certificate's entry, both keyed `quarantine#...`: never a lease, a
+        // session's sweep state or a record of deliveries, which share the table.
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`${QUARANTINE_TABLE.keyPrefixes.quarantine}*`],
+          },
+        },
       }),
     );
     tableKey.grantDecrypt(role);

@@ -16,6 +16,7 @@ import {
   type QuarantineStore,
   type QuarantineWrite,
   quarantineKey,
+  type ReleaseStands,
 } from '../core/quarantine';
 import { callTable, writeIf } from './dynamodb-client';
 import { QUARANTINE_TABLE, timeToLiveOf } from './quarantine-table';
@@ -48,6 +49,7 @@ function toItem(entry: QuarantineRequest, now: number): Item {
     reason: str(entry.reason),
     trigger: str(entry.trigger),
     correlationId: str(entry.correlationId),
+    ...(entry.lastActivity === undefined ? {} : { lastActivity: num(entry.lastActivity) }),
     quarantinedAt: num(now),
   };
 }
@@ -79,6 +81,7 @@ function toEntry(item: Item): QuarantineEntry {
     correlationId: text(item, 'correlationId'),
     quarantinedAt: number(item, 'quarantinedAt'),
   };
+  if (item.lastActivity !== undefined) entry.lastActivity = number(item, 'lastActivity');
   const kind = item.kind?.S;
   if (kind !== undefined) {
     if (kind !== 'common-name') throw new MalformedItemError(item, 'kind');
@@ -106,38 +109,55 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   async put(
     entry: QuarantineRequest,
     now: number,
-    options: { ownReleaseStands?: boolean } = {},
+    options: { releaseStands?: ReleaseStands } = {},
   ): Promise<QuarantineWrite> {
     // Replace only what does not hold the user out for longer: two racing evictions both run this check inside
-    // DynamoDB, so the later expiry always ends up stored. With `ownReleaseStands`, never the entry this request
-    // wrote once someone has released it: known by its correlation id, whatever the clocks of who wrote and released.
+    // DynamoDB, so the later expiry always ends up stored. By `releaseStands`, never a released entry (`any`), or
+    // the one this delivery wrote, known by its correlation id and last activity whatever the clocks of who wrote
+    // and who released (`this-delivery`).
     const replaceable =
       '(attribute_not_exists(#pk) OR attribute_exists(#released) OR #expiresAt <= :now OR #expiresAt <= :expiresAt)';
-    const own = options.ownReleaseStands === true;
+    const { releaseStands } = options;
+    const sameActivity =
+      entry.lastActivity === undefined
+        ? 'attribute_not_exists(#lastActivity)'
+        : '#lastActivity = :lastActivity';
+    const releaseKept =
+      releaseStands === 'any'
+        ? ' AND attribute_not_exists(#released)'
+        : releaseStands === 'this-delivery'
+          ? ` AND NOT (attribute_exists(#released) AND #correlationId = :correlationId AND ${sameActivity})`
+          : '';
+    const delivery = releaseStands === 'this-delivery';
     const written = await writeIf(this.tableName, 'PutItem', () =>
       this.dynamodb.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: toItem(entry, now),
-          ConditionExpression: own
-            ? `${replaceable} AND (attribute_not_exists(#released) OR #correlationId <> :correlationId)`
-            : replaceable,
-          ExpressionAttributeNames: own ? { ...NAMES, '#correlationId': 'correlationId' } : NAMES,
+          ConditionExpression: `${replaceable}${releaseKept}`,
+          ExpressionAttributeNames: delivery
+            ? { ...NAMES, '#correlationId': 'correlationId', '#lastActivity': 'lastActivity' }
+            : NAMES,
           ExpressionAttributeValues: {
             ':now': num(now),
             ':expiresAt': num(entry.expiresAt),
-            ...(own ? { ':correlationId': str(entry.correlationId) } : {}),
+            ...(delivery ? { ':correlationId': str(entry.correlationId) } : {}),
+            ...(delivery && entry.lastActivity !== undefined
+              ? { ':lastActivity': num(entry.lastActivity) }
+              : {}),
           },
         }),
       ),
     );
     if (written) return 'written';
-    if (!own) return 'kept-longer';
+    if (!releaseStands) return 'kept-longer';
     // Only to say why the write was refused: the refusal itself was the one conditional write.
     const there = await this.entry(entry.username, entry.kind);
-    return there?.released && there.correlationId === entry.correlationId
-      ? 'released-meanwhile'
-      : 'kept-longer';
+    const refusedForRelease =
+      there?.released !== undefined &&
+      (releaseStands === 'any' ||
+        (there.correlationId === entry.correlationId && there.lastActivity === entry.lastActivity));
+    return refusedForRelease ? 'released-meanwhile' : 'kept-longer';
   }
 
   /** The entry for `username`'s account (or certificate), whatever its state, by one strongly consistent GetItem. */

@@ -1,4 +1,4 @@
-import { distinctNames } from './identity';
+import { distinctNames, foldCase } from './identity';
 import type { EvictionResult } from './result';
 import { SETTINGS } from './settings';
 
@@ -85,12 +85,19 @@ function listed(items: readonly string[], show: (item: string) => string = inCod
   return `${items.slice(0, LISTED).map(show).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
-const usersOf = (result: EvictionResult) =>
-  distinctNames([
+/**
+ * The people the eviction is about, in every round up to this one; not those a release took out of it meanwhile,
+ * whom a line of their own names.
+ */
+const usersOf = (result: EvictionResult) => {
+  const released = new Set((result.releasedMeanwhile ?? []).map(foldCase));
+  return distinctNames([
+    ...(result.evictedEarlier ?? []),
     ...result.users,
     ...result.quarantine.map((q) => q.username),
     ...result.outcomes.filter((o) => o.status === 'failed').map((o) => o.username),
-  ]);
+  ]).filter((name) => !released.has(foldCase(name)));
+};
 
 /** The first LISTED endpoints as options: a command, like a list, names ten. */
 const endpointOptions = (ids: readonly string[]) =>
@@ -211,6 +218,12 @@ export function chatNotification(
     ...(result.refusal ? [`*Refused:* ${inCode(cut(result.refusal, 500))}`] : []),
     `*Users:* ${users.length > 0 ? listed(users) : 'none'}`,
     ...(result.notConnected.length > 0 ? [`*Not connected:* ${listed(result.notConnected)}`] : []),
+    ...(result.releasedMeanwhile?.length
+      ? [`*Released meanwhile:* ${listed(result.releasedMeanwhile)}`]
+      : []),
+    ...(result.evictedEarlier?.length
+      ? [`*Evicted in earlier rounds:* ${listed(result.evictedEarlier)}`]
+      : []),
     ...(result.endpoints.length > 0
       ? ['*Endpoints:*', ...result.endpoints.slice(0, LISTED).map((e) => `• ${endpointLine(e)}`)]
       : []),

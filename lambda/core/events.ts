@@ -3,6 +3,7 @@ import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
 import { endpointRefProblem } from './endpoint-ref';
 import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
+import { MAX_KEY_BYTES } from './quarantine';
 import {
   GUARDDUTY_PRODUCT_ARN,
   guardDutyFindingIdOf,
@@ -183,6 +184,11 @@ const continuationDetailSchema = z.object({
   ]),
   notConnected: z.optional(z.array(carriedName).check(z.maxLength(1000))),
   endedEarlier: z.optional(z.int().check(z.minimum(0))),
+  evictedEarlier: z.optional(z.array(carriedName).check(z.maxLength(1000))),
+  quarantineSeen: z.optional(
+    z.array(z.string().check(z.minLength(1), z.maxLength(MAX_KEY_BYTES))).check(z.maxLength(2000)),
+  ),
+  quarantineDue: z.optional(z.literal(true)),
   quarantineUntil: z.optional(z.int().check(z.minimum(0))),
   origin: z.optional(
     z.object({ account: z.string().check(z.regex(ACCOUNT_ID)), region: z.string().check(z.regex(REGION)) }),

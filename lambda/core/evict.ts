@@ -225,6 +225,7 @@ export async function evict(
     ...resultFor(request),
     ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
+    ...(request.evictedEarlier?.length ? { evictedEarlier: request.evictedEarlier } : {}),
   };
   if (request.halt) {
     result.status = request.halt.status;
@@ -336,7 +337,9 @@ function handOff(
   why: 'time' | 'failures',
 ): EvictionResult {
   if (endpointIds.length === 0) return result;
-  const ended = result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0);
+  // Progress is a connection ended: a dry run's "would terminate" ends nothing, so it never resets the back-off or
+  // the count of idle rounds, and a dry run that keeps meeting failures stops as an enforcing one would.
+  const ended = result.endpoints.reduce((n, e) => n + e.terminated, 0);
   const idleRounds = (request.idleRounds ?? 0) + (ended > 0 ? 0 : 1);
   if (request.round >= MAX_ROUNDS || idleRounds >= MAX_IDLE_ROUNDS) {
     result.status = 'partial-failure';
@@ -370,6 +373,10 @@ function handOff(
     releasedMeanwhile: result.releasedMeanwhile ?? [],
     endedEarlier:
       (request.endedEarlier ?? 0) + result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0),
+    evictedEarlier: distinctNames([
+      ...(request.evictedEarlier ?? []),
+      ...result.users.filter((name) => !result.stillConnected.includes(name)),
+    ]).sort(),
     notes: [],
   };
   return result;
@@ -392,6 +399,21 @@ async function quarantinedByThisRequest(
   return names.filter(
     (_, i) => entries[i]?.correlationId === request.correlationId && entries[i]?.trigger === request.trigger,
   );
+}
+
+/**
+ * The request for the rounds after this one, which wrote the quarantine: with the keys it wrote or found held
+ * longer, whose release no later round undoes.
+ */
+function lookedAt(request: EvictionRequest, result: EvictionResult): EvictionRequest {
+  const { quarantineDue: _written, ...rest } = request;
+  const looked = result.quarantine
+    .filter(
+      (q) => q.outcome === 'written' || q.outcome === 'kept-longer' || q.outcome === 'released-meanwhile',
+    )
+    .map((q) => quarantineKey(q.username, q.kind));
+  const quarantineSeen = [...new Set([...(request.quarantineSeen ?? []), ...looked])];
+  return quarantineSeen.length > 0 ? { ...rest, quarantineSeen } : rest;
 }
 
 async function evictRound(
@@ -448,18 +470,25 @@ async function evictRound(
     // No retry can list an endpoint that is gone or forbidden, and without it the resolution could fall on the
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
+    // This round writes no quarantine: the next writes it as a first round would, for those not connected too.
+    const nothingWritten: EvictionRequest = {
+      ...request,
+      ...(request.quarantineUntil ? { quarantineDue: true } : {}),
+    };
     return failedFor('permanent').length === 0
-      ? handOff(result, request, request.target, request.endpointIds, 'failures')
+      ? handOff(result, nothingWritten, request.target, request.endpointIds, 'failures')
       : result;
   }
   result.users = [...selection.users].sort();
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first round: a
+  // The first round to write the quarantine: round 1, or the one after rounds that waited for an endpoint.
+  const firstWrite = request.round === 1 || request.quarantineDue === true;
+  // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first write: a
   // later one finds the entries its own first round wrote for the people it could not yet call absent.
   const repeated =
-    request.round === 1 && unlisted.length === 0 && store && !request.dryRun
+    firstWrite && unlisted.length === 0 && store && !request.dryRun
       ? await quarantinedByThisRequest(store, absent, request, clock())
       : [];
   if (repeated.length > 0) {
@@ -479,20 +508,20 @@ async function evictRound(
     );
   } else if (request.quarantineUntil !== undefined && store) {
     // Keep out each person by a name the client-connect handler checks: those it selects now, and, in the first
-    // round, the named users who are not connected, so the block is in place before they come back. A later round
-    // writes for nobody it does not see now: the first round's entries stand, or were released since. A
-    // certificate an operator named by its CommonName gets an entry of its own, by the same rule.
+    // round that writes, the named users who are not connected, so the block is in place before they come back. A
+    // later round writes for nobody it does not see now: the first round's entries stand, or were released since.
+    // A certificate an operator named by its CommonName gets an entry of its own, by the same rule.
     const byPerson = selection.selected.filter((c) => !selection.certificateOnly.has(connectionKey(c)));
     const names = [
       ...byPerson.map((c) => nameOf(c, settings)),
-      ...(request.round === 1
+      ...(firstWrite
         ? selection.notConnected.filter((n) => n.match !== 'common-name').map((n) => n.name)
         : []),
     ];
     const commonNames = (request.target.kind === 'users' ? request.target.names : [])
       .filter((n) => n.match === 'common-name')
       .map((n) => n.name)
-      .filter((cn) => request.round === 1 || selection.selected.some((c) => sameName(c.commonName, cn)));
+      .filter((cn) => firstWrite || selection.selected.some((c) => sameName(c.commonName, cn)));
     const unenforceable = byPerson.filter((c) => nameOf(c, settings) === '');
     if (unenforceable.length > 0) {
       result.notes.push(
@@ -500,7 +529,14 @@ async function evictRound(
       );
     }
     const now = clock();
-    const entry = { ...request, expiresAt: request.quarantineUntil };
+    const entry = {
+      ...request,
+      expiresAt: request.quarantineUntil,
+      ...(request.target.kind === 'users' && request.target.lastActivity !== undefined
+        ? { lastActivity: request.target.lastActivity }
+        : {}),
+    };
+    const seen = new Set(request.quarantineSeen ?? []);
     result.quarantine = await writeQuarantines(
       store,
       [
@@ -510,9 +546,11 @@ async function evictRound(
       {
         dryRun: request.dryRun,
         now,
-        // In a later round, a release of the entry this request wrote wins: the table refuses to write over it.
-        // The first round writes over any release, as a new alert does: it is the request's first look.
-        ownReleaseStands: request.round > 1,
+        // A release made after the eviction began wins over every later round: an entry an earlier round wrote or
+        // found held longer is never written over once released, whoever wrote it. A name seen for the first time
+        // is written over a release, as a new alert does, except the release of an entry this very delivery wrote
+        // (Lambda's retry of a round): an update of the finding, with later activity, writes again.
+        releaseStands: (key) => (seen.has(key) ? 'any' : 'this-delivery'),
         onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
       },
     );
@@ -537,6 +575,9 @@ async function evictRound(
   if (releasedMeanwhile.length > 0) {
     result.releasedMeanwhile = releasedMeanwhile;
     result.users = result.users.filter((name) => !isReleasedName(name));
+    // Lambda's retry of a round finds gone whom its failed attempt ended: released since, they are named so, not
+    // as not connected.
+    result.notConnected = result.notConnected.filter((name) => !isReleasedName(name));
   }
 
   let started = 0;
@@ -664,7 +705,7 @@ async function evictRound(
     else if (result.notConnected.length > 0) result.status = 'not-connected';
     const timeRanShort = runs.some((r) => r.notStarted > 0);
     if (timeRanShort) result.notes.push('time ran short: the rest goes on in the next round');
-    handOff(result, request, target, goOn, timeRanShort ? 'time' : 'failures');
+    handOff(result, lookedAt(request, result), target, goOn, timeRanShort ? 'time' : 'failures');
   }
   if (result.notConnected.length > 0 && result.status !== 'continuing') {
     result.notes.push(`named by the alert, not connected: ${result.notConnected.join(', ')}`);

@@ -74,6 +74,9 @@ function headline(result: EvictionResult): string {
     // The candidates first: the subject keeps only its first 100 characters.
     return `HELD BACK: ${namesOf(candidates)} not evicted while ${unlisted.join(', ')} cannot be listed; evict by exact name with cvpn-evict evict on the endpoints that answer; ${count} ${verb}; continuing`;
   }
+  // A release that took someone out of the eviction is news whatever else the round met.
+  const releasedNames = namesOf(result.releasedMeanwhile ?? []);
+  const released = releasedNames ? `; RELEASED MEANWHILE: ${releasedNames}` : '';
   switch (result.status) {
     case 'continuing':
     case 'failed':
@@ -82,18 +85,17 @@ function headline(result: EvictionResult): string {
       const then = result.status === 'continuing' ? '; continuing' : '';
       const absent =
         result.notConnected.length > 0 ? `; not connected: ${result.notConnected.join(', ')}` : '';
-      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}; ${count} ${verb}${then}`;
+      return `FAILED: ${failures.join(', ') || 'eviction incomplete'}${absent}${released}; ${count} ${verb}${then}`;
     }
     case 'refused':
-      return `REFUSED, nobody evicted${result.refusal ? `: ${result.refusal}` : ''}`;
+      return `REFUSED, nobody evicted${result.refusal ? `: ${result.refusal}` : ''}${released}`;
     case 'not-connected':
-      return `NOT CONNECTED: ${result.notConnected.join(', ')}; ${count} ${verb}`;
+      return `NOT CONNECTED: ${result.notConnected.join(', ')}${released}; ${count} ${verb}`;
     default: {
       const protectedUsers = protectedUsersNamed(result).join(', ');
       const reassigned = keptForAPerson(result).filter((o) => o.reason === 'reassigned-address').length;
-      const released = namesOf(result.releasedMeanwhile ?? []);
       const why = [
-        ...(released ? [`RELEASED MEANWHILE: ${released}`] : []),
+        ...(releasedNames ? [`RELEASED MEANWHILE: ${releasedNames}`] : []),
         ...(protectedUsers ? [`PROTECTED USER KEPT: ${protectedUsers}`] : []),
         ...(reassigned > 0 ? [`${reassigned} kept on a reassigned address`] : []),
       ];

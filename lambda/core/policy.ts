@@ -359,6 +359,9 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         ...(detail.idleRounds ? { idleRounds: detail.idleRounds } : {}),
         ...(detail.heldBackNoticed ? { heldBackNoticed: true } : {}),
         ...(detail.endedEarlier ? { endedEarlier: detail.endedEarlier } : {}),
+        ...(detail.evictedEarlier ? { evictedEarlier: detail.evictedEarlier } : {}),
+        ...(detail.quarantineSeen ? { quarantineSeen: detail.quarantineSeen } : {}),
+        ...(detail.quarantineDue ? { quarantineDue: detail.quarantineDue } : {}),
         notes: [`round ${detail.round} of ${detail.correlationId}`],
       };
     }

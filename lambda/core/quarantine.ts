@@ -23,6 +23,11 @@ export interface QuarantineRequest {
   reason: string;
   trigger: string;
   correlationId: string;
+  /**
+   * The alert's last activity (epoch ms), when it reports one: with the correlation id it names the delivery that
+   * wrote the entry, so that Lambda's retry of that delivery is told from an update of the finding (later activity).
+   */
+  lastActivity?: number;
 }
 
 export type QuarantineKind = 'user' | 'common-name';
@@ -55,9 +60,18 @@ export interface QuarantineEntry extends QuarantineRequest {
 
 /**
  * `kept-longer`: an unreleased entry that expires later was already there and stays as it is.
- * `released-meanwhile`: with `ownReleaseStands`, the entry this request wrote was released since, and stays so.
+ * `released-meanwhile`: by `releaseStands`, the entry there was released since the request looked at it, and stays so.
  */
 export type QuarantineWrite = 'written' | 'kept-longer' | 'released-meanwhile';
+
+/**
+ * Which release a write never undoes. `any`: every release, for a key an earlier round of the request already wrote
+ * or looked at (a release made after an eviction began wins over all its later rounds, whoever wrote the entry).
+ * `this-delivery`: the release of an entry this very delivery wrote (same correlation id and last activity), which
+ * only Lambda's retry of a round, or a round that did not see the name before, can meet. Without it a write replaces
+ * a release, as an operator's explicit quarantine does.
+ */
+export type ReleaseStands = 'any' | 'this-delivery';
 
 /**
  * The store's errors say whether a retry may help, as the EC2 port's do: `transient: false` for a failure no retry
@@ -67,17 +81,15 @@ export const mayPass = (error: unknown): boolean => (error as { transient?: unkn
 
 export interface QuarantineStore {
   /**
-   * Writes the entry unless an unreleased, unexpired entry for the same name expires later, or, with
-   * `ownReleaseStands`, unless the entry there is released and carries this entry's correlation id: the entry this
-   * request wrote, which someone released since, so a release wins over every later round of the eviction. Told by
-   * identity, never by comparing the operator's clock with the evictor's. The checks and the write are one
-   * conditional write, so two evictions racing for one user can never shorten the quarantine, and no later round
-   * can undo a release it raced with.
+   * Writes the entry unless an unreleased, unexpired entry for the same name expires later, or, by `releaseStands`,
+   * unless the entry there is released. Told by identity, never by comparing the operator's clock with the
+   * evictor's. The checks and the write are one conditional write, so two evictions racing for one user can never
+   * shorten the quarantine, and no round can undo a release it raced with.
    */
   put(
     entry: QuarantineRequest,
     now: number,
-    options?: { ownReleaseStands?: boolean },
+    options?: { releaseStands?: ReleaseStands },
   ): Promise<QuarantineWrite>;
   /**
    * The unreleased, unexpired entry of that kind (a user's by default) that denies `username` (its account, by
@@ -129,15 +141,25 @@ export const isActive = (entry: QuarantineEntry, now: number): boolean =>
 export async function writeQuarantines(
   store: QuarantineStore,
   entries: readonly QuarantineRequest[],
-  options: { dryRun: boolean; now: number; ownReleaseStands?: boolean; onError?: (error: unknown) => void },
+  options: {
+    dryRun: boolean;
+    now: number;
+    /** Which release each entry's write never undoes (by its key), if any. */
+    releaseStands?: (key: string) => ReleaseStands | undefined;
+    onError?: (error: unknown) => void;
+  },
 ): Promise<QuarantineOutcome[]> {
-  const since = options.ownReleaseStands ? { ownReleaseStands: true } : {};
   return Promise.all(
     entries.map(async ({ username, expiresAt, kind }, i): Promise<QuarantineOutcome> => {
       const of = kind === 'common-name' ? { username, kind } : { username };
       if (options.dryRun) return { ...of, until: untilOf(expiresAt), outcome: 'would-write' };
       try {
-        const written = await store.put(entries[i] as QuarantineRequest, options.now, since);
+        const releaseStands = options.releaseStands?.(quarantineKey(username, kind));
+        const written = await store.put(
+          entries[i] as QuarantineRequest,
+          options.now,
+          releaseStands ? { releaseStands } : {},
+        );
         if (written === 'written') return { ...of, until: untilOf(expiresAt), outcome: written };
         if (written === 'released-meanwhile') return { ...of, outcome: written };
         // Say until when the longer quarantine that stays runs, not the shorter one asked for.
@@ -197,7 +219,13 @@ export async function releaseQuarantines(
 export function quarantinesFor(
   names: readonly string[],
   rules: { protectedUsers: readonly string[] },
-  request: { expiresAt: number; reason: string; trigger: string; correlationId: string },
+  request: {
+    expiresAt: number;
+    reason: string;
+    trigger: string;
+    correlationId: string;
+    lastActivity?: number;
+  },
   kind: QuarantineKind = 'user',
 ): QuarantineRequest[] {
   const isProtected = coveredBy(rules.protectedUsers);
@@ -215,6 +243,7 @@ export function quarantinesFor(
       reason: request.reason,
       trigger: request.trigger,
       correlationId: request.correlationId,
+      ...(request.lastActivity === undefined ? {} : { lastActivity: request.lastActivity }),
       ...(kind === 'common-name' ? { kind } : {}),
     }));
 }

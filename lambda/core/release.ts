@@ -1,5 +1,5 @@
 import { type QuarantineStore, releaseQuarantines } from './quarantine';
-import { type EvictionResult, resultFor } from './result';
+import { type EvictionResult, FAILURE_CAUSE, resultFor } from './result';
 import type { ReleaseRequest } from './types';
 
 /**
@@ -11,11 +11,13 @@ export async function release(
   store: QuarantineStore,
   now: number,
 ): Promise<EvictionResult> {
+  let cause: Error | undefined;
   const quarantine = await releaseQuarantines(
     store,
     request.usernames,
     { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId },
-    { dryRun: request.dryRun, now },
+    // The first error the table gave, for the invocation's error: all Lambda's record of a failure keeps.
+    { dryRun: request.dryRun, now, onError: (error) => (cause ??= error as Error) },
   );
   const failed = quarantine.filter((q) => q.outcome === 'failed');
   const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
@@ -37,5 +39,6 @@ export async function release(
         ? [`the quarantine table failed for ${failed.map((q) => q.username).join(', ')}`]
         : []),
     ],
+    ...(cause ? { [FAILURE_CAUSE]: cause } : {}),
   };
 }

@@ -110,6 +110,8 @@ export interface EvictionResult {
   round: number;
   /** Connections the earlier rounds ended (or would have, in a dry run). */
   endedEarlier?: number;
+  /** People the earlier rounds evicted (or would have, in a dry run). */
+  evictedEarlier?: string[];
   /** People whose entry this eviction wrote was released since, whom its rounds left alone from then on (this round and earlier). */
   releasedMeanwhile?: string[];
   /**
@@ -169,16 +171,18 @@ export const permanentFailures = (
 
 /**
  * What failed, counted, in the words the notice's subject and the error Lambda records both use: `2 not
- * terminated`, `1 endpoint not listed`, `quarantine not written for 1`.
+ * terminated`, `1 endpoint not listed`, `quarantine not written for 1` (`not released` for a release).
  */
-export function failuresOf(result: Pick<EvictionResult, 'endpoints' | 'quarantine'>): string[] {
+export function failuresOf(result: Pick<EvictionResult, 'endpoints' | 'quarantine' | 'trigger'>): string[] {
   const notTerminated = result.endpoints.reduce((n, e) => n + e.failed, 0);
   const unlisted = result.endpoints.filter((e) => e.error !== undefined).length;
-  const unwritten = result.quarantine.filter((q) => q.outcome === 'failed').length;
+  const failed = result.quarantine.filter((q) => q.outcome === 'failed').length;
+  // A release that failed lifted nothing: the person is still kept out, which is what needs a person.
+  const what = result.trigger === 'release' ? 'quarantine not released for' : 'quarantine not written for';
   return [
     ...(notTerminated > 0 ? [`${notTerminated} not terminated`] : []),
     ...(unlisted > 0 ? [`${unlisted} ${unlisted === 1 ? 'endpoint' : 'endpoints'} not listed`] : []),
-    ...(unwritten > 0 ? [`quarantine not written for ${unwritten}`] : []),
+    ...(failed > 0 ? [`${what} ${failed}`] : []),
   ];
 }
 

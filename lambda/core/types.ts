@@ -210,6 +210,18 @@ export interface EvictionRequest {
   notConnected?: string[];
   /** Connections the earlier rounds ended (or would have, in a dry run): the last round's notice counts them. */
   endedEarlier?: number;
+  /** People the earlier rounds evicted (or would have, in a dry run): the last round's notice names them. */
+  evictedEarlier?: string[];
+  /**
+   * The quarantine keys the earlier rounds wrote or found held longer: a release of one of them was made after the
+   * eviction began, and no later round writes over it, whoever wrote the entry.
+   */
+  quarantineSeen?: string[];
+  /**
+   * No round has written the quarantine yet (the rounds before waited for an endpoint they needed): this one writes
+   * it for the named users not connected too, as a first round does.
+   */
+  quarantineDue?: true;
   /** Which account and Region raised the alert behind a security eviction; every result and notice says it. */
   origin?: AlertOrigin;
   /** Filled by the decision when it stops the request before any call: nothing is listed or terminated. */

@@ -292,7 +292,11 @@ describe('two Regions', () => {
     it('may only read its own Region’s replica, and decrypt it with that Region’s key', () => {
       const statements = policiesOf(eu, /^ConnectHandlerRole/);
       const read = statements.find((s) => s.Sid === 'ReadQuarantineOnly');
-      expect(read).toMatchObject({ Action: 'dynamodb:GetItem' });
+      // Only quarantine entries, by the key prefix the store writes them under.
+      expect(read).toMatchObject({
+        Action: 'dynamodb:GetItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['quarantine#*'] } },
+      });
       expect(read?.Resource).toEqual({
         'Fn::Join': [
           '',
@@ -301,6 +305,10 @@ describe('two Regions', () => {
         ],
       });
       expect(statements.find((s) => s.Action === 'kms:Decrypt')?.Resource).toEqual(euKeyArn);
+      // The home Region's handler, built by the same construct, is held to the same keys.
+      expect(
+        policiesOf(home, /^ConnectHandlerRole/).find((s) => s.Sid === 'ReadQuarantineOnly')?.Condition,
+      ).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['quarantine#*'] } });
     });
 
     it('attaches it to this Region’s endpoints only, and may modify no other', () => {

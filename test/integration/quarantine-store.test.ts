@@ -161,7 +161,7 @@ describe('longer wins', () => {
   });
 });
 
-describe('a later round never writes over a release of the entry its request wrote (ownReleaseStands)', () => {
+describe('a release made after an eviction began is never written over (releaseStands)', () => {
   const longer = request({ expiresAt: T + 240 * MINUTE });
   const alice = 'quarantine#user#alice.smith@example.com';
   /** The Lambda writes the entry at T; an operator releases it at `releasedAt` by the operator's own clock. */
@@ -172,36 +172,72 @@ describe('a later round never writes over a release of the entry its request wro
 
   it.each([
     // The operator's clock against the Lambda's, which wrote the entry at T and writes again at T + 20.
-    { $label: 'the same clocks', releasedAt: T + 10 },
-    { $label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
-    { $label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
-  ])('$label: refused in one conditional write, the release kept as it was', async ({ releasedAt }) => {
-    await writtenThenReleased('finding-1', releasedAt);
-    const released = await table.rawItem(alice);
+    { $label: 'the same clocks, this delivery', releasedAt: T + 10, releaseStands: 'this-delivery' as const },
+    {
+      $label: "an operator's clock an hour behind the Lambda's, this delivery",
+      releasedAt: T + 10 - 60 * MINUTE,
+      releaseStands: 'this-delivery' as const,
+    },
+    {
+      $label: "an operator's clock an hour ahead of the Lambda's, any release",
+      releasedAt: T + 10 + 60 * MINUTE,
+      releaseStands: 'any' as const,
+    },
+  ])(
+    '$label: refused in one conditional write, the release kept as it was',
+    async ({ releasedAt, releaseStands }) => {
+      await writtenThenReleased('finding-1', releasedAt);
+      const released = await table.rawItem(alice);
 
-    expect(await store.put(longer, T + 20, { ownReleaseStands: true })).toBe('released-meanwhile');
-    expect(await table.rawItem(alice)).toEqual(released);
-    expect(await store.active('alice.smith@example.com', T + 21)).toBeUndefined();
-  });
+      expect(await store.put(longer, T + 20, { releaseStands })).toBe('released-meanwhile');
+      expect(await table.rawItem(alice)).toEqual(released);
+      expect(await store.active('alice.smith@example.com', T + 21)).toBeUndefined();
+    },
+  );
 
+  // A key an earlier round of the eviction wrote or found held longer: released since the eviction began, by
+  // the rule, whichever alert wrote the entry there (an earlier alert, an offboarding, an alert that overwrote).
   it.each([
     { $label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
     { $label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
   ])(
-    '$label: a released entry another alert wrote is written over, the user kept out again',
+    '$label: by any release, a released entry another alert wrote is kept released',
     async ({ releasedAt }) => {
-      await store.put(request({ correlationId: 'finding-0' }), T);
-      await store.release('alice.smith@example.com', RELEASE, releasedAt);
+      await writtenThenReleased('finding-0', releasedAt);
+      const released = await table.rawItem(alice);
 
-      expect(await store.put(longer, T + 20, { ownReleaseStands: true })).toBe('written');
-      expect(await store.active('alice.smith@example.com', T + 21)).toEqual({
-        ...longer,
-        quarantinedAt: T + 20,
-      });
+      expect(await store.put(longer, T + 20, { releaseStands: 'any' })).toBe('released-meanwhile');
+      expect(await table.rawItem(alice)).toEqual(released);
     },
   );
 
-  it("without it (a request's first round), a release of the same alert's entry is written over", async () => {
+  it("by this delivery's release (a name's first look), a released entry another alert wrote is written over", async () => {
+    await store.put(request({ correlationId: 'finding-0' }), T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    expect(await store.put(longer, T + 20, { releaseStands: 'this-delivery' })).toBe('written');
+    expect(await store.active('alice.smith@example.com', T + 21)).toEqual({
+      ...longer,
+      quarantinedAt: T + 20,
+    });
+  });
+
+  it("by this delivery's release, an update of the same finding (later activity) writes over the release of the earlier one", async () => {
+    const first = request({ lastActivity: T - 10 * MINUTE });
+    await store.put(first, T);
+    await store.release('alice.smith@example.com', RELEASE, T + 10);
+
+    // Lambda's retry of the same delivery: the release stands.
+    expect(await store.put(first, T + 20, { releaseStands: 'this-delivery' })).toBe('released-meanwhile');
+    const update = request({ lastActivity: T + 15, expiresAt: T + 120 * MINUTE });
+    expect(await store.put(update, T + 30, { releaseStands: 'this-delivery' })).toBe('written');
+    expect(await store.active('alice.smith@example.com', T + 31)).toEqual({
+      ...update,
+      quarantinedAt: T + 30,
+    });
+  });
+
+  it("without a rule (an operator's own quarantine), a release of the same alert's entry is written over", async () => {
     await store.put(request(), T);
     await store.release('alice.smith@example.com', RELEASE, T + 10);
 
@@ -211,12 +247,16 @@ describe('a later round never writes over a release of the entry its request wro
     });
   });
 
-  it('the other rules stand: a new entry is written, a longer unreleased one of the same request kept', async () => {
-    expect(await store.put(request(), T, { ownReleaseStands: true })).toBe('written');
-    expect(await store.put(request({ expiresAt: T + MINUTE }), T, { ownReleaseStands: true })).toBe(
-      'kept-longer',
-    );
-  });
+  it.each([
+    { $label: 'any', releaseStands: 'any' as const },
+    { $label: 'this-delivery', releaseStands: 'this-delivery' as const },
+  ])(
+    '$label: the other rules stand: a new entry is written, a longer unreleased one kept',
+    async ({ releaseStands }) => {
+      expect(await store.put(request(), T, { releaseStands })).toBe('written');
+      expect(await store.put(request({ expiresAt: T + MINUTE }), T, { releaseStands })).toBe('kept-longer');
+    },
+  );
 });
 
 describe('release', () => {
@@ -531,7 +571,7 @@ describe('open-ended (until released) and certificate entries', () => {
 
     // Released since this request wrote it: a later round's write of the certificate's entry is refused, and says why.
     await store.release(long, RELEASE, T + 5, 'common-name');
-    expect(await store.put(certificate, T + 6, { ownReleaseStands: true })).toBe('released-meanwhile');
+    expect(await store.put(certificate, T + 6, { releaseStands: 'any' })).toBe('released-meanwhile');
     expect(await store.active(long, T + 7, 'common-name')).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import {
   type QuarantineStore,
   type QuarantineWrite,
   quarantineKey,
+  type ReleaseStands,
 } from '../../lambda/core/quarantine';
 
 /**
@@ -26,12 +27,17 @@ export class FakeQuarantineStore implements QuarantineStore {
   async put(
     entry: QuarantineRequest,
     now: number,
-    options: { ownReleaseStands?: boolean } = {},
+    options: { releaseStands?: ReleaseStands } = {},
   ): Promise<QuarantineWrite> {
     this.check('put', entry.username);
     const key = quarantineKey(entry.username, entry.kind);
     const existing = this.entries.get(key);
-    if (options.ownReleaseStands && existing?.released && existing.correlationId === entry.correlationId)
+    const thisDelivery =
+      existing?.correlationId === entry.correlationId && existing?.lastActivity === entry.lastActivity;
+    if (
+      existing?.released &&
+      (options.releaseStands === 'any' || (options.releaseStands === 'this-delivery' && thisDelivery))
+    )
       return 'released-meanwhile';
     if (existing && isActive(existing, now) && existing.expiresAt > entry.expiresAt) return 'kept-longer';
     this.entries.set(key, { ...entry, quarantinedAt: now });

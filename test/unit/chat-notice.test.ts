@@ -612,3 +612,74 @@ describe('notices in both forms, for every result status', () => {
     expect(notification.content.description).toContain('*Users:* `alice`');
   });
 });
+
+describe('the last round of a multi-round eviction says who was released meanwhile and who was evicted earlier', () => {
+  // Round 2 of alice, bob and dana: alice was ended in round 1; the SOC released bob while the rounds went on.
+  const lastRound = (overrides: Partial<EvictionResult>) =>
+    result({
+      round: 2,
+      evictedEarlier: ['alice@example.com'],
+      endedEarlier: 1,
+      releasedMeanwhile: ['bob'],
+      users: [],
+      quarantine: [{ username: 'bob', outcome: 'released-meanwhile' }],
+      outcomes: [],
+      ...overrides,
+    });
+  it.each([
+    {
+      $label: 'completed',
+      input: lastRound({ endpoints: [endpoint(ENDPOINT_A)] }),
+      headline: 'guardduty (round 2): RELEASED MEANWHILE: bob; 1 terminated',
+    },
+    {
+      $label: 'not-connected',
+      input: lastRound({
+        status: 'not-connected',
+        notConnected: ['dana'],
+        endpoints: [endpoint(ENDPOINT_A)],
+      }),
+      headline: 'guardduty (round 2): NOT CONNECTED: dana; RELEASED MEANWHILE: bob; 1 terminated',
+    },
+    {
+      $label: 'partial-failure',
+      input: lastRound({
+        status: 'partial-failure',
+        users: ['carol'],
+        endpoints: [endpoint(ENDPOINT_A, { failed: 1 })],
+        outcomes: [failedOutcome('carol', true)],
+      }),
+      headline: 'guardduty (round 2): FAILED: 1 not terminated; RELEASED MEANWHILE: bob; 1 terminated',
+    },
+    {
+      $label: 'failed',
+      input: lastRound({
+        status: 'failed',
+        endpoints: [endpoint(ENDPOINT_A, { error: 'UnauthorizedOperation', errorKind: 'permanent' })],
+      }),
+      headline: 'guardduty (round 2): FAILED: 1 endpoint not listed; RELEASED MEANWHILE: bob; 1 terminated',
+    },
+    {
+      $label: 'refused',
+      input: lastRound({ status: 'refused', refusal: 'ambiguous: x', endpoints: [] }),
+      headline: 'guardduty (round 2): REFUSED, nobody evicted: ambiguous: x; RELEASED MEANWHILE: bob',
+    },
+  ])('$label: both forms name bob as released and alice as evicted', ({ input, headline }) => {
+    const text = noticeFor(input, 'text');
+    // SNS refuses a subject over 100 characters; the chat title holds the whole headline.
+    const full = `[client-vpn-evictor ENFORCING] ${headline}`;
+    expect(text?.subject).toBe(full.length > 100 ? `${full.slice(0, 97)}...` : full);
+    expect(JSON.parse(text?.message ?? '{}')).toMatchObject({
+      releasedMeanwhile: ['bob'],
+      evictedEarlier: ['alice@example.com'],
+    });
+    const chat = customNotification.parse(JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'));
+    expect(chat.content.title).toBe(`:rotating_light: VPN ENFORCING: ${headline}`);
+    const lines = chat.content.description.split('\n');
+    expect(lines).toContain('*Released meanwhile:* `bob`');
+    expect(lines).toContain('*Evicted in earlier rounds:* `alice@example.com`');
+    const users = lines.find((line) => line.startsWith('*Users:*'));
+    expect(users).toContain('`alice@example.com`');
+    expect(users).not.toContain('`bob`');
+  });
+});

@@ -570,6 +570,26 @@ describe('rounds', () => {
     ) as EvictionRequest;
   };
 
+  it('a dry run ends nobody: its "would terminate" is no progress, so the wait still doubles after failures', async () => {
+    const config = testConfig();
+    const dryRun = decide(
+      parseEvent(evictUsers(['alice', 'bob'], { endpointIds: undefined, dryRun: true }), config.eventSource),
+      config,
+    ) as EvictionRequest;
+    expect(dryRun.dryRun).toBe(true);
+    const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
+    api.failures.set(
+      `${ENDPOINT_A}/user:bob`,
+      new ClientVpnApiError('InternalError', 'down', { transient: true }),
+    );
+    const { rounds, waits } = await roundAfterRound(dryRun, api, { maxRounds: 6 });
+    // Each round would terminate alice again and fails for bob: nothing is ended, so no round resets the wait.
+    expect(rounds.every((r) => r.outcomes.some((o) => o.status === 'would-terminate'))).toBe(true);
+    expect(waits).toEqual([1, 2, 4, 8, 16].map((s) => s * 1000));
+    expect(rounds.at(-1)?.continuation?.idleRounds).toBe(6);
+    expect(api.terminated.size).toBe(0);
+  });
+
   it('a round after failures a retry may fix waits before it starts: 1 s, doubling, at most 5 minutes', async () => {
     const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'alice')]);
     api.failures.set(

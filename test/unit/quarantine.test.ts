@@ -6,7 +6,7 @@ import { parseEvent } from '../../lambda/core/events';
 import { evict } from '../../lambda/core/evict';
 import { noticeFor } from '../../lambda/core/notice';
 import { decide } from '../../lambda/core/policy';
-import { quarantineKey } from '../../lambda/core/quarantine';
+import { quarantineKey, UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { EvictionIncompleteError, type EvictionResult } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
@@ -227,6 +227,40 @@ describe('a quarantine across rounds', () => {
     expect(stored(store)).toEqual([{ username: 'alice.smith@example.com', minutes: 60 }]);
   });
 
+  it('after a round that waited for an endpoint, the next writes the quarantine of the named person not connected', async () => {
+    // By the rule: each person an eviction names is kept out, connected or not. An identity resolved by local part
+    // makes the first round wait for every endpoint, so the round that lists them all is the first that may write,
+    // and it writes for dana, who is not connected, as well as for alice, whom it ends.
+    const config = testConfig({ QUARANTINE_TABLE: 'quarantine' });
+    const api = new FakeClientVpnApi([conn(ENDPOINT_B, 'alice.smith')]);
+    api.failures.set(`list:${ENDPOINT_A}`, busy());
+    const store = new FakeQuarantineStore();
+    const event = evictEvent([], {
+      identities: ['alice.smith@corp.example.com', 'dana@corp.example.com'],
+      endpointIds: [ENDPOINT_A, ENDPOINT_B],
+    });
+    const first = await evict(
+      decide(parseEvent(event, config.eventSource), config),
+      { api, quarantine: store, clock: () => NOW },
+      config,
+    );
+    expect(first.status).toBe('continuing');
+    expect(store.entries.size).toBe(0);
+    api.failures.clear();
+    const second = await evict(
+      handedOn(first, config),
+      { api, quarantine: store, clock: () => NOW + 5 * MINUTE },
+      config,
+    );
+    expect(second.status).toBe('not-connected');
+    expect(second.notConnected).toEqual(['dana@corp.example.com']);
+    expect(api.terminated.size).toBe(1);
+    expect(stored(store).sort((a, b) => a.username.localeCompare(b.username))).toEqual([
+      { username: 'alice.smith', minutes: 60 },
+      { username: 'dana@corp.example.com', minutes: 60 },
+    ]);
+  });
+
   describe('a release made while the rounds go on wins over every later round (the table on dynalite)', () => {
     let table: LocalTable;
     beforeEach(async () => {
@@ -267,6 +301,94 @@ describe('a quarantine across rounds', () => {
       return { api, store, first };
     }
 
+    // Round 1 meets an entry for alice another request wrote, before it or while it runs; the SOC then releases her.
+    // By the rule, that release was made after the eviction began: round 2 leaves her alone and says so.
+    it.each([
+      {
+        $label: 'round 1 kept a longer entry of an earlier alert',
+        before: { correlationId: 'earlier-alert', expiresAt: NOW + 10 * HOUR },
+        between: undefined,
+      },
+      {
+        $label: 'an offboarding (until released) was there',
+        before: { correlationId: 'offboarding', expiresAt: UNTIL_RELEASED },
+        between: undefined,
+      },
+      {
+        $label: "another alert overwrote round 1's entry",
+        before: undefined,
+        between: { correlationId: 'other-alert', expiresAt: NOW + 10 * HOUR },
+      },
+    ])('$label: released since, alice reconnected is left alone in round 2', async ({ before, between }) => {
+      const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
+      const store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+      const other = (fields: { correlationId: string; expiresAt: number }) => ({
+        username: 'alice',
+        reason: 'another alert',
+        trigger: 'guardduty',
+        ...fields,
+      });
+      if (before) await store.put(other(before), NOW - HOUR);
+      const connections = [conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_B, 'bob')];
+      const api = new FakeClientVpnApi(connections);
+      api.failures.set(`${ENDPOINT_B}/user:bob`, busy());
+      const first = await evict(
+        decide(parseEvent(evictEvent(['alice', 'bob']), config.eventSource), config),
+        { api, quarantine: store, clock: () => NOW },
+        config,
+      );
+      expect(first.status).toBe('continuing');
+      if (between) expect(await store.put(other(between), NOW + 30_000)).toBe('written');
+      const soc = { by: 'soc', reason: 'false positive', correlationId: 'r-1' };
+      expect(await store.release('alice', soc, NOW + MINUTE)).toBeDefined();
+      api.failures.clear();
+      const reconnected = conn(ENDPOINT_B, 'alice');
+      connections.push(reconnected);
+
+      const second = await evict(
+        handedOn(first, config),
+        { api, quarantine: store, clock: () => NOW + 2 * MINUTE },
+        config,
+      );
+      expect(second).toMatchObject({ status: 'completed', releasedMeanwhile: ['alice'] });
+      expect(second.quarantine).toContainEqual({ username: 'alice', outcome: 'released-meanwhile' });
+      expect(api.terminated.has(reconnected.connectionId)).toBe(false);
+      expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+    });
+
+    it("Lambda's retry of round 1 leaves a release made in between, and names her released, not 'not connected'", async () => {
+      const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
+      const store = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+      const put = store.put.bind(store);
+      let throttled = false;
+      store.put = async (entry, ...rest) => {
+        if (entry.username === 'bob' && !throttled) {
+          throttled = true;
+          throw Object.assign(new Error('ProvisionedThroughputExceededException'), { transient: true });
+        }
+        return put(entry, ...rest);
+      };
+      const api = new FakeClientVpnApi([conn(ENDPOINT_A, 'alice'), conn(ENDPOINT_A, 'bob')]);
+      const event = evictEvent(['alice', 'bob']);
+      const attempt = () =>
+        evict(
+          decide(parseEvent(event, config.eventSource), config),
+          { api, quarantine: store, clock: () => NOW },
+          config,
+        );
+      const failed = await attempt();
+      expect(failed.status).toBe('partial-failure');
+      expect(api.terminated.size).toBe(2);
+      const soc = { by: 'soc', reason: 'false positive', correlationId: 'r-1' };
+      expect(await store.release('alice', soc, NOW + MINUTE)).toBeDefined();
+
+      const retry = await attempt();
+      expect(await store.active('alice', NOW + 2 * MINUTE)).toBeUndefined();
+      expect(retry.releasedMeanwhile).toEqual(['alice']);
+      expect(retry.notConnected).not.toContain('alice');
+      expect(await store.active('bob', NOW + 2 * MINUTE)).toBeDefined();
+    });
+
     it('a later round writes only for the connections it selects now: alice, gone, is not quarantined again', async () => {
       const config = testConfig({ QUARANTINE_TABLE: table.db.tableName });
       const { api, store, first } = await releasedAfterRoundOne(config, [
@@ -281,6 +403,9 @@ describe('a quarantine across rounds', () => {
       expect(second.status).toBe('completed');
       expect(second.quarantine.map((q) => [q.username, q.outcome])).toEqual([['bob', 'written']]);
       expect(await store.active('alice', NOW + 3 * MINUTE)).toBeUndefined();
+      // The last round names everyone the eviction ended: alice in round 1, bob now.
+      expect(second).toMatchObject({ users: ['bob'], evictedEarlier: ['alice'] });
+      expect(JSON.parse(noticeFor(second)?.message ?? '{}')).toMatchObject({ evictedEarlier: ['alice'] });
     });
 
     it.each([
@@ -470,7 +595,12 @@ describe('Release VPN User', () => {
     const store = await quarantined();
     store.failWith = new Error('table unreachable');
     const { handler } = handlerWith(store);
-    await expect(handler(release(['alice@example.com']))).rejects.toBeInstanceOf(EvictionIncompleteError);
+    const failed = handler(release(['alice@example.com']));
+    await expect(failed).rejects.toBeInstanceOf(EvictionIncompleteError);
+    // Nothing was lifted, and the error says so with the table's own words: all the dead-letter queue keeps.
+    await expect(failed).rejects.toThrow(/incomplete: quarantine not released for 1 \(table unreachable\)/);
+    store.failWith = undefined;
+    expect(await store.active('alice@example.com', NOW)).toBeDefined();
   });
 
   it('a store failure no retry can fix is reported once, as failed, and not retried', async () => {
