@@ -190,23 +190,24 @@ export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 
 /**
  * An Okta System Log event as its EventBridge log stream delivers it in `detail` (Okta's LogEvent: `uuid`,
- * `eventType`, `outcome.result`, `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
+ * `eventType`, `outcome.result` and `.reason`, `actor` and `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
  * by the policy, which says in words why an event acts on nobody.
  */
+const oktaPrincipal = z.object({
+  type: z.nullish(z.string().check(z.maxLength(256))),
+  alternateId: z.nullish(z.string().check(z.maxLength(1024))),
+});
 const oktaSystemLogEventSchema = z.object({
   uuid: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   eventType: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
-  outcome: z.nullish(z.object({ result: z.nullish(z.string().check(z.maxLength(64))) })),
-  target: z.nullish(
-    z
-      .array(
-        z.object({
-          type: z.nullish(z.string().check(z.maxLength(256))),
-          alternateId: z.nullish(z.string().check(z.maxLength(1024))),
-        }),
-      )
-      .check(z.maxLength(100)),
+  outcome: z.nullish(
+    z.object({
+      result: z.nullish(z.string().check(z.maxLength(64))),
+      reason: z.nullish(z.string().check(z.maxLength(1024))),
+    }),
   ),
+  actor: z.nullish(oktaPrincipal),
+  target: z.nullish(z.array(oktaPrincipal).check(z.maxLength(100))),
 });
 export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 
