@@ -495,8 +495,12 @@ async function evictRound(
         dryRun: request.dryRun,
         now,
         // In a later round, a release of the entry this request wrote wins: the table refuses to write over it.
-        // The first round writes over any release, as a new alert does: it is the request's first look.
-        ownReleaseStands: request.round > 1,
+        // The first round writes over any release, as a new alert does: it is the request's first look. Okta's and
+        // CloudTrail's correlation ids are the event's own (the System Log uuid, the record's eventID), so in their
+        // first round the same id means a repeat of that one event (redelivered after the record of deliveries
+        // forgot it), which must not undo a release made since; their next event has a new id and writes.
+        ownReleaseStands:
+          request.round > 1 || request.trigger === 'okta' || request.trigger === 'identity-center',
         onError: (error) => (result[FAILURE_CAUSE] ??= error as Error),
       },
     );

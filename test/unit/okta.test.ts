@@ -1,4 +1,5 @@
 import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
 import lock from '../fixtures/okta-user-account-lock.json';
@@ -157,6 +158,28 @@ describe('Okta System Log events', () => {
       }
     },
   );
+
+  it('a repeat after the record of deliveries forgot the event leaves a release made meanwhile standing', async () => {
+    const table = await startLocalTable();
+    try {
+      const connections = [conn(ENDPOINT_A, LOGIN)];
+      const { deps, api } = handlerOnFakes(connections, NOW, { OKTA: JSON.stringify({ eventBusName: BUS }) });
+      const quarantine = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+      // No record of deliveries: the hour it keeps an Okta uuid has passed, as for a retry Okta sends later.
+      const handler = createEvictorHandler({ ...deps, quarantine });
+      await handler(oktaEvent({ id: 'first-envelope' }));
+      await quarantine.release(LOGIN, { by: 'ops', reason: 'rehired', correlationId: 'release-1' }, NOW + 1);
+      const reconnected = conn(ENDPOINT_B, LOGIN);
+      connections.push(reconnected);
+      const repeat = await handler(oktaEvent({ id: 'redelivered-envelope' }));
+
+      expect(repeat).toMatchObject({ quarantine: [{ username: LOGIN, outcome: 'released-meanwhile' }] });
+      expect(api.terminated.has(reconnected.connectionId)).toBe(false);
+      expect(await quarantine.active(LOGIN, NOW + 2)).toBeUndefined();
+    } finally {
+      await table.close();
+    }
+  });
 
   it.each([
     { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
