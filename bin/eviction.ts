@@ -134,7 +134,7 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
   const topicArn = values['topic-arn'];
   if (topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     throw new UsageError(`--topic-arn must be an SNS topic ARN, got "${topicArn}"`);
-  return runEviction(
+  const code = await runEviction(
     everyEndpoint,
     evictionConfig(everyEndpoint),
     DETAIL_TYPES.evict,
@@ -148,7 +148,14 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
       ? undefined
       : { to: snsNotifier(values, topicArn), format: deploymentSetting(SETTINGS.noticeFormat, 'offboard') },
   );
+  // The topic is a stack output, which nothing the CLI reads holds (./cdk.json has the context, not the outputs):
+  // say that nobody was told rather than stay silent about it.
+  if (topicArn === undefined && !values['dry-run']) process.stderr.write(`${NO_NOTICE_WARNING}\n`);
+  return code;
 }
+
+const NO_NOTICE_WARNING =
+  "warning: no notice sent: give --topic-arn (the stack's NotificationTopicArn output) to notify as the Lambda would";
 
 /** A setting of the deployment: its key in ./cdk.json, which `cdk deploy` reads here, or its default. */
 function deploymentSetting<T>(declaration: SettingDeclaration<T>, command: string): T {
