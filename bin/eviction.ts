@@ -134,9 +134,17 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
   const topicArn = values['topic-arn'];
   if (topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     throw new UsageError(`--topic-arn must be an SNS topic ARN, got "${topicArn}"`);
+  const chosen = evictionConfig(everyEndpoint);
+  // An open-ended quarantine of a break-glass account locks out the way in when all else fails, and only the
+  // protected list can refuse one: offboarding with none known (run outside the deployment's folder, or with
+  // `--protected ''`) is refused rather than trusted.
+  if (chosen.settings.protectedUsers.length === 0)
+    throw new UsageError(
+      `offboard needs the protected users, to refuse a break-glass account: protectedUsers in ./cdk.json (run it in the deployment's folder) or --protected <name> (${chosen.protection.source})`,
+    );
   const code = await runEviction(
     everyEndpoint,
-    evictionConfig(everyEndpoint),
+    chosen,
     DETAIL_TYPES.evict,
     {
       ...(usernames.length > 0 ? { usernames } : {}),

@@ -201,6 +201,41 @@ describe('cvpn-evict offboard', () => {
     expect(await rig.store.listActive(Date.now())).toEqual([]);
   });
 
+  it.each([
+    { $label: 'run where there is no ./cdk.json', protectedArgs: [] },
+    { $label: "given --protected ''", protectedArgs: ['--protected', ''] },
+  ])(
+    'refuses when no protected user is known ($label): a break-glass account could be locked out; exit 2, nothing terminated',
+    async ({ protectedArgs }) => {
+      const elsewhere = mkdtempSync(join(tmpdir(), 'cli-offboard-'));
+      try {
+        const out = await cli(
+          [
+            'offboard',
+            'breakglass',
+            '--reason',
+            'x',
+            ...everywhere(),
+            '--table',
+            rig.table.db.tableName,
+            ...protectedArgs,
+          ],
+          {},
+          elsewhere,
+        );
+
+        expect(out.code).toBe(2);
+        expect(out.stderr).toMatch(
+          /offboard needs the protected users.*protectedUsers in \.\/cdk\.json.*--protected <name>/,
+        );
+        expect(active()).toHaveLength(5);
+        expect(await rig.store.listActive(Date.now())).toEqual([]);
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('refuses without --table: an offboarding the VPN client undoes in seconds is none', async () => {
     const out = await cli(['offboard', 'erin@example.com', '--reason', 'x', ...everywhere()]);
 
