@@ -125,10 +125,22 @@ const evictDetailSchema = z
   );
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
-const releaseDetailSchema = z.object({
-  usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
-  reason,
-});
+/**
+ * `usernames` are VPN usernames; `commonNames` are certificates' CommonNames, whose common-name entries an
+ * `Evict VPN User` with `commonNames` wrote. At least one name in all.
+ */
+const releaseDetailSchema = z
+  .object({
+    usernames: z.optional(z.array(username).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
+    reason,
+  })
+  .check(
+    z.refine((d) => (d.usernames?.length ?? 0) + (d.commonNames?.length ?? 0) > 0, {
+      message: 'give at least one name in usernames or commonNames',
+      path: ['usernames'],
+    }),
+  );
 export type ReleaseDetail = z.infer<typeof releaseDetailSchema>;
 
 const disconnectAllDetailSchema = z.object({

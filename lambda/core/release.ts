@@ -3,7 +3,8 @@ import { type EvictionResult, resultFor } from './result';
 import type { ReleaseRequest } from './types';
 
 /**
- * `Release VPN User`: lifts every quarantine that denies each name, recorded with who lifted it and why, and
+ * `Release VPN User`: lifts every quarantine that denies each name (a user's entry, or a certificate's for
+ * `commonNames`), recorded with who lifted it and why, and
  * reported like an eviction (one audit line per entry, a summary, a notice). It terminates nothing.
  */
 export async function release(
@@ -11,12 +12,16 @@ export async function release(
   store: QuarantineStore,
   now: number,
 ): Promise<EvictionResult> {
-  const quarantine = await releaseQuarantines(
-    store,
-    request.usernames,
-    { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId },
-    { dryRun: request.dryRun, now },
-  );
+  const by = { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId };
+  const commonNames = request.commonNames ?? [];
+  const quarantine = [
+    ...(await releaseQuarantines(store, request.usernames, by, { dryRun: request.dryRun, now })),
+    ...(await releaseQuarantines(store, commonNames, by, {
+      dryRun: request.dryRun,
+      now,
+      kind: 'common-name',
+    })),
+  ];
   const failed = quarantine.filter((q) => q.outcome === 'failed');
   const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
   // A failure a retry may fix fails the invocation for Lambda's retries; one no retry can fix is reported once.
@@ -28,7 +33,7 @@ export async function release(
   return {
     ...resultFor(request),
     status,
-    users: [...request.usernames],
+    users: [...request.usernames, ...commonNames],
     quarantine,
     notes: [
       ...request.notes,

@@ -216,6 +216,8 @@ export interface ReleaseRequest {
   correlationId: string;
   reason: string;
   usernames: string[];
+  /** Certificates' CommonNames: their common-name entries are lifted, never a user's of the same spelling. */
+  commonNames?: string[];
   /** Who lifts it, for the entry's record: the event source, or the operator. */
   releasedBy: string;
   dryRun: boolean;
