@@ -134,9 +134,17 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
   const topicArn = values['topic-arn'];
   if (topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     throw new UsageError(`--topic-arn must be an SNS topic ARN, got "${topicArn}"`);
-  return runEviction(
+  const chosen = evictionConfig(everyEndpoint);
+  // An open-ended quarantine of a break-glass account locks out the way in when all else fails, and only the
+  // protected list can refuse one: offboarding with none known (run outside the deployment's folder, or with
+  // `--protected ''`) is refused rather than trusted.
+  if (chosen.settings.protectedUsers.length === 0)
+    throw new UsageError(
+      `offboard needs the protected users, to refuse a break-glass account: protectedUsers in ./cdk.json (run it in the deployment's folder) or --protected <name> (${chosen.protection.source})`,
+    );
+  const code = await runEviction(
     everyEndpoint,
-    evictionConfig(everyEndpoint),
+    chosen,
     DETAIL_TYPES.evict,
     {
       ...(usernames.length > 0 ? { usernames } : {}),
@@ -148,7 +156,14 @@ export async function offboardCommand(values: Options, usernames: string[]): Pro
       ? undefined
       : { to: snsNotifier(values, topicArn), format: deploymentSetting(SETTINGS.noticeFormat, 'offboard') },
   );
+  // The topic is a stack output, which nothing the CLI reads holds (./cdk.json has the context, not the outputs):
+  // say that nobody was told rather than stay silent about it.
+  if (topicArn === undefined && !values['dry-run']) process.stderr.write(`${NO_NOTICE_WARNING}\n`);
+  return code;
 }
+
+const NO_NOTICE_WARNING =
+  "warning: no notice sent: give --topic-arn (the stack's NotificationTopicArn output) to notify as the Lambda would";
 
 /** A setting of the deployment: its key in ./cdk.json, which `cdk deploy` reads here, or its default. */
 function deploymentSetting<T>(declaration: SettingDeclaration<T>, command: string): T {

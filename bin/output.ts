@@ -125,7 +125,8 @@ export function quarantineEntriesTable(entries: ListedQuarantine[], tableName: s
     const who = e.kind === 'common-name' ? `${e.username} (certificate)` : e.username;
     rows.push([
       who,
-      e.until === 'until-released' ? 'released' : e.until,
+      // The column reads as "until ...": "released" alone would say the entry no longer holds.
+      e.until === 'until-released' ? untilText(e.until) : e.until,
       e.trigger,
       e.correlationId,
       e.reason,

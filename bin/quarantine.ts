@@ -32,7 +32,7 @@ function namesAndReason(command: string, names: string[], reason: string) {
       },
       SETTINGS.eventSource.default,
     ) as Extract<ParsedEvent, { kind: 'release' }>;
-    return { usernames: distinctNames(detail.usernames), reason: detail.reason };
+    return { usernames: distinctNames(detail.usernames ?? []), reason: detail.reason };
   } catch (error) {
     if (error instanceof EventRejectedError)
       throw new UsageError(`${command}: ${error.message.replace(/^invalid "[^"]+" detail: /, '')}`);

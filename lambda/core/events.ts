@@ -127,14 +127,24 @@ const evictDetailSchema = z
 export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
 /**
- * `releasedBy` names the person who releases, as the sender says (EventBridge does not say which principal sent an
- * event; CloudTrail's PutEvents record does): held to a username's rules, since it goes to the table and the logs.
+ * `usernames` are VPN usernames; `commonNames` are certificates' CommonNames, whose common-name entries an
+ * `Evict VPN User` with `commonNames` wrote. At least one name in all. `releasedBy` names the person who releases,
+ * as the sender says (EventBridge does not say which principal sent an event; CloudTrail's PutEvents record does):
+ * held to a username's rules, since it goes to the table and the logs.
  */
-const releaseDetailSchema = z.object({
-  usernames: z.array(username).check(z.minLength(1), z.maxLength(1000)),
-  reason,
-  releasedBy: z.optional(username),
-});
+const releaseDetailSchema = z
+  .object({
+    usernames: z.optional(z.array(username).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
+    reason,
+    releasedBy: z.optional(username),
+  })
+  .check(
+    z.refine((d) => (d.usernames?.length ?? 0) + (d.commonNames?.length ?? 0) > 0, {
+      message: 'give at least one name in usernames or commonNames',
+      path: ['usernames'],
+    }),
+  );
 export type ReleaseDetail = z.infer<typeof releaseDetailSchema>;
 
 const disconnectAllDetailSchema = z.object({
@@ -202,23 +212,24 @@ export type ContinuationDetail = z.infer<typeof continuationDetailSchema>;
 
 /**
  * An Okta System Log event as its EventBridge log stream delivers it in `detail` (Okta's LogEvent: `uuid`,
- * `eventType`, `outcome.result`, `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
+ * `eventType`, `outcome.result` and `.reason`, `actor` and `target[]` of `{ type, alternateId }`). The shape is read loosely here and judged
  * by the policy, which says in words why an event acts on nobody.
  */
+const oktaPrincipal = z.object({
+  type: z.nullish(z.string().check(z.maxLength(256))),
+  alternateId: z.nullish(z.string().check(z.maxLength(1024))),
+});
 const oktaSystemLogEventSchema = z.object({
   uuid: z.string().check(z.minLength(1), z.maxLength(512), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   eventType: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
-  outcome: z.nullish(z.object({ result: z.nullish(z.string().check(z.maxLength(64))) })),
-  target: z.nullish(
-    z
-      .array(
-        z.object({
-          type: z.nullish(z.string().check(z.maxLength(256))),
-          alternateId: z.nullish(z.string().check(z.maxLength(1024))),
-        }),
-      )
-      .check(z.maxLength(100)),
+  outcome: z.nullish(
+    z.object({
+      result: z.nullish(z.string().check(z.maxLength(64))),
+      reason: z.nullish(z.string().check(z.maxLength(1024))),
+    }),
   ),
+  actor: z.nullish(oktaPrincipal),
+  target: z.nullish(z.array(oktaPrincipal).check(z.maxLength(100))),
 });
 export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 

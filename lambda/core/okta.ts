@@ -8,8 +8,16 @@ import type { EvictionRequest } from './types';
  * the rule on its partner bus lets through only the event types the `okta` setting lists; this checks again, and
  * says in words why an event acts on nobody. The person is the event's one target of type `User`: their Okta login
  * (`alternateId`), which is the SAML NameID Client VPN reports as the username in most setups, or what
- * `identityMap` maps it to.
+ * `identityMap` maps it to (for a lock, the actor: see OKTA_LOCK).
  */
+/**
+ * Okta writes `user.account.lock` when too many failed sign-ins lock an account: the outcome is `FAILURE` with the
+ * reason `LOCKED_OUT` (the sign-in failed; the lock is what happened), and the locked user is the `actor`, with no
+ * target. Every other event type names its person as the target: for `user.session.clear` the actor is the
+ * administrator who cleared the sessions.
+ */
+const OKTA_LOCK = 'user.account.lock';
+
 export function decideOkta(
   source: string,
   event: OktaSystemLogEvent,
@@ -35,13 +43,18 @@ export function decideOkta(
     throw new EventRejectedError(
       `Okta event type "${eventType.slice(0, 100)}" is not among okta.offboard, okta.evict or okta.reactivate`,
     );
+  const lock = eventType === OKTA_LOCK;
   const result = event.outcome?.result;
-  if (result !== 'SUCCESS')
+  const lockedOut = lock && result === 'FAILURE' && event.outcome?.reason === 'LOCKED_OUT';
+  if (result !== 'SUCCESS' && !lockedOut)
     throw new EventRejectedError(
       `Okta ${eventType} did not succeed (outcome ${JSON.stringify(result ?? null)}): nothing changed in Okta, so nothing is done`,
     );
   const targets = event.target ?? [];
   const users = targets.filter((t) => t.type === 'User');
+  // Okta records a lock as the user's own failed sign-in: the locked user is the actor and there is no target.
+  const lockedActor = lock && users.length === 0 && event.actor?.type === 'User';
+  if (lockedActor && event.actor) users.push(event.actor);
   if (users.length === 0)
     throw new EventRejectedError(
       `Okta ${eventType} has no target user (targets: ${targets.map((t) => t.type ?? '?').join(', ') || 'none'})`,
@@ -55,7 +68,8 @@ export function decideOkta(
 
   const mapped = config.identityMap.get(foldCase(login));
   const username = mapped ?? login;
-  const nameSource = mapped === undefined ? 'Okta target alternateId' : `identityMap["${login}"]`;
+  const nameSource =
+    mapped === undefined ? `Okta ${lockedActor ? 'actor' : 'target'} alternateId` : `identityMap["${login}"]`;
   const base = {
     trigger: 'okta' as const,
     correlationId,

@@ -386,7 +386,8 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         trigger: 'release',
         correlationId: event.correlationId,
         reason: event.detail.reason,
-        usernames: distinctNames(event.detail.usernames),
+        usernames: distinctNames(event.detail.usernames ?? []),
+        ...(event.detail.commonNames?.length ? { commonNames: distinctNames(event.detail.commonNames) } : {}),
         // The channel, then the person it names, as the CLI records `cvpn-evict (<operator>)`.
         releasedBy: event.detail.releasedBy ? `${event.source} (${event.detail.releasedBy})` : event.source,
         dryRun: config.dryRun,

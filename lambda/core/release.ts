@@ -3,7 +3,8 @@ import { type EvictionResult, FAILURE_CAUSE, resultFor } from './result';
 import type { ReleaseRequest } from './types';
 
 /**
- * `Release VPN User`: lifts every quarantine that denies each name, recorded with who lifted it and why, and
+ * `Release VPN User`: lifts every quarantine that denies each name (a user's entry, or a certificate's for
+ * `commonNames`), recorded with who lifted it and why, and
  * reported like an eviction (one audit line per entry, a summary, a notice). It terminates nothing.
  */
 export async function release(
@@ -12,13 +13,13 @@ export async function release(
   now: number,
 ): Promise<EvictionResult> {
   let cause: Error | undefined;
-  const quarantine = await releaseQuarantines(
-    store,
-    request.usernames,
-    { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId },
-    // The first error the table gave, for the invocation's error: all Lambda's record of a failure keeps.
-    { dryRun: request.dryRun, now, onError: (error) => (cause ??= error as Error) },
-  );
+  const by = { by: request.releasedBy, reason: request.reason, correlationId: request.correlationId };
+  // The first error the table gave, for the invocation's error: all Lambda's record of a failure keeps.
+  const options = { dryRun: request.dryRun, now, onError: (error: unknown) => (cause ??= error as Error) };
+  const quarantine = [
+    ...(await releaseQuarantines(store, request.usernames, by, options)),
+    ...(await releaseQuarantines(store, request.commonNames ?? [], by, { ...options, kind: 'common-name' })),
+  ];
   const failed = quarantine.filter((q) => q.outcome === 'failed');
   const notQuarantined = quarantine.filter((q) => q.outcome === 'not-quarantined').map((q) => q.username);
   // A failure a retry may fix fails the invocation for Lambda's retries; one no retry can fix is reported once.
@@ -30,7 +31,7 @@ export async function release(
   return {
     ...resultFor(request),
     status,
-    users: [...request.usernames],
+    users: [...request.usernames, ...(request.commonNames ?? [])],
     quarantine,
     notes: [
       ...request.notes,

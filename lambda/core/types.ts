@@ -235,6 +235,8 @@ export interface ReleaseRequest {
   correlationId: string;
   reason: string;
   usernames: string[];
+  /** Certificates' CommonNames: their common-name entries are lifted, never a user's of the same spelling. */
+  commonNames?: string[];
   /**
    * Who lifts it, for the entry's record and the audit lines: the event source, followed by the person the event
    * names (`client-vpn-evictor (jdoe)`) when it names one.

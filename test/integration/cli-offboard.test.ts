@@ -47,7 +47,7 @@ describe('cvpn-evict offboard', () => {
       'INC-1',
       ...withTable(),
     ]);
-    const { code, stdout } = await cli([
+    const { code, stdout, stderr } = await cli([
       'offboard',
       'erin@example.com',
       '--reason',
@@ -57,6 +57,8 @@ describe('cvpn-evict offboard', () => {
     ]);
 
     expect(code).toBe(0);
+    // The offboarding notifies: without the topic, it says that nobody was told and how to tell them.
+    expect(stderr).toMatch(/no notice sent: give --topic-arn/);
     expect(active()).toEqual(['bob@example.com', 'breakglass', 'dev-laptop-042']);
     expect(stdout).toMatch(/written\s+erin@example\.com {2}until released/);
     expect(await rig.store.active('ERIN@example.com', Date.now() + 400 * 86_400_000)).toMatchObject({
@@ -65,7 +67,10 @@ describe('cvpn-evict offboard', () => {
     });
     const listed = await cli(['quarantine', 'list', ...withTable()]);
     const rows = listed.stdout.split('\n').slice(1, 3);
-    expect(rows[0]).toMatch(/^erin@example\.com\s+released\s+evict\s+cli-\S+\s+left the company \(HR-881\)$/);
+    // An active open-ended entry: its UNTIL reads "until released", never "released" (which it is not).
+    expect(rows[0]).toMatch(
+      /^erin@example\.com\s+until released\s+evict\s+cli-\S+\s+left the company \(HR-881\)$/,
+    );
     expect(rows[1]).toMatch(/^bob@example\.com\s+\d{4}-\d\d-\d\dT/);
   });
 
@@ -101,7 +106,7 @@ describe('cvpn-evict offboard', () => {
   });
 
   it('--dry-run says what it would do and changes nothing', async () => {
-    const { code, stdout } = await cli([
+    const { code, stdout, stderr } = await cli([
       'offboard',
       'erin@example.com',
       '--reason',
@@ -112,6 +117,7 @@ describe('cvpn-evict offboard', () => {
     ]);
 
     expect(code).toBe(0);
+    expect(stderr).not.toMatch(/notice/);
     expect(stdout).toMatch(/^DRY-RUN/);
     expect(stdout).toMatch(/would-write\s+erin@example\.com {2}until released/);
     expect(active()).toHaveLength(5);
@@ -130,7 +136,7 @@ describe('cvpn-evict offboard', () => {
       JSON.stringify({ context: noticeFormat ? { noticeFormat } : {} }),
     );
     try {
-      const { code } = await cli(
+      const { code, stderr } = await cli(
         [
           'offboard',
           'erin@example.com',
@@ -145,6 +151,7 @@ describe('cvpn-evict offboard', () => {
         deployment,
       );
       expect(code).toBe(0);
+      expect(stderr).not.toMatch(/no notice sent/);
       expect(sns.published).toEqual([
         expect.objectContaining({
           topicArn: TOPIC,
@@ -193,6 +200,41 @@ describe('cvpn-evict offboard', () => {
     expect(active()).toHaveLength(5);
     expect(await rig.store.listActive(Date.now())).toEqual([]);
   });
+
+  it.each([
+    { $label: 'run where there is no ./cdk.json', protectedArgs: [] },
+    { $label: "given --protected ''", protectedArgs: ['--protected', ''] },
+  ])(
+    'refuses when no protected user is known ($label): a break-glass account could be locked out; exit 2, nothing terminated',
+    async ({ protectedArgs }) => {
+      const elsewhere = mkdtempSync(join(tmpdir(), 'cli-offboard-'));
+      try {
+        const out = await cli(
+          [
+            'offboard',
+            'breakglass',
+            '--reason',
+            'x',
+            ...everywhere(),
+            '--table',
+            rig.table.db.tableName,
+            ...protectedArgs,
+          ],
+          {},
+          elsewhere,
+        );
+
+        expect(out.code).toBe(2);
+        expect(out.stderr).toMatch(
+          /offboard needs the protected users.*protectedUsers in \.\/cdk\.json.*--protected <name>/,
+        );
+        expect(active()).toHaveLength(5);
+        expect(await rig.store.listActive(Date.now())).toEqual([]);
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses without --table: an offboarding the VPN client undoes in seconds is none', async () => {
     const out = await cli(['offboard', 'erin@example.com', '--reason', 'x', ...everywhere()]);

@@ -382,7 +382,7 @@ describe('the README and the docs pages', () => {
           code: 0,
           out: /ENFORCING {2}evict {2}completed[\s\S]*1 terminated[\s\S]*^ {2}written {9}frank\.ito {2}until released$/m,
         },
-        { code: 0, out: /^frank\.ito +released +evict +cli-\S+ +left the company \(HR-881\)$/m },
+        { code: 0, out: /^frank\.ito +until released +evict +cli-\S+ +left the company \(HR-881\)$/m },
         {
           code: 0,
           out: /^DRY-RUN: nothing imported.*\n {2}would-import {2}cvpn-endpoint-0a1b2c3d4e5f60718$/m,

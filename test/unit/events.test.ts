@@ -245,8 +245,13 @@ describe('rejection reasons', () => {
   it.each([
     [
       'an empty list',
-      customEvent(DETAIL_TYPES.release, { usernames: [], reason: 'r' }),
-      'invalid "Release VPN User" detail: usernames: Too small: expected array to have >=1 items',
+      customEvent(DETAIL_TYPES.disconnectAll, { endpointIds: [], reason: 'r' }),
+      'invalid "Disconnect All VPN Users" detail: endpointIds: Too small: expected array to have >=1 items',
+    ],
+    [
+      'a release that names nobody',
+      customEvent(DETAIL_TYPES.release, { usernames: [], commonNames: [], reason: 'r' }),
+      'invalid "Release VPN User" detail: usernames: give at least one name in usernames or commonNames',
     ],
     [
       'an eviction that names nobody',

@@ -51,6 +51,22 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
     expect(published).toEqual(['[client-vpn-evictor ENFORCING] identity-center: 2 connections terminated']);
   });
 
+  it('the same record again, after the record of deliveries forgot it, leaves a release made meanwhile standing', async () => {
+    const { handler, api, quarantine } = setup();
+    await handler(deleteUserEvent());
+    await quarantine.release(
+      FRANK,
+      { by: 'ops', reason: 'deleted by mistake', correlationId: 'r-1' },
+      NOW + 1,
+    );
+    const calls = api.terminateCalls().length;
+    const repeat = await handler(deleteUserEvent());
+
+    expect(repeat).toMatchObject({ quarantine: [{ username: FRANK, outcome: 'released-meanwhile' }] });
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect(await quarantine.active(FRANK, NOW + 2)).toBeUndefined();
+  });
+
   it('refuses a user id identityMap does not map, with a notice naming it, and ends nothing', async () => {
     const { handler, api, quarantine, published, metricValues } = setup({ IDENTITY_MAP: '{}' });
     const result = await handler(deleteUserEvent());

@@ -1,7 +1,10 @@
 import { DynamoDbDeliveries } from '../../lambda/adapters/dynamodb-deliveries';
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { createEvictorHandler } from '../../lambda/create-evictor-handler';
+import lock from '../fixtures/okta-user-account-lock.json';
 import deactivation from '../fixtures/okta-user-deactivate.json';
+import sessionClear from '../fixtures/okta-user-session-clear.json';
 import { startLocalTable } from '../support/dynamodb';
 import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
 import { conn } from '../support/fake-client-vpn';
@@ -67,13 +70,32 @@ describe('Okta System Log events', () => {
   });
 
   it.each([
-    { $label: 'a lock', eventType: 'user.account.lock' },
-    { $label: 'an administrator clearing sessions', eventType: 'user.session.clear' },
-  ])('$label evicts with the deployment quarantine', async ({ eventType }) => {
+    // Okta records a lock as the locked user's failed sign-in: the user is the actor, with no target.
+    {
+      $label: 'a lock (the locked user is the actor)',
+      event: lock,
+      person: 'mark.taylor@cymbal-investments.org',
+    },
+    // An administrator (the actor) clears the sessions of the target user.
+    { $label: 'an administrator clearing sessions', event: sessionClear, person: LOGIN },
+  ])('$label evicts that person with the deployment quarantine', async ({ event, person }) => {
     const { handler, quarantine } = setup({ QUARANTINE_MINUTES: '120' });
-    await handler(oktaEvent({ eventType }));
+    const result = await handler(event);
 
-    expect((await quarantine.active(LOGIN, NOW))?.expiresAt).toBe(NOW + 120 * 60_000);
+    expect(result).toMatchObject({ trigger: 'okta', correlationId: event.detail.uuid });
+    expect((await quarantine.active(person, NOW))?.expiresAt).toBe(NOW + 120 * 60_000);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toHaveLength(1);
+  });
+
+  it("a lock ends the locked user's connections, not the administrator's or anyone else's", async () => {
+    const person = lock.detail.actor.alternateId;
+    const locked = [conn(ENDPOINT_A, person), conn(ENDPOINT_B, person)];
+    const { handler, api } = handlerOnFakes([...locked, conn(ENDPOINT_A, LOGIN)], NOW, {
+      OKTA: JSON.stringify({ eventBusName: BUS }),
+    });
+    await handler(lock);
+
+    expect([...api.terminated].sort()).toEqual(locked.map((c) => c.connectionId).sort());
   });
 
   it('a reactivation releases nothing; its notice names who is still quarantined', async () => {
@@ -137,6 +159,28 @@ describe('Okta System Log events', () => {
     },
   );
 
+  it('a repeat after the record of deliveries forgot the event leaves a release made meanwhile standing', async () => {
+    const table = await startLocalTable();
+    try {
+      const connections = [conn(ENDPOINT_A, LOGIN)];
+      const { deps, api } = handlerOnFakes(connections, NOW, { OKTA: JSON.stringify({ eventBusName: BUS }) });
+      const quarantine = new DynamoDbQuarantineStore(table.client, table.db.tableName);
+      // No record of deliveries: the hour it keeps an Okta uuid has passed, as for a retry Okta sends later.
+      const handler = createEvictorHandler({ ...deps, quarantine });
+      await handler(oktaEvent({ id: 'first-envelope' }));
+      await quarantine.release(LOGIN, { by: 'ops', reason: 'rehired', correlationId: 'release-1' }, NOW + 1);
+      const reconnected = conn(ENDPOINT_B, LOGIN);
+      connections.push(reconnected);
+      const repeat = await handler(oktaEvent({ id: 'redelivered-envelope' }));
+
+      expect(repeat).toMatchObject({ quarantine: [{ username: LOGIN, outcome: 'released-meanwhile' }] });
+      expect(api.terminated.has(reconnected.connectionId)).toBe(false);
+      expect(await quarantine.active(LOGIN, NOW + 2)).toBeUndefined();
+    } finally {
+      await table.close();
+    }
+  });
+
   it.each([
     { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
     {
@@ -176,6 +220,51 @@ describe('Okta System Log events', () => {
     expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
     expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
     expect(lines.some((l) => l.message === 'event rejected: nothing was touched')).toBe(true);
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it.each([
+    {
+      $label: 'a lock whose failure is not LOCKED_OUT',
+      event: {
+        ...lock,
+        detail: { ...lock.detail, outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } },
+      },
+      reason: /user\.account\.lock did not succeed \(outcome "FAILURE"\)/,
+    },
+    {
+      $label: 'a lock whose actor is not a user',
+      event: {
+        ...lock,
+        detail: { ...lock.detail, actor: { ...lock.detail.actor, type: 'SystemPrincipal' } },
+      },
+      reason: /user\.account\.lock has no target user \(targets: none\)/,
+    },
+    {
+      $label: 'a session clear with a LOCKED_OUT failure (only a lock reads so)',
+      event: {
+        ...sessionClear,
+        detail: { ...sessionClear.detail, outcome: { result: 'FAILURE', reason: 'LOCKED_OUT' } },
+      },
+      reason: /user\.session\.clear did not succeed \(outcome "FAILURE"\)/,
+    },
+    {
+      // The actor of a session clear is the administrator: never the person to evict.
+      $label: 'a session clear with no target user',
+      event: { ...sessionClear, detail: { ...sessionClear.detail, target: null } },
+      reason: /user\.session\.clear has no target user \(targets: none\)/,
+    },
+  ])('rejects $label, terminating nothing', async ({ event, reason }) => {
+    const { handler, api, quarantine, metricValues } = handlerOnFakes(
+      [conn(ENDPOINT_A, lock.detail.actor.alternateId), conn(ENDPOINT_A, 'okta.trainer@okta.com')],
+      NOW,
+      { OKTA: JSON.stringify({ eventBusName: BUS }) },
+    );
+    const result = await handler(event);
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
     expect(api.terminateCalls()).toEqual([]);
     expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
   });

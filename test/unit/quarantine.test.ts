@@ -580,6 +580,43 @@ describe('Release VPN User', () => {
     expect(await store.active('Dave.Chen', NOW)).toBeDefined();
   });
 
+  it("commonNames lifts a certificate's entry, and never a user's of the same spelling", async () => {
+    const store = await quarantined();
+    const entry = { expiresAt: NOW + 60 * MINUTE, reason: 'r', trigger: 'evict', correlationId: 'e-1' };
+    await store.put({ ...entry, username: 'dev-laptop-042', kind: 'common-name' }, NOW);
+    await store.put({ ...entry, username: 'dev-laptop-042' }, NOW);
+    const { handler, api } = handlerWith(store);
+    const result = await handler(
+      customEvent('Release VPN User', { commonNames: ['DEV-LAPTOP-042'], reason: 'reissued' }),
+    );
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      quarantine: [{ username: 'dev-laptop-042', kind: 'common-name', outcome: 'released' }],
+    });
+    expect(await store.active('dev-laptop-042', NOW, 'common-name')).toBeUndefined();
+    expect(await store.active('dev-laptop-042', NOW)).toBeDefined();
+    expect(api.calls).toEqual([]);
+  });
+
+  it.each([
+    { $label: 'an empty common name', detail: { commonNames: ['  '], reason: 'r' }, reason: /commonNames/ },
+    {
+      $label: 'no name at all',
+      detail: { commonNames: [], reason: 'r' },
+      reason: /give at least one name in usernames or commonNames/,
+    },
+  ])('rejects a release with $label, releasing nothing', async ({ detail, reason }) => {
+    const store = await quarantined();
+    const { handler, api } = handlerWith(store);
+    const result = await handler(customEvent('Release VPN User', detail));
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(store.calls.filter((c) => c.op === 'release')).toEqual([]);
+    expect(await store.active('alice@example.com', NOW)).toBeDefined();
+    expect(api.calls).toEqual([]);
+  });
+
   it('in a dry run lifts nothing and says what it would lift', async () => {
     const store = await quarantined();
     const { handler } = handlerWith(store, [], { DRY_RUN: 'true' });
