@@ -373,10 +373,16 @@ function handOff(
     releasedMeanwhile: result.releasedMeanwhile ?? [],
     endedEarlier:
       (request.endedEarlier ?? 0) + result.endpoints.reduce((n, e) => n + e.terminated + e.wouldTerminate, 0),
-    evictedEarlier: distinctNames([
-      ...(request.evictedEarlier ?? []),
-      ...result.users.filter((name) => !result.stillConnected.includes(name)),
-    ]).sort(),
+    // Named for the people an alert asked for; a disconnect of everyone counts its connections and names nobody,
+    // so its thousands of users never ride in the hand-off.
+    ...(target.kind === 'everyone'
+      ? {}
+      : {
+          evictedEarlier: distinctNames([
+            ...(request.evictedEarlier ?? []),
+            ...result.users.filter((name) => !result.stillConnected.includes(name)),
+          ]).sort(),
+        }),
     notes: [],
   };
   return result;

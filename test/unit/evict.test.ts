@@ -470,6 +470,25 @@ describe('rounds', () => {
     expect(result.continuation).toMatchObject({ round: 2, target: { kind: 'everyone', except: [] } });
   });
 
+  it('a disconnect of more users than a hand-off may name goes on: its next round is an event the evictor accepts', async () => {
+    const config = testConfig();
+    // More users than any list of names a hand-off carries (1,000), each ended in this round.
+    const api = new FakeClientVpnApi(
+      times(1_200, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `u${i}` })),
+    );
+    let calls = 0;
+    const result = await evict(decide(parseEvent(endOfDay(), config.eventSource), config), { api }, config, {
+      shouldStop: () => calls >= 1_100,
+      onProgress: (started) => (calls = started),
+    });
+    expect(result.status).toBe('continuing');
+    const next = continuationEvent(result.continuation as EvictionRequest, config.eventSource, 0);
+    expect(decide(parseEvent(next, config.eventSource), config)).toMatchObject({
+      round: 2,
+      target: { kind: 'everyone' },
+    });
+  });
+
   it('never carries on an endpoint with a failure no retry can fix, though calls were left on it', async () => {
     const config = testConfig();
     const onA = times(6, () => conn(ENDPOINT_A, '')).map((c, i) => ({ ...c, username: `a${i}` }));
