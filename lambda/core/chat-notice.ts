@@ -44,6 +44,9 @@ export interface ChatHeadline {
  */
 const DESCRIPTION_LIMIT = 3_000;
 const TITLE_LIMIT = 250;
+/** The reason a command repeats, at most 100 characters, never cutting a character in two (an emoji's halves). */
+const reasonInCommand = (reason: string) => Array.from(reason).slice(0, 100).join('');
+
 const LISTED = 10;
 
 /**
@@ -127,7 +130,7 @@ function evictWhatIsLeft(result: EvictionResult): string | undefined {
       ...(endpointIds.length > LISTED ? [`the first ${LISTED} of ${endpointIds.length} endpoints`] : []),
     ];
     const rest = over.length > 0 ? ` (${over.join(' and ')}; the query below names the rest)` : '';
-    return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${endpointOptions(endpointIds)} --reason ${shellWord(result.reason.slice(0, 100))}${table}\``;
+    return `Evict what is left by hand${rest}: \`cvpn-evict evict ${named.map(shellWord).join(' ')}${maxUsers} ${endpointOptions(endpointIds)} --reason ${shellWord(reasonInCommand(result.reason))}${table}\``;
   };
   let count = Math.min(left.length, LISTED);
   while (count > 1 && step(count).length > DESCRIPTION_LIMIT) count--;
@@ -154,7 +157,7 @@ function nextSteps(result: EvictionResult): string[] {
     steps.push(`See what the next sweep would end: \`cvpn-evict sessions ${endpoints} --table "$TABLE"\``);
   } else if (result.status === 'refused') {
     steps.push(
-      `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
+      `Evict the right person by VPN username: \`cvpn-evict evict USERNAME ${endpoints} --reason ${shellWord(reasonInCommand(result.reason))} --table "$TABLE"\``,
     );
   } else if (result.heldBack) {
     const answering = result.endpoints
@@ -162,7 +165,7 @@ function nextSteps(result: EvictionResult): string[] {
       .map((e) => `--endpoint-id ${e.endpointId}`)
       .join(' ');
     steps.push(
-      `Evict by exact VPN username on the endpoints that answer: \`cvpn-evict evict ${result.heldBack.candidates.slice(0, LISTED).map(shellWord).join(' ')} ${answering} --reason ${shellWord(result.reason.slice(0, 100))} --table "$TABLE"\``,
+      `Evict by exact VPN username on the endpoints that answer: \`cvpn-evict evict ${result.heldBack.candidates.slice(0, LISTED).map(shellWord).join(' ')} ${answering} --reason ${shellWord(reasonInCommand(result.reason))} --table "$TABLE"\``,
     );
   } else {
     const evict = evictWhatIsLeft(result);

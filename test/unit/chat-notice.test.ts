@@ -466,6 +466,25 @@ describe('notices in both forms, for every result status', () => {
     },
   );
 
+  it("a long reason's command keeps its first 100 characters whole: an emoji at the cut is never halved", () => {
+    const reason = `${'r'.repeat(99)}\u{1F525}and more`;
+    const input = result({
+      trigger: 'evict',
+      status: 'failed',
+      reason,
+      users: ['bob'],
+      quarantine: [],
+      endpoints: [endpoint(ENDPOINT_B, { failed: 1 })],
+      outcomes: [failedOutcome('bob', false)],
+    });
+    const { nextSteps = [] } = customNotification.parse(
+      JSON.parse(noticeFor(input, 'chat')?.message ?? '{}'),
+    ).content;
+    const byHand = nextSteps.find((step) => step.startsWith('Evict what is left by hand')) ?? '';
+    // The 100 characters a person sees: 99 letters and the whole emoji (a cut by code unit leaves half of it).
+    expect(byHand).toContain(`--reason '${'r'.repeat(99)}\u{1F525}'`);
+  });
+
   it('the longest next steps (ten names of 256 characters failed on 40 endpoints) stay within 3,000 characters, each command whole', () => {
     const users = Array.from({ length: 10 }, (_, i) => `${i}${'x'.repeat(255)}`);
     const endpointIds = Array.from(
