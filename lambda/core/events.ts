@@ -137,7 +137,9 @@ const releaseDetailSchema = z
     usernames: z.optional(z.array(username).check(z.maxLength(1000))),
     commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
     reason,
-    releasedBy: z.optional(username),
+    // A name a person reads in the report and the logs: no format character (U+202E turns the text after it around,
+    // so that a cell could read as someone else's name).
+    releasedBy: z.optional(username.check(z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'))),
   })
   .check(
     z.refine((d) => (d.usernames?.length ?? 0) + (d.commonNames?.length ?? 0) > 0, {

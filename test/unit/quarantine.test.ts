@@ -550,6 +550,11 @@ describe('Release VPN User', () => {
 
   it.each([
     { label: 'a control character', releasedBy: 'jdoe\nfake line', reason: /releasedBy/ },
+    {
+      label: 'a format character that turns the text around',
+      releasedBy: 'mallory\u202Eeod.j',
+      reason: /releasedBy: expected no Unicode format character/,
+    },
     { label: 'more than 256 characters', releasedBy: 'j'.repeat(257), reason: /releasedBy: Too big/ },
     { label: 'blank', releasedBy: '   ', reason: /releasedBy: Too small/ },
     { label: 'not a string', releasedBy: ['jdoe'], reason: /releasedBy/ },
