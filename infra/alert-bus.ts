@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE } from '../lambda/core/events';
+import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
 import type { AlertSources } from '../lambda/core/settings';
 import {
   type FindingFilter,
@@ -93,21 +93,21 @@ export class AlertBus extends Construct {
       });
     }
     if (identityCenterAccounts.length > 0) {
+      // CloudTrail's records of AWS API calls alone. Any `aws.` source: AWS documents none for the SCIM endpoint's
+      // records; only AWS can publish an `aws.` source, and the rule below routes the Identity Center calls alone.
       allow(
         'IdentityStoreCallsFromIdentityCenterAccounts',
         identityCenterAccounts.map((account) => new iam.AccountPrincipal(account)),
         {
-          'ForAllValues:StringEquals': {
-            'events:source': [IDENTITY_STORE.source],
-            'events:detail-type': [DETAIL_TYPES.cloudTrailApiCall],
-          },
+          'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+          'ForAllValues:StringEquals': { 'events:detail-type': [DETAIL_TYPES.cloudTrailApiCall] },
           Null: { 'events:source': 'false', 'events:detail-type': 'false' },
         },
       );
       new events.Rule(this, 'IdentityCenterOffboarding', {
         eventBus: this.bus,
         description:
-          "IAM Identity Center: the Identity Store's DeleteUser calls, forwarded from its accounts",
+          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls, forwarded from its accounts",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [target],
       });

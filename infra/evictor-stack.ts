@@ -240,7 +240,7 @@ export class EvictorStack extends Stack {
       // there); those of the accounts that administer it come through the alert bus.
       new events.Rule(this, 'IdentityCenterOffboarding', {
         description:
-          "IAM Identity Center: the Identity Store's DeleteUser calls (CloudTrail), to the Client VPN evictor",
+          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls (CloudTrail), to the Client VPN evictor",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [ruleTarget],
       });

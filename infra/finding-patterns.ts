@@ -1,5 +1,5 @@
 import * as events from 'aws-cdk-lib/aws-events';
-import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE } from '../lambda/core/events';
+import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE, IDENTITY_STORE_SCIM } from '../lambda/core/events';
 import { labelsReaching } from '../lambda/core/securityhub';
 import type { DeploymentSettings } from './context';
 
@@ -50,15 +50,18 @@ export function securityHubFindingPattern({
 }
 
 /**
- * The Identity Store calls that offboard (`DeleteUser`), as CloudTrail records them: the one pattern for the
- * evictor's rules and the forwarder's. Failed calls match too (CloudTrail records them with `errorCode`): the
- * evictor rejects them with the reason and a metric, so that a denied deletion is seen rather than lost.
+ * IAM Identity Center's calls that may offboard, as CloudTrail records them: the Identity Store API's `DeleteUser`
+ * and its SCIM endpoint's `DeleteUser` and `PatchUser`; the one pattern for the evictor's rules and the forwarder's.
+ * Any `aws.` source (AWS's alone): AWS documents `aws.identitystore` for the Identity Store's records but no source for
+ * the SCIM endpoint's, so the pattern matches on the record's own `eventSource`. Failed calls match too (CloudTrail
+ * records them with `errorCode`), and so does every PatchUser: the evictor rejects what does not offboard with the
+ * reason and a metric, so that a denied deletion is seen rather than lost.
  */
 export const identityStoreOffboardingPattern = (): events.EventPattern => ({
-  source: [IDENTITY_STORE.source],
+  source: events.Match.prefix('aws.'),
   detailType: [DETAIL_TYPES.cloudTrailApiCall],
   detail: {
-    eventSource: [IDENTITY_STORE.eventSource],
-    eventName: [...IDENTITY_STORE.offboardingCalls],
+    eventSource: [IDENTITY_STORE.eventSource, IDENTITY_STORE_SCIM.eventSource],
+    eventName: [...new Set([...IDENTITY_STORE.offboardingCalls, ...IDENTITY_STORE_SCIM.calls])],
   },
 });

@@ -87,12 +87,12 @@ export class ForwarderStack extends Stack {
       );
     }
 
-    // IAM Identity Center's account, in its home Region: the deletions of its identity store's users.
+    // IAM Identity Center's account, in its home Region: the deletions and SCIM deactivations of its identity store's users.
     if (settings.forwardIdentityCenter) {
       rules.push(
         new events.Rule(this, 'IdentityCenterOffboarding', {
           description:
-            "IAM Identity Center: the Identity Store's DeleteUser calls to the Client VPN evictor's alert bus",
+            "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls to the Client VPN evictor's alert bus",
           eventPattern: identityStoreOffboardingPattern(),
           targets: [target],
         }),

@@ -51,6 +51,21 @@ export const IDENTITY_STORE = {
   offboardingCalls: ['DeleteUser'],
 } as const;
 
+/**
+ * IAM Identity Center's SCIM endpoint, through which an external identity provider (Okta, Entra ID) provisions the
+ * identity store; CloudTrail records its calls under this event source. `DeleteUser` offboards, and so does a
+ * `PatchUser` that sets `active` to false. AWS documents the records but not the EventBridge `source` they arrive
+ * with, so they are recognised by `detail.eventSource` under any `aws.` source (AWS's alone).
+ */
+export const IDENTITY_STORE_SCIM = {
+  eventSource: 'identitystore-scim.amazonaws.com',
+  calls: ['DeleteUser', 'PatchUser'],
+} as const;
+
+/** A CloudTrail record of an AWS API call, as EventBridge delivers it: an `aws.` source, AWS's alone. */
+export const isCloudTrailApiCall = (source: unknown, detailType: unknown): boolean =>
+  typeof source === 'string' && source.startsWith('aws.') && detailType === DETAIL_TYPES.cloudTrailApiCall;
+
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
   /** Security Hub's import of a finding in ASFF; GuardDuty's findings are among them. */
@@ -236,10 +251,12 @@ const oktaSystemLogEventSchema = z.object({
 export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 
 /**
- * CloudTrail's record of an Identity Store call, as EventBridge delivers it in `detail`: which call (`eventSource`,
- * `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request
- * (`requestParameters.identityStoreId`, `.userId`). Read loosely here and judged by the policy, which says in words
- * why a call acts on nobody; the rest of the record (who called, from where) is never read.
+ * CloudTrail's record of an Identity Store or SCIM call, as EventBridge delivers it in `detail`: which call
+ * (`eventSource`, `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request: the
+ * Identity Store API's `identityStoreId` and `userId`; a SCIM call's user id (`id`, from the request's path) and the
+ * PATCH operations of its body, whose values IAM Identity Center may show as `HIDDEN_DUE_TO_SECURITY_REASONS`. Read
+ * loosely here and judged by the policy, which says in words why a call acts on nobody; the rest of the record (who
+ * called, from where) is never read.
  */
 const identityStoreCallSchema = z.object({
   eventID: z.string().check(z.minLength(1), z.maxLength(128), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
@@ -250,6 +267,22 @@ const identityStoreCallSchema = z.object({
     z.object({
       identityStoreId: z.nullish(z.string().check(z.maxLength(64))),
       userId: z.nullish(z.string().check(z.maxLength(64), z.regex(WELL_FORMED_TEXT, WELL_FORMED))),
+      id: z.nullish(z.string().check(z.maxLength(64), z.regex(WELL_FORMED_TEXT, WELL_FORMED))),
+      httpBody: z.nullish(
+        z.object({
+          operations: z.nullish(
+            z
+              .array(
+                z.object({
+                  op: z.nullish(z.string().check(z.maxLength(16))),
+                  path: z.nullish(z.string().check(z.maxLength(256))),
+                  value: z.optional(z.unknown()),
+                }),
+              )
+              .check(z.maxLength(100)),
+          ),
+        }),
+      ),
     }),
   ),
 });
@@ -323,7 +356,7 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
           : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
             typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
             ? fields.uuid
-            : source === IDENTITY_STORE.source
+            : isCloudTrailApiCall(source, detailType)
               ? fields.eventID
               : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
@@ -336,14 +369,20 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
  * event that parsed, so these are there.
  */
 export function deliveryIdOf(event: unknown): string {
-  const { id, source, detail } = event as {
+  const {
+    id,
+    source,
+    'detail-type': detailType,
+    detail,
+  } = event as {
     id: unknown;
     source: unknown;
+    'detail-type': unknown;
     detail: { uuid?: unknown; eventID?: unknown };
   };
   if (typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)) return String(detail.uuid);
   // CloudTrail's own id of the call's record, whichever envelope carries it.
-  if (source === IDENTITY_STORE.source) return String(detail.eventID);
+  if (isCloudTrailApiCall(source, detailType)) return String(detail.eventID);
   return String(id);
 }
 
@@ -385,10 +424,11 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
     };
   }
-  if (envelope.source === IDENTITY_STORE.source && detailType === DETAIL_TYPES.cloudTrailApiCall) {
+  // Any AWS API call comes this way; the policy acts on the Identity Store's and its SCIM endpoint's alone.
+  if (isCloudTrailApiCall(envelope.source, detailType)) {
     return {
       kind: 'identity-center',
-      call: parseWith(identityStoreCallSchema, envelope.detail, 'Identity Store call (CloudTrail)'),
+      call: parseWith(identityStoreCallSchema, envelope.detail, 'IAM Identity Center call (CloudTrail)'),
     };
   }
   if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {

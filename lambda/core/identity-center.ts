@@ -1,16 +1,18 @@
 import type { EvictorConfig } from './config';
-import { EventRejectedError, IDENTITY_STORE, type IdentityStoreCall } from './events';
+import { EventRejectedError, IDENTITY_STORE, IDENTITY_STORE_SCIM, type IdentityStoreCall } from './events';
 import { foldCase } from './identity';
 import type { EvictionRequest } from './types';
 
 /**
- * IAM Identity Center's Identity Store calls, as CloudTrail records them and EventBridge delivers them ("AWS API
- * Call via CloudTrail", source `aws.identitystore`), as requests. A user deleted from the identity store is
- * offboarded: every connection ended, quarantined until released. The event names the user by its Identity Store
- * user id only (DeleteUser takes the identity store's id and the user's id, and CloudTrail records the request), so
- * the VPN username is the one `identityMap` gives for that user id; without one, nobody is guessed at: the request is
- * refused and a person is told. A call that failed changed nothing, and an identity store other than the one
- * `identityCenter` names is not this organisation's: both are rejected.
+ * IAM Identity Center's calls that remove a person, as CloudTrail records them and EventBridge delivers them ("AWS API
+ * Call via CloudTrail"), as requests: the Identity Store API's `DeleteUser` (an administrator, a script), and the SCIM
+ * endpoint's `DeleteUser` and `PatchUser` with `active` false (an external identity provider deprovisioning). Each
+ * offboards: every connection ended, quarantined until released. A SCIM `PatchUser` that sets `active` to true is a
+ * reactivation: nothing is released, a notice says who could be. The records name the user by its Identity Store user
+ * id only (IAM Identity Center hides user names in them), so the VPN username is the one `identityMap` gives for that
+ * user id; without one, nobody is guessed at: the request is refused and a person is told. A call that failed changed
+ * nothing, and an identity store other than the one `identityCenter` names is not this organisation's: both are
+ * rejected.
  */
 export function decideIdentityCenter(
   call: IdentityStoreCall,
@@ -21,36 +23,134 @@ export function decideIdentityCenter(
   const name = call.eventName.slice(0, 100);
   if (!identityCenter)
     throw new EventRejectedError(`an IAM Identity Center event (${name}), and no identityCenter setting`);
-  if (call.eventSource !== IDENTITY_STORE.eventSource)
-    throw new EventRejectedError(
-      `an aws.identitystore event from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource}`,
+  if (call.eventSource === IDENTITY_STORE.eventSource) {
+    rejectFailed(call, 'Identity Store');
+    if (!(IDENTITY_STORE.offboardingCalls as readonly string[]).includes(call.eventName))
+      throw new EventRejectedError(
+        `Identity Store ${name} is not a call that offboards (${IDENTITY_STORE.offboardingCalls.join(', ')})`,
+      );
+    const storeId = call.requestParameters?.identityStoreId;
+    if (storeId !== identityCenter.identityStoreId)
+      throw new EventRejectedError(
+        `Identity Store ${name} in identity store ${JSON.stringify(storeId ?? null)}, not identityCenter.identityStoreId "${identityCenter.identityStoreId}"`,
+      );
+    const userId = call.requestParameters?.userId?.trim();
+    if (!userId)
+      throw new EventRejectedError(`Identity Store ${name} names no user (requestParameters.userId)`);
+    return requestFor(
+      { userId, action: 'offboard', what: `IAM Identity Center ${name} of user ${userId}`, gone: 'deleted' },
+      correlationId,
+      config,
     );
+  }
+  if (call.eventSource === IDENTITY_STORE_SCIM.eventSource) {
+    // A SCIM record names the SCIM tenant, not the identity store: the account it comes from is the boundary (the
+    // default bus takes this account's calls, the alert bus those of identityCenter.accounts alone).
+    rejectFailed(call, 'SCIM');
+    if (!(IDENTITY_STORE_SCIM.calls as readonly string[]).includes(call.eventName))
+      throw new EventRejectedError(
+        `SCIM ${name} is not a call that offboards (${IDENTITY_STORE_SCIM.calls.join(', ')})`,
+      );
+    const userId = call.requestParameters?.id?.trim();
+    if (!userId) throw new EventRejectedError(`SCIM ${name} names no user (requestParameters.id)`);
+    if (call.eventName === 'DeleteUser')
+      return requestFor(
+        {
+          userId,
+          action: 'offboard',
+          what: `IAM Identity Center SCIM DeleteUser of user ${userId}`,
+          gone: 'deleted',
+        },
+        correlationId,
+        config,
+      );
+    const action = activeChangeOf(call);
+    return requestFor(
+      {
+        userId,
+        action,
+        what: `IAM Identity Center SCIM PatchUser (active: ${action === 'reactivate'}) of user ${userId}`,
+        gone: 'deactivated',
+      },
+      correlationId,
+      config,
+    );
+  }
+  throw new EventRejectedError(
+    `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource} or ${IDENTITY_STORE_SCIM.eventSource}`,
+  );
+}
+
+function rejectFailed(call: IdentityStoreCall, api: string): void {
   if (call.errorCode)
     throw new EventRejectedError(
-      `Identity Store ${name} failed (errorCode ${call.errorCode.slice(0, 100)}): nothing changed in IAM Identity Center, so nothing is done`,
+      `${api} ${call.eventName.slice(0, 100)} failed (errorCode ${call.errorCode.slice(0, 100)}): nothing changed in IAM Identity Center, so nothing is done`,
     );
-  if (!(IDENTITY_STORE.offboardingCalls as readonly string[]).includes(call.eventName))
-    throw new EventRejectedError(
-      `Identity Store ${name} is not a call that offboards (${IDENTITY_STORE.offboardingCalls.join(', ')})`,
-    );
-  const storeId = call.requestParameters?.identityStoreId;
-  if (storeId !== identityCenter.identityStoreId)
-    throw new EventRejectedError(
-      `Identity Store ${name} in identity store ${JSON.stringify(storeId ?? null)}, not identityCenter.identityStoreId "${identityCenter.identityStoreId}"`,
-    );
-  const userId = call.requestParameters?.userId?.trim();
-  if (!userId)
-    throw new EventRejectedError(`Identity Store ${name} names no user (requestParameters.userId)`);
+}
 
+/**
+ * What a SCIM PATCH does to the user's `active` attribute, read from its operations as the SCIM standard (RFC 7644)
+ * writes them and identity providers send them: `{"op": "replace", "path": "active", "value": false}` (Entra ID
+ * sends the value as the text "False"), or `{"op": "replace", "value": {"active": false}}` (Okta). Only a value the
+ * record shows acts: a value IAM Identity Center hid could as well be a reactivation as a deactivation, so nobody is
+ * evicted on it (evict narrowly) and the rejection says why.
+ */
+function activeChangeOf(call: IdentityStoreCall): 'offboard' | 'reactivate' {
+  const operations = call.requestParameters?.httpBody?.operations ?? [];
+  const values: unknown[] = [];
+  let unreadable = false;
+  for (const { op, path, value } of operations) {
+    if (op && !['add', 'replace'].includes(op.toLowerCase())) continue;
+    if (path !== undefined && path !== null) {
+      if (path.trim().toLowerCase() === 'active') values.push(value);
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const active = Object.entries(value).find(([key]) => key.toLowerCase() === 'active');
+      if (active) values.push(active[1]);
+    } else unreadable = true;
+  }
+  const states = new Set(values.map(activeValueOf));
+  if (states.size === 0)
+    throw new EventRejectedError(
+      unreadable
+        ? 'SCIM PatchUser: its operations are hidden in the record (HIDDEN_DUE_TO_SECURITY_REASONS), so whether it deactivates the user cannot be told: nothing is done'
+        : 'SCIM PatchUser changes no active attribute: not an offboarding',
+    );
+  if (states.has('unknown') || states.size > 1)
+    throw new EventRejectedError(
+      'SCIM PatchUser sets active to a value the record does not show as true or false (hidden, or several): whether it deactivates the user cannot be told, so nothing is done',
+    );
+  return states.has(false) ? 'offboard' : 'reactivate';
+}
+
+function activeValueOf(value: unknown): boolean | 'unknown' {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && ['true', 'false'].includes(value.trim().toLowerCase()))
+    return value.trim().toLowerCase() === 'true';
+  return 'unknown';
+}
+
+/** What a call did to one user id: `what` says it in the request's reason, `gone` in a refusal's. */
+interface UserChange {
+  userId: string;
+  action: 'offboard' | 'reactivate';
+  what: string;
+  gone: 'deleted' | 'deactivated';
+}
+
+function requestFor(
+  { userId, action, what, gone }: UserChange,
+  correlationId: string,
+  config: EvictorConfig,
+): EvictionRequest {
   const username = config.identityMap.get(foldCase(userId));
   const request: EvictionRequest = {
     trigger: 'identity-center',
     correlationId,
-    reason: `IAM Identity Center ${name} of user ${userId}: offboarded`,
+    reason: action === 'offboard' ? `${what}: offboarded` : what,
     endpointIds: [...config.endpointIds],
     dryRun: config.dryRun,
     quarantineMinutes: config.quarantineMinutes,
-    untilReleased: true,
+    ...(action === 'offboard' ? { untilReleased: true } : {}),
     round: 1,
     target: {
       kind: 'users',
@@ -62,12 +162,16 @@ export function decideIdentityCenter(
     },
     notes: [],
   };
-  if (username !== undefined) return request;
+  if (username !== undefined) return action === 'offboard' ? request : { ...request, reactivated: username };
+  if (action === 'reactivate')
+    throw new EventRejectedError(
+      `${what}: a reactivation, and identityMap has no VPN username for that user id, so there is nobody to report`,
+    );
   return {
     ...request,
     halt: {
       status: 'refused',
-      why: `Identity Store user ${userId} was deleted, and identityMap has no VPN username for that user id: nobody was evicted (offboard them with cvpn-evict offboard, and map the id)`,
+      why: `Identity Store user ${userId} was ${gone}, and identityMap has no VPN username for that user id: nobody was evicted (offboard them with cvpn-evict offboard, and map the id)`,
     },
   };
 }

@@ -637,7 +637,8 @@ export const SETTINGS = {
   /**
    * A key is a name as the finding gives it, matched ignoring case: an IAM user's `userName`, the session name after
    * ":" in `principalId`, a Kubernetes or RDS user name. An IAM user's or role's ARN never matches: identities are
-   * looked up by these names (a Kubernetes user name may itself be an ARN).
+   * looked up by these names (a Kubernetes user name may itself be an ARN). An Okta event's login is looked up here
+   * first, and an IAM Identity Center record's user id only here (its records carry no user name).
    */
   identityMap: declared<Record<string, string>>({
     key: 'identityMap',
@@ -649,7 +650,7 @@ export const SETTINGS = {
     docs: {
       example: '{"Dave.Chen":"dchen@example.com","Alice.Smith@corp.example.com":"alice@example.com"}',
       meaning:
-        "Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN. `111122223333/name` applies to that account's findings only, before `name`.",
+        "Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN, by an Okta login, or by an IAM Identity Center (Identity Store) user id, the only way such a user is found. `111122223333/name` applies to that account's findings only, before `name`.",
     },
   }),
   usernameMatch: choice<UsernameMatch>({
@@ -859,7 +860,7 @@ export const SETTINGS = {
       default: 'none',
       example: '{"identityStoreId":"d-9067642ac7"}',
       meaning:
-        "IAM Identity Center: a user deleted from this identity store is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
+        "IAM Identity Center: a user deleted from this identity store, or deleted or deactivated through its SCIM endpoint, is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
     },
   }),
   alertBusArn: declared<string | undefined>({

@@ -78,13 +78,18 @@ describe('the Okta rule', () => {
 describe('the IAM Identity Center rules', () => {
   const IDENTITY_STORE_ID = 'd-9067642ac7';
   const ADMIN_ACCOUNT = '444455556666';
+  // The Identity Store API's DeleteUser, and SCIM's DeleteUser and PatchUser, under any aws. source: AWS documents
+  // none for the SCIM records.
   const DELETE_USER_PATTERN = {
-    source: ['aws.identitystore'],
+    source: [{ prefix: 'aws.' }],
     'detail-type': ['AWS API Call via CloudTrail'],
-    detail: { eventSource: ['identitystore.amazonaws.com'], eventName: ['DeleteUser'] },
+    detail: {
+      eventSource: ['identitystore.amazonaws.com', 'identitystore-scim.amazonaws.com'],
+      eventName: ['DeleteUser', 'PatchUser'],
+    },
   };
 
-  it("put DeleteUser on the default bus and, from Identity Center's accounts, on the alert bus, to the evictor", () => {
+  it("put DeleteUser, and SCIM's DeleteUser and PatchUser, on the default bus and, from Identity Center's accounts, on the alert bus, to the evictor", () => {
     const { template } = synthesize({
       endpointIds: EXAMPLE_ENDPOINTS[0],
       alertSources: JSON.stringify({ accounts: ['111122223333'] }),
@@ -102,7 +107,7 @@ describe('the IAM Identity Center rules', () => {
       expect(rule.Properties.Targets[0].Arn).toEqual({
         'Fn::GetAtt': [expect.stringMatching(/^Evictor/), 'Arn'],
       });
-    // The alert bus admits Identity Store calls from the Identity Center account alone.
+    // The alert bus admits CloudTrail's records of AWS API calls from the Identity Center account alone.
     template.hasResourceProperties('AWS::Events::EventBus', {
       Policy: {
         Statement: Match.arrayWith([
@@ -112,10 +117,8 @@ describe('the IAM Identity Center rules', () => {
               AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:${ADMIN_ACCOUNT}:root$`)])] },
             },
             Condition: {
-              'ForAllValues:StringEquals': {
-                'events:source': ['aws.identitystore'],
-                'events:detail-type': ['AWS API Call via CloudTrail'],
-              },
+              'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+              'ForAllValues:StringEquals': { 'events:detail-type': ['AWS API Call via CloudTrail'] },
               Null: { 'events:source': 'false', 'events:detail-type': 'false' },
             },
           }),

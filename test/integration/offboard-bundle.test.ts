@@ -5,6 +5,7 @@ import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../.
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import deleteUser from '../fixtures/identitystore-delete-user.json';
+import scimPatchUserFailed from '../fixtures/identitystore-scim-patch-user-failed.json';
 import deactivation from '../fixtures/okta-user-deactivate.json';
 import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { ec2ClientFor } from '../support/ec2';
@@ -22,6 +23,9 @@ const LOCKED = 'mallory@doesnotexist.com';
 const KIOSK = 'kiosk-7.corp.example.com';
 /** Whom identityMap gives for the user id of the Identity Store DeleteUser fixture. */
 const ERIN = 'erin@doesnotexist.com';
+/** Whom identityMap gives for the user id an identity provider deactivates through SCIM. */
+const GRACE = 'grace@doesnotexist.com';
+const GRACE_USER_ID = 'c4488478-a0e1-700e-3d75-96c6bb641596';
 const DAY_MS = 86_400_000;
 
 const seed: Seed = {
@@ -34,6 +38,7 @@ const seed: Seed = {
         { username: 'JohnDoeT@doesnotexist.com' },
         { username: LOCKED },
         { username: ERIN },
+        { username: GRACE },
       ],
     },
     {
@@ -43,6 +48,7 @@ const seed: Seed = {
       connections: [
         { username: LOGIN },
         { username: ERIN },
+        { username: GRACE },
         { username: '', commonName: KIOSK },
         { username: '', commonName: 'kiosk-8.corp.example.com' },
       ],
@@ -87,7 +93,10 @@ beforeAll(async () => {
     // IAM Identity Center as a deployment with identityCenter and identityMap would give them (the shared
     // integration synth has neither).
     IDENTITY_CENTER: JSON.stringify({ identityStoreId: deleteUser.detail.requestParameters.identityStoreId }),
-    IDENTITY_MAP: JSON.stringify({ [deleteUser.detail.requestParameters.userId]: ERIN }),
+    IDENTITY_MAP: JSON.stringify({
+      [deleteUser.detail.requestParameters.userId]: ERIN,
+      [GRACE_USER_ID]: GRACE,
+    }),
   });
   // The connect handler a day later, attached to both endpoints as the stack's custom resource would.
   const handlerArn = await emulator.registerFunction({
@@ -126,7 +135,7 @@ describe('offboarding through the synthesized bundles', () => {
       quarantine: [{ username: LOGIN, until: 'until-released', outcome: 'written' }],
     });
     expect(active(isJohn)).toEqual([]);
-    expect(active(() => true)).toHaveLength(5); // mallory, erin twice and the two kiosks are still up
+    expect(active(() => true)).toHaveLength(7); // mallory, erin and grace twice each, and the two kiosks are still up
     expect(sns.published.map((n) => n.subject)).toEqual([
       '[client-vpn-evictor ENFORCING] okta: 3 connections terminated',
     ]);
@@ -216,6 +225,34 @@ describe('offboarding through the synthesized bundles', () => {
     });
     expect(active((c) => c.username === ERIN)).toEqual([]);
     expect(await emulator.connect({ clientVpnEndpointId: B, username: ERIN })).toMatchObject({
+      allowed: false,
+      reason: 'client-connect-failed',
+    });
+  }, 60_000);
+
+  it('a SCIM PatchUser setting active to false ends the mapped user on every endpoint, and the reconnect is denied', async () => {
+    // AWS's published PatchUser record, succeeded, with the operation Entra ID sends to deactivate a user.
+    const { errorCode: _errorCode, errorMessage: _errorMessage, ...patched } = scimPatchUserFailed.detail;
+    const event = {
+      ...scimPatchUserFailed,
+      detail: {
+        ...patched,
+        eventID: '7a1c3e5f-2b4d-4f6a-8c0e-1a3b5c7d9e0f',
+        requestParameters: {
+          ...patched.requestParameters,
+          id: GRACE_USER_ID,
+          httpBody: { operations: [{ op: 'Replace', path: 'active', value: 'False' }] },
+        },
+      },
+    };
+    const { result } = await evictor.invoke(event, 'req-scim-patch-user');
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      quarantine: [{ username: GRACE, until: 'until-released', outcome: 'written' }],
+    });
+    expect(active((c) => c.username === GRACE)).toEqual([]);
+    expect(await emulator.connect({ clientVpnEndpointId: A, username: GRACE })).toMatchObject({
       allowed: false,
       reason: 'client-connect-failed',
     });

@@ -1,5 +1,7 @@
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import deleteUser from '../fixtures/identitystore-delete-user.json';
+import scimDeleteUser from '../fixtures/identitystore-scim-delete-user.json';
+import scimPatchUserFailed from '../fixtures/identitystore-scim-patch-user-failed.json';
 import { ENDPOINT_A, ENDPOINT_B } from '../support/events';
 import { conn } from '../support/fake-client-vpn';
 import { handlerOnFakes } from '../support/handler-on-fakes';
@@ -119,7 +121,8 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
     {
       $label: 'another event source',
       change: { eventSource: 'sso-directory.amazonaws.com' },
-      reason: /event source "sso-directory\.amazonaws\.com", not identitystore\.amazonaws\.com/,
+      reason:
+        /event source "sso-directory\.amazonaws\.com", not identitystore\.amazonaws\.com or identitystore-scim\.amazonaws\.com/,
     },
   ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
     const { handler, api, quarantine, metricValues, lines } = setup();
@@ -137,6 +140,170 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
     expect(await handler(deleteUserEvent())).toMatchObject({
       status: 'rejected',
       reason: expect.stringMatching(/no identityCenter setting/),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+  });
+});
+
+/**
+ * The SCIM endpoint's records: AWS's published PatchUser record (a failed one) with its error taken out and the
+ * operations an identity provider sends, or the assembled DeleteUser record with a field changed.
+ */
+function scimPatchUser(operations: unknown[], change: Record<string, unknown> = {}) {
+  const { errorCode: _errorCode, errorMessage: _errorMessage, ...succeeded } = scimPatchUserFailed.detail;
+  return {
+    ...scimPatchUserFailed,
+    detail: {
+      ...succeeded,
+      eventID: 'b3f1c2d4-5e6a-4b7c-8d9e-0f1a2b3c4d5e',
+      requestParameters: { ...succeeded.requestParameters, httpBody: { operations }, id: USER_ID },
+      ...change,
+    },
+  };
+}
+const scimDeleteUserEvent = (
+  change: Record<string, unknown> = {},
+  envelope: Record<string, unknown> = {},
+) => ({
+  ...scimDeleteUser,
+  ...envelope,
+  detail: { ...scimDeleteUser.detail, ...change },
+});
+
+describe('IAM Identity Center: SCIM deprovisioning from an external identity provider (CloudTrail)', () => {
+  it.each([
+    { $label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent() },
+    {
+      $label: 'a PatchUser setting active to false (path "active", as Entra ID sends it, the value "False")',
+      event: () => scimPatchUser([{ op: 'Replace', path: 'active', value: 'False' }]),
+    },
+    {
+      $label: 'a PatchUser setting active to false (no path, as Okta sends it)',
+      event: () => scimPatchUser([{ op: 'replace', value: { active: false } }]),
+    },
+    {
+      $label:
+        'a SCIM DeleteUser under another aws. source (the SCIM source is not documented; it is not relied on)',
+      event: () => scimDeleteUserEvent({}, { source: 'aws.identitystore' }),
+    },
+  ])('offboards the user identityMap gives for the user id: $label', async ({ event }) => {
+    const { handler, api, quarantine } = setup();
+    const result = await handler(event());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
+    });
+    expect(api.terminated.size).toBe(2);
+    expect(api.terminated.has(BOB.connectionId)).toBe(false);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+  });
+
+  it('a PatchUser setting active to true releases nobody: a notice says who is still quarantined', async () => {
+    const { handler, api, quarantine, published } = setup();
+    await handler(scimDeleteUserEvent());
+    const calls = api.terminateCalls().length;
+    const result = await handler(scimPatchUser([{ op: 'replace', path: 'active', value: true }]));
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      quarantine: [{ username: FRANK, outcome: 'still-quarantined' }],
+    });
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    // The subject is cut to its limit; the name begins it.
+    expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
+  });
+
+  it('refuses a SCIM DeleteUser of a user id identityMap does not map, with a notice naming it', async () => {
+    const { handler, api, quarantine, metricValues } = setup({ IDENTITY_MAP: '{}' });
+    expect(await handler(scimDeleteUserEvent())).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining(`Identity Store user ${USER_ID} was deleted, and identityMap has no`),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+  });
+
+  it.each([
+    {
+      $label: "AWS's published failed PatchUser (errorCode ValidationException)",
+      event: () => scimPatchUserFailed,
+      reason: /SCIM PatchUser failed \(errorCode ValidationException\): nothing changed/,
+    },
+    {
+      $label: 'a failed SCIM DeleteUser',
+      event: () => scimDeleteUserEvent({ errorCode: 'ResourceNotFoundException' }),
+      reason: /SCIM DeleteUser failed \(errorCode ResourceNotFoundException\)/,
+    },
+    {
+      $label: 'a PatchUser whose active value is hidden (it could be a reactivation)',
+      event: () =>
+        scimPatchUser([{ op: 'REPLACE', path: 'active', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
+      reason: /sets active to a value the record does not show as true or false/,
+    },
+    {
+      $label: 'a PatchUser whose whole value is hidden (no path)',
+      event: () => scimPatchUser([{ op: 'replace', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
+      reason: /its operations are hidden in the record/,
+    },
+    {
+      $label: 'a PatchUser that changes another attribute',
+      event: () =>
+        scimPatchUser([{ op: 'REPLACE', path: 'emails', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
+      reason: /changes no active attribute: not an offboarding/,
+    },
+    {
+      $label: 'a PatchUser that only removes active',
+      event: () => scimPatchUser([{ op: 'remove', path: 'active' }]),
+      reason: /changes no active attribute/,
+    },
+    {
+      $label: 'a PatchUser setting active both ways',
+      event: () =>
+        scimPatchUser([
+          { op: 'replace', path: 'active', value: false },
+          { op: 'replace', value: { active: true } },
+        ]),
+      reason: /does not show as true or false \(hidden, or several\)/,
+    },
+    {
+      $label: 'a SCIM call that does not offboard (PutUser)',
+      event: () => scimDeleteUserEvent({ eventName: 'PutUser' }),
+      reason: /SCIM PutUser is not a call that offboards \(DeleteUser, PatchUser\)/,
+    },
+    {
+      $label: 'a SCIM DeleteUser without a user id',
+      event: () => scimDeleteUserEvent({ requestParameters: { tenantId: 't-1' } }),
+      reason: /SCIM DeleteUser names no user \(requestParameters\.id\)/,
+    },
+  ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ event, reason }) => {
+    const { handler, api, quarantine, metricValues } = setup();
+    const result = await handler(event());
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it('rejects a reactivation of a user id identityMap does not map: nobody to report, nothing done', async () => {
+    const { handler, api, published } = setup({ IDENTITY_MAP: '{}' });
+    expect(await handler(scimPatchUser([{ op: 'replace', path: 'active', value: 'True' }]))).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/a reactivation, and identityMap has no VPN username/),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it("does not take a SCIM record from a source that is not AWS's: nothing terminated", async () => {
+    const { handler, api } = setup();
+    expect(await handler(scimDeleteUserEvent({}, { source: 'corp.identity' }))).toMatchObject({
+      status: 'rejected',
     });
     expect(api.terminateCalls()).toEqual([]);
   });
