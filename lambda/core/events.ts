@@ -82,9 +82,21 @@ export const DETAIL_TYPES = {
 } as const;
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
+/**
+ * A name an operator or a sender gives (to evict, release or except, or who releases), which goes to the table, the
+ * report and the logs: no Unicode format character either. U+202E turns the text after it around, so that a cell
+ * or a log line could read as someone else's name, and no Client VPN username needs one. The names EC2 and findings
+ * report are not held to it: a connection is ended whatever its name holds.
+ */
 const username = z
   .string()
-  .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+  .check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(WELL_FORMED_TEXT, WELL_FORMED),
+    z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'),
+  );
 /**
  * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
  * identity, which GuardDuty allows up to 2,048 characters.
@@ -152,9 +164,7 @@ const releaseDetailSchema = z
     usernames: z.optional(z.array(username).check(z.maxLength(1000))),
     commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
     reason,
-    // A name a person reads in the report and the logs: no format character (U+202E turns the text after it around,
-    // so that a cell could read as someone else's name).
-    releasedBy: z.optional(username.check(z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'))),
+    releasedBy: z.optional(username),
   })
   .check(
     z.refine((d) => (d.usernames?.length ?? 0) + (d.commonNames?.length ?? 0) > 0, {

@@ -88,12 +88,30 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
 const QUALIFIED_KEY = /^\d{12}\//;
 
 /**
- * The names a finding gives, after the identity map (keys compared ignoring case; a key qualified by the account of
- * the principal, `111122223333/alice`, before the bare `alice`): a mapped identity becomes the VPN username the map
- * gives; Kubernetes and RDS users resolve only through the map. A name that itself begins with an account and `/`
- * is looked up qualified only: as a bare key it would be another account's qualified key. An IAM user name is only
- * unique within its account, so an IAM user of another account than the deployment's matches a VPN username equal
- * to it and nothing else: no local-part guess across accounts. An IAM Identity Center session name (the person's
+ * The VPN username the identity map gives `identity` of `account` (keys compared ignoring case; the key qualified
+ * by the account, when known, `111122223333/alice`, before the bare `alice`), as a name to evict; none when it is
+ * not mapped. A name that itself begins with an account and `/` is looked up qualified only: as a bare key it
+ * would be another account's qualified key.
+ */
+function mappedIdentity(
+  identity: string,
+  account: string | undefined,
+  config: EvictorConfig,
+): NamedUser | undefined {
+  const qualified = account === undefined ? [] : [`${account}/${identity}`];
+  const keys = QUALIFIED_KEY.test(identity) ? qualified : [...qualified, identity];
+  const key = keys.find((k) => config.identityMap.has(foldCase(k)));
+  const mapped = key === undefined ? undefined : config.identityMap.get(foldCase(key));
+  return mapped === undefined
+    ? undefined
+    : { name: mapped, match: 'username', source: `identityMap["${key}"]` };
+}
+
+/**
+ * The names a finding gives, after the identity map (mappedIdentity): a mapped identity becomes the VPN username
+ * the map gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its
+ * account, so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing
+ * else: no local-part guess across accounts. An IAM Identity Center session name (the person's
  * sign-in, set by AWS) is the same person everywhere, and resolves as in the deployment's own account. Any other
  * session's name was chosen by whoever assumed the role, in any account: unmapped, it goes to `refusals`, and the
  * finding evicts nobody.
@@ -107,12 +125,8 @@ function findingNames(
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
-    const qualified = `${account}/${candidate.value}`;
-    const keys = QUALIFIED_KEY.test(candidate.value) ? [qualified] : [qualified, candidate.value];
-    const key = keys.find((k) => config.identityMap.has(foldCase(k)));
-    const mapped = key === undefined ? undefined : config.identityMap.get(foldCase(key));
-    if (mapped !== undefined)
-      names.push({ name: mapped, match: 'username', source: `identityMap["${key}"]` });
+    const mapped = mappedIdentity(candidate.value, account, config);
+    if (mapped !== undefined) names.push(mapped);
     else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
     else if (candidate.kind === 'chosen-session')
@@ -254,15 +268,23 @@ function quarantineMinutes(config: EvictorConfig, asked: number | undefined, not
   return Math.max(config.quarantineMinutes, asked ?? 0);
 }
 
+/** The lists of an `Evict VPN User` whose entries are the names acted on, as they are given. */
+const EVICT_LISTS = ['usernames', 'identities', 'commonNames'] as const;
+
 /**
  * A protected user can never be quarantined until released: the connect handler lets them in whatever the table
  * says, so the entry would promise what it cannot keep, and break-glass must stay usable. A request that names one
- * for an open-ended quarantine is refused as a whole, before anything is listed, so that a person looks at it.
+ * for an open-ended quarantine is refused as a whole, before anything is listed, so that a person looks at it:
+ * named directly or resolved to one (an `identities` entry, an Okta login or an Identity Store user through
+ * `identityMap`), which the refusal says. A timed eviction is not refused: the protected user stays connected and
+ * unquarantined (skipped as protected, in the notice) and the others are evicted, however they were named.
  */
 function withProtectedRefused(request: EvictionRequest, config: EvictorConfig): EvictionRequest {
   if (!request.untilReleased || request.target.kind !== 'users') return request;
   const isProtected = coveredBy(config.protectedUsers);
-  const named = request.target.names.filter((n) => isProtected(n.name)).map((n) => n.name);
+  const named = request.target.names
+    .filter((n) => isProtected(n.name))
+    .map((n) => ((EVICT_LISTS as readonly string[]).includes(n.source) ? n.name : `${n.name} (${n.source})`));
   if (named.length === 0) return request;
   const why = `${named.join(', ')} ${named.length === 1 ? 'is a protected user' : 'are protected users'} (protectedUsers), who can never be quarantined until released; nobody was evicted`;
   return { ...request, halt: { status: 'refused', why } };
@@ -292,9 +314,12 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
             ...distinctNames(detail.usernames ?? []).map(
               (name): NamedUser => ({ name, match: 'username', source: 'usernames' }),
             ),
-            ...distinctNames(detail.identities ?? []).map(
-              (name): NamedUser => ({ name, match: 'identity', source: 'identities' }),
-            ),
+            ...distinctNames(detail.identities ?? []).map((name): NamedUser => {
+              const mapped = mappedIdentity(name, event.sender?.account ?? config.deploymentAccount, config);
+              return mapped
+                ? { ...mapped, source: `identities entry "${name}", ${mapped.source}` }
+                : { name, match: 'identity', source: 'identities' };
+            }),
             ...distinctNames(detail.commonNames ?? []).map(
               (name): NamedUser => ({ name, match: 'common-name', source: 'commonNames' }),
             ),

@@ -463,6 +463,8 @@ export const OKTA_EVENT_TYPES = {
   reactivate: ['user.lifecycle.activate', 'user.lifecycle.reactivate', 'user.lifecycle.unsuspend'],
 } as const;
 
+type OktaList = keyof typeof OKTA_EVENT_TYPES;
+
 /** Okta's partner event sources, and so their buses: `aws.partner/okta.com/<org>/<name>`. */
 export const OKTA_SOURCE_PREFIX = 'aws.partner/okta.com/';
 const OKTA_BUS = /^aws\.partner\/okta\.com\/[\w.-]{1,100}\/[\w.-]{1,200}$/;
@@ -484,11 +486,9 @@ function oktaOf(raw: unknown): OktaSignals {
       given.eventBusName,
       '.eventBusName',
     );
-  const lists = { offboard: [], evict: [], reactivate: [] } as Record<
-    keyof typeof OKTA_EVENT_TYPES,
-    string[]
-  >;
-  for (const field of Object.keys(OKTA_EVENT_TYPES) as Array<keyof typeof OKTA_EVENT_TYPES>) {
+  const lists = { offboard: [], evict: [], reactivate: [] } as Record<OktaList, string[]>;
+  const listOf = new Map<string, OktaList>();
+  for (const field of Object.keys(OKTA_EVENT_TYPES) as OktaList[]) {
     const value = given[field] ?? OKTA_EVENT_TYPES[field];
     if (
       !Array.isArray(value) ||
@@ -500,11 +500,25 @@ function oktaOf(raw: unknown): OktaSignals {
         `.${field}`,
       );
     lists[field] = [...new Set(value as string[])];
+    const twice = lists[field].find((type) => listOf.has(type));
+    if (twice !== undefined) {
+      // Named at the list the operator wrote, beside the one that holds the type by default.
+      const earlier = listOf.get(twice) as OktaList;
+      const [at, other] = given[field] === undefined ? [earlier, field] : [field, earlier];
+      throw new InvalidSettingError(
+        `event types that are not in ${other} too${given[other] === undefined ? ` (its default list, as ${other} is not given)` : ''}: an event type acts one way`,
+        twice,
+        `.${at}`,
+      );
+    }
+    for (const type of lists[field]) listOf.set(type, field);
   }
-  const all = [...lists.offboard, ...lists.evict, ...lists.reactivate];
-  const twice = all.find((type, i) => all.indexOf(type) !== i);
-  if (twice !== undefined)
-    throw new InvalidSettingError('each event type in one of offboard, evict and reactivate only', twice);
+  // The rule lets through the types of the three lists; EventBridge refuses a pattern's empty array at deploy.
+  if (listOf.size === 0)
+    throw new InvalidSettingError(
+      'at least one event type in offboard, evict or reactivate (with none, no event type would act: remove the okta setting or list at least one)',
+      raw,
+    );
   return { eventBusName: given.eventBusName, ...lists };
 }
 

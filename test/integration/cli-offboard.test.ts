@@ -186,6 +186,13 @@ describe('cvpn-evict offboard', () => {
       message: /quarantines until released/,
     },
     {
+      // U+202E turns the text after it around: the report and the log would read "malloryj.doe".
+      $label: 'a name with a Unicode format character',
+      args: ['mallory\u202Eeod.j', 'erin@example.com', '--reason', 'x'],
+      code: 2,
+      message: /usernames\.0: expected no Unicode format character/,
+    },
+    {
       $label: 'a protected user',
       args: ['breakglass', 'erin@example.com', '--reason', 'x'],
       code: 1,

@@ -309,6 +309,12 @@ describe('cvpn-evict quarantine rejects', () => {
       'quarantine release: usernames.0: must not contain control characters',
     ],
     [
+      // U+202E turns the text after it around: the report would read "malloryj.doe".
+      'a username with a format character',
+      ['quarantine', 'add', 'mallory\u202Eeod.j', '--minutes', '5', '@T'],
+      'quarantine add: usernames.0: expected no Unicode format character',
+    ],
+    [
       'usernames given to list',
       ['quarantine', 'list', 'alice', '@T'],
       'quarantine list takes no usernames; got alice',

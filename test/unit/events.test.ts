@@ -136,6 +136,9 @@ describe('GuardDuty findings', () => {
   });
 });
 
+/** U+202E turns the text after it around: "mallory\u202Eeod.j" reads as "malloryj.doe" in a report or a log line. */
+const TURNED = 'mallory\u202Eeod.j';
+
 describe('custom events', () => {
   it('parses Evict VPN User and Disconnect All VPN Users', () => {
     expect(
@@ -193,6 +196,36 @@ describe('custom events', () => {
       'a control character in an exception',
       customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: ['on\u001bcall'] }),
       /except.0: must not contain control characters/,
+    ],
+    [
+      'a format character in Evict VPN User usernames',
+      customEvent(DETAIL_TYPES.evict, { usernames: [TURNED], reason: 'r' }),
+      /usernames.0: expected no Unicode format character/,
+    ],
+    [
+      'a format character in Evict VPN User identities',
+      customEvent(DETAIL_TYPES.evict, { identities: [TURNED], reason: 'r' }),
+      /identities.0: expected no Unicode format character/,
+    ],
+    [
+      'a format character in Evict VPN User commonNames',
+      customEvent(DETAIL_TYPES.evict, { commonNames: [TURNED], reason: 'r' }),
+      /commonNames.0: expected no Unicode format character/,
+    ],
+    [
+      'a format character in Release VPN User usernames',
+      customEvent(DETAIL_TYPES.release, { usernames: [TURNED], reason: 'r' }),
+      /usernames.0: expected no Unicode format character/,
+    ],
+    [
+      'a format character in Release VPN User commonNames',
+      customEvent(DETAIL_TYPES.release, { commonNames: [TURNED], reason: 'r' }),
+      /commonNames.0: expected no Unicode format character/,
+    ],
+    [
+      'a format character in an exception',
+      customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: [TURNED] }),
+      /except.0: expected no Unicode format character/,
     ],
     ['no reason', customEvent(DETAIL_TYPES.evict, { usernames: ['a'] }), /reason/],
     [

@@ -93,6 +93,59 @@ describe('Evict VPN User with quarantine "until-released"', () => {
     expect(store.calls.filter((c) => c.op === 'put')).toEqual([]);
   });
 
+  // `identities` resolve through identityMap (the deployment's own account's key first) as a finding's do.
+  const MAPPED = {
+    PROTECTED_USERS: 'breakglass',
+    IDENTITY_MAP: '{"ops-robot":"breakglass","123456789012/night-shift":"BreakGlass@corp.example.com"}',
+  };
+  it.each([
+    { $label: 'by a bare key', identity: 'ops-robot', to: 'breakglass', key: 'ops-robot' },
+    {
+      $label: 'by a key of the deployment account',
+      identity: 'Night-Shift',
+      to: 'BreakGlass@corp.example.com',
+      key: '123456789012/Night-Shift',
+    },
+  ])(
+    'refuses an identities entry identityMap resolves to a protected user ($label), naming both, terminating and writing nothing',
+    async ({ identity, to, key }) => {
+      const connections = [conn(ENDPOINT_A, 'bob'), conn(ENDPOINT_A, 'breakglass')];
+      const { result, api, store } = await run(
+        offboardEvent({ usernames: ['bob'], identities: [identity] }),
+        connections,
+        MAPPED,
+      );
+
+      expect(result.status).toBe('refused');
+      expect(result.refusal).toContain(
+        `${to} (identities entry "${identity}", identityMap["${key}"]) is a protected user`,
+      );
+      expect(result.refusal).toMatch(/can never be quarantined until released; nobody was evicted/);
+      expect(api.terminateCalls()).toEqual([]);
+      expect(store.calls.filter((c) => c.op === 'put')).toEqual([]);
+    },
+  );
+
+  it('a timed eviction keeps the protected user an identity maps to connected and unquarantined, as one named directly', async () => {
+    const connections = [conn(ENDPOINT_A, 'bob'), conn(ENDPOINT_A, 'breakglass')];
+    const { result, api, store } = await run(
+      customEvent('Evict VPN User', {
+        reason: 'token theft (INC-9)',
+        usernames: ['bob'],
+        identities: ['ops-robot'],
+      }),
+      connections,
+      MAPPED,
+    );
+
+    expect(result.status).toBe('completed');
+    expect(api.terminated).toEqual(new Set([connections[0]?.connectionId]));
+    expect(result.outcomes).toContainEqual(
+      expect.objectContaining({ username: 'breakglass', status: 'skipped', reason: 'protected' }),
+    );
+    expect(store.calls.filter((c) => c.op === 'put').map((c) => c.username)).toEqual(['bob']);
+  });
+
   it('rejects quarantine "until-released" together with quarantineMinutes, and any other spelling', () => {
     const config = testConfig();
     for (const detail of [

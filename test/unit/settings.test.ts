@@ -56,6 +56,7 @@ describe('the two readers of each setting', () => {
 
   const OFFICE = '{"timeZone":"europe/berlin","days":"MON-FRI","start":"07:00","end":"19:00"}';
   const rejected = Symbol('rejected');
+  const OKTA_BUS = 'aws.partner/okta.com/acme-123/vpn-offboarding';
   it.each<{ $label: string; key: SettingKey; given: string; value: unknown }>([
     { $label: 'dryRun false', key: 'dryRun', given: 'false', value: false },
     { $label: 'dryRun in capitals, padded', key: 'dryRun', given: ' TRUE ', value: true },
@@ -166,6 +167,29 @@ describe('the two readers of each setting', () => {
       value: rejected,
     },
     { $label: 'alertSources: empty', key: 'alertSources', given: '{}', value: rejected },
+    {
+      $label: 'okta: every list empty',
+      key: 'okta',
+      given: `{"eventBusName":"${OKTA_BUS}","offboard":[],"evict":[],"reactivate":[]}`,
+      value: rejected,
+    },
+    {
+      $label: 'okta: one type in two lists',
+      key: 'okta',
+      given: `{"eventBusName":"${OKTA_BUS}","evict":["user.lifecycle.suspend"]}`,
+      value: rejected,
+    },
+    {
+      $label: 'okta: one list empty, the others by default',
+      key: 'okta',
+      given: `{"eventBusName":"${OKTA_BUS}","reactivate":[]}`,
+      value: {
+        eventBusName: OKTA_BUS,
+        offboard: ['user.lifecycle.deactivate', 'user.lifecycle.suspend'],
+        evict: ['user.account.lock', 'user.session.clear'],
+        reactivate: [],
+      },
+    },
   ])('$label: the same at synth and at a cold start', ({ key, given, value }) => {
     const variable = variableOf(key);
     if (value === rejected) {
