@@ -447,6 +447,8 @@ async function evictRound(
   // An identity resolved by its local part, or a connection found by address, is only known to be the one person
   // once every endpoint has been listed: with an endpoint missing, act on nothing now.
   const hold = unlisted.length > 0 && selection.needsEveryEndpoint;
+  // The first round to write the quarantine: round 1, or the one after rounds that held back from round 1 on.
+  const firstWrite = request.round === 1 || request.quarantineDue === true;
   if (refusal || hold) {
     result.endpoints = listings.map((l) => summarize(l.endpointId, [], l.error));
     if (refusal) {
@@ -476,10 +478,12 @@ async function evictRound(
     // No retry can list an endpoint that is gone or forbidden, and without it the resolution could fall on the
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
-    // This round writes no quarantine: the next writes it as a first round would, for those not connected too.
+    // This round writes no quarantine. Where it was to be the first to write it, the next writes it as a first
+    // round would, for those not connected too; once a round has written it, the next must not become a first
+    // writer again, which would read this request's own entries as a second delivery's.
     const nothingWritten: EvictionRequest = {
       ...request,
-      ...(request.quarantineUntil ? { quarantineDue: true } : {}),
+      ...(request.quarantineUntil && firstWrite ? { quarantineDue: true } : {}),
     };
     return failedFor('permanent').length === 0
       ? handOff(result, nothingWritten, request.target, request.endpointIds, 'failures')
@@ -489,8 +493,6 @@ async function evictRound(
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  // The first round to write the quarantine: round 1, or the one after rounds that waited for an endpoint.
-  const firstWrite = request.round === 1 || request.quarantineDue === true;
   // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first write: a
   // later one finds the entries its own first round wrote for the people it could not yet call absent.
   const repeated =
