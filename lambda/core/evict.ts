@@ -171,26 +171,35 @@ async function takeLeases(
 }
 
 /**
- * What a mass disconnect does with the leases it holds when its round ends. Done, it gives them back. Going on, it
- * hands them to the next round: held only until that round is due (its back-off, and HAND_OFF_LEASE_MS for Lambda
- * to start it), which takes them over whenever it comes, so that a next round that never comes (a failed hand-off)
- * blocks no other disconnect for a whole LEASE_MS. A lease that cannot be shortened expires by itself.
+ * What a mass disconnect does with the leases it holds when its round ends. Done, it gives them back, and so it
+ * does with those of the Regions the next round no longer touches (done there, or failed for good), which that
+ * round never takes over. The others it hands to the next round: held only until that round is due (its back-off,
+ * and HAND_OFF_LEASE_MS for Lambda to start it), which takes them over whenever it comes, so that a next round that
+ * never comes (a failed hand-off) blocks no other disconnect for a whole LEASE_MS. A lease that cannot be shortened
+ * expires by itself.
  */
 async function settleLeases(
   names: readonly string[],
   holder: LeaseHolder,
   result: EvictionResult,
   ports: EvictionPorts,
+  home: string | undefined,
 ): Promise<void> {
   const { lease, clock = Date.now } = ports;
   if (!lease || names.length === 0) return;
-  if (result.status !== 'continuing') {
-    await Promise.all(names.map((name) => lease.release(name, holder.token)));
-    return;
-  }
-  const until = clock() + (result.continuation?.backoffMs ?? 0) + HAND_OFF_LEASE_MS;
+  const next = result.continuation;
+  const handedOn = new Set(
+    result.status === 'continuing' && next ? massDisconnectLeases(next.endpointIds, home) : [],
+  );
+  await Promise.all(
+    names.filter((name) => !handedOn.has(name)).map((name) => lease.release(name, holder.token)),
+  );
+  if (handedOn.size === 0) return;
+  const until = clock() + (next?.backoffMs ?? 0) + HAND_OFF_LEASE_MS;
   try {
-    await Promise.all(names.map((name) => lease.acquire(name, holder, until, clock())));
+    await Promise.all(
+      names.filter((name) => handedOn.has(name)).map((name) => lease.acquire(name, holder, until, clock())),
+    );
   } catch (error) {
     result.notes.push(
       `the mass-disconnect lease could not be handed on (${(error as Error).message}): it expires by itself within ${LEASE_MS / 60_000} minutes`,
@@ -262,7 +271,7 @@ export async function evict(
   if (taken === 'time-ran-out') {
     result.notes.push('another mass disconnect holds the lease; waiting for it in the next round');
     handOff(result, request, request.target, request.endpointIds, 'time');
-    await settleLeases(held, holder, result, ports);
+    await settleLeases(held, holder, result, ports, settings.region);
     return result;
   }
   // The run before this one has just spent the budget: start at the refill rate, without a burst.
@@ -283,7 +292,7 @@ export async function evict(
     clearInterval(renewal);
     // A renewal still on its way must not land after the hand-on and hold the leases for a whole LEASE_MS again.
     await renewing;
-    await settleLeases(held, holder, result, ports);
+    await settleLeases(held, holder, result, ports, settings.region);
   }
 }
 
@@ -447,6 +456,8 @@ async function evictRound(
   // An identity resolved by its local part, or a connection found by address, is only known to be the one person
   // once every endpoint has been listed: with an endpoint missing, act on nothing now.
   const hold = unlisted.length > 0 && selection.needsEveryEndpoint;
+  // The first round to write the quarantine: round 1, or the one after rounds that held back from round 1 on.
+  const firstWrite = request.round === 1 || request.quarantineDue === true;
   if (refusal || hold) {
     result.endpoints = listings.map((l) => summarize(l.endpointId, [], l.error));
     if (refusal) {
@@ -476,10 +487,12 @@ async function evictRound(
     // No retry can list an endpoint that is gone or forbidden, and without it the resolution could fall on the
     // wrong person: fail. When every missing endpoint may answer later, the next round tries them all again.
     result.status = 'failed';
-    // This round writes no quarantine: the next writes it as a first round would, for those not connected too.
+    // This round writes no quarantine. Where it was to be the first to write it, the next writes it as a first
+    // round would, for those not connected too; once a round has written it, the next must not become a first
+    // writer again, which would read this request's own entries as a second delivery's.
     const nothingWritten: EvictionRequest = {
       ...request,
-      ...(request.quarantineUntil ? { quarantineDue: true } : {}),
+      ...(request.quarantineUntil && firstWrite ? { quarantineDue: true } : {}),
     };
     return failedFor('permanent').length === 0
       ? handOff(result, nothingWritten, request.target, request.endpointIds, 'failures')
@@ -489,8 +502,6 @@ async function evictRound(
   // Whether someone is connected is only known once every endpoint has answered; a name an earlier round
   // resolved and finds no connection for now was ended then.
   const absent = selection.notConnected.filter((n) => n.source !== RESOLVED_EARLIER).map((n) => n.name);
-  // The first round to write the quarantine: round 1, or the one after rounds that waited for an endpoint.
-  const firstWrite = request.round === 1 || request.quarantineDue === true;
   // Read before this round writes the quarantine, which would otherwise answer for itself. Only a first write: a
   // later one finds the entries its own first round wrote for the people it could not yet call absent.
   const repeated =

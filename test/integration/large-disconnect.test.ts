@@ -7,11 +7,12 @@ import { createEc2Client, Ec2ClientVpnApi } from '../../lambda/adapters/ec2-clie
 import { parseEvent } from '../../lambda/core/events';
 import { type EvictionHooks, type EvictionPorts, evict } from '../../lambda/core/evict';
 import { MASS_DISCONNECT_LEASE } from '../../lambda/core/lease';
-import { MAX_IDLE_ROUNDS } from '../../lambda/core/limits';
+import { MAX_IDLE_ROUNDS, TERMINATE_CONCURRENCY } from '../../lambda/core/limits';
 import { EC2_MUTATING_BUCKET, shareOf } from '../../lambda/core/pacer';
 import { decide } from '../../lambda/core/policy';
 import type { EvictionResult } from '../../lambda/core/result';
 import type { EvictionRequest, Outcome } from '../../lambda/core/types';
+import { reserveFor } from '../../lambda/create-evictor-handler';
 import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
 import { type LocalTable, startLocalTable } from '../support/dynamodb';
 import { customEvent, testConfig } from '../support/events';
@@ -525,12 +526,26 @@ describe('faults injected through the emulator', () => {
 
 describe('the synthesized evictor bundle in the emulator Lambda service', () => {
   /**
-   * A disconnect that needs well over 16 rounds however fast the machine: 400 users on one endpoint (200 took 12 rounds
-   * on a quiet machine), invocations of 2.8 s that keep 2.5 s back (so
-   * each round starts a few calls, and finishes them), and the whole of EC2's budget: 5 calls a second once the
-   * first round has spent the burst.
+   * A disconnect that needs at least 34 rounds on any machine, however fast: what bounds a round is time on the
+   * emulator's clock, never the CPU.
+   * - An invocation has TIMEOUT_MS (2.8 s), and the evictor starts no Terminate call once less than its reserve
+   *   (`reserveFor`: 2.5 s at this timeout) is left, so every call of a round starts in its first 300 ms
+   *   (START_WINDOW_MS).
+   * - The emulator answers a Terminate no sooner than TERMINATE_LATENCY_MS (500 ms) after it arrives, and each of the
+   *   TERMINATE_CONCURRENCY (4) workers waits for its call before it starts the next: a second call would start
+   *   500 ms in at the earliest, past the window. So a round makes at most 4 x 1 = 4 calls (MOST_CALLS_PER_ROUND),
+   *   each a Username call that ends one user (one connection each), and no faster CPU makes it more.
+   * - USERS = 2 x 17 x 4 = 136 users take at least 136 / 4 = 34 rounds: twice the 17th, which Lambda's default stops.
+   *   A slower machine starts fewer calls in the window and only needs more rounds (MAX_ROUNDS, 100, leaves room
+   *   down to 1.4 users a round). With Terminate, the 16 rounds Lambda runs end at most 64 of the 136.
+   * A round lasts about 1.3 s (the pacer's 5 calls a second, then the 500 ms answer), so the deployed run about 45 s.
    */
-  const USERS = 400;
+  const TIMEOUT_MS = 2_800;
+  const TERMINATE_LATENCY_MS = 500;
+  const START_WINDOW_MS = TIMEOUT_MS - reserveFor(TIMEOUT_MS);
+  const MOST_CALLS_PER_ROUND =
+    TERMINATE_CONCURRENCY * (Math.floor(START_WINDOW_MS / TERMINATE_LATENCY_MS) + 1);
+  const USERS = 2 * 17 * MOST_CALLS_PER_ROUND;
   async function longDisconnect(recursiveLoop: 'Allow' | 'Terminate') {
     const [endpoint, other] = INTEGRATION_ENDPOINTS as [string, string];
     const lab = await startEmulator({
@@ -543,6 +558,7 @@ describe('the synthesized evictor bundle in the emulator Lambda service', () => 
           { clientVpnEndpointId: other },
         ],
       },
+      faults: { TerminateClientVpnConnections: { latencyMs: TERMINATE_LATENCY_MS } },
     });
     try {
       const asset = functionAsset('Evictor');
@@ -551,7 +567,7 @@ describe('the synthesized evictor bundle in the emulator Lambda service', () => 
         name,
         bundle: asset.bundle,
         env: { ...asset.environment, EC2_BUDGET_SHARE: '1' },
-        timeoutMs: 2_800,
+        timeoutMs: TIMEOUT_MS,
         recursiveLoop,
       });
       const lambda = lambdaClientFor(lab.url);
@@ -570,6 +586,8 @@ describe('the synthesized evictor bundle in the emulator Lambda service', () => 
     const [deployed, terminate] = await Promise.all([longDisconnect('Allow'), longDisconnect('Terminate')]);
 
     expect(deployed.invocations.length).toBeGreaterThan(16);
+    // The bound above holds: no round ended more than it allows.
+    expect(deployed.invocations.length).toBeGreaterThanOrEqual(USERS / MOST_CALLS_PER_ROUND);
     expect(deployed.invocations.every((i) => i.outcome === 'success')).toBe(true);
     expect(deployed.invocations.map((i) => i.chainCount)).toEqual(deployed.invocations.map((_, i) => i + 1));
     expect(deployed.connections.every((c) => c.status === 'terminated' && c.terminateCalls === 1)).toBe(true);
@@ -581,7 +599,7 @@ describe('the synthesized evictor bundle in the emulator Lambda service', () => 
       errorType: 'RecursiveInvocationException',
     });
     expect(terminate.connections.some((c) => c.status === 'active')).toBe(true);
-  }, 240_000); // 81 s alone on a quiet machine
+  }, 150_000); // about 47 s alone, and as long with two CPU hogs running
 
   it('hands a disconnect that outlasts its invocation on to itself, round after round, until all are ended once', async () => {
     const [endpoint] = INTEGRATION_ENDPOINTS as [string];

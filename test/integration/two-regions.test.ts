@@ -14,6 +14,7 @@ import { clientFor } from '../support/dynamodb';
 import { ec2ClientFor } from '../support/ec2';
 import { customEvent, fixture } from '../support/events';
 import { invoke, lambdaClientFor } from '../support/lambda';
+import { startSnsStandIn } from '../support/sns';
 import { synthesize } from '../support/synth';
 
 /**
@@ -276,6 +277,151 @@ describe('Disconnect All VPN Users over both Regions', () => {
     // Side by side: each Region's calls run while the other's do, so the whole takes as long as one Region.
     const span = (times: number[]) => Math.max(...times) - Math.min(...times);
     expect(span([...usTimes, ...euTimes])).toBeLessThan(Math.max(span(usTimes), span(euTimes)) + 1_000);
+    for (const lease of ['lease#mass-disconnect#us-east-1', 'lease#mass-disconnect#eu-west-1']) {
+      const item = await clientFor(usTable.url).send(
+        new GetItemCommand({ TableName: TABLE, Key: { pk: { S: lease } } }),
+      );
+      expect([lease, item.Item]).toEqual([lease, undefined]);
+    }
+  }, 60_000);
+});
+
+/**
+ * eu-west-1 cut off from the evictor (docs/regions.md, "When a Region is cut off"): the evictor as Lambda runs it,
+ * in the home Region's Lambda service, so that its rounds hand on to themselves. The Region stays cut off through
+ * rounds 1 and 2 and is back before round 3 lists it: round 2 ended nothing, so round 3 first waits 2 s.
+ */
+describe('a Region cut off', () => {
+  const NAME = 'ClientVpnEvictor-Evictor';
+  const EU_REF = `eu-west-1:${EU}`;
+  type Summary = {
+    round: number;
+    status: string;
+    quarantine: Array<{ username: string; outcome: string }>;
+    endpoints: Array<{ endpointId: string; terminated: number; failed: number; errorKind?: string }>;
+    continuation?: { endpointIds: string[] };
+  };
+
+  let sns: Awaited<ReturnType<typeof startSnsStandIn>>;
+  beforeAll(async () => {
+    sns = await startSnsStandIn();
+    await us.registerFunction({
+      name: NAME,
+      bundle: functionAsset('Evictor').bundle,
+      env: {
+        ...functionEnvironment(home, 'Evictor'),
+        QUARANTINE_TABLE: TABLE,
+        ...emulatorAwsEnv(router.url, usTable.url, 'us-east-1'),
+        TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ClientVpnEvictor-Notifications',
+        AWS_ENDPOINT_URL_SNS: sns.url,
+      },
+    });
+  }, 60_000);
+  afterAll(() => sns?.close());
+
+  /** Runs `event` to its end with eu-west-1 cut off for its first two rounds; each round's summary, as logged. */
+  async function cutOffDuring(event: unknown, requestId: string): Promise<Summary[]> {
+    const rounds: Summary[] = [];
+    sns.published.length = 0;
+    const read = () => {
+      for (const line of us.takeFunctionLogs(NAME)) {
+        if (line.message === 'eviction summary') rounds.push(line.result as Summary);
+      }
+    };
+    router.cutOff('eu-west-1');
+    try {
+      const out = await invoke(lambdaClientFor(us.url), NAME, { ...(event as object), id: requestId });
+      expect(out.FunctionError).toBeUndefined();
+      for (const deadline = Date.now() + 20_000; !rounds.some((r) => r.round === 2); read()) {
+        if (Date.now() > deadline) throw new Error(`round 2 never ended: ${JSON.stringify(rounds)}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      router.reconnect('eu-west-1');
+    }
+    await us.idle();
+    read();
+    return rounds;
+  }
+
+  /** Each round: its status, and per endpoint what it ended and the kind of failure it met there. */
+  const byRound = (rounds: Summary[]) =>
+    rounds.map((r) => ({
+      round: r.round,
+      status: r.status,
+      endpoints: r.endpoints.map((e) => [e.endpointId, e.terminated, e.errorKind ?? 'ok']),
+    }));
+  /**
+   * What docs/regions.md says of it: us-east-1 is done in round 1, eu-west-1's endpoint fails as transient (not
+   * us-east-1's), and only it goes on, tried again in round 2 and ended in round 3, once the Region is back.
+   */
+  const whileCutOff = (ended: { us: number; eu: number }) => [
+    {
+      round: 1,
+      status: 'continuing',
+      endpoints: [
+        [US, ended.us, 'ok'],
+        [EU_REF, 0, 'transient'],
+      ],
+    },
+    { round: 2, status: 'continuing', endpoints: [[EU_REF, 0, 'transient']] },
+    { round: 3, status: 'completed', endpoints: [[EU_REF, ended.eu, 'ok']] },
+  ];
+
+  it('an alert about alice: ended at home at once, in eu-west-1 once it is back; each connection once', async () => {
+    us.reset();
+    eu.reset();
+    us.seed(seed(US, [ALICE, 'bob@corp.example.com']));
+    eu.seed(seed(EU, ['alice.smith@corp.example.com', 'carol@corp.example.com']));
+    const rounds = await cutOffDuring(
+      customEvent('Evict VPN User', { usernames: [ALICE], reason: 'token stolen' }),
+      'evict-while-cut-off',
+    );
+    expect(byRound(rounds)).toEqual(whileCutOff({ us: 1, eu: 1 }));
+    expect(rounds[0]?.continuation?.endpointIds).toEqual([EU_REF]);
+    // The quarantine is written in round 1, before any Region is touched, whatever EC2 does.
+    expect(rounds[0]?.quarantine).toEqual([expect.objectContaining({ username: ALICE, outcome: 'written' })]);
+    // Rounds that retry a Region that does not answer tell nobody; the last says what all of them ended.
+    expect(sns.published.map((n) => n.subject)).toEqual([
+      '[client-vpn-evictor ENFORCING] evict (round 3): 2 connections terminated',
+    ]);
+    for (const [emulator, name] of [
+      [us, ALICE],
+      [eu, 'alice.smith@corp.example.com'],
+    ] as const) {
+      expect(
+        emulator
+          .snapshot()
+          .endpoints[0]?.connections.filter((c) => c.username === name)
+          .map((c) => [c.status, c.terminateCalls]),
+      ).toEqual([['terminated', 1]]);
+    }
+    expect(activeOf(us, 'bob@corp.example.com')).toHaveLength(1);
+    expect(activeOf(eu, 'carol@corp.example.com')).toHaveLength(1);
+  }, 60_000);
+
+  it('a Disconnect All: the home Region is emptied at once, eu-west-1 once it is back; each connection once', async () => {
+    const users = (domain: string) => Array.from({ length: 4 }, (_, i) => `user${i}@${domain}`);
+    us.reset();
+    eu.reset();
+    us.seed(seed(US, [...users('us.example.com'), 'breakglass']));
+    eu.seed(seed(EU, users('eu.example.com')));
+    const rounds = await cutOffDuring(
+      customEvent('Disconnect All VPN Users', { reason: 'end of the day' }),
+      'eod-while-cut-off',
+    );
+    expect(byRound(rounds)).toEqual(whileCutOff({ us: 4, eu: 4 }));
+    const others = (emulator: RunningEmulator) =>
+      emulator.snapshot().endpoints[0]?.connections.filter((c) => c.username !== 'breakglass') ?? [];
+    expect([...others(us), ...others(eu)].map((c) => [c.status, c.terminateCalls])).toEqual(
+      Array(8).fill(['terminated', 1]),
+    );
+    expect(activeOf(us, 'breakglass')).toHaveLength(1);
+    expect(sns.published.map((n) => n.subject)).toEqual([
+      '[client-vpn-evictor ENFORCING] disconnect-all (round 3): 8 connections terminated',
+    ]);
+    // Each Region's lease is let go once the run is done there: us-east-1's after round 1, not handed on with
+    // eu-west-1's to rounds that never take it.
     for (const lease of ['lease#mass-disconnect#us-east-1', 'lease#mass-disconnect#eu-west-1']) {
       const item = await clientFor(usTable.url).send(
         new GetItemCommand({ TableName: TABLE, Key: { pk: { S: lease } } }),

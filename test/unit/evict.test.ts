@@ -8,6 +8,7 @@ import { type EvictionResult, FAILURE_CAUSE } from '../../lambda/core/result';
 import type { EvictionRequest } from '../../lambda/core/types';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
 import { conn, FakeClientVpnApi } from '../support/fake-client-vpn';
+import { FakeQuarantineStore } from '../support/fake-quarantine';
 
 const times = (n: number, make: () => VpnConnection) => Array.from({ length: n }, make);
 /** The network-connection fixture's last activity is 2022-01-13T00:00:47Z. */
@@ -749,6 +750,60 @@ describe('rounds', () => {
       round: 2,
       target: { names: [{ name: 'a'.repeat(2048) }] },
     });
+  });
+
+  /**
+   * The first round to write the quarantine reads it first, to tell a second delivery of the same alert apart
+   * ("delivered again"). Once an earlier round has written it, a later round held back by a missing endpoint
+   * must not make the round after it a first writer again: that one would find the entries its own request
+   * wrote, and call the person it finds gone a repeat instead of not connected.
+   */
+  it('a round held back after the quarantine was written does not make the next one read it as a repeat', async () => {
+    const C = 'cvpn-endpoint-0aaaaaaaaaaaaaaa0';
+    const config = testConfig({ ENDPOINT_IDS: `${ENDPOINT_A},${ENDPOINT_B},${C}` });
+    const dave = conn(ENDPOINT_A, 'Dave.Chen@example.com');
+    const api = new FakeClientVpnApi([dave, conn(ENDPOINT_B, 'bob')]);
+    const quarantine = new FakeQuarantineStore();
+    const ports = { api, quarantine, sleep: async () => {} };
+    const down = new ClientVpnApiError('InternalError', 'down', { transient: true });
+    const next = (result: EvictionResult) =>
+      decide(
+        parseEvent(
+          continuationEvent(result.continuation as EvictionRequest, config.eventSource, 0),
+          config.eventSource,
+        ),
+        config,
+      ) as EvictionRequest;
+
+    // Round 1: A and C do not answer; B has nobody the IAM user Dave.Chen stands for, so nothing is held back
+    // and the quarantine is written for him.
+    api.failures.set(`list:${ENDPOINT_A}`, down);
+    api.failures.set(`list:${C}`, down);
+    const first = await evict(
+      decide(parseEvent(fixture('iam-user'), config.eventSource), config) as EvictionRequest,
+      ports,
+      config,
+    );
+    expect(first.quarantine).toEqual([
+      expect.objectContaining({ username: 'Dave.Chen', outcome: 'written' }),
+    ]);
+    expect(first.continuation?.endpointIds).toEqual([ENDPOINT_A, C]);
+
+    // Round 2: A answers and has him by his local part, which needs every endpoint; C still does not answer.
+    api.failures.delete(`list:${ENDPOINT_A}`);
+    const second = await evict(next(first), ports, config);
+    expect(second.notes).toContain(
+      'an endpoint could not be listed, and this resolution needs every endpoint: nothing was terminated',
+    );
+
+    // He disconnects on his own; C answers again. Round 3 finds him gone: not connected, no repeat.
+    api.terminated.add(dave.connectionId);
+    api.failures.clear();
+    const third = await evict(next(second), ports, config);
+    expect(third.notes.filter((n) => n.includes('delivered again'))).toEqual([]);
+    expect(third.status).toBe('not-connected');
+    expect(third.notConnected).toEqual(['Dave.Chen']);
+    expect(api.terminateCalls()).toEqual([]);
   });
 
   it.each([

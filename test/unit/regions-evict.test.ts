@@ -373,6 +373,20 @@ describe('the mass-disconnect lease, one per Region', () => {
     expect(await heldBy(EU_LEASE)).toBe(later.id);
   });
 
+  it('a round done with one Region but not the other lets go of the done Region’s lease at once', async () => {
+    // eu-west-1 does not answer: the next round goes on there only, and never takes us-east-1's lease again.
+    const { api, apis } = regions();
+    apis.eu.failures.set(
+      `list:${B}`,
+      new ClientVpnApiError('TimeoutError', 'connect ETIMEDOUT', { transient: true }),
+    );
+    const first = await evict(endOfDay(), { api, lease }, config(), { runId: 'round-one' });
+    expect(first.continuation?.endpointIds).toEqual([EU_B]);
+    // us-east-1 is free for another mass disconnect (an operator's, a session sweep) while eu-west-1 is retried.
+    expect(await heldBy(US_LEASE)).toBeUndefined();
+    expect(await heldBy(EU_LEASE)).toBe(first.correlationId);
+  });
+
   describe('a round that runs out of time hands its leases on, and leaves none stale', () => {
     const T = Date.parse('2026-11-29T18:00:00Z');
     const MINUTE = 60_000;
