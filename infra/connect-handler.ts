@@ -25,7 +25,8 @@ export interface ConnectHandlerProps {
 /** Client VPN invokes only functions whose name starts with this (its service-linked role's policy says so). */
 export const CONNECT_HANDLER_PREFIX = 'AWSClientVPN-';
 
-const yearOfLogs = (scope: Construct, id: string) =>
+/** A log group of a year, retained with the stack's other records. */
+export const yearOfLogs = (scope: Construct, id: string) =>
   new logs.LogGroup(scope, id, {
     retention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
