@@ -1,13 +1,12 @@
-import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { QUARANTINE_TABLE } from '../lambda/adapters/quarantine-table';
 import { acknowledgeKeyGrant } from './acknowledge';
 import { yearOfLogs } from './connect-handler';
-import { nodeFunction } from './node-function';
+import { customResourceFunction } from './node-function';
 
 export interface QuarantineCarryOverProps {
   /** The one-Region table, which a deployment used before it had endpoints in another Region. */
@@ -48,24 +47,13 @@ export class QuarantineCarryOver extends Construct {
     props.key.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'Logs');
     logGroup.grantWrite(role);
-    const fn = nodeFunction(this, 'Function', 'carry-over-entry.ts', {
+    const fn = customResourceFunction(this, 'Function', 'carry-over-entry.ts', {
       description: 'Copies the one-Region quarantine table into the global table, once, never overwriting',
       memorySize: 256,
       // A one-Region table holds some thousands of items, copied in seconds; throttled writes are retried.
       timeout: Duration.minutes(15),
       role,
       logGroup,
-      tracing: lambda.Tracing.DISABLED,
-    });
-    Validations.of(fn).acknowledge({
-      id: 'Serverless-LambdaTracing',
-      reason:
-        'Runs once, in the deploy that adds a second Region, and CloudFormation reports its outcome; tracing would only add an X-Ray "*" to its role.',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'A CloudFormation custom resource: CloudFormation waits for its answer and reports a failure itself.',
     });
     acknowledgeKeyGrant(role, 'reading the one-Region table and writing the global table');
     this.serviceToken = fn.functionArn;
