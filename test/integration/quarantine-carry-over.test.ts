@@ -1,3 +1,5 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -243,4 +245,58 @@ describe('carryOverItems', () => {
     expect(result).toMatchObject({ scanned: 1, copied: 1 });
     expect([...(await itemsOf(to)).keys()]).toEqual([quarantineKey('frank')]);
   });
+
+  it('retries a put the global table throttles, and copies every item', async () => {
+    const [from, to] = ['throttled-one-region', 'throttled-global'];
+    await createQuarantineTable(client, from);
+    await createQuarantineTable(client, to);
+    for (const user of ['gina', 'hugo']) await putRaw(from, { [PK]: { S: quarantineKey(user) } });
+    const throttle = await throttlingProxy(db.url, 2);
+    const throughProxy = clientFor(throttle.url);
+    try {
+      expect(await carryOverItems(throughProxy, { from, to })).toMatchObject({ scanned: 2, copied: 2 });
+      expect(throttle.refused()).toBe(2);
+    } finally {
+      throughProxy.destroy();
+      await throttle.close();
+    }
+    expect([...(await itemsOf(to)).keys()].sort()).toEqual([quarantineKey('gina'), quarantineKey('hugo')]);
+  });
 });
+
+/**
+ * DynamoDB in front of `target`, refusing the first `times` PutItem requests as a table over its throughput does
+ * (HTTP 400, ProvisionedThroughputExceededException), and passing everything else on.
+ */
+async function throttlingProxy(target: string, times: number) {
+  let refused = 0;
+  const server = createServer((req, res) => {
+    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && refused < times) {
+      refused += 1;
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded.',
+        }),
+      );
+      return;
+    }
+    const forward = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 500, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    refused: () => refused,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
