@@ -19,6 +19,19 @@ export const localDynamoDbConfig = (url: string): DynamoDBClientConfig => ({
   credentials: EMULATOR_CREDENTIALS,
 });
 
+/** A quarantine table of the shape the stack deploys (without TTL, which dynalite lacks), through `client`. */
+export async function createQuarantineTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey } = QUARANTINE_TABLE;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: partitionKey.name, AttributeType: partitionKey.type }],
+      KeySchema: [{ AttributeName: partitionKey.name, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
 /**
  * The quarantine table on dynalite, in this process and in memory, on 127.0.0.1. The table has the shape the stack
  * deploys, except TTL: dynalite has no UpdateTimeToLive, so expired items stay until `close()`. Readers ignore
@@ -42,15 +55,7 @@ export async function startDynamoDb(
   const client = new DynamoDBClient(localDynamoDbConfig(url));
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   try {
-    const { partitionKey } = QUARANTINE_TABLE;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: partitionKey.name, AttributeType: partitionKey.type }],
-        KeySchema: [{ AttributeName: partitionKey.name, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createQuarantineTable(client, tableName);
   } catch (error) {
     await close();
     throw error;

@@ -10,7 +10,7 @@ import { settingsEnvironment } from '../lambda/core/settings';
 import { acknowledgeKeyGrant } from './acknowledge';
 import type { DeploymentSettings } from './context';
 import { endpointArn } from './endpoint-arn';
-import { nodeFunction } from './node-function';
+import { customResourceFunction, nodeFunction } from './node-function';
 
 export interface ConnectHandlerProps {
   settings: DeploymentSettings;
@@ -25,7 +25,8 @@ export interface ConnectHandlerProps {
 /** Client VPN invokes only functions whose name starts with this (its service-linked role's policy says so). */
 export const CONNECT_HANDLER_PREFIX = 'AWSClientVPN-';
 
-const yearOfLogs = (scope: Construct, id: string) =>
+/** A log group of a year, retained with the stack's other records. */
+export const yearOfLogs = (scope: Construct, id: string) =>
   new logs.LogGroup(scope, id, {
     retention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
@@ -160,24 +161,13 @@ export class ConnectHandler extends Construct {
     tableKey.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'AttachmentLogs');
     logGroup.grantWrite(role);
-    const attachFunction = nodeFunction(this, 'AttachmentFunction', 'attach-entry.ts', {
+    const attachFunction = customResourceFunction(this, 'AttachmentFunction', 'attach-entry.ts', {
       description:
         'Attaches the client-connect handler to the configured endpoints, and puts back the previous one',
       memorySize: 256,
       timeout: Duration.minutes(5),
       role,
       logGroup,
-      tracing: lambda.Tracing.DISABLED,
-    });
-    Validations.of(attachFunction).acknowledge({
-      id: 'Serverless-LambdaTracing',
-      reason:
-        'Runs once per deployment and CloudFormation reports its outcome; tracing would only add an X-Ray "*" to its role.',
-    });
-    Validations.of(attachFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'A CloudFormation custom resource: CloudFormation waits for its answer and reports a failure itself.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -38,6 +38,7 @@ import { endpointArn } from './endpoint-arn';
 import { guardDutyFindingPattern, identityStoreOffboardingPattern } from './finding-patterns';
 import { nodeFunction } from './node-function';
 import { alarmsTo, functionMetric, notificationsTopic } from './notifications';
+import { QuarantineCarryOver } from './quarantine-carry-over';
 import { QuarantineTable } from './quarantine-table';
 import { savedQueries } from './queries';
 
@@ -122,7 +123,16 @@ export class EvictorStack extends Stack {
 
     // Each other Region with endpoints gets a replica of the table, and a connect handler of its own (app.ts).
     const replicaKeys = props.replicaKeys ?? new Map<string, kms.IKey>();
-    const { table, key: tableKey } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
+    const { table, key: tableKey, oneRegionTable } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
+    // Going from one Region to two: the one-Region table's items are copied into the global table before anything
+    // switches to it (quarantine-carry-over.ts).
+    const carryOver = oneRegionTable
+      ? new QuarantineCarryOver(this, 'QuarantineCarryOver', {
+          from: oneRegionTable,
+          to: table,
+          key: tableKey,
+        })
+      : undefined;
 
     const role = new iam.Role(this, 'EvictorRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -361,6 +371,13 @@ export class EvictorStack extends Stack {
       tableKey,
       endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
     });
+
+    if (carryOver) {
+      // Their roles too: a role's grants on the global table replace those on the one-Region table.
+      for (const user of [role, this.evictor, this.connectHandler])
+        user.node.addDependency(carryOver.beforeSwitch);
+      carryOver.afterSwitch(this.evictor, this.connectHandler);
+    }
 
     evictorDashboard(this, 'Dashboard', {
       evictor: this.evictor,

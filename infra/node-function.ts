@@ -50,3 +50,27 @@ export function nodeFunction(
   Validations.of(fn).acknowledge({ id: 'Serverless-LambdaLatestVersion', reason: runtimeReason });
   return fn;
 }
+
+/**
+ * The function behind a CloudFormation custom resource, built as every other: it runs only when a deployment
+ * creates, updates or deletes its resource, and CloudFormation waits for its answer and reports a failure itself.
+ */
+export function customResourceFunction(
+  scope: Construct,
+  id: string,
+  file: string,
+  props: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime' | 'tracing'>,
+): lambda.Function {
+  const fn = nodeFunction(scope, id, file, { ...props, tracing: lambda.Tracing.DISABLED });
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaTracing',
+    reason:
+      'Runs only when a deployment changes its custom resource, and CloudFormation reports its outcome; tracing would only add an X-Ray "*" to its role.',
+  });
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'A CloudFormation custom resource: CloudFormation waits for its answer and reports a failure itself.',
+  });
+  return fn;
+}

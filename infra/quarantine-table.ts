@@ -28,7 +28,14 @@ export interface QuarantineTableProps {
  * same settings, and a retained key of its own Region (a KMS key never leaves its Region).
  */
 export class QuarantineTable extends Construct {
+  /** The table every function uses: the global table with endpoints in other Regions, else the one-Region table. */
   readonly table: dynamodb.ITable;
+  /**
+   * With endpoints in other Regions, the one-Region table the deployment used before it had them, kept in the stack
+   * so that its items are carried over into the global table. An empty table for a deployment that started with
+   * two Regions: on demand, it costs nothing while empty.
+   */
+  readonly oneRegionTable?: dynamodb.Table;
   readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: QuarantineTableProps = {}) {
@@ -46,20 +53,22 @@ export class QuarantineTable extends Construct {
     };
     const pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
     const replicaKeys = [...(props.replicaKeys ?? new Map<string, kms.IKey>())];
+    // The one-Region table, under its logical id in every deployment: with a second Region it stays in the stack
+    // (not orphaned) for the carry-over into the global table to read (quarantine-carry-over.ts).
+    const oneRegionTable = new dynamodb.Table(this, 'Table', {
+      partitionKey,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      timeToLiveAttribute: QUARANTINE_TABLE.timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     if (replicaKeys.length === 0) {
-      this.table = new dynamodb.Table(this, 'Table', {
-        partitionKey,
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        pointInTimeRecoverySpecification,
-        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryptionKey: this.key,
-        timeToLiveAttribute: QUARANTINE_TABLE.timeToLiveAttribute,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      this.table = oneRegionTable;
       return;
     }
-    // Another logical id than the one-Region table's: CloudFormation cannot change a resource's type in place. The
-    // name is generated, as the one-Region table's: the Regions' stacks read it from this stack's output.
+    this.oneRegionTable = oneRegionTable;
     this.table = new dynamodb.TableV2(this, 'GlobalTable', {
       partitionKey,
       billing: dynamodb.Billing.onDemand(),

@@ -1,19 +1,10 @@
+import { answerCloudFormation, type CustomResourceEvent } from './adapters/cloudformation-response';
 import { ConnectHandlerAttachment } from './adapters/connect-attachment';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { createEc2Client } from './adapters/ec2-client-vpn';
 import { logger } from './observability';
 
-/** What CloudFormation sends a custom resource (the fields used here). */
-export interface AttachmentEvent {
-  RequestType: 'Create' | 'Update' | 'Delete';
-  ResponseURL: string;
-  StackId: string;
-  RequestId: string;
-  LogicalResourceId: string;
-  PhysicalResourceId?: string;
-  ResourceProperties: AttachmentProperties;
-  OldResourceProperties?: AttachmentProperties;
-}
+export type AttachmentEvent = CustomResourceEvent<AttachmentProperties>;
 
 interface AttachmentProperties {
   EndpointIds: string[];
@@ -28,8 +19,7 @@ const PHYSICAL_ID = 'client-vpn-evictor-connect-attachment';
 
 /**
  * The custom resource that attaches the client-connect handler to the configured endpoints (which exist outside
- * the stack) on deploy, and puts back what they had on removal. It answers CloudFormation on every path, so that
- * a failure fails the deployment with its reason instead of leaving the stack waiting for an hour.
+ * the stack) on deploy, and puts back what they had on removal. It answers CloudFormation on every path.
  */
 export async function handler(event: AttachmentEvent): Promise<void> {
   const props = event.ResourceProperties;
@@ -54,20 +44,12 @@ export async function handler(event: AttachmentEvent): Promise<void> {
       logger.info('client-connect handler attached', { changed, dropped });
     }
   } catch (error) {
-    reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 3_000);
+    reason = `${(error as Error).name}: ${(error as Error).message}`;
     logger.error('client-connect attachment failed', { reason });
   }
-  await fetch(event.ResponseURL, {
-    method: 'PUT',
-    // The presigned URL is signed for an empty content type.
-    headers: { 'content-type': '' },
-    body: JSON.stringify({
-      Status: reason ? 'FAILED' : 'SUCCESS',
-      Reason: reason || 'attached',
-      PhysicalResourceId: PHYSICAL_ID,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-    }),
+  await answerCloudFormation(event, {
+    status: reason ? 'FAILED' : 'SUCCESS',
+    reason: reason || 'attached',
+    physicalResourceId: PHYSICAL_ID,
   });
 }

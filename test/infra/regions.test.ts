@@ -71,14 +71,16 @@ describe('the Regions of the endpoints, at synth', () => {
       Environment: { Variables: Match.objectLike({ ENDPOINT_IDS: A }) },
     });
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    template.resourceCountIs('Custom::QuarantineCarryOver', 0);
   });
 });
 
+/** What main synthesized before Regions came (test/fixtures/README.md). */
+const before = JSON.parse(
+  readFileSync(join(__dirname, '..', 'fixtures', 'one-region-resources.json'), 'utf8'),
+);
+
 describe('one Region', () => {
-  /** What main synthesized before Regions came (test/fixtures/README.md). */
-  const before = JSON.parse(
-    readFileSync(join(__dirname, '..', 'fixtures', 'one-region-resources.json'), 'utf8'),
-  );
   /** A Lambda version's logical id ends in a hash of the function's code and settings: its stable part. */
   const stable = (types: Record<string, string>) =>
     Object.fromEntries(
@@ -169,7 +171,6 @@ describe('two Regions', () => {
   });
 
   it('makes the quarantine a global table with a replica in each Region, each recoverable, with TTL, retained', () => {
-    home.resourceCountIs('AWS::DynamoDB::Table', 0);
     const [table] = Object.values(home.findResources('AWS::DynamoDB::GlobalTable'));
     expect(table).toMatchObject({
       DeletionPolicy: 'Retain',
@@ -268,6 +269,104 @@ describe('two Regions', () => {
 
   it('attaches the home Region’s handler to the home Region’s endpoints only', () => {
     home.hasResourceProperties('Custom::ClientVpnConnectHandlerAttachment', { EndpointIds: [A] });
+  });
+
+  describe('carrying the one-Region table over into the global table', () => {
+    const resources = home.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: any; DependsOn?: string[] }
+    >;
+    const idOf = (pattern: RegExp) => {
+      const ids = Object.keys(resources).filter((id) => pattern.test(id));
+      if (ids.length !== 1) throw new Error(`expected one resource ${pattern}, found ${ids.join(', ')}`);
+      return ids[0] as string;
+    };
+    const oneRegionTable = Object.entries(before.defaults.resources as Record<string, string>).find(
+      ([, type]) => type === 'AWS::DynamoDB::Table',
+    )?.[0] as string;
+    const globalTable = idOf(/^QuarantineGlobalTable[0-9A-F]{8}$/);
+    const beforeSwitch = idOf(/^QuarantineCarryOverBeforeSwitch[0-9A-F]{8}$/);
+    const afterSwitch = idOf(/^QuarantineCarryOverAfterSwitch[0-9A-F]{8}$/);
+    const carryOverFunction = idOf(/^QuarantineCarryOverFunction[0-9A-F]{8}$/);
+    const dependsOn = (id: string) => resources[id]?.DependsOn ?? [];
+
+    it('keeps the one-Region table in the stack, under the logical id a one-Region deployment gave it', () => {
+      expect(oneRegionTable).toMatch(/^QuarantineTable/);
+      expect(Object.keys(home.findResources('AWS::DynamoDB::Table'))).toEqual([oneRegionTable]);
+      expect(resources[oneRegionTable]).toMatchObject({ DeletionPolicy: 'Retain' });
+    });
+
+    it('copies every item before the switch, and the quarantine entries again after it, from that table into the global table', () => {
+      /** A copy from the one-Region table into the global table, by the carry-over function. */
+      const copy = (properties: object) => ({
+        Type: 'Custom::QuarantineCarryOver',
+        Properties: {
+          ServiceToken: { 'Fn::GetAtt': [carryOverFunction, 'Arn'] },
+          FromTableName: { Ref: oneRegionTable },
+          ToTableName: { Ref: globalTable },
+          ...properties,
+        },
+      });
+      expect(resources[beforeSwitch]).toMatchObject(copy({}));
+      expect(resources[beforeSwitch]?.Properties.KeyPrefix).toBeUndefined();
+      expect(resources[afterSwitch]).toMatchObject(copy({ KeyPrefix: 'quarantine#' }));
+    });
+
+    it('switches nothing to the global table before the copy: every function, role policy and custom resource that names it waits for it', () => {
+      const users = Object.entries(resources)
+        .filter(
+          ([id, r]) =>
+            /^(AWS::Lambda::Function|AWS::IAM::Policy|Custom::.*)$/.test(r.Type) &&
+            !id.startsWith('QuarantineCarryOver') &&
+            JSON.stringify(r.Properties).includes(`"${globalTable}"`),
+        )
+        .map(([id]) => id);
+      // Those that read or write the quarantine at run time are among them.
+      expect(users).toEqual(
+        expect.arrayContaining([
+          idOf(/^Evictor[0-9A-F]{8}$/),
+          idOf(/^EvictorRoleDefaultPolicy/),
+          idOf(/^ConnectHandlerFunction[0-9A-F]{8}$/),
+          idOf(/^ConnectHandlerRoleDefaultPolicy/),
+          idOf(/^ConnectHandlerAttachment[0-9A-F]{8}$/),
+        ]),
+      );
+      for (const id of users)
+        expect({ id, dependsOn: dependsOn(id) }).toEqual({
+          id,
+          dependsOn: expect.arrayContaining([beforeSwitch]),
+        });
+      // The first copy waits for none of them.
+      expect(dependsOn(beforeSwitch)).toEqual([]);
+    });
+
+    it('copies the quarantine entries again once the evictor, the connect handler and the attachment have switched', () => {
+      expect(dependsOn(afterSwitch)).toEqual(
+        expect.arrayContaining([
+          idOf(/^Evictor[0-9A-F]{8}$/),
+          idOf(/^ConnectHandlerFunction[0-9A-F]{8}$/),
+          idOf(/^ConnectHandlerAttachment[0-9A-F]{8}$/),
+        ]),
+      );
+    });
+
+    it('may only scan the one-Region table, put items into the global table, and use their key', () => {
+      const statements = policiesOf(home, /^QuarantineCarryOverRole/);
+      const onTables = statements.filter((s) =>
+        [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+      );
+      expect(onTables).toEqual([
+        { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [oneRegionTable, 'Arn'] } },
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [globalTable, 'Arn'] } },
+      ]);
+      const onKeys = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+      // Both tables are encrypted with the home Region's quarantine key, and only with it.
+      expect(onKeys.map((s) => s.Resource)).toEqual([
+        { 'Fn::GetAtt': [idOf(/^QuarantineKey[0-9A-F]{8}$/), 'Arn'] },
+      ]);
+      const others = statements.filter((s) => !onTables.includes(s) && !onKeys.includes(s));
+      expect(others.map((s) => s.Action)).toEqual([['logs:CreateLogStream', 'logs:PutLogEvents']]);
+    });
   });
 
   describe('the Region’s connect handler stack', () => {

@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
 import { emulatorAwsEnv, type LambdaContainer, startLambdaContainer } from '../../emulator/lambda-container';
 import type { Seed } from '../../emulator/model';
 import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { functionAsset, INTEGRATION_ENDPOINTS } from '../support/cdk-out';
+import { type CloudFormationStandIn, startCloudFormationStandIn } from '../support/cloudformation';
 import { ec2ClientFor } from '../support/ec2';
 import { customEvent, fixture } from '../support/events';
 import { invoke, lambdaClientFor } from '../support/lambda';
@@ -41,7 +40,7 @@ const seed: Seed = {
 let emulator: RunningEmulator;
 let dynamodb: RunningDynamoDb;
 let evictor: LambdaContainer;
-let cloudFormation: { server: Server; url: string; responses: Array<Record<string, string>> };
+let cloudFormation: CloudFormationStandIn;
 
 const connectEnv = (overrides: Record<string, string> = {}) => ({
   ...functionAsset('ConnectHandlerFunction').environment,
@@ -53,7 +52,7 @@ const connectEnv = (overrides: Record<string, string> = {}) => ({
 /** What CloudFormation would send the attachment custom resource; its answer goes to a local "presigned URL". */
 const customResourceEvent = (requestType: 'Create' | 'Delete', functionArn: string, replace = false) => ({
   RequestType: requestType,
-  ResponseURL: `${cloudFormation.url}/response`,
+  ResponseURL: cloudFormation.url,
   StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1',
   RequestId: `request-${requestType}`,
   LogicalResourceId: 'ConnectHandlerAttachment',
@@ -87,19 +86,7 @@ const active = (username: string) =>
 beforeAll(async () => {
   emulator = await startEmulator({ seed });
   dynamodb = await startDynamoDb();
-  const responses: Array<Record<string, string>> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      responses.push(JSON.parse(body));
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cloudFormation = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, responses };
+  cloudFormation = await startCloudFormationStandIn();
   const evictorAsset = functionAsset('Evictor');
   evictor = await startLambdaContainer(evictorAsset.bundle, {
     PATH: process.env.PATH,
@@ -113,7 +100,7 @@ afterAll(async () => {
   evictor?.stop();
   await emulator?.close();
   await dynamodb?.close();
-  cloudFormation?.server.close();
+  await cloudFormation?.close();
 });
 
 describe('the attachment custom resource (bundle as synthesized)', () => {

@@ -1,0 +1,45 @@
+/** What CloudFormation sends a custom resource's function (the fields used here). */
+export interface CustomResourceEvent<Properties> {
+  RequestType: 'Create' | 'Update' | 'Delete';
+  ResponseURL: string;
+  StackId: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+  ResourceProperties: Properties;
+  OldResourceProperties?: Properties;
+}
+
+export interface CustomResourceAnswer {
+  status: 'SUCCESS' | 'FAILED';
+  /** What the stack's events show: why it failed, or what it did. */
+  reason: string;
+  /** Kept the same across updates, so that CloudFormation never deletes the resource to create another. */
+  physicalResourceId: string;
+  /** Values the template can read with Fn::GetAtt. */
+  data?: Record<string, string>;
+}
+
+/**
+ * Answers CloudFormation at the presigned URL of the event. A custom resource's function must answer on every
+ * path, so that a failure fails the deployment with its reason instead of leaving the stack waiting for an hour.
+ */
+export async function answerCloudFormation(
+  event: CustomResourceEvent<unknown>,
+  answer: CustomResourceAnswer,
+): Promise<void> {
+  await fetch(event.ResponseURL, {
+    method: 'PUT',
+    // The presigned URL is signed for an empty content type.
+    headers: { 'content-type': '' },
+    body: JSON.stringify({
+      Status: answer.status,
+      Reason: answer.reason.slice(0, 3_000),
+      PhysicalResourceId: answer.physicalResourceId,
+      StackId: event.StackId,
+      RequestId: event.RequestId,
+      LogicalResourceId: event.LogicalResourceId,
+      ...(answer.data ? { Data: answer.data } : {}),
+    }),
+  });
+}

@@ -1,0 +1,302 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { createQuarantineTable, type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
+import {
+  EMULATOR_CREDENTIALS,
+  type LambdaContainer,
+  startLambdaContainer,
+} from '../../emulator/lambda-container';
+import { bundleEntry } from '../../infra/bundling';
+import { DynamoDbQuarantineStore } from '../../lambda/adapters/dynamodb-quarantine';
+import { carryOverItems } from '../../lambda/adapters/quarantine-carry-over';
+import { QUARANTINE_TABLE } from '../../lambda/adapters/quarantine-table';
+import { quarantineKey, UNTIL_RELEASED } from '../../lambda/core/quarantine';
+import { type CloudFormationStandIn, startCloudFormationStandIn } from '../support/cloudformation';
+import { clientFor } from '../support/dynamodb';
+
+/**
+ * Going from one Region to two carries the one-Region table over into the global table: the carry-over custom
+ * resource's function, bundled by esbuild as the stack bundles it, in its own process, against two real tables on
+ * dynalite (standing for the one-Region table and the global table's replica in the home Region), through the real
+ * AWS SDK; CloudFormation's side is a local presigned URL that records each answer.
+ */
+const ONE_REGION = 'ClientVpnEvictor-QuarantineTable4791B332-1ABCDEFGHIJKL';
+const GLOBAL = 'ClientVpnEvictor-QuarantineGlobalTable331F1674-1MNOPQRSTUVWX';
+const PK = QUARANTINE_TABLE.partitionKey.name;
+const NOW = Date.parse('2026-03-02T09:00:00Z');
+
+let db: RunningDynamoDb;
+let client: DynamoDBClient;
+let carryOver: LambdaContainer;
+let cloudFormation: CloudFormationStandIn;
+
+const itemsOf = async (tableName: string): Promise<Map<string, Record<string, AttributeValue>>> => {
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return new Map(Items.map((item) => [item[PK]?.S ?? '', item]));
+};
+const putRaw = (tableName: string, item: Record<string, AttributeValue>) =>
+  client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+
+/** What CloudFormation sends the custom resource, and the answer the function gave it. */
+async function deploy(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, string>) {
+  const before = cloudFormation.responses.length;
+  const invocation = await carryOver.invoke({
+    RequestType: requestType,
+    ResponseURL: cloudFormation.url,
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1',
+    RequestId: `request-${requestType}-${before}`,
+    LogicalResourceId: 'QuarantineCarryOverBeforeSwitchF9B21BE3',
+    ...(requestType === 'Create' ? {} : { PhysicalResourceId: 'client-vpn-evictor-QuarantineCarryOver' }),
+    ResourceProperties: properties,
+    ...(requestType === 'Update' ? { OldResourceProperties: properties } : {}),
+  });
+  expect(invocation.error).toBeUndefined();
+  expect(cloudFormation.responses).toHaveLength(before + 1);
+  return cloudFormation.responses[before];
+}
+
+beforeAll(async () => {
+  db = await startDynamoDb({ tableName: ONE_REGION });
+  client = clientFor(db.url);
+  await createQuarantineTable(client, GLOBAL);
+  cloudFormation = await startCloudFormationStandIn();
+  carryOver = await startLambdaContainer(
+    bundleEntry('lambda/carry-over-entry.ts'),
+    {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: db.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    { functionName: 'ClientVpnEvictor-QuarantineCarryOver' },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  carryOver?.stop();
+  client?.destroy();
+  await db?.close();
+  await cloudFormation?.close();
+});
+
+describe('the carry-over custom resource (bundle)', () => {
+  it('on Create copies every item of the one-Region table unchanged, and leaves what the global table already has', async () => {
+    const oneRegion = new DynamoDbQuarantineStore(client, ONE_REGION);
+    const entry = { trigger: 'GuardDuty', correlationId: 'finding-1' };
+    // Timed (with its TTL attribute) and open-ended (a leaver), as the evictor writes them.
+    await oneRegion.put({ ...entry, username: 'alice', expiresAt: NOW + 120 * 60_000, reason: 'INC-1' }, NOW);
+    await oneRegion.put({ ...entry, username: 'bob', expiresAt: UNTIL_RELEASED, reason: 'offboarded' }, NOW);
+    await oneRegion.put({ ...entry, username: 'carol', expiresAt: NOW + 60_000, reason: 'stale' }, NOW);
+    // Every other family the table holds.
+    const others: Array<Record<string, AttributeValue>> = [
+      { [PK]: { S: 'attachment#cvpn-endpoint-0123456789abcdef0' }, previous: { S: '{"enabled":false}' } },
+      { [PK]: { S: 'lease#mass-disconnect' }, holderToken: { S: 't' }, expiresAt: { N: String(NOW) } },
+      { [PK]: { S: 'sweep#cvpn-endpoint-0123456789abcdef0#0' }, counters: { M: { a: { N: '3' } } } },
+      { [PK]: { S: 'idempotency#abc' }, status: { S: 'COMPLETED' } },
+    ];
+    for (const item of others) await putRaw(ONE_REGION, item);
+    // Since the copy started, the evictor extended carol's quarantine in the global table: that entry is newer.
+    const global = new DynamoDbQuarantineStore(client, GLOBAL);
+    await global.put({ ...entry, username: 'carol', expiresAt: NOW + 240 * 60_000, reason: 'newer' }, NOW);
+    const carolInGlobal = (await itemsOf(GLOBAL)).get(quarantineKey('carol'));
+    const before = await itemsOf(ONE_REGION);
+    expect(before.size).toBe(7);
+
+    const answer = await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+
+    expect(answer).toMatchObject({
+      Status: 'SUCCESS',
+      Data: { Scanned: '7', Copied: '6', AlreadyPresent: '1' },
+    });
+    expect(answer?.Reason).toBe(
+      `copied 6 of 7 items from ${ONE_REGION} into ${GLOBAL} (1 already there, left as they were)`,
+    );
+    const after = await itemsOf(GLOBAL);
+    for (const [key, item] of before) {
+      expect(after.get(key)).toEqual(key === quarantineKey('carol') ? carolInGlobal : item);
+    }
+    expect(after.size).toBe(7);
+    // The one-Region table is only read.
+    expect(await itemsOf(ONE_REGION)).toEqual(before);
+    // Each connect handler reading the global table now denies them until their end, as before the change.
+    expect((await global.active('alice', NOW + 119 * 60_000))?.reason).toBe('INC-1');
+    expect(await global.active('alice', NOW + 121 * 60_000)).toBeUndefined();
+    expect((await global.active('bob', NOW + 365 * 24 * 3_600_000))?.reason).toBe('offboarded');
+    expect((await global.active('carol', NOW + 120 * 60_000))?.reason).toBe('newer');
+    const ttl = QUARANTINE_TABLE.timeToLiveAttribute;
+    expect(after.get(quarantineKey('alice'))?.[ttl]).toEqual(before.get(quarantineKey('alice'))?.[ttl]);
+    expect(after.get(quarantineKey('alice'))?.[ttl]).toBeDefined();
+  });
+
+  it.each([{ label: 'Update' as const }, { label: 'Delete' as const }])(
+    'on $label copies nothing and deletes nothing',
+    async ({ label }) => {
+      await new DynamoDbQuarantineStore(client, ONE_REGION).put(
+        {
+          username: `erin-${label}`,
+          expiresAt: NOW + 60_000,
+          reason: 'late',
+          trigger: 't',
+          correlationId: 'c',
+        },
+        NOW,
+      );
+      const [oneRegion, global] = [await itemsOf(ONE_REGION), await itemsOf(GLOBAL)];
+
+      const answer = await deploy(label, { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+
+      expect(answer).toMatchObject({
+        Status: 'SUCCESS',
+        Reason: 'nothing copied: the carry-over runs once, when it is created',
+        PhysicalResourceId: 'client-vpn-evictor-QuarantineCarryOverBeforeSwitchF9B21BE3',
+      });
+      expect(await itemsOf(GLOBAL)).toEqual(global);
+      expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+    },
+  );
+
+  describe('refuses an event it cannot act on, with a clear reason, and writes nothing', () => {
+    const EMPTY = 'ClientVpnEvictor-EmptyGlobalTable';
+    beforeAll(() => createQuarantineTable(client, EMPTY));
+
+    it.each<{ label: string; properties: Record<string, string>; reason: string }>([
+      {
+        label: 'no table names',
+        properties: {},
+        reason:
+          'CarryOverRequestError: the carry-over needs FromTableName and ToTableName (the one-Region table to copy from, the global table to copy into): nothing was copied',
+      },
+      {
+        label: 'no FromTableName',
+        properties: { ToTableName: EMPTY },
+        reason: 'CarryOverRequestError: the carry-over needs FromTableName (the one-Region table',
+      },
+      {
+        label: 'an empty FromTableName',
+        properties: { FromTableName: '', ToTableName: EMPTY },
+        reason: 'CarryOverRequestError: the carry-over needs FromTableName (the one-Region table',
+      },
+      {
+        label: 'no ToTableName',
+        properties: { FromTableName: ONE_REGION },
+        reason: 'CarryOverRequestError: the carry-over needs ToTableName (',
+      },
+      {
+        label: 'one table for both',
+        properties: { FromTableName: EMPTY, ToTableName: EMPTY },
+        reason: `CarryOverRequestError: the carry-over copies from one table into another, got ${EMPTY} for both: nothing was copied`,
+      },
+      {
+        label: 'a one-Region table that does not exist',
+        properties: { FromTableName: 'no-such-table', ToTableName: EMPTY },
+        reason:
+          'DynamoDbStoreError: DynamoDB Scan on table no-such-table failed with ResourceNotFoundException (the table does not exist in this account and Region)',
+      },
+    ])('$label', async ({ properties, reason }) => {
+      const oneRegion = await itemsOf(ONE_REGION);
+
+      const answer = await deploy('Create', properties);
+
+      expect(answer?.Status).toBe('FAILED');
+      expect(answer?.Reason.startsWith(reason)).toBe(true);
+      expect((await itemsOf(EMPTY)).size).toBe(0);
+      expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+    });
+  });
+});
+
+describe('carryOverItems', () => {
+  it('reads past one Scan page, and copies every item', async () => {
+    const [from, to] = ['paged-one-region', 'paged-global'];
+    await createQuarantineTable(client, from);
+    await createQuarantineTable(client, to);
+    const keys = Array.from({ length: 7 }, (_, i) => quarantineKey(`user-${i}`));
+    for (const key of keys) await putRaw(from, { [PK]: { S: key }, reason: { S: key } });
+
+    const result = await carryOverItems(client, { from, to, pageSize: 2 });
+
+    // 2 + 2 + 2 + 1: DynamoDB ends a page at its Limit, and the last, short page has no LastEvaluatedKey.
+    expect(result).toEqual({ scanned: 7, copied: 7, alreadyPresent: 0, pages: 4 });
+    expect([...(await itemsOf(to)).keys()].sort()).toEqual([...keys].sort());
+  });
+
+  it('with a key prefix, copies only the items under it (the second pass: quarantine entries)', async () => {
+    const [from, to] = ['prefix-one-region', 'prefix-global'];
+    await createQuarantineTable(client, from);
+    await createQuarantineTable(client, to);
+    await putRaw(from, { [PK]: { S: quarantineKey('frank') } });
+    await putRaw(from, { [PK]: { S: 'lease#mass-disconnect' } });
+    await putRaw(from, { [PK]: { S: 'idempotency#released-since' } });
+
+    const result = await carryOverItems(client, {
+      from,
+      to,
+      keyPrefix: QUARANTINE_TABLE.keyPrefixes.quarantine,
+    });
+
+    expect(result).toMatchObject({ scanned: 1, copied: 1 });
+    expect([...(await itemsOf(to)).keys()]).toEqual([quarantineKey('frank')]);
+  });
+
+  it('retries a put the global table throttles, and copies every item', async () => {
+    const [from, to] = ['throttled-one-region', 'throttled-global'];
+    await createQuarantineTable(client, from);
+    await createQuarantineTable(client, to);
+    for (const user of ['gina', 'hugo']) await putRaw(from, { [PK]: { S: quarantineKey(user) } });
+    const throttle = await throttlingProxy(db.url, 2);
+    const throughProxy = clientFor(throttle.url);
+    try {
+      expect(await carryOverItems(throughProxy, { from, to })).toMatchObject({ scanned: 2, copied: 2 });
+      expect(throttle.refused()).toBe(2);
+    } finally {
+      throughProxy.destroy();
+      await throttle.close();
+    }
+    expect([...(await itemsOf(to)).keys()].sort()).toEqual([quarantineKey('gina'), quarantineKey('hugo')]);
+  });
+});
+
+/**
+ * DynamoDB in front of `target`, refusing the first `times` PutItem requests as a table over its throughput does
+ * (HTTP 400, ProvisionedThroughputExceededException), and passing everything else on.
+ */
+async function throttlingProxy(target: string, times: number) {
+  let refused = 0;
+  const server = createServer((req, res) => {
+    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && refused < times) {
+      refused += 1;
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded.',
+        }),
+      );
+      return;
+    }
+    const forward = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 500, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    refused: () => refused,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
