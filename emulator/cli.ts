@@ -71,14 +71,19 @@ async function main(): Promise<void> {
   } catch (error) {
     return fail((error as Error).message);
   }
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await emulator.close();
     process.stdout.write('emulator stopped\n');
     process.exit(0);
   };
-  // Before it says it is listening: a Ctrl-C right after that line must stop it cleanly, not kill it.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Before it says it is listening: a Ctrl-C right after that line must stop it cleanly, not kill it. `on`, not
+  // `once`: the handlers stay while it closes, since tsx ends a process by the signal's default action (exit 130)
+  // when it finds no handler of the program's own, and it may pass a Ctrl-C on a second time.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   process.stdout.write(`listening on ${emulator.url}\n${summarize(emulator.snapshot())}\n`);
   process.stdout.write('Ctrl-C stops it.\n');
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeClientVpnConnectionsCommand } from '@aws-sdk/client-ec2';
 import { ec2ClientFor } from '../support/ec2';
-import { exitOf, ROOT, startAndWaitFor, TSX } from '../support/process';
+import { exitOf, ROOT, startAndWaitFor, TSX, TSX_IN_PROCESS } from '../support/process';
 
 const dir = mkdtempSync(join(tmpdir(), 'emulator-cli-'));
 
@@ -20,8 +20,8 @@ describe('npm run emulator', () => {
       }),
     );
     const { child, match, output } = await startAndWaitFor(
-      TSX,
-      ['emulator/cli.ts', '--port', '0', '--seed', seed],
+      process.execPath,
+      [...TSX_IN_PROCESS, 'emulator/cli.ts', '--port', '0', '--seed', seed],
       /listening on (http:\/\/127\.0\.0\.1:\d+)\n[\s\S]*Ctrl-C/,
     );
     const ec2 = ec2ClientFor(match[1] ?? '');

@@ -21,7 +21,7 @@ import { parseEvent } from '../../lambda/core/events';
 import { DEFAULT_RULES_FLAG, SYNTH_OUT } from '../support/cdk-out';
 import { brokenLinks, docPages, fencedBlocks } from '../support/doc-pages';
 import { ec2ClientFor } from '../support/ec2';
-import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX } from '../support/process';
+import { exitOf, offlineEnv, ROOT, run, startAndWaitFor, TSX_IN_PROCESS } from '../support/process';
 
 /**
  * Every command and example in the README and the pages under docs/ is run here (or by CI), so the
@@ -517,8 +517,8 @@ describe('the README and the docs pages', () => {
         .filter(Boolean);
       // Each runs until it prints its address; then it is stopped, as Ctrl-C would.
       const { child, output } = await startAndWaitFor(
-        TSX,
-        ['emulator/cli.ts', ...args],
+        process.execPath,
+        [...TSX_IN_PROCESS, 'emulator/cli.ts', ...args],
         /listening on http:\/\/127\.0\.0\.1:\d+\n/,
       );
       child.kill('SIGINT');

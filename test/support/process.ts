@@ -3,6 +3,12 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+/**
+ * Node's arguments that run a TypeScript file in one process. For a program a test stops with a signal: tsx's own
+ * command passes the signal on to a child process, and kills it (exit 130) when the child does not confirm within
+ * 30 ms, which a loaded machine can miss. A terminal's Ctrl-C reaches both processes at once.
+ */
+export const TSX_IN_PROCESS = ['--import', 'tsx'];
 
 /** Starts a long-running command and resolves once its stdout matches `ready`. */
 export function startAndWaitFor(
