@@ -136,6 +136,100 @@ describe('the carry-over custom resource (bundle)', () => {
     expect(after.get(quarantineKey('alice'))?.[ttl]).toBeDefined();
   });
 
+  describe('carries a quarantine entry changed in the one-Region table since the first copy, the newer state winning', () => {
+    /** The second pass, after the switch: quarantine entries only. */
+    const secondPass = () =>
+      deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL, KeyPrefix: 'quarantine#' });
+    const HOUR = 3_600_000;
+    const at = (hours: number) => NOW + hours * HOUR;
+    const stores = () =>
+      [new DynamoDbQuarantineStore(client, ONE_REGION), new DynamoDbQuarantineStore(client, GLOBAL)] as const;
+    const request = (username: string, expiresAt: number, reason: string) => ({
+      username,
+      expiresAt,
+      reason,
+      trigger: 'GuardDuty',
+      correlationId: reason,
+    });
+    const release = { by: 'secops', reason: 'cleared', correlationId: 'release-1' };
+
+    it('released in the global table, then quarantined again in the one-Region table: active again', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('ivan', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.release('ivan', release, at(0.5));
+      // An invocation of before the switch: the one-Region table had no release, so it writes over its entry.
+      await oneRegion.put(request('ivan', at(3), 'INC-2'), at(1));
+
+      expect((await secondPass())?.Status).toBe('SUCCESS');
+
+      expect((await global.active('ivan', at(2.5)))?.reason).toBe('INC-2');
+    });
+
+    it('released and quarantined again in the one-Region table, or expired and quarantined again: active again', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('judy', at(2), 'INC-1'), at(0));
+      await oneRegion.put(request('kate', at(0.5), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.release('judy', release, at(0.5));
+      await oneRegion.put(request('judy', at(1.5), 'INC-2'), at(1));
+      // kate's expired (TTL deletes it days later); a new alert quarantines her again.
+      await oneRegion.put(request('kate', at(3), 'INC-2'), at(1));
+      await global.release('judy', release, at(0.6));
+
+      await secondPass();
+
+      expect((await global.active('judy', at(1.2)))?.reason).toBe('INC-2');
+      expect((await global.active('kate', at(2)))?.reason).toBe('INC-2');
+    });
+
+    it('lengthened in the one-Region table: the global table gets the longer quarantine', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('liam', at(1), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.put(request('liam', UNTIL_RELEASED, 'offboarded'), at(0.5));
+
+      await secondPass();
+
+      expect((await global.active('liam', at(24 * 365)))?.reason).toBe('offboarded');
+    });
+
+    it('released in the global table after the one-Region entry was written: stays released', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('mona', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.release('mona', release, at(0.5));
+
+      await secondPass();
+
+      expect(await global.active('mona', at(1))).toBeUndefined();
+      expect((await itemsOf(GLOBAL)).get(quarantineKey('mona'))?.released?.M?.by).toEqual({ S: 'secops' });
+    });
+
+    it('quarantined for longer in the global table since: the longer one stays, even against a later, shorter write', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('nina', at(1), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.put(request('nina', UNTIL_RELEASED, 'offboarded'), at(0.5));
+      await oneRegion.put(request('nina', at(2), 'INC-2'), at(1));
+
+      await secondPass();
+
+      expect((await global.active('nina', at(24 * 365)))?.reason).toBe('offboarded');
+    });
+
+    it('released in the one-Region table only: the global table keeps the person out (a release is never carried over an active entry)', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(request('omar', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.release('omar', release, at(0.5));
+
+      await secondPass();
+
+      expect((await global.active('omar', at(1)))?.reason).toBe('INC-1');
+    });
+  });
+
   it.each([{ label: 'Update' as const }, { label: 'Delete' as const }])(
     'on $label copies nothing and deletes nothing',
     async ({ label }) => {
