@@ -17,6 +17,21 @@ export interface CarryOverRequest {
   keyPrefix?: string;
   /** Items per Scan page; DynamoDB's own page (1 MB) when not given. */
   pageSize?: number;
+  /** Epoch milliseconds after which no page is read and no write started: the copy stops there. */
+  deadline?: number;
+}
+
+/** The copy reached its deadline before the end of the table; what it copied stays copied. */
+export class CarryOverDeadlineError extends Error {
+  override readonly name = 'CarryOverDeadlineError';
+  constructor(
+    request: CarryOverRequest,
+    readonly result: CarryOverResult,
+  ) {
+    super(
+      `stopped before the function's timeout, having copied ${result.copied} of the ${result.scanned} items read so far from ${request.from} into ${request.to}`,
+    );
+  }
 }
 
 export interface CarryOverResult {
@@ -90,10 +105,14 @@ export async function carryOverItems(
   dynamodb: DynamoDBClient,
   request: CarryOverRequest,
 ): Promise<CarryOverResult> {
-  const { from, to, keyPrefix, pageSize } = request;
+  const { from, to, keyPrefix, pageSize, deadline = Number.POSITIVE_INFINITY } = request;
   const result: CarryOverResult = { scanned: 0, copied: 0, alreadyPresent: 0, pages: 0 };
+  const inTime = () => {
+    if (Date.now() >= deadline) throw new CarryOverDeadlineError(request, result);
+  };
   let startKey: Item | undefined;
   do {
+    inTime();
     const page = await callTable(from, 'Scan', () =>
       dynamodb.send(
         new ScanCommand({
@@ -115,6 +134,7 @@ export async function carryOverItems(
     const items = page.Items ?? [];
     result.scanned += items.length;
     for (let i = 0; i < items.length; i += PARALLEL_WRITES) {
+      inTime();
       const written = await Promise.all(
         items.slice(i, i + PARALLEL_WRITES).map((Item) =>
           writeIf(to, 'PutItem', () =>

@@ -373,14 +373,29 @@ describe('two Regions', () => {
       }
     });
 
-    it('may only scan the one-Region table, put items into the global table, and use their key', () => {
+    it('answers within its function’s timeout, and CloudFormation waits for it no longer than that and a minute, not an hour', () => {
+      expect(resources[carryOverFunction]?.Properties.Timeout).toBe(900);
+      for (const copy of [beforeSwitch, afterSwitch])
+        expect(resources[copy]?.Properties.ServiceTimeout).toBe('960');
+    });
+
+    it('knows its own stack, to refuse the events of any other', () => {
+      expect(resources[carryOverFunction]?.Properties.Environment.Variables.STACK_ID).toEqual({
+        Ref: 'AWS::StackId',
+      });
+    });
+
+    it('may only scan and put items into the one-Region table and the global table (to copy there, and back on removal), and use their key', () => {
       const statements = policiesOf(home, /^QuarantineCarryOverRole/);
       const onTables = statements.filter((s) =>
         [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
       );
       expect(onTables).toEqual([
-        { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [oneRegionTable, 'Arn'] } },
-        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [globalTable, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem', 'dynamodb:Scan'],
+          Resource: [{ 'Fn::GetAtt': [globalTable, 'Arn'] }, { 'Fn::GetAtt': [oneRegionTable, 'Arn'] }],
+        },
       ]);
       const onKeys = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
       // Both tables are encrypted with the home Region's quarantine key, and only with it.
