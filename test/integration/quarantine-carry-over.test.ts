@@ -43,6 +43,15 @@ const itemsOf = async (tableName: string): Promise<Map<string, Record<string, At
 const putRaw = (tableName: string, item: Record<string, AttributeValue>) =>
   client.send(new PutItemCommand({ TableName: tableName, Item: item }));
 
+/** A quarantine as the evictor asks for it, its alert's id the reason. */
+const quarantineRequest = (username: string, expiresAt: number, reason: string) => ({
+  username,
+  expiresAt,
+  reason,
+  trigger: 'GuardDuty',
+  correlationId: reason,
+});
+
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1';
 /** What the function answered on Create, which CloudFormation sends back on every later event. */
 const PHYSICAL_ID = 'client-vpn-evictor-QuarantineCarryOverBeforeSwitchF9B21BE3';
@@ -154,22 +163,15 @@ describe('the carry-over custom resource (bundle)', () => {
     const at = (hours: number) => NOW + hours * HOUR;
     const stores = () =>
       [new DynamoDbQuarantineStore(client, ONE_REGION), new DynamoDbQuarantineStore(client, GLOBAL)] as const;
-    const request = (username: string, expiresAt: number, reason: string) => ({
-      username,
-      expiresAt,
-      reason,
-      trigger: 'GuardDuty',
-      correlationId: reason,
-    });
     const release = { by: 'secops', reason: 'cleared', correlationId: 'release-1' };
 
     it('released in the global table, then quarantined again in the one-Region table: active again', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('ivan', at(2), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('ivan', at(2), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
       await global.release('ivan', release, at(0.5));
       // An invocation of before the switch: the one-Region table had no release, so it writes over its entry.
-      await oneRegion.put(request('ivan', at(3), 'INC-2'), at(1));
+      await oneRegion.put(quarantineRequest('ivan', at(3), 'INC-2'), at(1));
 
       expect((await secondPass())?.Status).toBe('SUCCESS');
 
@@ -178,13 +180,13 @@ describe('the carry-over custom resource (bundle)', () => {
 
     it('released and quarantined again in the one-Region table, or expired and quarantined again: active again', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('judy', at(2), 'INC-1'), at(0));
-      await oneRegion.put(request('kate', at(0.5), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('judy', at(2), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('kate', at(0.5), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
       await oneRegion.release('judy', release, at(0.5));
-      await oneRegion.put(request('judy', at(1.5), 'INC-2'), at(1));
+      await oneRegion.put(quarantineRequest('judy', at(1.5), 'INC-2'), at(1));
       // kate's expired (TTL deletes it days later); a new alert quarantines her again.
-      await oneRegion.put(request('kate', at(3), 'INC-2'), at(1));
+      await oneRegion.put(quarantineRequest('kate', at(3), 'INC-2'), at(1));
       await global.release('judy', release, at(0.6));
 
       await secondPass();
@@ -195,9 +197,9 @@ describe('the carry-over custom resource (bundle)', () => {
 
     it('lengthened in the one-Region table: the global table gets the longer quarantine', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('liam', at(1), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('liam', at(1), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
-      await oneRegion.put(request('liam', UNTIL_RELEASED, 'offboarded'), at(0.5));
+      await oneRegion.put(quarantineRequest('liam', UNTIL_RELEASED, 'offboarded'), at(0.5));
 
       await secondPass();
 
@@ -206,7 +208,7 @@ describe('the carry-over custom resource (bundle)', () => {
 
     it('released in the global table after the one-Region entry was written: stays released', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('mona', at(2), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('mona', at(2), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
       await global.release('mona', release, at(0.5));
 
@@ -218,10 +220,10 @@ describe('the carry-over custom resource (bundle)', () => {
 
     it('quarantined for longer in the global table since: the longer one stays, even against a later, shorter write', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('nina', at(1), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('nina', at(1), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
-      await global.put(request('nina', UNTIL_RELEASED, 'offboarded'), at(0.5));
-      await oneRegion.put(request('nina', at(2), 'INC-2'), at(1));
+      await global.put(quarantineRequest('nina', UNTIL_RELEASED, 'offboarded'), at(0.5));
+      await oneRegion.put(quarantineRequest('nina', at(2), 'INC-2'), at(1));
 
       await secondPass();
 
@@ -230,7 +232,7 @@ describe('the carry-over custom resource (bundle)', () => {
 
     it('released in the one-Region table only: the global table keeps the person out (a release is never carried over an active entry)', async () => {
       const [oneRegion, global] = stores();
-      await oneRegion.put(request('omar', at(2), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('omar', at(2), 'INC-1'), at(0));
       await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
       await oneRegion.release('omar', release, at(0.5));
 
@@ -283,25 +285,18 @@ describe('the carry-over custom resource (bundle)', () => {
       await createQuarantineTable(client, FROM);
       await createQuarantineTable(client, TO);
     });
-    const request = (username: string, expiresAt: number, reason: string) => ({
-      username,
-      expiresAt,
-      reason,
-      trigger: 'GuardDuty',
-      correlationId: reason,
-    });
 
     it('copies the quarantine entries written in the global table since back into the one-Region table, newer winning, and nothing else', async () => {
       const [oneRegion, global] = [
         new DynamoDbQuarantineStore(client, FROM),
         new DynamoDbQuarantineStore(client, TO),
       ];
-      await oneRegion.put(request('pat', NOW + 60_000, 'INC-1'), NOW);
-      await oneRegion.put(request('quinn', NOW + 60_000, 'INC-1'), NOW);
+      await oneRegion.put(quarantineRequest('pat', NOW + 60_000, 'INC-1'), NOW);
+      await oneRegion.put(quarantineRequest('quinn', NOW + 60_000, 'INC-1'), NOW);
       await deploy('Create', { FromTableName: FROM, ToTableName: TO });
       // Since the switch, in the global table: a new quarantine, a lengthened one, a release, and a lease.
-      await global.put(request('rita', NOW + 120_000, 'INC-2'), NOW + 1_000);
-      await global.put(request('pat', UNTIL_RELEASED, 'offboarded'), NOW + 1_000);
+      await global.put(quarantineRequest('rita', NOW + 120_000, 'INC-2'), NOW + 1_000);
+      await global.put(quarantineRequest('pat', UNTIL_RELEASED, 'offboarded'), NOW + 1_000);
       await global.release('quinn', { by: 'secops', reason: 'cleared', correlationId: 'r' }, NOW + 1_000);
       await putRaw(TO, { [PK]: { S: 'lease#mass-disconnect#us-east-1' } });
 

@@ -27,39 +27,31 @@ const eventFor = (url: string) => ({
   ResourceProperties: {},
 });
 
+/** Answers once through a presigned URL that answers `status`. */
+async function answerThrough(status: number) {
+  const presigned = await presignedUrlAnswering(status);
+  try {
+    return await answerCloudFormation(eventFor(presigned.url), {
+      status: 'SUCCESS',
+      reason: 'copied',
+      physicalResourceId: 'id',
+    });
+  } finally {
+    await presigned.close();
+  }
+}
+
 describe('answerCloudFormation', () => {
   it.each([
     { label: 'refused (403)', status: 403 },
     { label: 'a server error (500)', status: 500 },
   ])('throws when the answer is $label, so that the function fails and is retried', async ({ status }) => {
-    const presigned = await presignedUrlAnswering(status);
-    try {
-      await expect(
-        answerCloudFormation(eventFor(presigned.url), {
-          status: 'SUCCESS',
-          reason: 'copied',
-          physicalResourceId: 'id',
-        }),
-      ).rejects.toThrow(
-        `CloudFormation refused the answer for QuarantineCarryOverBeforeSwitchF9B21BE3 with HTTP ${status}`,
-      );
-    } finally {
-      await presigned.close();
-    }
+    await expect(answerThrough(status)).rejects.toThrow(
+      `CloudFormation refused the answer for QuarantineCarryOverBeforeSwitchF9B21BE3 with HTTP ${status}`,
+    );
   });
 
   it('resolves when CloudFormation takes the answer', async () => {
-    const presigned = await presignedUrlAnswering(200);
-    try {
-      await expect(
-        answerCloudFormation(eventFor(presigned.url), {
-          status: 'FAILED',
-          reason: 'r',
-          physicalResourceId: 'id',
-        }),
-      ).resolves.toBeUndefined();
-    } finally {
-      await presigned.close();
-    }
+    await expect(answerThrough(200)).resolves.toBeUndefined();
   });
 });
