@@ -24,9 +24,11 @@ export class CarryOverRequestError extends Error {
 
 /**
  * Time kept back from the function's timeout to answer CloudFormation: the copy stops at the deadline and the
- * function answers FAILED with what it copied, rather than being ended by Lambda without an answer.
+ * function answers FAILED with what it copied, rather than being ended by Lambda without an answer. It covers the
+ * writes already started (the client's budget: 5 attempts of at most 6 s, and their back-off) and the answer's PUT
+ * (10 s at most).
  */
-const ANSWER_MARGIN_MS = 30_000;
+const ANSWER_MARGIN_MS = 60_000;
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
