@@ -16,6 +16,11 @@ export interface ConnectHandlerProps {
   settings: DeploymentSettings;
   /** The quarantine table, or its replica, in this stack's Region. */
   table: dynamodb.ITable;
+  /**
+   * Every table the handler may read and its attachment write, in the same way: `table`'s by default. In the home
+   * Region while the one-Region table stays beside the global table, that one's too (QuarantineTable.tableArns).
+   */
+  tableArns?: readonly string[];
   /** The key that encrypts the table there. */
   tableKey: kms.IKey;
   /** The endpoints it keeps people out of, as EC2 knows them in this stack's Region (a handler serves its own). */
@@ -44,8 +49,10 @@ export class ConnectHandler extends Construct {
   /** What the endpoints point at: the `live` alias with provisioned concurrency, else the function. */
   readonly arn: string;
 
-  constructor(scope: Construct, id: string, { settings, table, tableKey, endpointIds }: ConnectHandlerProps) {
+  constructor(scope: Construct, id: string, props: ConnectHandlerProps) {
     super(scope, id);
+    const { settings, table, tableKey, endpointIds } = props;
+    const tableArns = [...(props.tableArns ?? [table.tableArn])];
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'client-vpn-evictor connect handler: reads the quarantine table, nothing else',
@@ -54,7 +61,7 @@ export class ConnectHandler extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadQuarantineOnly',
         actions: ['dynamodb:GetItem'],
-        resources: [table.tableArn],
+        resources: tableArns,
         // The handler reads a user's and a certificate's entry, both keyed `quarantine#...`: never a lease, a
         // session's sweep state or a record of deliveries, which share the table.
         conditions: {
@@ -104,7 +111,7 @@ export class ConnectHandler extends Construct {
       this.arn = this.function.functionArn;
     }
 
-    if (settings.attachConnectHandler) this.attach(settings, table, tableKey, endpointIds);
+    if (settings.attachConnectHandler) this.attach(settings, table, tableArns, tableKey, endpointIds);
     else if (settings.accessHours) {
       // The end-of-day disconnect runs either way; only an attached handler keeps people out until the window opens.
       Annotations.of(this).addWarningV2(
@@ -117,6 +124,7 @@ export class ConnectHandler extends Construct {
   private attach(
     settings: DeploymentSettings,
     table: dynamodb.ITable,
+    tableArns: string[],
     tableKey: kms.IKey,
     endpointIds: readonly string[],
   ) {
@@ -154,7 +162,7 @@ export class ConnectHandler extends Construct {
       new iam.PolicyStatement({
         sid: 'OwnAttachmentRecordsOnly',
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        resources: [table.tableArn],
+        resources: tableArns,
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['attachment#*'] } },
       }),
     );

@@ -123,7 +123,12 @@ export class EvictorStack extends Stack {
 
     // Each other Region with endpoints gets a replica of the table, and a connect handler of its own (app.ts).
     const replicaKeys = props.replicaKeys ?? new Map<string, kms.IKey>();
-    const { table, key: tableKey, oneRegionTable } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
+    const {
+      table,
+      tableArns,
+      key: tableKey,
+      oneRegionTable,
+    } = new QuarantineTable(this, 'Quarantine', { replicaKeys });
     // Going from one Region to two: the one-Region table's items are copied into the global table before anything
     // switches to it (quarantine-carry-over.ts).
     const carryOver = oneRegionTable
@@ -155,7 +160,7 @@ export class EvictorStack extends Stack {
         new iam.PolicyStatement({
           sid: `Evictor${family.charAt(0).toUpperCase()}${family.slice(1)}ItemsOnly`,
           actions: actions.map((action) => `dynamodb:${action}`),
-          resources: [table.tableArn],
+          resources: tableArns,
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } },
         }),
       );
@@ -368,6 +373,7 @@ export class EvictorStack extends Stack {
     this.connectHandler = new ConnectHandler(this, 'ConnectHandler', {
       settings,
       table,
+      tableArns,
       tableKey,
       endpointIds: endpointsByRegion(settings.endpointIds).get(undefined) ?? [],
     });

@@ -1,4 +1,4 @@
-import { CustomResource, Duration } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -19,11 +19,15 @@ export interface QuarantineCarryOverProps {
 
 const RESOURCE_TYPE = 'Custom::QuarantineCarryOver';
 
+/** Lambda's longest run: the function answers FAILED before it, with what it copied (carry-over-entry.ts). */
+const FUNCTION_TIMEOUT = Duration.minutes(15);
+
 /**
  * Carries the one-Region table's items (quarantine entries, the attachment's records, the sweep's state, the lease,
  * the record of deliveries) over into the global table, in the deploy that goes from one Region to two, so that
- * nobody quarantined can connect again. A custom resource copies on Create only, never overwriting what the global
- * table holds; it never copies again and never deletes.
+ * nobody quarantined can connect again. A custom resource copies on Create (and on an Update that names other
+ * tables), a quarantine entry replacing the global table's only when it is newer; on Delete (a rollback, or going
+ * back to one Region) it copies the quarantine entries back the same way. It never deletes an item.
  *
  * `beforeSwitch` copies every item; whatever uses the table's name must depend on it, so that it switches to the
  * global table only once the copy is there. `afterSwitch` copies again, after them, the quarantine entries only:
@@ -40,20 +44,22 @@ export class QuarantineCarryOver extends Construct {
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description:
-        'client-vpn-evictor: copies the one-Region quarantine table into the global table, adding only',
+        'client-vpn-evictor: copies the one-Region quarantine table into the global table, and back on removal',
     });
-    props.from.grant(role, 'dynamodb:Scan');
-    props.to.grant(role, 'dynamodb:PutItem');
+    // Each way: scan one table, put into the other.
+    for (const table of [props.from, props.to]) table.grant(role, 'dynamodb:Scan', 'dynamodb:PutItem');
     props.key.grantEncryptDecrypt(role);
     const logGroup = yearOfLogs(this, 'Logs');
     logGroup.grantWrite(role);
     const fn = customResourceFunction(this, 'Function', 'carry-over-entry.ts', {
-      description: 'Copies the one-Region quarantine table into the global table, once, never overwriting',
+      description: 'Copies the one-Region quarantine table into the global table, newer entries winning',
       memorySize: 256,
       // A one-Region table holds some thousands of items, copied in seconds; throttled writes are retried.
-      timeout: Duration.minutes(15),
+      timeout: FUNCTION_TIMEOUT,
       role,
       logGroup,
+      // It acts only on events of its own stack: a direct invoke cannot have it copy between other tables.
+      environment: { STACK_ID: Stack.of(this).stackId },
     });
     acknowledgeKeyGrant(role, 'reading the one-Region table and writing the global table');
     this.serviceToken = fn.functionArn;
@@ -71,6 +77,8 @@ export class QuarantineCarryOver extends Construct {
     return new CustomResource(this, id, {
       serviceToken: this.serviceToken,
       resourceType: RESOURCE_TYPE,
+      // CloudFormation waits for an answer no longer than the function can run, not its default hour.
+      serviceTimeout: FUNCTION_TIMEOUT.plus(Duration.minutes(1)),
       properties: {
         FromTableName: this.props.from.tableName,
         ToTableName: this.props.to.tableName,

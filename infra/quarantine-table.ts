@@ -36,6 +36,12 @@ export class QuarantineTable extends Construct {
    * two Regions: on demand, it costs nothing while empty.
    */
   readonly oneRegionTable?: dynamodb.Table;
+  /**
+   * The tables the functions may use: `table`, and the one-Region table while it stays beside the global table, so
+   * that an invocation started before the deploy switched them to the global table still reads and writes the
+   * one-Region table (the carry-over's second copy takes what it wrote there).
+   */
+  readonly tableArns: string[];
   readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: QuarantineTableProps = {}) {
@@ -66,6 +72,7 @@ export class QuarantineTable extends Construct {
     });
     if (replicaKeys.length === 0) {
       this.table = oneRegionTable;
+      this.tableArns = [oneRegionTable.tableArn];
       return;
     }
     this.oneRegionTable = oneRegionTable;
@@ -81,6 +88,7 @@ export class QuarantineTable extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: replicaKeys.map(([region]) => ({ region })),
     });
+    this.tableArns = [this.table.tableArn, oneRegionTable.tableArn];
   }
 }
 

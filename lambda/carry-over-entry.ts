@@ -1,6 +1,8 @@
+import type { Context } from 'aws-lambda';
 import { answerCloudFormation, type CustomResourceEvent } from './adapters/cloudformation-response';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { type CarryOverRequest, carryOverItems } from './adapters/quarantine-carry-over';
+import { QUARANTINE_TABLE } from './adapters/quarantine-table';
 import { logger } from './observability';
 
 /** CloudFormation passes custom resource properties as strings. */
@@ -19,6 +21,14 @@ export type CarryOverEvent = CustomResourceEvent<CarryOverProperties>;
 export class CarryOverRequestError extends Error {
   override readonly name = 'CarryOverRequestError';
 }
+
+/**
+ * Time kept back from the function's timeout to answer CloudFormation: the copy stops at the deadline and the
+ * function answers FAILED with what it copied, rather than being ended by Lambda without an answer. It covers the
+ * writes already started (the client's budget: 5 attempts of at most 6 s, and their back-off) and the answer's PUT
+ * (10 s at most).
+ */
+const ANSWER_MARGIN_MS = 60_000;
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
@@ -43,26 +53,57 @@ function requestOf(props: CarryOverProperties | undefined): CarryOverRequest {
 }
 
 /**
- * The custom resource that carries the one-Region quarantine table's items over into the global table, once, when
- * a deployment goes from one Region to two: on Create only. An Update or a Delete copies nothing and deletes
- * nothing, so that no later deployment copies stale items again and removing the stack leaves both tables as they
- * are. It answers CloudFormation on every path, and a failure fails the deployment before any function switches
- * to the global table.
+ * Only the stack that made this function may have it copy: a direct invoke naming other tables is refused. The
+ * stack sets STACK_ID to its own id.
  */
-export async function handler(event: CarryOverEvent): Promise<void> {
-  const physicalResourceId = `client-vpn-evictor-${event.LogicalResourceId}`;
-  if (event.RequestType !== 'Create') {
-    logger.info('quarantine carry-over: nothing to do', { requestType: event.RequestType });
-    await answerCloudFormation(event, {
-      status: 'SUCCESS',
-      reason: 'nothing copied: the carry-over runs once, when it is created',
-      physicalResourceId,
-    });
+function refuseOtherStacks(event: CarryOverEvent): void {
+  const own = process.env.STACK_ID;
+  if (event.StackId !== own) {
+    throw new CarryOverRequestError(
+      `the event is from stack ${event.StackId}, not this function's stack ${own}: nothing was copied`,
+    );
+  }
+}
+
+const tablesChanged = (event: CarryOverEvent): boolean =>
+  event.OldResourceProperties?.FromTableName !== event.ResourceProperties?.FromTableName ||
+  event.OldResourceProperties?.ToTableName !== event.ResourceProperties?.ToTableName;
+
+const reasonOf = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
+
+/**
+ * The custom resource that carries the one-Region quarantine table's items over into the global table when a
+ * deployment goes from one Region to two: on Create, and on an Update that names other tables (the global table
+ * replaced), which copies as Create does. An Update that names the same tables copies nothing, so that no later
+ * deployment copies stale items again. A Delete (the rollback of the deploy that created it, or going back to one
+ * Region) copies the quarantine entries back from the global table into the one-Region table, newer winning as on
+ * the way there, so that no quarantine written in the global table is lost; it never fails, so that the stack is
+ * never left unable to delete. It answers CloudFormation on every path, before the function's timeout, and a
+ * failure of a copy there fails the deployment before any function switches to the global table.
+ */
+export async function handler(event: CarryOverEvent, context: Context): Promise<void> {
+  const physicalResourceId =
+    event.RequestType === 'Create'
+      ? `client-vpn-evictor-${event.LogicalResourceId}`
+      : (event.PhysicalResourceId ?? `client-vpn-evictor-${event.LogicalResourceId}`);
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
+  if (event.RequestType === 'Delete') {
+    await copyBack(event, physicalResourceId, deadline);
     return;
   }
   try {
+    refuseOtherStacks(event);
     const request = requestOf(event.ResourceProperties);
-    const result = await carryOverItems(createDynamoDbClient(EVICTOR_BUDGET), request);
+    if (event.RequestType === 'Update' && !tablesChanged(event)) {
+      logger.info('quarantine carry-over: nothing to do', { requestType: event.RequestType });
+      await answerCloudFormation(event, {
+        status: 'SUCCESS',
+        reason: `nothing copied: ${request.from} was copied into ${request.to} when this was created`,
+        physicalResourceId,
+      });
+      return;
+    }
+    const result = await carryOverItems(createDynamoDbClient(EVICTOR_BUDGET), { ...request, deadline });
     logger.info('quarantine carried over', { ...request, ...result });
     await answerCloudFormation(event, {
       status: 'SUCCESS',
@@ -75,8 +116,33 @@ export async function handler(event: CarryOverEvent): Promise<void> {
       },
     });
   } catch (error) {
-    const reason = `${(error as Error).name}: ${(error as Error).message}`;
+    const reason = reasonOf(error);
     logger.error('quarantine carry-over failed', { reason });
     await answerCloudFormation(event, { status: 'FAILED', reason, physicalResourceId });
   }
+}
+
+/** The Delete: the global table's quarantine entries back into the one-Region table. Always SUCCESS. */
+async function copyBack(event: CarryOverEvent, physicalResourceId: string, deadline: number): Promise<void> {
+  let reason: string;
+  try {
+    refuseOtherStacks(event);
+    const there = requestOf(event.ResourceProperties);
+    const request = {
+      from: there.to,
+      to: there.from,
+      keyPrefix: QUARANTINE_TABLE.keyPrefixes.quarantine,
+      deadline,
+    };
+    const result = await carryOverItems(createDynamoDbClient(EVICTOR_BUDGET), request);
+    logger.info('quarantine carried back', { ...request, ...result });
+    reason = `copied ${result.copied} of ${result.scanned} quarantine entries from ${request.from} back into ${request.to} (${result.alreadyPresent} already there, left as they were)`;
+  } catch (error) {
+    reason =
+      error instanceof CarryOverRequestError
+        ? reasonOf(error)
+        : `copying back into ${event.ResourceProperties?.FromTableName} failed, and the deletion goes on: ${reasonOf(error)}`;
+    logger.error('quarantine carry-back failed; the deletion goes on', { reason });
+  }
+  await answerCloudFormation(event, { status: 'SUCCESS', reason, physicalResourceId });
 }

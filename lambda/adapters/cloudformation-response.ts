@@ -20,6 +20,13 @@ export interface CustomResourceAnswer {
   data?: Record<string, string>;
 }
 
+/** The answer did not reach CloudFormation: the function fails, and Lambda's retry answers again. */
+export class CloudFormationAnswerError extends Error {
+  override readonly name = 'CloudFormationAnswerError';
+}
+
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /**
  * Answers CloudFormation at the presigned URL of the event. A custom resource's function must answer on every
  * path, so that a failure fails the deployment with its reason instead of leaving the stack waiting for an hour.
@@ -28,8 +35,10 @@ export async function answerCloudFormation(
   event: CustomResourceEvent<unknown>,
   answer: CustomResourceAnswer,
 ): Promise<void> {
-  await fetch(event.ResponseURL, {
+  const response = await fetch(event.ResponseURL, {
     method: 'PUT',
+    // A PUT that hangs must not hold the function until its timeout: it fails, and is logged.
+    signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     // The presigned URL is signed for an empty content type.
     headers: { 'content-type': '' },
     body: JSON.stringify({
@@ -42,4 +51,9 @@ export async function answerCloudFormation(
       ...(answer.data ? { Data: answer.data } : {}),
     }),
   });
+  if (!response.ok) {
+    throw new CloudFormationAnswerError(
+      `CloudFormation refused the answer for ${event.LogicalResourceId} with HTTP ${response.status}`,
+    );
+  }
 }

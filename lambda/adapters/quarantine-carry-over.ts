@@ -11,12 +11,27 @@ import { QUARANTINE_TABLE } from './quarantine-table';
 export interface CarryOverRequest {
   /** The one-Region table: only scanned. */
   from: string;
-  /** The global table (its replica in this Region): items are only added, never overwritten. */
+  /** The global table (its replica in this Region): items are added, and quarantine entries replaced by newer ones. */
   to: string;
   /** Only the items whose key starts with this; every item when not given. */
   keyPrefix?: string;
   /** Items per Scan page; DynamoDB's own page (1 MB) when not given. */
   pageSize?: number;
+  /** Epoch milliseconds after which no page is read and no write started: the copy stops there. */
+  deadline?: number;
+}
+
+/** The copy reached its deadline before the end of the table; what it copied stays copied. */
+export class CarryOverDeadlineError extends Error {
+  override readonly name = 'CarryOverDeadlineError';
+  constructor(
+    request: CarryOverRequest,
+    readonly result: CarryOverResult,
+  ) {
+    super(
+      `stopped before the function's timeout, having copied ${result.copied} of the ${result.scanned} items read so far from ${request.from} into ${request.to}`,
+    );
+  }
 }
 
 export interface CarryOverResult {
@@ -24,12 +39,51 @@ export interface CarryOverResult {
   scanned: number;
   /** Items written into the global table. */
   copied: number;
-  /** Items the global table already had under their key, left as they are there. */
+  /** Items the global table already had under their key, as new or newer there, left as they are. */
   alreadyPresent: number;
   pages: number;
 }
 
+type Item = Record<string, AttributeValue>;
+
 const PK = QUARANTINE_TABLE.partitionKey.name;
+
+/** Every item is added where the target has nothing under its key. */
+const ADD_ONLY = {
+  ConditionExpression: 'attribute_not_exists(#pk)',
+  ExpressionAttributeNames: { '#pk': PK },
+};
+
+/**
+ * How a quarantine entry of the source is written: over the target's entry too, when the source's is newer.
+ * The store writes a whole entry at each quarantine, with `quarantinedAt` set to the time of that write (a
+ * lengthened quarantine is such a write), and a release only adds `released` (with its time) to the entry. So the
+ * source's entry is newer when it was written after the target's was, and after any release of the target's. And,
+ * as the store itself never shortens an active quarantine, it replaces a target entry that is not released only
+ * with one that ends no sooner. A released source entry is only added, never written over an entry: a release
+ * carried over an active quarantine would let someone in on an older word (the person stays out; release again).
+ */
+function writeOf(item: Item) {
+  const quarantinedAt = item.quarantinedAt?.N;
+  const expiresAt = item.expiresAt?.N;
+  const isQuarantineEntry = item[PK]?.S?.startsWith(QUARANTINE_TABLE.keyPrefixes.quarantine);
+  if (!isQuarantineEntry || item.released || quarantinedAt === undefined || expiresAt === undefined)
+    return ADD_ONLY;
+  return {
+    ConditionExpression:
+      'attribute_not_exists(#pk) OR (#quarantinedAt < :quarantinedAt' +
+      ' AND (attribute_not_exists(#released) OR #released.#at < :quarantinedAt)' +
+      ' AND (attribute_exists(#released) OR #expiresAt <= :expiresAt))',
+    ExpressionAttributeNames: {
+      '#pk': PK,
+      '#quarantinedAt': 'quarantinedAt',
+      '#released': 'released',
+      '#at': 'at',
+      '#expiresAt': 'expiresAt',
+    },
+    ExpressionAttributeValues: { ':quarantinedAt': { N: quarantinedAt }, ':expiresAt': { N: expiresAt } },
+  };
+}
 
 /**
  * Writes at a time: a one-Region table holds hundreds to a few thousand items (quarantine entries, the sweep's
@@ -39,9 +93,11 @@ const PK = QUARANTINE_TABLE.partitionKey.name;
 const PARALLEL_WRITES = 8;
 
 /**
- * Copies every item of the one-Region quarantine table into the global table, each by a conditional put that
- * never overwrites: whatever the global table already holds under a key (an entry the evictor wrote there since,
- * a release) is newer than the copy, and stays. The Scan is consistent, so an item written before a page is read
+ * Copies every item of the one-Region quarantine table into the global table, each by a conditional put: an item
+ * the global table does not have is added; a quarantine entry replaces the global table's only when it is newer
+ * (`writeOf`), so that a quarantine written, renewed or lengthened in the one-Region table since the first copy
+ * carries over, and a release or a longer quarantine written in the global table since stays. Any other item the
+ * global table already has stays as it is there. The Scan is consistent, so an item written before a page is read
  * is on that page. Any failed write fails the whole carry-over, so that a deployment never switches to a global
  * table that misses entries without saying so.
  */
@@ -49,10 +105,14 @@ export async function carryOverItems(
   dynamodb: DynamoDBClient,
   request: CarryOverRequest,
 ): Promise<CarryOverResult> {
-  const { from, to, keyPrefix, pageSize } = request;
+  const { from, to, keyPrefix, pageSize, deadline = Number.POSITIVE_INFINITY } = request;
   const result: CarryOverResult = { scanned: 0, copied: 0, alreadyPresent: 0, pages: 0 };
-  let startKey: Record<string, AttributeValue> | undefined;
+  const inTime = () => {
+    if (Date.now() >= deadline) throw new CarryOverDeadlineError(request, result);
+  };
+  let startKey: Item | undefined;
   do {
+    inTime();
     const page = await callTable(from, 'Scan', () =>
       dynamodb.send(
         new ScanCommand({
@@ -74,6 +134,7 @@ export async function carryOverItems(
     const items = page.Items ?? [];
     result.scanned += items.length;
     for (let i = 0; i < items.length; i += PARALLEL_WRITES) {
+      inTime();
       const written = await Promise.all(
         items.slice(i, i + PARALLEL_WRITES).map((Item) =>
           writeIf(to, 'PutItem', () =>
@@ -81,8 +142,7 @@ export async function carryOverItems(
               new PutItemCommand({
                 TableName: to,
                 Item,
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': PK },
+                ...writeOf(Item),
               }),
             ),
           ),

@@ -225,15 +225,17 @@ describe('two Regions', () => {
       expect.arrayContaining([arnOf('home', A), arnOf('eu-west-1', B), arnOf('eu-west-1', C)]),
     );
     expect(ec2?.Resource).toHaveLength(3);
-    // It writes the home replica only: DynamoDB replicates.
+    // It writes the home replica only: DynamoDB replicates. (And the one-Region table the stack keeps beside it,
+    // for the invocations of before the switch: "carrying the one-Region table over", below.)
     const table = policiesOf(home, /^EvictorRole/).filter((s) =>
       [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
     );
     expect(table.length).toBeGreaterThan(0);
     for (const statement of table) {
-      expect(statement.Resource).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/^QuarantineGlobalTable/), 'Arn'],
-      });
+      expect(statement.Resource).toEqual([
+        { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineGlobalTable/), 'Arn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineTable/), 'Arn'] },
+      ]);
     }
   });
 
@@ -350,14 +352,50 @@ describe('two Regions', () => {
       );
     });
 
-    it('may only scan the one-Region table, put items into the global table, and use their key', () => {
+    it('lets the evictor, the connect handler and the attachment do on the one-Region table exactly what they may do on the global table, so that invocations of before the switch still write there', () => {
+      /** Each statement on the global table, and every statement that names the one-Region table. */
+      const onTables = (role: RegExp) => {
+        const statements = policiesOf(home, role);
+        const names = (s: { Resource: unknown }, table: string) =>
+          JSON.stringify(s.Resource).includes(`"${table}"`);
+        return {
+          global: statements.filter((s) => names(s, globalTable)),
+          oneRegion: statements.filter((s) => names(s, oneRegionTable)),
+        };
+      };
+      const bothTables = [{ 'Fn::GetAtt': [globalTable, 'Arn'] }, { 'Fn::GetAtt': [oneRegionTable, 'Arn'] }];
+      for (const role of [/^EvictorRole/, /^ConnectHandlerRole/, /^ConnectHandlerAttachmentRole/]) {
+        const { global, oneRegion } = onTables(role);
+        expect(global.length).toBeGreaterThan(0);
+        // The same statements (actions, key prefixes), each naming both tables, and no other on the one-Region table.
+        expect(oneRegion).toEqual(global);
+        for (const statement of global) expect(statement.Resource).toEqual(bothTables);
+      }
+    });
+
+    it('answers within its function’s timeout, and CloudFormation waits for it no longer than that and a minute, not an hour', () => {
+      expect(resources[carryOverFunction]?.Properties.Timeout).toBe(900);
+      for (const copy of [beforeSwitch, afterSwitch])
+        expect(resources[copy]?.Properties.ServiceTimeout).toBe('960');
+    });
+
+    it('knows its own stack, to refuse the events of any other', () => {
+      expect(resources[carryOverFunction]?.Properties.Environment.Variables.STACK_ID).toEqual({
+        Ref: 'AWS::StackId',
+      });
+    });
+
+    it('may only scan and put items into the one-Region table and the global table (to copy there, and back on removal), and use their key', () => {
       const statements = policiesOf(home, /^QuarantineCarryOverRole/);
       const onTables = statements.filter((s) =>
         [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
       );
       expect(onTables).toEqual([
-        { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [oneRegionTable, 'Arn'] } },
-        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [globalTable, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem', 'dynamodb:Scan'],
+          Resource: [{ 'Fn::GetAtt': [globalTable, 'Arn'] }, { 'Fn::GetAtt': [oneRegionTable, 'Arn'] }],
+        },
       ]);
       const onKeys = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
       // Both tables are encrypted with the home Region's quarantine key, and only with it.

@@ -43,18 +43,44 @@ const itemsOf = async (tableName: string): Promise<Map<string, Record<string, At
 const putRaw = (tableName: string, item: Record<string, AttributeValue>) =>
   client.send(new PutItemCommand({ TableName: tableName, Item: item }));
 
+/** A quarantine as the evictor asks for it, its alert's id the reason. */
+const quarantineRequest = (username: string, expiresAt: number, reason: string) => ({
+  username,
+  expiresAt,
+  reason,
+  trigger: 'GuardDuty',
+  correlationId: reason,
+});
+
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1';
+/** What the function answered on Create, which CloudFormation sends back on every later event. */
+const PHYSICAL_ID = 'client-vpn-evictor-QuarantineCarryOverBeforeSwitchF9B21BE3';
+const CARRY_OVER_ENV = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true',
+  // The function's own stack, as the stack sets it (Stack.of(this).stackId).
+  STACK_ID,
+};
+
 /** What CloudFormation sends the custom resource, and the answer the function gave it. */
-async function deploy(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, string>) {
+async function deploy(
+  requestType: 'Create' | 'Update' | 'Delete',
+  properties: Record<string, string>,
+  options: { old?: Record<string, string>; stackId?: string; container?: LambdaContainer } = {},
+) {
   const before = cloudFormation.responses.length;
-  const invocation = await carryOver.invoke({
+  const invocation = await (options.container ?? carryOver).invoke({
     RequestType: requestType,
     ResponseURL: cloudFormation.url,
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ClientVpnEvictor/1',
+    StackId: options.stackId ?? STACK_ID,
     RequestId: `request-${requestType}-${before}`,
     LogicalResourceId: 'QuarantineCarryOverBeforeSwitchF9B21BE3',
-    ...(requestType === 'Create' ? {} : { PhysicalResourceId: 'client-vpn-evictor-QuarantineCarryOver' }),
+    ...(requestType === 'Create' ? {} : { PhysicalResourceId: PHYSICAL_ID }),
     ResourceProperties: properties,
-    ...(requestType === 'Update' ? { OldResourceProperties: properties } : {}),
+    ...(requestType === 'Update' ? { OldResourceProperties: options.old ?? properties } : {}),
   });
   expect(invocation.error).toBeUndefined();
   expect(cloudFormation.responses).toHaveLength(before + 1);
@@ -68,14 +94,7 @@ beforeAll(async () => {
   cloudFormation = await startCloudFormationStandIn();
   carryOver = await startLambdaContainer(
     bundleEntry('lambda/carry-over-entry.ts'),
-    {
-      PATH: process.env.PATH,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: db.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
+    { ...CARRY_OVER_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.url },
     { functionName: 'ClientVpnEvictor-QuarantineCarryOver' },
   );
 }, 60_000);
@@ -136,32 +155,221 @@ describe('the carry-over custom resource (bundle)', () => {
     expect(after.get(quarantineKey('alice'))?.[ttl]).toBeDefined();
   });
 
-  it.each([{ label: 'Update' as const }, { label: 'Delete' as const }])(
-    'on $label copies nothing and deletes nothing',
-    async ({ label }) => {
-      await new DynamoDbQuarantineStore(client, ONE_REGION).put(
-        {
-          username: `erin-${label}`,
-          expiresAt: NOW + 60_000,
-          reason: 'late',
-          trigger: 't',
-          correlationId: 'c',
-        },
-        NOW,
-      );
-      const [oneRegion, global] = [await itemsOf(ONE_REGION), await itemsOf(GLOBAL)];
+  describe('carries a quarantine entry changed in the one-Region table since the first copy, the newer state winning', () => {
+    /** The second pass, after the switch: quarantine entries only. */
+    const secondPass = () =>
+      deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL, KeyPrefix: 'quarantine#' });
+    const HOUR = 3_600_000;
+    const at = (hours: number) => NOW + hours * HOUR;
+    const stores = () =>
+      [new DynamoDbQuarantineStore(client, ONE_REGION), new DynamoDbQuarantineStore(client, GLOBAL)] as const;
+    const release = { by: 'secops', reason: 'cleared', correlationId: 'release-1' };
 
-      const answer = await deploy(label, { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+    it('released in the global table, then quarantined again in the one-Region table: active again', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('ivan', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.release('ivan', release, at(0.5));
+      // An invocation of before the switch: the one-Region table had no release, so it writes over its entry.
+      await oneRegion.put(quarantineRequest('ivan', at(3), 'INC-2'), at(1));
 
-      expect(answer).toMatchObject({
-        Status: 'SUCCESS',
-        Reason: 'nothing copied: the carry-over runs once, when it is created',
-        PhysicalResourceId: 'client-vpn-evictor-QuarantineCarryOverBeforeSwitchF9B21BE3',
-      });
-      expect(await itemsOf(GLOBAL)).toEqual(global);
-      expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+      expect((await secondPass())?.Status).toBe('SUCCESS');
+
+      expect((await global.active('ivan', at(2.5)))?.reason).toBe('INC-2');
+    });
+
+    it('released and quarantined again in the one-Region table, or expired and quarantined again: active again', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('judy', at(2), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('kate', at(0.5), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.release('judy', release, at(0.5));
+      await oneRegion.put(quarantineRequest('judy', at(1.5), 'INC-2'), at(1));
+      // kate's expired (TTL deletes it days later); a new alert quarantines her again.
+      await oneRegion.put(quarantineRequest('kate', at(3), 'INC-2'), at(1));
+      await global.release('judy', release, at(0.6));
+
+      await secondPass();
+
+      expect((await global.active('judy', at(1.2)))?.reason).toBe('INC-2');
+      expect((await global.active('kate', at(2)))?.reason).toBe('INC-2');
+    });
+
+    it('lengthened in the one-Region table: the global table gets the longer quarantine', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('liam', at(1), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.put(quarantineRequest('liam', UNTIL_RELEASED, 'offboarded'), at(0.5));
+
+      await secondPass();
+
+      expect((await global.active('liam', at(24 * 365)))?.reason).toBe('offboarded');
+    });
+
+    it('released in the global table after the one-Region entry was written: stays released', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('mona', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.release('mona', release, at(0.5));
+
+      await secondPass();
+
+      expect(await global.active('mona', at(1))).toBeUndefined();
+      expect((await itemsOf(GLOBAL)).get(quarantineKey('mona'))?.released?.M?.by).toEqual({ S: 'secops' });
+    });
+
+    it('quarantined for longer in the global table since: the longer one stays, even against a later, shorter write', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('nina', at(1), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await global.put(quarantineRequest('nina', UNTIL_RELEASED, 'offboarded'), at(0.5));
+      await oneRegion.put(quarantineRequest('nina', at(2), 'INC-2'), at(1));
+
+      await secondPass();
+
+      expect((await global.active('nina', at(24 * 365)))?.reason).toBe('offboarded');
+    });
+
+    it('released in the one-Region table only: the global table keeps the person out (a release is never carried over an active entry)', async () => {
+      const [oneRegion, global] = stores();
+      await oneRegion.put(quarantineRequest('omar', at(2), 'INC-1'), at(0));
+      await deploy('Create', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+      await oneRegion.release('omar', release, at(0.5));
+
+      await secondPass();
+
+      expect((await global.active('omar', at(1)))?.reason).toBe('INC-1');
+    });
+  });
+
+  it('on an Update that names the same tables copies nothing and deletes nothing, and keeps its physical id', async () => {
+    await new DynamoDbQuarantineStore(client, ONE_REGION).put(
+      { username: 'erin', expiresAt: NOW + 60_000, reason: 'late', trigger: 't', correlationId: 'c' },
+      NOW,
+    );
+    const [oneRegion, global] = [await itemsOf(ONE_REGION), await itemsOf(GLOBAL)];
+
+    const answer = await deploy('Update', { FromTableName: ONE_REGION, ToTableName: GLOBAL });
+
+    expect(answer).toMatchObject({
+      Status: 'SUCCESS',
+      Reason: `nothing copied: ${ONE_REGION} was copied into ${GLOBAL} when this was created`,
+      PhysicalResourceId: PHYSICAL_ID,
+    });
+    expect(await itemsOf(GLOBAL)).toEqual(global);
+    expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+  });
+
+  it.each([
+    { label: 'the global table replaced', old: { FromTableName: ONE_REGION, ToTableName: GLOBAL } },
+    {
+      label: 'the one-Region table renamed',
+      old: { FromTableName: 'an-older-table', ToTableName: 'new-global' },
     },
-  );
+  ])('on an Update with $label, copies into the table it names now, as on Create', async ({ old }) => {
+    const NEW_GLOBAL = 'new-global';
+    await createQuarantineTable(client, NEW_GLOBAL).catch(() => undefined);
+    const oneRegion = await itemsOf(ONE_REGION);
+    expect(oneRegion.size).toBeGreaterThan(0);
+
+    const answer = await deploy('Update', { FromTableName: ONE_REGION, ToTableName: NEW_GLOBAL }, { old });
+
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_ID });
+    expect(answer?.Data?.Scanned).toBe(String(oneRegion.size));
+    expect([...(await itemsOf(NEW_GLOBAL)).keys()].sort()).toEqual([...oneRegion.keys()].sort());
+  });
+
+  describe('on Delete (a rollback, or going back to one Region)', () => {
+    const [FROM, TO] = ['delete-one-region', 'delete-global'];
+    beforeAll(async () => {
+      await createQuarantineTable(client, FROM);
+      await createQuarantineTable(client, TO);
+    });
+
+    it('copies the quarantine entries written in the global table since back into the one-Region table, newer winning, and nothing else', async () => {
+      const [oneRegion, global] = [
+        new DynamoDbQuarantineStore(client, FROM),
+        new DynamoDbQuarantineStore(client, TO),
+      ];
+      await oneRegion.put(quarantineRequest('pat', NOW + 60_000, 'INC-1'), NOW);
+      await oneRegion.put(quarantineRequest('quinn', NOW + 60_000, 'INC-1'), NOW);
+      await deploy('Create', { FromTableName: FROM, ToTableName: TO });
+      // Since the switch, in the global table: a new quarantine, a lengthened one, a release, and a lease.
+      await global.put(quarantineRequest('rita', NOW + 120_000, 'INC-2'), NOW + 1_000);
+      await global.put(quarantineRequest('pat', UNTIL_RELEASED, 'offboarded'), NOW + 1_000);
+      await global.release('quinn', { by: 'secops', reason: 'cleared', correlationId: 'r' }, NOW + 1_000);
+      await putRaw(TO, { [PK]: { S: 'lease#mass-disconnect#us-east-1' } });
+
+      const answer = await deploy('Delete', { FromTableName: FROM, ToTableName: TO });
+
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_ID });
+      expect((await oneRegion.active('rita', NOW + 60_000))?.reason).toBe('INC-2');
+      expect((await oneRegion.active('pat', NOW + 3_600_000))?.reason).toBe('offboarded');
+      // A release is never carried over an active entry: quinn stays out of the one-Region table until released.
+      expect((await oneRegion.active('quinn', NOW + 30_000))?.reason).toBe('INC-1');
+      expect((await itemsOf(FROM)).has('lease#mass-disconnect#us-east-1')).toBe(false);
+    });
+
+    it('answers SUCCESS even when the copy back fails, saying why, so that the stack never stays DELETE_FAILED', async () => {
+      const answer = await deploy('Delete', { FromTableName: 'no-such-table', ToTableName: TO });
+
+      expect(answer?.Status).toBe('SUCCESS');
+      expect(answer?.Reason).toMatch(
+        /^copying back into no-such-table failed, and the deletion goes on: DynamoDbStoreError: DynamoDB PutItem on table no-such-table failed with ResourceNotFoundException/,
+      );
+    });
+  });
+
+  describe('an event from another stack (an invoke by hand, naming any tables): refused, nothing written', () => {
+    const OTHER = 'arn:aws:cloudformation:us-east-1:123456789012:stack/SomeoneElse/2';
+    it.each([
+      { label: 'Create', status: 'FAILED' },
+      { label: 'Update', status: 'FAILED' },
+      { label: 'Delete', status: 'SUCCESS' },
+    ] as const)('$label answers $status', async ({ label, status }) => {
+      const [oneRegion, global] = [await itemsOf(ONE_REGION), await itemsOf(GLOBAL)];
+      await putRaw(GLOBAL, { [PK]: { S: quarantineKey(`stranger-${label}`) } });
+
+      const answer = await deploy(
+        label,
+        { FromTableName: ONE_REGION, ToTableName: GLOBAL },
+        { stackId: OTHER, old: { FromTableName: ONE_REGION, ToTableName: 'elsewhere' } },
+      );
+
+      expect(answer?.Status).toBe(status);
+      expect(answer?.Reason).toBe(
+        `CarryOverRequestError: the event is from stack ${OTHER}, not this function's stack ${STACK_ID}: nothing was copied`,
+      );
+      expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+      expect((await itemsOf(GLOBAL)).size).toBe(global.size + 1);
+    });
+  });
+
+  it('answers FAILED before the function times out, saying how far it got, when too little time is left to copy', async () => {
+    // Less time than the margin the function keeps to answer: its deadline has already passed when it starts.
+    const hurried = await startLambdaContainer(
+      bundleEntry('lambda/carry-over-entry.ts'),
+      { ...CARRY_OVER_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.url },
+      { functionName: 'ClientVpnEvictor-QuarantineCarryOver', timeoutMs: 20_000 },
+    );
+    const EMPTY = 'hurried-global';
+    await createQuarantineTable(client, EMPTY);
+    try {
+      const answer = await deploy(
+        'Create',
+        { FromTableName: ONE_REGION, ToTableName: EMPTY },
+        { container: hurried },
+      );
+
+      expect(answer?.Status).toBe('FAILED');
+      expect(answer?.Reason).toBe(
+        `CarryOverDeadlineError: stopped before the function's timeout, having copied 0 of the 0 items read so far from ${ONE_REGION} into ${EMPTY}`,
+      );
+      expect((await itemsOf(EMPTY)).size).toBe(0);
+    } finally {
+      hurried.stop();
+    }
+  });
 
   describe('refuses an event it cannot act on, with a clear reason, and writes nothing', () => {
     const EMPTY = 'ClientVpnEvictor-EmptyGlobalTable';

@@ -379,7 +379,8 @@ describe('a Region cut off', () => {
     );
     expect(byRound(rounds)).toEqual(whileCutOff({ us: 1, eu: 1 }));
     expect(rounds[0]?.continuation?.endpointIds).toEqual([EU_REF]);
-    // The quarantine is written in round 1, before any Region is touched, whatever EC2 does.
+    // The quarantine is written in round 1, once every endpoint has been listed and before any termination,
+    // whatever EC2 does.
     expect(rounds[0]?.quarantine).toEqual([expect.objectContaining({ username: ALICE, outcome: 'written' })]);
     // Rounds that retry a Region that does not answer tell nobody; the last says what all of them ended.
     expect(sns.published.map((n) => n.subject)).toEqual([
