@@ -28,7 +28,7 @@ type EventKind =
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail; sender?: AlertOrigin }
   | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
-  | { kind: 'identity-center'; call: IdentityStoreCall }
+  | { kind: 'identity-center'; call: IdentityStoreCall; account?: string }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'sweep'; detail: SweepDetail }
@@ -38,7 +38,10 @@ export class EventRejectedError extends Error {
   override readonly name: string = 'EventRejectedError';
 }
 
-/** The AWS services whose findings the evictor reads; `aws.` sources are AWS's alone, nobody else may use them. */
+/**
+ * The AWS services whose findings the evictor reads. EventBridge lets nobody but AWS put these sources; `aws.` is
+ * AWS's, but a partner event source is named `aws.partner/...`: a source is trusted by its whole name, never by `aws.`.
+ */
 export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.securityhub' } as const;
 
 /**
@@ -46,7 +49,6 @@ export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.sec
  * that made them, in the Region they went to. `DeleteUser` offboards.
  */
 export const IDENTITY_STORE = {
-  source: 'aws.identitystore',
   eventSource: 'identitystore.amazonaws.com',
   offboardingCalls: ['DeleteUser'],
 } as const;
@@ -54,17 +56,27 @@ export const IDENTITY_STORE = {
 /**
  * IAM Identity Center's SCIM endpoint, through which an external identity provider (Okta, Entra ID) provisions the
  * identity store; CloudTrail records its calls under this event source. `DeleteUser` offboards, and so does a
- * `PatchUser` that sets `active` to false. AWS documents the records but not the EventBridge `source` they arrive
- * with, so they are recognised by `detail.eventSource` under any `aws.` source (AWS's alone).
+ * `PatchUser` that sets `active` to false.
  */
 export const IDENTITY_STORE_SCIM = {
   eventSource: 'identitystore-scim.amazonaws.com',
   calls: ['DeleteUser', 'PatchUser'],
 } as const;
 
-/** A CloudTrail record of an AWS API call, as EventBridge delivers it: an `aws.` source, AWS's alone. */
-export const isCloudTrailApiCall = (source: unknown, detailType: unknown): boolean =>
-  typeof source === 'string' && source.startsWith('aws.') && detailType === DETAIL_TYPES.cloudTrailApiCall;
+/**
+ * The EventBridge sources, as prefixes, under which IAM Identity Center's CloudTrail records are taken. AWS documents
+ * `aws.identitystore` for the Identity Store API's records and no source for the SCIM endpoint's or the console's
+ * (`sso-directory`), so each prefix covers the service's names (`aws.identitystore-scim`, `aws.sso-directory`) without
+ * `aws.` alone: a partner event source is named `aws.partner/<partner>/...`, and a partner writes its own detail-type
+ * and detail, so an `aws.` prefix would let a SaaS send a "CloudTrail record" that offboards.
+ */
+export const IDENTITY_CENTER_SOURCE_PREFIXES = ['aws.identitystore', 'aws.sso'] as const;
+
+/** A CloudTrail record of an API call of IAM Identity Center, as EventBridge delivers it under an AWS source. */
+export const isIdentityCenterApiCall = (source: unknown, detailType: unknown): boolean =>
+  typeof source === 'string' &&
+  IDENTITY_CENTER_SOURCE_PREFIXES.some((prefix) => source.startsWith(prefix)) &&
+  detailType === DETAIL_TYPES.cloudTrailApiCall;
 
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
@@ -366,7 +378,7 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
           : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
             typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
             ? fields.uuid
-            : isCloudTrailApiCall(source, detailType)
+            : isIdentityCenterApiCall(source, detailType)
               ? fields.eventID
               : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
@@ -392,7 +404,7 @@ export function deliveryIdOf(event: unknown): string {
   };
   if (typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)) return String(detail.uuid);
   // CloudTrail's own id of the call's record, whichever envelope carries it.
-  if (isCloudTrailApiCall(source, detailType)) return String(detail.eventID);
+  if (isIdentityCenterApiCall(source, detailType)) return String(detail.eventID);
   return String(id);
 }
 
@@ -434,18 +446,20 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
     };
   }
-  // Any AWS API call comes this way; the policy acts on the Identity Store's and its SCIM endpoint's alone.
-  if (isCloudTrailApiCall(envelope.source, detailType)) {
-    return {
-      kind: 'identity-center',
-      call: parseWith(identityStoreCallSchema, envelope.detail, 'IAM Identity Center call (CloudTrail)'),
-    };
-  }
   if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {
     return {
       kind: 'okta',
       source: envelope.source,
       detail: parseWith(oktaSystemLogEventSchema, envelope.detail, 'Okta System Log event'),
+    };
+  }
+  // Any IAM Identity Center API call comes this way; the policy acts on those that offboard alone. The account it
+  // was made in (EventBridge writes it) is the boundary the policy holds it to.
+  if (isIdentityCenterApiCall(envelope.source, detailType)) {
+    return {
+      kind: 'identity-center',
+      call: parseWith(identityStoreCallSchema, envelope.detail, 'IAM Identity Center call (CloudTrail)'),
+      ...(envelope.account ? { account: envelope.account } : {}),
     };
   }
   if (envelope.source !== eventSource) {

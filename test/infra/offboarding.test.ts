@@ -115,10 +115,11 @@ describe('the Okta rule', () => {
 describe('the IAM Identity Center rules', () => {
   const IDENTITY_STORE_ID = 'd-9067642ac7';
   const ADMIN_ACCOUNT = '444455556666';
-  // The Identity Store API's DeleteUser, and SCIM's DeleteUser and PatchUser, under any aws. source: AWS documents
-  // none for the SCIM records.
+  // The Identity Store API's DeleteUser, and SCIM's DeleteUser and PatchUser, under AWS's Identity Store and IAM
+  // Identity Center sources only: AWS documents aws.identitystore, and none for the SCIM records; a partner's
+  // source (aws.partner/...) must never match, since a partner chooses its own detail.
   const DELETE_USER_PATTERN = {
-    source: [{ prefix: 'aws.' }],
+    source: [{ prefix: 'aws.identitystore' }, { prefix: 'aws.sso' }],
     'detail-type': ['AWS API Call via CloudTrail'],
     detail: {
       eventSource: ['identitystore.amazonaws.com', 'identitystore-scim.amazonaws.com'],
@@ -154,7 +155,7 @@ describe('the IAM Identity Center rules', () => {
               AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:${ADMIN_ACCOUNT}:root$`)])] },
             },
             Condition: {
-              'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+              'ForAllValues:StringLike': { 'events:source': ['aws.identitystore*', 'aws.sso*'] },
               'ForAllValues:StringEquals': { 'events:detail-type': ['AWS API Call via CloudTrail'] },
               Null: { 'events:source': 'false', 'events:detail-type': 'false' },
             },

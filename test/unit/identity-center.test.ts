@@ -300,6 +300,35 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
     expect(published).toEqual([]);
   });
 
+  it.each([
+    {
+      $label: 'a partner event source (a SaaS chooses its own detail)',
+      source: 'aws.partner/evil.com/x/y',
+      reason: /unsupported event: source "aws\.partner\/evil\.com\/x\/y"/,
+    },
+    {
+      $label: "Okta's partner event source",
+      source: 'aws.partner/okta.com/acme-123/vpn-offboarding',
+      reason: /invalid Okta System Log event/,
+    },
+    {
+      $label: 'an AWS source of another service',
+      source: 'aws.guardduty',
+      reason: /unsupported event: source "aws\.guardduty"/,
+    },
+  ])(
+    'rejects a SCIM DeleteUser from $label, terminating and quarantining nothing',
+    async ({ source, reason }) => {
+      const { handler, api, quarantine, metricValues } = setup();
+      const result = await handler(scimDeleteUserEvent({}, { source }));
+
+      expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+      expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+      expect(api.terminateCalls()).toEqual([]);
+      expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    },
+  );
+
   it("does not take a SCIM record from a source that is not AWS's: nothing terminated", async () => {
     const { handler, api } = setup();
     expect(await handler(scimDeleteUserEvent({}, { source: 'corp.identity' }))).toMatchObject({
