@@ -16,6 +16,7 @@ import type { EvictionRequest } from './types';
  */
 export function decideIdentityCenter(
   call: IdentityStoreCall,
+  account: string | undefined,
   correlationId: string,
   config: EvictorConfig,
 ): EvictionRequest {
@@ -23,6 +24,7 @@ export function decideIdentityCenter(
   const name = call.eventName.slice(0, 100);
   if (!identityCenter)
     throw new EventRejectedError(`an IAM Identity Center event (${name}), and no identityCenter setting`);
+  rejectOtherAccounts(name, account, identityCenter.accounts, config.deploymentAccount);
   if (call.eventSource === IDENTITY_STORE.eventSource) {
     rejectFailed(call, 'Identity Store');
     if (!(IDENTITY_STORE.offboardingCalls as readonly string[]).includes(call.eventName))
@@ -79,6 +81,33 @@ export function decideIdentityCenter(
   throw new EventRejectedError(
     `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource} or ${IDENTITY_STORE_SCIM.eventSource}`,
   );
+}
+
+/**
+ * IAM Identity Center's records are taken from the accounts that administer it alone: `identityCenter.accounts`, or
+ * the deployment's own account when that is not set. The alert bus's policy and the rules hold it too; checked here
+ * so that it holds whatever bus or grant delivered the record. A record that names no account (EventBridge always
+ * writes one) is not taken either.
+ */
+function rejectOtherAccounts(
+  name: string,
+  account: string | undefined,
+  accounts: readonly string[] | undefined,
+  deploymentAccount: string | undefined,
+): void {
+  if (account === undefined)
+    throw new EventRejectedError(
+      `IAM Identity Center ${name}: the event names no account it was made in, so whether it is this organisation's cannot be told`,
+    );
+  if (accounts !== undefined) {
+    if (!accounts.includes(account))
+      throw new EventRejectedError(
+        `IAM Identity Center ${name} made in account ${account}, not in identityCenter.accounts (${accounts.join(', ')}): nothing is done`,
+      );
+  } else if (account !== deploymentAccount)
+    throw new EventRejectedError(
+      `IAM Identity Center ${name} made in account ${account}, not in the deployment's own account ${deploymentAccount ?? '(not known)'} (identityCenter.accounts is not set): nothing is done`,
+    );
 }
 
 function rejectFailed(call: IdentityStoreCall, api: string): void {

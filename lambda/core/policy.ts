@@ -331,7 +331,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       return withProtectedRefused(request, config);
     }
     case 'identity-center':
-      return withProtectedRefused(decideIdentityCenter(event.call, event.correlationId, config), config);
+      return withProtectedRefused(
+        decideIdentityCenter(event.call, event.account, event.correlationId, config),
+        config,
+      );
     case 'okta':
       return withProtectedRefused(
         decideOkta(event.source, event.detail, event.correlationId, config),

@@ -172,6 +172,45 @@ describe('the IAM Identity Center rules', () => {
     });
   });
 
+  /** The default bus's IAM Identity Center rule: the one of the pattern without an EventBusName. */
+  const defaultBusRule = (template: ReturnType<typeof synthesize>['template']) => {
+    const rules = Object.entries(
+      template.findResources('AWS::Events::Rule', { Properties: { EventPattern: DELETE_USER_PATTERN } }),
+    ).filter(([, rule]) => rule.Properties.EventBusName === undefined);
+    expect(rules).toHaveLength(1);
+    return (rules[0] as [string, any])[1];
+  };
+
+  it("on the default bus, acts without accounts: the calls made in the evictor's own account", () => {
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      identityCenter: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID }),
+    });
+    expect(defaultBusRule(template).Properties.State).toBe('ENABLED');
+  });
+
+  it('on the default bus, with accounts, is enabled at deploy only in an account they list', () => {
+    const OTHER_ADMIN = '777788889999';
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      alertSources: JSON.stringify({ accounts: ['111122223333'] }),
+      identityCenter: JSON.stringify({
+        identityStoreId: IDENTITY_STORE_ID,
+        accounts: [ADMIN_ACCOUNT, OTHER_ADMIN],
+      }),
+    });
+    // The stack's account is not known at synth (no env account): CloudFormation decides, from AWS::AccountId.
+    const state = defaultBusRule(template).Properties.State;
+    expect(state).toEqual({ 'Fn::If': [expect.any(String), 'ENABLED', 'DISABLED'] });
+    const condition = template.toJSON().Conditions[state['Fn::If'][0]];
+    expect(condition).toEqual({
+      'Fn::Or': [
+        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, ADMIN_ACCOUNT] },
+        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, OTHER_ADMIN] },
+      ],
+    });
+  });
+
   it('forwarded by the forwarder with forwardIdentityCenter', () => {
     const alertBusArn = 'arn:aws:events:eu-west-1:999988887777:event-bus/ClientVpnEvictor-alerts';
     const { template } = synthesizeForwarder({ alertBusArn, forwardIdentityCenter: 'true' });

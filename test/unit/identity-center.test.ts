@@ -28,8 +28,13 @@ function deleteUserEvent(
   };
 }
 
+/** The account the records come from: the evictor runs in IAM Identity Center's account unless a test says not. */
+const IDENTITY_CENTER_ACCOUNT = deleteUser.account;
+const OTHER_ACCOUNT = '444455556666';
+
 const setup = (env: Record<string, string> = {}) =>
   handlerOnFakes([conn(ENDPOINT_A, FRANK), conn(ENDPOINT_B, 'Frank.Ito@corp.example.com'), BOB], NOW, {
+    DEPLOYMENT_ACCOUNT_ID: IDENTITY_CENTER_ACCOUNT,
     IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE }),
     IDENTITY_MAP: JSON.stringify({ [USER_ID]: FRANK }),
     ...env,
@@ -135,6 +140,51 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
     expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
   });
 
+  it.each([
+    {
+      $label: "another account than the deployment's, without identityCenter.accounts",
+      env: {} as Record<string, string>,
+      account: OTHER_ACCOUNT,
+      reason: new RegExp(
+        `made in account ${OTHER_ACCOUNT}, not in the deployment's own account ${IDENTITY_CENTER_ACCOUNT} \\(identityCenter\\.accounts is not set\\)`,
+      ),
+    },
+    {
+      $label: "the deployment's own account when identityCenter.accounts leaves it out",
+      env: { IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE, accounts: [OTHER_ACCOUNT] }) },
+      account: IDENTITY_CENTER_ACCOUNT,
+      reason: new RegExp(
+        `made in account ${IDENTITY_CENTER_ACCOUNT}, not in identityCenter\\.accounts \\(${OTHER_ACCOUNT}\\)`,
+      ),
+    },
+    {
+      $label: 'no account in the envelope',
+      env: {},
+      account: undefined,
+      reason: /names no account it was made in/,
+    },
+  ])('rejects a record from $label: nothing terminated or quarantined', async ({ env, account, reason }) => {
+    const { handler, api, quarantine, metricValues } = setup(env);
+    const { account: _account, ...withoutAccount } = deleteUserEvent();
+    const result = await handler(account === undefined ? withoutAccount : { ...withoutAccount, account });
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+  });
+
+  it('takes a record from an account of identityCenter.accounts, the evictor running elsewhere', async () => {
+    const { handler, api } = setup({
+      DEPLOYMENT_ACCOUNT_ID: '123456789012',
+      IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE, accounts: [OTHER_ACCOUNT] }),
+    });
+    const result = await handler({ ...deleteUserEvent(), account: OTHER_ACCOUNT });
+
+    expect(result).toMatchObject({ status: 'completed', trigger: 'identity-center' });
+    expect(api.terminated.size).toBe(2);
+  });
+
   it('rejects any Identity Store call when the deployment has no identityCenter setting', async () => {
     const { handler, api } = setup({ IDENTITY_CENTER: '' });
     expect(await handler(deleteUserEvent())).toMatchObject({
@@ -153,6 +203,7 @@ function scimPatchUser(operations: unknown[], change: Record<string, unknown> = 
   const { errorCode: _errorCode, errorMessage: _errorMessage, ...succeeded } = scimPatchUserFailed.detail;
   return {
     ...scimPatchUserFailed,
+    account: IDENTITY_CENTER_ACCOUNT,
     detail: {
       ...succeeded,
       eventID: 'b3f1c2d4-5e6a-4b7c-8d9e-0f1a2b3c4d5e',
@@ -231,7 +282,7 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
   it.each([
     {
       $label: "AWS's published failed PatchUser (errorCode ValidationException)",
-      event: () => scimPatchUserFailed,
+      event: () => ({ ...scimPatchUserFailed, account: IDENTITY_CENTER_ACCOUNT }),
       reason: /SCIM PatchUser failed \(errorCode ValidationException\): nothing changed/,
     },
     {
