@@ -1,6 +1,6 @@
 import type { EvictorConfig } from './config';
 import { EventRejectedError, IDENTITY_STORE, IDENTITY_STORE_SCIM, type IdentityStoreCall } from './events';
-import { foldCase } from './identity';
+import { mappedName } from './identity';
 import type { EvictionRequest } from './types';
 
 /**
@@ -171,7 +171,8 @@ function requestFor(
   correlationId: string,
   config: EvictorConfig,
 ): EvictionRequest {
-  const username = config.identityMap.get(foldCase(userId));
+  const mapped = mappedName(userId, config.identityMap);
+  const username = mapped?.name;
   const request: EvictionRequest = {
     trigger: 'identity-center',
     correlationId,
@@ -183,10 +184,7 @@ function requestFor(
     round: 1,
     target: {
       kind: 'users',
-      names:
-        username === undefined
-          ? []
-          : [{ name: username, match: 'username', source: `identityMap["${userId}"]` }],
+      names: mapped === undefined ? [] : [mapped],
       clientIps: [],
     },
     notes: [],
