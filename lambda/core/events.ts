@@ -95,20 +95,19 @@ export const DETAIL_TYPES = {
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
 /**
- * A name an operator or a sender gives (to evict, release or except, or who releases), which goes to the table, the
- * report and the logs: no Unicode format character either. U+202E turns the text after it around, so that a cell
- * or a log line could read as someone else's name, and no Client VPN username needs one. The names EC2 and findings
- * report are not held to it: a connection is ended whatever its name holds.
+ * A name to release: any name an entry could have been written for. The names EC2, Okta and findings report are
+ * written as reported, Unicode format characters and all (a connection is ended whatever its name holds), so a
+ * release that refused them would leave an open-ended entry in place for ever.
  */
-const username = z
+const releasableName = z
   .string()
-  .check(
-    z.trim(),
-    z.minLength(1),
-    z.maxLength(256),
-    z.regex(WELL_FORMED_TEXT, WELL_FORMED),
-    z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'),
-  );
+  .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/**
+ * A name an operator or a sender gives (to evict or except, or who releases), which goes to the table, the report
+ * and the logs: no Unicode format character either. U+202E turns the text after it around, so that a cell or a log
+ * line could read as someone else's name, and no Client VPN username needs one.
+ */
+const username = releasableName.check(z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'));
 /**
  * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
  * identity, which GuardDuty allows up to 2,048 characters.
@@ -167,14 +166,15 @@ export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
 /**
  * `usernames` are VPN usernames; `commonNames` are certificates' CommonNames, whose common-name entries an
- * `Evict VPN User` with `commonNames` wrote. At least one name in all. `releasedBy` names the person who releases,
- * as the sender says (EventBridge does not say which principal sent an event; CloudTrail's PutEvents record does):
- * held to a username's rules, since it goes to the table and the logs.
+ * `Evict VPN User` with `commonNames` wrote. At least one name in all, each any name an entry may hold. `releasedBy`
+ * names the person who releases, as the sender says (EventBridge does not say which principal sent an event;
+ * CloudTrail's PutEvents record does): a free-form claim, held to a username's rules, format characters refused,
+ * since it goes to the table and the logs.
  */
 const releaseDetailSchema = z
   .object({
-    usernames: z.optional(z.array(username).check(z.maxLength(1000))),
-    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
+    usernames: z.optional(z.array(releasableName).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(releasableName).check(z.maxLength(1000))),
     reason,
     releasedBy: z.optional(username),
   })
