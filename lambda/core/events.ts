@@ -274,7 +274,7 @@ export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 
 /**
  * CloudTrail's record of an Identity Store or SCIM call, as EventBridge delivers it in `detail`: which call
- * (`eventSource`, `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request: the
+ * (`eventSource`, `eventName`), whether it failed (`errorCode`, `errorMessage`), its record's id (`eventID`) and the request: the
  * Identity Store API's `identityStoreId` and `userId`; a SCIM call's user id (`id`, from the request's path) and the
  * PATCH operations of its body, whose values IAM Identity Center may show as `HIDDEN_DUE_TO_SECURITY_REASONS`. Read
  * loosely here and judged by the policy, which says in words why a call acts on nobody; the rest of the record (who
@@ -285,6 +285,7 @@ const identityStoreCallSchema = z.object({
   eventSource: z.string().check(z.maxLength(256)),
   eventName: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   errorCode: z.nullish(z.string().check(z.maxLength(256))),
+  errorMessage: z.nullish(z.string().check(z.maxLength(4096))),
   requestParameters: z.nullish(
     z.object({
       identityStoreId: z.nullish(z.string().check(z.maxLength(64))),

@@ -110,10 +110,43 @@ function rejectOtherAccounts(
     );
 }
 
+/**
+ * CloudTrail writes `errorCode` and `errorMessage` only for a call that failed: either there, whatever its value,
+ * says the call changed nothing.
+ */
 function rejectFailed(call: IdentityStoreCall, api: string): void {
-  if (call.errorCode)
+  const { errorCode, errorMessage } = call;
+  const failure =
+    typeof errorCode === 'string' && errorCode !== ''
+      ? `errorCode ${errorCode.slice(0, 100)}`
+      : Object.hasOwn(call, 'errorCode')
+        ? `errorCode ${JSON.stringify(errorCode ?? null)}`
+        : errorMessage !== undefined && errorMessage !== null
+          ? `errorMessage ${JSON.stringify(errorMessage.slice(0, 200))}`
+          : undefined;
+  if (failure)
     throw new EventRejectedError(
-      `${api} ${call.eventName.slice(0, 100)} failed (errorCode ${call.errorCode.slice(0, 100)}): nothing changed in IAM Identity Center, so nothing is done`,
+      `${api} ${call.eventName.slice(0, 100)} failed (${failure}): nothing changed in IAM Identity Center, so nothing is done`,
+    );
+}
+
+/**
+ * An Identity Store user id as the Identity Store API Reference writes `UserId`: a UUID, optionally after ten hex
+ * digits and `-`. Anything else is no user this can name: IAM Identity Center's `HIDDEN_DUE_TO_SECURITY_REASONS`,
+ * or a value that is no id.
+ */
+const USER_ID =
+  /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+function rejectInvalidUserId(userId: string, what: string): void {
+  if (userId === HIDDEN)
+    throw new EventRejectedError(
+      `${what}: the user id "${HIDDEN}" is hidden in the record, so whose it is cannot be told: nothing is done`,
+    );
+  if (!USER_ID.test(userId))
+    throw new EventRejectedError(
+      `${what}: the user id ${JSON.stringify(userId.slice(0, 100))} is not an Identity Store user id: nothing is done`,
     );
 }
 
@@ -131,7 +164,7 @@ function activeChangeOf(call: IdentityStoreCall): 'offboard' | 'reactivate' {
   for (const { op, path, value } of operations) {
     if (op && !['add', 'replace'].includes(op.toLowerCase())) continue;
     if (path !== undefined && path !== null) {
-      if (path.trim().toLowerCase() === 'active') values.push(value);
+      if (attributeOf(path) === 'active') values.push(value);
     } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const active = Object.entries(value).find(([key]) => key.toLowerCase() === 'active');
       if (active) values.push(active[1]);
@@ -149,6 +182,16 @@ function activeChangeOf(call: IdentityStoreCall): 'offboard' | 'reactivate' {
       'SCIM PatchUser sets active to a value the record does not show as true or false (hidden, or several): whether it deactivates the user cannot be told, so nothing is done',
     );
   return states.has(false) ? 'offboard' : 'reactivate';
+}
+
+/**
+ * A PATCH path's attribute, ignoring case: RFC 7644 lets a path carry its schema's URN, so the core User schema's
+ * `urn:ietf:params:scim:schemas:core:2.0:User:active` is `active`.
+ */
+const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:user:';
+function attributeOf(path: string): string {
+  const folded = path.trim().toLowerCase();
+  return folded.startsWith(CORE_USER_SCHEMA) ? folded.slice(CORE_USER_SCHEMA.length) : folded;
 }
 
 function activeValueOf(value: unknown): boolean | 'unknown' {
@@ -171,6 +214,7 @@ function requestFor(
   correlationId: string,
   config: EvictorConfig,
 ): EvictionRequest {
+  rejectInvalidUserId(userId, what);
   const mapped = mappedName(userId, config.identityMap);
   const username = mapped?.name;
   const request: EvictionRequest = {

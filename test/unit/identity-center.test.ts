@@ -14,7 +14,13 @@ const BOB = conn(ENDPOINT_A, 'bob@corp.example.com');
 
 /** The DeleteUser record with some fields changed: another call, an error, other request parameters. */
 function deleteUserEvent(
-  change: { eventName?: string; eventSource?: string; errorCode?: string; requestParameters?: unknown } = {},
+  change: {
+    eventName?: string;
+    eventSource?: string;
+    errorCode?: string;
+    errorMessage?: string;
+    requestParameters?: unknown;
+  } = {},
 ) {
   return {
     ...deleteUser,
@@ -104,9 +110,30 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
       reason: /DeleteUser failed \(errorCode AccessDeniedException\): nothing changed/,
     },
     {
+      // CloudTrail writes errorCode only for a failed call: its key says so, whatever its value.
+      $label: 'a failed call whose errorCode is empty',
+      change: { errorCode: '' },
+      reason: /DeleteUser failed \(errorCode ""\): nothing changed/,
+    },
+    {
+      $label: 'a failed call with an errorMessage and no errorCode',
+      change: { errorMessage: 'User not found' },
+      reason: /DeleteUser failed \(errorMessage "User not found"\): nothing changed/,
+    },
+    {
       $label: 'no user in the request',
       change: { requestParameters: { identityStoreId: STORE } },
       reason: /names no user \(requestParameters\.userId\)/,
+    },
+    {
+      $label: 'a user id IAM Identity Center hid',
+      change: { requestParameters: { identityStoreId: STORE, userId: 'HIDDEN_DUE_TO_SECURITY_REASONS' } },
+      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
+    },
+    {
+      $label: 'a user id not of the Identity Store form',
+      change: { requestParameters: { identityStoreId: STORE, userId: 'frank.ito' } },
+      reason: /user id "frank\.ito" is not an Identity Store user id/,
     },
     {
       $label: 'no request parameters',
@@ -233,6 +260,13 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       event: () => scimPatchUser([{ op: 'replace', value: { active: false } }]),
     },
     {
+      $label: 'a PatchUser whose path carries the core User schema (RFC 7644)',
+      event: () =>
+        scimPatchUser([
+          { op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:active', value: false },
+        ]),
+    },
+    {
       $label:
         'a SCIM DeleteUser under another aws. source (the SCIM source is not documented; it is not relied on)',
       event: () => scimDeleteUserEvent({}, { source: 'aws.identitystore' }),
@@ -266,6 +300,19 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
     expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
     // The subject is cut to its limit; the name begins it.
     expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
+  });
+
+  it('refuses a SCIM DeleteUser of a user id identityMap maps to a protected user, naming both, ending nothing', async () => {
+    const { handler, api, quarantine, metricValues } = setup({ PROTECTED_USERS: 'frank.ito' });
+    expect(await handler(scimDeleteUserEvent())).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining(
+        `${FRANK} (identityMap["${USER_ID}"]) is a protected user (protectedUsers), who can never be quarantined until released`,
+      ),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
   });
 
   it('refuses a SCIM DeleteUser of a user id identityMap does not map, with a notice naming it', async () => {
@@ -325,6 +372,12 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       $label: 'a SCIM call that does not offboard (PutUser)',
       event: () => scimDeleteUserEvent({ eventName: 'PutUser' }),
       reason: /SCIM PutUser is not a call that offboards \(DeleteUser, PatchUser\)/,
+    },
+    {
+      $label: 'a SCIM DeleteUser whose user id is hidden',
+      event: () =>
+        scimDeleteUserEvent({ requestParameters: { tenantId: 't-1', id: 'HIDDEN_DUE_TO_SECURITY_REASONS' } }),
+      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
     },
     {
       $label: 'a SCIM DeleteUser without a user id',
