@@ -110,7 +110,7 @@ export class AlertBus extends Construct {
       new events.Rule(this, 'IdentityCenterOffboarding', {
         eventBus: this.bus,
         description:
-          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls, forwarded from its accounts",
+          "IAM Identity Center: the Identity Store's, SCIM's and the console's calls that offboard, forwarded from its accounts",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [target],
       });

@@ -242,7 +242,7 @@ export class EvictorStack extends Stack {
       // there); those of the accounts that administer it come through the alert bus.
       const rule = new events.Rule(this, 'IdentityCenterOffboarding', {
         description:
-          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls (CloudTrail), to the Client VPN evictor",
+          "IAM Identity Center: the Identity Store's, SCIM's and the console's calls that offboard (CloudTrail), to the Client VPN evictor",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [ruleTarget],
       });

@@ -5,6 +5,7 @@ import {
   IDENTITY_CENTER_SOURCE_PREFIXES,
   IDENTITY_STORE,
   IDENTITY_STORE_SCIM,
+  SSO_DIRECTORY,
 } from '../lambda/core/events';
 import { labelsReaching } from '../lambda/core/securityhub';
 import type { DeploymentSettings } from './context';
@@ -56,8 +57,9 @@ export function securityHubFindingPattern({
 }
 
 /**
- * IAM Identity Center's calls that may offboard, as CloudTrail records them: the Identity Store API's `DeleteUser`
- * and its SCIM endpoint's `DeleteUser` and `PatchUser`; the one pattern for the evictor's rules and the forwarder's.
+ * IAM Identity Center's calls that may offboard, as CloudTrail records them: the Identity Store API's `DeleteUser`,
+ * its SCIM endpoint's `DeleteUser` and `PatchUser`, and its console's `DisableUser`, `DeleteUser` and `EnableUser`
+ * (`sso-directory`, when its own directory is the identity source); the one pattern for the evictor's rules and the forwarder's.
  * Under IAM Identity Center's own AWS sources alone (IDENTITY_CENTER_SOURCE_PREFIXES: never a partner's
  * `aws.partner/...`), matched on the record's own `eventSource`, since AWS documents no source for the SCIM
  * endpoint's records. Failed calls match too (CloudTrail records them with `errorCode`), and so does every PatchUser:
@@ -68,7 +70,14 @@ export const identityStoreOffboardingPattern = (): events.EventPattern => ({
   source: events.Match.anyOf(...IDENTITY_CENTER_SOURCE_PREFIXES.map((prefix) => events.Match.prefix(prefix))),
   detailType: [DETAIL_TYPES.cloudTrailApiCall],
   detail: {
-    eventSource: [IDENTITY_STORE.eventSource, IDENTITY_STORE_SCIM.eventSource],
-    eventName: [...new Set([...IDENTITY_STORE.offboardingCalls, ...IDENTITY_STORE_SCIM.calls])],
+    eventSource: [IDENTITY_STORE.eventSource, IDENTITY_STORE_SCIM.eventSource, SSO_DIRECTORY.eventSource],
+    eventName: [
+      ...new Set([
+        ...IDENTITY_STORE.offboardingCalls,
+        ...IDENTITY_STORE_SCIM.calls,
+        ...SSO_DIRECTORY.offboardingCalls,
+        ...SSO_DIRECTORY.reactivatingCalls,
+      ]),
+    ],
   },
 });

@@ -64,6 +64,19 @@ export const IDENTITY_STORE_SCIM = {
 } as const;
 
 /**
+ * IAM Identity Center's own directory, when it is the identity source: its console's "Disable user access", "Enable
+ * user access" and user deletion are authorised as these `sso-directory` actions, and CloudTrail records Identity
+ * Store operations under this event source. `DisableUser` and `DeleteUser` offboard; `EnableUser` reactivates. AWS
+ * documents neither the records' shape nor their EventBridge source: the user is read from `requestParameters.userId`,
+ * and a record that does not carry a valid one is rejected.
+ */
+export const SSO_DIRECTORY = {
+  eventSource: 'sso-directory.amazonaws.com',
+  offboardingCalls: ['DisableUser', 'DeleteUser'],
+  reactivatingCalls: ['EnableUser'],
+} as const;
+
+/**
  * The EventBridge sources, as prefixes, under which IAM Identity Center's CloudTrail records are taken. AWS documents
  * `aws.identitystore` for the Identity Store API's records and no source for the SCIM endpoint's or the console's
  * (`sso-directory`), so each prefix covers the service's names (`aws.identitystore-scim`, `aws.sso-directory`) without

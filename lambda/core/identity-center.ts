@@ -1,18 +1,25 @@
 import type { EvictorConfig } from './config';
-import { EventRejectedError, IDENTITY_STORE, IDENTITY_STORE_SCIM, type IdentityStoreCall } from './events';
+import {
+  EventRejectedError,
+  IDENTITY_STORE,
+  IDENTITY_STORE_SCIM,
+  type IdentityStoreCall,
+  SSO_DIRECTORY,
+} from './events';
 import { mappedName } from './identity';
 import type { EvictionRequest } from './types';
 
 /**
  * IAM Identity Center's calls that remove a person, as CloudTrail records them and EventBridge delivers them ("AWS API
  * Call via CloudTrail"), as requests: the Identity Store API's `DeleteUser` (an administrator, a script), and the SCIM
- * endpoint's `DeleteUser` and `PatchUser` with `active` false (an external identity provider deprovisioning). Each
- * offboards: every connection ended, quarantined until released. A SCIM `PatchUser` that sets `active` to true is a
+ * endpoint's `DeleteUser` and `PatchUser` with `active` false (an external identity provider deprovisioning), and the
+ * console's `DisableUser` and `DeleteUser` on Identity Center's own directory. Each offboards: every connection ended,
+ * quarantined until released. A SCIM `PatchUser` that sets `active` to true, or the console's `EnableUser`, is a
  * reactivation: nothing is released, a notice says who could be. The records name the user by its Identity Store user
  * id only (IAM Identity Center hides user names in them), so the VPN username is the one `identityMap` gives for that
  * user id; without one, nobody is guessed at: the request is refused and a person is told. A call that failed changed
- * nothing, and an identity store other than the one `identityCenter` names is not this organisation's: both are
- * rejected.
+ * nothing, and an identity store or an account other than those `identityCenter` names is not this organisation's:
+ * all are rejected.
  */
 export function decideIdentityCenter(
   call: IdentityStoreCall,
@@ -78,8 +85,48 @@ export function decideIdentityCenter(
       config,
     );
   }
+  if (call.eventSource === SSO_DIRECTORY.eventSource) return decideDirectoryCall(call, correlationId, config);
   throw new EventRejectedError(
-    `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource} or ${IDENTITY_STORE_SCIM.eventSource}`,
+    `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource}, ${IDENTITY_STORE_SCIM.eventSource} or ${SSO_DIRECTORY.eventSource}`,
+  );
+}
+
+/**
+ * The console's calls on IAM Identity Center's own directory. The record's shape is not documented (test/fixtures
+ * says what was assumed), so it acts only on what it shows: a well-formed user id in `requestParameters.userId`,
+ * and, when it names an identity store, the configured one; any other record is rejected with the reason and a
+ * metric, for the operator to see after the first disable.
+ */
+function decideDirectoryCall(
+  call: IdentityStoreCall,
+  correlationId: string,
+  config: EvictorConfig,
+): EvictionRequest {
+  const name = call.eventName.slice(0, 100);
+  const api = 'IAM Identity Center directory';
+  rejectFailed(call, api);
+  const offboards = (SSO_DIRECTORY.offboardingCalls as readonly string[]).includes(call.eventName);
+  if (!offboards && !(SSO_DIRECTORY.reactivatingCalls as readonly string[]).includes(call.eventName))
+    throw new EventRejectedError(
+      `${api} ${name} is not a call that offboards or reactivates (${[...SSO_DIRECTORY.offboardingCalls, ...SSO_DIRECTORY.reactivatingCalls].join(', ')})`,
+    );
+  const storeId = call.requestParameters?.identityStoreId;
+  const expected = config.identityCenter?.identityStoreId;
+  if (storeId !== undefined && storeId !== null && storeId !== expected)
+    throw new EventRejectedError(
+      `${api} ${name} in identity store ${JSON.stringify(storeId)}, not identityCenter.identityStoreId "${expected}"`,
+    );
+  const userId = call.requestParameters?.userId?.trim();
+  if (!userId) throw new EventRejectedError(`${api} ${name} names no user (requestParameters.userId)`);
+  return requestFor(
+    {
+      userId,
+      action: offboards ? 'offboard' : 'reactivate',
+      what: `IAM Identity Center console ${name} of user ${userId}`,
+      gone: call.eventName === 'DeleteUser' ? 'deleted' : 'disabled',
+    },
+    correlationId,
+    config,
   );
 }
 
@@ -206,7 +253,7 @@ interface UserChange {
   userId: string;
   action: 'offboard' | 'reactivate';
   what: string;
-  gone: 'deleted' | 'deactivated';
+  gone: 'deleted' | 'deactivated' | 'disabled';
 }
 
 function requestFor(

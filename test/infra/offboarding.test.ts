@@ -122,8 +122,12 @@ describe('the IAM Identity Center rules', () => {
     source: [{ prefix: 'aws.identitystore' }, { prefix: 'aws.sso' }],
     'detail-type': ['AWS API Call via CloudTrail'],
     detail: {
-      eventSource: ['identitystore.amazonaws.com', 'identitystore-scim.amazonaws.com'],
-      eventName: ['DeleteUser', 'PatchUser'],
+      eventSource: [
+        'identitystore.amazonaws.com',
+        'identitystore-scim.amazonaws.com',
+        'sso-directory.amazonaws.com',
+      ],
+      eventName: ['DeleteUser', 'PatchUser', 'DisableUser', 'EnableUser'],
     },
   };
 

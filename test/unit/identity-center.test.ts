@@ -1,4 +1,5 @@
 import { UNTIL_RELEASED } from '../../lambda/core/quarantine';
+import consoleDisableUser from '../fixtures/identitystore-console-disable-user.json';
 import deleteUser from '../fixtures/identitystore-delete-user.json';
 import scimDeleteUser from '../fixtures/identitystore-scim-delete-user.json';
 import scimPatchUserFailed from '../fixtures/identitystore-scim-patch-user-failed.json';
@@ -152,9 +153,9 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
     },
     {
       $label: 'another event source',
-      change: { eventSource: 'sso-directory.amazonaws.com' },
+      change: { eventSource: 'sso.amazonaws.com' },
       reason:
-        /event source "sso-directory\.amazonaws\.com", not identitystore\.amazonaws\.com or identitystore-scim\.amazonaws\.com/,
+        /event source "sso\.amazonaws\.com", not identitystore\.amazonaws\.com, identitystore-scim\.amazonaws\.com or sso-directory\.amazonaws\.com/,
     },
   ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
     const { handler, api, quarantine, metricValues, lines } = setup();
@@ -439,5 +440,106 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       status: 'rejected',
     });
     expect(api.terminateCalls()).toEqual([]);
+  });
+});
+
+/** The assembled console record (test/fixtures/README.md says what is documented and what is assumed), changed. */
+const consoleEvent = (change: Record<string, unknown> = {}) => ({
+  ...consoleDisableUser,
+  detail: { ...consoleDisableUser.detail, ...change },
+});
+
+describe("IAM Identity Center's console, its own directory the identity source (sso-directory, CloudTrail)", () => {
+  it.each([
+    { $label: 'DisableUser ("Disable user access")', event: () => consoleEvent() },
+    { $label: 'DeleteUser', event: () => consoleEvent({ eventName: 'DeleteUser' }) },
+    {
+      $label: 'DisableUser in a record that names no identity store (the shape is not documented)',
+      event: () => consoleEvent({ requestParameters: { userId: USER_ID } }),
+    },
+  ])('offboards the user identityMap gives for the user id: $label', async ({ event }) => {
+    const { handler, api, quarantine } = setup();
+    const result = await handler(event());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      correlationId: consoleDisableUser.detail.eventID,
+      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
+    });
+    expect(api.terminated.size).toBe(2);
+    expect(api.terminated.has(BOB.connectionId)).toBe(false);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+  });
+
+  it('EnableUser releases nobody: the notice says who could now be released', async () => {
+    const { handler, api, quarantine, published } = setup();
+    await handler(consoleEvent());
+    const calls = api.terminateCalls().length;
+    const result = await handler(
+      consoleEvent({ eventName: 'EnableUser', eventID: 'c0ffee00-0000-4000-8000-000000000001' }),
+    );
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      quarantine: [{ username: FRANK, outcome: 'still-quarantined' }],
+    });
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
+  });
+
+  it('refuses a DisableUser of a user id identityMap does not map, with a notice naming it', async () => {
+    const { handler, api, quarantine, metricValues } = setup({ IDENTITY_MAP: '{}' });
+    expect(await handler(consoleEvent())).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining(`Identity Store user ${USER_ID} was disabled, and identityMap has no`),
+    });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+  });
+
+  it.each([
+    {
+      $label: 'a failed DisableUser',
+      change: { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' },
+      reason: /IAM Identity Center directory DisableUser failed \(errorCode AccessDeniedException\)/,
+    },
+    {
+      $label: 'a record without requestParameters.userId (the shape differs from the one assumed)',
+      change: { requestParameters: { identityStoreId: STORE, user: { id: USER_ID } } },
+      reason: /IAM Identity Center directory DisableUser names no user \(requestParameters\.userId\)/,
+    },
+    {
+      $label: 'a hidden user id',
+      change: { requestParameters: { identityStoreId: STORE, userId: 'HIDDEN_DUE_TO_SECURITY_REASONS' } },
+      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
+    },
+    {
+      $label: 'a user id not of the Identity Store form',
+      change: { requestParameters: { identityStoreId: STORE, userId: 'frank' } },
+      reason: /user id "frank" is not an Identity Store user id/,
+    },
+    {
+      $label: 'another identity store',
+      change: { requestParameters: { identityStoreId: 'd-0000000000', userId: USER_ID } },
+      reason:
+        /DisableUser in identity store "d-0000000000", not identityCenter\.identityStoreId "d-9067642ac7"/,
+    },
+    {
+      $label: 'another directory call',
+      change: { eventName: 'UpdateUser' },
+      reason:
+        /IAM Identity Center directory UpdateUser is not a call that offboards or reactivates \(DisableUser, DeleteUser, EnableUser\)/,
+    },
+  ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
+    const { handler, api, quarantine, metricValues } = setup();
+    const result = await handler(consoleEvent(change));
+
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
+    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
+    expect(api.terminateCalls()).toEqual([]);
+    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
   });
 });
