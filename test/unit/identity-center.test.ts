@@ -47,22 +47,61 @@ const setup = (env: Record<string, string> = {}) =>
     ...env,
   });
 
+/** What a rejection or a refusal must show besides its reason: its metric, and nothing terminated or written. */
+function expectTouchedNothing(
+  { api, quarantine, metricValues }: ReturnType<typeof setup>,
+  metric: 'RejectedEvents' | 'EvictionsRefused',
+) {
+  expect(metricValues).toContainEqual({ name: metric, value: 1 });
+  expect(api.terminateCalls()).toEqual([]);
+  expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+}
+
+/** What an offboarding of Frank shows: both his connections ended, Bob's left, his entry open-ended. */
+async function expectFrankOffboarded({ api, quarantine }: ReturnType<typeof setup>, result: unknown) {
+  expect(result).toMatchObject({
+    status: 'completed',
+    trigger: 'identity-center',
+    quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
+  });
+  expect(api.terminated.size).toBe(2);
+  expect(api.terminated.has(BOB.connectionId)).toBe(false);
+  expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+}
+
+/**
+ * User ids no call can name a user by: IAM Identity Center's hidden value, and one not of the Identity Store API
+ * Reference's `UserId` form. As the Identity Store API's and the console's records carry them.
+ */
+const invalidUserIds = () =>
+  [
+    {
+      $label: 'a user id IAM Identity Center hid',
+      userId: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
+    },
+    {
+      $label: 'a user id not of the Identity Store form',
+      userId: 'frank.ito',
+      reason: /user id "frank\.ito" is not an Identity Store user id/,
+    },
+  ].map(({ $label, userId, reason }) => ({
+    $label,
+    change: { requestParameters: { identityStoreId: STORE, userId } },
+    reason,
+  }));
+
 describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () => {
   it('offboards the user identityMap gives for the user id: every connection ended, quarantined until released', async () => {
-    const { handler, api, quarantine, published } = setup();
-    const result = await handler(deleteUserEvent());
+    const run = setup();
+    const result = await run.handler(deleteUserEvent());
 
-    expect(result).toMatchObject({
-      status: 'completed',
-      trigger: 'identity-center',
-      // CloudTrail's id of the call's record.
-      correlationId: deleteUser.detail.eventID,
-      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
-    });
-    expect(api.terminated.size).toBe(2);
-    expect(api.terminated.has(BOB.connectionId)).toBe(false);
-    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
-    expect(published).toEqual(['[client-vpn-evictor ENFORCING] identity-center: 2 connections terminated']);
+    await expectFrankOffboarded(run, result);
+    // CloudTrail's id of the call's record.
+    expect(result).toMatchObject({ correlationId: deleteUser.detail.eventID });
+    expect(run.published).toEqual([
+      '[client-vpn-evictor ENFORCING] identity-center: 2 connections terminated',
+    ]);
   });
 
   it('the same record again, after the record of deliveries forgot it, leaves a release made meanwhile standing', async () => {
@@ -126,16 +165,7 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
       change: { requestParameters: { identityStoreId: STORE } },
       reason: /names no user \(requestParameters\.userId\)/,
     },
-    {
-      $label: 'a user id IAM Identity Center hid',
-      change: { requestParameters: { identityStoreId: STORE, userId: 'HIDDEN_DUE_TO_SECURITY_REASONS' } },
-      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
-    },
-    {
-      $label: 'a user id not of the Identity Store form',
-      change: { requestParameters: { identityStoreId: STORE, userId: 'frank.ito' } },
-      reason: /user id "frank\.ito" is not an Identity Store user id/,
-    },
+    ...invalidUserIds(),
     {
       $label: 'no request parameters',
       change: { requestParameters: null },
@@ -192,14 +222,13 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
       reason: /names no account it was made in/,
     },
   ])('rejects a record from $label: nothing terminated or quarantined', async ({ env, account, reason }) => {
-    const { handler, api, quarantine, metricValues } = setup(env);
+    const run = setup(env);
+    const { handler } = run;
     const { account: _account, ...withoutAccount } = deleteUserEvent();
     const result = await handler(account === undefined ? withoutAccount : { ...withoutAccount, account });
 
     expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
-    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expectTouchedNothing(run, 'RejectedEvents');
   });
 
   it('takes a record from an account of identityCenter.accounts, the evictor running elsewhere', async () => {
@@ -273,58 +302,20 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       event: () => scimDeleteUserEvent({}, { source: 'aws.identitystore' }),
     },
   ])('offboards the user identityMap gives for the user id: $label', async ({ event }) => {
-    const { handler, api, quarantine } = setup();
-    const result = await handler(event());
-
-    expect(result).toMatchObject({
-      status: 'completed',
-      trigger: 'identity-center',
-      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
-    });
-    expect(api.terminated.size).toBe(2);
-    expect(api.terminated.has(BOB.connectionId)).toBe(false);
-    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
-  });
-
-  it('a PatchUser setting active to true releases nobody: a notice says who is still quarantined', async () => {
-    const { handler, api, quarantine, published } = setup();
-    await handler(scimDeleteUserEvent());
-    const calls = api.terminateCalls().length;
-    const result = await handler(scimPatchUser([{ op: 'replace', path: 'active', value: true }]));
-
-    expect(result).toMatchObject({
-      status: 'completed',
-      trigger: 'identity-center',
-      quarantine: [{ username: FRANK, outcome: 'still-quarantined' }],
-    });
-    expect(api.terminateCalls()).toHaveLength(calls);
-    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
-    // The subject is cut to its limit; the name begins it.
-    expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
+    const run = setup();
+    await expectFrankOffboarded(run, await run.handler(event()));
   });
 
   it('refuses a SCIM DeleteUser of a user id identityMap maps to a protected user, naming both, ending nothing', async () => {
-    const { handler, api, quarantine, metricValues } = setup({ PROTECTED_USERS: 'frank.ito' });
+    const run = setup({ PROTECTED_USERS: 'frank.ito' });
+    const { handler } = run;
     expect(await handler(scimDeleteUserEvent())).toMatchObject({
       status: 'refused',
       refusal: expect.stringContaining(
         `${FRANK} (identityMap["${USER_ID}"]) is a protected user (protectedUsers), who can never be quarantined until released`,
       ),
     });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
-    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
-  });
-
-  it('refuses a SCIM DeleteUser of a user id identityMap does not map, with a notice naming it', async () => {
-    const { handler, api, quarantine, metricValues } = setup({ IDENTITY_MAP: '{}' });
-    expect(await handler(scimDeleteUserEvent())).toMatchObject({
-      status: 'refused',
-      refusal: expect.stringContaining(`Identity Store user ${USER_ID} was deleted, and identityMap has no`),
-    });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
-    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+    expectTouchedNothing(run, 'EvictionsRefused');
   });
 
   it.each([
@@ -386,13 +377,12 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       reason: /SCIM DeleteUser names no user \(requestParameters\.id\)/,
     },
   ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ event, reason }) => {
-    const { handler, api, quarantine, metricValues } = setup();
+    const run = setup();
+    const { handler } = run;
     const result = await handler(event());
 
     expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
-    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expectTouchedNothing(run, 'RejectedEvents');
   });
 
   it('rejects a reactivation of a user id identityMap does not map: nobody to report, nothing done', async () => {
@@ -424,13 +414,12 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
   ])(
     'rejects a SCIM DeleteUser from $label, terminating and quarantining nothing',
     async ({ source, reason }) => {
-      const { handler, api, quarantine, metricValues } = setup();
+      const run = setup();
+      const { handler } = run;
       const result = await handler(scimDeleteUserEvent({}, { source }));
 
       expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
-      expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
-      expect(api.terminateCalls()).toEqual([]);
-      expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+      expectTouchedNothing(run, 'RejectedEvents');
     },
   );
 
@@ -458,46 +447,11 @@ describe("IAM Identity Center's console, its own directory the identity source (
       event: () => consoleEvent({ requestParameters: { userId: USER_ID } }),
     },
   ])('offboards the user identityMap gives for the user id: $label', async ({ event }) => {
-    const { handler, api, quarantine } = setup();
-    const result = await handler(event());
+    const run = setup();
+    const result = await run.handler(event());
 
-    expect(result).toMatchObject({
-      status: 'completed',
-      trigger: 'identity-center',
-      correlationId: consoleDisableUser.detail.eventID,
-      quarantine: [{ username: FRANK, until: 'until-released', outcome: 'written' }],
-    });
-    expect(api.terminated.size).toBe(2);
-    expect(api.terminated.has(BOB.connectionId)).toBe(false);
-    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
-  });
-
-  it('EnableUser releases nobody: the notice says who could now be released', async () => {
-    const { handler, api, quarantine, published } = setup();
-    await handler(consoleEvent());
-    const calls = api.terminateCalls().length;
-    const result = await handler(
-      consoleEvent({ eventName: 'EnableUser', eventID: 'c0ffee00-0000-4000-8000-000000000001' }),
-    );
-
-    expect(result).toMatchObject({
-      status: 'completed',
-      quarantine: [{ username: FRANK, outcome: 'still-quarantined' }],
-    });
-    expect(api.terminateCalls()).toHaveLength(calls);
-    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
-    expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
-  });
-
-  it('refuses a DisableUser of a user id identityMap does not map, with a notice naming it', async () => {
-    const { handler, api, quarantine, metricValues } = setup({ IDENTITY_MAP: '{}' });
-    expect(await handler(consoleEvent())).toMatchObject({
-      status: 'refused',
-      refusal: expect.stringContaining(`Identity Store user ${USER_ID} was disabled, and identityMap has no`),
-    });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
-    expect(metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+    await expectFrankOffboarded(run, result);
+    expect(result).toMatchObject({ correlationId: consoleDisableUser.detail.eventID });
   });
 
   it.each([
@@ -511,16 +465,7 @@ describe("IAM Identity Center's console, its own directory the identity source (
       change: { requestParameters: { identityStoreId: STORE, user: { id: USER_ID } } },
       reason: /IAM Identity Center directory DisableUser names no user \(requestParameters\.userId\)/,
     },
-    {
-      $label: 'a hidden user id',
-      change: { requestParameters: { identityStoreId: STORE, userId: 'HIDDEN_DUE_TO_SECURITY_REASONS' } },
-      reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
-    },
-    {
-      $label: 'a user id not of the Identity Store form',
-      change: { requestParameters: { identityStoreId: STORE, userId: 'frank' } },
-      reason: /user id "frank" is not an Identity Store user id/,
-    },
+    ...invalidUserIds(),
     {
       $label: 'another identity store',
       change: { requestParameters: { identityStoreId: 'd-0000000000', userId: USER_ID } },
@@ -534,12 +479,56 @@ describe("IAM Identity Center's console, its own directory the identity source (
         /IAM Identity Center directory UpdateUser is not a call that offboards or reactivates \(DisableUser, DeleteUser, EnableUser\)/,
     },
   ])('rejects $label with a clear reason and a metric, terminating nothing', async ({ change, reason }) => {
-    const { handler, api, quarantine, metricValues } = setup();
+    const run = setup();
+    const { handler } = run;
     const result = await handler(consoleEvent(change));
 
     expect(result).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
-    expect(metricValues).toContainEqual({ name: 'RejectedEvents', value: 1 });
-    expect(api.terminateCalls()).toEqual([]);
-    expect(quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expectTouchedNothing(run, 'RejectedEvents');
   });
+});
+
+describe('IAM Identity Center: every way a call names a user, alike', () => {
+  it.each([
+    {
+      $label: 'a SCIM PatchUser setting active to true',
+      event: () => scimPatchUser([{ op: 'replace', path: 'active', value: true }]),
+    },
+    {
+      $label: "the console's EnableUser",
+      event: () => consoleEvent({ eventName: 'EnableUser', eventID: 'c0ffee00-0000-4000-8000-000000000001' }),
+    },
+  ])('a reactivation ($label) releases nobody: a notice says who is still quarantined', async ({ event }) => {
+    const { handler, api, quarantine, published } = setup();
+    await handler(scimDeleteUserEvent());
+    const calls = api.terminateCalls().length;
+    const result = await handler(event());
+
+    expect(result).toMatchObject({
+      status: 'completed',
+      trigger: 'identity-center',
+      quarantine: [{ username: FRANK, outcome: 'still-quarantined' }],
+    });
+    expect(api.terminateCalls()).toHaveLength(calls);
+    expect((await quarantine.active(FRANK, NOW + 400 * 86_400_000))?.expiresAt).toBe(UNTIL_RELEASED);
+    // The subject is cut to its limit; the name begins it.
+    expect(published.at(-1)).toMatch(/identity-center: REACTIVATED, still quarantined: frank\.ito@/);
+  });
+
+  it.each([
+    { $label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent(), gone: 'deleted' },
+    { $label: "the console's DisableUser", event: () => consoleEvent(), gone: 'disabled' },
+  ])(
+    'refuses $label of a user id identityMap does not map, with a notice naming it',
+    async ({ event, gone }) => {
+      const run = setup({ IDENTITY_MAP: '{}' });
+      expect(await run.handler(event())).toMatchObject({
+        status: 'refused',
+        refusal: expect.stringContaining(
+          `Identity Store user ${USER_ID} was ${gone}, and identityMap has no`,
+        ),
+      });
+      expectTouchedNothing(run, 'EvictionsRefused');
+    },
+  );
 });
