@@ -17,21 +17,27 @@ import { quarantineEntriesTable, quarantineReport } from './output';
 import { protectionOf } from './settings';
 
 /**
- * The names and reason an operator gives, checked by the rules every event's `usernames` and `reason` obey: a
- * `Release VPN User` detail holds those two (and, optionally, who releases: the CLI records the operator itself).
+ * The names and reason an operator gives, checked by the rules the event's `usernames` and `reason` obey: those of
+ * an `Evict VPN User` for names to quarantine, those of a `Release VPN User` (any name an entry may hold) for names
+ * to release. The CLI records the operator itself as who releases.
  */
-function namesAndReason(command: string, names: string[], reason: string) {
+function namesAndReason(
+  command: string,
+  names: string[],
+  reason: string,
+  detailType: typeof DETAIL_TYPES.evict | typeof DETAIL_TYPES.release,
+) {
   if (names.length === 0) throw new UsageError(`${command} needs at least one VPN username`);
   try {
     const { detail } = parseEvent(
       {
         id: 'cli',
         source: SETTINGS.eventSource.default,
-        'detail-type': DETAIL_TYPES.release,
+        'detail-type': detailType,
         detail: { usernames: names, reason },
       },
       SETTINGS.eventSource.default,
-    ) as Extract<ParsedEvent, { kind: 'release' }>;
+    ) as Extract<ParsedEvent, { kind: 'evict' | 'release' }>;
     return { usernames: distinctNames(detail.usernames ?? []), reason: detail.reason };
   } catch (error) {
     if (error instanceof EventRejectedError)
@@ -97,7 +103,12 @@ async function list(values: Options, table: string): Promise<number> {
 async function add(values: Options, table: string, names: string[]): Promise<number> {
   const command = 'quarantine add';
   const minutes = minutesOf(values.minutes);
-  const { usernames, reason } = namesAndReason(command, names, values.reason ?? defaultReason(command));
+  const { usernames, reason } = namesAndReason(
+    command,
+    names,
+    values.reason ?? defaultReason(command),
+    DETAIL_TYPES.evict,
+  );
   const isProtected = coveredBy(protectionOf(values).users);
   const now = Date.now();
   const correlationId = `cli-${randomUUID()}`;
@@ -131,6 +142,7 @@ async function release(values: Options, table: string, names: string[]): Promise
     command,
     [...names, ...commonNames],
     values.reason ?? defaultReason(command),
+    DETAIL_TYPES.release,
   );
   const correlationId = `cli-${randomUUID()}`;
   const lift = (which: string[], kind: QuarantineKind) =>

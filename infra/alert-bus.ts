@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ALERT_SOURCES, DETAIL_TYPES } from '../lambda/core/events';
+import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_CENTER_SOURCE_PREFIXES } from '../lambda/core/events';
 import type { AlertSources } from '../lambda/core/settings';
 import {
   type FindingFilter,
@@ -29,9 +29,10 @@ export interface AlertBusProps {
  * them. Its policy lets `events:PutEvents` only from principals of the organisation and/or the listed accounts, and
  * only with the sources the evictor reads: findings (`aws.guardduty`, `aws.securityhub`, which EventBridge lets
  * nobody but AWS put) from either; `Evict VPN User` only from `commandAccounts` (a security account's SOAR, say),
- * never from the finding accounts or the organisation by default; IAM Identity Center's Identity Store calls
- * (`aws.identitystore`) from the accounts that administer it alone. A release and the end-of-day disconnect stay
- * with this account.
+ * never from the finding accounts or the organisation by default; IAM Identity Center's calls as CloudTrail records
+ * them (`AWS API Call via CloudTrail` under a source beginning with `aws.identitystore` or `aws.sso`, never a
+ * partner's `aws.partner/...`) from the accounts that administer it alone. A release and the end-of-day disconnect
+ * stay with this account.
  */
 export class AlertBus extends Construct {
   readonly bus: events.EventBus;
@@ -93,13 +94,15 @@ export class AlertBus extends Construct {
       });
     }
     if (identityCenterAccounts.length > 0) {
-      // CloudTrail's records of AWS API calls alone. Any `aws.` source: AWS documents none for the SCIM endpoint's
-      // records; only AWS can publish an `aws.` source, and the rule below routes the Identity Center calls alone.
+      // CloudTrail's records of IAM Identity Center's API calls alone, under its own AWS sources: never `aws.` as a
+      // whole, which names partner event sources too (`aws.partner/...`).
       allow(
         'IdentityStoreCallsFromIdentityCenterAccounts',
         identityCenterAccounts.map((account) => new iam.AccountPrincipal(account)),
         {
-          'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+          'ForAllValues:StringLike': {
+            'events:source': IDENTITY_CENTER_SOURCE_PREFIXES.map((prefix) => `${prefix}*`),
+          },
           'ForAllValues:StringEquals': { 'events:detail-type': [DETAIL_TYPES.cloudTrailApiCall] },
           Null: { 'events:source': 'false', 'events:detail-type': 'false' },
         },
@@ -107,7 +110,7 @@ export class AlertBus extends Construct {
       new events.Rule(this, 'IdentityCenterOffboarding', {
         eventBus: this.bus,
         description:
-          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls, forwarded from its accounts",
+          "IAM Identity Center: the Identity Store's, SCIM's and the console's calls that offboard, forwarded from its accounts",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [target],
       });

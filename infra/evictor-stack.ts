@@ -1,7 +1,9 @@
 import {
   Aws,
+  CfnCondition,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -253,12 +255,29 @@ export class EvictorStack extends Stack {
     if (settings.identityCenter) {
       // The Identity Store calls made in this account and Region (Identity Center's own, when the evictor runs
       // there); those of the accounts that administer it come through the alert bus.
-      new events.Rule(this, 'IdentityCenterOffboarding', {
+      const rule = new events.Rule(this, 'IdentityCenterOffboarding', {
         description:
-          "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls (CloudTrail), to the Client VPN evictor",
+          "IAM Identity Center: the Identity Store's, SCIM's and the console's calls that offboard (CloudTrail), to the Client VPN evictor",
         eventPattern: identityStoreOffboardingPattern(),
         targets: [ruleTarget],
       });
+      // With `accounts`, this account's own calls count only when it is among them. The stack is environment-agnostic
+      // (its account is not known at synth), so CloudFormation decides: the rule is enabled in a listed account and
+      // disabled elsewhere. Disabled rather than left out, since the target's permission and dead-letter grant name
+      // the rule. The function holds records to the same accounts whatever delivers them.
+      const { accounts } = settings.identityCenter;
+      if (accounts) {
+        const here = new CfnCondition(this, 'IdentityCenterRunsHere', {
+          expression: Fn.conditionOr(
+            ...accounts.map((account) => Fn.conditionEquals(Aws.ACCOUNT_ID, account)),
+          ),
+        });
+        (rule.node.defaultChild as events.CfnRule).state = Fn.conditionIf(
+          here.logicalId,
+          'ENABLED',
+          'DISABLED',
+        ).toString();
+      }
     }
 
     // The schedules' role may invoke the evictor (and, by CDK's grant, its versions) and nothing else.

@@ -1,5 +1,12 @@
 import * as events from 'aws-cdk-lib/aws-events';
-import { ALERT_SOURCES, DETAIL_TYPES, IDENTITY_STORE, IDENTITY_STORE_SCIM } from '../lambda/core/events';
+import {
+  ALERT_SOURCES,
+  DETAIL_TYPES,
+  IDENTITY_CENTER_SOURCE_PREFIXES,
+  IDENTITY_STORE,
+  IDENTITY_STORE_SCIM,
+  SSO_DIRECTORY,
+} from '../lambda/core/events';
 import { labelsReaching } from '../lambda/core/securityhub';
 import type { DeploymentSettings } from './context';
 
@@ -50,18 +57,27 @@ export function securityHubFindingPattern({
 }
 
 /**
- * IAM Identity Center's calls that may offboard, as CloudTrail records them: the Identity Store API's `DeleteUser`
- * and its SCIM endpoint's `DeleteUser` and `PatchUser`; the one pattern for the evictor's rules and the forwarder's.
- * Any `aws.` source (AWS's alone): AWS documents `aws.identitystore` for the Identity Store's records but no source for
- * the SCIM endpoint's, so the pattern matches on the record's own `eventSource`. Failed calls match too (CloudTrail
- * records them with `errorCode`), and so does every PatchUser: the evictor rejects what does not offboard with the
- * reason and a metric, so that a denied deletion is seen rather than lost.
+ * IAM Identity Center's calls that may offboard, as CloudTrail records them: the Identity Store API's `DeleteUser`,
+ * its SCIM endpoint's `DeleteUser` and `PatchUser`, and its console's `DisableUser`, `DeleteUser` and `EnableUser`
+ * (`sso-directory`, when its own directory is the identity source); the one pattern for the evictor's rules and the forwarder's.
+ * Under IAM Identity Center's own AWS sources alone (IDENTITY_CENTER_SOURCE_PREFIXES: never a partner's
+ * `aws.partner/...`), matched on the record's own `eventSource`, since AWS documents no source for the SCIM
+ * endpoint's records. Failed calls match too (CloudTrail records them with `errorCode`), and so does every PatchUser:
+ * the evictor rejects what does not offboard with the reason and a metric, so that a denied deletion is seen rather
+ * than lost.
  */
 export const identityStoreOffboardingPattern = (): events.EventPattern => ({
-  source: events.Match.prefix('aws.'),
+  source: events.Match.anyOf(...IDENTITY_CENTER_SOURCE_PREFIXES.map((prefix) => events.Match.prefix(prefix))),
   detailType: [DETAIL_TYPES.cloudTrailApiCall],
   detail: {
-    eventSource: [IDENTITY_STORE.eventSource, IDENTITY_STORE_SCIM.eventSource],
-    eventName: [...new Set([...IDENTITY_STORE.offboardingCalls, ...IDENTITY_STORE_SCIM.calls])],
+    eventSource: [IDENTITY_STORE.eventSource, IDENTITY_STORE_SCIM.eventSource, SSO_DIRECTORY.eventSource],
+    eventName: [
+      ...new Set([
+        ...IDENTITY_STORE.offboardingCalls,
+        ...IDENTITY_STORE_SCIM.calls,
+        ...SSO_DIRECTORY.offboardingCalls,
+        ...SSO_DIRECTORY.reactivatingCalls,
+      ]),
+    ],
   },
 });

@@ -92,7 +92,7 @@ export class ForwarderStack extends Stack {
       rules.push(
         new events.Rule(this, 'IdentityCenterOffboarding', {
           description:
-            "IAM Identity Center: the Identity Store's and SCIM's DeleteUser and PatchUser calls to the Client VPN evictor's alert bus",
+            "IAM Identity Center: the Identity Store's, SCIM's and the console's calls that offboard, to the Client VPN evictor's alert bus",
           eventPattern: identityStoreOffboardingPattern(),
           targets: [target],
         }),

@@ -28,7 +28,7 @@ type EventKind =
   | { kind: 'security-hub'; finding: SecurityHubGuardDutyFinding }
   | { kind: 'evict'; detail: EvictDetail; sender?: AlertOrigin }
   | { kind: 'okta'; source: string; detail: OktaSystemLogEvent }
-  | { kind: 'identity-center'; call: IdentityStoreCall }
+  | { kind: 'identity-center'; call: IdentityStoreCall; account?: string }
   | { kind: 'release'; source: string; detail: ReleaseDetail }
   | { kind: 'disconnect-all'; detail: DisconnectAllDetail }
   | { kind: 'sweep'; detail: SweepDetail }
@@ -38,7 +38,10 @@ export class EventRejectedError extends Error {
   override readonly name: string = 'EventRejectedError';
 }
 
-/** The AWS services whose findings the evictor reads; `aws.` sources are AWS's alone, nobody else may use them. */
+/**
+ * The AWS services whose findings the evictor reads. EventBridge lets nobody but AWS put these sources; `aws.` is
+ * AWS's, but a partner event source is named `aws.partner/...`: a source is trusted by its whole name, never by `aws.`.
+ */
 export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.securityhub' } as const;
 
 /**
@@ -46,7 +49,6 @@ export const ALERT_SOURCES = { guardDuty: 'aws.guardduty', securityHub: 'aws.sec
  * that made them, in the Region they went to. `DeleteUser` offboards.
  */
 export const IDENTITY_STORE = {
-  source: 'aws.identitystore',
   eventSource: 'identitystore.amazonaws.com',
   offboardingCalls: ['DeleteUser'],
 } as const;
@@ -54,17 +56,40 @@ export const IDENTITY_STORE = {
 /**
  * IAM Identity Center's SCIM endpoint, through which an external identity provider (Okta, Entra ID) provisions the
  * identity store; CloudTrail records its calls under this event source. `DeleteUser` offboards, and so does a
- * `PatchUser` that sets `active` to false. AWS documents the records but not the EventBridge `source` they arrive
- * with, so they are recognised by `detail.eventSource` under any `aws.` source (AWS's alone).
+ * `PatchUser` that sets `active` to false.
  */
 export const IDENTITY_STORE_SCIM = {
   eventSource: 'identitystore-scim.amazonaws.com',
   calls: ['DeleteUser', 'PatchUser'],
 } as const;
 
-/** A CloudTrail record of an AWS API call, as EventBridge delivers it: an `aws.` source, AWS's alone. */
-export const isCloudTrailApiCall = (source: unknown, detailType: unknown): boolean =>
-  typeof source === 'string' && source.startsWith('aws.') && detailType === DETAIL_TYPES.cloudTrailApiCall;
+/**
+ * IAM Identity Center's own directory, when it is the identity source: its console's "Disable user access", "Enable
+ * user access" and user deletion are authorised as these `sso-directory` actions, and CloudTrail records Identity
+ * Store operations under this event source. `DisableUser` and `DeleteUser` offboard; `EnableUser` reactivates. AWS
+ * documents neither the records' shape nor their EventBridge source: the user is read from `requestParameters.userId`,
+ * and a record that does not carry a valid one is rejected.
+ */
+export const SSO_DIRECTORY = {
+  eventSource: 'sso-directory.amazonaws.com',
+  offboardingCalls: ['DisableUser', 'DeleteUser'],
+  reactivatingCalls: ['EnableUser'],
+} as const;
+
+/**
+ * The EventBridge sources, as prefixes, under which IAM Identity Center's CloudTrail records are taken. AWS documents
+ * `aws.identitystore` for the Identity Store API's records and no source for the SCIM endpoint's or the console's
+ * (`sso-directory`), so each prefix covers the service's names (`aws.identitystore-scim`, `aws.sso-directory`) without
+ * `aws.` alone: a partner event source is named `aws.partner/<partner>/...`, and a partner writes its own detail-type
+ * and detail, so an `aws.` prefix would let a SaaS send a "CloudTrail record" that offboards.
+ */
+export const IDENTITY_CENTER_SOURCE_PREFIXES = ['aws.identitystore', 'aws.sso'] as const;
+
+/** A CloudTrail record of an API call of IAM Identity Center, as EventBridge delivers it under an AWS source. */
+export const isIdentityCenterApiCall = (source: unknown, detailType: unknown): boolean =>
+  typeof source === 'string' &&
+  IDENTITY_CENTER_SOURCE_PREFIXES.some((prefix) => source.startsWith(prefix)) &&
+  detailType === DETAIL_TYPES.cloudTrailApiCall;
 
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
@@ -83,20 +108,19 @@ export const DETAIL_TYPES = {
 
 const WELL_FORMED = 'must not contain control characters or lone surrogates';
 /**
- * A name an operator or a sender gives (to evict, release or except, or who releases), which goes to the table, the
- * report and the logs: no Unicode format character either. U+202E turns the text after it around, so that a cell
- * or a log line could read as someone else's name, and no Client VPN username needs one. The names EC2 and findings
- * report are not held to it: a connection is ended whatever its name holds.
+ * A name to release: any name an entry could have been written for. The names EC2, Okta and findings report are
+ * written as reported, Unicode format characters and all (a connection is ended whatever its name holds), so a
+ * release that refused them would leave an open-ended entry in place for ever.
  */
-const username = z
+const releasableName = z
   .string()
-  .check(
-    z.trim(),
-    z.minLength(1),
-    z.maxLength(256),
-    z.regex(WELL_FORMED_TEXT, WELL_FORMED),
-    z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'),
-  );
+  .check(z.trim(), z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED));
+/**
+ * A name an operator or a sender gives (to evict or except, or who releases), which goes to the table, the report
+ * and the logs: no Unicode format character either. U+202E turns the text after it around, so that a cell or a log
+ * line could read as someone else's name, and no Client VPN username needs one.
+ */
+const username = releasableName.check(z.regex(/^\P{Cf}*$/u, 'expected no Unicode format character'));
 /**
  * A name a round hands to the next as it had it, untrimmed: an event's username, an EC2 username, or a finding's
  * identity, which GuardDuty allows up to 2,048 characters.
@@ -155,14 +179,15 @@ export type EvictDetail = z.infer<typeof evictDetailSchema>;
 
 /**
  * `usernames` are VPN usernames; `commonNames` are certificates' CommonNames, whose common-name entries an
- * `Evict VPN User` with `commonNames` wrote. At least one name in all. `releasedBy` names the person who releases,
- * as the sender says (EventBridge does not say which principal sent an event; CloudTrail's PutEvents record does):
- * held to a username's rules, since it goes to the table and the logs.
+ * `Evict VPN User` with `commonNames` wrote. At least one name in all, each any name an entry may hold. `releasedBy`
+ * names the person who releases, as the sender says (EventBridge does not say which principal sent an event;
+ * CloudTrail's PutEvents record does): a free-form claim, held to a username's rules, format characters refused,
+ * since it goes to the table and the logs.
  */
 const releaseDetailSchema = z
   .object({
-    usernames: z.optional(z.array(username).check(z.maxLength(1000))),
-    commonNames: z.optional(z.array(username).check(z.maxLength(1000))),
+    usernames: z.optional(z.array(releasableName).check(z.maxLength(1000))),
+    commonNames: z.optional(z.array(releasableName).check(z.maxLength(1000))),
     reason,
     releasedBy: z.optional(username),
   })
@@ -262,7 +287,7 @@ export type OktaSystemLogEvent = z.infer<typeof oktaSystemLogEventSchema>;
 
 /**
  * CloudTrail's record of an Identity Store or SCIM call, as EventBridge delivers it in `detail`: which call
- * (`eventSource`, `eventName`), whether it failed (`errorCode`), its record's id (`eventID`) and the request: the
+ * (`eventSource`, `eventName`), whether it failed (`errorCode`, `errorMessage`), its record's id (`eventID`) and the request: the
  * Identity Store API's `identityStoreId` and `userId`; a SCIM call's user id (`id`, from the request's path) and the
  * PATCH operations of its body, whose values IAM Identity Center may show as `HIDDEN_DUE_TO_SECURITY_REASONS`. Read
  * loosely here and judged by the policy, which says in words why a call acts on nobody; the rest of the record (who
@@ -273,6 +298,7 @@ const identityStoreCallSchema = z.object({
   eventSource: z.string().check(z.maxLength(256)),
   eventName: z.string().check(z.minLength(1), z.maxLength(256), z.regex(WELL_FORMED_TEXT, WELL_FORMED)),
   errorCode: z.nullish(z.string().check(z.maxLength(256))),
+  errorMessage: z.nullish(z.string().check(z.maxLength(4096))),
   requestParameters: z.nullish(
     z.object({
       identityStoreId: z.nullish(z.string().check(z.maxLength(64))),
@@ -366,7 +392,7 @@ export function correlationIdOf(raw: unknown, eventSource: string): string | und
           : // Okta may deliver one System Log event twice, each time in a new envelope: its uuid stays.
             typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)
             ? fields.uuid
-            : isCloudTrailApiCall(source, detailType)
+            : isIdentityCenterApiCall(source, detailType)
               ? fields.eventID
               : id;
   return isCorrelationId(correlationId) ? correlationId : undefined;
@@ -392,7 +418,7 @@ export function deliveryIdOf(event: unknown): string {
   };
   if (typeof source === 'string' && source.startsWith(OKTA_SOURCE_PREFIX)) return String(detail.uuid);
   // CloudTrail's own id of the call's record, whichever envelope carries it.
-  if (isCloudTrailApiCall(source, detailType)) return String(detail.eventID);
+  if (isIdentityCenterApiCall(source, detailType)) return String(detail.eventID);
   return String(id);
 }
 
@@ -434,18 +460,20 @@ function parseDetail(envelope: z.infer<typeof envelopeSchema>, eventSource: stri
       finding: parseWith(securityHubGuardDutyFindingSchema, finding, 'Security Hub GuardDuty finding'),
     };
   }
-  // Any AWS API call comes this way; the policy acts on the Identity Store's and its SCIM endpoint's alone.
-  if (isCloudTrailApiCall(envelope.source, detailType)) {
-    return {
-      kind: 'identity-center',
-      call: parseWith(identityStoreCallSchema, envelope.detail, 'IAM Identity Center call (CloudTrail)'),
-    };
-  }
   if (envelope.source.startsWith(OKTA_SOURCE_PREFIX)) {
     return {
       kind: 'okta',
       source: envelope.source,
       detail: parseWith(oktaSystemLogEventSchema, envelope.detail, 'Okta System Log event'),
+    };
+  }
+  // Any IAM Identity Center API call comes this way; the policy acts on those that offboard alone. The account it
+  // was made in (EventBridge writes it) is the boundary the policy holds it to.
+  if (isIdentityCenterApiCall(envelope.source, detailType)) {
+    return {
+      kind: 'identity-center',
+      call: parseWith(identityStoreCallSchema, envelope.detail, 'IAM Identity Center call (CloudTrail)'),
+      ...(envelope.account ? { account: envelope.account } : {}),
     };
   }
   if (envelope.source !== eventSource) {

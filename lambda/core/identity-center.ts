@@ -1,21 +1,29 @@
 import type { EvictorConfig } from './config';
-import { EventRejectedError, IDENTITY_STORE, IDENTITY_STORE_SCIM, type IdentityStoreCall } from './events';
-import { foldCase } from './identity';
+import {
+  EventRejectedError,
+  IDENTITY_STORE,
+  IDENTITY_STORE_SCIM,
+  type IdentityStoreCall,
+  SSO_DIRECTORY,
+} from './events';
+import { mappedName } from './identity';
 import type { EvictionRequest } from './types';
 
 /**
  * IAM Identity Center's calls that remove a person, as CloudTrail records them and EventBridge delivers them ("AWS API
  * Call via CloudTrail"), as requests: the Identity Store API's `DeleteUser` (an administrator, a script), and the SCIM
- * endpoint's `DeleteUser` and `PatchUser` with `active` false (an external identity provider deprovisioning). Each
- * offboards: every connection ended, quarantined until released. A SCIM `PatchUser` that sets `active` to true is a
+ * endpoint's `DeleteUser` and `PatchUser` with `active` false (an external identity provider deprovisioning), and the
+ * console's `DisableUser` and `DeleteUser` on Identity Center's own directory. Each offboards: every connection ended,
+ * quarantined until released. A SCIM `PatchUser` that sets `active` to true, or the console's `EnableUser`, is a
  * reactivation: nothing is released, a notice says who could be. The records name the user by its Identity Store user
  * id only (IAM Identity Center hides user names in them), so the VPN username is the one `identityMap` gives for that
  * user id; without one, nobody is guessed at: the request is refused and a person is told. A call that failed changed
- * nothing, and an identity store other than the one `identityCenter` names is not this organisation's: both are
- * rejected.
+ * nothing, and an identity store or an account other than those `identityCenter` names is not this organisation's:
+ * all are rejected.
  */
 export function decideIdentityCenter(
   call: IdentityStoreCall,
+  account: string | undefined,
   correlationId: string,
   config: EvictorConfig,
 ): EvictionRequest {
@@ -23,6 +31,7 @@ export function decideIdentityCenter(
   const name = call.eventName.slice(0, 100);
   if (!identityCenter)
     throw new EventRejectedError(`an IAM Identity Center event (${name}), and no identityCenter setting`);
+  rejectOtherAccounts(name, account, identityCenter.accounts, config.deploymentAccount);
   if (call.eventSource === IDENTITY_STORE.eventSource) {
     rejectFailed(call, 'Identity Store');
     if (!(IDENTITY_STORE.offboardingCalls as readonly string[]).includes(call.eventName))
@@ -76,15 +85,115 @@ export function decideIdentityCenter(
       config,
     );
   }
+  if (call.eventSource === SSO_DIRECTORY.eventSource) return decideDirectoryCall(call, correlationId, config);
   throw new EventRejectedError(
-    `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource} or ${IDENTITY_STORE_SCIM.eventSource}`,
+    `an AWS API call from event source "${call.eventSource.slice(0, 100)}", not ${IDENTITY_STORE.eventSource}, ${IDENTITY_STORE_SCIM.eventSource} or ${SSO_DIRECTORY.eventSource}`,
   );
 }
 
-function rejectFailed(call: IdentityStoreCall, api: string): void {
-  if (call.errorCode)
+/**
+ * The console's calls on IAM Identity Center's own directory. The record's shape is not documented (test/fixtures
+ * says what was assumed), so it acts only on what it shows: a well-formed user id in `requestParameters.userId`,
+ * and, when it names an identity store, the configured one; any other record is rejected with the reason and a
+ * metric, for the operator to see after the first disable.
+ */
+function decideDirectoryCall(
+  call: IdentityStoreCall,
+  correlationId: string,
+  config: EvictorConfig,
+): EvictionRequest {
+  const name = call.eventName.slice(0, 100);
+  const api = 'IAM Identity Center directory';
+  rejectFailed(call, api);
+  const offboards = (SSO_DIRECTORY.offboardingCalls as readonly string[]).includes(call.eventName);
+  if (!offboards && !(SSO_DIRECTORY.reactivatingCalls as readonly string[]).includes(call.eventName))
     throw new EventRejectedError(
-      `${api} ${call.eventName.slice(0, 100)} failed (errorCode ${call.errorCode.slice(0, 100)}): nothing changed in IAM Identity Center, so nothing is done`,
+      `${api} ${name} is not a call that offboards or reactivates (${[...SSO_DIRECTORY.offboardingCalls, ...SSO_DIRECTORY.reactivatingCalls].join(', ')})`,
+    );
+  const storeId = call.requestParameters?.identityStoreId;
+  const expected = config.identityCenter?.identityStoreId;
+  if (storeId !== undefined && storeId !== null && storeId !== expected)
+    throw new EventRejectedError(
+      `${api} ${name} in identity store ${JSON.stringify(storeId)}, not identityCenter.identityStoreId "${expected}"`,
+    );
+  const userId = call.requestParameters?.userId?.trim();
+  if (!userId) throw new EventRejectedError(`${api} ${name} names no user (requestParameters.userId)`);
+  return requestFor(
+    {
+      userId,
+      action: offboards ? 'offboard' : 'reactivate',
+      what: `IAM Identity Center console ${name} of user ${userId}`,
+      gone: call.eventName === 'DeleteUser' ? 'deleted' : 'disabled',
+    },
+    correlationId,
+    config,
+  );
+}
+
+/**
+ * IAM Identity Center's records are taken from the accounts that administer it alone: `identityCenter.accounts`, or
+ * the deployment's own account when that is not set. The alert bus's policy and the rules hold it too; checked here
+ * so that it holds whatever bus or grant delivered the record. A record that names no account (EventBridge always
+ * writes one) is not taken either.
+ */
+function rejectOtherAccounts(
+  name: string,
+  account: string | undefined,
+  accounts: readonly string[] | undefined,
+  deploymentAccount: string | undefined,
+): void {
+  if (account === undefined)
+    throw new EventRejectedError(
+      `IAM Identity Center ${name}: the event names no account it was made in, so whether it is this organisation's cannot be told`,
+    );
+  if (accounts !== undefined) {
+    if (!accounts.includes(account))
+      throw new EventRejectedError(
+        `IAM Identity Center ${name} made in account ${account}, not in identityCenter.accounts (${accounts.join(', ')}): nothing is done`,
+      );
+  } else if (account !== deploymentAccount)
+    throw new EventRejectedError(
+      `IAM Identity Center ${name} made in account ${account}, not in the deployment's own account ${deploymentAccount ?? '(not known)'} (identityCenter.accounts is not set): nothing is done`,
+    );
+}
+
+/**
+ * CloudTrail writes `errorCode` and `errorMessage` only for a call that failed: either there, whatever its value,
+ * says the call changed nothing.
+ */
+function rejectFailed(call: IdentityStoreCall, api: string): void {
+  const { errorCode, errorMessage } = call;
+  const failure =
+    typeof errorCode === 'string' && errorCode !== ''
+      ? `errorCode ${errorCode.slice(0, 100)}`
+      : Object.hasOwn(call, 'errorCode')
+        ? `errorCode ${JSON.stringify(errorCode ?? null)}`
+        : errorMessage !== undefined && errorMessage !== null
+          ? `errorMessage ${JSON.stringify(errorMessage.slice(0, 200))}`
+          : undefined;
+  if (failure)
+    throw new EventRejectedError(
+      `${api} ${call.eventName.slice(0, 100)} failed (${failure}): nothing changed in IAM Identity Center, so nothing is done`,
+    );
+}
+
+/**
+ * An Identity Store user id as the Identity Store API Reference writes `UserId`: a UUID, optionally after ten hex
+ * digits and `-`. Anything else is no user this can name: IAM Identity Center's `HIDDEN_DUE_TO_SECURITY_REASONS`,
+ * or a value that is no id.
+ */
+const USER_ID =
+  /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+function rejectInvalidUserId(userId: string, what: string): void {
+  if (userId === HIDDEN)
+    throw new EventRejectedError(
+      `${what}: the user id "${HIDDEN}" is hidden in the record, so whose it is cannot be told: nothing is done`,
+    );
+  if (!USER_ID.test(userId))
+    throw new EventRejectedError(
+      `${what}: the user id ${JSON.stringify(userId.slice(0, 100))} is not an Identity Store user id: nothing is done`,
     );
 }
 
@@ -102,7 +211,7 @@ function activeChangeOf(call: IdentityStoreCall): 'offboard' | 'reactivate' {
   for (const { op, path, value } of operations) {
     if (op && !['add', 'replace'].includes(op.toLowerCase())) continue;
     if (path !== undefined && path !== null) {
-      if (path.trim().toLowerCase() === 'active') values.push(value);
+      if (attributeOf(path) === 'active') values.push(value);
     } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const active = Object.entries(value).find(([key]) => key.toLowerCase() === 'active');
       if (active) values.push(active[1]);
@@ -122,6 +231,16 @@ function activeChangeOf(call: IdentityStoreCall): 'offboard' | 'reactivate' {
   return states.has(false) ? 'offboard' : 'reactivate';
 }
 
+/**
+ * A PATCH path's attribute, ignoring case: RFC 7644 lets a path carry its schema's URN, so the core User schema's
+ * `urn:ietf:params:scim:schemas:core:2.0:User:active` is `active`.
+ */
+const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:user:';
+function attributeOf(path: string): string {
+  const folded = path.trim().toLowerCase();
+  return folded.startsWith(CORE_USER_SCHEMA) ? folded.slice(CORE_USER_SCHEMA.length) : folded;
+}
+
 function activeValueOf(value: unknown): boolean | 'unknown' {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && ['true', 'false'].includes(value.trim().toLowerCase()))
@@ -134,7 +253,7 @@ interface UserChange {
   userId: string;
   action: 'offboard' | 'reactivate';
   what: string;
-  gone: 'deleted' | 'deactivated';
+  gone: 'deleted' | 'deactivated' | 'disabled';
 }
 
 function requestFor(
@@ -142,7 +261,9 @@ function requestFor(
   correlationId: string,
   config: EvictorConfig,
 ): EvictionRequest {
-  const username = config.identityMap.get(foldCase(userId));
+  rejectInvalidUserId(userId, what);
+  const mapped = mappedName(userId, config.identityMap);
+  const username = mapped?.name;
   const request: EvictionRequest = {
     trigger: 'identity-center',
     correlationId,
@@ -154,10 +275,7 @@ function requestFor(
     round: 1,
     target: {
       kind: 'users',
-      names:
-        username === undefined
-          ? []
-          : [{ name: username, match: 'username', source: `identityMap["${userId}"]` }],
+      names: mapped === undefined ? [] : [mapped],
       clientIps: [],
     },
     notes: [],

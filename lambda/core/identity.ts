@@ -17,6 +17,16 @@ import type { NamedUser, Outcome, Target } from './types';
 /** A name's form for comparisons that ignore case: NFC, so composed and decomposed accents compare equal. */
 export const foldCase = (name: string): string => name.normalize('NFC').toLowerCase();
 
+/**
+ * The VPN username `identityMap` gives `key` (keys compared ignoring case), as a name to evict that says which key
+ * gave it; none when the key is not mapped. The one lookup of the map: a finding's identity, an `Evict VPN User`
+ * entry, an Okta login and an Identity Store user id all go through it, each with the key its rules choose.
+ */
+export function mappedName(key: string, identityMap: ReadonlyMap<string, string>): NamedUser | undefined {
+  const name = identityMap.get(foldCase(key));
+  return name === undefined ? undefined : { name, match: 'username', source: `identityMap["${key}"]` };
+}
+
 /** `alice@example.com`, `CORP\alice` and `Alice` all have the local part `alice`. */
 export function localPart(name: string): string {
   const folded = foldCase(name);

@@ -1,6 +1,6 @@
 import type { EvictorConfig } from './config';
 import { EventRejectedError, type OktaSystemLogEvent } from './events';
-import { foldCase } from './identity';
+import { mappedName } from './identity';
 import type { EvictionRequest } from './types';
 
 /**
@@ -66,10 +66,9 @@ export function decideOkta(
   const login = users[0]?.alternateId?.trim();
   if (!login) throw new EventRejectedError(`Okta ${eventType}: the target user has no alternateId (login)`);
 
-  const mapped = config.identityMap.get(foldCase(login));
-  const username = mapped ?? login;
-  const nameSource =
-    mapped === undefined ? `Okta ${lockedActor ? 'actor' : 'target'} alternateId` : `identityMap["${login}"]`;
+  const mapped = mappedName(login, config.identityMap);
+  const username = mapped?.name ?? login;
+  const nameSource = mapped?.source ?? `Okta ${lockedActor ? 'actor' : 'target'} alternateId`;
   const base = {
     trigger: 'okta' as const,
     correlationId,

@@ -5,7 +5,7 @@ import type { EvictorConfig } from './config';
 import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint } from './endpoint-ref';
 import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
-import { coveredBy, distinctNames, foldCase } from './identity';
+import { coveredBy, distinctNames, mappedName } from './identity';
 import { decideIdentityCenter } from './identity-center';
 import { decideOkta } from './okta';
 import { UNTIL_RELEASED } from './quarantine';
@@ -88,27 +88,27 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
 const QUALIFIED_KEY = /^\d{12}\//;
 
 /**
- * The VPN username the identity map gives `identity` of `account` (keys compared ignoring case; the key qualified
- * by the account, when known, `111122223333/alice`, before the bare `alice`), as a name to evict; none when it is
- * not mapped. A name that itself begins with an account and `/` is looked up qualified only: as a bare key it
- * would be another account's qualified key.
+ * The VPN username the identity map gives a finding's `identity` of `account` (the key qualified by the account,
+ * when known, `111122223333/alice`, before the bare `alice`), as a name to evict; none when it is not mapped. A name
+ * that itself begins with an account and `/` is looked up qualified only: as a bare key it would be another
+ * account's qualified key.
  */
-function mappedIdentity(
+function findingIdentityMapped(
   identity: string,
   account: string | undefined,
   config: EvictorConfig,
 ): NamedUser | undefined {
   const qualified = account === undefined ? [] : [`${account}/${identity}`];
   const keys = QUALIFIED_KEY.test(identity) ? qualified : [...qualified, identity];
-  const key = keys.find((k) => config.identityMap.has(foldCase(k)));
-  const mapped = key === undefined ? undefined : config.identityMap.get(foldCase(key));
-  return mapped === undefined
-    ? undefined
-    : { name: mapped, match: 'username', source: `identityMap["${key}"]` };
+  for (const key of keys) {
+    const mapped = mappedName(key, config.identityMap);
+    if (mapped) return mapped;
+  }
+  return undefined;
 }
 
 /**
- * The names a finding gives, after the identity map (mappedIdentity): a mapped identity becomes the VPN username
+ * The names a finding gives, after the identity map (findingIdentityMapped): a mapped identity becomes the VPN username
  * the map gives; Kubernetes and RDS users resolve only through the map. An IAM user name is only unique within its
  * account, so an IAM user of another account than the deployment's matches a VPN username equal to it and nothing
  * else: no local-part guess across accounts. An IAM Identity Center session name (the person's
@@ -125,7 +125,7 @@ function findingNames(
 ): NamedUser[] {
   const names: NamedUser[] = [];
   for (const candidate of candidates) {
-    const mapped = mappedIdentity(candidate.value, account, config);
+    const mapped = findingIdentityMapped(candidate.value, account, config);
     if (mapped !== undefined) names.push(mapped);
     else if (candidate.kind === 'kubernetes' || candidate.kind === 'rds')
       notes.push(`${candidate.source} "${candidate.value}" is not in the identity map`);
@@ -314,8 +314,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
             ...distinctNames(detail.usernames ?? []).map(
               (name): NamedUser => ({ name, match: 'username', source: 'usernames' }),
             ),
+            // Looked up as written: `<account>/<name>` by that key, a bare name by the bare key. Never qualified by
+            // the sender's account, which says who sent the command, not whose name it is.
             ...distinctNames(detail.identities ?? []).map((name): NamedUser => {
-              const mapped = mappedIdentity(name, event.sender?.account ?? config.deploymentAccount, config);
+              const mapped = mappedName(name, config.identityMap);
               return mapped
                 ? { ...mapped, source: `identities entry "${name}", ${mapped.source}` }
                 : { name, match: 'identity', source: 'identities' };
@@ -331,7 +333,10 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
       return withProtectedRefused(request, config);
     }
     case 'identity-center':
-      return withProtectedRefused(decideIdentityCenter(event.call, event.correlationId, config), config);
+      return withProtectedRefused(
+        decideIdentityCenter(event.call, event.account, event.correlationId, config),
+        config,
+      );
     case 'okta':
       return withProtectedRefused(
         decideOkta(event.source, event.detail, event.correlationId, config),

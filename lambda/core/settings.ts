@@ -874,7 +874,7 @@ export const SETTINGS = {
       default: 'none',
       example: '{"identityStoreId":"d-9067642ac7"}',
       meaning:
-        "IAM Identity Center: a user deleted from this identity store, or deleted or deactivated through its SCIM endpoint, is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
+        "IAM Identity Center: a user deleted from this identity store, deleted or deactivated through its SCIM endpoint, or disabled or deleted in its console (its own directory), is offboarded, by `identityMap`'s entry for the user id; `accounts` forward from another account (see [Offboarding](offboarding.md#iam-identity-center)).",
     },
   }),
   alertBusArn: declared<string | undefined>({

@@ -115,14 +115,19 @@ describe('the Okta rule', () => {
 describe('the IAM Identity Center rules', () => {
   const IDENTITY_STORE_ID = 'd-9067642ac7';
   const ADMIN_ACCOUNT = '444455556666';
-  // The Identity Store API's DeleteUser, and SCIM's DeleteUser and PatchUser, under any aws. source: AWS documents
-  // none for the SCIM records.
+  // The Identity Store API's DeleteUser, and SCIM's DeleteUser and PatchUser, under AWS's Identity Store and IAM
+  // Identity Center sources only: AWS documents aws.identitystore, and none for the SCIM records; a partner's
+  // source (aws.partner/...) must never match, since a partner chooses its own detail.
   const DELETE_USER_PATTERN = {
-    source: [{ prefix: 'aws.' }],
+    source: [{ prefix: 'aws.identitystore' }, { prefix: 'aws.sso' }],
     'detail-type': ['AWS API Call via CloudTrail'],
     detail: {
-      eventSource: ['identitystore.amazonaws.com', 'identitystore-scim.amazonaws.com'],
-      eventName: ['DeleteUser', 'PatchUser'],
+      eventSource: [
+        'identitystore.amazonaws.com',
+        'identitystore-scim.amazonaws.com',
+        'sso-directory.amazonaws.com',
+      ],
+      eventName: ['DeleteUser', 'PatchUser', 'DisableUser', 'EnableUser'],
     },
   };
 
@@ -154,7 +159,7 @@ describe('the IAM Identity Center rules', () => {
               AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:${ADMIN_ACCOUNT}:root$`)])] },
             },
             Condition: {
-              'ForAllValues:StringLike': { 'events:source': ['aws.*'] },
+              'ForAllValues:StringLike': { 'events:source': ['aws.identitystore*', 'aws.sso*'] },
               'ForAllValues:StringEquals': { 'events:detail-type': ['AWS API Call via CloudTrail'] },
               Null: { 'events:source': 'false', 'events:detail-type': 'false' },
             },
@@ -168,6 +173,45 @@ describe('the IAM Identity Center rules', () => {
           IDENTITY_CENTER: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID, accounts: [ADMIN_ACCOUNT] }),
         }),
       },
+    });
+  });
+
+  /** The default bus's IAM Identity Center rule: the one of the pattern without an EventBusName. */
+  const defaultBusRule = (template: ReturnType<typeof synthesize>['template']) => {
+    const rules = Object.entries(
+      template.findResources('AWS::Events::Rule', { Properties: { EventPattern: DELETE_USER_PATTERN } }),
+    ).filter(([, rule]) => rule.Properties.EventBusName === undefined);
+    expect(rules).toHaveLength(1);
+    return (rules[0] as [string, any])[1];
+  };
+
+  it("on the default bus, acts without accounts: the calls made in the evictor's own account", () => {
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      identityCenter: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID }),
+    });
+    expect(defaultBusRule(template).Properties.State).toBe('ENABLED');
+  });
+
+  it('on the default bus, with accounts, is enabled at deploy only in an account they list', () => {
+    const OTHER_ADMIN = '777788889999';
+    const { template } = synthesize({
+      endpointIds: EXAMPLE_ENDPOINTS[0],
+      alertSources: JSON.stringify({ accounts: ['111122223333'] }),
+      identityCenter: JSON.stringify({
+        identityStoreId: IDENTITY_STORE_ID,
+        accounts: [ADMIN_ACCOUNT, OTHER_ADMIN],
+      }),
+    });
+    // The stack's account is not known at synth (no env account): CloudFormation decides, from AWS::AccountId.
+    const state = defaultBusRule(template).Properties.State;
+    expect(state).toEqual({ 'Fn::If': [expect.any(String), 'ENABLED', 'DISABLED'] });
+    const condition = template.toJSON().Conditions[state['Fn::If'][0]];
+    expect(condition).toEqual({
+      'Fn::Or': [
+        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, ADMIN_ACCOUNT] },
+        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, OTHER_ADMIN] },
+      ],
     });
   });
 

@@ -1,4 +1,4 @@
-import type { QuarantineEntry, QuarantineRequest } from '../../lambda/core/quarantine';
+import { type QuarantineEntry, type QuarantineRequest, UNTIL_RELEASED } from '../../lambda/core/quarantine';
 import { useCliRig } from '../support/cli-rig';
 import { closedPort } from '../support/dynamodb';
 
@@ -114,6 +114,27 @@ describe('cvpn-evict quarantine', () => {
         quarantinedAt: iso(now),
       },
     ]);
+  });
+
+  it('release lifts an open-ended entry whose name holds a format character (an Okta login, an EC2 username)', async () => {
+    // Entries are written for names the evictor does not hold to the input rules (what Okta or EC2 report): a
+    // release must still reach them, or an open-ended one would hold for ever.
+    const joined = 'ali\u200Cce@example.com';
+    await rig.store.put(
+      {
+        username: joined,
+        expiresAt: UNTIL_RELEASED,
+        reason: 'Okta user.lifecycle.deactivate',
+        trigger: 'okta',
+        correlationId: 'okta-1',
+      },
+      Date.now(),
+    );
+
+    const { code, stdout } = await cli(['quarantine', 'release', joined, '--reason', 'rehired', ...T()]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/ {2}released {8}ali\u200Cce@example\.com {2}was until released/);
+    expect(await rig.store.active(joined, Date.now())).toBeUndefined();
   });
 
   it('add refuses a protected user, whom the connect handler lets in anyway, writes the others, and exits 1', async () => {

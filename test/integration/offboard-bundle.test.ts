@@ -91,8 +91,11 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SNS: sns.url,
     ...emulatorAwsEnv(emulator.url, dynamodb.url),
     // IAM Identity Center as a deployment with identityCenter and identityMap would give them (the shared
-    // integration synth has neither).
-    IDENTITY_CENTER: JSON.stringify({ identityStoreId: deleteUser.detail.requestParameters.identityStoreId }),
+    // integration synth has neither), administered from the records' account.
+    IDENTITY_CENTER: JSON.stringify({
+      identityStoreId: deleteUser.detail.requestParameters.identityStoreId,
+      accounts: [deleteUser.account],
+    }),
     IDENTITY_MAP: JSON.stringify({
       [deleteUser.detail.requestParameters.userId]: ERIN,
       [GRACE_USER_ID]: GRACE,
@@ -235,6 +238,7 @@ describe('offboarding through the synthesized bundles', () => {
     const { errorCode: _errorCode, errorMessage: _errorMessage, ...patched } = scimPatchUserFailed.detail;
     const event = {
       ...scimPatchUserFailed,
+      account: deleteUser.account,
       detail: {
         ...patched,
         eventID: '7a1c3e5f-2b4d-4f6a-8c0e-1a3b5c7d9e0f',

@@ -213,16 +213,6 @@ describe('custom events', () => {
       /commonNames.0: expected no Unicode format character/,
     ],
     [
-      'a format character in Release VPN User usernames',
-      customEvent(DETAIL_TYPES.release, { usernames: [TURNED], reason: 'r' }),
-      /usernames.0: expected no Unicode format character/,
-    ],
-    [
-      'a format character in Release VPN User commonNames',
-      customEvent(DETAIL_TYPES.release, { commonNames: [TURNED], reason: 'r' }),
-      /commonNames.0: expected no Unicode format character/,
-    ],
-    [
       'a format character in an exception',
       customEvent(DETAIL_TYPES.disconnectAll, { reason: 'r', except: [TURNED] }),
       /except.0: expected no Unicode format character/,

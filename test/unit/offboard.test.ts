@@ -93,7 +93,7 @@ describe('Evict VPN User with quarantine "until-released"', () => {
     expect(store.calls.filter((c) => c.op === 'put')).toEqual([]);
   });
 
-  // `identities` resolve through identityMap (the deployment's own account's key first) as a finding's do.
+  // `identities` resolve through identityMap by the key as written (docs/events.md).
   const MAPPED = {
     PROTECTED_USERS: 'breakglass',
     IDENTITY_MAP: '{"ops-robot":"breakglass","123456789012/night-shift":"BreakGlass@corp.example.com"}',
@@ -101,8 +101,8 @@ describe('Evict VPN User with quarantine "until-released"', () => {
   it.each([
     { $label: 'by a bare key', identity: 'ops-robot', to: 'breakglass', key: 'ops-robot' },
     {
-      $label: 'by a key of the deployment account',
-      identity: 'Night-Shift',
+      $label: 'by a key qualified by an account, written so',
+      identity: '123456789012/Night-Shift',
       to: 'BreakGlass@corp.example.com',
       key: '123456789012/Night-Shift',
     },

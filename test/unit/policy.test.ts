@@ -125,6 +125,48 @@ describe('names a finding gives: identity map first, the rest resolved against t
   });
 });
 
+describe("an Evict VPN User's identities and identityMap (docs/events.md)", () => {
+  const SOAR_ACCOUNT = '444455556666';
+  const fromSoar = (identities: string[]) => ({
+    ...customEvent('Evict VPN User', { identities, reason: 'r' }),
+    account: SOAR_ACCOUNT,
+    region: 'eu-west-1',
+  });
+  const env = {
+    ALERT_SOURCES: JSON.stringify({ commandAccounts: [SOAR_ACCOUNT] }),
+    IDENTITY_MAP: JSON.stringify({
+      [`${SOAR_ACCOUNT}/admin`]: 'alice@corp.example.com',
+      '123456789012/admin': 'dave@corp.example.com',
+      '777788889999/admin': 'carol@corp.example.com',
+    }),
+  };
+
+  it.each([
+    {
+      $label: "a bare entry from another account: never read as the sender's account's key",
+      event: fromSoar(['admin']),
+      names: [identity('admin', 'identities')],
+    },
+    {
+      $label: "a bare entry from the deployment's own account: never read as its account's key either",
+      event: customEvent('Evict VPN User', { identities: ['admin'], reason: 'r' }),
+      names: [identity('admin', 'identities')],
+    },
+    {
+      $label: 'an entry qualified by an account: looked up as written, whoever sends it',
+      event: fromSoar(['777788889999/Admin']),
+      names: [
+        vpnUser(
+          'carol@corp.example.com',
+          'identities entry "777788889999/Admin", identityMap["777788889999/Admin"]',
+        ),
+      ],
+    },
+  ])('$label', ({ event, names }) => {
+    expect(decideFor(event, env).target).toEqual({ kind: 'users', names, clientIps: [] });
+  });
+});
+
 describe('policy', () => {
   it('ignores the real GuardDuty sample: sample, archived, evicts nobody, dry-run', () => {
     const request = decideFor(fixture('sample-iam-finding'));

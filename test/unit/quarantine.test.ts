@@ -531,6 +531,31 @@ describe('Release VPN User', () => {
     expect(metricValues).toContainEqual({ name: 'QuarantinesReleased', value: 2 });
   });
 
+  it('lifts open-ended entries whose names hold a format character, which the evictor wrote from Okta or EC2', async () => {
+    // U+200C (zero-width non-joiner) is a format character: names given to evict refuse it, but an Okta login or an
+    // EC2 username is written as reported, and an open-ended entry nobody can release would hold for ever.
+    const store = new FakeQuarantineStore();
+    const entry = { expiresAt: UNTIL_RELEASED, reason: 'r', trigger: 'okta', correlationId: 'o-1' };
+    await store.put({ ...entry, username: 'ali\u200Cce@example.com' }, NOW);
+    await store.put({ ...entry, username: 'kiosk\u200C-7', kind: 'common-name' }, NOW);
+    const { handler, api } = handlerWith(store);
+    const result = await handler(
+      customEvent('Release VPN User', {
+        usernames: ['ali\u200Cce@example.com'],
+        commonNames: ['kiosk\u200C-7'],
+        reason: 'rehired',
+      }),
+    );
+
+    if (result.status === 'rejected' || result.status === 'findings') throw new Error(JSON.stringify(result));
+    expect(result.quarantine.map((q) => [q.username, q.outcome])).toEqual([
+      ['ali\u200Cce@example.com', 'released'],
+      ['kiosk\u200C-7', 'released'],
+    ]);
+    expect(await store.active('ali\u200Cce@example.com', NOW)).toBeUndefined();
+    expect(api.calls).toEqual([]);
+  });
+
   it('records the person the event names as releasing it, after its source, in the table and on every audit line', async () => {
     const store = await quarantined();
     const { handler, lines } = handlerWith(store);
