@@ -31,8 +31,8 @@ describe('the operations dashboard', () => {
   });
 
   it.each([
-    { $label: 'the default stack', synthesized: () => template },
-    { $label: 'a stack with session sweeps', synthesized: () => withSessions },
+    { label: 'the default stack', synthesized: () => template },
+    { label: 'a stack with session sweeps', synthesized: () => withSessions },
   ])(
     '$label: every metric it shows, of every namespace, is one a function emits or AWS publishes for a resource of the stack',
     ({ synthesized }) => {
@@ -194,8 +194,8 @@ describe('the operations dashboard', () => {
   });
 
   it.each([
-    { $label: 'dry run', synthesized: () => template },
-    { $label: 'enforcing, with sweeps', synthesized: () => withSessions },
+    { label: 'dry run', synthesized: () => template },
+    { label: 'enforcing, with sweeps', synthesized: () => withSessions },
   ])('$label: says what to do in the title of every widget that counts trouble', ({ synthesized }) => {
     const titles = widgetsOf(synthesized()).flatMap((w) => w.properties.title ?? []);
     const trouble = titles.filter((t) =>

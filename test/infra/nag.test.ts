@@ -60,9 +60,9 @@ describe('cdk-nag AwsSolutions and Serverless packs, and CloudFormation default 
   });
 
   it.each([
-    { $label: 'GuardDuty findings', context: {} },
+    { label: 'GuardDuty findings', context: {} },
     {
-      $label: 'and Security Hub, with an alarm e-mail',
+      label: 'and Security Hub, with an alarm e-mail',
       context: { forwardSecurityHubFindings: true, notifyEmail: 'secops@example.com' },
     },
   ])('the forwarder synthesizes with zero unacknowledged violations ($label)', ({ context }) => {
@@ -72,7 +72,7 @@ describe('cdk-nag AwsSolutions and Serverless packs, and CloudFormation default 
 
   it.each([
     {
-      $label: 'evictor',
+      label: 'evictor',
       stack: () =>
         synthesize({
           endpointIds: EXAMPLE_ENDPOINTS,
@@ -80,7 +80,7 @@ describe('cdk-nag AwsSolutions and Serverless packs, and CloudFormation default 
           notifyEmail: 'secops@example.com',
         }).stack,
     },
-    { $label: 'forwarder', stack: () => synthesizeForwarder({ alertBusArn: ALERT_BUS }).stack },
+    { label: 'forwarder', stack: () => synthesizeForwarder({ alertBusArn: ALERT_BUS }).stack },
   ])('every acknowledgement gives a reason of substance ($label)', ({ stack: synthesized }) => {
     const stack = synthesized();
     const acknowledged = stack.node
@@ -119,9 +119,9 @@ describe('cdk-nag AwsSolutions and Serverless packs, and CloudFormation default 
   });
 
   it.each([
-    { $label: 'a valid queue synthesizes', visibilityTimeout: 30, failure: undefined },
+    { label: 'a valid queue synthesizes', visibilityTimeout: 30, failure: undefined },
     {
-      $label: 'a queue whose timeout is past the schema maximum fails',
+      label: 'a queue whose timeout is past the schema maximum fails',
       visibilityTimeout: 99_999,
       failure: /43200/,
     },

@@ -48,31 +48,31 @@ describe('the Okta rule', () => {
 
   it.each([
     {
-      $label: 'a bus that is not an Okta partner bus',
+      label: 'a bus that is not an Okta partner bus',
       okta: { eventBusName: 'default' },
       key: 'okta.eventBusName',
     },
     {
-      $label: 'an event type that is no System Log type',
+      label: 'an event type that is no System Log type',
       okta: { eventBusName: BUS, offboard: ['deactivate me'] },
       key: 'okta.offboard',
     },
-    { $label: 'an unknown field', okta: { eventBusName: BUS, lock: [] }, key: 'okta.lock' },
+    { label: 'an unknown field', okta: { eventBusName: BUS, lock: [] }, key: 'okta.lock' },
     {
-      $label: 'one type in two lists',
+      label: 'one type in two lists',
       okta: { eventBusName: BUS, evict: ['user.lifecycle.suspend'] },
       key: 'okta.evict',
       why: /"okta\.evict": expected event types that are not in offboard too .*an event type acts one way, got "user\.lifecycle\.suspend"/,
     },
     {
       // EventBridge refuses an empty array in a pattern: the rule would fail at deploy, not at synth.
-      $label: 'every list empty',
+      label: 'every list empty',
       okta: { eventBusName: BUS, offboard: [], evict: [], reactivate: [] },
       key: 'okta',
       why: /no event type would act: remove the okta setting or list at least one/,
     },
     {
-      $label: 'a type given in offboard that evict holds by default',
+      label: 'a type given in offboard that evict holds by default',
       okta: { eventBusName: BUS, offboard: ['user.account.lock'] },
       key: 'okta.offboard',
       why: /not in evict too \(its default list, as evict is not given\): an event type acts one way, got "user\.account\.lock"/,
@@ -84,8 +84,8 @@ describe('the Okta rule', () => {
   });
 
   it.each([
-    { $label: 'offboard alone', lists: { evict: [], reactivate: [] } },
-    { $label: 'reactivate alone', lists: { offboard: [], evict: [] } },
+    { label: 'offboard alone', lists: { evict: [], reactivate: [] } },
+    { label: 'reactivate alone', lists: { offboard: [], evict: [] } },
   ])('with $label listing types, holds no empty array (EventBridge refuses one)', ({ lists }) => {
     const { template } = synthesize({
       endpointIds: EXAMPLE_ENDPOINTS[0],
@@ -226,19 +226,19 @@ describe('the IAM Identity Center rules', () => {
 
   it.each([
     {
-      $label: 'an identity store id that is none',
+      label: 'an identity store id that is none',
       identityCenter: { identityStoreId: 'store-1' },
       alertSources: undefined,
       key: 'identityCenter.identityStoreId',
     },
     {
-      $label: 'accounts without alertSources (no alert bus to forward to)',
+      label: 'accounts without alertSources (no alert bus to forward to)',
       identityCenter: { identityStoreId: IDENTITY_STORE_ID, accounts: [ADMIN_ACCOUNT] },
       alertSources: undefined,
       key: 'identityCenter.accounts',
     },
     {
-      $label: 'an account that is no account id',
+      label: 'an account that is no account id',
       identityCenter: { identityStoreId: IDENTITY_STORE_ID, accounts: ['4444'] },
       alertSources: { accounts: ['111122223333'] },
       key: 'identityCenter.accounts',

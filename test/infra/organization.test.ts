@@ -119,11 +119,11 @@ describe("the evictor's alert bus", () => {
   });
 
   it.each([
-    { $label: 'the organisation alone', sources: { organizationId: ORG } },
-    { $label: 'accounts alone', sources: { accounts: [LISTED, '444455556666'] } },
-    { $label: 'both', sources: { organizationId: ORG, accounts: [LISTED] } },
-    { $label: 'commands alone', sources: { commandAccounts: [LISTED] } },
-    { $label: 'all three', sources: { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] } },
+    { label: 'the organisation alone', sources: { organizationId: ORG } },
+    { label: 'accounts alone', sources: { accounts: [LISTED, '444455556666'] } },
+    { label: 'both', sources: { organizationId: ORG, accounts: [LISTED] } },
+    { label: 'commands alone', sources: { commandAccounts: [LISTED] } },
+    { label: 'all three', sources: { organizationId: ORG, accounts: [LISTED], commandAccounts: [LISTED] } },
   ])(
     'never admits "*" but with the organisation, nor any source the evictor does not read ($label)',
     ({ sources }) => {
@@ -424,42 +424,42 @@ describe('context for the organisation, refused at synth naming the key', () => 
   const build = (context: Record<string, unknown>) => () => buildApp(new App({ context }));
   it.each([
     {
-      $label: 'an organization id in capitals',
+      label: 'an organization id in capitals',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { organizationId: 'o-A1B2C3D4E5' } },
       error:
         'context "alertSources.organizationId": expected an organization id: "o-" and 10 to 32 lowercase letters or digits, got "o-A1B2C3D4E5"',
     },
     {
-      $label: 'an organization id too short',
+      label: 'an organization id too short',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: '{"organizationId":"o-abc"}' },
       error: 'context "alertSources.organizationId"',
     },
     {
-      $label: 'an account of 13 digits',
+      label: 'an account of 13 digits',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { accounts: ['1111222233334'] } },
       error:
         'context "alertSources.accounts": expected a list of 12-digit AWS account ids ("1111222233334" is not one)',
     },
     {
-      $label: 'an account as a number',
+      label: 'an account as a number',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { accounts: [111122223333] } },
       error:
         'context "alertSources.accounts": expected a list of 12-digit AWS account ids (111122223333 is not one)',
     },
     {
-      $label: 'a misspelt field',
+      label: 'a misspelt field',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { organisationId: ORG } },
       error:
         'context "alertSources.organisationId": expected one of the fields organizationId, accounts, commandAccounts',
     },
     {
-      $label: 'a command account of 11 digits',
+      label: 'a command account of 11 digits',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { commandAccounts: ['11112222333'] } },
       error:
         'context "alertSources.commandAccounts": expected a list of 12-digit AWS account ids ("11112222333" is not one)',
     },
     {
-      $label: 'no command accounts',
+      label: 'no command accounts',
       context: {
         endpointIds: EXAMPLE_ENDPOINTS[0],
         alertSources: { organizationId: ORG, commandAccounts: [] },
@@ -467,12 +467,12 @@ describe('context for the organisation, refused at synth naming the key', () => 
       error: 'context "alertSources.commandAccounts": expected a non-empty list of 12-digit AWS account ids',
     },
     {
-      $label: 'neither an organization nor accounts',
+      label: 'neither an organization nor accounts',
       context: { endpointIds: EXAMPLE_ENDPOINTS[0], alertSources: { accounts: [] } },
       error: 'context "alertSources.accounts": expected a non-empty list of 12-digit AWS account ids',
     },
     {
-      $label: 'an identityMap key qualified by an 11-digit account',
+      label: 'an identityMap key qualified by an 11-digit account',
       context: {
         endpointIds: EXAMPLE_ENDPOINTS[0],
         identityMap: { '11112222333/alice': 'alice@example.com' },
@@ -480,17 +480,17 @@ describe('context for the organisation, refused at synth naming the key', () => 
       error: 'context "identityMap": expected a key qualified by account to start with a 12-digit account id',
     },
     {
-      $label: 'an alertBusArn that is the default bus',
+      label: 'an alertBusArn that is the default bus',
       context: { alertBusArn: 'arn:aws:events:eu-west-1:999988887777:event-bus/default' },
       error: `context "alertBusArn": expected the evictor's alert bus ARN (its AlertBusArn output)`,
     },
     {
-      $label: 'an alertBusArn that is a bus name',
+      label: 'an alertBusArn that is a bus name',
       context: { alertBusArn: 'ClientVpnEvictor-alerts' },
       error: 'context "alertBusArn"',
     },
     {
-      $label: 'Security Hub forwarded with a type filter it cannot apply',
+      label: 'Security Hub forwarded with a type filter it cannot apply',
       context: { alertBusArn: ALERT_BUS, forwardSecurityHubFindings: true, findingTypes: 'Recon:' },
       error:
         'context "forwardSecurityHubFindings": expected false while findingTypes is set (Security Hub renames GuardDuty\'s finding types, so the type filter cannot apply to its findings), got true',

@@ -19,7 +19,7 @@ const TABLE_KEY_ARN = { 'Fn::GetAtt': [expect.stringMatching(/^QuarantineKey/), 
  */
 const EVICTOR_ITEMS = [
   {
-    $label: 'quarantine entries',
+    label: 'quarantine entries',
     family: 'quarantine',
     prefix: 'quarantine#',
     adapter: 'lambda/adapters/dynamodb-quarantine.ts',
@@ -28,7 +28,7 @@ const EVICTOR_ITEMS = [
     commands: ['PutItem', 'GetItem', 'UpdateItem'],
   },
   {
-    $label: 'mass-disconnect leases',
+    label: 'mass-disconnect leases',
     family: 'lease',
     prefix: 'lease#',
     adapter: 'lambda/adapters/dynamodb-lease.ts',
@@ -37,7 +37,7 @@ const EVICTOR_ITEMS = [
     commands: ['PutItem', 'GetItem', 'DeleteItem'],
   },
   {
-    $label: "the session sweep's state",
+    label: "the session sweep's state",
     family: 'sweepState',
     prefix: 'sweep#',
     adapter: 'lambda/adapters/dynamodb-sweep-state.ts',
@@ -45,7 +45,7 @@ const EVICTOR_ITEMS = [
     commands: ['PutItem', 'GetItem'],
   },
   {
-    $label: 'the record of deliveries',
+    label: 'the record of deliveries',
     family: 'delivery',
     prefix: 'idempotency#',
     adapter: 'lambda/adapters/dynamodb-deliveries.ts',

@@ -30,33 +30,33 @@ const build = (context: Record<string, unknown>) => buildApp(new App({ context }
 describe('the Regions of the endpoints, at synth', () => {
   it.each([
     {
-      $label: 'a Region AWS does not have',
+      label: 'a Region AWS does not have',
       context: { region: 'us-east-1', endpointIds: `${A},eu-wset-1:${B}` },
       message: `context "endpointIds": expected a list or comma-separated string of cvpn-endpoint-... ids, each in another Region as <Region>:cvpn-endpoint-..., got "${A},eu-wset-1:${B}": "eu-wset-1:${B}" is not a Client VPN endpoint id`,
     },
     {
-      $label: 'a stack Region AWS does not have',
+      label: 'a stack Region AWS does not have',
       context: { region: 'us-esat-1', endpointIds: A },
       message: 'context "region": expected a Region of the aws partition, such as us-east-1, got "us-esat-1"',
     },
     {
-      $label: 'an endpoint with its Region while the stack has none',
+      label: 'an endpoint with its Region while the stack has none',
       context: { endpointIds: `${A},eu-west-1:${B}` },
       message: `context "endpointIds": expected ids without a Region while the stack's own Region is not set (-c region=us-east-1), got ["${A}","eu-west-1:${B}"]: eu-west-1:${B} names its Region`,
     },
     {
-      $label: 'the same endpoint under two spellings',
+      label: 'the same endpoint under two spellings',
       context: { region: 'eu-west-1', endpointIds: `${B},eu-west-1:${B}` },
       message: `context "endpointIds": expected each endpoint once, got ["${B}","eu-west-1:${B}"]: ${B} and eu-west-1:${B} are one endpoint (eu-west-1 is the deployment's own Region): name it once`,
     },
     {
-      $label: 'a quarantine replica in a Region with no endpoints (the stack’s own)',
+      label: 'a quarantine replica in a Region with no endpoints (the stack’s own)',
       context: { region: 'us-east-1', endpointIds: `eu-west-1:${B},ap-southeast-2:${C}` },
       message:
         'context "region": expected a Region with endpoints, where the evictor and the quarantine table\'s first replica go: one of eu-west-1, ap-southeast-2, got "us-east-1"',
     },
     {
-      $label: 'a quarantine replica in a Region with no endpoints (all endpoints in one other Region)',
+      label: 'a quarantine replica in a Region with no endpoints (all endpoints in one other Region)',
       context: { region: 'us-east-1', endpointIds: `eu-west-1:${B}`, attachConnectHandler: 'true' },
       message:
         'context "region": expected a Region with endpoints, where the evictor and the quarantine table\'s first replica go: one of eu-west-1, got "us-east-1"',
@@ -98,10 +98,10 @@ describe('one Region', () => {
     );
 
   it.each([
-    { $label: 'defaults', fixture: 'defaults', region: {} },
-    { $label: 'every option', fixture: 'everyOption', region: {} },
+    { label: 'defaults', fixture: 'defaults', region: {} },
+    { label: 'every option', fixture: 'everyOption', region: {} },
     {
-      $label: 'every option, with the stack’s Region given',
+      label: 'every option, with the stack’s Region given',
       fixture: 'everyOption',
       region: { region: 'eu-west-1' },
     },

@@ -125,8 +125,8 @@ describe('cvpn-evict offboard', () => {
   });
 
   it.each([
-    { $label: 'as text by default', noticeFormat: undefined },
-    { $label: 'for chat with noticeFormat chat in ./cdk.json', noticeFormat: 'chat' },
+    { label: 'as text by default', noticeFormat: undefined },
+    { label: 'for chat with noticeFormat chat in ./cdk.json', noticeFormat: 'chat' },
   ])('--topic-arn sends the notice to the topic as the Lambda would, $label', async ({ noticeFormat }) => {
     const sns = await startSnsStandIn();
     // The folder the operator deploys from: its ./cdk.json says how the stack's notices read.
@@ -177,23 +177,23 @@ describe('cvpn-evict offboard', () => {
   });
 
   it.each([
-    { $label: 'no --reason', args: ['erin@example.com'], code: 2, message: /offboard needs --reason/ },
-    { $label: 'no name', args: ['--reason', 'x'], code: 2, message: /needs at least one VPN username/ },
+    { label: 'no --reason', args: ['erin@example.com'], code: 2, message: /offboard needs --reason/ },
+    { label: 'no name', args: ['--reason', 'x'], code: 2, message: /needs at least one VPN username/ },
     {
-      $label: '--quarantine-minutes',
+      label: '--quarantine-minutes',
       args: ['erin@example.com', '--reason', 'x', '--quarantine-minutes', '60'],
       code: 2,
       message: /quarantines until released/,
     },
     {
       // U+202E turns the text after it around: the report and the log would read "malloryj.doe".
-      $label: 'a name with a Unicode format character',
+      label: 'a name with a Unicode format character',
       args: ['mallory\u202Eeod.j', 'erin@example.com', '--reason', 'x'],
       code: 2,
       message: /usernames\.0: expected no Unicode format character/,
     },
     {
-      $label: 'a protected user',
+      label: 'a protected user',
       args: ['breakglass', 'erin@example.com', '--reason', 'x'],
       code: 1,
       message:
@@ -209,8 +209,8 @@ describe('cvpn-evict offboard', () => {
   });
 
   it.each([
-    { $label: 'run where there is no ./cdk.json', protectedArgs: [] },
-    { $label: "given --protected ''", protectedArgs: ['--protected', ''] },
+    { label: 'run where there is no ./cdk.json', protectedArgs: [] },
+    { label: "given --protected ''", protectedArgs: ['--protected', ''] },
   ])(
     'refuses when no protected user is known ($label): a break-glass account could be locked out; exit 2, nothing terminated',
     async ({ protectedArgs }) => {

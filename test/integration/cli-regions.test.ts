@@ -138,8 +138,8 @@ describe('cvpn-evict over two Regions', () => {
     afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
     it.each([
-      { $label: '--profile ops', args: ['--profile', 'ops'], env: {} },
-      { $label: 'AWS_PROFILE=ops', args: [], env: { AWS_PROFILE: 'ops' } },
+      { label: '--profile ops', args: ['--profile', 'ops'], env: {} },
+      { label: 'AWS_PROFILE=ops', args: [], env: { AWS_PROFILE: 'ops' } },
     ])(
       '$label: connections asks that Region’s endpoints, and quarantine list reads that Region’s table',
       async ({ args, env }) => {
@@ -173,17 +173,17 @@ describe('cvpn-evict over two Regions', () => {
 
   it.each([
     {
-      $label: 'an endpoint with its Region when the stack’s Region is not given',
+      label: 'an endpoint with its Region when the stack’s Region is not given',
       args: ['--endpoint-id', A, '--endpoint-id', EU_B],
       message: `cvpn-evict: --endpoint-id ${EU_B} names its Region: give --region, the stack's own Region, where the endpoints without a Region are`,
     },
     {
-      $label: 'one endpoint under two spellings',
+      label: 'one endpoint under two spellings',
       args: ['--region', 'us-east-1', '--endpoint-id', A, '--endpoint-id', `us-east-1:${A}`],
       message: `cvpn-evict: --endpoint-id: ${A} and us-east-1:${A} are one endpoint (us-east-1 is the deployment's own Region): name it once`,
     },
     {
-      $label: 'a Region AWS does not have',
+      label: 'a Region AWS does not have',
       args: ['--region', 'us-east-1', '--endpoint-id', `eu-wset-1:${B}`],
       message: `cvpn-evict: --endpoint-id: "eu-wset-1:${B}" is not a Client VPN endpoint id (cvpn-endpoint-...), or <Region>:cvpn-endpoint-...`,
     },

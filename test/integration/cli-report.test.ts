@@ -134,38 +134,38 @@ describe('cvpn-evict report', () => {
   });
 
   it.each([
-    { $label: 'a unit it does not know', since: '24x', why: 'neither a duration nor an ISO 8601 instant' },
-    { $label: 'past 90 days', since: '91d', why: 'more than 90 days ago' },
-    { $label: 'no time at all', since: '0m', why: 'a period of no time' },
+    { label: 'a unit it does not know', since: '24x', why: 'neither a duration nor an ISO 8601 instant' },
+    { label: 'past 90 days', since: '91d', why: 'more than 90 days ago' },
+    { label: 'no time at all', since: '0m', why: 'a period of no time' },
     {
-      $label: 'an instant without its offset',
+      label: 'an instant without its offset',
       since: '2026-12-01T00:00:00',
       why: 'an instant needs its time of day and offset, such as 2026-12-01T00:00Z',
     },
-    { $label: 'an instant in the future', since: '2099-01-01T00:00:00Z', why: 'in the future' },
+    { label: 'an instant in the future', since: '2099-01-01T00:00:00Z', why: 'in the future' },
     {
-      $label: 'a day November does not have',
+      label: 'a day November does not have',
       since: '2026-11-31',
       why: '2026-11-31 is not a day of the calendar',
     },
     {
-      $label: 'that day with a time and offset',
+      label: 'that day with a time and offset',
       since: '2026-11-31T00:00:00Z',
       why: '2026-11-31 is not a day of the calendar',
     },
     {
-      $label: 'the 29th of February of a common year',
+      label: 'the 29th of February of a common year',
       since: '2026-02-29T12:00Z',
       why: 'is not a day of the calendar',
     },
     {
-      $label: 'an hour past the day',
+      label: 'an hour past the day',
       since: '2026-11-30T24:00Z',
       why: '24:00Z is not a time of day and offset',
     },
     {
       // ISO 8601 offsets run from -23:59 to +23:59 (RFC 3339, "time-numoffset", with hours 00-23).
-      $label: 'an offset of 24 hours',
+      label: 'an offset of 24 hours',
       since: '2026-11-30T00:00+24:00',
       why: '00:00+24:00 is not a time of day and offset',
     },

@@ -68,8 +68,8 @@ describe('the emulator imports a CRL, through the real SDK', () => {
   });
 
   it.each([
-    { $label: 'a certificate', list: CRL.replace(/X509 CRL/g, 'CERTIFICATE'), code: 'InvalidParameterValue' },
-    { $label: 'an empty list', list: '', code: 'InvalidParameterValue' },
+    { label: 'a certificate', list: CRL.replace(/X509 CRL/g, 'CERTIFICATE'), code: 'InvalidParameterValue' },
+    { label: 'an empty list', list: '', code: 'InvalidParameterValue' },
   ])('refuses $label with $code, recording nothing', async ({ list, code }) => {
     const error = await sdkError(ec2ClientFor(emulator.url, { maxAttempts: 1 }).send(importCommand(A, list)));
     expect(error.name).toBe(code);
@@ -124,28 +124,28 @@ describe('cvpn-evict crl import', () => {
   const folder = mkdtempSync(join(tmpdir(), 'crl-'));
   it.each([
     {
-      $label: 'a file that is not a PEM CRL',
+      label: 'a file that is not a PEM CRL',
       args: () => ['import', join(ROOT, 'package.json'), ...on(), '--yes'],
       error:
         /"\S+package\.json" is not a certificate revocation list: it is not PEM .*; nothing was imported/,
     },
     {
-      $label: 'a missing file',
+      label: 'a missing file',
       args: () => ['import', join(folder, 'nope.pem'), ...on(), '--yes'],
       error: /cannot read the CRL file "\S+nope\.pem": no such file; nothing was imported/,
     },
     {
-      $label: 'no endpoint (no --endpoint-id, no cdk.json)',
+      label: 'no endpoint (no --endpoint-id, no cdk.json)',
       args: () => ['import', FIXTURE, '--endpoint-url', emulator.url, '--yes'],
       error: /crl import needs --endpoint-id, or endpointIds in \.\/cdk\.json/,
     },
     {
-      $label: 'no file',
+      label: 'no file',
       args: () => ['import', ...on(), '--yes'],
       error: /crl import needs the CRL file/,
     },
     {
-      $label: 'no --yes when stdin is not a terminal',
+      label: 'no --yes when stdin is not a terminal',
       args: () => ['import', FIXTURE, ...on()],
       error:
         /refusing to import without --yes when stdin is not a terminal: importing .* resets every connection/,

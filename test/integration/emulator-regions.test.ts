@@ -61,9 +61,9 @@ describe('an emulator for another Region', () => {
   });
 
   it.each([
-    { $label: 'in its Region', region: 'eu-west-1', problem: undefined },
+    { label: 'in its Region', region: 'eu-west-1', problem: undefined },
     {
-      $label: 'in another Region',
+      label: 'in another Region',
       region: 'us-east-1',
       problem:
         "Invalid ClientConnectOptions: the function must be in the endpoint's account 123456789012 and Region eu-west-1",

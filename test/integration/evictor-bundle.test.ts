@@ -368,11 +368,11 @@ describe('alerts from other accounts of the organisation, through the bundle', (
 
   it.each([
     {
-      $label: "GuardDuty's own event, forwarded by the administrator",
+      label: "GuardDuty's own event, forwarded by the administrator",
       event: () => fixture('sso-session-other-account'),
     },
     {
-      $label: "Security Hub's copy (ASFF), forwarded from its aggregation Region",
+      label: "Security Hub's copy (ASFF), forwarded from its aggregation Region",
       event: () => fixture('sso-session-other-account', 'securityhub'),
     },
   ])('$label: evicts the right person and says which account raised it', async ({ event }) => {

@@ -377,8 +377,8 @@ describe('faults injected through the emulator', () => {
   // A round lists every endpoint before it ends anyone: a listing gives up after LIST_ATTEMPTS (docs/regions.md),
   // so that one Region that does not answer holds the others back for seconds, and the next round tries again.
   it.each([
-    { $label: 'one 5xx: tried again, and listed', failNext: 1, listed: true },
-    { $label: 'two 5xx: fails after two attempts, transient', failNext: 2, listed: false },
+    { label: 'one 5xx: tried again, and listed', failNext: 1, listed: true },
+    { label: 'two 5xx: fails after two attempts, transient', failNext: 2, listed: false },
   ])('a listing that EC2 answers with $label', async ({ failNext, listed }) => {
     emulator = await startEmulator({
       seed: fleet(3),

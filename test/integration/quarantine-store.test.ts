@@ -172,14 +172,14 @@ describe('a release made after an eviction began is never written over (releaseS
 
   it.each([
     // The operator's clock against the Lambda's, which wrote the entry at T and writes again at T + 20.
-    { $label: 'the same clocks, this delivery', releasedAt: T + 10, releaseStands: 'this-delivery' as const },
+    { label: 'the same clocks, this delivery', releasedAt: T + 10, releaseStands: 'this-delivery' as const },
     {
-      $label: "an operator's clock an hour behind the Lambda's, this delivery",
+      label: "an operator's clock an hour behind the Lambda's, this delivery",
       releasedAt: T + 10 - 60 * MINUTE,
       releaseStands: 'this-delivery' as const,
     },
     {
-      $label: "an operator's clock an hour ahead of the Lambda's, any release",
+      label: "an operator's clock an hour ahead of the Lambda's, any release",
       releasedAt: T + 10 + 60 * MINUTE,
       releaseStands: 'any' as const,
     },
@@ -198,8 +198,8 @@ describe('a release made after an eviction began is never written over (releaseS
   // A key an earlier round of the eviction wrote or found held longer: released since the eviction began, by
   // the rule, whichever alert wrote the entry there (an earlier alert, an offboarding, an alert that overwrote).
   it.each([
-    { $label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
-    { $label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
+    { label: "an operator's clock an hour behind the Lambda's", releasedAt: T + 10 - 60 * MINUTE },
+    { label: "an operator's clock an hour ahead of the Lambda's", releasedAt: T + 10 + 60 * MINUTE },
   ])(
     '$label: by any release, a released entry another alert wrote is kept released',
     async ({ releasedAt }) => {
@@ -248,8 +248,8 @@ describe('a release made after an eviction began is never written over (releaseS
   });
 
   it.each([
-    { $label: 'any', releaseStands: 'any' as const },
-    { $label: 'this-delivery', releaseStands: 'this-delivery' as const },
+    { label: 'any', releaseStands: 'any' as const },
+    { label: 'this-delivery', releaseStands: 'this-delivery' as const },
   ])(
     '$label: the other rules stand: a new entry is written, a longer unreleased one kept',
     async ({ releaseStands }) => {

@@ -647,12 +647,12 @@ describe('the last round of a multi-round eviction says who was released meanwhi
     });
   it.each([
     {
-      $label: 'completed',
+      label: 'completed',
       input: lastRound({ endpoints: [endpoint(ENDPOINT_A)] }),
       headline: 'guardduty (round 2): RELEASED MEANWHILE: bob; 1 terminated',
     },
     {
-      $label: 'not-connected',
+      label: 'not-connected',
       input: lastRound({
         status: 'not-connected',
         notConnected: ['dana'],
@@ -661,7 +661,7 @@ describe('the last round of a multi-round eviction says who was released meanwhi
       headline: 'guardduty (round 2): NOT CONNECTED: dana; RELEASED MEANWHILE: bob; 1 terminated',
     },
     {
-      $label: 'partial-failure',
+      label: 'partial-failure',
       input: lastRound({
         status: 'partial-failure',
         users: ['carol'],
@@ -671,7 +671,7 @@ describe('the last round of a multi-round eviction says who was released meanwhi
       headline: 'guardduty (round 2): FAILED: 1 not terminated; RELEASED MEANWHILE: bob; 1 terminated',
     },
     {
-      $label: 'failed',
+      label: 'failed',
       input: lastRound({
         status: 'failed',
         endpoints: [endpoint(ENDPOINT_A, { error: 'UnauthorizedOperation', errorKind: 'permanent' })],
@@ -679,7 +679,7 @@ describe('the last round of a multi-round eviction says who was released meanwhi
       headline: 'guardduty (round 2): FAILED: 1 endpoint not listed; RELEASED MEANWHILE: bob; 1 terminated',
     },
     {
-      $label: 'refused',
+      label: 'refused',
       input: lastRound({ status: 'refused', refusal: 'ambiguous: x', endpoints: [] }),
       headline: 'guardduty (round 2): REFUSED, nobody evicted: ambiguous: x; RELEASED MEANWHILE: bob',
     },

@@ -48,60 +48,60 @@ describe('evictor configuration', () => {
   });
 
   it.each([
-    { $label: 'no endpoints', env: { ENDPOINT_IDS: '' }, message: 'ENDPOINT_IDS must list at least one' },
+    { label: 'no endpoints', env: { ENDPOINT_IDS: '' }, message: 'ENDPOINT_IDS must list at least one' },
     {
-      $label: 'a malformed endpoint',
+      label: 'a malformed endpoint',
       env: { ENDPOINT_IDS: 'cvpn-endpoint-0123456789abcdef0,vpn-1' },
       message: 'ENDPOINT_IDS: "vpn-1"',
     },
-    { $label: 'DRY_RUN misspelt', env: { DRY_RUN: 'flase' }, message: 'DRY_RUN must be true or false' },
+    { label: 'DRY_RUN misspelt', env: { DRY_RUN: 'flase' }, message: 'DRY_RUN must be true or false' },
     {
-      $label: 'IDENTITY_MAP not JSON',
+      label: 'IDENTITY_MAP not JSON',
       env: { IDENTITY_MAP: '{alice:' },
       message: 'IDENTITY_MAP must be an object of identity -> VPN username',
     },
     {
-      $label: 'IDENTITY_MAP a list',
+      label: 'IDENTITY_MAP a list',
       env: { IDENTITY_MAP: '["alice"]' },
       message: 'IDENTITY_MAP must be an object of identity -> VPN username',
     },
     {
-      $label: 'a bad CIDR',
+      label: 'a bad CIDR',
       env: { CLIENT_CIDRS: '172.16.0.0/33' },
       message: 'CLIENT_CIDRS: "172.16.0.0/33"',
     },
     {
-      $label: 'a zero cap',
+      label: 'a zero cap',
       env: { MAX_USERS_PER_EVENT: '0' },
       message: 'MAX_USERS_PER_EVENT must be a whole number from 1 to 1000',
     },
     {
-      $label: 'a fractional cap',
+      label: 'a fractional cap',
       env: { MAX_USERS_PER_EVENT: '2.5' },
       message: 'MAX_USERS_PER_EVENT must be a whole number',
     },
     {
-      $label: 'severity out of range',
+      label: 'severity out of range',
       env: { MIN_SEVERITY: '11' },
       message: 'MIN_SEVERITY must be a number from 0 to 10',
     },
     {
-      $label: 'an aws. event source',
+      label: 'an aws. event source',
       env: { EVENT_SOURCE: 'aws.guardduty' },
       message: 'EVENT_SOURCE must be',
     },
     {
-      $label: 'an unknown username match',
+      label: 'an unknown username match',
       env: { USERNAME_MATCH: 'fuzzy' },
       message: 'USERNAME_MATCH must be one of local-part, exact',
     },
     {
-      $label: 'a protected user with a lone surrogate',
+      label: 'a protected user with a lone surrogate',
       env: { PROTECTED_USERS: 'ok,bad\udfff' },
       message: 'PROTECTED_USERS: "bad\\udfff"',
     },
     {
-      $label: 'an identity-map value with a control character',
+      label: 'an identity-map value with a control character',
       env: { IDENTITY_MAP: '{"a":"b\\u0007"}' },
       message: 'IDENTITY_MAP must be',
     },

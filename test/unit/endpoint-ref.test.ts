@@ -31,9 +31,9 @@ describe('the Regions an endpoint may be named in', () => {
 
 describe('an endpoint reference', () => {
   it.each([
-    { $label: 'an id alone: the deployment’s own Region', text: A, region: undefined, endpointId: A },
-    { $label: 'an id in another Region', text: EU_B, region: 'eu-west-1', endpointId: B },
-    { $label: 'the shortest id EC2 writes', text: 'ap-south-2:cvpn-endpoint-01234567', region: 'ap-south-2' },
+    { label: 'an id alone: the deployment’s own Region', text: A, region: undefined, endpointId: A },
+    { label: 'an id in another Region', text: EU_B, region: 'eu-west-1', endpointId: B },
+    { label: 'the shortest id EC2 writes', text: 'ap-south-2:cvpn-endpoint-01234567', region: 'ap-south-2' },
   ])('$label is located, and spelt back as given', ({ text, region, endpointId }) => {
     expect(endpointRefProblem(text)).toBeUndefined();
     expect(locateEndpoint(text).region).toBe(region);
@@ -42,20 +42,20 @@ describe('an endpoint reference', () => {
   });
 
   it.each([
-    { $label: 'a Region misspelt', text: `eu-wset-1:${B}`, problem: '"eu-wset-1" in' },
+    { label: 'a Region misspelt', text: `eu-wset-1:${B}`, problem: '"eu-wset-1" in' },
     {
-      $label: 'a Region of another partition',
+      label: 'a Region of another partition',
       text: `cn-north-1:${B}`,
       problem: 'not a Region of the aws partition',
     },
-    { $label: 'a Region in capitals', text: `EU-WEST-1:${B}`, problem: 'is not a cvpn-endpoint-... id' },
+    { label: 'a Region in capitals', text: `EU-WEST-1:${B}`, problem: 'is not a cvpn-endpoint-... id' },
     {
-      $label: 'an id that is not an endpoint',
+      label: 'an id that is not an endpoint',
       text: 'eu-west-1:vpn-123',
       problem: 'is not a cvpn-endpoint-... id',
     },
-    { $label: 'a Region after the id', text: `${B}:eu-west-1`, problem: 'is not a cvpn-endpoint-... id' },
-    { $label: 'an empty Region', text: `:${B}`, problem: 'is not a cvpn-endpoint-... id' },
+    { label: 'a Region after the id', text: `${B}:eu-west-1`, problem: 'is not a cvpn-endpoint-... id' },
+    { label: 'an empty Region', text: `:${B}`, problem: 'is not a cvpn-endpoint-... id' },
   ])('$label is refused, saying why', ({ text, problem }) => {
     expect(endpointRefProblem(text)).toContain(problem);
   });
@@ -68,16 +68,16 @@ describe('an endpoint reference', () => {
 
 describe('a list of endpoints in its one spelling', () => {
   it.each([
-    { $label: 'ids alone stay as they are', given: [A, B], home: undefined, spelt: [A, B] },
+    { label: 'ids alone stay as they are', given: [A, B], home: undefined, spelt: [A, B] },
     {
-      $label: 'the home Region is dropped',
+      label: 'the home Region is dropped',
       given: [`us-east-1:${A}`, EU_B],
       home: 'us-east-1',
       spelt: [A, EU_B],
     },
-    { $label: 'one spelling twice is one endpoint', given: [EU_B, EU_B], home: 'us-east-1', spelt: [EU_B] },
+    { label: 'one spelling twice is one endpoint', given: [EU_B, EU_B], home: 'us-east-1', spelt: [EU_B] },
     {
-      $label: 'one id in two other Regions is two endpoints',
+      label: 'one id in two other Regions is two endpoints',
       given: [EU_B, `ap-southeast-2:${B}`],
       home: 'us-east-1',
       spelt: [EU_B, `ap-southeast-2:${B}`],
@@ -88,14 +88,14 @@ describe('a list of endpoints in its one spelling', () => {
 
   it.each([
     {
-      $label: 'the same endpoint with and without its Region',
+      label: 'the same endpoint with and without its Region',
       given: [A, `us-east-1:${A}`],
       home: 'us-east-1',
       kind: 'duplicate',
       message: `${A} and us-east-1:${A} are one endpoint (us-east-1 is the deployment's own Region): name it once`,
     },
     {
-      $label: 'a Region while the deployment’s own is unknown',
+      label: 'a Region while the deployment’s own is unknown',
       given: [A, EU_B],
       home: undefined,
       kind: 'home-unknown',
@@ -131,12 +131,12 @@ describe('ENDPOINT_IDS at a cold start', () => {
 
   it.each([
     {
-      $label: 'an unknown Region',
+      label: 'an unknown Region',
       env: { ENDPOINT_IDS: `eu-wset-1:${B}`, AWS_REGION: 'us-east-1' },
       message: `ENDPOINT_IDS: "eu-wset-1:${B}" is not a Client VPN endpoint id (cvpn-endpoint-...), or <Region>:cvpn-endpoint-...`,
     },
     {
-      $label: 'one endpoint twice',
+      label: 'one endpoint twice',
       env: { ENDPOINT_IDS: `${A},us-east-1:${A}`, AWS_REGION: 'us-east-1' },
       message: `ENDPOINT_IDS: ${A} and us-east-1:${A} are one endpoint`,
     },
@@ -153,8 +153,8 @@ describe('endpointIds in events, for a deployment in us-east-1 with an endpoint 
     customEvent('Evict VPN User', { usernames: ['alice'], reason: 'stolen laptop', endpointIds });
 
   it.each([
-    { $label: 'the other Region’s endpoint', endpointIds: [EU_B], scope: [EU_B] },
-    { $label: 'its own Region’s, named with the Region', endpointIds: [`us-east-1:${A}`], scope: [A] },
+    { label: 'the other Region’s endpoint', endpointIds: [EU_B], scope: [EU_B] },
+    { label: 'its own Region’s, named with the Region', endpointIds: [`us-east-1:${A}`], scope: [A] },
   ])('accepts $label, in its one spelling', ({ endpointIds, scope }) => {
     const decided = decide(parseEvent(evict(endpointIds), 'client-vpn-evictor'), config());
     expect(decided).toMatchObject({ endpointIds: scope });
@@ -162,22 +162,22 @@ describe('endpointIds in events, for a deployment in us-east-1 with an endpoint 
 
   it.each([
     {
-      $label: 'a Region AWS does not have',
+      label: 'a Region AWS does not have',
       endpointIds: [`eu-wset-1:${B}`],
       reason: `invalid "Evict VPN User" detail: endpointIds.0: "eu-wset-1" in "eu-wset-1:${B}" is not a Region of the aws partition`,
     },
     {
-      $label: 'a Region where the deployment has no endpoints',
+      label: 'a Region where the deployment has no endpoints',
       endpointIds: [A, `ap-southeast-2:${B}`],
       reason: `endpointIds ap-southeast-2:${B}: the deployment has no endpoints in ap-southeast-2`,
     },
     {
-      $label: 'one endpoint under two spellings',
+      label: 'one endpoint under two spellings',
       endpointIds: [A, `us-east-1:${A}`],
       reason: `endpointIds: ${A} and us-east-1:${A} are one endpoint`,
     },
     {
-      $label: 'an endpoint the deployment does not have, in a Region it has',
+      label: 'an endpoint the deployment does not have, in a Region it has',
       endpointIds: [`eu-west-1:${A}`],
       reason: `endpointIds eu-west-1:${A} are not among the configured endpoints`,
     },

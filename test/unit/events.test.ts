@@ -302,31 +302,31 @@ describe('the correlation id', () => {
   // The README: the finding id for GuardDuty (stable across re-publications), the event id otherwise; a hand-off
   // carries the first round's.
   it.each([
-    { $label: 'a GuardDuty finding: its id', event: ssoFinding, id: 'finding-sso-session' },
+    { label: 'a GuardDuty finding: its id', event: ssoFinding, id: 'finding-sso-session' },
     {
-      $label: 'an Evict VPN User: the event id',
+      label: 'an Evict VPN User: the event id',
       event: customEvent('Evict VPN User', {}),
       id: 'evt-Evict-VPN-User',
     },
-    { $label: 'a hand-off: the first round', event: continuation, id: 'finding-1' },
+    { label: 'a hand-off: the first round', event: continuation, id: 'finding-1' },
     {
-      $label: 'a hand-off from another source: its own event id',
+      label: 'a hand-off from another source: its own event id',
       event: { ...continuation, source: 'corp.other' },
       id: 'evt-Continue-VPN-Eviction',
     },
-    { $label: 'no envelope', event: 'garbage', id: undefined },
+    { label: 'no envelope', event: 'garbage', id: undefined },
     {
-      $label: 'an id that is not text',
+      label: 'an id that is not text',
       event: { ...customEvent('Evict VPN User', {}), id: 42 },
       id: undefined,
     },
     {
-      $label: 'an id of 513 characters',
+      label: 'an id of 513 characters',
       event: { ...customEvent('Evict VPN User', {}), id: 'x'.repeat(513) },
       id: undefined,
     },
     {
-      $label: 'an id with a control character',
+      label: 'an id with a control character',
       event: { ...customEvent('Evict VPN User', {}), id: 'evt\u0000' },
       id: undefined,
     },

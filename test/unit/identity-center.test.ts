@@ -76,17 +76,17 @@ async function expectFrankOffboarded({ api, quarantine }: ReturnType<typeof setu
 const invalidUserIds = () =>
   [
     {
-      $label: 'a user id IAM Identity Center hid',
+      label: 'a user id IAM Identity Center hid',
       userId: 'HIDDEN_DUE_TO_SECURITY_REASONS',
       reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
     },
     {
-      $label: 'a user id not of the Identity Store form',
+      label: 'a user id not of the Identity Store form',
       userId: 'frank.ito',
       reason: /user id "frank\.ito" is not an Identity Store user id/,
     },
-  ].map(({ $label, userId, reason }) => ({
-    $label,
+  ].map(({ label, userId, reason }) => ({
+    label,
     change: { requestParameters: { identityStoreId: STORE, userId } },
     reason,
   }));
@@ -145,44 +145,44 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
 
   it.each([
     {
-      $label: 'a failed call (errorCode set)',
+      label: 'a failed call (errorCode set)',
       change: { errorCode: 'AccessDeniedException' },
       reason: /DeleteUser failed \(errorCode AccessDeniedException\): nothing changed/,
     },
     {
       // CloudTrail writes errorCode only for a failed call: its key says so, whatever its value.
-      $label: 'a failed call whose errorCode is empty',
+      label: 'a failed call whose errorCode is empty',
       change: { errorCode: '' },
       reason: /DeleteUser failed \(errorCode ""\): nothing changed/,
     },
     {
-      $label: 'a failed call with an errorMessage and no errorCode',
+      label: 'a failed call with an errorMessage and no errorCode',
       change: { errorMessage: 'User not found' },
       reason: /DeleteUser failed \(errorMessage "User not found"\): nothing changed/,
     },
     {
-      $label: 'no user in the request',
+      label: 'no user in the request',
       change: { requestParameters: { identityStoreId: STORE } },
       reason: /names no user \(requestParameters\.userId\)/,
     },
     ...invalidUserIds(),
     {
-      $label: 'no request parameters',
+      label: 'no request parameters',
       change: { requestParameters: null },
       reason: /in identity store null, not identityCenter\.identityStoreId/,
     },
     {
-      $label: 'another identity store',
+      label: 'another identity store',
       change: { requestParameters: { identityStoreId: 'd-0000000000', userId: USER_ID } },
       reason: /identity store "d-0000000000", not identityCenter\.identityStoreId "d-9067642ac7"/,
     },
     {
-      $label: 'a call that does not offboard',
+      label: 'a call that does not offboard',
       change: { eventName: 'UpdateUser' },
       reason: /UpdateUser is not a call that offboards \(DeleteUser\)/,
     },
     {
-      $label: 'another event source',
+      label: 'another event source',
       change: { eventSource: 'sso.amazonaws.com' },
       reason:
         /event source "sso\.amazonaws\.com", not identitystore\.amazonaws\.com, identitystore-scim\.amazonaws\.com or sso-directory\.amazonaws\.com/,
@@ -200,7 +200,7 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
 
   it.each([
     {
-      $label: "another account than the deployment's, without identityCenter.accounts",
+      label: "another account than the deployment's, without identityCenter.accounts",
       env: {} as Record<string, string>,
       account: OTHER_ACCOUNT,
       reason: new RegExp(
@@ -208,7 +208,7 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
       ),
     },
     {
-      $label: "the deployment's own account when identityCenter.accounts leaves it out",
+      label: "the deployment's own account when identityCenter.accounts leaves it out",
       env: { IDENTITY_CENTER: JSON.stringify({ identityStoreId: STORE, accounts: [OTHER_ACCOUNT] }) },
       account: IDENTITY_CENTER_ACCOUNT,
       reason: new RegExp(
@@ -216,7 +216,7 @@ describe('IAM Identity Center: an Identity Store DeleteUser (CloudTrail)', () =>
       ),
     },
     {
-      $label: 'no account in the envelope',
+      label: 'no account in the envelope',
       env: {},
       account: undefined,
       reason: /names no account it was made in/,
@@ -280,24 +280,24 @@ const scimDeleteUserEvent = (
 
 describe('IAM Identity Center: SCIM deprovisioning from an external identity provider (CloudTrail)', () => {
   it.each([
-    { $label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent() },
+    { label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent() },
     {
-      $label: 'a PatchUser setting active to false (path "active", as Entra ID sends it, the value "False")',
+      label: 'a PatchUser setting active to false (path "active", as Entra ID sends it, the value "False")',
       event: () => scimPatchUser([{ op: 'Replace', path: 'active', value: 'False' }]),
     },
     {
-      $label: 'a PatchUser setting active to false (no path, as Okta sends it)',
+      label: 'a PatchUser setting active to false (no path, as Okta sends it)',
       event: () => scimPatchUser([{ op: 'replace', value: { active: false } }]),
     },
     {
-      $label: 'a PatchUser whose path carries the core User schema (RFC 7644)',
+      label: 'a PatchUser whose path carries the core User schema (RFC 7644)',
       event: () =>
         scimPatchUser([
           { op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:active', value: false },
         ]),
     },
     {
-      $label:
+      label:
         'a SCIM DeleteUser under another aws. source (the SCIM source is not documented; it is not relied on)',
       event: () => scimDeleteUserEvent({}, { source: 'aws.identitystore' }),
     },
@@ -320,39 +320,39 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
 
   it.each([
     {
-      $label: "AWS's published failed PatchUser (errorCode ValidationException)",
+      label: "AWS's published failed PatchUser (errorCode ValidationException)",
       event: () => ({ ...scimPatchUserFailed, account: IDENTITY_CENTER_ACCOUNT }),
       reason: /SCIM PatchUser failed \(errorCode ValidationException\): nothing changed/,
     },
     {
-      $label: 'a failed SCIM DeleteUser',
+      label: 'a failed SCIM DeleteUser',
       event: () => scimDeleteUserEvent({ errorCode: 'ResourceNotFoundException' }),
       reason: /SCIM DeleteUser failed \(errorCode ResourceNotFoundException\)/,
     },
     {
-      $label: 'a PatchUser whose active value is hidden (it could be a reactivation)',
+      label: 'a PatchUser whose active value is hidden (it could be a reactivation)',
       event: () =>
         scimPatchUser([{ op: 'REPLACE', path: 'active', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
       reason: /sets active to a value the record does not show as true or false/,
     },
     {
-      $label: 'a PatchUser whose whole value is hidden (no path)',
+      label: 'a PatchUser whose whole value is hidden (no path)',
       event: () => scimPatchUser([{ op: 'replace', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
       reason: /its operations are hidden in the record/,
     },
     {
-      $label: 'a PatchUser that changes another attribute',
+      label: 'a PatchUser that changes another attribute',
       event: () =>
         scimPatchUser([{ op: 'REPLACE', path: 'emails', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' }]),
       reason: /changes no active attribute: not an offboarding/,
     },
     {
-      $label: 'a PatchUser that only removes active',
+      label: 'a PatchUser that only removes active',
       event: () => scimPatchUser([{ op: 'remove', path: 'active' }]),
       reason: /changes no active attribute/,
     },
     {
-      $label: 'a PatchUser setting active both ways',
+      label: 'a PatchUser setting active both ways',
       event: () =>
         scimPatchUser([
           { op: 'replace', path: 'active', value: false },
@@ -361,18 +361,18 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
       reason: /does not show as true or false \(hidden, or several\)/,
     },
     {
-      $label: 'a SCIM call that does not offboard (PutUser)',
+      label: 'a SCIM call that does not offboard (PutUser)',
       event: () => scimDeleteUserEvent({ eventName: 'PutUser' }),
       reason: /SCIM PutUser is not a call that offboards \(DeleteUser, PatchUser\)/,
     },
     {
-      $label: 'a SCIM DeleteUser whose user id is hidden',
+      label: 'a SCIM DeleteUser whose user id is hidden',
       event: () =>
         scimDeleteUserEvent({ requestParameters: { tenantId: 't-1', id: 'HIDDEN_DUE_TO_SECURITY_REASONS' } }),
       reason: /user id "HIDDEN_DUE_TO_SECURITY_REASONS" is hidden in the record/,
     },
     {
-      $label: 'a SCIM DeleteUser without a user id',
+      label: 'a SCIM DeleteUser without a user id',
       event: () => scimDeleteUserEvent({ requestParameters: { tenantId: 't-1' } }),
       reason: /SCIM DeleteUser names no user \(requestParameters\.id\)/,
     },
@@ -397,17 +397,17 @@ describe('IAM Identity Center: SCIM deprovisioning from an external identity pro
 
   it.each([
     {
-      $label: 'a partner event source (a SaaS chooses its own detail)',
+      label: 'a partner event source (a SaaS chooses its own detail)',
       source: 'aws.partner/evil.com/x/y',
       reason: /unsupported event: source "aws\.partner\/evil\.com\/x\/y"/,
     },
     {
-      $label: "Okta's partner event source",
+      label: "Okta's partner event source",
       source: 'aws.partner/okta.com/acme-123/vpn-offboarding',
       reason: /invalid Okta System Log event/,
     },
     {
-      $label: 'an AWS source of another service',
+      label: 'an AWS source of another service',
       source: 'aws.guardduty',
       reason: /unsupported event: source "aws\.guardduty"/,
     },
@@ -440,10 +440,10 @@ const consoleEvent = (change: Record<string, unknown> = {}) => ({
 
 describe("IAM Identity Center's console, its own directory the identity source (sso-directory, CloudTrail)", () => {
   it.each([
-    { $label: 'DisableUser ("Disable user access")', event: () => consoleEvent() },
-    { $label: 'DeleteUser', event: () => consoleEvent({ eventName: 'DeleteUser' }) },
+    { label: 'DisableUser ("Disable user access")', event: () => consoleEvent() },
+    { label: 'DeleteUser', event: () => consoleEvent({ eventName: 'DeleteUser' }) },
     {
-      $label: 'DisableUser in a record that names no identity store (the shape is not documented)',
+      label: 'DisableUser in a record that names no identity store (the shape is not documented)',
       event: () => consoleEvent({ requestParameters: { userId: USER_ID } }),
     },
   ])('offboards the user identityMap gives for the user id: $label', async ({ event }) => {
@@ -456,24 +456,24 @@ describe("IAM Identity Center's console, its own directory the identity source (
 
   it.each([
     {
-      $label: 'a failed DisableUser',
+      label: 'a failed DisableUser',
       change: { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' },
       reason: /IAM Identity Center directory DisableUser failed \(errorCode AccessDeniedException\)/,
     },
     {
-      $label: 'a record without requestParameters.userId (the shape differs from the one assumed)',
+      label: 'a record without requestParameters.userId (the shape differs from the one assumed)',
       change: { requestParameters: { identityStoreId: STORE, user: { id: USER_ID } } },
       reason: /IAM Identity Center directory DisableUser names no user \(requestParameters\.userId\)/,
     },
     ...invalidUserIds(),
     {
-      $label: 'another identity store',
+      label: 'another identity store',
       change: { requestParameters: { identityStoreId: 'd-0000000000', userId: USER_ID } },
       reason:
         /DisableUser in identity store "d-0000000000", not identityCenter\.identityStoreId "d-9067642ac7"/,
     },
     {
-      $label: 'another directory call',
+      label: 'another directory call',
       change: { eventName: 'UpdateUser' },
       reason:
         /IAM Identity Center directory UpdateUser is not a call that offboards or reactivates \(DisableUser, DeleteUser, EnableUser\)/,
@@ -491,11 +491,11 @@ describe("IAM Identity Center's console, its own directory the identity source (
 describe('IAM Identity Center: every way a call names a user, alike', () => {
   it.each([
     {
-      $label: 'a SCIM PatchUser setting active to true',
+      label: 'a SCIM PatchUser setting active to true',
       event: () => scimPatchUser([{ op: 'replace', path: 'active', value: true }]),
     },
     {
-      $label: "the console's EnableUser",
+      label: "the console's EnableUser",
       event: () => consoleEvent({ eventName: 'EnableUser', eventID: 'c0ffee00-0000-4000-8000-000000000001' }),
     },
   ])('a reactivation ($label) releases nobody: a notice says who is still quarantined', async ({ event }) => {
@@ -516,8 +516,8 @@ describe('IAM Identity Center: every way a call names a user, alike', () => {
   });
 
   it.each([
-    { $label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent(), gone: 'deleted' },
-    { $label: "the console's DisableUser", event: () => consoleEvent(), gone: 'disabled' },
+    { label: 'a SCIM DeleteUser', event: () => scimDeleteUserEvent(), gone: 'deleted' },
+    { label: "the console's DisableUser", event: () => consoleEvent(), gone: 'disabled' },
   ])(
     'refuses $label of a user id identityMap does not map, with a notice naming it',
     async ({ event, gone }) => {

@@ -76,9 +76,9 @@ describe('Evict VPN User with quarantine "until-released"', () => {
   });
 
   it.each([
-    { $label: 'a protected username', detail: { usernames: ['bob', 'breakglass'] } },
-    { $label: 'one sharing its local part', detail: { usernames: ['bob', 'BreakGlass@corp.example.com'] } },
-    { $label: 'a protected common name', detail: { commonNames: ['breakglass'] } },
+    { label: 'a protected username', detail: { usernames: ['bob', 'breakglass'] } },
+    { label: 'one sharing its local part', detail: { usernames: ['bob', 'BreakGlass@corp.example.com'] } },
+    { label: 'a protected common name', detail: { commonNames: ['breakglass'] } },
   ])('refuses $label, terminating and writing nothing, with a clear reason', async ({ detail }) => {
     const connections = [conn(ENDPOINT_A, 'bob'), conn(ENDPOINT_A, 'breakglass')];
     const { result, api, store } = await run(offboardEvent(detail), connections, {
@@ -99,9 +99,9 @@ describe('Evict VPN User with quarantine "until-released"', () => {
     IDENTITY_MAP: '{"ops-robot":"breakglass","123456789012/night-shift":"BreakGlass@corp.example.com"}',
   };
   it.each([
-    { $label: 'by a bare key', identity: 'ops-robot', to: 'breakglass', key: 'ops-robot' },
+    { label: 'by a bare key', identity: 'ops-robot', to: 'breakglass', key: 'ops-robot' },
     {
-      $label: 'by a key qualified by an account, written so',
+      label: 'by a key qualified by an account, written so',
       identity: '123456789012/Night-Shift',
       to: 'BreakGlass@corp.example.com',
       key: '123456789012/Night-Shift',

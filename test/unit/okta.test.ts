@@ -72,12 +72,12 @@ describe('Okta System Log events', () => {
   it.each([
     // Okta records a lock as the locked user's failed sign-in: the user is the actor, with no target.
     {
-      $label: 'a lock (the locked user is the actor)',
+      label: 'a lock (the locked user is the actor)',
       event: lock,
       person: 'mark.taylor@cymbal-investments.org',
     },
     // An administrator (the actor) clears the sessions of the target user.
-    { $label: 'an administrator clearing sessions', event: sessionClear, person: LOGIN },
+    { label: 'an administrator clearing sessions', event: sessionClear, person: LOGIN },
   ])('$label evicts that person with the deployment quarantine', async ({ event, person }) => {
     const { handler, quarantine } = setup({ QUARANTINE_MINUTES: '120' });
     const result = await handler(event);
@@ -121,9 +121,9 @@ describe('Okta System Log events', () => {
   });
 
   it.each([
-    { $label: 'a deactivation', eventType: 'user.lifecycle.deactivate', uuid: undefined },
+    { label: 'a deactivation', eventType: 'user.lifecycle.deactivate', uuid: undefined },
     {
-      $label: 'a reactivation',
+      label: 'a reactivation',
       eventType: 'user.lifecycle.reactivate',
       uuid: '0c2e7d6a-2838-11eb-9823-9fb8f750c5a9',
     },
@@ -182,14 +182,14 @@ describe('Okta System Log events', () => {
   });
 
   it.each([
-    { $label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
+    { label: 'no target', change: { target: [] }, reason: /has no target user \(targets: none\)/ },
     {
-      $label: 'a target that is not a user',
+      label: 'a target that is not a user',
       change: { target: [{ type: 'AppInstance', alternateId: 'https://app.example.com' }] },
       reason: /has no target user \(targets: AppInstance\)/,
     },
     {
-      $label: 'several target users',
+      label: 'several target users',
       change: {
         target: [
           { type: 'User', alternateId: LOGIN },
@@ -199,17 +199,17 @@ describe('Okta System Log events', () => {
       reason: /has 2 target users; it must name one person/,
     },
     {
-      $label: 'an unknown event type',
+      label: 'an unknown event type',
       change: { eventType: 'user.session.start' },
       reason: /"user\.session\.start" is not among okta\.offboard, okta\.evict or okta\.reactivate/,
     },
     {
-      $label: 'another source name',
+      label: 'another source name',
       change: { source: 'aws.partner/okta.com/other-org/vpn-offboarding' },
       reason: /not from the configured okta\.eventBusName/,
     },
     {
-      $label: 'a failed action',
+      label: 'a failed action',
       change: { result: 'FAILURE' },
       reason: /did not succeed \(outcome "FAILURE"\)/,
     },
@@ -226,7 +226,7 @@ describe('Okta System Log events', () => {
 
   it.each([
     {
-      $label: 'a lock whose failure is not LOCKED_OUT',
+      label: 'a lock whose failure is not LOCKED_OUT',
       event: {
         ...lock,
         detail: { ...lock.detail, outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } },
@@ -234,7 +234,7 @@ describe('Okta System Log events', () => {
       reason: /user\.account\.lock did not succeed \(outcome "FAILURE"\)/,
     },
     {
-      $label: 'a lock whose actor is not a user',
+      label: 'a lock whose actor is not a user',
       event: {
         ...lock,
         detail: { ...lock.detail, actor: { ...lock.detail.actor, type: 'SystemPrincipal' } },
@@ -242,7 +242,7 @@ describe('Okta System Log events', () => {
       reason: /user\.account\.lock has no target user \(targets: none\)/,
     },
     {
-      $label: 'a session clear with a LOCKED_OUT failure (only a lock reads so)',
+      label: 'a session clear with a LOCKED_OUT failure (only a lock reads so)',
       event: {
         ...sessionClear,
         detail: { ...sessionClear.detail, outcome: { result: 'FAILURE', reason: 'LOCKED_OUT' } },
@@ -251,7 +251,7 @@ describe('Okta System Log events', () => {
     },
     {
       // The actor of a session clear is the administrator: never the person to evict.
-      $label: 'a session clear with no target user',
+      label: 'a session clear with no target user',
       event: { ...sessionClear, detail: { ...sessionClear.detail, target: null } },
       reason: /user\.session\.clear has no target user \(targets: none\)/,
     },

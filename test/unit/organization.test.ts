@@ -48,8 +48,8 @@ describe('one finding, two routes', () => {
   });
 
   it.each([
-    { $label: "GuardDuty's own event", event: viaGuardDuty, source: 'accessKeyDetails.principalId' },
-    { $label: "Security Hub's copy", event: viaSecurityHub, source: 'AwsIamAccessKey.PrincipalId' },
+    { label: "GuardDuty's own event", event: viaGuardDuty, source: 'accessKeyDetails.principalId' },
+    { label: "Security Hub's copy", event: viaSecurityHub, source: 'AwsIamAccessKey.PrincipalId' },
   ])(
     '$label names the person in the session, and the account and Region it came from',
     ({ event, source }) => {
@@ -92,27 +92,27 @@ describe("Security Hub's findings", () => {
 
   it.each([
     {
-      $label: 'archived in Security Hub',
+      label: 'archived in Security Hub',
       change: (f: any) => (f.RecordState = 'ARCHIVED'),
       why: 'the finding is archived (RecordState ARCHIVED)',
     },
     {
-      $label: 'archived in GuardDuty',
+      label: 'archived in GuardDuty',
       change: (f: any) => (f.ProductFields['aws/guardduty/service/archived'] = 'true'),
       why: 'the finding is archived in GuardDuty',
     },
     {
-      $label: 'suppressed',
+      label: 'suppressed',
       change: (f: any) => (f.Workflow.Status = 'SUPPRESSED'),
       why: 'its workflow status is SUPPRESSED',
     },
     {
-      $label: 'resolved by an analyst',
+      label: 'resolved by an analyst',
       change: (f: any) => (f.Workflow.Status = 'RESOLVED'),
       why: 'its workflow status is RESOLVED',
     },
     {
-      $label: 'below minSeverity',
+      label: 'below minSeverity',
       change: (f: any) => (f.FindingProviderFields.Severity.Original = '6.9'),
       why: 'severity 6.9 is below minSeverity 7',
     },
@@ -130,15 +130,15 @@ describe("Security Hub's findings", () => {
    * Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
    */
   it.each([
-    { $label: 'Original', severity: { Label: 'HIGH', Original: '7.5' }, read: 7.5 },
-    { $label: 'Label alone: the top of its level', severity: { Label: 'HIGH' }, read: 8.9 },
+    { label: 'Original', severity: { Label: 'HIGH', Original: '7.5' }, read: 7.5 },
+    { label: 'Label alone: the top of its level', severity: { Label: 'HIGH' }, read: 8.9 },
     {
-      $label: 'Original that is no number: the top of the label',
+      label: 'Original that is no number: the top of the label',
       severity: { Label: 'HIGH', Original: 'High' },
       read: 8.9,
     },
-    { $label: 'Label CRITICAL alone', severity: { Label: 'CRITICAL' }, read: 10 },
-    { $label: 'Label LOW alone (the real capture)', severity: { Label: 'LOW' }, read: 3.9 },
+    { label: 'Label CRITICAL alone', severity: { Label: 'CRITICAL' }, read: 10 },
+    { label: 'Label LOW alone (the real capture)', severity: { Label: 'LOW' }, read: 3.9 },
   ])("reads GuardDuty's severity from $label", ({ severity, read }) => {
     const event = withFinding((f) => (f.FindingProviderFields.Severity = severity));
     expect(decideFor(event, { MIN_SEVERITY: '0' }).reason).toBe(
@@ -163,10 +163,10 @@ describe("Security Hub's findings", () => {
   });
 
   it.each([
-    { $label: 'MEDIUM alone under minSeverity 7', severity: { Label: 'MEDIUM' }, halted: true },
-    { $label: 'HIGH alone under minSeverity 8', severity: { Label: 'HIGH' }, halted: false },
+    { label: 'MEDIUM alone under minSeverity 7', severity: { Label: 'MEDIUM' }, halted: true },
+    { label: 'HIGH alone under minSeverity 8', severity: { Label: 'HIGH' }, halted: false },
     {
-      $label: 'HIGH with Original 7.2 under minSeverity 8',
+      label: 'HIGH with Original 7.2 under minSeverity 8',
       severity: { Label: 'HIGH', Original: '7.2' },
       halted: true,
     },
@@ -209,27 +209,27 @@ describe("Security Hub's findings", () => {
 
   it.each([
     {
-      $label: 'no FindingProviderFields.Severity.Label, only a top-level Severity',
+      label: 'no FindingProviderFields.Severity.Label, only a top-level Severity',
       change: (f: any) => (f.FindingProviderFields = { Types: f.Types }),
       field: 'FindingProviderFields.Severity: ',
     },
     {
-      $label: 'an AwsAccountId other than the account in its Id',
+      label: 'an AwsAccountId other than the account in its Id',
       change: (f: any) => (f.AwsAccountId = '999988887777'),
       field: 'AwsAccountId: must be the account in Id',
     },
     {
-      $label: 'an Id that is no GuardDuty finding ARN',
+      label: 'an Id that is no GuardDuty finding ARN',
       change: (f: any) => (f.Id = 'arn:aws:guardduty:eu-west-1:111122223333:detector/x'),
       field: 'Id: must be a GuardDuty finding ARN',
     },
     {
-      $label: 'a session name with a control character',
+      label: 'a session name with a control character',
       change: (f: any) => (f.Resources[0].Details.AwsIamAccessKey.PrincipalId = 'AROA:alice\u0007'),
       field: 'Resources.0.Details.AwsIamAccessKey.PrincipalId',
     },
     {
-      $label: 'an unknown record state',
+      label: 'an unknown record state',
       change: (f: any) => (f.RecordState = 'GONE'),
       field: 'RecordState',
     },
@@ -271,11 +271,11 @@ describe("Security Hub's findings", () => {
 describe('which accounts may evict: alertSources', () => {
   const sources = (value: object) => ({ ALERT_SOURCES: JSON.stringify(value) });
   it.each([
-    { $label: 'no alert sources (only this account has a way in)', env: {}, evicts: true },
-    { $label: 'the organisation alone', env: sources({ organizationId: 'o-a1b2c3d4e5' }), evicts: true },
-    { $label: 'a listed account', env: sources({ accounts: ['444455556666', WORKLOAD] }), evicts: true },
+    { label: 'no alert sources (only this account has a way in)', env: {}, evicts: true },
+    { label: 'the organisation alone', env: sources({ organizationId: 'o-a1b2c3d4e5' }), evicts: true },
+    { label: 'a listed account', env: sources({ accounts: ['444455556666', WORKLOAD] }), evicts: true },
     {
-      $label: 'an account not listed, even with the organisation',
+      label: 'an account not listed, even with the organisation',
       env: sources({ organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] }),
       evicts: false,
     },
@@ -308,7 +308,7 @@ describe('names across accounts', () => {
 
   it.each([
     {
-      $label: 'a key qualified by the finding account beats the bare name',
+      label: 'a key qualified by the finding account beats the bare name',
       map: { [`${WORKLOAD}/dave.chen`]: 'dchen@example.com', 'Dave.Chen': 'dave@example.com' },
       account: WORKLOAD,
       names: [
@@ -316,19 +316,19 @@ describe('names across accounts', () => {
       ],
     },
     {
-      $label: "another account's qualified key does not apply; the bare name does",
+      label: "another account's qualified key does not apply; the bare name does",
       map: { '444455556666/Dave.Chen': 'dchen@example.com', 'dave.chen': 'dave@example.com' },
       account: WORKLOAD,
       names: [{ name: 'dave@example.com', match: 'username', source: 'identityMap["Dave.Chen"]' }],
     },
     {
-      $label: 'an IAM user of another account, unmapped, matches its equal VPN username only',
+      label: 'an IAM user of another account, unmapped, matches its equal VPN username only',
       map: {},
       account: WORKLOAD,
       names: [{ name: 'Dave.Chen', match: 'username', source: 'accessKeyDetails.userName' }],
     },
     {
-      $label: "an IAM user of the deployment's account keeps the local-part fallback",
+      label: "an IAM user of the deployment's account keeps the local-part fallback",
       map: {},
       account: HOME,
       names: [{ name: 'Dave.Chen', match: 'identity', source: 'accessKeyDetails.userName' }],
@@ -404,8 +404,8 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
   const terminateCalls = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate');
 
   it.each([
-    { $label: "GuardDuty's event", event: viaGuardDuty },
-    { $label: "Security Hub's copy", event: viaSecurityHub },
+    { label: "GuardDuty's event", event: viaGuardDuty },
+    { label: "Security Hub's copy", event: viaSecurityHub },
   ])('an IAM Identity Center session of another account evicts its person ($label)', async ({ event }) => {
     const { api, handler } = setup();
     const result = await handler(event());
@@ -415,17 +415,17 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
 
   it.each([
     {
-      $label: "another account's role session, GuardDuty's event",
+      label: "another account's role session, GuardDuty's event",
       event: roleSession.viaGuardDuty,
       refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
     },
     {
-      $label: "another account's role session, Security Hub's copy",
+      label: "another account's role session, Security Hub's copy",
       event: roleSession.viaSecurityHub,
       refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${WORKLOAD} is not an IAM Identity Center session`,
     },
     {
-      $label: "the deployment's own role session",
+      label: "the deployment's own role session",
       event: () => {
         const event = roleSession.viaGuardDuty();
         event.detail.accountId = HOME;
@@ -434,7 +434,7 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
       refusal: `session "${ALICE}" of AssumedRole "ci-deploy" in account ${HOME} is not an IAM Identity Center session`,
     },
     {
-      $label: 'a federated user (GetFederationToken)',
+      label: 'a federated user (GetFederationToken)',
       event: () => fixture('federated-user'),
       refusal: `session "bob" of FederatedUser in account ${HOME} is not an IAM Identity Center session`,
     },
@@ -456,17 +456,17 @@ describe('whose session names a person: IAM Identity Center sessions only, in ev
 
   it.each([
     {
-      $label: 'a key qualified by its account',
+      label: 'a key qualified by its account',
       map: { [`${WORKLOAD}/${ALICE}`]: 'alice.smith@corp.example.com' },
       evicted: true,
     },
     {
-      $label: 'a bare key, for every account',
+      label: 'a bare key, for every account',
       map: { [ALICE]: 'alice.smith@corp.example.com' },
       evicted: true,
     },
     {
-      $label: "another account's qualified key: still refused",
+      label: "another account's qualified key: still refused",
       map: { [`444455556666/${ALICE}`]: 'alice.smith@corp.example.com' },
       evicted: false,
     },
@@ -507,19 +507,19 @@ describe("a caller from another account: its principal is that account's (remote
 
   it.each([
     {
-      $label: "outside the organisation (affiliated false), GuardDuty's event",
+      label: "outside the organisation (affiliated false), GuardDuty's event",
       event: calledFrom('999900001111', false).viaGuardDuty,
       env: {},
       refusal: 'the caller is from account 999900001111, outside the organisation',
     },
     {
-      $label: "outside the organisation (affiliated false), Security Hub's copy",
+      label: "outside the organisation (affiliated false), Security Hub's copy",
       event: calledFrom('999900001111', false).viaSecurityHub,
       env: {},
       refusal: 'the caller is from account 999900001111, outside the organisation',
     },
     {
-      $label: 'of the organisation but not among alertSources.accounts',
+      label: 'of the organisation but not among alertSources.accounts',
       event: calledFrom(CALLER, true).viaGuardDuty,
       env: sources({ accounts: [WORKLOAD] }),
       refusal: `the caller is from account ${CALLER}, which is not among alertSources.accounts`,
@@ -611,19 +611,19 @@ describe('identityMap: a name shaped like a qualified key', () => {
 
   it.each([
     {
-      $label: "another account's qualified key, as a bare name: not looked up",
+      label: "another account's qualified key, as a bare name: not looked up",
       username: '444455556666/deploy',
       map: { '444455556666/deploy': 'deploy-owner@corp.example.com' },
       names: [],
     },
     {
-      $label: "the finding's account's qualified key: looked up qualified",
+      label: "the finding's account's qualified key: looked up qualified",
       username: 'deploy',
       map: { [`${HOME}/deploy`]: 'deploy-owner@corp.example.com' },
       names: [{ name: 'deploy-owner@corp.example.com', source: `identityMap["${HOME}/deploy"]` }],
     },
     {
-      $label: 'an ARN with "/" that begins with no account: its bare key applies',
+      label: 'an ARN with "/" that begins with no account: its bare key applies',
       username: 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol',
       map: { 'arn:aws:sts::123456789012:assumed-role/eks-admins/carol': 'carol@corp.example.com' },
       names: [
@@ -644,8 +644,8 @@ describe('the same finding through both routes: one eviction, one notice', () =>
   const terminates = (api: FakeClientVpnApi) => api.calls.filter((c) => c.op === 'terminate').length;
 
   it.each([
-    { $label: 'GuardDuty first, then Security Hub', first: viaGuardDuty, second: viaSecurityHub },
-    { $label: 'Security Hub first, then GuardDuty', first: viaSecurityHub, second: viaGuardDuty },
+    { label: 'GuardDuty first, then Security Hub', first: viaGuardDuty, second: viaSecurityHub },
+    { label: 'Security Hub first, then GuardDuty', first: viaSecurityHub, second: viaGuardDuty },
   ])('$label: the second finds its work done and tells nobody', async ({ first, second }) => {
     const { api, handler, published } = setup();
     const once = await handler(first());
@@ -729,25 +729,25 @@ describe('the same finding through both routes: one eviction, one notice', () =>
 describe('the handler: which account said it, and events of several findings', () => {
   it.each([
     {
-      $label: 'archived (RecordState ARCHIVED)',
+      label: 'archived (RecordState ARCHIVED)',
       event: () => withFinding((f) => (f.RecordState = 'ARCHIVED')),
       status: 'ignored',
       reason: 'the finding is archived (RecordState ARCHIVED)',
     },
     {
-      $label: 'suppressed (workflow status SUPPRESSED)',
+      label: 'suppressed (workflow status SUPPRESSED)',
       event: () => withFinding((f) => (f.Workflow.Status = 'SUPPRESSED')),
       status: 'ignored',
       reason: 'its workflow status is SUPPRESSED',
     },
     {
-      $label: 'with no principal (an access key without PrincipalType)',
+      label: 'with no principal (an access key without PrincipalType)',
       event: () => withFinding((f) => delete f.Resources[0].Details.AwsIamAccessKey.PrincipalType),
       status: 'ignored',
       reason: 'no VPN user or client address resolved',
     },
     {
-      $label: 'of another product (the real EC2.18 control capture)',
+      label: 'of another product (the real EC2.18 control capture)',
       event: () => fixture('control-finding', 'securityhub'),
       status: 'rejected',
       reason:
@@ -812,9 +812,9 @@ describe('the handler: which account said it, and events of several findings', (
     });
 
     it.each([
-      { $label: 'no alertSources', sources: undefined },
-      { $label: 'the account listed for its findings only', sources: { accounts: [COMMANDER] } },
-      { $label: 'the organisation', sources: { organizationId: 'o-a1b2c3d4e5' } },
+      { label: 'no alertSources', sources: undefined },
+      { label: 'the account listed for its findings only', sources: { accounts: [COMMANDER] } },
+      { label: 'the organisation', sources: { organizationId: 'o-a1b2c3d4e5' } },
     ])(
       'from an account not among commandAccounts ($label): rejected, naming it, nothing terminated',
       async ({ sources }) => {

@@ -143,17 +143,17 @@ describe("an Evict VPN User's identities and identityMap (docs/events.md)", () =
 
   it.each([
     {
-      $label: "a bare entry from another account: never read as the sender's account's key",
+      label: "a bare entry from another account: never read as the sender's account's key",
       event: fromSoar(['admin']),
       names: [identity('admin', 'identities')],
     },
     {
-      $label: "a bare entry from the deployment's own account: never read as its account's key either",
+      label: "a bare entry from the deployment's own account: never read as its account's key either",
       event: customEvent('Evict VPN User', { identities: ['admin'], reason: 'r' }),
       names: [identity('admin', 'identities')],
     },
     {
-      $label: 'an entry qualified by an account: looked up as written, whoever sends it',
+      label: 'an entry qualified by an account: looked up as written, whoever sends it',
       event: fromSoar(['777788889999/Admin']),
       names: [
         vpnUser(

@@ -305,17 +305,17 @@ describe('a quarantine across rounds', () => {
     // By the rule, that release was made after the eviction began: round 2 leaves her alone and says so.
     it.each([
       {
-        $label: 'round 1 kept a longer entry of an earlier alert',
+        label: 'round 1 kept a longer entry of an earlier alert',
         before: { correlationId: 'earlier-alert', expiresAt: NOW + 10 * HOUR },
         between: undefined,
       },
       {
-        $label: 'an offboarding (until released) was there',
+        label: 'an offboarding (until released) was there',
         before: { correlationId: 'offboarding', expiresAt: UNTIL_RELEASED },
         between: undefined,
       },
       {
-        $label: "another alert overwrote round 1's entry",
+        label: "another alert overwrote round 1's entry",
         before: undefined,
         between: { correlationId: 'other-alert', expiresAt: NOW + 10 * HOUR },
       },
@@ -409,13 +409,13 @@ describe('a quarantine across rounds', () => {
     });
 
     it.each([
-      { $label: 'one clock', skew: 0 },
+      { label: 'one clock', skew: 0 },
       // The release is told by identity, not by time: it wins by whichever clock the operator's machine keeps.
       {
-        $label: "an operator's clock an hour behind the Lambda's (the release reads before round 1)",
+        label: "an operator's clock an hour behind the Lambda's (the release reads before round 1)",
         skew: -HOUR,
       },
-      { $label: "an operator's clock an hour ahead of the Lambda's", skew: HOUR },
+      { label: "an operator's clock an hour ahead of the Lambda's", skew: HOUR },
     ])(
       '$label: alice reconnected: the table refuses her quarantine, her connection stays, and the last round says so',
       async ({ skew }) => {
@@ -630,9 +630,9 @@ describe('Release VPN User', () => {
   });
 
   it.each([
-    { $label: 'an empty common name', detail: { commonNames: ['  '], reason: 'r' }, reason: /commonNames/ },
+    { label: 'an empty common name', detail: { commonNames: ['  '], reason: 'r' }, reason: /commonNames/ },
     {
-      $label: 'no name at all',
+      label: 'no name at all',
       detail: { commonNames: [], reason: 'r' },
       reason: /give at least one name in usernames or commonNames/,
     },

@@ -121,14 +121,14 @@ describe('an eviction over two Regions', () => {
 
   it.each([
     {
-      $label: 'that cannot be reached: its endpoints go on to the next round, the other Region is done',
+      label: 'that cannot be reached: its endpoints go on to the next round, the other Region is done',
       error: new ClientVpnApiError('TimeoutError', 'connect ETIMEDOUT', { transient: true }),
       status: 'continuing',
       errorKind: 'transient',
       nextRound: [EU_B],
     },
     {
-      $label: 'that refuses the credentials (not enabled in the account): failed there, for good',
+      label: 'that refuses the credentials (not enabled in the account): failed there, for good',
       error: new ClientVpnApiError(
         'AuthFailure',
         'AWS was not able to validate the provided access credentials',
@@ -177,13 +177,13 @@ describe('while one Region cannot be reached', () => {
 
   it.each([
     {
-      $label: 'an exact VPN username (Evict VPN User)',
+      label: 'an exact VPN username (Evict VPN User)',
       vpnUser: DAVE,
       env: {} as Record<string, string>,
       event: () => customEvent('Evict VPN User', { usernames: [DAVE], reason: 'phished' }),
     },
     {
-      $label: "a finding's IAM user mapped in identityMap",
+      label: "a finding's IAM user mapped in identityMap",
       vpnUser: DAVE,
       env: { IDENTITY_MAP: JSON.stringify({ 'Dave.Chen': DAVE }) },
       event: () => fixture('iam-user'),
@@ -225,8 +225,8 @@ describe('while one Region cannot be reached', () => {
    * candidate, the endpoint not listed and the workaround; the rounds after it, carried by the hand-off, stay silent.
    */
   it.each([
-    { $label: 'text', format: 'text' as const },
-    { $label: 'chat', format: 'chat' as const },
+    { label: 'text', format: 'text' as const },
+    { label: 'chat', format: 'chat' as const },
   ])('held back by a local part: the first round tells a person once ($label)', async ({ format }) => {
     const settings = settingsWith({});
     const { api, apis } = regions([conn(A, 'Dave.Chen@example.com'), conn(A, 'bob')], []);

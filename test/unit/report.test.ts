@@ -18,19 +18,19 @@ const released = { by: 'soc', reason: 'rehired', correlationId: 'r-1', at: NOW -
 
 describe('the state of an entry in the report', () => {
   it.each([
-    { $label: 'until released (8.64e15 ms)', entry: { ...base, expiresAt: 8.64e15 }, state: 'open-ended' },
+    { label: 'until released (8.64e15 ms)', entry: { ...base, expiresAt: 8.64e15 }, state: 'open-ended' },
     {
-      $label: 'ending in 30 days, the longest timed quarantine (43,200 minutes)',
+      label: 'ending in 30 days, the longest timed quarantine (43,200 minutes)',
       entry: { ...base, expiresAt: NOW + 43_200 * 60_000 },
       state: 'active',
     },
     {
-      $label: 'until released, then released',
+      label: 'until released, then released',
       entry: { ...base, expiresAt: 8.64e15, released },
       state: 'released',
     },
-    { $label: 'ending in an hour', entry: { ...base, expiresAt: NOW + HOUR }, state: 'active' },
-    { $label: 'ended an hour ago', entry: { ...base, expiresAt: NOW - HOUR }, state: 'expired' },
+    { label: 'ending in an hour', entry: { ...base, expiresAt: NOW + HOUR }, state: 'active' },
+    { label: 'ended an hour ago', entry: { ...base, expiresAt: NOW - HOUR }, state: 'expired' },
   ])('$label: $state', ({ entry, state }) => {
     expect(stateOf(entry, NOW)).toBe(state);
   });
