@@ -27,6 +27,20 @@ export function mappedName(key: string, identityMap: ReadonlyMap<string, string>
   return name === undefined ? undefined : { name, match: 'username', source: `identityMap["${key}"]` };
 }
 
+/** A qualified identityMap key, `<account>/<name>`: a name of this shape never looks up a bare key. */
+export const QUALIFIED_KEY = /^\d{12}\//;
+
+/**
+ * The identityMap keys that qualify `name` by an account, `<account>/<name>` (compared as the map compares keys),
+ * as the map holds them: each says whom `name` means in that account only.
+ */
+export function qualifiedKeysNaming(name: string, identityMap: ReadonlyMap<string, string>): string[] {
+  const folded = foldCase(name);
+  return [...identityMap.keys()].filter(
+    (key) => QUALIFIED_KEY.test(key) && key.slice(key.indexOf('/') + 1) === folded,
+  );
+}
+
 /** `alice@example.com`, `CORP\alice` and `Alice` all have the local part `alice`. */
 export function localPart(name: string): string {
   const folded = foldCase(name);

@@ -5,7 +5,7 @@ import type { EvictorConfig } from './config';
 import { canonicalEndpoints, EndpointListError, type EndpointRef, locateEndpoint } from './endpoint-ref';
 import { EventRejectedError, type ParsedEvent, UNTIL_RELEASED_SPELLING } from './events';
 import { guardDutyAlert } from './guardduty';
-import { coveredBy, distinctNames, mappedName } from './identity';
+import { coveredBy, distinctNames, mappedName, QUALIFIED_KEY, qualifiedKeysNaming } from './identity';
 import { decideIdentityCenter } from './identity-center';
 import { decideOkta } from './okta';
 import { UNTIL_RELEASED } from './quarantine';
@@ -83,9 +83,6 @@ function effectiveDryRun(config: EvictorConfig, asked: boolean | undefined, note
   if (asked === true && !config.dryRun) notes.push('the event asked for a dry run');
   return config.dryRun || asked === true;
 }
-
-/** A qualified identityMap key, `<account>/<name>`: a name of this shape never looks up a bare key. */
-const QUALIFIED_KEY = /^\d{12}\//;
 
 /**
  * The VPN username the identity map gives a finding's `identity` of `account` (the key qualified by the account,
@@ -290,6 +287,30 @@ function withProtectedRefused(request: EvictionRequest, config: EvictorConfig): 
   return { ...request, halt: { status: 'refused', why } };
 }
 
+/**
+ * Protect broadly, evict narrowly: a bare `identities` entry the map has no bare key for, while it has keys that
+ * qualify that name by accounts (`111122223333/admin`), means a different person per account by the map's own
+ * word; matched as a VPN name, it would evict whoever is connected as `admin`. Such a request is refused, naming
+ * the keys, so the sender writes the account. A bare entry no qualified key names is matched as before.
+ */
+function withAmbiguousIdentitiesRefused(
+  request: EvictionRequest,
+  identities: readonly string[],
+  config: EvictorConfig,
+): EvictionRequest {
+  const ambiguous = identities.flatMap((entry) => {
+    if (QUALIFIED_KEY.test(entry) || mappedName(entry, config.identityMap)) return [];
+    const keys = qualifiedKeysNaming(entry, config.identityMap);
+    if (keys.length === 0) return [];
+    const listed = keys.length === 1 ? keys[0] : `${keys.slice(0, -1).join(', ')} and ${keys.at(-1)}`;
+    return [
+      `identities entry "${entry}" is ambiguous: identityMap has ${listed}; write the entry as <account>/${entry}`,
+    ];
+  });
+  if (ambiguous.length === 0) return request;
+  return { ...request, halt: { status: 'refused', why: `${ambiguous.join('; ')}; nobody was evicted` } };
+}
+
 /** Turns a validated event into a request under the deployment's policy. Throws EventRejectedError. */
 export function decide(event: ParsedEvent, config: EvictorConfig): DecidedRequest {
   const notes: string[] = [];
@@ -301,6 +322,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
     case 'evict': {
       const { detail } = event;
       const origin = commandOrigin(event.sender, config);
+      const identities = distinctNames(detail.identities ?? []);
       const request: EvictionRequest = {
         trigger: 'evict',
         ...(origin ? { origin } : {}),
@@ -316,7 +338,7 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
             ),
             // Looked up as written: `<account>/<name>` by that key, a bare name by the bare key. Never qualified by
             // the sender's account, which says who sent the command, not whose name it is.
-            ...distinctNames(detail.identities ?? []).map((name): NamedUser => {
+            ...identities.map((name): NamedUser => {
               const mapped = mappedName(name, config.identityMap);
               return mapped
                 ? { ...mapped, source: `identities entry "${name}", ${mapped.source}` }
@@ -330,7 +352,8 @@ export function decide(event: ParsedEvent, config: EvictorConfig): DecidedReques
         },
         notes,
       };
-      return withProtectedRefused(request, config);
+      const refused = withAmbiguousIdentitiesRefused(request, identities, config);
+      return refused.halt ? refused : withProtectedRefused(request, config);
     }
     case 'identity-center':
       return withProtectedRefused(

@@ -664,7 +664,7 @@ export const SETTINGS = {
     docs: {
       example: '{"Dave.Chen":"dchen@example.com","Alice.Smith@corp.example.com":"alice@example.com"}',
       meaning:
-        "Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN, by an Okta login, or by an IAM Identity Center (Identity Store) user id, the only way such a user is found. `111122223333/name` applies to that account's findings only, before `name`.",
+        "Identity -> VPN username, checked first; keyed by the name a finding gives (IAM user, session, Kubernetes, RDS user), not an IAM ARN, by an Okta login, or by an IAM Identity Center (Identity Store) user id, the only way such a user is found. `111122223333/name` applies to that account's findings, before `name`, and to an `Evict VPN User` `identities` entry written so; a bare entry that has no `name` key but such keys is refused as ambiguous.",
     },
   }),
   usernameMatch: choice<UsernameMatch>({
@@ -910,7 +910,7 @@ export const SETTINGS = {
     docs: {
       example: 'true',
       meaning:
-        "With `alertBusArn`, in IAM Identity Center's account and home Region: the forwarder also sends the Identity Store's `DeleteUser` calls (see [Offboarding](offboarding.md#iam-identity-center)).",
+        "With `alertBusArn`, in IAM Identity Center's account and home Region: the forwarder also sends IAM Identity Center's calls that offboard or reactivate: the Identity Store's `DeleteUser`, SCIM's `DeleteUser` and `PatchUser`, and the console's `DisableUser`, `DeleteUser` and `EnableUser` (see [Offboarding](offboarding.md#iam-identity-center)).",
     },
   }),
   notifyEmail: declared<string | undefined>({

@@ -193,26 +193,38 @@ describe('the IAM Identity Center rules', () => {
     expect(defaultBusRule(template).Properties.State).toBe('ENABLED');
   });
 
-  it('on the default bus, with accounts, is enabled at deploy only in an account they list', () => {
-    const OTHER_ADMIN = '777788889999';
+  /**
+   * The accounts a deploy-time condition enables the rule in, checked as CloudFormation takes it: `Fn::Or` takes 2 to
+   * 10 conditions (one is a bare `Fn::Equals`), each leaf an `Fn::Equals` of the stack's account and one account.
+   */
+  function accountsEnabledBy(condition: unknown): string[] {
+    const or = (condition as { 'Fn::Or'?: unknown[] })['Fn::Or'];
+    if (or !== undefined) {
+      expect(or.length).toBeGreaterThanOrEqual(2);
+      expect(or.length).toBeLessThanOrEqual(10);
+      return or.flatMap(accountsEnabledBy);
+    }
+    expect(condition).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, expect.any(String)] });
+    return [(condition as { 'Fn::Equals': [unknown, string] })['Fn::Equals'][1]];
+  }
+
+  it.each([
+    { label: 'one account', accounts: [ADMIN_ACCOUNT] },
+    { label: 'two accounts', accounts: [ADMIN_ACCOUNT, '777788889999'] },
+    {
+      label: 'eleven accounts (more than one Fn::Or takes)',
+      accounts: Array.from({ length: 11 }, (_, i) => `4444555566${String(i).padStart(2, '0')}`),
+    },
+  ])('on the default bus, with $label, is enabled at deploy only in an account they list', ({ accounts }) => {
     const { template } = synthesize({
       endpointIds: EXAMPLE_ENDPOINTS[0],
       alertSources: JSON.stringify({ accounts: ['111122223333'] }),
-      identityCenter: JSON.stringify({
-        identityStoreId: IDENTITY_STORE_ID,
-        accounts: [ADMIN_ACCOUNT, OTHER_ADMIN],
-      }),
+      identityCenter: JSON.stringify({ identityStoreId: IDENTITY_STORE_ID, accounts }),
     });
     // The stack's account is not known at synth (no env account): CloudFormation decides, from AWS::AccountId.
     const state = defaultBusRule(template).Properties.State;
     expect(state).toEqual({ 'Fn::If': [expect.any(String), 'ENABLED', 'DISABLED'] });
-    const condition = template.toJSON().Conditions[state['Fn::If'][0]];
-    expect(condition).toEqual({
-      'Fn::Or': [
-        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, ADMIN_ACCOUNT] },
-        { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, OTHER_ADMIN] },
-      ],
-    });
+    expect(accountsEnabledBy(template.toJSON().Conditions[state['Fn::If'][0]])).toEqual(accounts);
   });
 
   it('forwarded by the forwarder with forwardIdentityCenter', () => {

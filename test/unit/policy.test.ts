@@ -1,6 +1,8 @@
 import { parseEvent } from '../../lambda/core/events';
 import { decide } from '../../lambda/core/policy';
 import { customEvent, ENDPOINT_A, ENDPOINT_B, fixture, testConfig } from '../support/events';
+import { conn } from '../support/fake-client-vpn';
+import { handlerOnFakes } from '../support/handler-on-fakes';
 
 const decideFor = (event: unknown, env: Record<string, string> = {}) => {
   const config = testConfig(env);
@@ -143,18 +145,9 @@ describe("an Evict VPN User's identities and identityMap (docs/events.md)", () =
 
   it.each([
     {
-      label: "a bare entry from another account: never read as the sender's account's key",
-      event: fromSoar(['admin']),
-      names: [identity('admin', 'identities')],
-    },
-    {
-      label: "a bare entry from the deployment's own account: never read as its account's key either",
-      event: customEvent('Evict VPN User', { identities: ['admin'], reason: 'r' }),
-      names: [identity('admin', 'identities')],
-    },
-    {
       label: 'an entry qualified by an account: looked up as written, whoever sends it',
       event: fromSoar(['777788889999/Admin']),
+      env,
       names: [
         vpnUser(
           'carol@corp.example.com',
@@ -162,8 +155,83 @@ describe("an Evict VPN User's identities and identityMap (docs/events.md)", () =
         ),
       ],
     },
-  ])('$label', ({ event, names }) => {
-    expect(decideFor(event, env).target).toEqual({ kind: 'users', names, clientIps: [] });
+    {
+      label: 'a bare entry the map has a bare key for: that key, though qualified keys share the name',
+      event: fromSoar(['Admin']),
+      env: {
+        ...env,
+        IDENTITY_MAP: JSON.stringify({ ...JSON.parse(env.IDENTITY_MAP), admin: 'root@corp.example.com' }),
+      },
+      names: [vpnUser('root@corp.example.com', 'identities entry "Admin", identityMap["Admin"]')],
+    },
+    {
+      label: 'a bare entry no key of the map names, bare or qualified: matched as an identity, as before',
+      event: fromSoar(['dave.chen']),
+      env,
+      names: [identity('dave.chen', 'identities')],
+    },
+    {
+      label: "a bare entry whose name is only a qualified key's end, not its name",
+      event: fromSoar(['min']),
+      env,
+      names: [identity('min', 'identities')],
+    },
+  ])('$label', ({ event, env: deployed, names }) => {
+    const request = decideFor(event, deployed);
+    expect(request.halt).toBeUndefined();
+    expect(request.target).toEqual({ kind: 'users', names, clientIps: [] });
+  });
+
+  // The map says `admin` is a different person in each account: a bare `admin` could be any of them, or whoever
+  // else is connected as `admin`. Never read as the sender's account's key either.
+  it.each([
+    { label: 'from another account', event: fromSoar(['admin']), entry: 'admin' },
+    {
+      label: "from the deployment's own account, in another case",
+      event: customEvent('Evict VPN User', { identities: ['bob', 'ADMIN'], reason: 'r' }),
+      entry: 'ADMIN',
+    },
+  ])(
+    'refuses a bare entry that qualified keys name in several accounts ($label), naming the keys',
+    ({ event, entry }) => {
+      expect(decideFor(event, env).halt).toEqual({
+        status: 'refused',
+        why: `identities entry "${entry}" is ambiguous: identityMap has ${SOAR_ACCOUNT}/admin, 123456789012/admin and 777788889999/admin; write the entry as <account>/${entry}; nobody was evicted`,
+      });
+    },
+  );
+
+  it('refuses a bare entry that a qualified key of one account names: the map says whose it is there only', () => {
+    const oneAccount = {
+      ...env,
+      IDENTITY_MAP: JSON.stringify({ '123456789012/Admin': 'dave@corp.example.com' }),
+    };
+    expect(decideFor(fromSoar(['admin']), oneAccount).halt).toEqual({
+      status: 'refused',
+      why: 'identities entry "admin" is ambiguous: identityMap has 123456789012/admin; write the entry as <account>/admin; nobody was evicted',
+    });
+  });
+
+  it('the handler refuses it: counted as a refusal, nothing terminated or quarantined, a person told', async () => {
+    const run = handlerOnFakes(
+      [conn(ENDPOINT_A, 'admin'), conn(ENDPOINT_B, 'admin@corp.example.com')],
+      Date.parse('2026-11-25T10:00:00Z'),
+      { DRY_RUN: 'false', ...env },
+    );
+    const result = await run.handler(
+      customEvent('Evict VPN User', { identities: ['admin'], reason: 'r', quarantine: 'until-released' }),
+    );
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining('identities entry "admin" is ambiguous'),
+    });
+    expect(run.metricValues).toContainEqual({ name: 'EvictionsRefused', value: 1 });
+    expect(run.api.terminateCalls()).toEqual([]);
+    expect(run.quarantine.calls.filter((c) => c.op === 'put')).toEqual([]);
+    expect(run.published).toEqual([
+      expect.stringContaining('REFUSED, nobody evicted: identities entry "admin"'),
+    ]);
   });
 });
 
