@@ -79,13 +79,15 @@ function refuseOtherStacks(event: CarryOverEvent): void {
 /**
  * An Update naming other tables is refused: copying the one-Region table again into another global table would
  * bring back entries released since the first copy and miss every quarantine the old global table holds. Failing
- * the deploy rolls it back, so that nothing switches to a table that was never filled.
+ * the deploy rolls it back, so that nothing switches to a table that was never filled. CloudFormation's rollback
+ * then sends this resource the old names, which nothing here can tell from a new deploy's: it is refused too, and
+ * the person who deploys continues the rollback skipping the carry-over's resources, which copied nothing.
  */
 function refuseOtherTables(event: CarryOverEvent, request: CarryOverRequest): void {
   const old = event.OldResourceProperties;
   if (old?.FromTableName === request.from && old?.ToTableName === request.to) return;
   throw new CarryOverRequestError(
-    `the carry-over copied ${old?.FromTableName} into ${old?.ToTableName} when it was created, and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back. A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
+    `the carry-over copied ${old?.FromTableName} into ${old?.ToTableName} when it was created, and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back (the rollback's update is refused the same way: continue it skipping the carry-over's resources). A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
   );
 }
 
@@ -94,11 +96,12 @@ const reasonOf = (error: unknown) => `${(error as Error).name}: ${(error as Erro
 /**
  * The custom resource that carries the one-Region quarantine table's items over into the global table when a
  * deployment goes from one Region to two: on Create. An Update that names the same tables copies nothing, so that
- * no later deployment copies stale items again; one that names other tables fails (`refuseOtherTables`). A Delete (the rollback of the deploy that created it, or going back to one
- * Region) copies the quarantine entries back from the global table into the one-Region table, the longer quarantine
- * winning as on the way there, so that no quarantine written in the global table is lost; it never fails, so that the stack is
- * never left unable to delete. It answers CloudFormation on every path, before the function's timeout, and a
- * failure of a copy there fails the deployment before any function switches to the global table.
+ * no later deployment copies stale items again; one that names other tables fails (`refuseOtherTables`). A Delete
+ * (the rollback of the deploy that created it, going back to one Region, or deleting the stack) copies the
+ * quarantine entries back from the global table into the one-Region table, by the same rule as on the way there,
+ * so that no quarantine written in the global table is lost; it never fails, so that the stack is never left
+ * unable to delete. It answers CloudFormation on every path, before the function's timeout, and a failure of a
+ * copy there fails the deployment before any function switches to the global table.
  */
 export async function handler(event: CarryOverEvent, context: Context): Promise<void> {
   const physicalResourceId =

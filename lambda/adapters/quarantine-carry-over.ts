@@ -11,7 +11,10 @@ import { QUARANTINE_TABLE } from './quarantine-table';
 export interface CarryOverRequest {
   /** The one-Region table: only scanned. */
   from: string;
-  /** The global table (its replica in this Region): items are added, and quarantine entries replaced by longer ones or ones written after a release. */
+  /**
+   * The global table (its replica in this Region): items are added, and quarantine entries replaced by longer
+   * ones or by ones written after a release.
+   */
   to: string;
   /** Only the items whose key starts with this; every item when not given. */
   keyPrefix?: string;
@@ -39,7 +42,10 @@ export interface CarryOverResult {
   scanned: number;
   /** Items written into the global table. */
   copied: number;
-  /** Items the global table already had under their key, holding the person out as long or longer there, or released since, left as they are. */
+  /**
+   * Items the global table already had under their key (holding the person out as long or longer there, or
+   * released since), left as they are.
+   */
   alreadyPresent: number;
   pages: number;
 }
