@@ -87,7 +87,7 @@ function refuseOtherTables(event: CarryOverEvent, request: CarryOverRequest): vo
   const old = event.OldResourceProperties;
   if (old?.FromTableName === request.from && old?.ToTableName === request.to) return;
   throw new CarryOverRequestError(
-    `the carry-over copied ${old?.FromTableName} into ${old?.ToTableName} when it was created, and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back (the rollback's update is refused the same way: continue it skipping the carry-over's resources). A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
+    `the carry-over had the tables ${old?.FromTableName} (from) and ${old?.ToTableName} (to), and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back (the rollback's update is refused the same way: continue it skipping the carry-over's resources). A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
   );
 }
 
