@@ -25,9 +25,10 @@ const FUNCTION_TIMEOUT = Duration.minutes(15);
 /**
  * Carries the one-Region table's items (quarantine entries, the attachment's records, the sweep's state, the lease,
  * the record of deliveries) over into the global table, in the deploy that goes from one Region to two, so that
- * nobody quarantined can connect again. A custom resource copies on Create (and on an Update that names other
- * tables), a quarantine entry replacing the global table's only when it is newer; on Delete (a rollback, or going
- * back to one Region) it copies the quarantine entries back the same way. It never deletes an item.
+ * nobody quarantined can connect again. A custom resource copies on Create (an Update that names other tables
+ * fails), a quarantine entry replacing the global table's only when it holds the person out longer or was written
+ * after the global table's release of it; on Delete (a rollback, going back to one Region, or deleting the stack)
+ * it copies the quarantine entries back the same way. It never deletes an item.
  *
  * `beforeSwitch` copies every item; whatever uses the table's name must depend on it, so that it switches to the
  * global table only once the copy is there. `afterSwitch` copies again, after them, the quarantine entries only:
@@ -52,7 +53,8 @@ export class QuarantineCarryOver extends Construct {
     const logGroup = yearOfLogs(this, 'Logs');
     logGroup.grantWrite(role);
     const fn = customResourceFunction(this, 'Function', 'carry-over-entry.ts', {
-      description: 'Copies the one-Region quarantine table into the global table, newer entries winning',
+      description:
+        'Copies the one-Region quarantine table into the global table, never shortening a quarantine',
       memorySize: 256,
       // A one-Region table holds some thousands of items, copied in seconds; throttled writes are retried.
       timeout: FUNCTION_TIMEOUT,

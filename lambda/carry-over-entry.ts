@@ -1,5 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { answerCloudFormation, type CustomResourceEvent } from './adapters/cloudformation-response';
+import {
+  answerCloudFormation,
+  type CustomResourceAnswer,
+  type CustomResourceEvent,
+} from './adapters/cloudformation-response';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { type CarryOverRequest, carryOverItems } from './adapters/quarantine-carry-over';
 import { QUARANTINE_TABLE } from './adapters/quarantine-table';
@@ -21,6 +25,13 @@ export type CarryOverEvent = CustomResourceEvent<CarryOverProperties>;
 export class CarryOverRequestError extends Error {
   override readonly name = 'CarryOverRequestError';
 }
+
+/**
+ * The copy back on Delete stops this long after it starts, well before the function's timeout: if its answer does
+ * not reach CloudFormation, Lambda retries the invocation a minute later, and that retry must still answer within
+ * the 16 minutes CloudFormation waits for the resource.
+ */
+const COPY_BACK_MS = 5 * 60_000;
 
 /**
  * Time kept back from the function's timeout to answer CloudFormation: the copy stops at the deadline and the
@@ -65,21 +76,32 @@ function refuseOtherStacks(event: CarryOverEvent): void {
   }
 }
 
-const tablesChanged = (event: CarryOverEvent): boolean =>
-  event.OldResourceProperties?.FromTableName !== event.ResourceProperties?.FromTableName ||
-  event.OldResourceProperties?.ToTableName !== event.ResourceProperties?.ToTableName;
+/**
+ * An Update naming other tables is refused: copying the one-Region table again into another global table would
+ * bring back entries released since the first copy and miss every quarantine the old global table holds. Failing
+ * the deploy rolls it back, so that nothing switches to a table that was never filled. CloudFormation's rollback
+ * then sends this resource the old names, which nothing here can tell from a new deploy's: it is refused too, and
+ * the person who deploys continues the rollback skipping the carry-over's resources, which copied nothing.
+ */
+function refuseOtherTables(event: CarryOverEvent, request: CarryOverRequest): void {
+  const old = event.OldResourceProperties;
+  if (old?.FromTableName === request.from && old?.ToTableName === request.to) return;
+  throw new CarryOverRequestError(
+    `the carry-over had the tables ${old?.FromTableName} (from) and ${old?.ToTableName} (to), and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back (the rollback's update is refused the same way: continue it skipping the carry-over's resources). A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
+  );
+}
 
 const reasonOf = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
 
 /**
  * The custom resource that carries the one-Region quarantine table's items over into the global table when a
- * deployment goes from one Region to two: on Create, and on an Update that names other tables (the global table
- * replaced), which copies as Create does. An Update that names the same tables copies nothing, so that no later
- * deployment copies stale items again. A Delete (the rollback of the deploy that created it, or going back to one
- * Region) copies the quarantine entries back from the global table into the one-Region table, newer winning as on
- * the way there, so that no quarantine written in the global table is lost; it never fails, so that the stack is
- * never left unable to delete. It answers CloudFormation on every path, before the function's timeout, and a
- * failure of a copy there fails the deployment before any function switches to the global table.
+ * deployment goes from one Region to two: on Create. An Update that names the same tables copies nothing, so that
+ * no later deployment copies stale items again; one that names other tables fails (`refuseOtherTables`). A Delete
+ * (the rollback of the deploy that created it, going back to one Region, or deleting the stack) copies the
+ * quarantine entries back from the global table into the one-Region table, by the same rule as on the way there,
+ * so that no quarantine written in the global table is lost; it never fails, so that the stack is never left
+ * unable to delete. It answers CloudFormation on every path, before the function's timeout, and a failure of a
+ * copy there fails the deployment before any function switches to the global table.
  */
 export async function handler(event: CarryOverEvent, context: Context): Promise<void> {
   const physicalResourceId =
@@ -88,38 +110,50 @@ export async function handler(event: CarryOverEvent, context: Context): Promise<
       : (event.PhysicalResourceId ?? `client-vpn-evictor-${event.LogicalResourceId}`);
   const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
   if (event.RequestType === 'Delete') {
-    await copyBack(event, physicalResourceId, deadline);
+    await copyBack(event, physicalResourceId, Math.min(deadline, Date.now() + COPY_BACK_MS));
     return;
   }
+  let answer: CustomResourceAnswer;
   try {
-    refuseOtherStacks(event);
-    const request = requestOf(event.ResourceProperties);
-    if (event.RequestType === 'Update' && !tablesChanged(event)) {
-      logger.info('quarantine carry-over: nothing to do', { requestType: event.RequestType });
-      await answerCloudFormation(event, {
-        status: 'SUCCESS',
-        reason: `nothing copied: ${request.from} was copied into ${request.to} when this was created`,
-        physicalResourceId,
-      });
-      return;
-    }
-    const result = await carryOverItems(createDynamoDbClient(EVICTOR_BUDGET), { ...request, deadline });
-    logger.info('quarantine carried over', { ...request, ...result });
-    await answerCloudFormation(event, {
-      status: 'SUCCESS',
-      reason: `copied ${result.copied} of ${result.scanned} items from ${request.from} into ${request.to} (${result.alreadyPresent} already there, left as they were)`,
-      physicalResourceId,
-      data: {
-        Scanned: String(result.scanned),
-        Copied: String(result.copied),
-        AlreadyPresent: String(result.alreadyPresent),
-      },
-    });
+    answer = await createOrUpdate(event, physicalResourceId, deadline);
   } catch (error) {
     const reason = reasonOf(error);
     logger.error('quarantine carry-over failed', { reason });
-    await answerCloudFormation(event, { status: 'FAILED', reason, physicalResourceId });
+    answer = { status: 'FAILED', reason, physicalResourceId };
   }
+  // Outside the try: an answer that does not reach CloudFormation fails the invocation, and Lambda's retry answers
+  // again, never a FAILED after a SUCCESS that may have arrived.
+  await answerCloudFormation(event, answer);
+}
+
+async function createOrUpdate(
+  event: CarryOverEvent,
+  physicalResourceId: string,
+  deadline: number,
+): Promise<CustomResourceAnswer> {
+  refuseOtherStacks(event);
+  const request = requestOf(event.ResourceProperties);
+  if (event.RequestType === 'Update') {
+    refuseOtherTables(event, request);
+    logger.info('quarantine carry-over: nothing to do', { requestType: event.RequestType });
+    return {
+      status: 'SUCCESS',
+      reason: `nothing copied: ${request.from} was copied into ${request.to} when this was created`,
+      physicalResourceId,
+    };
+  }
+  const result = await carryOverItems(createDynamoDbClient(EVICTOR_BUDGET), { ...request, deadline });
+  logger.info('quarantine carried over', { ...request, ...result });
+  return {
+    status: 'SUCCESS',
+    reason: `copied ${result.copied} of ${result.scanned} items from ${request.from} into ${request.to} (${result.alreadyPresent} already there, left as they were)`,
+    physicalResourceId,
+    data: {
+      Scanned: String(result.scanned),
+      Copied: String(result.copied),
+      AlreadyPresent: String(result.alreadyPresent),
+    },
+  };
 }
 
 /** The Delete: the global table's quarantine entries back into the one-Region table. Always SUCCESS. */

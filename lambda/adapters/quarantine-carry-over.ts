@@ -11,7 +11,10 @@ import { QUARANTINE_TABLE } from './quarantine-table';
 export interface CarryOverRequest {
   /** The one-Region table: only scanned. */
   from: string;
-  /** The global table (its replica in this Region): items are added, and quarantine entries replaced by newer ones. */
+  /**
+   * The global table (its replica in this Region): items are added, and quarantine entries replaced by longer
+   * ones or by ones written after a release.
+   */
   to: string;
   /** Only the items whose key starts with this; every item when not given. */
   keyPrefix?: string;
@@ -39,7 +42,10 @@ export interface CarryOverResult {
   scanned: number;
   /** Items written into the global table. */
   copied: number;
-  /** Items the global table already had under their key, as new or newer there, left as they are. */
+  /**
+   * Items the global table already had under their key (holding the person out as long or longer there, or
+   * released since), left as they are.
+   */
   alreadyPresent: number;
   pages: number;
 }
@@ -55,13 +61,15 @@ const ADD_ONLY = {
 };
 
 /**
- * How a quarantine entry of the source is written: over the target's entry too, when the source's is newer.
- * The store writes a whole entry at each quarantine, with `quarantinedAt` set to the time of that write (a
- * lengthened quarantine is such a write), and a release only adds `released` (with its time) to the entry. So the
- * source's entry is newer when it was written after the target's was, and after any release of the target's. And,
- * as the store itself never shortens an active quarantine, it replaces a target entry that is not released only
- * with one that ends no sooner. A released source entry is only added, never written over an entry: a release
- * carried over an active quarantine would let someone in on an older word (the person stays out; release again).
+ * How a quarantine entry of the source is written: over the target's entry too, when the source's holds the person
+ * out at least as long, or was written after the target's release. The store never shortens an active quarantine,
+ * and the carry-over keeps that rule whatever the order of the writes: over a target entry that is not released,
+ * the source's is written when it ends later, or at the same time and was written later (`quarantinedAt` is the
+ * time of the store's write of the whole entry), so that an open-ended quarantine is never replaced by a later,
+ * shorter one. Over a released target entry, the source's is written when it was written after that release (a
+ * release only adds `released`, with its time, to the entry): a quarantine after a release is active again. A
+ * released source entry is only added, never written over an entry: a release carried over an active quarantine
+ * would let someone in on an older word (the person stays out; release again).
  */
 function writeOf(item: Item) {
   const quarantinedAt = item.quarantinedAt?.N;
@@ -71,9 +79,10 @@ function writeOf(item: Item) {
     return ADD_ONLY;
   return {
     ConditionExpression:
-      'attribute_not_exists(#pk) OR (#quarantinedAt < :quarantinedAt' +
-      ' AND (attribute_not_exists(#released) OR #released.#at < :quarantinedAt)' +
-      ' AND (attribute_exists(#released) OR #expiresAt <= :expiresAt))',
+      'attribute_not_exists(#pk)' +
+      ' OR (attribute_not_exists(#released) AND (#expiresAt < :expiresAt' +
+      ' OR (#expiresAt = :expiresAt AND #quarantinedAt < :quarantinedAt)))' +
+      ' OR (attribute_exists(#released) AND #released.#at < :quarantinedAt)',
     ExpressionAttributeNames: {
       '#pk': PK,
       '#quarantinedAt': 'quarantinedAt',
@@ -94,9 +103,10 @@ const PARALLEL_WRITES = 8;
 
 /**
  * Copies every item of the one-Region quarantine table into the global table, each by a conditional put: an item
- * the global table does not have is added; a quarantine entry replaces the global table's only when it is newer
- * (`writeOf`), so that a quarantine written, renewed or lengthened in the one-Region table since the first copy
- * carries over, and a release or a longer quarantine written in the global table since stays. Any other item the
+ * the global table does not have is added; a quarantine entry replaces the global table's only when it ends later,
+ * or it was written after the global table's release (`writeOf`), so that a quarantine written, renewed or
+ * lengthened in the one-Region table since the first copy carries over, and a release or a longer quarantine
+ * written in the global table since stays. Any other item the
  * global table already has stays as it is there. The Scan is consistent, so an item written before a page is read
  * is on that page. Any failed write fails the whole carry-over, so that a deployment never switches to a global
  * table that misses entries without saying so.

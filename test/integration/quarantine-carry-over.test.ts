@@ -230,6 +230,30 @@ describe('the carry-over custom resource (bundle)', () => {
       expect((await global.active('nina', at(24 * 365)))?.reason).toBe('offboarded');
     });
 
+    it('offboarded in the one-Region table, then quarantined for less in the global table later: the open-ended one wins', async () => {
+      const [oneRegion, global] = stores();
+      // alice leaves at t0.5, written by an evictor of before the switch; at t1 an alert quarantines her for an hour.
+      await oneRegion.put(quarantineRequest('alice-leaver', UNTIL_RELEASED, 'offboarded'), at(0.5));
+      await global.put(quarantineRequest('alice-leaver', at(2), 'INC-3'), at(1));
+
+      await secondPass();
+
+      expect((await global.active('alice-leaver', at(24 * 365)))?.reason).toBe('offboarded');
+    });
+
+    it('the same end in both tables: the later write wins, and an earlier one never replaces it', async () => {
+      const [oneRegion, global] = stores();
+      await global.put(quarantineRequest('paula', at(3), 'INC-1'), at(0));
+      await oneRegion.put(quarantineRequest('paula', at(3), 'INC-2'), at(1));
+      await oneRegion.put(quarantineRequest('petra', at(3), 'INC-1'), at(0));
+      await global.put(quarantineRequest('petra', at(3), 'INC-2'), at(1));
+
+      await secondPass();
+
+      expect((await global.active('paula', at(2)))?.reason).toBe('INC-2');
+      expect((await global.active('petra', at(2)))?.reason).toBe('INC-2');
+    });
+
     it('released in the one-Region table only: the global table keeps the person out (a release is never carried over an active entry)', async () => {
       const [oneRegion, global] = stores();
       await oneRegion.put(quarantineRequest('omar', at(2), 'INC-1'), at(0));
@@ -266,17 +290,44 @@ describe('the carry-over custom resource (bundle)', () => {
       label: 'the one-Region table renamed',
       old: { FromTableName: 'an-older-table', ToTableName: 'new-global' },
     },
-  ])('on an Update with $label, copies into the table it names now, as on Create', async ({ old }) => {
-    const NEW_GLOBAL = 'new-global';
-    await createQuarantineTable(client, NEW_GLOBAL).catch(() => undefined);
-    const oneRegion = await itemsOf(ONE_REGION);
-    expect(oneRegion.size).toBeGreaterThan(0);
+  ])(
+    'on an Update with $label, answers FAILED naming the old and new tables, and copies nothing',
+    async ({ old }) => {
+      const NEW_GLOBAL = 'new-global';
+      await createQuarantineTable(client, NEW_GLOBAL).catch(() => undefined);
+      const [oneRegion, newGlobal] = [await itemsOf(ONE_REGION), await itemsOf(NEW_GLOBAL)];
+      expect(oneRegion.size).toBeGreaterThan(0);
 
-    const answer = await deploy('Update', { FromTableName: ONE_REGION, ToTableName: NEW_GLOBAL }, { old });
+      const answer = await deploy('Update', { FromTableName: ONE_REGION, ToTableName: NEW_GLOBAL }, { old });
 
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_ID });
-    expect(answer?.Data?.Scanned).toBe(String(oneRegion.size));
-    expect([...(await itemsOf(NEW_GLOBAL)).keys()].sort()).toEqual([...oneRegion.keys()].sort());
+      expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: PHYSICAL_ID });
+      for (const name of [old.FromTableName, old.ToTableName, ONE_REGION, NEW_GLOBAL, 'docs/regions.md']) {
+        expect(answer?.Reason).toContain(name);
+      }
+      expect(answer?.Reason).toMatch(/^CarryOverRequestError: /);
+      expect(await itemsOf(NEW_GLOBAL)).toEqual(newGlobal);
+      expect(await itemsOf(ONE_REGION)).toEqual(oneRegion);
+    },
+  );
+
+  it('when CloudFormation refuses its SUCCESS answer, fails the invocation (so that Lambda retries) and never answers FAILED after it', async () => {
+    const TARGET = 'refused-answer-global';
+    await createQuarantineTable(client, TARGET);
+    const before = cloudFormation.responses.length;
+    cloudFormation.refuseNext(1);
+
+    const invocation = await carryOver.invoke({
+      RequestType: 'Create',
+      ResponseURL: cloudFormation.url,
+      StackId: STACK_ID,
+      RequestId: 'request-refused-answer',
+      LogicalResourceId: 'QuarantineCarryOverBeforeSwitchF9B21BE3',
+      ResourceProperties: { FromTableName: ONE_REGION, ToTableName: TARGET },
+    });
+
+    expect(invocation.error?.name).toBe('CloudFormationAnswerError');
+    expect(cloudFormation.refused.map(({ Status }) => Status)).toEqual(['SUCCESS']);
+    expect(cloudFormation.responses).toHaveLength(before);
   });
 
   describe('on Delete (a rollback, or going back to one Region)', () => {
@@ -308,6 +359,19 @@ describe('the carry-over custom resource (bundle)', () => {
       // A release is never carried over an active entry: quinn stays out of the one-Region table until released.
       expect((await oneRegion.active('quinn', NOW + 30_000))?.reason).toBe('INC-1');
       expect((await itemsOf(FROM)).has('lease#mass-disconnect#us-east-1')).toBe(false);
+    });
+
+    it('offboarded in the global table, then quarantined for less in the one-Region table later: the open-ended one is copied back', async () => {
+      const [oneRegion, global] = [
+        new DynamoDbQuarantineStore(client, FROM),
+        new DynamoDbQuarantineStore(client, TO),
+      ];
+      await global.put(quarantineRequest('sam', UNTIL_RELEASED, 'offboarded'), NOW + 30 * 60_000);
+      await oneRegion.put(quarantineRequest('sam', NOW + 120 * 60_000, 'INC-3'), NOW + 60 * 60_000);
+
+      expect((await deploy('Delete', { FromTableName: FROM, ToTableName: TO }))?.Status).toBe('SUCCESS');
+
+      expect((await oneRegion.active('sam', NOW + 365 * 24 * 3_600_000))?.reason).toBe('offboarded');
     });
 
     it('answers SUCCESS even when the copy back fails, saying why, so that the stack never stays DELETE_FAILED', async () => {
