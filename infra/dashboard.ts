@@ -59,7 +59,7 @@ export const denialsTitle = (dryRun: boolean) =>
  * error, a timeout, a throttle) gives Client VPN no answer, and it denies the connection with its own message, in
  * either mode.
  */
-export const connectErrorsTitle = (dryRun: boolean) =>
+const connectErrorsTitle = (dryRun: boolean) =>
   dryRun
     ? 'Connect handler errors and throttles (not zero: decision and table errors let users in during a dry run, and would deny them once enforcing; Lambda errors, timeouts and throttles make Client VPN deny them even now; read the handler logs)'
     : 'Connect handler errors and throttles (not zero: users are denied; decision and table errors deny them with "could not be checked", Lambda errors, timeouts and throttles make Client VPN deny them with its own message; read the handler logs)';

@@ -1,4 +1,4 @@
-import { answerCloudFormation, type CustomResourceEvent } from './adapters/cloudformation-response';
+import { answerCloudFormation, type CustomResourceEvent, reasonOf } from './adapters/cloudformation-response';
 import { ConnectHandlerAttachment } from './adapters/connect-attachment';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { createEc2Client } from './adapters/ec2-client-vpn';
@@ -44,7 +44,7 @@ export async function handler(event: AttachmentEvent): Promise<void> {
       logger.info('client-connect handler attached', { changed, dropped });
     }
   } catch (error) {
-    reason = `${(error as Error).name}: ${(error as Error).message}`;
+    reason = reasonOf(error);
     logger.error('client-connect attachment failed', { reason });
   }
   await answerCloudFormation(event, {

@@ -3,6 +3,7 @@ import {
   answerCloudFormation,
   type CustomResourceAnswer,
   type CustomResourceEvent,
+  reasonOf,
 } from './adapters/cloudformation-response';
 import { createDynamoDbClient, EVICTOR_BUDGET } from './adapters/dynamodb-client';
 import { type CarryOverRequest, carryOverItems } from './adapters/quarantine-carry-over';
@@ -19,7 +20,7 @@ interface CarryOverProperties {
   KeyPrefix?: string;
 }
 
-export type CarryOverEvent = CustomResourceEvent<CarryOverProperties>;
+type CarryOverEvent = CustomResourceEvent<CarryOverProperties>;
 
 /** An event this function cannot act on; it is refused before any table is touched. */
 export class CarryOverRequestError extends Error {
@@ -90,8 +91,6 @@ function refuseOtherTables(event: CarryOverEvent, request: CarryOverRequest): vo
     `the carry-over had the tables ${old?.FromTableName} (from) and ${old?.ToTableName} (to), and this update names ${request.from} and ${request.to}: nothing was copied, and the deploy rolls back (the rollback's update is refused the same way: continue it skipping the carry-over's resources). A table of the carry-over is replaced only by going back to one Region and then to two again (docs/regions.md, "What carries over, and how")`,
   );
 }
-
-const reasonOf = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
 
 /**
  * The custom resource that carries the one-Region quarantine table's items over into the global table when a

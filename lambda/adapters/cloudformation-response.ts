@@ -25,6 +25,9 @@ export class CloudFormationAnswerError extends Error {
   override readonly name = 'CloudFormationAnswerError';
 }
 
+/** A failure as the stack's events show it: the error's name and message. */
+export const reasonOf = (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`;
+
 const ANSWER_TIMEOUT_MS = 10_000;
 
 /**

@@ -119,8 +119,9 @@ export class Ec2ClientVpnApi implements ClientVpnApi {
         return { out, afterLostAnswer };
       } catch (error) {
         const apiError = toApiError(error);
-        if (THROTTLED.has(apiError.code)) this.throttles++;
-        if (THROTTLED.has(apiError.code) && ++throttled < MAX_THROTTLED && !giveUp()) {
+        const isThrottle = THROTTLED.has(apiError.code);
+        if (isThrottle) this.throttles++;
+        if (isThrottle && ++throttled < MAX_THROTTLED && !giveUp()) {
           if (paced) this.pacer.throttled(Date.now());
           else await sleep(this.backoffMs * 2 ** Math.min(throttled, 5));
           continue;

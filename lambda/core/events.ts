@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
 import { endpointRefProblem } from './endpoint-ref';
-import { type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
+import { accountIdSchema, type GuardDutyFinding, guardDutyFindingSchema } from './guardduty';
 import { BACKOFF, MAX_IDLE_ROUNDS, MAX_ROUNDS } from './limits';
 import { MAX_KEY_BYTES } from './quarantine';
 import {
@@ -86,7 +86,7 @@ export const SSO_DIRECTORY = {
 export const IDENTITY_CENTER_SOURCE_PREFIXES = ['aws.identitystore', 'aws.sso'] as const;
 
 /** A CloudTrail record of an API call of IAM Identity Center, as EventBridge delivers it under an AWS source. */
-export const isIdentityCenterApiCall = (source: unknown, detailType: unknown): boolean =>
+const isIdentityCenterApiCall = (source: unknown, detailType: unknown): boolean =>
   typeof source === 'string' &&
   IDENTITY_CENTER_SOURCE_PREFIXES.some((prefix) => source.startsWith(prefix)) &&
   detailType === DETAIL_TYPES.cloudTrailApiCall;
@@ -333,7 +333,7 @@ const envelopeSchema = z.object({
   'detail-type': z.string().check(z.minLength(1), z.maxLength(256)),
   // The account and Region that put a custom event: whether another account may command, and what to record.
   // EventBridge always writes both; an event invoked directly (the CLI, a test) may have neither.
-  account: z.optional(z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id'))),
+  account: z.optional(accountIdSchema),
   region: z.optional(z.string().check(z.regex(REGION, 'must be an AWS Region such as eu-west-1'))),
   detail: z.unknown(),
 });

@@ -232,7 +232,6 @@ export async function evict(
   const request = fixedByTheFirstRound(decided, clock());
   const result: EvictionResult = {
     ...resultFor(request),
-    ...(request.origin ? { origin: request.origin } : {}),
     ...(request.endedEarlier ? { endedEarlier: request.endedEarlier } : {}),
     ...(request.evictedEarlier?.length ? { evictedEarlier: request.evictedEarlier } : {}),
   };

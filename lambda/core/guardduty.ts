@@ -4,6 +4,9 @@ import type { Alert } from './alert';
 import { ACCOUNT_ID, REGION, WELL_FORMED_TEXT } from './constants';
 import type { IdentityCandidate } from './types';
 
+/** An AWS account id as findings and events carry it. */
+export const accountIdSchema = z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id'));
+
 /**
  * The parts of a GuardDuty finding the evictor acts on. Everything else in a finding is ignored, whatever its
  * type (`asn` is a number in one finding and a string in another); every field read here is validated.
@@ -17,7 +20,7 @@ const timestamp = z.optional(z.string().check(z.maxLength(64)));
 export const guardDutyFindingSchema = z.object({
   id: name.check(z.minLength(1), z.maxLength(512)),
   // Which account said it: acted on (the allow-list of alertSources, identityMap keys by account), so strict.
-  accountId: z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+  accountId: accountIdSchema,
   region: z.string().check(z.regex(REGION, 'must be an AWS Region such as eu-west-1')),
   type: name.check(z.minLength(1), z.maxLength(512)),
   severity: z.number().check(z.minimum(0), z.maximum(10)),
@@ -49,9 +52,7 @@ export const guardDutyFindingSchema = z.object({
               // The account of a caller from another account than the finding's: whose principal it names.
               remoteAccountDetails: z.optional(
                 z.object({
-                  accountId: z.optional(
-                    z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
-                  ),
+                  accountId: z.optional(accountIdSchema),
                   affiliated: z.optional(z.boolean()),
                 }),
               ),

@@ -149,11 +149,14 @@ function findingNames(
 function callerRefusal(caller: Alert['caller'], config: EvictorConfig): string | undefined {
   if (caller?.affiliated === false)
     return `the caller is from account ${caller.account ?? '(not given)'}, outside the organisation (remoteAccountDetails.affiliated false): a session from outside names nobody here`;
-  if (caller?.account === undefined) return undefined;
-  const listed = config.alertSources?.accounts;
-  if (caller.account === config.deploymentAccount || listed === undefined || listed.includes(caller.account))
-    return undefined;
+  if (caller?.account === undefined || isAdmitted(caller.account, config)) return undefined;
   return `the caller is from account ${caller.account}, which is not among alertSources.accounts: its names evict nobody`;
+}
+
+/** The deployment's own account, or, with `alertSources.accounts`, one of them; without a list, any. */
+function isAdmitted(account: string, config: EvictorConfig): boolean {
+  const listed = config.alertSources?.accounts;
+  return account === config.deploymentAccount || listed === undefined || listed.includes(account);
 }
 
 /**
@@ -162,9 +165,7 @@ function callerRefusal(caller: Alert['caller'], config: EvictorConfig): string |
  * alert bus alone admits, or, with no alert sources at all, whatever reaches the account's own default bus.
  */
 function originRefusal(origin: AlertOrigin, config: EvictorConfig): string | undefined {
-  const listed = config.alertSources?.accounts;
-  if (origin.account === config.deploymentAccount || listed === undefined || listed.includes(origin.account))
-    return undefined;
+  if (isAdmitted(origin.account, config)) return undefined;
   return `account ${origin.account} (${origin.region}) is not among alertSources.accounts: its findings evict nobody`;
 }
 

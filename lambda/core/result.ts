@@ -60,6 +60,7 @@ export function resultFor(request: {
   dryRun: boolean;
   notes: readonly string[];
   round?: number;
+  origin?: AlertOrigin;
 }): EvictionResult {
   return {
     status: 'completed',
@@ -76,6 +77,7 @@ export function resultFor(request: {
     apiCalls: { describe: 0, terminate: 0 },
     notes: [...request.notes],
     round: request.round ?? 1,
+    ...(request.origin ? { origin: request.origin } : {}),
   };
 }
 
@@ -210,7 +212,6 @@ export function notRunAgain(request: DecidedRequest, why: string): EvictionResul
   const result: EvictionResult = {
     ...resultFor(request),
     status: 'ignored',
-    ...('origin' in request && request.origin ? { origin: request.origin } : {}),
   };
   result.notes.push(why);
   return result;

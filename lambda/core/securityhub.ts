@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { accessKeyIdentities } from './access-key';
 import type { Alert } from './alert';
-import { ACCOUNT_ID, WELL_FORMED_TEXT } from './constants';
-import { callerOf } from './guardduty';
+import { WELL_FORMED_TEXT } from './constants';
+import { accountIdSchema, callerOf } from './guardduty';
 import type { IdentityCandidate } from './types';
 
 /**
@@ -33,14 +33,14 @@ export function guardDutyFindingIdOf(asffId: unknown): string | undefined {
  * protection, so a level that may reach `minSeverity` acts. The forwarder's and the evictor's rules select on the
  * label by the same table.
  */
-export const SEVERITY_LABEL_TOPS = {
+const SEVERITY_LABEL_TOPS = {
   INFORMATIONAL: 0.9,
   LOW: 3.9,
   MEDIUM: 6.9,
   HIGH: 8.9,
   CRITICAL: 10,
 } as const;
-export type SeverityLabel = keyof typeof SEVERITY_LABEL_TOPS;
+type SeverityLabel = keyof typeof SEVERITY_LABEL_TOPS;
 
 /** The labels whose level may reach `minSeverity`: what a rule on `FindingProviderFields.Severity.Label` must let through. */
 export const labelsReaching = (minSeverity: number): SeverityLabel[] =>
@@ -72,7 +72,7 @@ export const securityHubGuardDutyFindingSchema = z
         ),
       ),
     ProductArn: z.string().check(z.regex(GUARDDUTY_PRODUCT_ARN, 'must be GuardDuty in Security Hub')),
-    AwsAccountId: z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+    AwsAccountId: accountIdSchema,
     Types: z.array(name.check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(50)),
     // GuardDuty's severity as GuardDuty gave it: its own 0-10 value, as text, in Original (where it is one) and the
     // label of its level. Only the finding provider sets FindingProviderFields (BatchImportFindings); the top-level
@@ -97,9 +97,7 @@ export const securityHubGuardDutyFindingSchema = z
         'aws/guardduty/service/additionalInfo/sample': z.optional(z.string().check(z.maxLength(16))),
         // GuardDuty's remoteAccountDetails, flattened as Security Hub flattens every GuardDuty field here; ASFF's
         // AwsApiCallAction has no place for it.
-        [`${REMOTE_ACCOUNT}/accountId`]: z.optional(
-          z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
-        ),
+        [`${REMOTE_ACCOUNT}/accountId`]: z.optional(accountIdSchema),
         [`${REMOTE_ACCOUNT}/affiliated`]: z.optional(z.string().check(z.maxLength(16))),
       }),
     ),
