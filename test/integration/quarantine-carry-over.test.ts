@@ -34,6 +34,7 @@ const NOW = Date.parse('2026-03-02T09:00:00Z');
 let db: RunningDynamoDb;
 let client: DynamoDBClient;
 let carryOver: LambdaContainer;
+let carryOverBundle: string;
 let cloudFormation: CloudFormationStandIn;
 
 const itemsOf = async (tableName: string): Promise<Map<string, Record<string, AttributeValue>>> => {
@@ -92,12 +93,18 @@ beforeAll(async () => {
   client = clientFor(db.url);
   await createQuarantineTable(client, GLOBAL);
   cloudFormation = await startCloudFormationStandIn();
-  carryOver = await startLambdaContainer(
-    bundleEntry('lambda/carry-over-entry.ts'),
-    { ...CARRY_OVER_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.url },
-    { functionName: 'ClientVpnEvictor-QuarantineCarryOver' },
-  );
+  carryOverBundle = bundleEntry('lambda/carry-over-entry.ts');
+  carryOver = await startCarryOver();
 }, 60_000);
+
+/** The carry-over function, bundled once, in a Lambda container of its own. */
+function startCarryOver(options: { timeoutMs?: number } = {}): Promise<LambdaContainer> {
+  return startLambdaContainer(
+    carryOverBundle,
+    { ...CARRY_OVER_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.url },
+    { functionName: 'ClientVpnEvictor-QuarantineCarryOver', ...options },
+  );
+}
 
 afterAll(async () => {
   carryOver?.stop();
@@ -411,11 +418,7 @@ describe('the carry-over custom resource (bundle)', () => {
 
   it('answers FAILED before the function times out, saying how far it got, when too little time is left to copy', async () => {
     // Less time than the margin the function keeps to answer: its deadline has already passed when it starts.
-    const hurried = await startLambdaContainer(
-      bundleEntry('lambda/carry-over-entry.ts'),
-      { ...CARRY_OVER_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.url },
-      { functionName: 'ClientVpnEvictor-QuarantineCarryOver', timeoutMs: 20_000 },
-    );
+    const hurried = await startCarryOver({ timeoutMs: 20_000 });
     const EMPTY = 'hurried-global';
     await createQuarantineTable(client, EMPTY);
     try {

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ModifyClientVpnEndpointCommand } from '@aws-sdk/client-ec2';
 import { type RunningDynamoDb, startDynamoDb } from '../../emulator/dynamodb';
@@ -10,6 +8,7 @@ import { type RunningEmulator, startEmulator } from '../../emulator/server';
 import { QUARANTINE_TABLE } from '../../lambda/adapters/quarantine-table';
 import { quarantineKey } from '../../lambda/core/quarantine';
 import { functionAsset, functionEnvironment } from '../support/cdk-out';
+import { type CloudFormationStandIn, startCloudFormationStandIn } from '../support/cloudformation';
 import { clientFor } from '../support/dynamodb';
 import { ec2ClientFor } from '../support/ec2';
 import { customEvent, fixture } from '../support/events';
@@ -54,7 +53,7 @@ let router: RunningRegionRouter;
 let usTable: RunningDynamoDb;
 let euTable: RunningDynamoDb;
 let evictor: LambdaContainer;
-let cloudFormation: { server: Server; url: string };
+let cloudFormation: CloudFormationStandIn;
 
 const activeOf = (emulator: RunningEmulator, username: string) =>
   emulator
@@ -80,15 +79,7 @@ beforeAll(async () => {
   router = await startRegionRouter({ 'us-east-1': us.url, 'eu-west-1': eu.url });
   usTable = await startDynamoDb({ tableName: TABLE });
   euTable = await startDynamoDb({ tableName: TABLE });
-  cloudFormation = await new Promise((resolve) => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end());
-    });
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
-    );
-  });
+  cloudFormation = await startCloudFormationStandIn();
 
   // Each Region's handler, in that Region's emulator, reading that Region's replica.
   const handlerBundle = functionAsset('ConnectHandlerFunction').bundle;
@@ -134,7 +125,7 @@ afterAll(async () => {
   await eu?.close();
   await usTable?.close();
   await euTable?.close();
-  cloudFormation?.server.close();
+  await cloudFormation?.close();
 });
 
 describe("eu-west-1's connect handler stack", () => {
@@ -147,7 +138,7 @@ describe("eu-west-1's connect handler stack", () => {
     const handlerArn = 'arn:aws:lambda:eu-west-1:123456789012:function:AWSClientVPN-ClientVpnEvictor';
     const out = await invoke(lambdaClientFor(eu.url), attach, {
       RequestType: 'Create',
-      ResponseURL: `${cloudFormation.url}/response`,
+      ResponseURL: cloudFormation.url,
       StackId:
         'arn:aws:cloudformation:eu-west-1:123456789012:stack/ClientVpnEvictor-ConnectHandler-eu-west-1/1',
       RequestId: 'request-create',
